@@ -1,0 +1,60 @@
+{
+  "variables": {
+    "tf_common_cflags": ["-O3", "-std=c++17", "-fPIC", "-fno-math-errno", "-Wall", "-Wno-unused-function", "-Wno-sign-compare"]
+  },
+  "targets": [
+    {
+      "target_name": "tf_avx2",
+      "type": "static_library",
+      "sources": ["native/cpu/avx2/kernels.cpp"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c"]
+    },
+    {
+      "target_name": "tf_avx512",
+      "type": "static_library",
+      "sources": ["native/cpu/avx512/kernels.cpp"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq"]
+    },
+    {
+      "target_name": "tensorfield",
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+        "tf_avx2",
+        "tf_avx512"
+      ],
+      "sources": [
+        "native/core/dtype.cpp",
+        "native/core/storage.cpp",
+        "native/core/tensor.cpp",
+        "native/cpu/dispatch.cpp",
+        "native/cpu/threadpool.cpp",
+        "native/cpu/ref/elementwise.cpp",
+        "native/cpu/ref/reduce.cpp",
+        "native/cpu/ref/gemm.cpp",
+        "native/cpu/ref/table.cpp",
+        "native/autograd/grad_mode.cpp",
+        "native/autograd/node.cpp",
+        "native/autograd/engine.cpp",
+        "native/ops/common.cpp",
+        "native/ops/creation.cpp",
+        "native/ops/unary.cpp",
+        "native/ops/binary.cpp",
+        "native/ops/reduce.cpp",
+        "native/ops/view.cpp",
+        "native/ops/matmul.cpp",
+        "native/ops/softmax.cpp",
+        "native/ops/index.cpp",
+        "native/ops/random.cpp",
+        "native/ops/inplace.cpp",
+        "native/napi/convert.cc",
+        "native/napi/tensor_wrap.cc",
+        "native/napi/addon.cc"
+      ],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["<@(tf_common_cflags)", "-march=x86-64", "-mtune=generic"],
+      "defines": ["NAPI_VERSION=9"]
+    }
+  ]
+}

@@ -1,0 +1,62 @@
+#include "storage.h"
+#include "error.h"
+#include <cstdlib>
+#include <unistd.h>
+
+namespace tf {
+
+namespace {
+std::atomic<int64_t> g_storages{0};
+std::atomic<int64_t> g_bytes{0};
+std::atomic<int64_t> g_peak{0};
+std::atomic<int64_t> g_tensors{0};
+thread_local int64_t t_bytes = 0;
+
+uint64_t physical_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return uint64_t(1) << 40;
+  return uint64_t(pages) * uint64_t(page);
+}
+std::atomic<uint64_t> g_limit{physical_memory()};
+}  // namespace
+
+Storage::Storage(void* d, size_t n, Device dev) : data(d), nbytes(n), device(dev) {
+  g_storages.fetch_add(1, std::memory_order_relaxed);
+  int64_t now = g_bytes.fetch_add(int64_t(n), std::memory_order_relaxed) + int64_t(n);
+  int64_t peak = g_peak.load(std::memory_order_relaxed);
+  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {}
+  t_bytes += int64_t(n);
+}
+
+Storage::~Storage() {
+  std::free(data);
+  g_storages.fetch_sub(1, std::memory_order_relaxed);
+  g_bytes.fetch_sub(int64_t(nbytes), std::memory_order_relaxed);
+  t_bytes -= int64_t(nbytes);
+}
+
+std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
+  TF_CHECK(dev == Device::CPU, Device, "allocation on device '", device_name(dev), "' is not available in this build");
+  uint64_t limit = g_limit.load();
+  if (nbytes > limit)
+    fail(ErrorCode::OutOfMemory, "cannot allocate ", nbytes, " bytes: over the allocation limit of ", limit,
+         " bytes (physical memory); tensors this large do not fit on this machine");
+  size_t rounded = (nbytes + 63) / 64 * 64;
+  if (rounded == 0) rounded = 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) fail(ErrorCode::OutOfMemory, "out of memory allocating ", nbytes, " bytes");
+  return std::make_shared<Storage>(p, nbytes, dev);
+}
+
+MemoryStats memory_stats() {
+  return {g_storages.load(), g_bytes.load(), g_tensors.load(), g_peak.load()};
+}
+int64_t thread_external_bytes() { return t_bytes; }
+void set_allocation_limit(uint64_t b) { g_limit.store(b); }
+uint64_t allocation_limit() { return g_limit.load(); }
+
+namespace detail {
+void count_tensor(int delta) { g_tensors.fetch_add(delta, std::memory_order_relaxed); }
+}  // namespace detail
+
+}  // namespace tf

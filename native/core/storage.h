@@ -1,0 +1,44 @@
+// Reference-counted, 64-byte-aligned native buffers. Byte totals are tracked process-wide (for memory())
+// and per thread (so each JS environment can tell V8 how much external memory it holds).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include "dtype.h"
+
+namespace tf {
+
+struct Storage {
+  void* data = nullptr;
+  size_t nbytes = 0;
+  Device device = Device::CPU;
+  // Bumped by every in-place write, so autograd can refuse to use a saved tensor that changed.
+  std::atomic<uint64_t> version{0};
+
+  Storage(void* d, size_t n, Device dev);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // Uninitialised memory; throws TF_OUT_OF_MEMORY beyond the allocation limit or when the OS refuses.
+  static std::shared_ptr<Storage> allocate(size_t nbytes, Device dev = Device::CPU);
+};
+
+struct MemoryStats {
+  int64_t storages;
+  int64_t bytes;
+  int64_t tensors;
+  int64_t peak_bytes;
+};
+MemoryStats memory_stats();
+// Net bytes allocated minus freed by the calling thread: what its JS environment reports to V8.
+int64_t thread_external_bytes();
+// Largest single allocation allowed (default: physical memory). Guards against lazily-committed giant mallocs.
+void set_allocation_limit(uint64_t bytes);
+uint64_t allocation_limit();
+
+namespace detail {
+void count_tensor(int delta);
+}
+
+}  // namespace tf

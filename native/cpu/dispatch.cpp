@@ -1,0 +1,124 @@
+#include "dispatch.h"
+#include "../core/error.h"
+#include <atomic>
+#include <cpuid.h>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace tf {
+namespace cpu {
+
+namespace {
+
+uint64_t xgetbv0() {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (uint64_t(hi) << 32) | lo;
+}
+
+CpuFeatures detect() {
+  CpuFeatures f{};
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  bool osxsave = c & (1u << 27);
+  f.fma = c & (1u << 12);
+  uint64_t xcr0 = osxsave ? xgetbv0() : 0;
+  f.os_avx = (xcr0 & 0x6) == 0x6;              // XMM and YMM state saved by the OS
+  f.os_avx512 = (xcr0 & 0xe6) == 0xe6;         // plus opmask and ZMM state
+  if (__get_cpuid_max(0, nullptr) >= 7) {
+    __cpuid_count(7, 0, a, b, c, d);
+    f.avx2 = b & (1u << 5);
+    f.avx512f = b & (1u << 16);
+    f.avx512dq = b & (1u << 17);
+    f.avx512bw = b & (1u << 30);
+    f.avx512vl = b & (1u << 31);
+    f.avx512vnni = c & (1u << 11);
+    __cpuid_count(7, 1, a, b, c, d);
+    f.avx512bf16 = a & (1u << 5);
+  }
+  return f;
+}
+
+bool can_run(const std::string& isa, const CpuFeatures& f) {
+  if (isa == "scalar") return true;
+  if (isa == "avx2") return f.os_avx && f.avx2 && f.fma;
+  if (isa == "avx512")
+    return can_run("avx2", f) && f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+  return false;
+}
+
+KernelTable g_tables[3];
+std::atomic<const KernelTable*> g_current{nullptr};
+std::once_flag g_once;
+
+void init() {
+  // A SIMD table is only filled when this CPU can run it: even the fill function of an ISA's translation
+  // unit may contain that ISA's instructions.
+  CpuFeatures f = detect();
+  fill_reference(g_tables[0]);
+  g_tables[0].isa = "scalar";
+  if (can_run("avx2", f)) {
+    g_tables[1] = g_tables[0];
+    fill_avx2(g_tables[1]);
+    g_tables[1].isa = "avx2";
+  }
+  if (can_run("avx512", f)) {
+    g_tables[2] = g_tables[0];  // each SIMD table overrides the reference table, never another SIMD table
+    fill_avx512(g_tables[2]);
+    g_tables[2].isa = "avx512";
+  }
+  std::string best = can_run("avx512", f) ? "avx512" : can_run("avx2", f) ? "avx2" : "scalar";
+  const char* env = std::getenv("TENSORFIELD_ISA");
+  std::string want = env && *env ? env : best;
+  // An unknown or unsupported override falls back to the best path rather than aborting the load;
+  // current_isa() reports what actually runs.
+  if (!can_run(want, f)) want = best;
+  g_current.store(&g_tables[want == "avx512" ? 2 : want == "avx2" ? 1 : 0]);
+}
+
+}  // namespace
+
+const KernelTable& kernels() {
+  const KernelTable* t = g_current.load(std::memory_order_acquire);
+  if (__builtin_expect(t != nullptr, 1)) return *t;
+  std::call_once(g_once, init);
+  return *g_current.load();
+}
+
+std::string current_isa() { return kernels().isa; }
+
+std::vector<std::string> supported_isas() {
+  CpuFeatures f = detect();
+  std::vector<std::string> out;
+  for (const char* n : {"scalar", "avx2", "avx512"})
+    if (can_run(n, f)) out.push_back(n);
+  return out;
+}
+
+void set_isa(const std::string& name) {
+  kernels();
+  CpuFeatures f = detect();
+  TF_CHECK(name == "scalar" || name == "avx2" || name == "avx512", InvalidArgument, "unknown ISA '", name,
+           "' (expected scalar, avx2 or avx512)");
+  TF_CHECK(can_run(name, f), InvalidArgument, "this CPU cannot run the '", name, "' kernels");
+  g_current.store(&g_tables[name == "avx512" ? 2 : name == "avx2" ? 1 : 0]);
+}
+
+CpuFeatures cpu_features() { return detect(); }
+
+std::string cpu_brand() {
+  unsigned regs[12];
+  if (__get_cpuid_max(0x80000000, nullptr) < 0x80000004) return "unknown x86-64";
+  for (unsigned i = 0; i < 3; ++i) __get_cpuid(0x80000002 + i, &regs[i * 4], &regs[i * 4 + 1], &regs[i * 4 + 2], &regs[i * 4 + 3]);
+  char s[49];
+  std::memcpy(s, regs, 48);
+  s[48] = 0;
+  std::string out(s);
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  size_t p = out.find_first_not_of(' ');
+  return p == std::string::npos ? out : out.substr(p);
+}
+
+}  // namespace cpu
+}  // namespace tf

@@ -1,0 +1,64 @@
+// The kernel table: plain function pointers, one slot per (op, dtype), filled once at load from CPUID.
+// Every kernel here works on one row of a strided loop (strides in elements) or one contiguous block;
+// the op layer does shapes, broadcasting and threading. No STL here: SIMD translation units include this.
+#pragma once
+#include <stdint.h>
+
+namespace tf {
+namespace cpu {
+
+enum UnaryOp {
+  U_NEG, U_EXP, U_LOG, U_LOG1P, U_EXPM1, U_SQRT, U_RSQRT, U_ABS, U_SIGN, U_SIN, U_COS, U_TANH, U_SIGMOID,
+  U_RELU, U_LEAKY_RELU, U_ELU, U_SILU, U_GELU, U_GELU_TANH, U_SOFTPLUS, U_CLAMP, U_ERF, U_RECIPROCAL,
+  U_SQUARE, U_POW_SCALAR, U_FLOOR, U_COPY, U_COUNT
+};
+// a, b: the op's scalar parameters (leakyRelu slope; elu alpha; softplus beta, threshold; clamp lo, hi; pow exponent)
+struct UnaryParams { double a, b; };
+typedef void (*UnaryFn)(int64_t n, const char* x, int64_t sx, char* y, int64_t sy, const UnaryParams* p);
+
+enum BinaryOp { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_COUNT };
+inline bool is_comparison(int op) { return op >= B_EQ; }  // comparisons write uint8
+typedef void (*BinaryFn)(int64_t n, const char* a, int64_t sa, const char* b, int64_t sb, char* o, int64_t so);
+
+// where(cond, a, b): cond is uint8
+typedef void (*WhereFn)(int64_t n, const char* c, int64_t sc, const char* a, int64_t sa, const char* b,
+                        int64_t sb, char* o, int64_t so);
+// isfinite: writes uint8
+typedef void (*PredFn)(int64_t n, const char* x, int64_t sx, char* o, int64_t so);
+
+enum ReduceOp { R_SUM, R_PROD, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN, R_COUNT };
+// out[i] = reduce over r of x[r * sr + i], for i in [0, I). argmax/argmin write int32 indices.
+typedef void (*ReduceFn)(const char* x, int64_t R, int64_t I, int64_t sr, char* out);
+// out[r * sr + i] = sum_{q <= r} x[q * sr + i]
+typedef void (*ScanFn)(const char* x, int64_t R, int64_t I, int64_t sr, char* out);
+
+// C[M,N] (row stride ldc) = (accumulate ? C : 0) + A[M,K] B[K,N]; A and B by arbitrary element strides.
+typedef void (*GemmFn)(int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
+                       int64_t rsB, int64_t csB, char* C, int64_t ldc, int accumulate);
+
+// softmax or log-softmax of `rows` contiguous rows of length n
+typedef void (*SoftmaxFn)(const char* x, char* y, int64_t rows, int64_t n, int log);
+
+typedef void (*CastFn)(int64_t n, const char* x, int64_t sx, char* y, int64_t sy);
+
+enum { NDT = 5 };  // matches tf::kNumDTypes
+
+struct KernelTable {
+  const char* isa;
+  UnaryFn unary[U_COUNT][NDT];
+  BinaryFn binary[B_COUNT][NDT];
+  WhereFn where[NDT];
+  PredFn isfinite[NDT];
+  ReduceFn reduce[R_COUNT][NDT];
+  ScanFn cumsum[NDT];
+  GemmFn gemm[NDT];
+  SoftmaxFn softmax[NDT];
+  CastFn cast[NDT][NDT];
+};
+
+void fill_reference(KernelTable& t);  // cpu/ref: every slot
+void fill_avx2(KernelTable& t);       // cpu/avx2: float32 overrides (requires AVX2+FMA)
+void fill_avx512(KernelTable& t);     // cpu/avx512: float32 overrides (requires AVX-512 F/BW/VL/DQ)
+
+}  // namespace cpu
+}  // namespace tf

@@ -1,0 +1,19 @@
+#include "../kernels.h"
+#include <cstring>
+
+namespace tf {
+namespace cpu {
+
+void fill_reference_elementwise(KernelTable& t);
+void fill_reference_reduce(KernelTable& t);
+void fill_reference_gemm(KernelTable& t);
+
+void fill_reference(KernelTable& t) {
+  std::memset(&t, 0, sizeof(t));
+  fill_reference_elementwise(t);
+  fill_reference_reduce(t);
+  fill_reference_gemm(t);
+}
+
+}  // namespace cpu
+}  // namespace tf

@@ -1,0 +1,439 @@
+// Module init and the op bindings. Each binding converts arguments, calls one engine op, and wraps the
+// result; engine errors surface as JS errors with stable codes.
+#include <napi.h>
+#include <cmath>
+#include <cstring>
+#include "addon_data.h"
+#include "convert.h"
+#include "tensor_wrap.h"
+#include "../autograd/grad_mode.h"
+#include "../autograd/node.h"
+#include "../cpu/dispatch.h"
+#include "../cpu/threadpool.h"
+#include "../ops/ops.h"
+
+namespace tfn {
+namespace {
+
+using tf::Tensor;
+
+#define BINDING(NAME) Napi::Value NAME(const Napi::CallbackInfo& info)
+#define GUARDED(...)              \
+  Napi::Env env = info.Env();     \
+  TFN_GUARD(env, __VA_ARGS__)     \
+  return env.Undefined();
+
+Napi::Value wrap_list(Napi::Env env, const tf::TensorList& ts) {
+  Napi::Array a = Napi::Array::New(env, ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) a.Set(uint32_t(i), ts[i].defined() ? wrap(env, ts[i]) : env.Null());
+  return a;
+}
+
+// ---- creation -------------------------------------------------------------------------------------------
+BINDING(Zeros) { GUARDED({ return wrap(env, tf::zeros(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Ones) { GUARDED({ return wrap(env, tf::ones(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Full) {
+  GUARDED({ return wrap(env, tf::full(shape_arg(info, 0, "shape"), num_arg(info, 1, "value"), dtype_or(info, 2, tf::DType::F32))); })
+}
+BINDING(Empty) { GUARDED({ return wrap(env, tf::empty(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Arange) {
+  GUARDED({
+    return wrap(env, tf::arange(num_arg(info, 0, "start"), num_arg(info, 1, "end"), num_or(info, 2, 1, "step"),
+                                dtype_or(info, 3, tf::DType::F32)));
+  })
+}
+BINDING(Linspace) {
+  GUARDED({
+    return wrap(env, tf::linspace(num_arg(info, 0, "start"), num_arg(info, 1, "end"), int_arg(info, 2, "steps"),
+                                  dtype_or(info, 3, tf::DType::F32)));
+  })
+}
+BINDING(Eye) {
+  GUARDED({
+    int64_t n = int_arg(info, 0, "n");
+    int64_t m = int_or(info, 1, n, "m");
+    TF_CHECK(n >= 0 && m >= 0, InvalidSize, "eye: sizes must be non-negative");
+    return wrap(env, tf::eye(n, m, dtype_or(info, 2, tf::DType::F32)));
+  })
+}
+// fromTyped(typedArray, shape, dtype): copies the data
+BINDING(FromTyped) {
+  GUARDED({
+    if (!info[0].IsTypedArray()) arg_error(env, "data must be a typed array");
+    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    tf::DType src;
+    switch (ta.TypedArrayType()) {
+      case napi_float32_array: src = tf::DType::F32; break;
+      case napi_float64_array: src = tf::DType::F64; break;
+      case napi_int32_array: src = tf::DType::I32; break;
+      case napi_int8_array: src = tf::DType::I8; break;
+      case napi_uint8_array: case napi_uint8_clamped_array: src = tf::DType::U8; break;
+      default: throw_js(env, "TF_DTYPE", "unsupported typed array type (use Float32Array, Float64Array, Int32Array, Int8Array or Uint8Array)", true);
+    }
+    Napi::ArrayBuffer ab = ta.ArrayBuffer();
+    const char* p = static_cast<const char*>(ab.Data()) + ta.ByteOffset();
+    tf::Shape s = shape_arg(info, 1, "shape");
+    tf::DType dt = dtype_or(info, 2, src);
+    return wrap(env, tf::from_buffer(p, ta.ByteLength(), src, s, dt));
+  })
+}
+
+// ---- elementwise ----------------------------------------------------------------------------------------
+BINDING(Unary) {
+  GUARDED({
+    int64_t op = int_arg(info, 0, "op");
+    if (op < 0 || op >= tf::cpu::U_COUNT) arg_error(env, "unknown unary op");
+    Tensor x = tensor_arg(info, 1, "input");
+    double a = num_or(info, 2, 0, "parameter"), b = num_or(info, 3, 0, "parameter");
+    return wrap(env, tf::unary(tf::cpu::UnaryOp(op), x, a, b));
+  })
+}
+BINDING(Binary) {
+  GUARDED({
+    int64_t op = int_arg(info, 0, "op");
+    if (op < 0 || op >= tf::cpu::B_COUNT) arg_error(env, "unknown binary op");
+    Tensor a, b;
+    if (is_tensor(env, info[1])) {
+      a = tensor_arg(info, 1);
+      b = tensor_or_scalar(info, 2, &a);
+    } else {
+      b = tensor_arg(info, 2, "operand");
+      a = tensor_or_scalar(info, 1, &b);
+    }
+    return wrap(env, tf::binary(tf::cpu::BinaryOp(op), a, b));
+  })
+}
+BINDING(Where) {
+  GUARDED({
+    Tensor c = tensor_arg(info, 0, "condition");
+    Tensor a, b;
+    if (is_tensor(env, info[1])) {
+      a = tensor_arg(info, 1);
+      b = tensor_or_scalar(info, 2, &a);
+    } else {
+      b = tensor_arg(info, 2, "operand");
+      a = tensor_or_scalar(info, 1, &b);
+    }
+    return wrap(env, tf::where(c, a, b));
+  })
+}
+BINDING(IsFinite) { GUARDED({ return wrap(env, tf::isfinite(tensor_arg(info, 0))); }) }
+
+// ---- reductions -----------------------------------------------------------------------------------------
+BINDING(Sum) { GUARDED({ return wrap(env, tf::sum(tensor_arg(info, 0), dims_arg(info, 1, "dim"), bool_or(info, 2, false))); }) }
+BINDING(Mean) { GUARDED({ return wrap(env, tf::mean(tensor_arg(info, 0), dims_arg(info, 1, "dim"), bool_or(info, 2, false))); }) }
+BINDING(Var) {
+  GUARDED({
+    return wrap(env, tf::var(tensor_arg(info, 0), dims_arg(info, 1, "dim"), num_or(info, 2, 1, "correction"), bool_or(info, 3, false)));
+  })
+}
+BINDING(Std) {
+  GUARDED({
+    return wrap(env, tf::std_(tensor_arg(info, 0), dims_arg(info, 1, "dim"), num_or(info, 2, 1, "correction"), bool_or(info, 3, false)));
+  })
+}
+BINDING(Amax) { GUARDED({ return wrap(env, tf::amax(tensor_arg(info, 0), dims_arg(info, 1, "dim"), bool_or(info, 2, false))); }) }
+BINDING(Amin) { GUARDED({ return wrap(env, tf::amin(tensor_arg(info, 0), dims_arg(info, 1, "dim"), bool_or(info, 2, false))); }) }
+BINDING(MaxDim) {
+  GUARDED({
+    auto r = tf::max_dim(tensor_arg(info, 0), int_arg(info, 1, "dim"), bool_or(info, 2, false));
+    return wrap_list(env, {r.first, r.second});
+  })
+}
+BINDING(MinDim) {
+  GUARDED({
+    auto r = tf::min_dim(tensor_arg(info, 0), int_arg(info, 1, "dim"), bool_or(info, 2, false));
+    return wrap_list(env, {r.first, r.second});
+  })
+}
+BINDING(Argmax) {
+  GUARDED({
+    bool all = info[1].IsUndefined() || info[1].IsNull();
+    return wrap(env, tf::argmax(tensor_arg(info, 0), all ? 0 : int_arg(info, 1, "dim"), bool_or(info, 2, false), all));
+  })
+}
+BINDING(Argmin) {
+  GUARDED({
+    bool all = info[1].IsUndefined() || info[1].IsNull();
+    return wrap(env, tf::argmin(tensor_arg(info, 0), all ? 0 : int_arg(info, 1, "dim"), bool_or(info, 2, false), all));
+  })
+}
+BINDING(Logsumexp) {
+  GUARDED({ return wrap(env, tf::logsumexp(tensor_arg(info, 0), dims_arg(info, 1, "dim"), bool_or(info, 2, false))); })
+}
+BINDING(Norm) {
+  GUARDED({
+    return wrap(env, tf::norm(tensor_arg(info, 0), num_or(info, 1, 2, "p"), dims_arg(info, 2, "dim"), bool_or(info, 3, false)));
+  })
+}
+BINDING(Cumsum) { GUARDED({ return wrap(env, tf::cumsum(tensor_arg(info, 0), int_arg(info, 1, "dim"))); }) }
+BINDING(Softmax) { GUARDED({ return wrap(env, tf::softmax(tensor_arg(info, 0), int_arg(info, 1, "dim"))); }) }
+BINDING(LogSoftmax) { GUARDED({ return wrap(env, tf::log_softmax(tensor_arg(info, 0), int_arg(info, 1, "dim"))); }) }
+
+// ---- views and copies -----------------------------------------------------------------------------------
+BINDING(View) { GUARDED({ return wrap(env, tf::view(tensor_arg(info, 0), shape_arg(info, 1, "shape", true))); }) }
+BINDING(Reshape) { GUARDED({ return wrap(env, tf::reshape(tensor_arg(info, 0), shape_arg(info, 1, "shape", true))); }) }
+BINDING(Permute) { GUARDED({ return wrap(env, tf::permute(tensor_arg(info, 0), dims_arg(info, 1, "dims"))); }) }
+BINDING(Transpose) {
+  GUARDED({ return wrap(env, tf::transpose(tensor_arg(info, 0), int_or(info, 1, -2, "dim0"), int_or(info, 2, -1, "dim1"))); })
+}
+BINDING(Expand) { GUARDED({ return wrap(env, tf::expand(tensor_arg(info, 0), shape_arg(info, 1, "shape", true))); }) }
+BINDING(Slice) {
+  GUARDED({
+    return wrap(env, tf::slice(tensor_arg(info, 0), int_arg(info, 1, "dim"), int_or(info, 2, 0, "start"),
+                               int_or(info, 3, INT64_MAX, "end"), int_or(info, 4, 1, "step")));
+  })
+}
+BINDING(Narrow) {
+  GUARDED({
+    return wrap(env, tf::narrow(tensor_arg(info, 0), int_arg(info, 1, "dim"), int_arg(info, 2, "start"), int_arg(info, 3, "length")));
+  })
+}
+BINDING(Select) {
+  GUARDED({ return wrap(env, tf::select(tensor_arg(info, 0), int_arg(info, 1, "dim"), int_arg(info, 2, "index"))); })
+}
+BINDING(Squeeze) { GUARDED({ return wrap(env, tf::squeeze(tensor_arg(info, 0), dims_arg(info, 1, "dim"))); }) }
+BINDING(Unsqueeze) { GUARDED({ return wrap(env, tf::unsqueeze(tensor_arg(info, 0), int_arg(info, 1, "dim"))); }) }
+BINDING(Flatten) {
+  GUARDED({ return wrap(env, tf::flatten(tensor_arg(info, 0), int_or(info, 1, 0, "startDim"), int_or(info, 2, -1, "endDim"))); })
+}
+BINDING(Detach) { GUARDED({ return wrap(env, tf::detach(tensor_arg(info, 0))); }) }
+BINDING(Contiguous) { GUARDED({ return wrap(env, tf::contiguous(tensor_arg(info, 0))); }) }
+BINDING(Clone) { GUARDED({ return wrap(env, tf::clone(tensor_arg(info, 0))); }) }
+BINDING(ToDType) {
+  GUARDED({
+    Tensor x = tensor_arg(info, 0);
+    return wrap(env, tf::to_dtype(x, dtype_or(info, 1, x.dtype())));
+  })
+}
+BINDING(Matmul) { GUARDED({ return wrap(env, tf::matmul(tensor_arg(info, 0), tensor_arg(info, 1, "other"))); }) }
+
+// ---- indexing and joining -------------------------------------------------------------------------------
+BINDING(Cat) { GUARDED({ return wrap(env, tf::cat(tensor_list_arg(info, 0, "tensors"), int_or(info, 1, 0, "dim"))); }) }
+BINDING(Stack) { GUARDED({ return wrap(env, tf::stack(tensor_list_arg(info, 0, "tensors"), int_or(info, 1, 0, "dim"))); }) }
+BINDING(Gather) {
+  GUARDED({ return wrap(env, tf::gather(tensor_arg(info, 0), int_arg(info, 1, "dim"), tensor_arg(info, 2, "index"))); })
+}
+BINDING(ScatterAdd) {
+  GUARDED({
+    return wrap(env, tf::scatter_add(tensor_arg(info, 0), int_arg(info, 1, "dim"), tensor_arg(info, 2, "index"), tensor_arg(info, 3, "src")));
+  })
+}
+BINDING(IndexSelect) {
+  GUARDED({ return wrap(env, tf::index_select(tensor_arg(info, 0), int_arg(info, 1, "dim"), tensor_arg(info, 2, "index"))); })
+}
+BINDING(IndexAdd) {
+  GUARDED({
+    return wrap(env, tf::index_add(tensor_arg(info, 0), int_arg(info, 1, "dim"), tensor_arg(info, 2, "index"), tensor_arg(info, 3, "src")));
+  })
+}
+BINDING(Pad) {
+  GUARDED({
+    std::string mode = info[2].IsUndefined() ? "constant" : string_arg(info, 2, "mode");
+    return wrap(env, tf::pad(tensor_arg(info, 0), dims_arg(info, 1, "pad"), mode, num_or(info, 3, 0, "value")));
+  })
+}
+BINDING(Flip) { GUARDED({ return wrap(env, tf::flip(tensor_arg(info, 0), dims_arg(info, 1, "dims"))); }) }
+BINDING(Roll) {
+  GUARDED({ return wrap(env, tf::roll(tensor_arg(info, 0), dims_arg(info, 1, "shifts"), dims_arg(info, 2, "dims"))); })
+}
+BINDING(Repeat) { GUARDED({ return wrap(env, tf::repeat(tensor_arg(info, 0), dims_arg(info, 1, "repeats"))); }) }
+
+// ---- random ---------------------------------------------------------------------------------------------
+BINDING(ManualSeed) {
+  GUARDED({
+    double s = num_arg(info, 0, "seed");
+    TF_CHECK(std::isfinite(s) && s >= 0 && std::floor(s) == s, InvalidArgument, "seed must be a non-negative integer");
+    tf::manual_seed(uint64_t(s));
+    return env.Undefined();
+  })
+}
+BINDING(Rand) { GUARDED({ return wrap(env, tf::rand(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Randn) { GUARDED({ return wrap(env, tf::randn(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Randint) {
+  GUARDED({
+    return wrap(env, tf::randint(int_arg(info, 0, "low"), int_arg(info, 1, "high"), shape_arg(info, 2, "shape"),
+                                 dtype_or(info, 3, tf::DType::I32)));
+  })
+}
+BINDING(Bernoulli) { GUARDED({ return wrap(env, tf::bernoulli(tensor_arg(info, 0, "probabilities"))); }) }
+BINDING(Binomial) {
+  GUARDED({
+    Tensor p = tensor_arg(info, 1, "probabilities");
+    return wrap(env, tf::binomial(tensor_or_scalar(info, 0, &p), p));
+  })
+}
+BINDING(Poisson) { GUARDED({ return wrap(env, tf::poisson(tensor_arg(info, 0, "rates"))); }) }
+BINDING(Multinomial) {
+  GUARDED({
+    return wrap(env, tf::multinomial(tensor_arg(info, 0, "probabilities"), int_arg(info, 1, "numSamples"), bool_or(info, 2, false)));
+  })
+}
+
+// ---- in-place -------------------------------------------------------------------------------------------
+BINDING(AddInPlace) {
+  GUARDED({
+    Tensor d = tensor_arg(info, 0, "destination");
+    tf::add_(d, tensor_or_scalar(info, 1, &d), num_or(info, 2, 1, "alpha"));
+    return env.Undefined();
+  })
+}
+BINDING(MulInPlace) {
+  GUARDED({
+    Tensor d = tensor_arg(info, 0, "destination");
+    tf::mul_(d, tensor_or_scalar(info, 1, &d));
+    return env.Undefined();
+  })
+}
+BINDING(CopyInPlace) {
+  GUARDED({
+    Tensor d = tensor_arg(info, 0, "destination");
+    tf::copy_(d, tensor_or_scalar(info, 1, &d));
+    return env.Undefined();
+  })
+}
+BINDING(FillInPlace) {
+  GUARDED({
+    tf::fill_(tensor_arg(info, 0, "destination"), num_arg(info, 1, "value"));
+    return env.Undefined();
+  })
+}
+
+// ---- autograd -------------------------------------------------------------------------------------------
+// backward(outputs[], grads[] (null entries allowed), retainGraph, createGraph)
+BINDING(Backward) {
+  GUARDED({
+    tf::TensorList outs = tensor_list_arg(info, 0, "outputs");
+    tf::TensorList grads = tensor_list_arg(info, 1, "gradients", true);
+    bool create = bool_or(info, 3, false);
+    bool retain = bool_or(info, 2, create);
+    tf::run_backward(outs, grads, retain, create, {}, false);
+    sync_external_memory(env);
+    return env.Undefined();
+  })
+}
+// grad(outputs[], inputs[], gradOutputs[], retainGraph, createGraph, allowUnused)
+BINDING(Grad) {
+  GUARDED({
+    tf::TensorList outs = tensor_list_arg(info, 0, "outputs");
+    tf::TensorList ins = tensor_list_arg(info, 1, "inputs");
+    tf::TensorList grads = tensor_list_arg(info, 2, "gradOutputs", true);
+    TF_CHECK(!ins.empty(), InvalidArgument, "grad: inputs must not be empty");
+    bool create = bool_or(info, 4, false);
+    bool retain = bool_or(info, 3, create);
+    return wrap_list(env, tf::run_backward(outs, grads, retain, create, ins, bool_or(info, 5, false)));
+  })
+}
+BINDING(SetGradEnabled) {
+  GUARDED({
+    tf::GradMode::set(bool_or(info, 0, true));
+    return env.Undefined();
+  })
+}
+BINDING(IsGradEnabled) { return Napi::Boolean::New(info.Env(), tf::GradMode::enabled()); }
+
+// ---- engine ---------------------------------------------------------------------------------------------
+BINDING(Memory) {
+  Napi::Env env = info.Env();
+  tf::MemoryStats s = tf::memory_stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("tensors", double(s.tensors));
+  o.Set("storages", double(s.storages));
+  o.Set("bytes", double(s.bytes));
+  o.Set("peakBytes", double(s.peak_bytes));
+  return o;
+}
+BINDING(SetNumThreads) {
+  GUARDED({
+    int64_t n = int_arg(info, 0, "threads");
+    TF_CHECK(n >= 1 && n <= 1024, InvalidArgument, "setNumThreads: expected 1..1024 threads, got ", n);
+    tf::set_num_threads(int(n));
+    return env.Undefined();
+  })
+}
+BINDING(GetNumThreads) { return Napi::Number::New(info.Env(), tf::num_threads()); }
+BINDING(SetIsa) {
+  GUARDED({
+    tf::cpu::set_isa(string_arg(info, 0, "isa"));
+    return env.Undefined();
+  })
+}
+BINDING(Info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", tf::cpu::current_isa());
+  Napi::Array sup = Napi::Array::New(env);
+  auto isas = tf::cpu::supported_isas();
+  for (size_t i = 0; i < isas.size(); ++i) sup.Set(uint32_t(i), isas[i]);
+  o.Set("supportedIsas", sup);
+  o.Set("cpu", tf::cpu::cpu_brand());
+  auto f = tf::cpu::cpu_features();
+  Napi::Object feats = Napi::Object::New(env);
+  feats.Set("avx2", f.avx2 && f.os_avx);
+  feats.Set("fma", f.fma);
+  feats.Set("avx512f", f.avx512f && f.os_avx512);
+  feats.Set("avx512bw", f.avx512bw && f.os_avx512);
+  feats.Set("avx512vl", f.avx512vl && f.os_avx512);
+  feats.Set("avx512dq", f.avx512dq && f.os_avx512);
+  feats.Set("avx512vnni", f.avx512vnni && f.os_avx512);
+  feats.Set("avx512bf16", f.avx512bf16 && f.os_avx512);
+  o.Set("features", feats);
+  o.Set("threads", tf::num_threads());
+  o.Set("allocationLimit", double(tf::allocation_limit()));
+  return o;
+}
+BINDING(SetAllocationLimit) {
+  GUARDED({
+    double b = num_arg(info, 0, "bytes");
+    TF_CHECK(b >= 0 && std::isfinite(b), InvalidArgument, "allocation limit must be a non-negative number of bytes");
+    tf::set_allocation_limit(uint64_t(b));
+    return env.Undefined();
+  })
+}
+BINDING(CudaStatus) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("available", false);
+  o.Set("reason", "this build has no CUDA support: the default npm install builds the CPU addon only "
+                  "(the CUDA build is native/CMakeLists.txt via cmake-js)");
+  return o;
+}
+BINDING(IsTensor) { return Napi::Boolean::New(info.Env(), is_tensor(info.Env(), info[0])); }
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  Napi::Function ctor = TensorWrap::Define(env);
+  data->tensor_ctor = Napi::Persistent(ctor);
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("NativeTensor", ctor);
+  struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
+  static const Entry entries[] = {
+      {"zeros", Zeros}, {"ones", Ones}, {"full", Full}, {"empty", Empty}, {"arange", Arange},
+      {"linspace", Linspace}, {"eye", Eye}, {"fromTyped", FromTyped}, {"unary", Unary}, {"binary", Binary},
+      {"where", Where}, {"isfinite", IsFinite}, {"sum", Sum}, {"mean", Mean}, {"var", Var}, {"std", Std},
+      {"amax", Amax}, {"amin", Amin}, {"maxDim", MaxDim}, {"minDim", MinDim}, {"argmax", Argmax},
+      {"argmin", Argmin}, {"logsumexp", Logsumexp}, {"norm", Norm}, {"cumsum", Cumsum}, {"softmax", Softmax},
+      {"logSoftmax", LogSoftmax}, {"view", View}, {"reshape", Reshape}, {"permute", Permute},
+      {"transpose", Transpose}, {"expand", Expand}, {"slice", Slice}, {"narrow", Narrow}, {"select", Select},
+      {"squeeze", Squeeze}, {"unsqueeze", Unsqueeze}, {"flatten", Flatten}, {"detach", Detach},
+      {"contiguous", Contiguous}, {"clone", Clone}, {"to", ToDType}, {"matmul", Matmul}, {"cat", Cat},
+      {"stack", Stack}, {"gather", Gather}, {"scatterAdd", ScatterAdd}, {"indexSelect", IndexSelect},
+      {"indexAdd", IndexAdd}, {"pad", Pad}, {"flip", Flip}, {"roll", Roll}, {"repeat", Repeat},
+      {"manualSeed", ManualSeed}, {"rand", Rand}, {"randn", Randn}, {"randint", Randint},
+      {"bernoulli", Bernoulli}, {"binomial", Binomial}, {"poisson", Poisson}, {"multinomial", Multinomial},
+      {"add_", AddInPlace}, {"mul_", MulInPlace}, {"copy_", CopyInPlace}, {"fill_", FillInPlace},
+      {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
+      {"isGradEnabled", IsGradEnabled}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
+      {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},
+      {"setAllocationLimit", SetAllocationLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor},
+  };
+  for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  return exports;
+}
+
+}  // namespace tfn
+
+static Napi::Object InitTensorfield(Napi::Env env, Napi::Object exports) { return tfn::Init(env, exports); }
+NODE_API_MODULE(tensorfield, InitTensorfield)

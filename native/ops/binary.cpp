@@ -1,0 +1,184 @@
+// Binary elementwise ops with NumPy broadcasting and type promotion; comparisons; where.
+#include "ops.h"
+#include "operators.h"
+#include "strided_loop.h"
+#include "../autograd/node.h"
+#include "../autograd/grad_mode.h"
+#include "../cpu/dispatch.h"
+
+namespace tf {
+
+Shape broadcast_shapes(const Shape& a, const Shape& b) {
+  size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    TF_CHECK(da == db || da == 1 || db == 1, ShapeMismatch, "shapes ", shape_str(a), " and ", shape_str(b),
+             " cannot be broadcast together (dimension ", i, ": ", da, " vs ", db, ")");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Tensor sum_to(const Tensor& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  int64_t lead = g.dim() - int64_t(shape.size());
+  TF_CHECK(lead >= 0, Internal, "sum_to: cannot reduce ", shape_str(g.shape()), " to ", shape_str(shape));
+  Dims dims;
+  for (int64_t d = 0; d < lead; ++d) dims.push_back(d);
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] == 1 && g.shape()[lead + d] != 1) dims.push_back(lead + int64_t(d));
+  Tensor r = dims.empty() ? g : sum(g, dims, true);
+  return r.shape() == shape ? r : reshape(r, shape);
+}
+
+namespace {
+
+Tensor cast_nograd(const Tensor& t, DType dt) {
+  if (t.dtype() == dt) return t;
+  GradModeGuard off(false);
+  return to_dtype(t, dt);
+}
+
+Tensor binary_forward(cpu::BinaryOp op, const Tensor& a0, const Tensor& b0, DType compute, DType out_dt) {
+  Tensor a = cast_nograd(a0, compute), b = cast_nograd(b0, compute);
+  Shape shape = broadcast_shapes(a.shape(), b.shape());
+  Tensor out = empty(shape, out_dt);
+  Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
+  cpu::BinaryFn fn = cpu::kernels().binary[op][int(compute)];
+  TF_CHECK(fn, DType, "this op does not support dtype ", dtype_name(compute));
+  StridedLoop<3> loop(shape, {&out.strides(), &sa, &sb}, {out.raw_ptr(), a.raw_ptr(), b.raw_ptr()},
+                      {int64_t(dtype_size(out_dt)), int64_t(dtype_size(compute)), int64_t(dtype_size(compute))});
+  loop.run([&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+    fn(n, p[1], s[1], p[2], s[2], p[0], s[0]);
+  });
+  return out;
+}
+
+const char* binary_name(cpu::BinaryOp op) {
+  static const char* names[] = {"AddBackward", "SubBackward", "MulBackward", "DivBackward",
+                                "PowBackward", "MaximumBackward", "MinimumBackward"};
+  return names[op];
+}
+
+}  // namespace
+
+Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
+  TF_CHECK(a.defined() && b.defined(), InvalidArgument, "binary op on an undefined tensor");
+  check_same_device(a, b, "binary op");
+  if (cpu::is_comparison(op)) return compare(op, a, b);
+  DType dt = promote(a.dtype(), b.dtype());
+  if ((op == cpu::B_DIV || op == cpu::B_POW) && !is_floating(dt)) dt = DType::F32;  // true division
+  Tensor out = binary_forward(op, a, b, dt, dt);
+  if (is_floating(dt) && compute_requires_grad({&a, &b})) {
+    Shape sa = a.shape(), sb = b.shape();
+    DType da = a.dtype(), db = b.dtype();
+    auto node = make_node(binary_name(op), {a, b}, [op, sa, sb, da, db](FnNode& n, const TensorList& gs) -> TensorList {
+      const Tensor& g = gs[0];
+      bool need_a = n.needs_input_grad(0), need_b = n.needs_input_grad(1);
+      Tensor ga, gb;
+      switch (op) {
+        case cpu::B_ADD:
+          if (need_a) ga = g;
+          if (need_b) gb = g;
+          break;
+        case cpu::B_SUB:
+          if (need_a) ga = g;
+          if (need_b) gb = -g;
+          break;
+        case cpu::B_MUL:
+          if (need_a) ga = g * n.saved(1);
+          if (need_b) gb = g * n.saved(0);
+          break;
+        case cpu::B_DIV: {
+          Tensor bb = n.saved(1);
+          if (need_a) ga = g / bb;
+          if (need_b) gb = -(g * n.saved(0)) / (bb * bb);
+          break;
+        }
+        case cpu::B_POW: {
+          Tensor x = n.saved(0), p = n.saved(1);
+          if (need_a) ga = g * (p * pow(x, p - 1.0));
+          if (need_b) {
+            // d/dp x^p = x^p log x, taken as 0 where x <= 0 (the limit at x = 0 for p > 0)
+            Tensor pos = gt0(x);
+            Tensor safe = where(pos, x, sc(1, x));
+            gb = mask_grad(pos, g * pow(safe, p) * log(safe));
+          }
+          break;
+        }
+        case cpu::B_MAX:
+        case cpu::B_MIN: {
+          Tensor x = n.saved(0), y = n.saved(1);
+          Tensor win = compare(op == cpu::B_MAX ? cpu::B_GT : cpu::B_LT, x, y);
+          Tensor tie = compare(cpu::B_EQ, x, y);
+          // ties split the gradient evenly, as in PyTorch
+          Tensor share = to_dtype(win, g.dtype()) + to_dtype(tie, g.dtype()) * 0.5;
+          if (need_a) ga = g * share;
+          if (need_b) gb = g * (1.0 - share);
+          break;
+        }
+        default: fail(ErrorCode::Internal, "no gradient for binary op");
+      }
+      return {ga.defined() ? reduce_grad(ga, sa, da) : Tensor(), gb.defined() ? reduce_grad(gb, sb, db) : Tensor()};
+    });
+    if (op != cpu::B_ADD && op != cpu::B_SUB) { node->save(a); node->save(b); }
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor compare(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
+  check_same_device(a, b, "comparison");
+  DType dt = promote(a.dtype(), b.dtype());
+  return binary_forward(op, a, b, dt, DType::U8);
+}
+
+Tensor add(const Tensor& a, const Tensor& b) { return binary(cpu::B_ADD, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(cpu::B_SUB, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(cpu::B_MUL, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(cpu::B_DIV, a, b); }
+Tensor pow(const Tensor& a, const Tensor& b) { return binary(cpu::B_POW, a, b); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return binary(cpu::B_MAX, a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return binary(cpu::B_MIN, a, b); }
+Tensor mul_scalar(const Tensor& a, double s) { return mul(a, scalar_tensor(s, a.dtype())); }
+Tensor add_scalar(const Tensor& a, double s) { return add(a, scalar_tensor(s, a.dtype())); }
+
+Tensor where(const Tensor& cond0, const Tensor& a0, const Tensor& b0) {
+  check_same_device(a0, b0, "where");
+  check_same_device(cond0, a0, "where");
+  Tensor cond = cast_nograd(cond0, DType::U8);
+  if (cond0.dtype() != DType::U8) {
+    GradModeGuard off(false);
+    cond = compare(cpu::B_NE, cond0, scalar_tensor(0, cond0.dtype()));
+  }
+  DType dt = promote(a0.dtype(), b0.dtype());
+  Tensor a = cast_nograd(a0, dt), b = cast_nograd(b0, dt);
+  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape()), b.shape());
+  Tensor out = empty(shape, dt);
+  Shape sc_ = broadcast_strides(cond, shape), sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
+  cpu::WhereFn fn = cpu::kernels().where[int(dt)];
+  int64_t es = int64_t(dtype_size(dt));
+  StridedLoop<4> loop(shape, {&out.strides(), &sc_, &sa, &sb}, {out.raw_ptr(), cond.raw_ptr(), a.raw_ptr(), b.raw_ptr()},
+                      {es, 1, es, es});
+  loop.run([&](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+    fn(n, p[1], s[1], p[2], s[2], p[3], s[3], p[0], s[0]);
+  });
+  if (is_floating(dt) && compute_requires_grad({&a0, &b0})) {
+    Shape sa0 = a0.shape(), sb0 = b0.shape();
+    DType da = a0.dtype(), db = b0.dtype();
+    auto node = make_node("WhereBackward", {a0, b0}, [sa0, sb0, da, db](FnNode& n, const TensorList& g) -> TensorList {
+      Tensor c = n.saved(0);
+      Tensor zero = sc(0, g[0]);
+      Tensor ga = n.needs_input_grad(0) ? reduce_grad(where(c, g[0], zero), sa0, da) : Tensor();
+      Tensor gb = n.needs_input_grad(1) ? reduce_grad(where(c, zero, g[0]), sb0, db) : Tensor();
+      return {ga, gb};
+    });
+    node->save(cond);
+    set_history(out, node);
+  }
+  return out;
+}
+
+}  // namespace tf

@@ -1,0 +1,116 @@
+// Factories, copies and dtype conversion.
+#include <cmath>
+#include <cstring>
+#include "ops.h"
+#include "strided_loop.h"
+#include "../autograd/node.h"
+#include "../cpu/dispatch.h"
+
+namespace tf {
+
+Tensor full(const Shape& s, double v, DType dt) {
+  Tensor t = empty(s, dt);
+  int64_t n = t.numel();
+  TF_DISPATCH_ALL(dt, T, {
+    T val = T(v);
+    T* p = t.data_ptr<T>();
+    parallel_for(0, n, 1 << 16, [&](int64_t lo, int64_t hi) { std::fill(p + lo, p + hi, val); });
+  });
+  return t;
+}
+Tensor zeros(const Shape& s, DType dt) {
+  Tensor t = empty(s, dt);
+  std::memset(t.raw_ptr(), 0, size_t(t.numel()) * dtype_size(dt));
+  return t;
+}
+Tensor ones(const Shape& s, DType dt) { return full(s, 1.0, dt); }
+
+Tensor arange(double start, double end, double step, DType dt) {
+  TF_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), InvalidArgument,
+           "arange: start, end and step must be finite");
+  TF_CHECK(step != 0, InvalidArgument, "arange: step must be non-zero");
+  double count = std::ceil((end - start) / step);
+  TF_CHECK(count < 9.0e15, InvalidSize, "arange: too many elements");
+  int64_t n = count > 0 ? int64_t(count) : 0;
+  Tensor t = empty({n}, dt);
+  TF_DISPATCH_ALL(dt, T, {
+    T* p = t.data_ptr<T>();
+    for (int64_t i = 0; i < n; ++i) p[i] = T(start + double(i) * step);
+  });
+  return t;
+}
+
+Tensor linspace(double start, double end, int64_t steps, DType dt) {
+  TF_CHECK(steps >= 0, InvalidSize, "linspace: steps must be non-negative, got ", steps);
+  Tensor t = empty({steps}, dt);
+  TF_DISPATCH_ALL(dt, T, {
+    T* p = t.data_ptr<T>();
+    double step = steps > 1 ? (end - start) / double(steps - 1) : 0;
+    // fill from both ends so the last value is exactly `end`
+    for (int64_t i = 0; i < steps; ++i) p[i] = T(i < steps / 2 ? start + step * double(i) : end - step * double(steps - 1 - i));
+  });
+  return t;
+}
+
+Tensor eye(int64_t n, int64_t m, DType dt) {
+  Tensor t = zeros({n, m}, dt);
+  TF_DISPATCH_ALL(dt, T, {
+    T* p = t.data_ptr<T>();
+    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = T(1);
+  });
+  return t;
+}
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  check_same_device(dst, src, "copy");
+  Shape bshape = broadcast_shapes(dst.shape(), src.shape());
+  TF_CHECK(bshape == dst.shape(), ShapeMismatch, "cannot copy a tensor of shape ", shape_str(src.shape()),
+           " into one of shape ", shape_str(dst.shape()));
+  Shape sst = broadcast_strides(src, dst.shape());
+  StridedLoop<2> loop(dst.shape(), {&dst.strides(), &sst}, {dst.raw_ptr(), src.raw_ptr()},
+                      {int64_t(dtype_size(dst.dtype())), int64_t(dtype_size(src.dtype()))});
+  cpu::CastFn fn = cpu::kernels().cast[int(src.dtype())][int(dst.dtype())];
+  loop.run([&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+    fn(n, p[1], s[1], p[0], s[0]);
+  });
+}
+
+Tensor from_buffer(const void* data, size_t nbytes, DType src, const Shape& s, DType dt) {
+  int64_t n = checked_numel(s);
+  TF_CHECK(size_t(n) * dtype_size(src) == nbytes, ShapeMismatch, "data has ", nbytes / dtype_size(src),
+           " elements but shape ", shape_str(s), " needs ", n);
+  Tensor out = empty(s, dt);
+  if (n == 0) return out;
+  if (src == dt) {
+    std::memcpy(out.raw_ptr(), data, nbytes);
+  } else {
+    cpu::kernels().cast[int(src)][int(dt)](n, static_cast<const char*>(data), 1, out.raw_ptr(), 1);
+  }
+  return out;
+}
+
+static Tensor copy_op(const Tensor& t, DType dt, const char* name) {
+  Tensor out = empty(t.shape(), dt);
+  copy_into(out, t);
+  if (is_floating(dt) && compute_requires_grad({&t})) {
+    DType src = t.dtype();
+    auto node = make_node(name, {t}, [src](FnNode&, const TensorList& g) -> TensorList {
+      return {g[0].dtype() == src ? g[0] : to_dtype(g[0], src)};
+    });
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : copy_op(t, t.dtype(), "ContiguousBackward"); }
+Tensor clone(const Tensor& t) { return copy_op(t, t.dtype(), "CloneBackward"); }
+Tensor to_dtype(const Tensor& t, DType dt) {
+  if (t.dtype() == dt) return t;
+  if (t.requires_grad() && !is_floating(dt)) {
+    // Converting to an integer type ends the graph, as in PyTorch.
+    return copy_op(detach(t), dt, "ToBackward");
+  }
+  return copy_op(t, dt, "ToBackward");
+}
+
+}  // namespace tf

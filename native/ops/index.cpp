@@ -1,0 +1,390 @@
+// Joining and indexing: cat/stack, gather/scatterAdd, indexSelect/indexAdd, pad, flip, roll, repeat.
+// Each backward is the op's adjoint (gather <-> scatterAdd, indexSelect <-> indexAdd, slice <-> sliceBackward),
+// all of them ops, so higher derivatives compose.
+#include <cstring>
+#include "ops.h"
+#include "operators.h"
+#include "../autograd/node.h"
+#include "../autograd/grad_mode.h"
+#include "../cpu/threadpool.h"
+
+namespace tf {
+
+namespace {
+
+Tensor as_index(const Tensor& idx, const char* op) {
+  TF_CHECK(!is_floating(idx.dtype()), DType, op, ": index must be an integer tensor, got ", dtype_name(idx.dtype()));
+  GradModeGuard off(false);
+  return contiguous(to_dtype(idx, DType::I32));
+}
+
+// Calls f(linear index into `shape`, multi-index) for every element, in parallel chunks.
+template <class F>
+void for_each_index(const Shape& shape, F f) {
+  int64_t total = checked_numel(shape);
+  int64_t nd = int64_t(shape.size());
+  parallel_for(0, total, 16384, [&](int64_t lo, int64_t hi) {
+    std::vector<int64_t> idx(nd, 0);
+    int64_t rem = lo;
+    for (int64_t d = nd - 1; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
+    for (int64_t i = lo; i < hi; ++i) {
+      f(i, idx);
+      for (int64_t d = nd - 1; d >= 0; --d) {
+        if (++idx[d] < shape[d]) break;
+        idx[d] = 0;
+      }
+    }
+  });
+}
+
+int64_t offset_of(const Tensor& t, const std::vector<int64_t>& idx) {
+  int64_t off = t.offset();
+  for (size_t d = 0; d < idx.size(); ++d) off += idx[d] * t.strides()[d];
+  return off;
+}
+
+void check_gather_shapes(const Tensor& x, int64_t d, const Tensor& index, const char* op) {
+  TF_CHECK(index.dim() == x.dim(), ShapeMismatch, op, ": index has ", index.dim(), " dims but the input has ", x.dim());
+  for (int64_t k = 0; k < x.dim(); ++k)
+    if (k != d)
+      TF_CHECK(index.shape()[k] <= x.shape()[k], ShapeMismatch, op, ": index shape ", shape_str(index.shape()),
+               " exceeds input shape ", shape_str(x.shape()), " in dimension ", k);
+}
+
+}  // namespace
+
+Tensor cat(const TensorList& ts, int64_t dim) {
+  TF_CHECK(!ts.empty(), InvalidArgument, "cat: expected a non-empty list of tensors");
+  const Tensor& t0 = ts[0];
+  TF_CHECK(t0.dim() > 0, InvalidArgument, "cat: zero-dimensional tensors cannot be concatenated");
+  int64_t d = wrap_dim(dim, t0.dim());
+  DType dt = t0.dtype();
+  int64_t total = 0;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const Tensor& t = ts[i];
+    check_same_device(t0, t, "cat");
+    TF_CHECK(t.dim() == t0.dim(), ShapeMismatch, "cat: tensor ", i, " has ", t.dim(), " dims, expected ", t0.dim());
+    for (int64_t k = 0; k < t.dim(); ++k)
+      TF_CHECK(k == d || t.shape()[k] == t0.shape()[k], ShapeMismatch, "cat: sizes must match except in dimension ",
+               d, "; tensor ", i, " has shape ", shape_str(t.shape()), " vs ", shape_str(t0.shape()));
+    dt = promote(dt, t.dtype());
+    total += t.shape()[d];
+  }
+  Shape s = t0.shape();
+  s[d] = total;
+  Tensor out = empty(s, dt);
+  std::vector<int64_t> offs, lens;
+  {
+    GradModeGuard off(false);
+    int64_t o = 0;
+    for (const Tensor& t : ts) {
+      int64_t n = t.shape()[d];
+      if (n > 0) copy_into(slice(out, d, o, o + n, 1), t);
+      offs.push_back(o);
+      lens.push_back(n);
+      o += n;
+    }
+  }
+  if (is_floating(dt) && compute_requires_grad(ts)) {
+    std::vector<DType> dts;
+    for (auto& t : ts) dts.push_back(t.dtype());
+    auto node = make_node("CatBackward", ts, [d, offs, lens, dts](FnNode& n, const TensorList& g) -> TensorList {
+      TensorList out;
+      for (size_t i = 0; i < offs.size(); ++i) {
+        if (!n.needs_input_grad(i)) { out.emplace_back(); continue; }
+        Tensor gi = slice(g[0], d, offs[i], offs[i] + lens[i], 1);
+        out.push_back(gi.dtype() == dts[i] ? gi : to_dtype(gi, dts[i]));
+      }
+      return out;
+    });
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor stack(const TensorList& ts, int64_t dim) {
+  TF_CHECK(!ts.empty(), InvalidArgument, "stack: expected a non-empty list of tensors");
+  int64_t d = wrap_dim(dim, ts[0].dim() + 1);
+  TensorList u;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    TF_CHECK(ts[i].shape() == ts[0].shape(), ShapeMismatch, "stack: all tensors must have the same shape; tensor ", i,
+             " has ", shape_str(ts[i].shape()), " vs ", shape_str(ts[0].shape()));
+    u.push_back(unsqueeze(ts[i], d));
+  }
+  return cat(u, d);
+}
+
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index0) {
+  int64_t d = wrap_dim(dim, x.dim());
+  Tensor index = as_index(index0, "gather");
+  check_gather_shapes(x, d, index, "gather");
+  Tensor out = empty(index.shape(), x.dtype());
+  int64_t es = int64_t(dtype_size(x.dtype())), n = x.dim() ? x.shape()[d] : 1;
+  const int32_t* ip = index.data_ptr<int32_t>();
+  const char* src = static_cast<const char*>(x.storage()->data);
+  char* dst = out.raw_ptr();
+  std::atomic<int64_t> bad{-1};
+  for_each_index(index.shape(), [&](int64_t i, std::vector<int64_t>& idx) {
+    int64_t j = ip[i];
+    if (j < 0 || j >= n) { bad.store(j); return; }
+    int64_t keep = idx.empty() ? 0 : idx[d];
+    if (!idx.empty()) idx[d] = j;
+    std::memcpy(dst + i * es, src + offset_of(x, idx) * es, es);
+    if (!idx.empty()) idx[d] = keep;
+  });
+  TF_CHECK(bad.load() == -1, IndexOutOfRange, "gather: index ", bad.load(), " is out of bounds for dimension ", d,
+           " of size ", n);
+  if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
+    Shape s = x.shape();
+    auto node = make_node("GatherBackward", {x}, [s, d](FnNode& nd, const TensorList& g) -> TensorList {
+      return {scatter_add(zeros(s, g[0].dtype()), d, nd.saved(0), g[0])};
+    });
+    node->save(index);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index0, const Tensor& src0) {
+  int64_t d = wrap_dim(dim, x.dim());
+  Tensor index = as_index(index0, "scatterAdd");
+  check_gather_shapes(x, d, index, "scatterAdd");
+  TF_CHECK(src0.dim() == index.dim(), ShapeMismatch, "scatterAdd: src must have as many dims as index");
+  for (int64_t k = 0; k < index.dim(); ++k)
+    TF_CHECK(index.shape()[k] <= src0.shape()[k], ShapeMismatch, "scatterAdd: index shape ", shape_str(index.shape()),
+             " exceeds src shape ", shape_str(src0.shape()));
+  TF_CHECK(x.dtype() == src0.dtype(), DType, "scatterAdd: input and src dtypes differ");
+  Tensor out;
+  {
+    GradModeGuard off(false);
+    out = clone(x);
+  }
+  Tensor src = src0;
+  int64_t n = x.dim() ? x.shape()[d] : 1;
+  const int32_t* ip = index.data_ptr<int32_t>();
+  int64_t bad = -1;
+  // serial: several indices may hit the same output element
+  std::vector<int64_t> idx(index.dim(), 0);
+  int64_t total = index.numel();
+  TF_DISPATCH_ALL(x.dtype(), T, {
+    T* op = static_cast<T*>(out.storage()->data);
+    const T* sp = static_cast<const T*>(src.storage()->data);
+    for (int64_t i = 0; i < total; ++i) {
+      int64_t j = ip[i];
+      if (j < 0 || j >= n) { bad = j; break; }
+      int64_t so = offset_of(src, idx);
+      int64_t keep = idx.empty() ? 0 : idx[d];
+      if (!idx.empty()) idx[d] = j;
+      op[offset_of(out, idx)] += sp[so];
+      if (!idx.empty()) idx[d] = keep;
+      for (int64_t k = int64_t(idx.size()) - 1; k >= 0; --k) {
+        if (++idx[k] < index.shape()[k]) break;
+        idx[k] = 0;
+      }
+    }
+  });
+  TF_CHECK(bad == -1, IndexOutOfRange, "scatterAdd: index ", bad, " is out of bounds for dimension ", d, " of size ", n);
+  if (is_floating(x.dtype()) && compute_requires_grad({&x, &src0})) {
+    Shape ss = src0.shape();
+    auto node = make_node("ScatterAddBackward", {x, src0}, [d, ss](FnNode& nd, const TensorList& g) -> TensorList {
+      Tensor gs;
+      if (nd.needs_input_grad(1)) {
+        Tensor ix = nd.saved(0);
+        gs = gather(g[0], d, ix);
+        if (gs.shape() != ss) gs = pad(gs, [&] {  // src larger than index: the unused part gets zero gradient
+          Dims p;
+          for (int64_t k = int64_t(ss.size()) - 1; k >= 0; --k) { p.push_back(0); p.push_back(ss[k] - gs.shape()[k]); }
+          return p;
+        }(), "constant", 0.0);
+      }
+      return {g[0], gs};
+    });
+    node->save(index);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index0) {
+  int64_t d = wrap_dim(dim, x.dim());
+  Tensor index = as_index(index0, "indexSelect");
+  TF_CHECK(index.dim() <= 1, ShapeMismatch, "indexSelect: index must be 1-D, got shape ", shape_str(index.shape()));
+  int64_t k = index.numel(), n = x.dim() ? x.shape()[d] : 1;
+  const int32_t* ip = index.data_ptr<int32_t>();
+  for (int64_t i = 0; i < k; ++i)
+    TF_CHECK(ip[i] >= 0 && ip[i] < n, IndexOutOfRange, "indexSelect: index ", ip[i], " is out of bounds for dimension ",
+             d, " of size ", n);
+  Shape s = x.shape();
+  if (x.dim()) s[d] = k;
+  Tensor out = empty(s, x.dtype());
+  {
+    GradModeGuard off(false);
+    for (int64_t i = 0; i < k; ++i) {
+      if (x.dim() == 0) { copy_into(out, x); break; }
+      copy_into(select(out, d, i), select(x, d, ip[i]));
+    }
+  }
+  if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
+    Shape xs = x.shape();
+    auto node = make_node("IndexSelectBackward", {x}, [xs, d](FnNode& nd, const TensorList& g) -> TensorList {
+      return {index_add(zeros(xs, g[0].dtype()), d, nd.saved(0), g[0])};
+    });
+    node->save(index);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index0, const Tensor& src) {
+  int64_t d = wrap_dim(dim, x.dim());
+  Tensor index = as_index(index0, "indexAdd");
+  TF_CHECK(index.dim() <= 1, ShapeMismatch, "indexAdd: index must be 1-D");
+  TF_CHECK(x.dtype() == src.dtype(), DType, "indexAdd: input and src dtypes differ");
+  int64_t k = index.numel(), n = x.dim() ? x.shape()[d] : 1;
+  Shape expect = x.shape();
+  if (x.dim()) expect[d] = k;
+  TF_CHECK(src.shape() == expect, ShapeMismatch, "indexAdd: src has shape ", shape_str(src.shape()), ", expected ",
+           shape_str(expect));
+  const int32_t* ip = index.data_ptr<int32_t>();
+  for (int64_t i = 0; i < k; ++i)
+    TF_CHECK(ip[i] >= 0 && ip[i] < n, IndexOutOfRange, "indexAdd: index ", ip[i], " is out of bounds for dimension ",
+             d, " of size ", n);
+  Tensor out;
+  {
+    GradModeGuard off(false);
+    out = clone(x);
+    for (int64_t i = 0; i < k; ++i) {
+      Tensor dst = select(out, d, ip[i]);
+      copy_into(dst, add(dst, select(src, d, i)));
+    }
+  }
+  if (is_floating(x.dtype()) && compute_requires_grad({&x, &src})) {
+    auto node = make_node("IndexAddBackward", {x, src}, [d](FnNode& nd, const TensorList& g) -> TensorList {
+      return {g[0], nd.needs_input_grad(1) ? index_select(g[0], d, nd.saved(0)) : Tensor()};
+    });
+    node->save(index);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor slice_backward(const Tensor& g, const Shape& in_shape, int64_t dim, int64_t start, int64_t step) {
+  Tensor out = zeros(in_shape, g.dtype());
+  int64_t len = g.shape()[dim];
+  {
+    GradModeGuard off(false);
+    copy_into(slice(out, dim, start, start + len * step, step), g);
+  }
+  if (compute_requires_grad({&g})) {
+    auto node = make_node("SliceBackwardBackward", {g}, [dim, start, len, step](FnNode&, const TensorList& gg) -> TensorList {
+      return {slice(gg[0], dim, start, start + len * step, step)};
+    });
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor pad(const Tensor& x0, const Dims& pads, const std::string& mode, double value) {
+  TF_CHECK(pads.size() % 2 == 0 && int64_t(pads.size()) / 2 <= x0.dim(), InvalidArgument,
+           "pad: expected an even number of pads covering at most ", x0.dim(), " dims, got ", pads.size());
+  TF_CHECK(mode == "constant" || mode == "reflect" || mode == "replicate" || mode == "circular", InvalidArgument,
+           "pad: unknown mode '", mode, "' (constant, reflect, replicate or circular)");
+  Tensor x = x0;
+  int64_t np = int64_t(pads.size()) / 2;
+  for (int64_t i = 0; i < np; ++i) {
+    int64_t d = x.dim() - 1 - i, l = pads[2 * i], r = pads[2 * i + 1];
+    int64_t n = x.shape()[d];
+    if (mode == "constant") {
+      // negative pads crop
+      if (l < 0 || r < 0) {
+        TF_CHECK(-std::min<int64_t>(l, 0) - std::min<int64_t>(r, 0) <= n, InvalidArgument, "pad: cropping more than the size");
+        x = slice(x, d, l < 0 ? -l : 0, r < 0 ? n + r : n, 1);
+        l = std::max<int64_t>(l, 0);
+        r = std::max<int64_t>(r, 0);
+      }
+      if (l == 0 && r == 0) continue;
+      Shape sl = x.shape(), sr = x.shape();
+      sl[d] = l; sr[d] = r;
+      x = cat({full(sl, value, x.dtype()), x, full(sr, value, x.dtype())}, d);
+      continue;
+    }
+    TF_CHECK(l >= 0 && r >= 0, InvalidArgument, "pad: negative pads are only allowed in constant mode");
+    if (l == 0 && r == 0) continue;
+    TensorList parts;
+    if (mode == "reflect") {
+      TF_CHECK(l < n && r < n, InvalidArgument, "pad: reflect padding (", l, ", ", r, ") must be smaller than the size ", n);
+      if (l) parts.push_back(flip(slice(x, d, 1, 1 + l, 1), {d}));
+      parts.push_back(x);
+      if (r) parts.push_back(flip(slice(x, d, n - 1 - r, n - 1, 1), {d}));
+    } else if (mode == "replicate") {
+      TF_CHECK(n > 0, InvalidArgument, "pad: cannot replicate-pad an empty dimension");
+      Shape sl = x.shape(), sr = x.shape();
+      sl[d] = l; sr[d] = r;
+      if (l) parts.push_back(expand(slice(x, d, 0, 1, 1), sl));
+      parts.push_back(x);
+      if (r) parts.push_back(expand(slice(x, d, n - 1, n, 1), sr));
+    } else {
+      TF_CHECK(l <= n && r <= n, InvalidArgument, "pad: circular padding (", l, ", ", r, ") must not exceed the size ", n);
+      if (l) parts.push_back(slice(x, d, n - l, n, 1));
+      parts.push_back(x);
+      if (r) parts.push_back(slice(x, d, 0, r, 1));
+    }
+    x = cat(parts, d);
+  }
+  return x.ptr() == x0.ptr() ? clone(x0) : x;
+}
+
+Tensor flip(const Tensor& x, const Dims& dims0) {
+  Dims dims = normalize_dims(dims0, x.dim(), "flip");
+  Shape st = x.strides();
+  int64_t off = x.offset();
+  for (int64_t d : dims) {
+    if (x.shape()[d] == 0) continue;
+    off += (x.shape()[d] - 1) * st[d];
+    st[d] = -st[d];
+  }
+  Tensor out = empty(x.shape(), x.dtype());
+  copy_into(out, make_view(x, x.shape(), st, off));  // the reversed view never escapes this function
+  if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
+    auto node = make_node("FlipBackward", {x}, [dims](FnNode&, const TensorList& g) -> TensorList { return {flip(g[0], dims)}; });
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor roll(const Tensor& x, const Dims& shifts, const Dims& dims) {
+  if (dims.empty()) {
+    TF_CHECK(shifts.size() == 1, InvalidArgument, "roll: without dims, give exactly one shift");
+    return reshape(roll(flatten(x, 0, -1), shifts, {0}), x.shape());
+  }
+  TF_CHECK(shifts.size() == dims.size(), InvalidArgument, "roll: shifts and dims must have the same length");
+  Tensor out = x;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    int64_t d = wrap_dim(dims[i], x.dim());
+    int64_t n = x.shape()[d];
+    if (n == 0) continue;
+    int64_t s = ((shifts[i] % n) + n) % n;
+    if (s == 0) continue;
+    out = cat({slice(out, d, n - s, n, 1), slice(out, d, 0, n - s, 1)}, d);
+  }
+  return out.ptr() == x.ptr() ? clone(x) : out;
+}
+
+Tensor repeat(const Tensor& x, const Dims& reps) {
+  TF_CHECK(int64_t(reps.size()) >= x.dim(), InvalidArgument, "repeat: need at least ", x.dim(), " repeat counts, got ",
+           reps.size());
+  for (int64_t r : reps) TF_CHECK(r >= 0, InvalidSize, "repeat: counts must be non-negative");
+  int64_t lead = int64_t(reps.size()) - x.dim();
+  Shape base(lead, 1);
+  base.insert(base.end(), x.shape().begin(), x.shape().end());
+  // [s0, s1] -> [1, s0, 1, s1] -> expand [r0, s0, r1, s1] -> reshape [r0*s0, r1*s1]
+  Shape inter, big, fin;
+  for (size_t d = 0; d < reps.size(); ++d) {
+    inter.push_back(1); inter.push_back(base[d]);
+    big.push_back(reps[d]); big.push_back(base[d]);
+    fin.push_back(reps[d] * base[d]);
+  }
+  return reshape(contiguous(expand(reshape(x, inter), big)), fin);
+}
+
+}  // namespace tf

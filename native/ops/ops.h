@@ -1,0 +1,144 @@
+// The engine's op surface in C++. Every op validates its inputs (clear errors with stable codes), dispatches
+// on (device, dtype) to the kernel table, and, when gradients are needed, records a node whose backward is
+// written with these same ops.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+#include "../core/tensor.h"
+#include "../cpu/kernels.h"
+
+namespace tf {
+
+using Dims = std::vector<int64_t>;
+
+// ---- creation / conversion (ops/creation.cpp) ----
+Tensor zeros(const Shape& s, DType dt = DType::F32);
+Tensor ones(const Shape& s, DType dt = DType::F32);
+Tensor full(const Shape& s, double v, DType dt = DType::F32);
+Tensor arange(double start, double end, double step, DType dt);
+Tensor linspace(double start, double end, int64_t steps, DType dt);
+Tensor eye(int64_t n, int64_t m, DType dt);
+Tensor from_buffer(const void* data, size_t nbytes, DType src, const Shape& s, DType dt);  // copies
+Tensor contiguous(const Tensor& t);
+Tensor clone(const Tensor& t);
+Tensor to_dtype(const Tensor& t, DType dt);
+// Copies src into dst (broadcasting src), converting dtype; no autograd. Used by in-place ops and cat.
+void copy_into(const Tensor& dst, const Tensor& src);
+
+// ---- elementwise (ops/unary.cpp, ops/binary.cpp) ----
+Tensor unary(cpu::UnaryOp op, const Tensor& x, double a = 0, double b = 0);
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor log1p(const Tensor& x);
+Tensor expm1(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sign(const Tensor& x);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double slope);
+Tensor elu(const Tensor& x, double alpha);
+Tensor silu(const Tensor& x);
+Tensor gelu(const Tensor& x, bool tanh_approx);
+Tensor softplus(const Tensor& x, double beta, double threshold);
+Tensor clamp(const Tensor& x, double lo, double hi);
+Tensor erf(const Tensor& x);
+Tensor reciprocal(const Tensor& x);
+Tensor square(const Tensor& x);
+Tensor pow_scalar(const Tensor& x, double p);
+Tensor floor(const Tensor& x);
+Tensor isfinite(const Tensor& x);
+
+Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor compare(cpu::BinaryOp op, const Tensor& a, const Tensor& b);  // uint8 result, no gradient
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor mul_scalar(const Tensor& a, double s);
+Tensor add_scalar(const Tensor& a, double s);
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+// Sums a (broadcast) gradient back down to `shape`.
+Tensor sum_to(const Tensor& g, const Shape& shape);
+
+// ---- reductions (ops/reduce.cpp) ----
+Tensor sum(const Tensor& x, const Dims& dims, bool keepdim);  // empty dims: all
+Tensor mean(const Tensor& x, const Dims& dims, bool keepdim);
+Tensor prod(const Tensor& x, const Dims& dims, bool keepdim);
+Tensor var(const Tensor& x, const Dims& dims, double correction, bool keepdim);
+Tensor std_(const Tensor& x, const Dims& dims, double correction, bool keepdim);
+Tensor amax(const Tensor& x, const Dims& dims, bool keepdim);
+Tensor amin(const Tensor& x, const Dims& dims, bool keepdim);
+std::pair<Tensor, Tensor> max_dim(const Tensor& x, int64_t dim, bool keepdim);  // values, int32 indices
+std::pair<Tensor, Tensor> min_dim(const Tensor& x, int64_t dim, bool keepdim);
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim, bool all);
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim, bool all);
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim);
+Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim);
+Tensor cumsum(const Tensor& x, int64_t dim);
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// ---- views (ops/view.cpp) ----
+Tensor view(const Tensor& x, const Shape& shape);      // requires compatible strides
+Tensor reshape(const Tensor& x, const Shape& shape);   // view when possible, else copy; -1 allowed
+Tensor permute(const Tensor& x, const Dims& perm);
+Tensor transpose(const Tensor& x, int64_t d0, int64_t d1);
+Tensor expand(const Tensor& x, const Shape& shape);    // -1 keeps a size
+Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step);
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+Tensor squeeze(const Tensor& x, const Dims& dims);     // empty: all size-1 dims
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+Tensor flatten(const Tensor& x, int64_t start, int64_t end);
+Tensor select(const Tensor& x, int64_t dim, int64_t index);
+Tensor detach_op(const Tensor& x);
+
+// ---- linear algebra (ops/matmul.cpp) ----
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// ---- indexing and joining (ops/index.cpp) ----
+Tensor cat(const TensorList& ts, int64_t dim);
+Tensor stack(const TensorList& ts, int64_t dim);
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor slice_backward(const Tensor& g, const Shape& in_shape, int64_t dim, int64_t start, int64_t step);
+Tensor pad(const Tensor& x, const Dims& pads, const std::string& mode, double value);  // pads as in F.pad
+Tensor flip(const Tensor& x, const Dims& dims);
+Tensor roll(const Tensor& x, const Dims& shifts, const Dims& dims);
+Tensor repeat(const Tensor& x, const Dims& reps);
+
+// ---- random (ops/random.cpp): counter-based Philox4x32-10, thread-count independent ----
+void manual_seed(uint64_t seed);
+uint64_t current_seed();
+Tensor rand(const Shape& s, DType dt);
+Tensor randn(const Shape& s, DType dt);
+Tensor randint(int64_t low, int64_t high, const Shape& s, DType dt);
+Tensor bernoulli(const Tensor& p);
+Tensor binomial(const Tensor& count, const Tensor& prob);
+Tensor poisson(const Tensor& rate);
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement);
+
+// ---- in-place (ops/inplace.cpp): refused on tensors that need gradients while grad mode is on ----
+void add_(const Tensor& dst, const Tensor& src, double alpha);   // dst += alpha * src
+void mul_(const Tensor& dst, const Tensor& src);
+void copy_(const Tensor& dst, const Tensor& src);
+void fill_(const Tensor& dst, double v);
+
+// ---- helpers shared by op files ----
+void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+void check_float(const Tensor& x, const char* op);
+Dims normalize_dims(const Dims& dims, int64_t ndim, const char* op);  // wraps, sorts, checks duplicates
+
+}  // namespace tf

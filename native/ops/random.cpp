@@ -1,0 +1,309 @@
+// Random tensors from the per-thread default generator: (seed, call counter) -> Philox key and counter.
+// Element i of a call uses counter blocks derived from i alone, so results do not depend on threading.
+#include <cmath>
+#include <algorithm>
+#include <numeric>
+#include <limits>
+#include "ops.h"
+#include "../autograd/grad_mode.h"
+#include "../rng/philox.h"
+#include "../cpu/threadpool.h"
+
+namespace tf {
+
+namespace {
+
+struct Generator {
+  uint64_t seed = 0x853c49e6748fea9bULL;
+  uint64_t calls = 0;
+};
+thread_local Generator t_gen;
+
+struct CallKey {
+  uint64_t key;
+  uint32_t call;
+};
+// Each op call gets a fresh counter space; the seed and the high bits of the call number form the key.
+CallKey next_call() {
+  uint64_t c = t_gen.calls++;
+  uint64_t key = t_gen.seed ^ (c >> 32) * 0x9E3779B97F4A7C15ULL;
+  return {key, uint32_t(c)};
+}
+
+template <class F>
+void blocks(int64_t n, int64_t per_block, F f) {
+  int64_t nb = (n + per_block - 1) / per_block;
+  parallel_for(0, nb, 1024, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) f(b);
+  });
+}
+
+inline void block_words(const CallKey& ck, uint64_t b, uint32_t out[4]) {
+  uint32_t ctr[4] = {uint32_t(b), uint32_t(b >> 32), 0xffffffffu, ck.call};
+  Philox::block(ctr, ck.key, out);
+}
+
+void check_float_dtype(DType dt, const char* op) {
+  TF_CHECK(is_floating(dt), DType, op, " needs a floating-point dtype, got ", dtype_name(dt));
+}
+
+double binomial_draw(ElementStream& s, double n, double p) {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  bool flip = p > 0.5;
+  if (flip) p = 1 - p;
+  double q = 1 - p, k;
+  if (n * p < 10) {
+    // inversion by sequential search from 0 (expected n p steps)
+    double s_ = p / q, a = (n + 1) * s_, r = std::pow(q, n), u = s_ >= 0 ? s.uniform() : 0;
+    k = 0;
+    while (u > r && k < n) {
+      u -= r;
+      k += 1;
+      r *= a / k - s_;
+    }
+  } else {
+    // BTRS: transformed rejection with squeeze (Hormann 1993)
+    double spq = std::sqrt(n * p * q), b = 1.15 + 2.53 * spq, a = -0.0873 + 0.0248 * b + 0.01 * p;
+    double c = n * p + 0.5, vr = 0.92 - 4.2 / b, alpha = (2.83 + 5.1 / b) * spq, lpq = std::log(p / q);
+    double m = std::floor((n + 1) * p), h = std::lgamma(m + 1) + std::lgamma(n - m + 1);
+    for (;;) {
+      double u = s.uniform() - 0.5, v = s.uniform(), us = 0.5 - std::fabs(u);
+      k = std::floor((2 * a / us + b) * u + c);
+      if (k < 0 || k > n) continue;
+      if (us >= 0.07 && v <= vr) break;
+      v = std::log(v * alpha / (a / (us * us) + b));
+      if (v <= h - std::lgamma(k + 1) - std::lgamma(n - k + 1) + (k - m) * lpq) break;
+    }
+  }
+  return flip ? n - k : k;
+}
+
+double poisson_draw(ElementStream& s, double lam) {
+  if (lam <= 0) return 0;
+  if (lam < 10) {
+    double L = std::exp(-lam), p = 1;
+    double k = 0;
+    for (;;) {
+      p *= s.uniform();
+      if (p <= L) return k;
+      k += 1;
+    }
+  }
+  // PTRS: transformed rejection (Hormann 1993)
+  double slam = std::sqrt(lam), loglam = std::log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+  double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+  for (;;) {
+    double u = s.uniform() - 0.5, v = s.uniform_open(), us = 0.5 - std::fabs(u);
+    double k = std::floor((2 * a / us + b) * u + lam + 0.43);
+    if (us >= 0.07 && v <= vr) return k;
+    if (k < 0 || (us < 0.013 && v > us)) continue;
+    if (std::log(v) + std::log(invalpha) - std::log(a / (us * us) + b) <= -lam + k * loglam - std::lgamma(k + 1)) return k;
+  }
+}
+
+}  // namespace
+
+void manual_seed(uint64_t seed) {
+  t_gen.seed = seed * 0xD1342543DE82EF95ULL + 0x2545F4914F6CDD1DULL;
+  t_gen.calls = 0;
+}
+uint64_t current_seed() { return t_gen.seed; }
+
+Tensor rand(const Shape& s, DType dt) {
+  check_float_dtype(dt, "rand");
+  Tensor t = empty(s, dt);
+  CallKey ck = next_call();
+  int64_t n = t.numel();
+  if (dt == DType::F32) {
+    float* p = t.data_ptr<float>();
+    blocks(n, 4, [&](int64_t b) {
+      uint32_t w[4];
+      block_words(ck, uint64_t(b), w);
+      for (int j = 0; j < 4 && b * 4 + j < n; ++j) p[b * 4 + j] = u01f(w[j]);
+    });
+  } else {
+    double* p = t.data_ptr<double>();
+    blocks(n, 2, [&](int64_t b) {
+      uint32_t w[4];
+      block_words(ck, uint64_t(b), w);
+      for (int j = 0; j < 2 && b * 2 + j < n; ++j) p[b * 2 + j] = u01d(w[2 * j], w[2 * j + 1]);
+    });
+  }
+  return t;
+}
+
+Tensor randn(const Shape& s, DType dt) {
+  check_float_dtype(dt, "randn");
+  Tensor t = empty(s, dt);
+  CallKey ck = next_call();
+  int64_t n = t.numel();
+  const double two_pi = 6.283185307179586;
+  if (dt == DType::F32) {
+    float* p = t.data_ptr<float>();
+    blocks(n, 4, [&](int64_t b) {  // one block = two Box-Muller pairs
+      uint32_t w[4];
+      block_words(ck, uint64_t(b), w);
+      for (int pair = 0; pair < 2; ++pair) {
+        double u1 = (double(w[2 * pair] >> 8) + 1.0) / 16777216.0, u2 = double(w[2 * pair + 1] >> 8) / 16777216.0;
+        double r = std::sqrt(-2.0 * std::log(u1));
+        int64_t i = b * 4 + pair * 2;
+        if (i < n) p[i] = float(r * std::cos(two_pi * u2));
+        if (i + 1 < n) p[i + 1] = float(r * std::sin(two_pi * u2));
+      }
+    });
+  } else {
+    double* p = t.data_ptr<double>();
+    blocks(n, 2, [&](int64_t b) {
+      uint32_t w[4];
+      block_words(ck, uint64_t(b), w);
+      double u1 = u01d_open(w[0], w[1]), u2 = u01d(w[2], w[3]);
+      double r = std::sqrt(-2.0 * std::log(u1));
+      if (b * 2 < n) p[b * 2] = r * std::cos(two_pi * u2);
+      if (b * 2 + 1 < n) p[b * 2 + 1] = r * std::sin(two_pi * u2);
+    });
+  }
+  return t;
+}
+
+Tensor randint(int64_t low, int64_t high, const Shape& s, DType dt) {
+  TF_CHECK(high > low, InvalidArgument, "randint: high (", high, ") must be greater than low (", low, ")");
+  Tensor t = empty(s, dt);
+  CallKey ck = next_call();
+  int64_t n = t.numel();
+  uint64_t range = uint64_t(high - low);
+  TF_DISPATCH_ALL(dt, T, {
+    double lo_ok = double(std::numeric_limits<T>::lowest()), hi_ok = double(std::numeric_limits<T>::max());
+    TF_CHECK(double(low) >= lo_ok && double(high - 1) <= hi_ok, InvalidArgument, "randint: range [", low, ", ", high,
+             ") does not fit dtype ", dtype_name(dt));
+    T* p = t.data_ptr<T>();
+    blocks(n, 2, [&](int64_t b) {
+      uint32_t w[4];
+      block_words(ck, uint64_t(b), w);
+      for (int j = 0; j < 2 && b * 2 + j < n; ++j) {
+        uint64_t r = (uint64_t(w[2 * j]) << 32) | w[2 * j + 1];
+        p[b * 2 + j] = T(low + int64_t(r % range));  // bias <= range / 2^64
+      }
+    });
+  });
+  return t;
+}
+
+Tensor bernoulli(const Tensor& p0) {
+  check_float_dtype(p0.dtype(), "bernoulli");
+  GradModeGuard off(false);
+  Tensor p = contiguous(detach(p0));
+  Tensor u = rand(p.shape(), p.dtype());
+  Tensor out = empty(p.shape(), p.dtype());
+  TF_DISPATCH_FLOAT(p.dtype(), T, {
+    const T* pp = p.data_ptr<T>();
+    const T* up = u.data_ptr<T>();
+    T* o = out.data_ptr<T>();
+    for (int64_t i = 0; i < p.numel(); ++i) {
+      TF_CHECK(pp[i] >= 0 && pp[i] <= 1, InvalidArgument, "bernoulli: probabilities must be in [0, 1], got ", pp[i]);
+      o[i] = up[i] < pp[i] ? T(1) : T(0);
+    }
+  });
+  return out;
+}
+
+Tensor binomial(const Tensor& count0, const Tensor& prob0) {
+  check_float_dtype(prob0.dtype(), "binomial");
+  GradModeGuard off(false);
+  Shape s = broadcast_shapes(count0.shape(), prob0.shape());
+  Tensor count = contiguous(to_dtype(expand(detach(count0), s), DType::F64));
+  Tensor prob = contiguous(to_dtype(expand(detach(prob0), s), DType::F64));
+  Tensor out64 = empty(s, DType::F64);
+  const double* c = count.data_ptr<double>();
+  const double* pr = prob.data_ptr<double>();
+  for (int64_t i = 0; i < count.numel(); ++i) {
+    TF_CHECK(c[i] >= 0 && std::floor(c[i]) == c[i] && std::isfinite(c[i]), InvalidArgument,
+             "binomial: counts must be non-negative integers, got ", c[i]);
+    TF_CHECK(pr[i] >= 0 && pr[i] <= 1, InvalidArgument, "binomial: probabilities must be in [0, 1], got ", pr[i]);
+  }
+  CallKey ck = next_call();
+  double* o = out64.data_ptr<double>();
+  parallel_for(0, out64.numel(), 256, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      ElementStream st(ck.key, uint64_t(i), ck.call);
+      o[i] = binomial_draw(st, c[i], pr[i]);
+    }
+  });
+  return to_dtype(out64, prob0.dtype());
+}
+
+Tensor poisson(const Tensor& rate0) {
+  check_float_dtype(rate0.dtype(), "poisson");
+  GradModeGuard off(false);
+  Tensor rate = contiguous(to_dtype(detach(rate0), DType::F64));
+  const double* r = rate.data_ptr<double>();
+  for (int64_t i = 0; i < rate.numel(); ++i)
+    TF_CHECK(r[i] >= 0 && std::isfinite(r[i]), InvalidArgument, "poisson: rates must be finite and non-negative, got ", r[i]);
+  Tensor out64 = empty(rate.shape(), DType::F64);
+  CallKey ck = next_call();
+  double* o = out64.data_ptr<double>();
+  parallel_for(0, out64.numel(), 256, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      ElementStream st(ck.key, uint64_t(i), ck.call);
+      o[i] = poisson_draw(st, r[i]);
+    }
+  });
+  return to_dtype(out64, rate0.dtype());
+}
+
+Tensor multinomial(const Tensor& probs0, int64_t num_samples, bool replacement) {
+  check_float_dtype(probs0.dtype(), "multinomial");
+  TF_CHECK(probs0.dim() == 1 || probs0.dim() == 2, ShapeMismatch, "multinomial: probs must be 1-D or 2-D, got ",
+           shape_str(probs0.shape()));
+  TF_CHECK(num_samples > 0, InvalidArgument, "multinomial: numSamples must be positive");
+  GradModeGuard off(false);
+  Tensor probs = contiguous(to_dtype(detach(probs0), DType::F64));
+  int64_t rows = probs.dim() == 2 ? probs.shape()[0] : 1, k = probs.shape().back();
+  TF_CHECK(k > 0, InvalidArgument, "multinomial: no categories");
+  const double* p = probs.data_ptr<double>();
+  for (int64_t r = 0; r < rows; ++r) {
+    double total = 0;
+    int64_t nonzero = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      double v = p[r * k + j];
+      TF_CHECK(v >= 0 && std::isfinite(v), InvalidArgument, "multinomial: probabilities must be finite and non-negative");
+      total += v;
+      nonzero += v > 0;
+    }
+    TF_CHECK(total > 0, InvalidArgument, "multinomial: a row of probabilities sums to zero");
+    TF_CHECK(replacement || num_samples <= nonzero, InvalidArgument, "multinomial: cannot draw ", num_samples,
+             " samples without replacement from ", nonzero, " categories with non-zero probability");
+  }
+  Shape os = probs.dim() == 2 ? Shape{rows, num_samples} : Shape{num_samples};
+  Tensor out = empty(os, DType::I32);
+  int32_t* o = out.data_ptr<int32_t>();
+  CallKey ck = next_call();
+  parallel_for(0, rows, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<double> cdf(k);
+    std::vector<std::pair<double, int32_t>> keys(k);
+    for (int64_t r = lo; r < hi; ++r) {
+      ElementStream st(ck.key, uint64_t(r), ck.call);
+      const double* pr = p + r * k;
+      if (replacement) {
+        std::partial_sum(pr, pr + k, cdf.begin());
+        for (int64_t s = 0; s < num_samples; ++s) {
+          double u = st.uniform() * cdf[k - 1];
+          int64_t j = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
+          if (j >= k) j = k - 1;  // u rounded up to the total
+          while (j > 0 && pr[j] == 0) --j;  // never land on a zero-probability category
+          o[r * num_samples + s] = int32_t(j);
+        }
+      } else {
+        // Efraimidis-Spirakis: the top-n keys log(u)/p_j are a weighted sample without replacement
+        for (int64_t j = 0; j < k; ++j)
+          keys[j] = {pr[j] > 0 ? std::log(st.uniform_open()) / pr[j] : -INFINITY, int32_t(j)};
+        std::partial_sort(keys.begin(), keys.begin() + num_samples, keys.end(),
+                          [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (int64_t s = 0; s < num_samples; ++s) o[r * num_samples + s] = keys[s].second;
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace tf
