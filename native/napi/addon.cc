@@ -430,6 +430,20 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"setAllocationLimit", SetAllocationLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  // Op codes for the generic unary/binary bindings, exported so JS never hard-codes the enum.
+  static const char* unary_names[] = {"neg", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin",
+                                      "cos", "tanh", "sigmoid", "relu", "leakyRelu", "elu", "silu", "gelu",
+                                      "geluTanh", "softplus", "clamp", "erf", "reciprocal", "square", "powScalar",
+                                      "floor", "copy"};
+  static_assert(sizeof(unary_names) / sizeof(unary_names[0]) == tf::cpu::U_COUNT, "unary op names");
+  static const char* binary_names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
+                                       "eq", "ne", "lt", "le", "gt", "ge"};
+  static_assert(sizeof(binary_names) / sizeof(binary_names[0]) == tf::cpu::B_COUNT, "binary op names");
+  Napi::Object u = Napi::Object::New(env), b = Napi::Object::New(env);
+  for (int i = 0; i < tf::cpu::U_COUNT; ++i) u.Set(unary_names[i], i);
+  for (int i = 0; i < tf::cpu::B_COUNT; ++i) b.Set(binary_names[i], i);
+  exports.Set("unaryOps", u);
+  exports.Set("binaryOps", b);
   return exports;
 }
 

@@ -1,0 +1,32 @@
+// Engine-wide settings and introspection: threads, ISA, memory, devices.
+import { native, EngineInfo } from './native';
+
+export interface MemoryInfo {
+  /** Live native tensors (handles, views, graph-held tensors). */
+  tensors: number;
+  /** Live native buffers. */
+  storages: number;
+  bytes: number;
+  peakBytes: number;
+}
+export function memory(): MemoryInfo { return native.memory(); }
+export function setNumThreads(n: number): void { native.setNumThreads(n); }
+export function getNumThreads(): number { return native.getNumThreads(); }
+/** ISA in use, what this CPU supports, CPU name and features, threads. */
+export function info(): EngineInfo { return native.info(); }
+
+export const backend = {
+  /** Current kernel path: 'scalar' | 'avx2' | 'avx512'. */
+  get isa(): string { return native.info().isa; },
+  supportedIsas(): string[] { return native.info().supportedIsas; },
+  /** Switches the kernel path at run time (tests compare paths); TENSORFIELD_ISA sets it at load. */
+  setIsa(isa: 'scalar' | 'avx2' | 'avx512'): void { native.setIsa(isa); },
+  /** Largest single allocation allowed, in bytes (default: physical memory). */
+  setAllocationLimit(bytes: number): void { native.setAllocationLimit(bytes); },
+};
+
+export const cuda = {
+  isAvailable(): boolean { return native.cudaStatus().available; },
+  /** { available, reason } — why CUDA is or is not usable in this build. */
+  status(): { available: boolean; reason: string } { return native.cudaStatus(); },
+};

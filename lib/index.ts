@@ -1,0 +1,12 @@
+// tensorfield: a native compute engine for diffusion models, driven from TypeScript.
+export { Tensor, TensorfieldError, tensor, zeros, ones, full, empty, arange, linspace, eye, zerosLike, onesLike, fullLike } from './tensor';
+export type { DType, Shape, TensorLike, NestedArray, CreateOptions } from './tensor';
+export type { TypedArray } from './native';
+export * from './ops';
+export { manualSeed, rand, randn, randint, randLike, randnLike, bernoulli, binomial, poisson, multinomial } from './random';
+export { tidy, keep, dispose } from './scope';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';
+export { memory, setNumThreads, getNumThreads, info, backend, cuda } from './engine';
+export type { MemoryInfo } from './engine';
+import * as autograd from './autograd';
+export { autograd };

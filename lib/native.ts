@@ -1,0 +1,138 @@
+// Loads the compiled addon and declares its raw interface. Everything public goes through lib/tensor.ts.
+import * as path from 'path';
+
+export type DTypeName = 'float32' | 'float64' | 'int32' | 'int8' | 'uint8';
+export type TypedArray = Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array;
+
+/** The native tensor handle (an ObjectWrap); lib/tensor.ts wraps it. */
+export interface NativeTensor {
+  readonly shape: number[];
+  readonly strides: number[];
+  readonly offset: number;
+  readonly dtype: DTypeName;
+  readonly device: string;
+  readonly numel: number;
+  readonly isLeaf: boolean;
+  readonly gradFn: string | null;
+  readonly isDisposed: boolean;
+  requiresGrad: boolean;
+  grad: NativeTensor | null;
+  isContiguous(): boolean;
+  data(): TypedArray;
+  item(): number;
+  dispose(): void;
+  sharesStorage(other: NativeTensor): boolean;
+}
+
+type T = NativeTensor;
+type Operand = T | number;
+type DimArg = number | number[] | null | undefined;
+
+export interface NativeModule {
+  unaryOps: Record<string, number>;
+  binaryOps: Record<string, number>;
+  zeros(shape: number[], dtype?: DTypeName): T;
+  ones(shape: number[], dtype?: DTypeName): T;
+  full(shape: number[], value: number, dtype?: DTypeName): T;
+  empty(shape: number[], dtype?: DTypeName): T;
+  arange(start: number, end: number, step: number, dtype?: DTypeName): T;
+  linspace(start: number, end: number, steps: number, dtype?: DTypeName): T;
+  eye(n: number, m: number | undefined, dtype?: DTypeName): T;
+  fromTyped(data: TypedArray, shape: number[], dtype?: DTypeName): T;
+  unary(op: number, x: T, a?: number, b?: number): T;
+  binary(op: number, a: Operand, b: Operand): T;
+  where(cond: T, a: Operand, b: Operand): T;
+  isfinite(x: T): T;
+  sum(x: T, dim: DimArg, keepdim?: boolean): T;
+  mean(x: T, dim: DimArg, keepdim?: boolean): T;
+  var(x: T, dim: DimArg, correction?: number, keepdim?: boolean): T;
+  std(x: T, dim: DimArg, correction?: number, keepdim?: boolean): T;
+  amax(x: T, dim: DimArg, keepdim?: boolean): T;
+  amin(x: T, dim: DimArg, keepdim?: boolean): T;
+  maxDim(x: T, dim: number, keepdim?: boolean): [T, T];
+  minDim(x: T, dim: number, keepdim?: boolean): [T, T];
+  argmax(x: T, dim: number | null | undefined, keepdim?: boolean): T;
+  argmin(x: T, dim: number | null | undefined, keepdim?: boolean): T;
+  logsumexp(x: T, dim: DimArg, keepdim?: boolean): T;
+  norm(x: T, p: number, dim: DimArg, keepdim?: boolean): T;
+  cumsum(x: T, dim: number): T;
+  softmax(x: T, dim: number): T;
+  logSoftmax(x: T, dim: number): T;
+  view(x: T, shape: number[]): T;
+  reshape(x: T, shape: number[]): T;
+  permute(x: T, dims: number[]): T;
+  transpose(x: T, d0?: number, d1?: number): T;
+  expand(x: T, shape: number[]): T;
+  slice(x: T, dim: number, start?: number, end?: number, step?: number): T;
+  narrow(x: T, dim: number, start: number, length: number): T;
+  select(x: T, dim: number, index: number): T;
+  squeeze(x: T, dim: DimArg): T;
+  unsqueeze(x: T, dim: number): T;
+  flatten(x: T, start?: number, end?: number): T;
+  detach(x: T): T;
+  contiguous(x: T): T;
+  clone(x: T): T;
+  to(x: T, dtype: DTypeName): T;
+  matmul(a: T, b: T): T;
+  cat(ts: T[], dim?: number): T;
+  stack(ts: T[], dim?: number): T;
+  gather(x: T, dim: number, index: T): T;
+  scatterAdd(x: T, dim: number, index: T, src: T): T;
+  indexSelect(x: T, dim: number, index: T): T;
+  indexAdd(x: T, dim: number, index: T, src: T): T;
+  pad(x: T, pad: number[], mode?: string, value?: number): T;
+  flip(x: T, dims: DimArg): T;
+  roll(x: T, shifts: DimArg, dims: DimArg): T;
+  repeat(x: T, reps: number[]): T;
+  manualSeed(seed: number): void;
+  rand(shape: number[], dtype?: DTypeName): T;
+  randn(shape: number[], dtype?: DTypeName): T;
+  randint(low: number, high: number, shape: number[], dtype?: DTypeName): T;
+  bernoulli(p: T): T;
+  binomial(count: Operand, p: T): T;
+  poisson(rate: T): T;
+  multinomial(p: T, n: number, replacement?: boolean): T;
+  add_(dst: T, src: Operand, alpha?: number): void;
+  mul_(dst: T, src: Operand): void;
+  copy_(dst: T, src: Operand): void;
+  fill_(dst: T, v: number): void;
+  backward(outputs: T[], grads: (T | null)[], retainGraph?: boolean, createGraph?: boolean): void;
+  grad(outputs: T[], inputs: T[], gradOutputs: (T | null)[], retainGraph?: boolean, createGraph?: boolean,
+       allowUnused?: boolean): (T | null)[];
+  setGradEnabled(on: boolean): void;
+  isGradEnabled(): boolean;
+  memory(): { tensors: number; storages: number; bytes: number; peakBytes: number };
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  setIsa(isa: string): void;
+  info(): EngineInfo;
+  setAllocationLimit(bytes: number): void;
+  cudaStatus(): { available: boolean; reason: string };
+  isTensor(x: unknown): boolean;
+}
+
+export interface EngineInfo {
+  isa: 'scalar' | 'avx2' | 'avx512';
+  supportedIsas: string[];
+  cpu: string;
+  features: Record<string, boolean>;
+  threads: number;
+  allocationLimit: number;
+}
+
+function load(): NativeModule {
+  const file = path.join(__dirname, '..', 'build', 'Release', 'tensorfield.node');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require(file) as NativeModule;
+  } catch (e) {
+    const err = new Error(
+      `tensorfield: could not load the native addon at ${file} (${(e as Error).message}). ` +
+        'Build it with `npm install` (or `npm run build:native`): it needs g++ and Node headers.',
+    );
+    (err as Error & { code: string }).code = 'TF_NATIVE_LOAD';
+    throw err;
+  }
+}
+
+export const native: NativeModule = load();

@@ -1,0 +1,323 @@
+// The public Tensor: a thin handle over the native tensor, with PyTorch's method names in camelCase.
+import { native, NativeTensor, DTypeName, TypedArray } from './native';
+import { track, setTensorCheck } from './scope';
+
+export type DType = DTypeName;
+export type Shape = number[];
+export type Scalar = number;
+export type TensorLike = Tensor | number;
+export type NestedArray = number | boolean | NestedArray[];
+
+const U = native.unaryOps;
+const B = native.binaryOps;
+
+function raw(x: TensorLike): NativeTensor | number {
+  return typeof x === 'number' ? x : x._h;
+}
+
+export class TensorfieldError extends Error {
+  code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'TensorfieldError';
+  }
+}
+
+/** Shape given either as an array or as separate numbers: f([2, 3]) or f(2, 3). */
+export function shapeArg(args: (number | number[])[]): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return args[0];
+  return args as number[];
+}
+
+export class Tensor {
+  /** @internal the native handle */
+  readonly _h: NativeTensor;
+
+  /** @internal use tensorfield.tensor() and the factories */
+  constructor(h: NativeTensor) {
+    this._h = h;
+    track(this);
+  }
+
+  // ---- metadata ----
+  get shape(): number[] { return this._h.shape; }
+  get dtype(): DType { return this._h.dtype; }
+  get device(): string { return this._h.device; }
+  get strides(): number[] { return this._h.strides; }
+  get ndim(): number { return this._h.shape.length; }
+  get isDisposed(): boolean { return this._h.isDisposed; }
+  get isLeaf(): boolean { return this._h.isLeaf; }
+  /** Name of the backward node that produced this tensor, or null for leaves. */
+  get gradFn(): string | null { return this._h.gradFn; }
+  get requiresGrad(): boolean { return this._h.requiresGrad; }
+  set requiresGrad(v: boolean) { this._h.requiresGrad = v; }
+  /** The accumulated gradient of a leaf (a new handle each time: dispose it freely). */
+  get grad(): Tensor | null {
+    const g = this._h.grad;
+    return g ? new Tensor(g) : null;
+  }
+  set grad(g: Tensor | null) { this._h.grad = g ? g._h : null; }
+  dim(): number { return this.ndim; }
+  numel(): number { return this._h.numel; }
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    const s = this.shape;
+    if (dim === undefined) return s;
+    const d = dim < 0 ? dim + s.length : dim;
+    if (d < 0 || d >= s.length) throw new TensorfieldError('TF_DIM_OUT_OF_RANGE', `dimension ${dim} is out of range for shape [${s}]`);
+    return s[d];
+  }
+  isContiguous(): boolean { return this._h.isContiguous(); }
+  requiresGrad_(on = true): this { this._h.requiresGrad = on; return this; }
+  /** True if both tensors view the same native storage. */
+  sharesStorage(other: Tensor): boolean { return this._h.sharesStorage(other._h); }
+
+  // ---- data access ----
+  /** Zero-copy typed-array view of a contiguous tensor (writes show in the tensor); a copy otherwise. */
+  data(): TypedArray { return this._h.data(); }
+  /** A copy as nested JS arrays. */
+  toArray(): NestedArray {
+    const flat = Array.from(this._h.data() as ArrayLike<number>);
+    const shape = this.shape;
+    if (shape.length === 0) return flat[0];
+    let pos = 0;
+    const build = (d: number): NestedArray[] => {
+      const out: NestedArray[] = [];
+      for (let i = 0; i < shape[d]; i++) out.push(d === shape.length - 1 ? flat[pos++] : build(d + 1));
+      return out;
+    };
+    return build(0);
+  }
+  item(): number { return this._h.item(); }
+  /** Releases this handle's reference to the native memory now (instead of at garbage collection). */
+  dispose(): void { this._h.dispose(); }
+  toString(): string { return `Tensor(shape=[${this.shape}], dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`; }
+
+  // ---- elementwise ----
+  add(o: TensorLike): Tensor { return new Tensor(native.binary(B.add, this._h, raw(o))); }
+  sub(o: TensorLike): Tensor { return new Tensor(native.binary(B.sub, this._h, raw(o))); }
+  mul(o: TensorLike): Tensor { return new Tensor(native.binary(B.mul, this._h, raw(o))); }
+  div(o: TensorLike): Tensor { return new Tensor(native.binary(B.div, this._h, raw(o))); }
+  pow(o: TensorLike): Tensor {
+    if (typeof o === 'number') return new Tensor(native.unary(U.powScalar, this._h, o));
+    return new Tensor(native.binary(B.pow, this._h, o._h));
+  }
+  maximum(o: TensorLike): Tensor { return new Tensor(native.binary(B.maximum, this._h, raw(o))); }
+  minimum(o: TensorLike): Tensor { return new Tensor(native.binary(B.minimum, this._h, raw(o))); }
+  eq(o: TensorLike): Tensor { return new Tensor(native.binary(B.eq, this._h, raw(o))); }
+  ne(o: TensorLike): Tensor { return new Tensor(native.binary(B.ne, this._h, raw(o))); }
+  lt(o: TensorLike): Tensor { return new Tensor(native.binary(B.lt, this._h, raw(o))); }
+  le(o: TensorLike): Tensor { return new Tensor(native.binary(B.le, this._h, raw(o))); }
+  gt(o: TensorLike): Tensor { return new Tensor(native.binary(B.gt, this._h, raw(o))); }
+  ge(o: TensorLike): Tensor { return new Tensor(native.binary(B.ge, this._h, raw(o))); }
+  neg(): Tensor { return new Tensor(native.unary(U.neg, this._h)); }
+  exp(): Tensor { return new Tensor(native.unary(U.exp, this._h)); }
+  log(): Tensor { return new Tensor(native.unary(U.log, this._h)); }
+  log1p(): Tensor { return new Tensor(native.unary(U.log1p, this._h)); }
+  expm1(): Tensor { return new Tensor(native.unary(U.expm1, this._h)); }
+  sqrt(): Tensor { return new Tensor(native.unary(U.sqrt, this._h)); }
+  rsqrt(): Tensor { return new Tensor(native.unary(U.rsqrt, this._h)); }
+  abs(): Tensor { return new Tensor(native.unary(U.abs, this._h)); }
+  sign(): Tensor { return new Tensor(native.unary(U.sign, this._h)); }
+  sin(): Tensor { return new Tensor(native.unary(U.sin, this._h)); }
+  cos(): Tensor { return new Tensor(native.unary(U.cos, this._h)); }
+  tanh(): Tensor { return new Tensor(native.unary(U.tanh, this._h)); }
+  sigmoid(): Tensor { return new Tensor(native.unary(U.sigmoid, this._h)); }
+  relu(): Tensor { return new Tensor(native.unary(U.relu, this._h)); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return new Tensor(native.unary(U.leakyRelu, this._h, negativeSlope)); }
+  elu(alpha = 1.0): Tensor { return new Tensor(native.unary(U.elu, this._h, alpha)); }
+  silu(): Tensor { return new Tensor(native.unary(U.silu, this._h)); }
+  /** GELU; approximate: 'none' (erf, the default) or 'tanh'. */
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor {
+    return new Tensor(native.unary(approximate === 'tanh' ? U.geluTanh : U.gelu, this._h));
+  }
+  softplus(beta = 1, threshold = 20): Tensor { return new Tensor(native.unary(U.softplus, this._h, beta, threshold)); }
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return new Tensor(native.unary(U.clamp, this._h, min ?? -Infinity, max ?? Infinity));
+  }
+  erf(): Tensor { return new Tensor(native.unary(U.erf, this._h)); }
+  reciprocal(): Tensor { return new Tensor(native.unary(U.reciprocal, this._h)); }
+  square(): Tensor { return new Tensor(native.unary(U.square, this._h)); }
+  floor(): Tensor { return new Tensor(native.unary(U.floor, this._h)); }
+  isfinite(): Tensor { return new Tensor(native.isfinite(this._h)); }
+
+  // ---- reductions ----
+  sum(dim?: number | number[] | null, keepdim = false): Tensor { return new Tensor(native.sum(this._h, dim, keepdim)); }
+  mean(dim?: number | number[] | null, keepdim = false): Tensor { return new Tensor(native.mean(this._h, dim, keepdim)); }
+  /** Variance with Bessel's correction by default (correction = 1), as in PyTorch. */
+  var(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return new Tensor(native.var(this._h, dim, opts.correction ?? 1, opts.keepdim ?? false));
+  }
+  std(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return new Tensor(native.std(this._h, dim, opts.correction ?? 1, opts.keepdim ?? false));
+  }
+  amax(dim?: number | number[] | null, keepdim = false): Tensor { return new Tensor(native.amax(this._h, dim, keepdim)); }
+  amin(dim?: number | number[] | null, keepdim = false): Tensor { return new Tensor(native.amin(this._h, dim, keepdim)); }
+  /** max() over everything, or max(dim) -> {values, indices} like PyTorch. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    if (dim === undefined) return this.amax();
+    const [v, i] = native.maxDim(this._h, dim, keepdim);
+    return { values: new Tensor(v), indices: new Tensor(i) };
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    if (dim === undefined) return this.amin();
+    const [v, i] = native.minDim(this._h, dim, keepdim);
+    return { values: new Tensor(v), indices: new Tensor(i) };
+  }
+  argmax(dim?: number | null, keepdim = false): Tensor { return new Tensor(native.argmax(this._h, dim, keepdim)); }
+  argmin(dim?: number | null, keepdim = false): Tensor { return new Tensor(native.argmin(this._h, dim, keepdim)); }
+  logsumexp(dim: number | number[], keepdim = false): Tensor { return new Tensor(native.logsumexp(this._h, dim, keepdim)); }
+  norm(p = 2, dim?: number | number[] | null, keepdim = false): Tensor { return new Tensor(native.norm(this._h, p, dim, keepdim)); }
+  cumsum(dim: number): Tensor { return new Tensor(native.cumsum(this._h, dim)); }
+  softmax(dim: number): Tensor { return new Tensor(native.softmax(this._h, dim)); }
+  logSoftmax(dim: number): Tensor { return new Tensor(native.logSoftmax(this._h, dim)); }
+
+  // ---- shape and views ----
+  view(...shape: (number | number[])[]): Tensor { return new Tensor(native.view(this._h, shapeArg(shape))); }
+  reshape(...shape: (number | number[])[]): Tensor { return new Tensor(native.reshape(this._h, shapeArg(shape))); }
+  permute(...dims: (number | number[])[]): Tensor { return new Tensor(native.permute(this._h, shapeArg(dims))); }
+  transpose(dim0 = -2, dim1 = -1): Tensor { return new Tensor(native.transpose(this._h, dim0, dim1)); }
+  /** Transpose of the last two dims. */
+  get T(): Tensor { return this.transpose(-2, -1); }
+  expand(...shape: (number | number[])[]): Tensor { return new Tensor(native.expand(this._h, shapeArg(shape))); }
+  expandAs(other: Tensor): Tensor { return this.expand(other.shape); }
+  /** x[start:end:step] along `dim` (Python slice rules: negative indices count from the end; clamped). */
+  slice(dim: number, start = 0, end?: number, step = 1): Tensor {
+    return new Tensor(native.slice(this._h, dim, start, end ?? Number.MAX_SAFE_INTEGER, step));
+  }
+  narrow(dim: number, start: number, length: number): Tensor { return new Tensor(native.narrow(this._h, dim, start, length)); }
+  select(dim: number, index: number): Tensor { return new Tensor(native.select(this._h, dim, index)); }
+  squeeze(dim?: number | number[]): Tensor { return new Tensor(native.squeeze(this._h, dim)); }
+  unsqueeze(dim: number): Tensor { return new Tensor(native.unsqueeze(this._h, dim)); }
+  flatten(startDim = 0, endDim = -1): Tensor { return new Tensor(native.flatten(this._h, startDim, endDim)); }
+  detach(): Tensor { return new Tensor(native.detach(this._h)); }
+  contiguous(): Tensor { return new Tensor(native.contiguous(this._h)); }
+  clone(): Tensor { return new Tensor(native.clone(this._h)); }
+  to(dtype: DType): Tensor { return new Tensor(native.to(this._h, dtype)); }
+  float(): Tensor { return this.to('float32'); }
+  double(): Tensor { return this.to('float64'); }
+  int(): Tensor { return this.to('int32'); }
+  matmul(o: Tensor): Tensor { return new Tensor(native.matmul(this._h, o._h)); }
+  gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this._h, dim, index._h)); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return new Tensor(native.scatterAdd(this._h, dim, index._h, src._h));
+  }
+  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this._h, dim, index._h)); }
+  indexAdd(dim: number, index: Tensor, src: Tensor): Tensor { return new Tensor(native.indexAdd(this._h, dim, index._h, src._h)); }
+  flip(dims: number | number[]): Tensor { return new Tensor(native.flip(this._h, dims)); }
+  roll(shifts: number | number[], dims?: number | number[]): Tensor { return new Tensor(native.roll(this._h, shifts, dims)); }
+  repeat(...reps: (number | number[])[]): Tensor { return new Tensor(native.repeat(this._h, shapeArg(reps))); }
+
+  // ---- in place (refused on tensors that require grad while grad mode is on) ----
+  add_(o: TensorLike, alpha = 1): this { native.add_(this._h, raw(o), alpha); return this; }
+  sub_(o: TensorLike, alpha = 1): this { native.add_(this._h, raw(o), -alpha); return this; }
+  mul_(o: TensorLike): this { native.mul_(this._h, raw(o)); return this; }
+  copy_(o: TensorLike): this { native.copy_(this._h, raw(o)); return this; }
+  fill_(v: number): this { native.fill_(this._h, v); return this; }
+  zero_(): this { native.fill_(this._h, 0); return this; }
+
+  // ---- autograd ----
+  /** Accumulates d(this)/d(leaf) into every leaf's .grad. `gradient` defaults to 1 for one-element outputs. */
+  backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    native.backward([this._h], [gradient ? gradient._h : null], opts.retainGraph, opts.createGraph ?? false);
+  }
+}
+
+setTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);
+
+// ---- creation ---------------------------------------------------------------------------------------------
+
+export interface CreateOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+function finish(t: Tensor, opts?: CreateOptions): Tensor {
+  if (opts?.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function typedDType(a: TypedArray): DType {
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Int8Array) return 'int8';
+  if (a instanceof Uint8Array) return 'uint8';
+  return 'float32';
+}
+
+function isTypedArray(x: unknown): x is TypedArray {
+  return ArrayBuffer.isView(x) && !(x instanceof DataView);
+}
+
+/**
+ * A tensor from nested arrays, a typed array (with an optional shape) or a number. Numbers give float32
+ * unless `dtype` says otherwise; typed arrays keep their element type. The data is copied.
+ */
+export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { shape?: number[] } = {}): Tensor {
+  if (isTypedArray(data)) {
+    const shape = opts.shape ?? [data.length];
+    return finish(new Tensor(native.fromTyped(data, shape, opts.dtype ?? typedDType(data))), opts);
+  }
+  const shape: number[] = [];
+  let probe: NestedArray = data;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    if (probe.length === 0) break;
+    probe = probe[0];
+  }
+  const n = shape.reduce((a, b) => a * b, 1);
+  const flat = new Float64Array(n);
+  let pos = 0;
+  const walk = (v: NestedArray, d: number): void => {
+    if (d === shape.length) {
+      if (typeof v === 'number') flat[pos++] = v;
+      else if (typeof v === 'boolean') flat[pos++] = v ? 1 : 0;
+      else throw new TensorfieldError('TF_INVALID_ARGUMENT', `tensor(): expected a number at depth ${d}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[d])
+      throw new TensorfieldError('TF_SHAPE_MISMATCH', `tensor(): ragged nested array (expected length ${shape[d]} at depth ${d})`);
+    for (const e of v) walk(e, d + 1);
+  };
+  walk(data, 0);
+  return finish(new Tensor(native.fromTyped(flat, shape, opts.dtype ?? 'float32')), opts);
+}
+
+export function zeros(shape: number[], opts?: CreateOptions): Tensor {
+  return finish(new Tensor(native.zeros(shape, opts?.dtype)), opts);
+}
+export function ones(shape: number[], opts?: CreateOptions): Tensor {
+  return finish(new Tensor(native.ones(shape, opts?.dtype)), opts);
+}
+export function full(shape: number[], value: number, opts?: CreateOptions): Tensor {
+  return finish(new Tensor(native.full(shape, value, opts?.dtype)), opts);
+}
+/** Uninitialised memory: fast, but read nothing before writing it. */
+export function empty(shape: number[], opts?: CreateOptions): Tensor {
+  return finish(new Tensor(native.empty(shape, opts?.dtype)), opts);
+}
+/** arange(end) or arange(start, end, step?) */
+export function arange(startOrEnd: number, end?: number, step = 1, opts?: CreateOptions): Tensor {
+  const [s, e] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
+  return finish(new Tensor(native.arange(s, e, step, opts?.dtype)), opts);
+}
+export function linspace(start: number, end: number, steps: number, opts?: CreateOptions): Tensor {
+  return finish(new Tensor(native.linspace(start, end, steps, opts?.dtype)), opts);
+}
+export function eye(n: number, m?: number, opts?: CreateOptions): Tensor {
+  return finish(new Tensor(native.eye(n, m, opts?.dtype)), opts);
+}
+export function zerosLike(t: Tensor, opts?: CreateOptions): Tensor { return zeros(t.shape, { dtype: t.dtype, ...opts }); }
+export function onesLike(t: Tensor, opts?: CreateOptions): Tensor { return ones(t.shape, { dtype: t.dtype, ...opts }); }
+export function fullLike(t: Tensor, v: number, opts?: CreateOptions): Tensor { return full(t.shape, v, { dtype: t.dtype, ...opts }); }
+
+/** @internal */
+export function wrapNative(h: NativeTensor): Tensor { return new Tensor(h); }
+/** @internal */
+export { raw as rawOperand };
