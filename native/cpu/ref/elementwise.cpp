@@ -30,8 +30,8 @@ T unary_apply(T x, const UnaryParams* p) {
       case U_COS: return std::cos(x);
       case U_TANH: return std::tanh(x);
       case U_SIGMOID: return ref::sigmoid(x);
-      case U_RELU: return x > T(0) ? x : T(0);
-      case U_LEAKY_RELU: return x > T(0) ? x : T(p->a) * x;
+      case U_RELU: return x < T(0) ? T(0) : x;  // NaN propagates, as in PyTorch
+      case U_LEAKY_RELU: return x < T(0) ? T(p->a) * x : x;
       case U_ELU: return x > T(0) ? x : T(p->a) * std::expm1(x);
       case U_SILU: return x * ref::sigmoid(x);
       case U_GELU: return ref::gelu(x);

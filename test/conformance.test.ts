@@ -1,0 +1,174 @@
+// Every fast kernel against the scalar reference kernels (cpu/ref), on every ISA path this CPU has.
+// The reference accumulates sums, GEMM and softmax in double, so it is the more accurate side; the
+// tolerances below are derived from each SIMD kernel's documented error (cpu/simd/kernels_f32.inc):
+//  - exact ops (add/sub/mul/div/max/min/neg/abs/relu/leakyRelu/clamp/square/sqrt) use the same IEEE
+//    operations: tolerance 0.
+//  - exp: degree-6 Taylor on |r| <= ln2/2 (truncation <= 1.2e-7 relative) + ~6 roundings: rtol 1e-6.
+//  - sigmoid/silu: one exp, one add, one divide on top: rtol 2e-6 (+ atol 1e-37 for underflow).
+//  - tanh: 1 - 2/(e^{2|x|}+1) loses relative accuracy by cancellation for small |x|, bounded by one ulp
+//    of 1 (1.2e-7) absolute; the series branch below 1/16 is accurate: atol 2.5e-7 + rtol 2e-6.
+//  - gelu: erf approximated with |error| <= 1.5e-7 (A&S 7.1.26), times 0.5|x|: atol 2e-7·max(1,|x|) + rtol 2e-6.
+//  - sums of R float32 terms: |error| <= R · 2^-24 · sum|x| (worst-case rounding bound).
+//  - GEMM: |error| <= 2 K · 2^-24 · (|A||B|)_ij per element.
+import * as tf from '../lib';
+import { Tensor } from '../lib';
+import { arr, expectClose, withIsa } from './helpers';
+
+const isas = tf.backend.supportedIsas().filter((i) => i !== 'scalar') as ('avx2' | 'avx512')[];
+const sizes = [1, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000, 4099];
+
+beforeAll(() => tf.manualSeed(7));
+
+function ref<R>(fn: () => R): R { return withIsa('scalar', fn); }
+
+test('this machine exercises at least one SIMD path', () => {
+  expect(tf.backend.supportedIsas()).toContain('scalar');
+  // The scalar reference must always be there; report (not fail) which SIMD paths exist.
+  console.log(`ISA paths checked: scalar + ${isas.join(', ') || '(none)'}`);
+});
+
+type Unary = [string, (x: Tensor) => Tensor, (n: number) => Tensor, number, number, ((x: number) => number)?];
+const uniform = (lo: number, hi: number) => (n: number) => tf.rand([n]).mul(hi - lo).add(lo);
+const unaryCases: Unary[] = [
+  ['neg', (x) => x.neg(), uniform(-5, 5), 0, 0],
+  ['abs', (x) => x.abs(), uniform(-5, 5), 0, 0],
+  ['relu', (x) => x.relu(), uniform(-5, 5), 0, 0],
+  ['leakyRelu', (x) => x.leakyRelu(0.1), uniform(-5, 5), 0, 0],
+  ['clamp', (x) => x.clamp(-1, 2), uniform(-5, 5), 0, 0],
+  ['square', (x) => x.square(), uniform(-5, 5), 0, 0],
+  ['sqrt', (x) => x.sqrt(), uniform(0, 100), 0, 0],
+  ['exp', (x) => x.exp(), uniform(-87, 88), 1e-37, 1e-6],
+  ['sigmoid', (x) => x.sigmoid(), uniform(-30, 30), 1e-37, 2e-6],
+  ['silu', (x) => x.silu(), uniform(-30, 30), 1e-37, 2e-6],
+  ['tanh', (x) => x.tanh(), uniform(-6, 6), 2.5e-7, 2e-6],
+  ['tanh small', (x) => x.tanh(), uniform(-0.2, 0.2), 2.5e-7, 2e-6],
+  ['gelu', (x) => x.gelu(), uniform(-6, 6), 1.2e-6, 2e-6],
+  ['gelu tanh', (x) => x.gelu('tanh'), uniform(-6, 6), 1.2e-6, 2e-6],
+];
+
+describe.each(isas)('%s path vs scalar reference', (isa) => {
+  test.each(unaryCases)('unary %s', (name, f, mk, atol, rtol) => {
+    for (const n of sizes) {
+      const x = mk(n);
+      const want = ref(() => arr(f(x)));
+      const got = withIsa(isa, () => arr(f(x)));
+      expectClose(got, want, atol, rtol, `${name} n=${n}`);
+      // strided input (every other element of a wider tensor) takes the strided path
+      const wide = mk(2 * n).reshape(n, 2).select(1, 0);
+      expectClose(withIsa(isa, () => arr(f(wide))), ref(() => arr(f(wide))), atol, rtol, `${name} strided n=${n}`);
+    }
+  });
+
+  test('unary special values: inf, -inf, nan, 0, -0, huge', () => {
+    const x = tf.tensor(new Float32Array([Infinity, -Infinity, NaN, 0, -0, 1e30, -1e30, 88.7, -104, 1e-30]));
+    for (const [name, f] of unaryCases.map((c) => [c[0], c[1]] as const)) {
+      if (name === 'sqrt') continue;  // sqrt(-x) is NaN on both sides; covered by the finite check below
+      const want = ref(() => arr(f(x))), got = withIsa(isa, () => arr(f(x)));
+      for (let i = 0; i < want.length; i++) {
+        if (Number.isNaN(want[i])) { expect(Number.isNaN(got[i])).toBe(true); continue; }
+        if (!Number.isFinite(want[i])) { expect(got[i]).toBe(want[i]); continue; }
+        expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i])));
+      }
+    }
+  });
+
+  test.each(['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const)('binary %s: contiguous, broadcast and strided', (op) => {
+    const f = (a: Tensor, b: Tensor) => (op === 'maximum' ? tf.maximum(a, b) : op === 'minimum' ? tf.minimum(a, b) : a[op](b));
+    for (const n of sizes) {
+      const a = tf.randn([3, n]), b = tf.randn([3, n]).add(op === 'div' ? 3 : 0);
+      const pairs: [Tensor, Tensor][] = [[a, b], [a, b.select(0, 1)], [a.select(0, 2).unsqueeze(0), b],
+        [a, tf.tensor(2.5)], [tf.tensor(-1.5), b], [a.T.contiguous().T, b]];
+      for (const [x, y] of pairs) expectClose(withIsa(isa, () => arr(f(x, y))), ref(() => arr(f(x, y))), 0, 0, `${op} n=${n}`);
+    }
+    const nan = tf.tensor([NaN, 1, NaN, 2, 3, 4, 5, 6, 7, NaN]), other = tf.tensor([1, NaN, NaN, 0, 3, 4, 5, 6, 7, 8]);
+    expectClose(withIsa(isa, () => arr(f(nan, other))), ref(() => arr(f(nan, other))), 0, 0, `${op} NaN`);
+  });
+
+  test('sum: all, inner dim, outer dim, non-adjacent dims', () => {
+    for (const n of sizes) {
+      const x = tf.randn([3, n, 5]);
+      const cases: [string, () => Tensor, number][] = [
+        ['all', () => x.sum(), 15 * n], ['dim1', () => x.sum(1), n], ['dim2', () => x.sum(2), 5],
+        ['dim0', () => x.sum(0), 3], ['dims02', () => x.sum([0, 2]), 15]];
+      for (const [name, f, R] of cases) {
+        const want = ref(() => arr(f()));
+        const got = withIsa(isa, () => arr(f()));
+        const absSum = ref(() => arr(tf.noGrad(() => {
+          const a = x.abs();
+          return name === 'all' ? a.sum() : name === 'dim1' ? a.sum(1) : name === 'dim2' ? a.sum(2) : name === 'dim0' ? a.sum(0) : a.sum([0, 2]);
+        })));
+        for (let i = 0; i < want.length; i++)
+          expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(R * 2 ** -24 * absSum[i] + 1e-30);
+      }
+    }
+    const big = tf.randn([1 << 20]);  // the parallel split path
+    const w = ref(() => big.sum().item()), g = withIsa(isa, () => big.sum().item());
+    expect(Math.abs(w - g)).toBeLessThanOrEqual((1 << 20) * 2 ** -24 * ref(() => big.abs().sum().item()));
+  });
+
+  test('amax / amin are exact, NaN propagates', () => {
+    for (const n of sizes) {
+      const x = tf.randn([2, n]);
+      for (const f of [(t: Tensor) => t.amax(1), (t: Tensor) => t.amin(1), (t: Tensor) => t.amax(), (t: Tensor) => t.amin(0)])
+        expectClose(withIsa(isa, () => arr(f(x))), ref(() => arr(f(x))), 0, 0);
+    }
+    const withNan = tf.randn([100]);
+    (withNan.data() as Float32Array)[77] = NaN;
+    expect(Number.isNaN(withIsa(isa, () => withNan.amax().item()))).toBe(true);
+  });
+
+  test('softmax / logSoftmax rows of every length, large logits', () => {
+    for (const n of sizes) {
+      const x = tf.randn([4, n]).mul(10);
+      expectClose(withIsa(isa, () => arr(x.softmax(1))), ref(() => arr(x.softmax(1))), 1e-7, 3e-6, `softmax n=${n}`);
+      expectClose(withIsa(isa, () => arr(x.logSoftmax(1))), ref(() => arr(x.logSoftmax(1))), 2e-5, 2e-6, `logSoftmax n=${n}`);
+      expectClose(withIsa(isa, () => arr(x.softmax(0))), ref(() => arr(x.softmax(0))), 1e-7, 3e-6, `softmax dim0 n=${n}`);
+    }
+  });
+
+  test('matmul: odd shapes, transposed and batched operands', () => {
+    const shapes: [number, number, number][] = [[1, 1, 1], [1, 7, 1], [5, 3, 7], [6, 16, 32], [7, 17, 33], [13, 300, 45],
+      [64, 64, 64], [130, 257, 70], [3, 513, 2]];
+    for (const [M, K, N] of shapes) {
+      const a = tf.randn([M, K]), b = tf.randn([K, N]);
+      const bound = ref(() => arr(a.abs().matmul(b.abs()))).map((v) => 2 * K * 2 ** -24 * v + 1e-30);
+      for (const [x, y] of [[a, b], [a.T.contiguous().T, b], [a, b.T.contiguous().T]] as [Tensor, Tensor][]) {
+        const want = ref(() => arr(x.matmul(y))), got = withIsa(isa, () => arr(x.matmul(y)));
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(bound[i]);
+      }
+    }
+    const A = tf.randn([3, 1, 9, 20]), Bm = tf.randn([2, 20, 11]);
+    const want = ref(() => arr(A.matmul(Bm))), got = withIsa(isa, () => arr(A.matmul(Bm)));
+    expectClose(got, want, 20 * 2 * 2 ** -24 * 40, 0, 'batched');
+  });
+});
+
+describe('scalar reference vs float64 math', () => {
+  // The reference computes in the element type with libm; it must agree with double-precision math
+  // to float32 rounding (a few ulp: libm's float functions are accurate to < 1 ulp).
+  const fns: [string, (x: Tensor) => Tensor, (x: number) => number, (n: number) => Tensor][] = [
+    ['exp', (x) => x.exp(), Math.exp, uniform(-20, 20)],
+    ['log', (x) => x.log(), Math.log, uniform(0.01, 100)],
+    ['tanh', (x) => x.tanh(), Math.tanh, uniform(-5, 5)],
+    ['sigmoid', (x) => x.sigmoid(), (v) => 1 / (1 + Math.exp(-v)), uniform(-20, 20)],
+    ['sin', (x) => x.sin(), Math.sin, uniform(-5, 5)],
+    ['softplus', (x) => x.softplus(), (v) => (v > 20 ? v : Math.log1p(Math.exp(v))), uniform(-30, 30)],
+  ];
+  test.each(fns)('%s', (_name, f, m, mk) => {
+    const x = mk(1000);
+    const got = ref(() => arr(f(x)));
+    const want = arr(x).map((v) => Math.fround(m(v)));
+    expectClose(got, want, 1e-30, 4 * 2 ** -23);
+  });
+  test('float64 reference is accurate to double precision', () => {
+    const x = uniform(-3, 3)(200).double();
+    expectClose(ref(() => arr(x.exp())), arr(x).map(Math.exp), 0, 4e-16);
+    const a = tf.randn([9, 13], { dtype: 'float64' }), b = tf.randn([13, 4], { dtype: 'float64' });
+    const A = arr(a), Bv = arr(b), C = arr(a.matmul(b));
+    for (let i = 0; i < 9; i++) for (let j = 0; j < 4; j++) {
+      let s = 0;
+      for (let k = 0; k < 13; k++) s += A[i * 13 + k] * Bv[k * 4 + j];
+      expect(Math.abs(C[i * 4 + j] - s)).toBeLessThan(1e-13);
+    }
+  });
+});
