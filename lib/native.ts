@@ -18,7 +18,8 @@ export interface NativeTensor {
   requiresGrad: boolean;
   grad: NativeTensor | null;
   isContiguous(): boolean;
-  data(): TypedArray;
+  /** copy = true: a fresh JS-owned copy instead of a zero-copy view */
+  data(copy?: boolean): TypedArray;
   item(): number;
   dispose(): void;
   sharesStorage(other: NativeTensor): boolean;

@@ -77,9 +77,11 @@ export class Tensor {
   // ---- data access ----
   /** Zero-copy typed-array view of a contiguous tensor (writes show in the tensor); a copy otherwise. */
   data(): TypedArray { return this._h.data(); }
+  /** A copy of the elements (row-major) that does not keep native memory alive. */
+  dataSync(): TypedArray { return this._h.data(true); }
   /** A copy as nested JS arrays. */
   toArray(): NestedArray {
-    const flat = Array.from(this._h.data() as ArrayLike<number>);
+    const flat = Array.from(this._h.data(true) as ArrayLike<number>);
     const shape = this.shape;
     if (shape.length === 0) return flat[0];
     let pos = 0;

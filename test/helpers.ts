@@ -32,7 +32,7 @@ export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, atol: nu
   }
 }
 
-export function arr(t: Tensor): number[] { return Array.from(t.data() as ArrayLike<number>); }
+export function arr(t: Tensor): number[] { return Array.from(t.dataSync() as ArrayLike<number>); }
 
 /** Runs fn once per ISA path this CPU supports, restoring the best path afterwards. */
 export function forEachIsa(fn: (isa: string) => void): void {

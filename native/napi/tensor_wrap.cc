@@ -124,16 +124,22 @@ napi_typedarray_type typed_type(tf::DType d) {
 }
 }  // namespace
 
-// Zero-copy view of a contiguous tensor (the view keeps the storage alive); a copy otherwise.
+// Zero-copy view of a contiguous tensor (the view keeps the storage alive); a copy otherwise, or when
+// data(true) asks for one (toArray() does, so it never pins native memory until the next GC).
 Napi::Value TensorWrap::Data(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TFN_GUARD(env, {
     tf::Tensor x = tensor(env);
+    bool want_copy = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
     if (!x.is_contiguous()) x = tf::contiguous(tf::detach(x));
     size_t es = tf::dtype_size(x.dtype());
     size_t nbytes = size_t(x.numel()) * es;
     napi_value ab = nullptr;
-    if (nbytes > 0) {
+    if (nbytes > 0 && want_copy) {
+      void* dst = nullptr;
+      napi_create_arraybuffer(env, nbytes, &dst, &ab);
+      std::memcpy(dst, x.raw_ptr(), nbytes);
+    } else if (nbytes > 0) {
       auto* holder = new StorageHolder{x.storage()};
       napi_status st = napi_create_external_arraybuffer(
           env, x.raw_ptr(), nbytes, [](napi_env, void*, void* hint) { delete static_cast<StorageHolder*>(hint); }, holder,
