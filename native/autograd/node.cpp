@@ -79,6 +79,40 @@ TensorList FnNode::apply(const TensorList& grads) {
   return fn_(*this, grads);
 }
 
+// Destroying the last reference to a long chain of nodes would recurse once per node (node -> edge ->
+// node ...) and overflow the C++ stack for graphs of ~1e5 ops. Instead, the first node being destroyed on a
+// thread becomes the "drainer": nested destructors only hand over the nodes they would have freed, and the
+// drainer frees them one at a time.
+namespace {
+thread_local bool t_draining = false;
+thread_local std::vector<std::shared_ptr<Node>>* t_pending = nullptr;
+}  // namespace
+
+FnNode::~FnNode() {
+  std::vector<std::shared_ptr<Node>> local;
+  bool drainer = !t_draining;
+  if (drainer) { t_draining = true; t_pending = &local; }
+  // Our edges are ours to hand over whatever their count; a saved tensor's grad_fn only when that tensor
+  // dies with us (otherwise it still belongs to a live tensor).
+  for (auto& e : next)
+    if (e.fn) t_pending->push_back(std::move(e.fn));
+  for (auto& st : saved_)
+    if (st.t.defined() && st.t.ptr().use_count() == 1 && st.t.impl()->grad_fn)
+      t_pending->push_back(std::move(st.t.impl()->grad_fn));
+  next.clear();
+  saved_.clear();
+  fn_ = nullptr;
+  if (drainer) {
+    while (!local.empty()) {
+      std::shared_ptr<Node> n = std::move(local.back());
+      local.pop_back();
+      n.reset();  // its destructor appends its children to `local`
+    }
+    t_draining = false;
+    t_pending = nullptr;
+  }
+}
+
 void FnNode::release() {
   saved_.clear();
   released_ = true;

@@ -54,6 +54,7 @@ using BackwardFn = std::function<TensorList(FnNode&, const TensorList&)>;
 class FnNode : public Node {
  public:
   FnNode(const char* name, BackwardFn fn) : name_(name), fn_(std::move(fn)) {}
+  ~FnNode() override;
   TensorList apply(const TensorList& grads) override;
   void release() override;
   std::string name() const override { return name_; }

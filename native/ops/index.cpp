@@ -218,11 +218,19 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index0) {
   if (x.dim()) s[d] = k;
   Tensor out = empty(s, x.dtype());
   {
-    GradModeGuard off(false);
-    for (int64_t i = 0; i < k; ++i) {
-      if (x.dim() == 0) { copy_into(out, x); break; }
-      copy_into(select(out, d, i), select(x, d, ip[i]));
-    }
+    // [O, n, I] -> [O, k, I]: whole inner rows are copied, rows in parallel
+    Tensor xc = contiguous(detach(x));
+    int64_t O = 1, I = 1, es = int64_t(dtype_size(x.dtype()));
+    for (int64_t q = 0; q < d; ++q) O *= x.shape()[q];
+    for (int64_t q = d + 1; q < x.dim(); ++q) I *= x.shape()[q];
+    const char* src = xc.raw_ptr();
+    char* dst = out.raw_ptr();
+    parallel_for(0, O * k, std::max<int64_t>(1, 16384 / std::max<int64_t>(I, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        int64_t o = r / k, i = r % k;
+        std::memcpy(dst + r * I * es, src + (o * n + ip[i]) * I * es, size_t(I * es));
+      }
+    });
   }
   if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
     Shape xs = x.shape();
@@ -252,11 +260,24 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index0, const Tenso
   Tensor out;
   {
     GradModeGuard off(false);
-    out = clone(x);
-    for (int64_t i = 0; i < k; ++i) {
-      Tensor dst = select(out, d, ip[i]);
-      copy_into(dst, add(dst, select(src, d, i)));
-    }
+    out = contiguous(clone(x));
+    Tensor sc = contiguous(detach(src));
+    int64_t O = 1, I = 1;
+    for (int64_t q = 0; q < d; ++q) O *= x.shape()[q];
+    for (int64_t q = d + 1; q < x.dim(); ++q) I *= x.shape()[q];
+    TF_DISPATCH_ALL(x.dtype(), T, {
+      T* op = out.data_ptr<T>();
+      const T* sp = sc.data_ptr<T>();
+      // parallel over the outer dim only: repeated indices collide within one o, never across
+      parallel_for(0, O, std::max<int64_t>(1, 16384 / std::max<int64_t>(k * I, 1)), [&](int64_t lo, int64_t hi) {
+        for (int64_t o = lo; o < hi; ++o)
+          for (int64_t i = 0; i < k; ++i) {
+            T* drow = op + (o * n + ip[i]) * I;
+            const T* srow = sp + (o * k + i) * I;
+            for (int64_t j = 0; j < I; ++j) drow[j] += srow[j];
+          }
+      });
+    });
   }
   if (is_floating(x.dtype()) && compute_requires_grad({&x, &src})) {
     auto node = make_node("IndexAddBackward", {x, src}, [d](FnNode& nd, const TensorList& g) -> TensorList {
