@@ -37,6 +37,7 @@
         "native/autograd/grad_mode.cpp",
         "native/autograd/node.cpp",
         "native/autograd/engine.cpp",
+        "native/autograd/forward_ad.cpp",
         "native/ops/common.cpp",
         "native/ops/creation.cpp",
         "native/ops/unary.cpp",

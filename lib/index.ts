@@ -9,4 +9,5 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';
 export { memory, setNumThreads, getNumThreads, info, backend, cuda } from './engine';
 export type { MemoryInfo } from './engine';
 import * as autograd from './autograd';
-export { autograd };
+import * as func from './func';
+export { autograd, func };

@@ -101,6 +101,10 @@ export interface NativeModule {
   grad(outputs: T[], inputs: T[], gradOutputs: (T | null)[], retainGraph?: boolean, createGraph?: boolean,
        allowUnused?: boolean): (T | null)[];
   setGradEnabled(on: boolean): void;
+  enterDualLevel(): number;
+  exitDualLevel(level: number): void;
+  makeDual(primal: T, tangent: T): T;
+  unpackDual(t: T): [T, T | null];
   isGradEnabled(): boolean;
   memory(): { tensors: number; storages: number; bytes: number; peakBytes: number };
   setNumThreads(n: number): void;

@@ -30,6 +30,13 @@ export function shapeArg(args: (number | number[])[]): number[] {
   return args as number[];
 }
 
+export interface BackwardOptions {
+  /** Keep the graph for another backward (default: createGraph). */
+  retainGraph?: boolean;
+  /** Record the backward itself so gradients can be differentiated again. */
+  createGraph?: boolean;
+}
+
 export class Tensor {
   /** @internal the native handle */
   readonly _h: NativeTensor;
@@ -226,7 +233,8 @@ export class Tensor {
 
   // ---- autograd ----
   /** Accumulates d(this)/d(leaf) into every leaf's .grad. `gradient` defaults to 1 for one-element outputs. */
-  backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+  backward(gradient?: Tensor | null | BackwardOptions, opts: BackwardOptions = {}): void {
+    if (gradient != null && !(gradient instanceof Tensor)) { opts = gradient; gradient = null; }
     native.backward([this._h], [gradient ? gradient._h : null], opts.retainGraph, opts.createGraph ?? false);
   }
 }

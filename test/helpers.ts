@@ -101,3 +101,75 @@ export function expectCode(fn: () => unknown, code: string): void {
   const c = (err as { code?: string }).code;
   if (c !== code) throw new Error(`expected code ${code}, got ${c}: ${(err as Error).message}`);
 }
+
+/**
+ * Second order: with G(x) = sum_k <grad_x_k L(f(x)), w_k> (L = <f(x), v>, fixed random v, w), checks
+ * grad_x G — computed by differentiating the createGraph backward — against central differences of G,
+ * which itself only needs first-order gradients. Same error budget as gradcheck.
+ */
+export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[],
+                              opts: { eps?: number; atol?: number; rtol?: number; label?: string } = {}): void {
+  const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-6, rtol = opts.rtol ?? 1e-5;
+  for (const x of inputs) x.requiresGrad = true;
+  tf.tidy(() => {
+    const out0 = fn(...inputs);
+    const v = tf.randn(out0.shape, { dtype: 'float64' });
+    const ws = inputs.map((x) => tf.randn(x.shape, { dtype: 'float64' }));
+    const G = (createGraph: boolean): Tensor => {
+      const gs = tf.autograd.grad(fn(...inputs).mul(v).sum(), inputs, { createGraph, allowUnused: true });
+      let acc: Tensor = tf.zeros([], { dtype: 'float64' });
+      gs.forEach((g, k) => { if (g) acc = acc.add(g.mul(ws[k]).sum()); });
+      return acc;
+    };
+    const g0 = G(true);
+    const analytic = g0.requiresGrad ? tf.autograd.grad(g0, inputs, { allowUnused: true }) : inputs.map(() => null);
+    inputs.forEach((x, k) => {
+      const data = x.data() as Float64Array;
+      const num = new Float64Array(data.length);
+      for (let i = 0; i < data.length; i++) {
+        const orig = data[i];
+        data[i] = orig + eps;
+        const fp = tf.tidy(() => G(false).item());
+        data[i] = orig - eps;
+        const fm = tf.tidy(() => G(false).item());
+        data[i] = orig;
+        num[i] = (fp - fm) / (2 * eps);
+      }
+      const a = analytic[k] ? (analytic[k]!.contiguous().dataSync() as Float64Array) : new Float64Array(data.length);
+      const scale = Math.max(1, ...Array.from(num, Math.abs));
+      expectClose(a, num, atol * scale, rtol, `${opts.label ?? 'gradgrad'} input ${k}`);
+    });
+  });
+}
+
+/**
+ * Forward mode: the native JVP (func.jvp) against (a) central differences along the tangent and (b) the
+ * double-VJP construction d/du <J^T u, t> = J t, which uses only reverse mode.
+ */
+export function jvpcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[],
+                         opts: { eps?: number; atol?: number; rtol?: number; label?: string } = {}): void {
+  const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-6, rtol = opts.rtol ?? 1e-5;
+  tf.tidy(() => {
+    const xs = inputs.map((x) => x.detach());
+    const ts = xs.map((x) => tf.randn(x.shape, { dtype: 'float64' }));
+    const [[out], [jv]] = tf.func.jvp((...a: Tensor[]) => fn(...a), xs, ts);
+    const plain = tf.noGrad(() => fn(...xs));
+    expect(out.shape).toEqual(plain.shape);
+    expectClose(out.dataSync(), plain.dataSync(), 0, 0, `${opts.label} primal`);
+    // (a) finite differences along t
+    const shifted = (s: number) => tf.noGrad(() => fn(...xs.map((x, k) => x.add(ts[k].mul(s)))));
+    const fd = tf.noGrad(() => shifted(eps).sub(shifted(-eps)).div(2 * eps));
+    const scale = Math.max(1, ...Array.from(fd.dataSync() as Float64Array, Math.abs));
+    expectClose(jv.contiguous().dataSync(), fd.dataSync(), atol * scale, rtol, `${opts.label} jvp vs fd`);
+    // (b) double VJP
+    const xr = xs.map((x) => x.detach().requiresGrad_());
+    const o = fn(...xr);
+    const u = tf.zeros(o.shape, { dtype: 'float64', requiresGrad: true });
+    const gs = tf.autograd.grad(o, xr, { gradOutputs: [u], createGraph: true, allowUnused: true });
+    let acc: Tensor = tf.zeros([], { dtype: 'float64' });
+    gs.forEach((g, k) => { if (g) acc = acc.add(g.mul(ts[k]).sum()); });
+    const [jv2] = acc.requiresGrad ? tf.autograd.grad(acc, [u], { allowUnused: true }) : [null];
+    const ref = jv2 ? jv2.dataSync() : new Float64Array(o.numel());
+    expectClose(jv.contiguous().dataSync(), ref, 1e-12 * scale, 1e-9, `${opts.label} jvp vs double-vjp`);
+  });
+}

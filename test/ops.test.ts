@@ -10,7 +10,7 @@ describe('elementwise', () => {
     expect(t([1, 2, 3]).sub(1).mul(2).div(4).toArray()).toEqual([0, 0.5, 1]);
     expect(tf.sub(10, t([1, 2])).toArray()).toEqual([9, 8]);
     expect(t([2, 3]).pow(2).toArray()).toEqual([4, 9]);
-    expect(tf.pow(2, t([3, 0.5])).toArray()[0]).toBe(8);
+    expect((tf.pow(2, t([3, 0.5])).toArray() as number[])[0]).toBe(8);
     expect(t([1, 5]).maximum(t([3, 2])).toArray()).toEqual([3, 5]);
     expect(t([1, 5]).minimum(3).toArray()).toEqual([1, 3]);
   });

@@ -59,6 +59,10 @@ struct TensorImpl {
   Tensor grad;                      // accumulated gradient of a leaf
   std::weak_ptr<Node> grad_accumulator;
 
+  // forward mode: the tangent and the dual level it belongs to (see autograd/forward_ad.h)
+  Tensor fw_grad;
+  uint64_t fw_level = 0;
+
   TensorImpl() { detail::count_tensor(1); }
   ~TensorImpl() { detail::count_tensor(-1); }
 };

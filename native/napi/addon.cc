@@ -7,6 +7,7 @@
 #include "convert.h"
 #include "tensor_wrap.h"
 #include "../autograd/grad_mode.h"
+#include "../autograd/forward_ad.h"
 #include "../autograd/node.h"
 #include "../cpu/dispatch.h"
 #include "../cpu/threadpool.h"
@@ -330,6 +331,31 @@ BINDING(SetGradEnabled) {
     return env.Undefined();
   })
 }
+// ---- forward mode ---------------------------------------------------------------------------------------
+BINDING(EnterDualLevel) { GUARDED({ return Napi::Number::New(env, double(tf::enter_dual_level())); }) }
+BINDING(ExitDualLevel) {
+  GUARDED({
+    tf::exit_dual_level(uint64_t(int_arg(info, 0, "level")));
+    return env.Undefined();
+  })
+}
+BINDING(MakeDual) { GUARDED({ return wrap(env, tf::make_dual(tensor_arg(info, 0, "primal"), tensor_arg(info, 1, "tangent"))); }) }
+// [primal without tangent (shares storage and reverse history), tangent or null]
+BINDING(UnpackDual) {
+  GUARDED({
+    Tensor t = tensor_arg(info, 0, "dual");
+    Tensor tan = tf::tangent(t);
+    Tensor primal = tan.defined() ? tf::make_view(t, t.shape(), t.strides(), t.offset()) : t;
+    if (tan.defined()) {  // keep the reverse-mode history of the primal
+      primal.impl()->grad_fn = t.impl()->grad_fn;
+      primal.impl()->output_nr = t.impl()->output_nr;
+      primal.impl()->requires_grad = t.requires_grad();
+      if (!t.impl()->grad_fn && t.requires_grad()) primal = t;  // a leaf: return it as is
+    }
+    return wrap_list(env, {primal, tan});
+  })
+}
+
 BINDING(IsGradEnabled) { return Napi::Boolean::New(info.Env(), tf::GradMode::enabled()); }
 
 // ---- engine ---------------------------------------------------------------------------------------------
@@ -425,7 +451,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"bernoulli", Bernoulli}, {"binomial", Binomial}, {"poisson", Poisson}, {"multinomial", Multinomial},
       {"add_", AddInPlace}, {"mul_", MulInPlace}, {"copy_", CopyInPlace}, {"fill_", FillInPlace},
       {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
-      {"isGradEnabled", IsGradEnabled}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
+      {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
+      {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},
       {"setAllocationLimit", SetAllocationLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor},
   };

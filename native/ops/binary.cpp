@@ -3,6 +3,7 @@
 #include "operators.h"
 #include "strided_loop.h"
 #include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
 #include "../cpu/dispatch.h"
 
@@ -64,6 +65,33 @@ const char* binary_name(cpu::BinaryOp op) {
 
 }  // namespace
 
+// g * d(a op b)/d(a) (which = 0) or d/d(b) (which = 1), elementwise and unreduced: shared by the backward
+// (g = output gradient, then summed to the input's shape) and the tangent rule (g = the input's tangent).
+Tensor binary_partial(cpu::BinaryOp op, const Tensor& g, const Tensor& x, const Tensor& y, int which) {
+  switch (op) {
+    case cpu::B_ADD: return g;
+    case cpu::B_SUB: return which == 0 ? g : -g;
+    case cpu::B_MUL: return g * (which == 0 ? y : x);
+    case cpu::B_DIV: return which == 0 ? g / y : -(g * x) / (y * y);
+    case cpu::B_POW: {
+      if (which == 0) return g * (y * pow(x, y - 1.0));
+      // d/dp x^p = x^p log x, taken as 0 where x <= 0 (the limit at x = 0 for p > 0)
+      Tensor pos = gt0(x);
+      Tensor safe = where(pos, x, sc(1, x));
+      return mask_grad(pos, g * pow(safe, y) * log(safe));
+    }
+    case cpu::B_MAX:
+    case cpu::B_MIN: {
+      Tensor win = compare(op == cpu::B_MAX ? cpu::B_GT : cpu::B_LT, x, y);
+      Tensor tie = compare(cpu::B_EQ, x, y);
+      // ties split the gradient evenly, as in PyTorch
+      Tensor share = to_dtype(win, g.dtype()) + to_dtype(tie, g.dtype()) * 0.5;
+      return which == 0 ? g * share : g * (1.0 - share);
+    }
+    default: fail(ErrorCode::Internal, "no derivative for binary op ", int(op));
+  }
+}
+
 Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
   TF_CHECK(a.defined() && b.defined(), InvalidArgument, "binary op on an undefined tensor");
   check_same_device(a, b, "binary op");
@@ -71,61 +99,25 @@ Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
   DType dt = promote(a.dtype(), b.dtype());
   if ((op == cpu::B_DIV || op == cpu::B_POW) && !is_floating(dt)) dt = DType::F32;  // true division
   Tensor out = binary_forward(op, a, b, dt, dt);
+  bool linear = op == cpu::B_ADD || op == cpu::B_SUB;
   if (is_floating(dt) && compute_requires_grad({&a, &b})) {
     Shape sa = a.shape(), sb = b.shape();
     DType da = a.dtype(), db = b.dtype();
-    auto node = make_node(binary_name(op), {a, b}, [op, sa, sb, da, db](FnNode& n, const TensorList& gs) -> TensorList {
-      const Tensor& g = gs[0];
-      bool need_a = n.needs_input_grad(0), need_b = n.needs_input_grad(1);
-      Tensor ga, gb;
-      switch (op) {
-        case cpu::B_ADD:
-          if (need_a) ga = g;
-          if (need_b) gb = g;
-          break;
-        case cpu::B_SUB:
-          if (need_a) ga = g;
-          if (need_b) gb = -g;
-          break;
-        case cpu::B_MUL:
-          if (need_a) ga = g * n.saved(1);
-          if (need_b) gb = g * n.saved(0);
-          break;
-        case cpu::B_DIV: {
-          Tensor bb = n.saved(1);
-          if (need_a) ga = g / bb;
-          if (need_b) gb = -(g * n.saved(0)) / (bb * bb);
-          break;
-        }
-        case cpu::B_POW: {
-          Tensor x = n.saved(0), p = n.saved(1);
-          if (need_a) ga = g * (p * pow(x, p - 1.0));
-          if (need_b) {
-            // d/dp x^p = x^p log x, taken as 0 where x <= 0 (the limit at x = 0 for p > 0)
-            Tensor pos = gt0(x);
-            Tensor safe = where(pos, x, sc(1, x));
-            gb = mask_grad(pos, g * pow(safe, p) * log(safe));
-          }
-          break;
-        }
-        case cpu::B_MAX:
-        case cpu::B_MIN: {
-          Tensor x = n.saved(0), y = n.saved(1);
-          Tensor win = compare(op == cpu::B_MAX ? cpu::B_GT : cpu::B_LT, x, y);
-          Tensor tie = compare(cpu::B_EQ, x, y);
-          // ties split the gradient evenly, as in PyTorch
-          Tensor share = to_dtype(win, g.dtype()) + to_dtype(tie, g.dtype()) * 0.5;
-          if (need_a) ga = g * share;
-          if (need_b) gb = g * (1.0 - share);
-          break;
-        }
-        default: fail(ErrorCode::Internal, "no gradient for binary op");
-      }
-      return {ga.defined() ? reduce_grad(ga, sa, da) : Tensor(), gb.defined() ? reduce_grad(gb, sb, db) : Tensor()};
+    auto node = make_node(binary_name(op), {a, b}, [op, sa, sb, da, db, linear](FnNode& n, const TensorList& gs) -> TensorList {
+      Tensor x = linear ? Tensor() : n.saved(0), y = linear ? Tensor() : n.saved(1);
+      Tensor ga = n.needs_input_grad(0) ? reduce_grad(binary_partial(op, gs[0], x, y, 0), sa, da) : Tensor();
+      Tensor gb = n.needs_input_grad(1) ? reduce_grad(binary_partial(op, gs[0], x, y, 1), sb, db) : Tensor();
+      return {ga, gb};
     });
-    if (op != cpu::B_ADD && op != cpu::B_SUB) { node->save(a); node->save(b); }
+    if (!linear) { node->save(a); node->save(b); }
     set_history(out, node);
   }
+  jvp_rule(out, {&a, &b}, [&] {
+    Tensor ta = tangent(a), tb = tangent(b), t;
+    if (ta.defined()) t = binary_partial(op, ta, a, b, 0);
+    if (tb.defined()) { Tensor u = binary_partial(op, tb, a, b, 1); t = t.defined() ? t + u : u; }
+    return t;
+  });
   return out;
 }
 
@@ -178,6 +170,11 @@ Tensor where(const Tensor& cond0, const Tensor& a0, const Tensor& b0) {
     node->save(cond);
     set_history(out, node);
   }
+  jvp_rule(out, {&a0, &b0}, [&] {
+    Tensor zero = scalar_tensor(0, dt);
+    Tensor ta = tangent(a0), tb = tangent(b0);
+    return where(cond, ta.defined() ? ta : zero, tb.defined() ? tb : zero);
+  });
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include "ops.h"
 #include "strided_loop.h"
 #include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
 #include "../cpu/dispatch.h"
 
 namespace tf {
@@ -99,6 +100,7 @@ static Tensor copy_op(const Tensor& t, DType dt, const char* name) {
     });
     set_history(out, node);
   }
+  jvp_rule(out, {&t}, [&] { return to_dtype(tangent(t), dt); });
   return out;
 }
 

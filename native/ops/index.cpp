@@ -5,6 +5,7 @@
 #include "ops.h"
 #include "operators.h"
 #include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
 #include "../cpu/threadpool.h"
 
@@ -99,6 +100,14 @@ Tensor cat(const TensorList& ts, int64_t dim) {
     });
     set_history(out, node);
   }
+  jvp_rule(out, ts, [&] {
+    TensorList tans;
+    for (const Tensor& t : ts) {
+      Tensor tt = is_floating(t.dtype()) ? tangent(t) : Tensor();
+      tans.push_back(tt.defined() ? to_dtype(tt, dt) : zeros(t.shape(), dt));
+    }
+    return cat(tans, d);
+  });
   return out;
 }
 
@@ -142,6 +151,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index0) {
     node->save(index);
     set_history(out, node);
   }
+  jvp_rule(out, {&x}, [&] { return gather(tangent(x), d, index); });
   return out;
 }
 
@@ -202,6 +212,10 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index0, const Ten
     node->save(index);
     set_history(out, node);
   }
+  jvp_rule(out, {&x, &src0}, [&] {
+    Tensor ts = tangent(src0);
+    return scatter_add(tangent_or_zeros(x), d, index, ts.defined() ? ts : zeros(src0.shape(), src0.dtype()));
+  });
   return out;
 }
 
@@ -240,6 +254,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index0) {
     node->save(index);
     set_history(out, node);
   }
+  jvp_rule(out, {&x}, [&] { return index_select(tangent(x), d, index); });
   return out;
 }
 
@@ -286,6 +301,10 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index0, const Tenso
     node->save(index);
     set_history(out, node);
   }
+  jvp_rule(out, {&x, &src}, [&] {
+    Tensor ts = tangent(src);
+    return index_add(tangent_or_zeros(x), d, index, ts.defined() ? ts : zeros(src.shape(), src.dtype()));
+  });
   return out;
 }
 
@@ -302,6 +321,7 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, int64_t dim, int64
     });
     set_history(out, node);
   }
+  jvp_rule(out, {&g}, [&] { return slice_backward(tangent(g), in_shape, dim, start, step); });
   return out;
 }
 
@@ -370,6 +390,7 @@ Tensor flip(const Tensor& x, const Dims& dims0) {
     auto node = make_node("FlipBackward", {x}, [dims](FnNode&, const TensorList& g) -> TensorList { return {flip(g[0], dims)}; });
     set_history(out, node);
   }
+  jvp_rule(out, {&x}, [&] { return flip(tangent(x), dims); });
   return out;
 }
 

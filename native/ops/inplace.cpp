@@ -3,6 +3,7 @@
 #include "ops.h"
 #include "strided_loop.h"
 #include "../autograd/grad_mode.h"
+#include "../autograd/forward_ad.h"
 #include "../cpu/dispatch.h"
 
 namespace tf {
@@ -12,6 +13,7 @@ namespace {
 void check_inplace(const Tensor& dst, const char* op) {
   TF_CHECK(!(GradMode::enabled() && dst.requires_grad()), InPlace, op, ": in-place update of a tensor that requires "
            "grad; do it inside noGrad (as optimizers do) or on a detached tensor");
+  TF_CHECK(!tangent(dst).defined(), InPlace, op, ": in-place update of a tensor that carries a forward-mode tangent");
   // A broadcast (stride-0) destination would write one element many times.
   for (int64_t d = 0; d < dst.dim(); ++d)
     TF_CHECK(dst.strides()[d] != 0 || dst.shape()[d] <= 1, InPlace, op,

@@ -3,6 +3,7 @@
 #include "ops.h"
 #include "operators.h"
 #include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
 #include "../cpu/dispatch.h"
 #include "../cpu/threadpool.h"
 
@@ -88,6 +89,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     node->save(b);
     set_history(out, node);
   }
+  jvp_rule(out, {&a, &b}, [&] {
+    Tensor ta = tangent(a), tb = tangent(b), t;
+    if (ta.defined()) t = matmul(ta, b);
+    if (tb.defined()) t = t.defined() ? t + matmul(a, tb) : matmul(a, tb);
+    return t;
+  });
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "ops.h"
 #include "operators.h"
 #include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
 #include "../cpu/dispatch.h"
 #include "../cpu/threadpool.h"
@@ -115,6 +116,7 @@ Tensor sum(const Tensor& x, const Dims& dims0, bool keepdim) {
     });
     set_history(out, node);
   }
+  jvp_rule(out, {&x}, [&] { return sum(tangent(x), dims, keepdim); });
   return out;
 }
 
@@ -161,6 +163,12 @@ static Tensor extreme_all(bool is_max, const Tensor& x, const Dims& dims0, bool 
     node->save_output(out, 0);
     set_history(out, node);
   }
+  jvp_rule(out, {&x}, [&] {
+    Tensor yk = keepdim ? out : reshape(out, keepdim_shape(x.shape(), dims));
+    Tensor t = tangent(x);
+    Tensor hit = to_dtype(compare(cpu::B_EQ, x, yk), t.dtype());
+    return sum(t * hit, dims, keepdim) / sum(hit, dims, keepdim);
+  });
   return out;
 }
 Tensor amax(const Tensor& x, const Dims& dims, bool keepdim) { return extreme_all(true, x, dims, keepdim); }
@@ -185,6 +193,7 @@ static std::pair<Tensor, Tensor> extreme_dim(bool is_max, const Tensor& x, int64
     node->save(idx);
     set_history(values, node);
   }
+  jvp_rule(values, {&x}, [&] { return x.dim() == 0 ? tangent(x) : gather(tangent(x), d, idx); });
   if (!keepdim && x.dim() > 0) {
     values = squeeze(values, {d});
     idx = squeeze(idx, {d});
@@ -249,6 +258,7 @@ Tensor cumsum(const Tensor& x0, int64_t dim) {
     });
     set_history(out, node);
   }
+  jvp_rule(out, {&x0}, [&] { return cumsum(tangent(x0), d); });
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include "ops.h"
 #include "operators.h"
 #include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
 #include "../cpu/dispatch.h"
 #include "../cpu/threadpool.h"
@@ -45,6 +46,11 @@ Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
     node->save_output(y, 0);
     set_history(y, node);
   }
+  jvp_rule(y, {&x}, [&] {
+    Tensor t = tangent(x);
+    if (log) return t - sum(exp(y) * t, {d}, true);
+    return y * (t - sum(t * y, {d}, true));
+  });
   return y;
 }
 

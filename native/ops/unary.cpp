@@ -4,6 +4,7 @@
 #include "operators.h"
 #include "strided_loop.h"
 #include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
 #include "../cpu/dispatch.h"
 
@@ -125,6 +126,8 @@ Tensor unary(cpu::UnaryOp op, const Tensor& x, double a, double b) {
     if (use_out) node->save_output(out, 0); else node->save(x);
     set_history(out, node);
   }
+  // the derivative is linear in the incoming vector, so the VJP formula applied to the tangent is the JVP
+  jvp_rule(out, {&x}, [&] { return unary_grad(op, tangent(x), x, out, a, b); });
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include "ops.h"
 #include "operators.h"
 #include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
 
 namespace tf {
 
@@ -60,8 +61,10 @@ bool view_strides(const Shape& os, const Shape& ost, const Shape& ns, Shape* out
 
 Tensor reshape_like(const Tensor& g, const Shape& s) { return reshape(g, s); }
 
-void record_view(Tensor& out, const Tensor& x, const char* name, BackwardFn fn) {
+// A view's tangent is the same view of the input's tangent.
+void record_view(Tensor& out, const Tensor& x, const char* name, BackwardFn fn, const std::function<Tensor(const Tensor&)>& same_view) {
   if (compute_requires_grad({&x})) set_history(out, make_node(name, {x}, std::move(fn)));
+  jvp_rule(out, {&x}, [&] { return same_view(tangent(x)); });
 }
 
 }  // namespace
@@ -73,7 +76,8 @@ Tensor view(const Tensor& x, const Shape& shape0) {
            " is not compatible with the input's size and strides (the tensor is not contiguous); use reshape");
   Tensor out = make_view(x, shape, st, x.offset());
   Shape s = x.shape();
-  record_view(out, x, "ViewBackward", [s](FnNode&, const TensorList& g) -> TensorList { return {reshape_like(g[0], s)}; });
+  record_view(out, x, "ViewBackward", [s](FnNode&, const TensorList& g) -> TensorList { return {reshape_like(g[0], s)}; },
+              [&](const Tensor& t) { return reshape(t, shape); });
   return out;
 }
 
@@ -112,7 +116,8 @@ Tensor permute(const Tensor& x, const Dims& perm) {
   Tensor out = make_view(x, ns, nst, x.offset());
   Dims inv(p.size());
   for (size_t i = 0; i < p.size(); ++i) inv[p[i]] = int64_t(i);
-  record_view(out, x, "PermuteBackward", [inv](FnNode&, const TensorList& g) -> TensorList { return {permute(g[0], inv)}; });
+  record_view(out, x, "PermuteBackward", [inv](FnNode&, const TensorList& g) -> TensorList { return {permute(g[0], inv)}; },
+              [&](const Tensor& t) { return permute(t, p); });
   return out;
 }
 
@@ -147,7 +152,8 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   if (ns == x.shape()) return x;
   Tensor out = make_view(x, ns, nst, x.offset());
   Shape s = x.shape();
-  record_view(out, x, "ExpandBackward", [s](FnNode&, const TensorList& g) -> TensorList { return {sum_to(g[0], s)}; });
+  record_view(out, x, "ExpandBackward", [s](FnNode&, const TensorList& g) -> TensorList { return {sum_to(g[0], s)}; },
+              [&](const Tensor& t) { return expand(t, ns); });
   return out;
 }
 
@@ -168,7 +174,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   Shape s = x.shape();
   record_view(out, x, "SliceBackward", [s, d, start, step](FnNode&, const TensorList& g) -> TensorList {
     return {slice_backward(g[0], s, d, start, step)};
-  });
+  }, [&](const Tensor& t) { return slice(t, d, start, end, step); });
   return out;
 }
 

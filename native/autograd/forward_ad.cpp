@@ -1,0 +1,99 @@
+#include "forward_ad.h"
+#include "../ops/ops.h"
+
+namespace tf {
+
+namespace {
+thread_local uint64_t t_level = 0;       // id of the active level (0: none)
+thread_local uint64_t t_next_level = 1;
+thread_local int t_suspended = 0;
+
+struct Suspend {
+  Suspend() { ++t_suspended; }
+  ~Suspend() { --t_suspended; }
+};
+}  // namespace
+
+uint64_t enter_dual_level() {
+  TF_CHECK(t_level == 0, Autograd, "jvp: nested forward-mode levels are not supported (a jvp inside a jvp); "
+           "compose with reverse mode instead (e.g. func.hvp)");
+  t_level = t_next_level++;
+  return t_level;
+}
+
+void exit_dual_level(uint64_t level) {
+  if (t_level == level) t_level = 0;
+}
+
+bool forward_ad_active() { return t_level != 0 && t_suspended == 0; }
+
+Tensor tangent(const Tensor& t) {
+  if (!t.defined() || t_level == 0) return Tensor();
+  TensorImpl* impl = t.impl();
+  if (impl->fw_level != t_level) return Tensor();
+  return impl->fw_grad;
+}
+
+bool has_tangent(std::initializer_list<const Tensor*> ts) {
+  if (!forward_ad_active()) return false;
+  for (const Tensor* t : ts)
+    if (tangent(*t).defined()) return true;
+  return false;
+}
+bool has_tangent(const TensorList& ts) {
+  if (!forward_ad_active()) return false;
+  for (const Tensor& t : ts)
+    if (tangent(t).defined()) return true;
+  return false;
+}
+
+void set_tangent(const Tensor& out, const Tensor& tan) {
+  TF_CHECK(t_level != 0, Autograd, "tangents can only be set inside a jvp (a dual level)");
+  TF_CHECK(tan.shape() == out.shape(), ShapeMismatch, "tangent has shape ", shape_str(tan.shape()),
+           " but the primal has shape ", shape_str(out.shape()));
+  TF_CHECK(tan.dtype() == out.dtype(), DType, "tangent has dtype ", dtype_name(tan.dtype()), " but the primal has dtype ",
+           dtype_name(out.dtype()));
+  TF_CHECK(is_floating(out.dtype()), DType, "only floating-point tensors can carry tangents");
+  out.impl()->fw_grad = tan;
+  out.impl()->fw_level = t_level;
+}
+
+Tensor make_dual(const Tensor& primal, const Tensor& tan) {
+  check_same_device(primal, tan, "jvp");
+  Tensor d = view(primal, primal.shape());  // an alias that keeps primal's reverse-mode history
+  if (d.ptr() == primal.ptr()) d = make_view(primal, primal.shape(), primal.strides(), primal.offset());
+  set_tangent(d, tan);
+  return d;
+}
+
+Tensor tangent_or_zeros(const Tensor& like) {
+  Tensor t = tangent(like);
+  return t.defined() ? t : zeros(like.shape(), like.dtype());
+}
+
+static void run_rule(const Tensor& out, const std::function<Tensor()>& rule) {
+  Tensor t;
+  {
+    Suspend s;
+    t = rule();
+  }
+  if (!t.defined()) return;
+  if (t.shape() != out.shape()) {
+    Suspend s;
+    t = contiguous(expand(t, out.shape()));  // rules may return a broadcastable tangent
+  }
+  if (t.dtype() != out.dtype()) {
+    Suspend s;
+    t = to_dtype(t, out.dtype());
+  }
+  set_tangent(out, t);
+}
+
+void jvp_rule(const Tensor& out, std::initializer_list<const Tensor*> inputs, const std::function<Tensor()>& rule) {
+  if (has_tangent(inputs) && is_floating(out.dtype())) run_rule(out, rule);
+}
+void jvp_rule(const Tensor& out, const TensorList& inputs, const std::function<Tensor()>& rule) {
+  if (has_tangent(inputs) && is_floating(out.dtype())) run_rule(out, rule);
+}
+
+}  // namespace tf

@@ -1,0 +1,32 @@
+// Forward-mode AD: a tensor may carry a tangent (its directional derivative) for the current dual level.
+// Every op that sees an input with a tangent computes its output's tangent with its own rule, written with
+// engine ops — dual numbers carried through the native ops.
+#pragma once
+#include <functional>
+#include <initializer_list>
+#include "../core/tensor.h"
+
+namespace tf {
+
+// Levels: jvp() enters one, and tangents set in an earlier (exited) level are ignored afterwards, so a
+// tensor kept from an old jvp never contributes a stale tangent. Nesting is not supported (TF_AUTOGRAD).
+uint64_t enter_dual_level();
+void exit_dual_level(uint64_t level);
+bool forward_ad_active();  // inside a level and not inside a tangent rule
+
+// The tangent of t in the current level, or an undefined tensor.
+Tensor tangent(const Tensor& t);
+bool has_tangent(std::initializer_list<const Tensor*> ts);
+bool has_tangent(const TensorList& ts);
+// A view of `primal` carrying `tan` as its tangent (shape/dtype checked).
+Tensor make_dual(const Tensor& primal, const Tensor& tan);
+void set_tangent(const Tensor& out, const Tensor& tan);
+
+// Runs `rule` (which returns the output tangent) when forward AD is active and an input has a tangent.
+// Tangent rules run with forward AD suspended, so the ops inside a rule do not compute tangents themselves.
+void jvp_rule(const Tensor& out, std::initializer_list<const Tensor*> inputs, const std::function<Tensor()>& rule);
+void jvp_rule(const Tensor& out, const TensorList& inputs, const std::function<Tensor()>& rule);
+// A tangent where defined, zeros shaped like `like` otherwise (rules that need every input's tangent).
+Tensor tangent_or_zeros(const Tensor& like);
+
+}  // namespace tf
