@@ -45,6 +45,7 @@
         "native/ops/reduce.cpp",
         "native/ops/view.cpp",
         "native/ops/matmul.cpp",
+        "native/ops/conv.cpp",
         "native/ops/softmax.cpp",
         "native/ops/index.cpp",
         "native/ops/random.cpp",

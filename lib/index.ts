@@ -3,6 +3,8 @@ export { Tensor, TensorfieldError, tensor, zeros, ones, full, empty, arange, lin
 export type { DType, Shape, TensorLike, NestedArray, CreateOptions } from './tensor';
 export type { TypedArray } from './native';
 export * from './ops';
+export { conv2d, convTranspose2d } from './conv';
+export type { Conv2dOptions, ConvTranspose2dOptions } from './conv';
 export { manualSeed, rand, randn, randint, randLike, randnLike, bernoulli, binomial, poisson, multinomial } from './random';
 export { tidy, keep, dispose } from './scope';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';

@@ -117,4 +117,31 @@ describe('whole networks', () => {
     };
     jvpcheck(net2, [randn64(5, 2), tf.rand([5], { dtype: 'float64' })], { label: 'mlp' });
   });
+  test('small conv net with GroupNorm, SiLU, self-attention over pixels: JVP = FD = double VJP', () => {
+    const C = 8, G = 4;
+    const w1 = randn64(C, 2, 3, 3).mul(0.3), w2 = randn64(C, C, 3, 3).mul(0.1), wq = randn64(C, C).mul(0.3);
+    const wk = randn64(C, C).mul(0.3), wv = randn64(C, C).mul(0.3), wo = randn64(2, C, 1, 1).mul(0.3);
+    const gamma = randn64(C).mul(0.1).add(1), beta = randn64(C).mul(0.1), temb = randn64(1, C);
+    const groupNorm = (h: Tensor) => {
+      const [N, Ch, Hh, Ww] = h.shape;
+      const g = h.reshape(N, G, -1);
+      const y = g.sub(g.mean(-1, true)).div(g.var(-1, { keepdim: true, correction: 0 }).add(1e-5).sqrt());
+      return y.reshape(N, Ch, Hh, Ww).mul(gamma.reshape(1, -1, 1, 1)).add(beta.reshape(1, -1, 1, 1));
+    };
+    const attention = (h: Tensor) => {
+      const [N, Ch, Hh, Ww] = h.shape;
+      const tok = h.reshape(N, Ch, Hh * Ww).transpose(1, 2);                   // [N, HW, C]
+      const q = tok.matmul(wq), k = tok.matmul(wk), v = tok.matmul(wv);
+      const a = q.matmul(k.transpose(1, 2)).div(Math.sqrt(Ch)).softmax(-1).matmul(v);
+      return a.transpose(1, 2).reshape(N, Ch, Hh, Ww);
+    };
+    const net = (x: Tensor, t: Tensor) => {
+      let h = tf.conv2d(x, w1, { padding: 1 });
+      h = groupNorm(h.add(t.reshape(-1, 1, 1, 1).mul(temb.reshape(1, C, 1, 1)))).silu();
+      h = h.add(attention(h));
+      h = groupNorm(tf.conv2d(h, w2, { padding: 1, stride: 2 })).silu();
+      return tf.conv2d(h, wo);
+    };
+    jvpcheck(net, [randn64(2, 2, 6, 6), tf.rand([2], { dtype: 'float64' })], { label: 'convnet' });
+  });
 });

@@ -133,6 +133,13 @@ export function opCases(): OpCase[] {
   add('roll dims', (x) => x.roll([1, -2], [0, 1]), () => [randn64(3, 4)]);
   add('roll flat', (x) => x.roll(5), () => [randn64(3, 4)]);
   add('repeat', (x) => x.repeat(2, 1, 3), () => [randn64(3, 2)]);
+  add('conv2d padding 1', (x, w) => tf.conv2d(x, w, { padding: 1 }), () => [randn64(2, 3, 5, 6), randn64(4, 3, 3, 3)]);
+  add('conv2d stride/dilation/groups', (x, w) => tf.conv2d(x, w, { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 }),
+    () => [randn64(1, 4, 7, 7), randn64(6, 2, 2, 3)]);
+  add('conv2d with bias', (x, w, b) => tf.conv2d(x, w, { bias: b, stride: 2 }), () => [randn64(2, 2, 5, 5), randn64(3, 2, 3, 3), randn64(3)]);
+  add('convTranspose2d stride 2, outputPadding', (x, w) => tf.convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 }),
+    () => [randn64(1, 4, 3, 3), randn64(4, 3, 3, 3)]);
+  add('convTranspose2d groups', (x, w) => tf.convTranspose2d(x, w, { groups: 2, dilation: 2 }), () => [randn64(2, 4, 3, 4), randn64(4, 1, 2, 2)]);
   // f is linear, so a large step is exact up to float32 rounding: |err| <= 2 * 2^-24 * |x| / eps ~ 1e-5
   add('float64 -> float32 -> float64', (x) => x.to('float32').mul(2).to('float64'), () => [randn64(3)], { eps: 1e-2, atol: 1e-4, rtol: 1e-4 });
   return c;

@@ -209,6 +209,39 @@ BINDING(ToDType) {
 }
 BINDING(Matmul) { GUARDED({ return wrap(env, tf::matmul(tensor_arg(info, 0), tensor_arg(info, 1, "other"))); }) }
 
+// ---- convolution ----------------------------------------------------------------------------------------
+// conv args at i..i+3: stride [sh, sw], padding [ph, pw], dilation [dh, dw], groups
+tf::Conv2dParams conv_params(const Napi::CallbackInfo& info, size_t i) {
+  tf::Conv2dParams p;
+  auto pair = [&](size_t k, int64_t* a, int64_t* b, int64_t dflt, const char* name) {
+    tf::Dims d = dims_arg(info, k, name);
+    if (d.empty()) { *a = *b = dflt; return; }
+    if (d.size() == 1) { *a = *b = d[0]; return; }
+    if (d.size() != 2) arg_error(info.Env(), std::string(name) + " must be a number or [h, w]");
+    *a = d[0]; *b = d[1];
+  };
+  pair(i, &p.stride_h, &p.stride_w, 1, "stride");
+  pair(i + 1, &p.pad_h, &p.pad_w, 0, "padding");
+  pair(i + 2, &p.dil_h, &p.dil_w, 1, "dilation");
+  p.groups = int_or(info, i + 3, 1, "groups");
+  return p;
+}
+BINDING(Conv2d) {
+  GUARDED({ return wrap(env, tf::conv2d(tensor_arg(info, 0, "input"), tensor_arg(info, 1, "weight"), conv_params(info, 2))); })
+}
+BINDING(Conv2dInputGrad) {
+  GUARDED({
+    return wrap(env, tf::conv2d_input_grad(tensor_arg(info, 0, "grad"), tensor_arg(info, 1, "weight"),
+                                           shape_arg(info, 2, "inputShape"), conv_params(info, 3)));
+  })
+}
+BINDING(Conv2dWeightGrad) {
+  GUARDED({
+    return wrap(env, tf::conv2d_weight_grad(tensor_arg(info, 0, "input"), tensor_arg(info, 1, "grad"),
+                                            shape_arg(info, 2, "weightShape"), conv_params(info, 3)));
+  })
+}
+
 // ---- indexing and joining -------------------------------------------------------------------------------
 BINDING(Cat) { GUARDED({ return wrap(env, tf::cat(tensor_list_arg(info, 0, "tensors"), int_or(info, 1, 0, "dim"))); }) }
 BINDING(Stack) { GUARDED({ return wrap(env, tf::stack(tensor_list_arg(info, 0, "tensors"), int_or(info, 1, 0, "dim"))); }) }
@@ -444,7 +477,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"logSoftmax", LogSoftmax}, {"view", View}, {"reshape", Reshape}, {"permute", Permute},
       {"transpose", Transpose}, {"expand", Expand}, {"slice", Slice}, {"narrow", Narrow}, {"select", Select},
       {"squeeze", Squeeze}, {"unsqueeze", Unsqueeze}, {"flatten", Flatten}, {"detach", Detach},
-      {"contiguous", Contiguous}, {"clone", Clone}, {"to", ToDType}, {"matmul", Matmul}, {"cat", Cat},
+      {"contiguous", Contiguous}, {"clone", Clone}, {"to", ToDType}, {"matmul", Matmul}, {"conv2d", Conv2d},
+      {"conv2dInputGrad", Conv2dInputGrad}, {"conv2dWeightGrad", Conv2dWeightGrad}, {"cat", Cat},
       {"stack", Stack}, {"gather", Gather}, {"scatterAdd", ScatterAdd}, {"indexSelect", IndexSelect},
       {"indexAdd", IndexAdd}, {"pad", Pad}, {"flip", Flip}, {"roll", Roll}, {"repeat", Repeat},
       {"manualSeed", ManualSeed}, {"rand", Rand}, {"randn", Randn}, {"randint", Randint},

@@ -9,6 +9,27 @@
 
 namespace tf {
 
+void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
+               int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate) {
+  cpu::GemmFn fn = cpu::kernels().gemm[int(dt)];
+  TF_CHECK(fn, DType, "GEMM is not available for dtype ", dtype_name(dt));
+  int64_t es = int64_t(dtype_size(dt));
+  if (M == 0 || N == 0) return;
+  if (N >= M) {  // split columns across threads (blocks of 64 keep the micro-tiles full)
+    int64_t blocks = (N + 63) / 64;
+    parallel_for(0, blocks, std::max<int64_t>(1, 65536 / std::max<int64_t>(M * K * 64, 1)), [&](int64_t lo, int64_t hi) {
+      int64_t n0 = lo * 64, n1 = std::min(N, hi * 64);
+      fn(M, n1 - n0, K, A, rsA, csA, B + n0 * csB * es, rsB, csB, C + n0 * es, ldc, accumulate);
+    });
+  } else {
+    int64_t blocks = (M + 23) / 24;
+    parallel_for(0, blocks, std::max<int64_t>(1, 65536 / std::max<int64_t>(N * K * 24, 1)), [&](int64_t lo, int64_t hi) {
+      int64_t m0 = lo * 24, m1 = std::min(M, hi * 24);
+      fn(m1 - m0, N, K, A + m0 * rsA * es, rsA, csA, B, rsB, csB, C + m0 * ldc * es, ldc, accumulate);
+    });
+  }
+}
+
 namespace {
 
 Tensor matmul_nd(const Tensor& a, const Tensor& b) {
@@ -43,24 +64,9 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
     });
     return out;
   }
-  for (int64_t bi = 0; bi < nb; ++bi) {
-    const char* A = ae.raw_ptr() + batch_offset(ae, bi) * es;
-    const char* B = be.raw_ptr() + batch_offset(be, bi) * es;
-    char* C = out.raw_ptr() + bi * M * N * es;
-    if (N >= M) {  // split columns across threads (blocks of 64 keep the micro-tiles full)
-      int64_t blocks = (N + 63) / 64;
-      parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
-        int64_t n0 = lo * 64, n1 = std::min(N, hi * 64);
-        fn(M, n1 - n0, K, A, rsA, csA, B + n0 * csB * es, rsB, csB, C + n0 * es, N, 0);
-      });
-    } else {
-      int64_t blocks = (M + 23) / 24;
-      parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
-        int64_t m0 = lo * 24, m1 = std::min(M, hi * 24);
-        fn(m1 - m0, N, K, A + m0 * rsA * es, rsA, csA, B, rsB, csB, C + m0 * N * es, N, 0);
-      });
-    }
-  }
+  for (int64_t bi = 0; bi < nb; ++bi)
+    gemm_into(a.dtype(), M, N, K, ae.raw_ptr() + batch_offset(ae, bi) * es, rsA, csA,
+              be.raw_ptr() + batch_offset(be, bi) * es, rsB, csB, out.raw_ptr() + bi * M * N * es, N, false);
   return out;
 }
 

@@ -105,6 +105,21 @@ Tensor detach_op(const Tensor& x);
 
 // ---- linear algebra (ops/matmul.cpp) ----
 Tensor matmul(const Tensor& a, const Tensor& b);
+// C[M,N] (row stride ldc) (+)= A B with operands by element strides, split across the thread pool (runs
+// inline when called from a pool task). Raw: no autograd.
+void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
+               int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate);
+
+// ---- convolution (ops/conv.cpp): im2col + GEMM; the three ops are each other's derivatives ----
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+};
+// x [N, C, H, W], w [O, C/groups, kh, kw] -> [N, O, Ho, Wo]
+Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dParams& p);
+// d<g, conv2d(x, w)>/dx: the transposed convolution of g [N, O, Ho, Wo] back to x_shape
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const Shape& x_shape, const Conv2dParams& p);
+// d<g, conv2d(x, w)>/dw
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& w_shape, const Conv2dParams& p);
 
 // ---- indexing and joining (ops/index.cpp) ----
 Tensor cat(const TensorList& ts, int64_t dim);
