@@ -18,7 +18,8 @@ export interface NativeTensor {
   requiresGrad: boolean;
   grad: NativeTensor | null;
   isContiguous(): boolean;
-  data(): TypedArray;
+  /** A zero-copy view (keeps the storage alive until garbage-collected), or a copy with copy = true. */
+  data(copy?: boolean): TypedArray;
   item(): number;
   dispose(): void;
   sharesStorage(other: NativeTensor): boolean;

@@ -79,7 +79,8 @@ export class Tensor {
   data(): TypedArray { return this._h.data(); }
   /** A copy as nested JS arrays. */
   toArray(): NestedArray {
-    const flat = Array.from(this._h.data() as ArrayLike<number>);
+    // a copy, not the zero-copy view: that would keep the native storage alive until garbage collection
+    const flat = Array.from(this._h.data(true) as ArrayLike<number>);
     const shape = this.shape;
     if (shape.length === 0) return flat[0];
     let pos = 0;

@@ -124,7 +124,7 @@ napi_typedarray_type typed_type(tf::DType d) {
 }
 }  // namespace
 
-// Zero-copy view of a contiguous tensor (the view keeps the storage alive); a copy otherwise.
+// Zero-copy view of a contiguous tensor (the view keeps the storage alive); a copy otherwise, or with data(true).
 Napi::Value TensorWrap::Data(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TFN_GUARD(env, {
@@ -132,8 +132,11 @@ Napi::Value TensorWrap::Data(const Napi::CallbackInfo& info) {
     if (!x.is_contiguous()) x = tf::contiguous(tf::detach(x));
     size_t es = tf::dtype_size(x.dtype());
     size_t nbytes = size_t(x.numel()) * es;
+    // data(true) asks for a plain copy: an external buffer keeps the storage alive until V8 collects it, so a
+    // caller that only reads the values once (toArray) must not pin memory past dispose().
+    bool copy = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
     napi_value ab = nullptr;
-    if (nbytes > 0) {
+    if (nbytes > 0 && !copy) {
       auto* holder = new StorageHolder{x.storage()};
       napi_status st = napi_create_external_arraybuffer(
           env, x.raw_ptr(), nbytes, [](napi_env, void*, void* hint) { delete static_cast<StorageHolder*>(hint); }, holder,
@@ -149,7 +152,8 @@ Napi::Value TensorWrap::Data(const Napi::CallbackInfo& info) {
       }
     } else {
       void* dst = nullptr;
-      napi_create_arraybuffer(env, 0, &dst, &ab);
+      napi_create_arraybuffer(env, nbytes, &dst, &ab);
+      if (nbytes > 0) std::memcpy(dst, x.raw_ptr(), nbytes);
     }
     napi_value arr;
     napi_create_typedarray(env, typed_type(x.dtype()), size_t(x.numel()), ab, 0, &arr);
