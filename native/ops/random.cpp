@@ -261,6 +261,7 @@ Tensor multinomial(const Tensor& probs0, int64_t num_samples, bool replacement) 
   int64_t rows = probs.dim() == 2 ? probs.shape()[0] : 1, k = probs.shape().back();
   TF_CHECK(k > 0, InvalidArgument, "multinomial: no categories");
   const double* p = probs.data_ptr<double>();
+  std::vector<double> row_max(rows, 0.0);
   for (int64_t r = 0; r < rows; ++r) {
     double total = 0;
     int64_t nonzero = 0;
@@ -269,6 +270,7 @@ Tensor multinomial(const Tensor& probs0, int64_t num_samples, bool replacement) 
       TF_CHECK(v >= 0 && std::isfinite(v), InvalidArgument, "multinomial: probabilities must be finite and non-negative");
       total += v;
       nonzero += v > 0;
+      row_max[r] = std::max(row_max[r], v);
     }
     TF_CHECK(total > 0, InvalidArgument, "multinomial: a row of probabilities sums to zero");
     TF_CHECK(replacement || num_samples <= nonzero, InvalidArgument, "multinomial: cannot draw ", num_samples,
@@ -284,8 +286,13 @@ Tensor multinomial(const Tensor& probs0, int64_t num_samples, bool replacement) 
     for (int64_t r = lo; r < hi; ++r) {
       ElementStream st(ck.key, uint64_t(r), ck.call);
       const double* pr = p + r * k;
+      // Weights are taken relative to the row's largest (the distribution does not change): unscaled, a row of
+      // huge weights summed to infinity (every draw then hit the last category), and a tiny weight made
+      // log(u)/p_j -inf, tying with the zero-probability categories below.
+      const double m = row_max[r];
       if (replacement) {
-        std::partial_sum(pr, pr + k, cdf.begin());
+        double acc = 0;
+        for (int64_t j = 0; j < k; ++j) cdf[j] = acc += pr[j] / m;  // <= k: finite
         for (int64_t s = 0; s < num_samples; ++s) {
           double u = st.uniform() * cdf[k - 1];
           int64_t j = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
@@ -294,9 +301,14 @@ Tensor multinomial(const Tensor& probs0, int64_t num_samples, bool replacement) 
           o[r * num_samples + s] = int32_t(j);
         }
       } else {
-        // Efraimidis-Spirakis: the top-n keys log(u)/p_j are a weighted sample without replacement
-        for (int64_t j = 0; j < k; ++j)
-          keys[j] = {pr[j] > 0 ? std::log(st.uniform_open()) / pr[j] : -INFINITY, int32_t(j)};
+        // Efraimidis-Spirakis: the top-n keys log(u)/w_j are a weighted sample without replacement. A non-zero
+        // weight's key is kept finite (w_j may even underflow to 0) so it always outranks a zero weight's -inf.
+        const double lowest = std::numeric_limits<double>::lowest();
+        for (int64_t j = 0; j < k; ++j) {
+          double w = pr[j] / m, key = -INFINITY;
+          if (pr[j] > 0) key = w > 0 ? std::max(std::log(st.uniform_open()) / w, lowest) : lowest;
+          keys[j] = {key, int32_t(j)};
+        }
         std::partial_sort(keys.begin(), keys.begin() + num_samples, keys.end(),
                           [](const auto& a, const auto& b) { return a.first > b.first; });
         for (int64_t s = 0; s < num_samples; ++s) o[r * num_samples + s] = keys[s].second;
