@@ -294,7 +294,10 @@ BINDING(Bernoulli) { GUARDED({ return wrap(env, tf::bernoulli(tensor_arg(info, 0
 BINDING(Binomial) {
   GUARDED({
     Tensor p = tensor_arg(info, 1, "probabilities");
-    return wrap(env, tf::binomial(tensor_or_scalar(info, 0, &p), p));
+    // a plain-number count stays exact (float64), whatever the probabilities' dtype
+    Tensor count = info[0].IsNumber() ? tf::scalar_tensor(num_arg(info, 0, "count"), tf::DType::F64)
+                                      : tensor_arg(info, 0, "count");
+    return wrap(env, tf::binomial(count, p));
   })
 }
 BINDING(Poisson) { GUARDED({ return wrap(env, tf::poisson(tensor_arg(info, 0, "rates"))); }) }

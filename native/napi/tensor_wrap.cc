@@ -93,9 +93,12 @@ void TensorWrap::SetGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
   const tf::Tensor& x = tensor(env);
   if (v.IsNull() || v.IsUndefined()) { x.impl()->grad = tf::Tensor(); return; }
   tf::Tensor g = tensor_from(env, v, "grad");
-  if (g.shape() != x.shape() || g.dtype() != x.dtype())
-    throw_js(env, "TF_SHAPE_MISMATCH", "grad must have the tensor's shape " + tf::shape_str(x.shape()) + " and dtype " +
-                                           tf::dtype_name(x.dtype()));
+  if (g.shape() != x.shape())
+    throw_js(env, "TF_SHAPE_MISMATCH", "grad has shape " + tf::shape_str(g.shape()) + " but the tensor has shape " +
+                                           tf::shape_str(x.shape()));
+  if (g.dtype() != x.dtype())
+    throw_js(env, "TF_DTYPE", std::string("grad has dtype ") + tf::dtype_name(g.dtype()) + " but the tensor has dtype " +
+                                  tf::dtype_name(x.dtype()));
   x.impl()->grad = g;
 }
 Napi::Value TensorWrap::IsLeaf(const Napi::CallbackInfo& info) {

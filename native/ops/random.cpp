@@ -55,12 +55,18 @@ double binomial_draw(ElementStream& s, double n, double p) {
   double q = 1 - p, k;
   if (n * p < 10) {
     // inversion by sequential search from 0 (expected n p steps)
-    double s_ = p / q, a = (n + 1) * s_, r = std::pow(q, n), u = s_ >= 0 ? s.uniform() : 0;
-    k = 0;
-    while (u > r && k < n) {
-      u -= r;
-      k += 1;
-      r *= a / k - s_;
+    // The search stops far in the tail (np + 10 sqrt(np) + 30, probability < 1e-20): reaching it means the
+    // running sum lost to rounding, and the draw restarts instead of walking up to n.
+    double s_ = p / q, a = (n + 1) * s_, limit = std::min(n, n * p + 10 * std::sqrt(n * p) + 30);
+    for (;;) {
+      double r = std::pow(q, n), u = s.uniform();
+      k = 0;
+      while (u > r && k < limit) {
+        u -= r;
+        k += 1;
+        r *= a / k - s_;
+      }
+      if (u <= r || limit == n) break;
     }
   } else {
     // BTRS: transformed rejection with squeeze (Hormann 1993)
