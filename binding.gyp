@@ -50,6 +50,7 @@
         "native/ops/index.cpp",
         "native/ops/random.cpp",
         "native/ops/inplace.cpp",
+        "native/ops/optim.cpp",
         "native/napi/convert.cc",
         "native/napi/tensor_wrap.cc",
         "native/napi/addon.cc"

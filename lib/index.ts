@@ -12,4 +12,6 @@ export { memory, setNumThreads, getNumThreads, info, backend, cuda } from './eng
 export type { MemoryInfo } from './engine';
 import * as autograd from './autograd';
 import * as func from './func';
-export { autograd, func };
+import * as nn from './nn';
+import * as optim from './optim';
+export { autograd, func, nn, optim };

@@ -100,6 +100,10 @@ export interface NativeModule {
   mul_(dst: T, src: Operand): void;
   copy_(dst: T, src: Operand): void;
   fill_(dst: T, v: number): void;
+  adamStep(params: T[], grads: T[], m: T[], v: T[], lr: number, beta1: number, beta2: number, eps: number,
+           weightDecay: number, step: number, decoupled: boolean): void;
+  sgdStep(params: T[], grads: T[], bufs: T[], lr: number, momentum: number, dampening: number, weightDecay: number,
+          nesterov: boolean, firstStep: boolean): void;
   backward(outputs: T[], grads: (T | null)[], retainGraph?: boolean, createGraph?: boolean): void;
   grad(outputs: T[], inputs: T[], gradOutputs: (T | null)[], retainGraph?: boolean, createGraph?: boolean,
        allowUnused?: boolean): (T | null)[];

@@ -336,6 +336,27 @@ BINDING(FillInPlace) {
   })
 }
 
+// ---- optimizers -----------------------------------------------------------------------------------------
+// adamStep(params, grads, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled)
+BINDING(AdamStep) {
+  GUARDED({
+    tf::AdamHyper h{num_arg(info, 4, "lr"), num_arg(info, 5, "beta1"), num_arg(info, 6, "beta2"), num_arg(info, 7, "eps"),
+                    num_arg(info, 8, "weightDecay"), int_arg(info, 9, "step"), bool_or(info, 10, false)};
+    tf::adam_update(tensor_list_arg(info, 0, "params"), tensor_list_arg(info, 1, "grads"), tensor_list_arg(info, 2, "m"),
+                    tensor_list_arg(info, 3, "v"), h);
+    return env.Undefined();
+  })
+}
+// sgdStep(params, grads, bufs, lr, momentum, dampening, weightDecay, nesterov, firstStep)
+BINDING(SgdStep) {
+  GUARDED({
+    tf::sgd_update(tensor_list_arg(info, 0, "params"), tensor_list_arg(info, 1, "grads"), tensor_list_arg(info, 2, "buffers"),
+                   num_arg(info, 3, "lr"), num_arg(info, 4, "momentum"), num_arg(info, 5, "dampening"),
+                   num_arg(info, 6, "weightDecay"), bool_or(info, 7, false), bool_or(info, 8, false));
+    return env.Undefined();
+  })
+}
+
 // ---- autograd -------------------------------------------------------------------------------------------
 // backward(outputs[], grads[] (null entries allowed), retainGraph, createGraph)
 BINDING(Backward) {
@@ -487,7 +508,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"manualSeed", ManualSeed}, {"rand", Rand}, {"randn", Randn}, {"randint", Randint},
       {"bernoulli", Bernoulli}, {"binomial", Binomial}, {"poisson", Poisson}, {"multinomial", Multinomial},
       {"add_", AddInPlace}, {"mul_", MulInPlace}, {"copy_", CopyInPlace}, {"fill_", FillInPlace},
-      {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
+      {"adamStep", AdamStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
       {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},

@@ -151,6 +151,17 @@ void mul_(const Tensor& dst, const Tensor& src);
 void copy_(const Tensor& dst, const Tensor& src);
 void fill_(const Tensor& dst, double v);
 
+// ---- optimizer updates (ops/optim.cpp): fused, in place, outside autograd ----
+struct AdamHyper {
+  double lr, beta1, beta2, eps, weight_decay;
+  int64_t step;     // 1-based, for bias correction
+  bool decoupled;   // AdamW
+};
+void adam_update(const TensorList& params, const TensorList& grads, const TensorList& m, const TensorList& v,
+                 const AdamHyper& h);
+void sgd_update(const TensorList& params, const TensorList& grads, const TensorList& momentum_bufs, double lr,
+                double momentum, double dampening, double weight_decay, bool nesterov, bool first_step);
+
 // ---- helpers shared by op files ----
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 void check_float(const Tensor& x, const char* op);

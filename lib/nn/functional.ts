@@ -1,0 +1,128 @@
+// Stateless layer math, written with engine ops (so every function is differentiable to any order and in
+// forward mode). Fused native fast paths for the hot ones come with the performance work.
+import { Tensor, TensorfieldError, full, tensor, zeros } from '../tensor';
+import { conv2d } from '../conv';
+import { bernoulli } from '../random';
+import { cat } from '../ops';
+
+/** y = x W^T + b, with W [out, in] (PyTorch's layout). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const y = x.matmul(weight.T);
+  return bias ? y.add(bias) : y;
+}
+
+/** GroupNorm over [N, C, ...]: statistics per (sample, group of C/G channels), then a per-channel affine. */
+export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const [N, C] = x.shape;
+  if (C % groups !== 0) throw new TensorfieldError('TF_SHAPE_MISMATCH', `groupNorm: ${C} channels are not divisible into ${groups} groups`);
+  const g = x.reshape(N, groups, -1);
+  const mu = g.mean(-1, true);
+  const y = g.sub(mu).mul(g.var(-1, { keepdim: true, correction: 0 }).add(eps).rsqrt()).reshape(x.shape);
+  const shape = [1, C, ...x.shape.slice(2).map(() => 1)];
+  let out = y;
+  if (weight) out = out.mul(weight.reshape(shape));
+  if (bias) out = out.add(bias.reshape(shape));
+  return out;
+}
+
+/** LayerNorm over the trailing `normalizedShape` dims. */
+export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const k = normalizedShape.length;
+  const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
+  const y = x.sub(x.mean(dims, true)).mul(x.var(dims, { keepdim: true, correction: 0 }).add(eps).rsqrt());
+  let out = y;
+  if (weight) out = out.mul(weight);
+  if (bias) out = out.add(bias);
+  return out;
+}
+
+/** RMSNorm over the last dim: x / sqrt(mean(x^2) + eps) * weight. */
+export function rmsNorm(x: Tensor, weight?: Tensor | null, eps = 1e-6): Tensor {
+  const y = x.mul(x.square().mean(-1, true).add(eps).rsqrt());
+  return weight ? y.mul(weight) : y;
+}
+
+/** Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p); identity when not training. */
+export function dropout(x: Tensor, p: number, training: boolean): Tensor {
+  if (p < 0 || p > 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `dropout: p must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
+  const mask = bernoulli(full(x.shape, 1 - p, { dtype: x.dtype }));
+  return x.mul(mask).div(1 - p);
+}
+
+export interface AttentionOptions {
+  /** Additive mask broadcastable to [..., Lq, Lk] (use -Infinity to block), or a boolean-like uint8 keep-mask. */
+  mask?: Tensor | null;
+  /** Block attention to later positions (decoder-style). */
+  causal?: boolean;
+  scale?: number;
+}
+
+/** softmax(q k^T * scale + mask) v over [..., L, D] tensors. */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const d = q.shape[q.ndim - 1];
+  let s = q.matmul(k.transpose(-2, -1)).mul(opts.scale ?? 1 / Math.sqrt(d));
+  if (opts.causal) {
+    const Lq = q.shape[q.ndim - 2], Lk = k.shape[k.ndim - 2];
+    s = s.add(causalMask(Lq, Lk, q.dtype));
+  }
+  if (opts.mask) s = opts.mask.dtype === 'uint8' ? s.add(opts.mask.eq(0).to(s.dtype).mul(-1e30)) : s.add(opts.mask);
+  return s.softmax(-1).matmul(v);
+}
+
+/** [Lq, Lk] additive mask: 0 where key j <= query i (aligned at the end), -1e30 elsewhere. */
+export function causalMask(Lq: number, Lk: number, dtype: Tensor['dtype'] = 'float32'): Tensor {
+  const m = new Float64Array(Lq * Lk);
+  for (let i = 0; i < Lq; i++) for (let j = 0; j < Lk; j++) if (j > i + (Lk - Lq)) m[i * Lk + j] = -1e30;
+  return tensor(m, { shape: [Lq, Lk], dtype });
+}
+
+/** Nearest-neighbour upsampling of [N, C, H, W] by an integer factor. */
+export function upsampleNearest(x: Tensor, scale: number): Tensor {
+  const [N, C, H, W] = x.shape;
+  return x.reshape(N, C, H, 1, W, 1).expand(N, C, H, scale, W, scale).reshape(N, C, H * scale, W * scale);
+}
+
+function interpMatrix(out: number, inp: number, alignCorners: boolean, dtype: Tensor['dtype']): Tensor {
+  const m = new Float64Array(out * inp);
+  for (let o = 0; o < out; o++) {
+    let src = alignCorners ? (out > 1 ? (o * (inp - 1)) / (out - 1) : 0) : ((o + 0.5) * inp) / out - 0.5;
+    src = Math.max(0, Math.min(src, inp - 1));
+    const i0 = Math.floor(src), i1 = Math.min(i0 + 1, inp - 1), f = src - i0;
+    m[o * inp + i0] += 1 - f;
+    m[o * inp + i1] += f;
+  }
+  return tensor(m, { shape: [out, inp], dtype });
+}
+
+/** Bilinear upsampling of [N, C, H, W] to [N, C, H*scale, W*scale] (PyTorch's half-pixel convention). */
+export function upsampleBilinear(x: Tensor, scale: number, alignCorners = false): Tensor {
+  const [, , H, W] = x.shape;
+  const Ah = interpMatrix(H * scale, H, alignCorners, x.dtype), Aw = interpMatrix(W * scale, W, alignCorners, x.dtype);
+  return Ah.matmul(x).matmul(Aw.T);  // separable: rows then columns, as two batched matmuls
+}
+
+/** Average pooling (count_include_pad = true, as PyTorch's default) as a depthwise convolution. */
+export function avgPool2d(x: Tensor, kernel: number, stride = kernel, padding = 0): Tensor {
+  const C = x.shape[1];
+  const w = full([C, 1, kernel, kernel], 1 / (kernel * kernel), { dtype: x.dtype });
+  return conv2d(x, w, { stride, padding, groups: C });
+}
+
+/** Rows of `weight` [num, dim] picked by integer `indices` (any shape) -> [...indices.shape, dim]. */
+export function embedding(indices: Tensor, weight: Tensor): Tensor {
+  const flat = indices.reshape(-1);
+  return weight.indexSelect(0, flat).reshape(...indices.shape, weight.shape[1]);
+}
+
+/** DDPM/EDM sinusoidal embedding of t [B] -> [B, dim]: [cos(t f), sin(t f)], f = maxPeriod^(-i/half). */
+export function sinusoidalEmbedding(t: Tensor, dim: number, maxPeriod = 10000): Tensor {
+  const half = Math.floor(dim / 2);
+  const freqs = zeros([half], { dtype: t.dtype });
+  const fd = freqs.data() as Float32Array;
+  for (let i = 0; i < half; i++) fd[i] = Math.exp((-Math.log(maxPeriod) * i) / half);
+  const a = t.reshape(-1, 1).mul(freqs);
+  const e = cat([a.cos(), a.sin()], 1);
+  return dim % 2 ? cat([e, zeros([e.shape[0], 1], { dtype: e.dtype })], 1) : e;
+}

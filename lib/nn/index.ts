@@ -1,0 +1,5 @@
+export { Module } from './module';
+export type { StateDict } from './module';
+export * from './layers';
+import * as functional from './functional';
+export { functional };

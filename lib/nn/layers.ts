@@ -1,0 +1,286 @@
+// Layers with PyTorch's parameter layouts and default initialisation (seeded by tensorfield.manualSeed).
+import { Tensor, TensorfieldError, ones, zeros, tensor } from '../tensor';
+import { rand, randn } from '../random';
+import { conv2d, convTranspose2d, Pair } from '../conv';
+import { cat } from '../ops';
+import { Module } from './module';
+import * as F from './functional';
+import { noGrad } from '../autograd';
+
+/** uniform(-bound, bound), PyTorch's default for Linear/Conv weights and biases (bound = 1/sqrt(fan_in)). */
+export function uniform(shape: number[], bound: number): Tensor {
+  return rand(shape).mul(2 * bound).sub(bound);
+}
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+export class Linear extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(public inFeatures: number, public outFeatures: number, opts: { bias?: boolean } = {}) {
+    super();
+    const b = 1 / Math.sqrt(inFeatures);
+    this.weight = this.param('weight', uniform([outFeatures, inFeatures], b));
+    this.bias = opts.bias === false ? null : this.param('bias', uniform([outFeatures], b));
+  }
+  forward(x: Tensor): Tensor { return F.linear(x, this.weight, this.bias); }
+}
+
+export interface ConvOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; bias?: boolean }
+
+export class Conv2d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(public inChannels: number, public outChannels: number, kernelSize: Pair, public opts: ConvOptions = {}) {
+    super();
+    const [kh, kw] = pair(kernelSize);
+    const g = opts.groups ?? 1;
+    if (inChannels % g || outChannels % g) throw new TensorfieldError('TF_SHAPE_MISMATCH', `Conv2d: channels ${inChannels}/${outChannels} not divisible by groups ${g}`);
+    const b = 1 / Math.sqrt((inChannels / g) * kh * kw);
+    this.weight = this.param('weight', uniform([outChannels, inChannels / g, kh, kw], b));
+    this.bias = opts.bias === false ? null : this.param('bias', uniform([outChannels], b));
+  }
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation, groups } = this.opts;
+    return conv2d(x, this.weight, { bias: this.bias, stride, padding, dilation, groups });
+  }
+}
+
+/** Conv1d over [N, C, L], computed as a conv2d over [N, C, 1, L]. */
+export class Conv1d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(public inChannels: number, public outChannels: number, public kernelSize: number,
+              public opts: { stride?: number; padding?: number; dilation?: number; groups?: number; bias?: boolean } = {}) {
+    super();
+    const g = opts.groups ?? 1;
+    const b = 1 / Math.sqrt((inChannels / g) * kernelSize);
+    this.weight = this.param('weight', uniform([outChannels, inChannels / g, kernelSize], b));
+    this.bias = opts.bias === false ? null : this.param('bias', uniform([outChannels], b));
+  }
+  forward(x: Tensor): Tensor {
+    const { stride = 1, padding = 0, dilation = 1, groups } = this.opts;
+    const y = conv2d(x.unsqueeze(2), this.weight.unsqueeze(2), { bias: this.bias, stride: [1, stride], padding: [0, padding], dilation: [1, dilation], groups });
+    return y.squeeze(2);
+  }
+}
+
+export class ConvTranspose2d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(public inChannels: number, public outChannels: number, kernelSize: Pair,
+              public opts: ConvOptions & { outputPadding?: Pair } = {}) {
+    super();
+    const [kh, kw] = pair(kernelSize);
+    const g = opts.groups ?? 1;
+    const b = 1 / Math.sqrt((outChannels / g) * kh * kw);  // PyTorch takes fan_in from weight dim 1
+    this.weight = this.param('weight', uniform([inChannels, outChannels / g, kh, kw], b));
+    this.bias = opts.bias === false ? null : this.param('bias', uniform([outChannels], b));
+  }
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation, groups, outputPadding } = this.opts;
+    return convTranspose2d(x, this.weight, { bias: this.bias, stride, padding, dilation, groups, outputPadding });
+  }
+}
+
+export class Upsample extends Module {
+  constructor(public scaleFactor: number, public mode: 'nearest' | 'bilinear' = 'nearest', public alignCorners = false) { super(); }
+  forward(x: Tensor): Tensor {
+    return this.mode === 'nearest' ? F.upsampleNearest(x, this.scaleFactor) : F.upsampleBilinear(x, this.scaleFactor, this.alignCorners);
+  }
+}
+
+export class AvgPool2d extends Module {
+  constructor(public kernelSize: number, public stride = kernelSize, public padding = 0) { super(); }
+  forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.stride, this.padding); }
+}
+
+export class GroupNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  constructor(public numGroups: number, public numChannels: number, public opts: { eps?: number; affine?: boolean } = {}) {
+    super();
+    if (numChannels % numGroups) throw new TensorfieldError('TF_SHAPE_MISMATCH', `GroupNorm: ${numChannels} channels not divisible into ${numGroups} groups`);
+    const affine = opts.affine ?? true;
+    this.weight = affine ? this.param('weight', ones([numChannels])) : null;
+    this.bias = affine ? this.param('bias', zeros([numChannels])) : null;
+  }
+  forward(x: Tensor): Tensor { return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5); }
+}
+
+export class LayerNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  shape: number[];
+  constructor(normalizedShape: number | number[], public opts: { eps?: number; affine?: boolean } = {}) {
+    super();
+    this.shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? this.param('weight', ones(this.shape)) : null;
+    this.bias = affine ? this.param('bias', zeros(this.shape)) : null;
+  }
+  forward(x: Tensor): Tensor { return F.layerNorm(x, this.shape, this.weight, this.bias, this.opts.eps ?? 1e-5); }
+}
+
+export class RMSNorm extends Module {
+  weight: Tensor;
+  constructor(public dim: number, public eps = 1e-6) {
+    super();
+    this.weight = this.param('weight', ones([dim]));
+  }
+  forward(x: Tensor): Tensor { return F.rmsNorm(x, this.weight, this.eps); }
+}
+
+export class Dropout extends Module {
+  constructor(public p = 0.5) { super(); }
+  forward(x: Tensor): Tensor { return F.dropout(x, this.p, this.training); }
+}
+
+export class Embedding extends Module {
+  weight: Tensor;
+  constructor(public numEmbeddings: number, public dim: number) {
+    super();
+    this.weight = this.param('weight', randn([numEmbeddings, dim]));
+  }
+  forward(indices: Tensor): Tensor { return F.embedding(indices, this.weight); }
+}
+
+/**
+ * Multi-head attention over [B, L, E] sequences (batch first). Self-attention when `context` is omitted,
+ * cross-attention to context [B, S, Ec] otherwise; optional causal mask or additive mask.
+ */
+export class MultiheadAttention extends Module {
+  q: Linear; k: Linear; v: Linear; out: Linear;
+  constructor(public embedDim: number, public numHeads: number, opts: { contextDim?: number; bias?: boolean } = {}) {
+    super();
+    if (embedDim % numHeads) throw new TensorfieldError('TF_SHAPE_MISMATCH', `MultiheadAttention: embedDim ${embedDim} not divisible by ${numHeads} heads`);
+    const c = opts.contextDim ?? embedDim;
+    this.q = this.module('q', new Linear(embedDim, embedDim, opts));
+    this.k = this.module('k', new Linear(c, embedDim, opts));
+    this.v = this.module('v', new Linear(c, embedDim, opts));
+    this.out = this.module('out', new Linear(embedDim, embedDim, opts));
+  }
+  forward(x: Tensor, context?: Tensor | null, opts: F.AttentionOptions = {}): Tensor {
+    const [B, L] = x.shape;
+    const ctx = context ?? x;
+    const S = ctx.shape[1], h = this.numHeads, d = this.embedDim / h;
+    const split = (t: Tensor, n: number) => t.reshape(B, n, h, d).transpose(1, 2);  // [B, h, n, d]
+    const a = F.scaledDotProductAttention(split(this.q.forward(x), L), split(this.k.forward(ctx), S), split(this.v.forward(ctx), S), opts);
+    return this.out.forward(a.transpose(1, 2).reshape(B, L, this.embedDim));
+  }
+}
+
+/** Attention over the pixels of a feature map [N, C, H, W] (GroupNorm, then multi-head self-attention, residual). */
+export class AttentionBlock2d extends Module {
+  norm: GroupNorm; attn: MultiheadAttention;
+  constructor(public channels: number, heads = 1, groups = 8) {
+    super();
+    this.norm = this.module('norm', new GroupNorm(Math.min(groups, channels), channels));
+    this.attn = this.module('attn', new MultiheadAttention(channels, heads));
+  }
+  forward(x: Tensor): Tensor {
+    const [N, C, H, W] = x.shape;
+    const tok = this.norm.forward(x).reshape(N, C, H * W).transpose(1, 2);
+    return x.add(this.attn.forward(tok).transpose(1, 2).reshape(N, C, H, W));
+  }
+}
+
+/** GRU cell (PyTorch's gate layout: reset, update, new). */
+export class GRUCell extends Module {
+  ih: Linear; hh: Linear;
+  constructor(public inputSize: number, public hiddenSize: number) {
+    super();
+    this.ih = this.module('ih', new Linear(inputSize, 3 * hiddenSize));
+    this.hh = this.module('hh', new Linear(hiddenSize, 3 * hiddenSize));
+    // PyTorch initialises every GRU weight with uniform(+-1/sqrt(hidden))
+    const b = 1 / Math.sqrt(hiddenSize);
+    noGrad(() => {
+      for (const lin of [this.ih, this.hh]) {
+        lin.weight.copy_(uniform(lin.weight.shape, b));
+        lin.bias!.copy_(uniform(lin.bias!.shape, b));
+      }
+    });
+  }
+  forward(x: Tensor, h?: Tensor | null): Tensor {
+    const hp = h ?? zeros([x.shape[0], this.hiddenSize], { dtype: x.dtype });
+    const gi = this.ih.forward(x), gh = this.hh.forward(hp);
+    const H = this.hiddenSize;
+    const r = gi.narrow(1, 0, H).add(gh.narrow(1, 0, H)).sigmoid();
+    const z = gi.narrow(1, H, H).add(gh.narrow(1, H, H)).sigmoid();
+    const n = gi.narrow(1, 2 * H, H).add(r.mul(gh.narrow(1, 2 * H, H))).tanh();
+    return z.neg().add(1).mul(n).add(z.mul(hp));
+  }
+}
+
+type Fwd = Module & { forward(x: Tensor): Tensor };
+export class Sequential extends Module {
+  layers: Fwd[];
+  constructor(...layers: Fwd[]) {
+    super();
+    this.layers = layers.map((l, i) => this.module(String(i), l));
+  }
+  forward(x: Tensor): Tensor { return this.layers.reduce((h, l) => l.forward(h), x); }
+}
+
+/** A parameter-free activation as a module, for Sequential. */
+export class Activation extends Module {
+  constructor(public fn: 'silu' | 'relu' | 'gelu' | 'tanh' | 'sigmoid') { super(); }
+  forward(x: Tensor): Tensor { return x[this.fn](); }
+}
+
+/** Sinusoidal embedding of a scalar per sample (noise level / time), [B] -> [B, dim]. */
+export class SinusoidalEmbedding extends Module {
+  constructor(public dim: number, public maxPeriod = 10000, public scale = 1) { super(); }
+  forward(t: Tensor): Tensor { return F.sinusoidalEmbedding(t.mul(this.scale), this.dim, this.maxPeriod); }
+}
+
+/** Random Fourier features (fixed Gaussian frequencies, a buffer): [B] -> [B, dim] = [sin(2 pi t w), cos(2 pi t w)]. */
+export class FourierFeatures extends Module {
+  freqs: Tensor;
+  constructor(public dim: number, scale = 16) {
+    super();
+    this.freqs = this.buffer('freqs', randn([Math.floor(dim / 2)]).mul(scale));
+  }
+  forward(t: Tensor): Tensor {
+    const a = t.reshape(-1, 1).mul(this.freqs).mul(2 * Math.PI);
+    return cat([a.sin(), a.cos()], 1);
+  }
+}
+
+/** Positional embeddings for sequences [B, L, E]: learned (a parameter) or fixed sinusoidal. */
+export class PositionalEmbedding extends Module {
+  table: Tensor;
+  constructor(public maxLen: number, public dim: number, public kind: 'learned' | 'sinusoidal' = 'learned') {
+    super();
+    if (kind === 'learned') {
+      this.table = this.param('table', randn([maxLen, dim]).mul(0.02));
+    } else {
+      const pos = tensor(Float32Array.from({ length: maxLen }, (_, i) => i));
+      this.table = this.buffer('table', F.sinusoidalEmbedding(pos, dim));
+    }
+  }
+  forward(x: Tensor): Tensor {
+    const L = x.shape[1];
+    if (L > this.maxLen) throw new TensorfieldError('TF_SHAPE_MISMATCH', `PositionalEmbedding: sequence length ${L} > maxLen ${this.maxLen}`);
+    return x.add(this.table.narrow(0, 0, L));
+  }
+}
+
+/**
+ * Adaptive normalisation: GroupNorm without its own affine, then a scale and shift predicted from a
+ * conditioning vector: y = norm(x) * (1 + scale(c)) + shift(c). The projection starts at zero, so the
+ * block starts as a plain normalisation.
+ */
+export class AdaptiveGroupNorm extends Module {
+  proj: Linear;
+  constructor(public groups: number, public channels: number, condDim: number, public eps = 1e-5) {
+    super();
+    this.proj = this.module('proj', new Linear(condDim, 2 * channels));
+    noGrad(() => { this.proj.weight.zero_(); this.proj.bias!.zero_(); });
+  }
+  forward(x: Tensor, cond: Tensor): Tensor {
+    const ss = this.proj.forward(cond);
+    const shape = [x.shape[0], this.channels, ...x.shape.slice(2).map(() => 1)];
+    const scale = ss.narrow(1, 0, this.channels).reshape(shape), shift = ss.narrow(1, this.channels, this.channels).reshape(shape);
+    return F.groupNorm(x, this.groups, null, null, this.eps).mul(scale.add(1)).add(shift);
+  }
+}

@@ -1,0 +1,109 @@
+// Module: parameters, buffers and submodules registered by name (in registration order), train/eval mode,
+// state dicts. Parameters are kept out of tidy() scopes: a module owns them until dispose().
+import { Tensor, TensorfieldError } from '../tensor';
+import { keep } from '../scope';
+import { noGrad } from '../autograd';
+
+export type StateDict = Map<string, Tensor>;
+
+export abstract class Module {
+  private _params = new Map<string, Tensor | null>();
+  private _buffers = new Map<string, Tensor | null>();
+  private _modules = new Map<string, Module>();
+  training = true;
+
+  /** Registers a learnable tensor (requiresGrad is turned on) and returns it. */
+  protected param(name: string, t: Tensor | null): Tensor {
+    if (t) { keep(t); t.requiresGrad = true; }
+    this._params.set(name, t);
+    return t as Tensor;
+  }
+  /** Registers non-learnable state that belongs in the state dict (e.g. running statistics). */
+  protected buffer(name: string, t: Tensor | null): Tensor {
+    if (t) keep(t);
+    this._buffers.set(name, t);
+    return t as Tensor;
+  }
+  protected module<M extends Module>(name: string, m: M): M {
+    this._modules.set(name, m);
+    return m;
+  }
+  /** Replaces a registered parameter's tensor (used by loaders and converters). */
+  protected setParam(name: string, t: Tensor): void {
+    if (!this._params.has(name)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `no parameter named '${name}'`);
+    keep(t);
+    t.requiresGrad = true;
+    this._params.set(name, t);
+    (this as unknown as Record<string, Tensor>)[name] = t;
+  }
+
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, p] of this._params) if (p) out.push([prefix + n, p]);
+    for (const [n, m] of this._modules) out.push(...m.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+  parameters(): Tensor[] { return this.namedParameters().map(([, p]) => p); }
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, b] of this._buffers) if (b) out.push([prefix + n, b]);
+    for (const [n, m] of this._modules) out.push(...m.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix.replace(/\.$/, ''), this]];
+    for (const [n, m] of this._modules) out.push(...m.namedModules(`${prefix}${n}.`));
+    return out;
+  }
+  children(): Module[] { return [...this._modules.values()]; }
+  numParameters(): number { return this.parameters().reduce((s, p) => s + p.numel(), 0); }
+
+  train(on = true): this {
+    this.training = on;
+    for (const m of this._modules.values()) m.train(on);
+    return this;
+  }
+  eval(): this { return this.train(false); }
+
+  /** Parameters and buffers by dotted name (views of the live tensors, not copies). */
+  stateDict(): StateDict {
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Copies values in. strict (default): every key must match, with the same shape; errors list all the
+   * missing, unexpected and mis-shaped keys at once.
+   */
+  loadStateDict(state: StateDict | Record<string, Tensor>, strict = true): void {
+    const src = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !src.has(k));
+    const unexpected = [...src.keys()].filter((k) => !own.has(k));
+    const misShaped = [...own.entries()].filter(([k, t]) => src.has(k) && String(src.get(k)!.shape) !== String(t.shape))
+      .map(([k, t]) => `${k}: expected [${t.shape}], got [${src.get(k)!.shape}]`);
+    if (misShaped.length || (strict && (missing.length || unexpected.length))) {
+      const parts = [];
+      if (missing.length) parts.push(`missing keys: ${missing.join(', ')}`);
+      if (unexpected.length) parts.push(`unexpected keys: ${unexpected.join(', ')}`);
+      if (misShaped.length) parts.push(`shape mismatch: ${misShaped.join('; ')}`);
+      throw new TensorfieldError('TF_STATE_DICT', `loadStateDict: ${parts.join(' | ')}`);
+    }
+    noGrad(() => {
+      for (const [k, t] of own) if (src.has(k)) t.copy_(src.get(k)!);
+    });
+  }
+
+  /** Moves the module to a device. Only 'cpu' exists in this build. */
+  toDevice(device: string): this {
+    if (device !== 'cpu') throw new TensorfieldError('TF_DEVICE', `device '${device}' is not available in this build (cpu only)`);
+    return this;
+  }
+
+  zeroGrad(): void { for (const p of this.parameters()) p.grad = null; }
+
+  /** Frees every parameter and buffer. */
+  dispose(): void {
+    for (const [, p] of this.namedParameters()) p.dispose();
+    for (const [, b] of this.namedBuffers()) b.dispose();
+  }
+}

@@ -1,0 +1,162 @@
+// nn layers: forward against closed forms / naive compositions, float64 gradient checks, state dicts.
+import * as tf from '../lib';
+import { Tensor, nn } from '../lib';
+import { arr, expectClose, expectCode, gradcheck, jvpcheck, randn64 } from './helpers';
+
+const F = nn.functional;
+beforeAll(() => tf.manualSeed(11));
+
+describe('Module', () => {
+  class Net extends nn.Module {
+    a = this.module('a', new nn.Linear(3, 4));
+    seq = this.module('seq', new nn.Sequential(new nn.Linear(4, 4), new nn.Activation('silu'), new nn.Linear(4, 2, { bias: false })));
+    norm = this.module('norm', new nn.GroupNorm(2, 4));
+    forward(x: Tensor) { return this.seq.forward(this.a.forward(x)); }
+  }
+  test('parameters are registered by name in order, kept out of tidy scopes', () => {
+    const net = tf.tidy(() => new Net());
+    expect(net.namedParameters().map(([n]) => n)).toEqual(['a.weight', 'a.bias', 'seq.0.weight', 'seq.0.bias', 'seq.2.weight', 'norm.weight', 'norm.bias']);
+    expect(net.parameters().every((p) => p.requiresGrad && !p.isDisposed)).toBe(true);
+    expect(net.numParameters()).toBe(3 * 4 + 4 + 16 + 4 + 8 + 8);
+    expect(net.train().training && net.eval().training === false && net.seq.training === false).toBe(true);
+  });
+  test('PyTorch default init: Linear/Conv weights and biases uniform within 1/sqrt(fan_in)', () => {
+    const l = new nn.Linear(100, 50), c = new nn.Conv2d(8, 16, 3);
+    expect(l.weight.shape).toEqual([50, 100]);
+    expect(l.weight.abs().amax().item()).toBeLessThanOrEqual(0.1);
+    expect(l.weight.abs().amax().item()).toBeGreaterThan(0.09);
+    expect(c.weight.abs().amax().item()).toBeLessThanOrEqual(1 / Math.sqrt(72));
+    expect(Math.abs(l.weight.mean().item())).toBeLessThan(0.01);
+  });
+  test('stateDict round trip and clear errors', () => {
+    const a = new Net(), b = new Net();
+    b.loadStateDict(a.stateDict());
+    const x = tf.randn([5, 3]);
+    expect(arr(b.forward(x))).toEqual(arr(a.forward(x)));
+    const sd = a.stateDict();
+    sd.delete('a.bias');
+    sd.set('extra', tf.zeros([1]));
+    expectCode(() => b.loadStateDict(sd), 'TF_STATE_DICT');
+    try { b.loadStateDict(sd); } catch (e) { expect((e as Error).message).toMatch(/missing keys: a\.bias.*unexpected keys: extra/); }
+    const bad = a.stateDict();
+    bad.set('a.weight', tf.zeros([2, 2]));
+    expect(() => b.loadStateDict(bad)).toThrow(/a\.weight: expected \[4,3\], got \[2,2\]/);
+    b.loadStateDict(new Map([['a.bias', tf.ones([4])]]), false);
+    expect(arr(b.a.bias!)).toEqual([1, 1, 1, 1]);
+    expectCode(() => b.toDevice('cuda'), 'TF_DEVICE');
+  });
+});
+
+describe('layers against closed forms', () => {
+  test('Linear is x W^T + b', () => {
+    const l = new nn.Linear(3, 2);
+    const x = tf.randn([4, 3]);
+    const W = arr(l.weight), b = arr(l.bias!), X = arr(x);
+    const want = [];
+    for (let i = 0; i < 4; i++) for (let o = 0; o < 2; o++) want.push(b[o] + [0, 1, 2].reduce((s, k) => s + X[i * 3 + k] * W[o * 3 + k], 0));
+    expectClose(arr(l.forward(x)), want, 1e-5);
+  });
+  test('GroupNorm: every (sample, group) has zero mean and unit variance before the affine', () => {
+    const x = tf.randn([2, 6, 4, 4]).mul(3).add(2);
+    const y = F.groupNorm(x, 3).reshape(2, 3, -1);
+    expectClose(arr(y.mean(-1)), new Array(6).fill(0), 1e-5);
+    expectClose(arr(y.var(-1, { correction: 0 })), new Array(6).fill(1), 1e-3);
+  });
+  test('LayerNorm / RMSNorm', () => {
+    const x = randn64(3, 5).mul(2).add(1);
+    const y = F.layerNorm(x, [5]);
+    expectClose(arr(y.mean(-1)), [0, 0, 0], 1e-12);
+    const r = F.rmsNorm(x, null, 0);
+    expectClose(arr(r.square().mean(-1)), [1, 1, 1], 1e-12);
+  });
+  test('attention equals a naive composition, with causal and additive masks', () => {
+    const q = randn64(2, 4, 3), k = randn64(2, 5, 3), v = randn64(2, 5, 2);
+    const naive = (mask: (i: number, j: number) => boolean) => {
+      const Q = arr(q), K = arr(k), V = arr(v), out: number[] = [];
+      for (let b = 0; b < 2; b++) for (let i = 0; i < 4; i++) {
+        const s = [];
+        for (let j = 0; j < 5; j++) {
+          let d = 0;
+          for (let c = 0; c < 3; c++) d += Q[(b * 4 + i) * 3 + c] * K[(b * 5 + j) * 3 + c];
+          s.push(mask(i, j) ? d / Math.sqrt(3) : -Infinity);
+        }
+        const m = Math.max(...s), e = s.map((z) => Math.exp(z - m)), z = e.reduce((a, c) => a + c, 0);
+        for (let c = 0; c < 2; c++) out.push(e.reduce((acc, w, j) => acc + (w / z) * V[(b * 5 + j) * 2 + c], 0));
+      }
+      return out;
+    };
+    expectClose(arr(F.scaledDotProductAttention(q, k, v)), naive(() => true), 1e-12);
+    expectClose(arr(F.scaledDotProductAttention(q, k, v, { causal: true })), naive((i, j) => j <= i + 1), 1e-12);
+    const keep = tf.tensor([[1, 1, 0, 1, 0]], { dtype: 'uint8' });
+    expectClose(arr(F.scaledDotProductAttention(q, k, v, { mask: keep })), naive((_i, j) => [1, 1, 0, 1, 0][j] === 1), 1e-12);
+  });
+  test('MultiheadAttention: shapes, cross-attention, and heads = independent attentions', () => {
+    const mha = new nn.MultiheadAttention(8, 2, { contextDim: 6 });
+    const x = tf.randn([3, 5, 8]), ctx = tf.randn([3, 7, 6]);
+    expect(mha.forward(x, ctx).shape).toEqual([3, 5, 8]);
+    const self1 = new nn.MultiheadAttention(4, 1);
+    expect(self1.forward(tf.randn([2, 3, 4]), null, { causal: true }).shape).toEqual([2, 3, 4]);
+  });
+  test('upsampling: nearest repeats; bilinear matches PyTorch (align_corners=False)', () => {
+    const x = tf.tensor([[[[1, 2], [3, 4]]]]);
+    expect(F.upsampleNearest(x, 2).toArray()).toEqual([[[[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]]]);
+    expectClose(arr(F.upsampleBilinear(x, 2)), [1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4], 1e-6);
+    expectClose(arr(F.upsampleBilinear(x, 2, true)), [1, 4 / 3, 5 / 3, 2, 5 / 3, 2, 7 / 3, 8 / 3, 7 / 3, 8 / 3, 3, 10 / 3, 3, 10 / 3, 11 / 3, 4], 1e-6);
+  });
+  test('avgPool2d and Conv1d', () => {
+    const x = tf.arange(16).reshape(1, 1, 4, 4);
+    expect(F.avgPool2d(x, 2).toArray()).toEqual([[[[2.5, 4.5], [10.5, 12.5]]]]);
+    const c = new nn.Conv1d(2, 3, 3, { padding: 1 });
+    expect(c.forward(tf.randn([4, 2, 10])).shape).toEqual([4, 3, 10]);
+  });
+  test('Dropout keeps the mean, zeroes ~p, and is the identity in eval mode', () => {
+    const d = new nn.Dropout(0.3);
+    const y = d.forward(tf.ones([100000]));
+    const zeros = arr(y.eq(0).float().mean())[0];
+    expect(Math.abs(zeros - 0.3)).toBeLessThan(6 * Math.sqrt(0.3 * 0.7 / 1e5));
+    expect(Math.abs(y.mean().item() - 1)).toBeLessThan(0.02);
+    d.eval();
+    expect(arr(d.forward(tf.ones([5])))).toEqual([1, 1, 1, 1, 1]);
+  });
+  test('Embedding, time embeddings, adaptive norm, GRU cell, attention block shapes', () => {
+    const e = new nn.Embedding(10, 4);
+    const idx = tf.tensor([[1, 9], [0, 1]], { dtype: 'int32' });
+    const y = e.forward(idx);
+    expect(y.shape).toEqual([2, 2, 4]);
+    expect(arr(y.select(0, 0).select(0, 0))).toEqual(arr(e.weight.select(0, 1)));
+    const s = new nn.SinusoidalEmbedding(8).forward(tf.tensor([0, 1]));
+    expect(arr(s.select(0, 0))).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    expect(new nn.FourierFeatures(16).forward(tf.rand([3])).shape).toEqual([3, 16]);
+    expect(new nn.PositionalEmbedding(10, 4, 'sinusoidal').forward(tf.zeros([2, 5, 4])).shape).toEqual([2, 5, 4]);
+    const an = new nn.AdaptiveGroupNorm(2, 4, 3);
+    const xi = tf.randn([2, 4, 3, 3]);
+    expectClose(arr(an.forward(xi, tf.randn([2, 3]))), arr(F.groupNorm(xi, 2)), 1e-6);  // zero-initialised projection
+    expect(new nn.GRUCell(3, 5).forward(tf.randn([2, 3])).shape).toEqual([2, 5]);
+    expect(new nn.AttentionBlock2d(8, 2).forward(tf.randn([1, 8, 4, 4])).shape).toEqual([1, 8, 4, 4]);
+    expect(new nn.ConvTranspose2d(4, 2, 4, { stride: 2, padding: 1 }).forward(tf.randn([1, 4, 5, 5])).shape).toEqual([1, 2, 10, 10]);
+    expect(new nn.Upsample(2, 'bilinear').forward(tf.randn([1, 2, 3, 3])).shape).toEqual([1, 2, 6, 6]);
+  });
+});
+
+describe('functional layers: float64 gradient and JVP checks', () => {
+  const cases: [string, (...x: Tensor[]) => Tensor, () => Tensor[]][] = [
+    ['groupNorm', (x, w, b) => F.groupNorm(x, 2, w, b), () => [randn64(2, 4, 3, 3), randn64(4), randn64(4)]],
+    ['layerNorm', (x, w, b) => F.layerNorm(x, [3, 4], w, b), () => [randn64(2, 3, 4), randn64(3, 4), randn64(3, 4)]],
+    ['rmsNorm', (x, w) => F.rmsNorm(x, w), () => [randn64(3, 5), randn64(5)]],
+    ['attention causal', (q, k, v) => F.scaledDotProductAttention(q, k, v, { causal: true }), () => [randn64(2, 3, 4), randn64(2, 3, 4), randn64(2, 3, 2)]],
+    ['upsampleBilinear', (x) => F.upsampleBilinear(x, 2), () => [randn64(1, 2, 3, 3)]],
+    ['upsampleNearest', (x) => F.upsampleNearest(x, 2), () => [randn64(1, 2, 2, 3)]],
+    ['avgPool2d', (x) => F.avgPool2d(x, 2, 1, 1), () => [randn64(1, 2, 4, 4)]],
+    ['embedding', (w) => F.embedding(tf.tensor([[0, 2], [2, 1]], { dtype: 'int32' }), w), () => [randn64(3, 4)]],
+    ['sinusoidal embedding', (t) => F.sinusoidalEmbedding(t, 6), () => [randn64(4)]],
+  ];
+  test.each(cases)('%s gradcheck', (_n, f, mk) => gradcheck(f, mk()));
+  test.each(cases)('%s jvp', (_n, f, mk) => jvpcheck(f, mk()));
+  test('GRU cell (module in float64) gradcheck on its input', () => {
+    const cell = new nn.GRUCell(3, 4);
+    for (const [, p] of cell.namedParameters()) p.requiresGrad = false;
+    const toF64 = (l: nn.Linear) => { (l as { weight: Tensor }).weight = l.weight.double(); (l as { bias: Tensor | null }).bias = l.bias!.double(); };
+    toF64(cell.ih); toF64(cell.hh);
+    gradcheck((x, h) => cell.forward(x, h), [randn64(2, 3), randn64(2, 4)]);
+  });
+});
