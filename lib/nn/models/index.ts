@@ -1,0 +1,6 @@
+export { MLPDenoiser } from './mlp_denoiser';
+export type { MLPDenoiserConfig } from './mlp_denoiser';
+export { UNet, ResBlock } from './unet';
+export type { UNetConfig } from './unet';
+export { Transformer, TransformerBlock } from './transformer';
+export type { TransformerConfig } from './transformer';
