@@ -51,6 +51,7 @@
         "native/ops/random.cpp",
         "native/ops/inplace.cpp",
         "native/ops/optim.cpp",
+        "native/ops/norm.cpp",
         "native/napi/convert.cc",
         "native/napi/tensor_wrap.cc",
         "native/napi/addon.cc"

@@ -62,6 +62,27 @@ describe('layers against closed forms', () => {
     expectClose(arr(y.mean(-1)), new Array(6).fill(0), 1e-5);
     expectClose(arr(y.var(-1, { correction: 0 })), new Array(6).fill(1), 1e-3);
   });
+  test('fused GroupNorm equals its composite definition (forward, float32 and float64)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tf.randn([3, 8, 5, 7], { dtype }).mul(2).add(0.5), w = tf.randn([8], { dtype }), b = tf.randn([8], { dtype });
+      const fused = F.groupNorm(x, 4, w, b), comp = F.groupNorm(x, 4, w, b, 1e-5, { composite: true });
+      expectClose(arr(fused), arr(comp), dtype === 'float32' ? 2e-5 : 1e-12, 0, dtype);
+    }
+    expectCode(() => F.groupNorm(tf.ones([2, 6, 3]), 4), 'TF_SHAPE_MISMATCH');
+    expectCode(() => F.groupNorm(tf.ones([2, 6, 3]), 3, tf.ones([5])), 'TF_SHAPE_MISMATCH');
+  });
+  test('the fused GroupNorm says when it falls back to its composite definition (TENSORFIELD_DEBUG)', () => {
+    const { spawnSync } = require('child_process');
+    const addon = require('path').join(__dirname, '..', 'build', 'Release', 'tensorfield.node');
+    const code = `const t = require(${JSON.stringify(addon)});
+      const x = t.randn([2, 4, 3], 'float64'), v = t.randn([2, 4, 3], 'float64');
+      const lv = t.enterDualLevel(); const d = t.makeDual(x, v); t.groupNorm(d, 2, null, null, 1e-5); t.exitDualLevel(lv);`;
+    const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, TENSORFIELD_DEBUG: '1' }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('group_norm: forward mode (jvp) uses the composite definition');
+    const quiet = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, TENSORFIELD_DEBUG: '' }, encoding: 'utf8' });
+    expect(quiet.stderr).toBe('');
+  });
   test('LayerNorm / RMSNorm', () => {
     const x = randn64(3, 5).mul(2).add(1);
     const y = F.layerNorm(x, [5]);

@@ -140,6 +140,9 @@ export function opCases(): OpCase[] {
   add('convTranspose2d stride 2, outputPadding', (x, w) => tf.convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 }),
     () => [randn64(1, 4, 3, 3), randn64(4, 3, 3, 3)]);
   add('convTranspose2d groups', (x, w) => tf.convTranspose2d(x, w, { groups: 2, dilation: 2 }), () => [randn64(2, 4, 3, 4), randn64(4, 1, 2, 2)]);
+  add('groupNorm (fused) with affine', (x, w, b) => tf.nn.functional.groupNorm(x, 2, w, b), () => [randn64(2, 4, 3, 3), randn64(4), randn64(4)]);
+  add('groupNorm (fused) no affine, [N, C, L]', (x) => tf.nn.functional.groupNorm(x, 3, null, null, 1e-3), () => [randn64(3, 6, 5)]);
+  add('groupNorm (fused) weight only', (x, w) => tf.nn.functional.groupNorm(x, 1, w), () => [randn64(2, 3, 2, 2), randn64(3)]);
   // f is linear, so a large step is exact up to float32 rounding: |err| <= 2 * 2^-24 * |x| / eps ~ 1e-5
   add('float64 -> float32 -> float64', (x) => x.to('float32').mul(2).to('float64'), () => [randn64(3)], { eps: 1e-2, atol: 1e-4, rtol: 1e-4 });
   return c;

@@ -1,6 +1,7 @@
 // Stateless layer math, written with engine ops (so every function is differentiable to any order and in
 // forward mode). Fused native fast paths for the hot ones come with the performance work.
-import { Tensor, TensorfieldError, full, tensor, zeros } from '../tensor';
+import { Tensor, TensorfieldError, full, tensor, zeros, wrapNative } from '../tensor';
+import { native } from '../native';
 import { conv2d } from '../conv';
 import { bernoulli } from '../random';
 import { cat } from '../ops';
@@ -11,18 +12,14 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return bias ? y.add(bias) : y;
 }
 
-/** GroupNorm over [N, C, ...]: statistics per (sample, group of C/G channels), then a per-channel affine. */
-export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  const [N, C] = x.shape;
-  if (C % groups !== 0) throw new TensorfieldError('TF_SHAPE_MISMATCH', `groupNorm: ${C} channels are not divisible into ${groups} groups`);
-  const g = x.reshape(N, groups, -1);
-  const mu = g.mean(-1, true);
-  const y = g.sub(mu).mul(g.var(-1, { keepdim: true, correction: 0 }).add(eps).rsqrt()).reshape(x.shape);
-  const shape = [1, C, ...x.shape.slice(2).map(() => 1)];
-  let out = y;
-  if (weight) out = out.mul(weight.reshape(shape));
-  if (bias) out = out.add(bias.reshape(shape));
-  return out;
+/**
+ * GroupNorm over [N, C, ...]: statistics per (sample, group of C/G channels), then a per-channel affine.
+ * One fused native op (forward and first-order backward); double backward and JVP use its composite
+ * definition. `composite: true` runs that definition directly (for testing).
+ */
+export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
+                          opts: { composite?: boolean } = {}): Tensor {
+  return wrapNative(native.groupNorm(x._h, groups, weight ? weight._h : null, bias ? bias._h : null, eps, opts.composite ?? false));
 }
 
 /** LayerNorm over the trailing `normalizedShape` dims. */

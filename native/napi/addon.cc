@@ -336,6 +336,18 @@ BINDING(FillInPlace) {
   })
 }
 
+// groupNorm(x, groups, weight|null, bias|null, eps, composite?)
+BINDING(GroupNorm) {
+  GUARDED({
+    Tensor x = tensor_arg(info, 0, "input");
+    int64_t G = int_arg(info, 1, "groups");
+    Tensor w = info[2].IsNull() || info[2].IsUndefined() ? Tensor() : tensor_arg(info, 2, "weight");
+    Tensor b = info[3].IsNull() || info[3].IsUndefined() ? Tensor() : tensor_arg(info, 3, "bias");
+    double eps = num_or(info, 4, 1e-5, "eps");
+    return wrap(env, bool_or(info, 5, false) ? tf::group_norm_composite(x, G, w, b, eps) : tf::group_norm(x, G, w, b, eps));
+  })
+}
+
 // ---- optimizers -----------------------------------------------------------------------------------------
 // adamStep(params, grads, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled)
 BINDING(AdamStep) {
@@ -508,7 +520,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"manualSeed", ManualSeed}, {"rand", Rand}, {"randn", Randn}, {"randint", Randint},
       {"bernoulli", Bernoulli}, {"binomial", Binomial}, {"poisson", Poisson}, {"multinomial", Multinomial},
       {"add_", AddInPlace}, {"mul_", MulInPlace}, {"copy_", CopyInPlace}, {"fill_", FillInPlace},
-      {"adamStep", AdamStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
+      {"groupNorm", GroupNorm}, {"adamStep", AdamStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
       {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},

@@ -151,6 +151,12 @@ void mul_(const Tensor& dst, const Tensor& src);
 void copy_(const Tensor& dst, const Tensor& src);
 void fill_(const Tensor& dst, double v);
 
+// ---- normalisation (ops/norm.cpp) ----
+// GroupNorm over [N, C, ...]; weight/bias [C] or undefined. Fused forward and first-order backward; higher
+// order and forward mode use group_norm_composite, the same function written with ops.
+Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
+Tensor group_norm_composite(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
+
 // ---- optimizer updates (ops/optim.cpp): fused, in place, outside autograd ----
 struct AdamHyper {
   double lr, beta1, beta2, eps, weight_decay;

@@ -1,0 +1,49 @@
+// The conv denoiser of the performance baselines (../shared/baselines/models.py ConvDenoiser: 1x28x28,
+// 32/64 channels, GroupNorm(8), SiLU, sinusoidal time embedding -> MLP 128, one concat skip), written
+// functionally on the engine for benchmarks. Initialisation is uniform(+-1/sqrt(fan_in)) like PyTorch's.
+export function makeConvDenoiser(tf, { c1 = 32, c2 = 64, temb = 64, tdim = 128, dtype = 'float32' } = {}) {
+  const P = {};
+  const uni = (shape, fanIn) => tf.keep(tf.rand(shape, { dtype }).mul(2).sub(1).mul(1 / Math.sqrt(fanIn)));
+  const linear = (name, i, o) => { P[`${name}.w`] = uni([i, o], i); P[`${name}.b`] = uni([o], i); };
+  const conv = (name, i, o, k) => { P[`${name}.w`] = uni([o, i, k, k], i * k * k); P[`${name}.b`] = uni([o], i * k * k); };
+  const norm = (name, c) => { P[`${name}.g`] = tf.keep(tf.ones([c], { dtype })); P[`${name}.b`] = tf.keep(tf.zeros([c], { dtype })); };
+  const res = (name, cin, cout) => {
+    norm(`${name}.n1`, cin); conv(`${name}.c1`, cin, cout, 3); linear(`${name}.t`, tdim, cout);
+    norm(`${name}.n2`, cout); conv(`${name}.c2`, cout, cout, 3);
+    if (cin !== cout) conv(`${name}.skip`, cin, cout, 1);
+  };
+  linear('tm1', temb, tdim); linear('tm2', tdim, tdim);
+  conv('inc', 1, c1, 3); res('d1', c1, c1); conv('down', c1, c2, 3); res('d2', c2, c2); res('mid', c2, c2);
+  conv('upc', c2, c1, 3); res('u1', 2 * c1, c1); norm('onorm', c1); conv('outc', c1, 1, 3);
+
+  const half = temb / 2;
+  const freqs = tf.keep(tf.arange(0, half, 1, { dtype }).mul(-Math.log(10000) / half).exp());
+  const lin = (name, x) => x.matmul(P[`${name}.w`]).add(P[`${name}.b`]);
+  const cv = (name, x, opts = {}) => tf.conv2d(x, P[`${name}.w`], { bias: P[`${name}.b`], ...opts });
+  const gn = (name, x, G = 8) => {
+    const [N, C, H, W] = x.shape;
+    const g = x.reshape(N, G, -1);
+    const y = g.sub(g.mean(-1, true)).div(g.var(-1, { keepdim: true, correction: 0 }).add(1e-5).sqrt());
+    return y.reshape(N, C, H, W).mul(P[`${name}.g`].reshape(1, -1, 1, 1)).add(P[`${name}.b`].reshape(1, -1, 1, 1));
+  };
+  const resblock = (name, x, t) => {
+    let h = cv(`${name}.c1`, gn(`${name}.n1`, x).silu(), { padding: 1 });
+    h = h.add(lin(`${name}.t`, t).reshape(t.shape[0], -1, 1, 1));
+    h = cv(`${name}.c2`, gn(`${name}.n2`, h).silu(), { padding: 1 });
+    return (P[`${name}.skip.w`] ? cv(`${name}.skip`, x) : x).add(h);
+  };
+  const up2 = (x) => {
+    const [N, C, H, W] = x.shape;
+    return x.reshape(N, C, H, 1, W, 1).expand(N, C, H, 2, W, 2).reshape(N, C, 2 * H, 2 * W);
+  };
+  const forward = (x, cNoise) => {
+    const a = cNoise.mul(1000).unsqueeze(1).mul(freqs);
+    const t = lin('tm2', lin('tm1', tf.cat([a.cos(), a.sin()], 1)).silu()).silu();
+    const h0 = resblock('d1', cv('inc', x, { padding: 1 }), t);
+    let h = resblock('mid', resblock('d2', cv('down', h0, { stride: 2, padding: 1 }), t), t);
+    h = cv('upc', up2(h), { padding: 1 });
+    h = resblock('u1', tf.cat([h, h0], 1), t);
+    return cv('outc', gn('onorm', h).silu(), { padding: 1 });
+  };
+  return { params: P, forward };
+}

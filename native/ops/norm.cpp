@@ -1,0 +1,180 @@
+// GroupNorm as one native op: a fused forward (statistics and affine in one pass per group) and a fused
+// first-order backward. Where a fused kernel has no rule of its own — the backward of the backward, and
+// forward mode — it falls back to the composite definition written with engine ops, which is exact to
+// every order (and says so once when TENSORFIELD_DEBUG is set).
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <atomic>
+#include "ops.h"
+#include "operators.h"
+#include "../autograd/node.h"
+#include "../autograd/forward_ad.h"
+#include "../autograd/grad_mode.h"
+#include "../cpu/threadpool.h"
+
+namespace tf {
+
+namespace {
+
+void debug_fallback(const char* what) {
+  static std::atomic<bool> said{false};
+  const char* d = std::getenv("TENSORFIELD_DEBUG");
+  if (d && *d && *d != '0' && !said.exchange(true))
+    std::fprintf(stderr, "[tensorfield] group_norm: %s uses the composite definition (no fused rule)\n", what);
+}
+
+Shape affine_shape(const Tensor& x) {
+  Shape s(size_t(x.dim()), 1);
+  s[1] = x.shape()[1];
+  return s;
+}
+
+}  // namespace
+
+// The definition, in ops: differentiable to any order, and the reference the fused kernels are tested against.
+Tensor group_norm_composite(const Tensor& x, int64_t G, const Tensor& w, const Tensor& b, double eps) {
+  int64_t N = x.shape()[0];
+  Tensor g = reshape(x, {N, G, -1});
+  Tensor y = reshape((g - mean(g, {2}, true)) * rsqrt(var(g, {2}, 0.0, true) + eps), x.shape());
+  if (w.defined()) y = y * reshape(w, affine_shape(x));
+  if (b.defined()) y = y + reshape(b, affine_shape(x));
+  return y;
+}
+
+Tensor group_norm(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b, double eps) {
+  TF_CHECK(x0.dim() >= 2, ShapeMismatch, "groupNorm: input must be [N, C, ...], got ", shape_str(x0.shape()));
+  check_float(x0, "groupNorm");
+  int64_t N = x0.shape()[0], C = x0.shape()[1];
+  TF_CHECK(G >= 1 && C % G == 0, ShapeMismatch, "groupNorm: ", C, " channels are not divisible into ", G, " groups");
+  for (const Tensor* p : {&w, &b})
+    if (p->defined()) {
+      TF_CHECK(p->shape() == Shape{C}, ShapeMismatch, "groupNorm: weight/bias must have shape [", C, "], got ", shape_str(p->shape()));
+      TF_CHECK(p->dtype() == x0.dtype(), DType, "groupNorm: weight/bias dtype differs from the input's");
+    }
+  TF_CHECK(eps >= 0, InvalidArgument, "groupNorm: eps must be non-negative");
+  Tensor x = contiguous(detach(x0));
+  int64_t S = x.numel() / std::max<int64_t>(N * C, 1);  // spatial size
+  int64_t Cg = C / G, M = Cg * S;
+  Tensor y = empty(x.shape(), x.dtype()), stats = empty({N, G, 2}, x.dtype());  // mean, rstd
+  TF_DISPATCH_FLOAT(x.dtype(), T, {
+    const T* xp = x.data_ptr<T>();
+    T* yp = y.data_ptr<T>();
+    T* st = stats.data_ptr<T>();
+    Tensor wc = w.defined() ? contiguous(detach(w)) : Tensor(), bc = b.defined() ? contiguous(detach(b)) : Tensor();
+    const T* wp = wc.defined() ? wc.data_ptr<T>() : nullptr;
+    const T* bp = bc.defined() ? bc.data_ptr<T>() : nullptr;
+    parallel_for(0, N * G, std::max<int64_t>(1, 16384 / std::max<int64_t>(M, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t ng = lo; ng < hi; ++ng) {
+        const T* xs = xp + ng * M;
+        double s = 0;
+        for (int64_t i = 0; i < M; ++i) s += xs[i];
+        double mu = M ? s / double(M) : 0, ss = 0;
+        for (int64_t i = 0; i < M; ++i) { double d = xs[i] - mu; ss += d * d; }
+        double rstd = 1.0 / std::sqrt((M ? ss / double(M) : 0) + eps);
+        st[2 * ng] = T(mu);
+        st[2 * ng + 1] = T(rstd);
+        int64_t g = ng % G;
+        for (int64_t c = 0; c < Cg; ++c) {
+          int64_t ch = g * Cg + c;
+          T a = T(rstd) * (wp ? wp[ch] : T(1)), sh = (bp ? bp[ch] : T(0)) - T(mu) * a;
+          const T* xr = xs + c * S;
+          T* yr = yp + ng * M + c * S;
+          for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * a + sh;
+        }
+      }
+    });
+  });
+
+  TensorList inputs{x0, w, b};
+  if (compute_requires_grad(inputs)) {
+    Shape xs = x0.shape();
+    bool has_w = w.defined(), has_b = b.defined();
+    auto node = make_node("GroupNormBackward", inputs, [G, eps, N, C, S, Cg, M, xs, has_w, has_b](FnNode& n, const TensorList& gr) -> TensorList {
+      Tensor xin = n.saved(0), st = n.saved(1);
+      Tensor win = has_w ? n.saved(2) : Tensor(), bin = has_b ? n.saved(has_w ? 3 : 2) : Tensor();
+      if (GradMode::enabled()) {
+        // createGraph: differentiate the composite definition, so the gradients carry their own history
+        debug_fallback("double backward");
+        TensorList all{xin, win, bin}, ins;
+        std::vector<int> which;
+        for (int k = 0; k < 3; ++k)
+          if (n.needs_input_grad(k)) { ins.push_back(all[k]); which.push_back(k); }
+        Tensor out = group_norm_composite(xin, G, win, bin, eps);
+        TensorList gi = run_backward({out}, {gr[0]}, true, true, ins, true);
+        TensorList res(3);
+        for (size_t k = 0; k < which.size(); ++k) res[which[k]] = gi[k];
+        return res;
+      }
+      Tensor go = contiguous(gr[0]), xc = contiguous(xin);
+      Tensor dx = empty(xs, go.dtype()), dw = zeros({C}, go.dtype()), db = zeros({C}, go.dtype());
+      TF_DISPATCH_FLOAT(go.dtype(), T, {
+        const T* gp = go.data_ptr<T>();
+        const T* xp = xc.data_ptr<T>();
+        const T* sp = st.data_ptr<T>();
+        Tensor wc = has_w ? contiguous(win) : Tensor();
+        const T* wp = has_w ? wc.data_ptr<T>() : nullptr;
+        T* dxp = dx.data_ptr<T>();
+        parallel_for(0, N * G, std::max<int64_t>(1, 16384 / std::max<int64_t>(M, 1)), [&](int64_t lo, int64_t hi) {
+          for (int64_t ng = lo; ng < hi; ++ng) {
+            double mu = sp[2 * ng], r = sp[2 * ng + 1], s1 = 0, s2 = 0;
+            int64_t g = ng % G;
+            for (int64_t c = 0; c < Cg; ++c) {
+              double wv = wp ? double(wp[g * Cg + c]) : 1.0;
+              const T* gr_ = gp + ng * M + c * S;
+              const T* xr = xp + ng * M + c * S;
+              for (int64_t i = 0; i < S; ++i) {
+                double gw = gr_[i] * wv, xh = (xr[i] - mu) * r;
+                s1 += gw;
+                s2 += gw * xh;
+              }
+            }
+            double m1 = s1 / double(M), m2 = s2 / double(M);
+            for (int64_t c = 0; c < Cg; ++c) {
+              double wv = wp ? double(wp[g * Cg + c]) : 1.0;
+              const T* gr_ = gp + ng * M + c * S;
+              const T* xr = xp + ng * M + c * S;
+              T* d = dxp + ng * M + c * S;
+              for (int64_t i = 0; i < S; ++i) d[i] = T(r * (gr_[i] * wv - m1 - (xr[i] - mu) * r * m2));
+            }
+          }
+        });
+        if (has_w || has_b) {
+          T* dwp = dw.data_ptr<T>();
+          T* dbp = db.data_ptr<T>();
+          parallel_for(0, C, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t ch = lo; ch < hi; ++ch) {
+              double sw = 0, sb = 0;
+              for (int64_t nn = 0; nn < N; ++nn) {
+                int64_t ng = nn * G + ch / Cg;
+                double mu = sp[2 * ng], r = sp[2 * ng + 1];
+                const T* gr_ = gp + (nn * C + ch) * S;
+                const T* xr = xp + (nn * C + ch) * S;
+                for (int64_t i = 0; i < S; ++i) { sw += gr_[i] * (xr[i] - mu) * r; sb += gr_[i]; }
+              }
+              dwp[ch] = T(sw);
+              dbp[ch] = T(sb);
+            }
+          });
+        }
+      });
+      return {n.needs_input_grad(0) ? dx : Tensor(), has_w && n.needs_input_grad(1) ? dw : Tensor(),
+              has_b && n.needs_input_grad(2) ? db : Tensor()};
+    });
+    node->save(x0);
+    node->save(stats);
+    if (w.defined()) node->save(w);
+    if (b.defined()) node->save(b);
+    set_history(y, node);
+  }
+  if (has_tangent(inputs)) {
+    // no fused tangent rule: run the composite definition with forward mode on and take its tangent
+    debug_fallback("forward mode (jvp)");
+    Tensor comp = group_norm_composite(x0, G, w, b, eps);
+    Tensor t = tangent(comp);
+    if (t.defined()) set_tangent(y, t);
+  }
+  return y;
+}
+
+}  // namespace tf
