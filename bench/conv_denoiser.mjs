@@ -20,12 +20,7 @@ export function makeConvDenoiser(tf, { c1 = 32, c2 = 64, temb = 64, tdim = 128, 
   const freqs = tf.keep(tf.arange(0, half, 1, { dtype }).mul(-Math.log(10000) / half).exp());
   const lin = (name, x) => x.matmul(P[`${name}.w`]).add(P[`${name}.b`]);
   const cv = (name, x, opts = {}) => tf.conv2d(x, P[`${name}.w`], { bias: P[`${name}.b`], ...opts });
-  const gn = (name, x, G = 8) => {
-    const [N, C, H, W] = x.shape;
-    const g = x.reshape(N, G, -1);
-    const y = g.sub(g.mean(-1, true)).div(g.var(-1, { keepdim: true, correction: 0 }).add(1e-5).sqrt());
-    return y.reshape(N, C, H, W).mul(P[`${name}.g`].reshape(1, -1, 1, 1)).add(P[`${name}.b`].reshape(1, -1, 1, 1));
-  };
+  const gn = (name, x, G = 8) => tf.nn.functional.groupNorm(x, G, P[`${name}.g`], P[`${name}.b`]);
   const resblock = (name, x, t) => {
     let h = cv(`${name}.c1`, gn(`${name}.n1`, x).silu(), { padding: 1 });
     h = h.add(lin(`${name}.t`, t).reshape(t.shape[0], -1, 1, 1));

@@ -8,6 +8,8 @@ export interface MemoryInfo {
   storages: number;
   bytes: number;
   peakBytes: number;
+  /** Bytes this JS environment (thread) has reported to V8 as external memory (settled within 1 MiB). */
+  reportedToV8: number;
 }
 export function memory(): MemoryInfo { return native.memory(); }
 export function setNumThreads(n: number): void { native.setNumThreads(n); }

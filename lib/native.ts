@@ -114,7 +114,7 @@ export interface NativeModule {
   makeDual(primal: T, tangent: T): T;
   unpackDual(t: T): [T, T | null];
   isGradEnabled(): boolean;
-  memory(): { tensors: number; storages: number; bytes: number; peakBytes: number };
+  memory(): { tensors: number; storages: number; bytes: number; peakBytes: number; reportedToV8: number };
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setIsa(isa: string): void;

@@ -131,6 +131,15 @@ describe('dispose and memory accounting', () => {
     expectCode(() => x.add(1), 'TF_DISPOSED');
     expectCode(() => tf.ones([1]).add(x), 'TF_DISPOSED');
   });
+  test('native bytes are reported to V8 as external memory', () => {
+    // (Node 20's process.memoryUsage().external does not include napi_adjust_external_memory amounts, so
+    // the engine's own account of what it reported is checked.)
+    const before = tf.memory().reportedToV8;
+    const big = tf.zeros([4, 1024, 1024]);  // 16 MiB
+    expect(tf.memory().reportedToV8 - before).toBeGreaterThanOrEqual(15 * 1024 * 1024);
+    big.dispose();
+    expect(Math.abs(tf.memory().reportedToV8 - before)).toBeLessThan(2 * 1024 * 1024);
+  });
   test('views keep storage after the base is disposed', () => {
     const before = tf.memory().bytes;
     const x = tf.arange(100);

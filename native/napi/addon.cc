@@ -436,6 +436,9 @@ BINDING(Memory) {
   o.Set("storages", double(s.storages));
   o.Set("bytes", double(s.bytes));
   o.Set("peakBytes", double(s.peak_bytes));
+  // what this JS environment has told V8 it holds (napi_adjust_external_memory), settled within 1 MiB
+  sync_external_memory(env);
+  o.Set("reportedToV8", double(addon_data(env)->reported_bytes));
   return o;
 }
 BINDING(SetNumThreads) {
