@@ -52,6 +52,7 @@
         "native/ops/inplace.cpp",
         "native/ops/optim.cpp",
         "native/ops/norm.cpp",
+        "native/ops/attention.cpp",
         "native/napi/convert.cc",
         "native/napi/tensor_wrap.cc",
         "native/napi/addon.cc"

@@ -111,6 +111,15 @@ describe('layers against closed forms', () => {
     const keep = tf.tensor([[1, 1, 0, 1, 0]], { dtype: 'uint8' });
     expectClose(arr(F.scaledDotProductAttention(q, k, v, { mask: keep })), naive((_i, j) => [1, 1, 0, 1, 0][j] === 1), 1e-12);
   });
+  test('fused attention equals its composite definition (float32 and float64, causal)', () => {
+    for (const dtype of ['float32', 'float64'] as const) for (const causal of [false, true]) {
+      const q = tf.randn([2, 3, 7, 8], { dtype }), k = tf.randn([2, 3, 9, 8], { dtype }), v = tf.randn([2, 3, 9, 5], { dtype });
+      const fused = F.scaledDotProductAttention(q, k, v, { causal });
+      const comp = F.scaledDotProductAttention(q, k, v, { causal, composite: true });
+      expectClose(arr(fused), arr(comp), dtype === 'float32' ? 1e-5 : 1e-13, 0, `${dtype} causal=${causal}`);
+    }
+    expectCode(() => F.scaledDotProductAttention(tf.ones([2, 3, 4]), tf.ones([2, 3, 5]), tf.ones([2, 3, 4])), 'TF_SHAPE_MISMATCH');
+  });
   test('MultiheadAttention: shapes, cross-attention, and heads = independent attentions', () => {
     const mha = new nn.MultiheadAttention(8, 2, { contextDim: 6 });
     const x = tf.randn([3, 5, 8]), ctx = tf.randn([3, 7, 6]);

@@ -143,6 +143,9 @@ export function opCases(): OpCase[] {
   add('groupNorm (fused) with affine', (x, w, b) => tf.nn.functional.groupNorm(x, 2, w, b), () => [randn64(2, 4, 3, 3), randn64(4), randn64(4)]);
   add('groupNorm (fused) no affine, [N, C, L]', (x) => tf.nn.functional.groupNorm(x, 3, null, null, 1e-3), () => [randn64(3, 6, 5)]);
   add('groupNorm (fused) weight only', (x, w) => tf.nn.functional.groupNorm(x, 1, w), () => [randn64(2, 3, 2, 2), randn64(3)]);
+  add('attention (fused)', (q, k, v) => tf.nn.functional.scaledDotProductAttention(q, k, v), () => [randn64(2, 3, 4), randn64(2, 5, 4), randn64(2, 5, 3)]);
+  add('attention (fused) causal, 4-D', (q, k, v) => tf.nn.functional.scaledDotProductAttention(q, k, v, { causal: true }),
+    () => [randn64(1, 2, 4, 3), randn64(1, 2, 4, 3), randn64(1, 2, 4, 2)]);
   // f is linear, so a large step is exact up to float32 rounding: |err| <= 2 * 2^-24 * |x| / eps ~ 1e-5
   add('float64 -> float32 -> float64', (x) => x.to('float32').mul(2).to('float64'), () => [randn64(3)], { eps: 1e-2, atol: 1e-4, rtol: 1e-4 });
   return c;

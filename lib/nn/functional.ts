@@ -56,10 +56,18 @@ export interface AttentionOptions {
   scale?: number;
 }
 
-/** softmax(q k^T * scale + mask) v over [..., L, D] tensors. */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+/**
+ * softmax(q k^T * scale + mask) v over [..., L, D] tensors. Without an explicit mask it runs as one native
+ * op (GEMM scores, row softmax, GEMM values; fused first-order backward); with a mask, or `composite`, as
+ * engine ops.
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & { composite?: boolean } = {}): Tensor {
   const d = q.shape[q.ndim - 1];
-  let s = q.matmul(k.transpose(-2, -1)).mul(opts.scale ?? 1 / Math.sqrt(d));
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
+  const batch = (t: Tensor) => String(t.shape.slice(0, -2));
+  if (!opts.mask && !opts.composite && q.ndim === k.ndim && k.ndim === v.ndim && batch(q) === batch(k) && batch(k) === batch(v))
+    return wrapNative(native.attention(q._h, k._h, v._h, scale, opts.causal ?? false));
+  let s = q.matmul(k.transpose(-2, -1)).mul(scale);
   if (opts.causal) {
     const Lq = q.shape[q.ndim - 2], Lk = k.shape[k.ndim - 2];
     s = s.add(causalMask(Lq, Lk, q.dtype));

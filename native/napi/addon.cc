@@ -348,6 +348,16 @@ BINDING(GroupNorm) {
   })
 }
 
+// attention(q, k, v, scale, causal, composite?)
+BINDING(Attention) {
+  GUARDED({
+    Tensor q = tensor_arg(info, 0, "q"), k = tensor_arg(info, 1, "k"), v = tensor_arg(info, 2, "v");
+    double scale = num_arg(info, 3, "scale");
+    bool causal = bool_or(info, 4, false);
+    return wrap(env, bool_or(info, 5, false) ? tf::attention_composite(q, k, v, scale, causal) : tf::attention(q, k, v, scale, causal));
+  })
+}
+
 // ---- optimizers -----------------------------------------------------------------------------------------
 // adamStep(params, grads, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled)
 BINDING(AdamStep) {
@@ -523,7 +533,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"manualSeed", ManualSeed}, {"rand", Rand}, {"randn", Randn}, {"randint", Randint},
       {"bernoulli", Bernoulli}, {"binomial", Binomial}, {"poisson", Poisson}, {"multinomial", Multinomial},
       {"add_", AddInPlace}, {"mul_", MulInPlace}, {"copy_", CopyInPlace}, {"fill_", FillInPlace},
-      {"groupNorm", GroupNorm}, {"adamStep", AdamStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
+      {"groupNorm", GroupNorm}, {"attention", Attention}, {"adamStep", AdamStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
       {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},

@@ -157,6 +157,12 @@ void fill_(const Tensor& dst, double v);
 Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
 Tensor group_norm_composite(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
 
+// ---- attention (ops/attention.cpp) ----
+// softmax(q k^T * scale (+ causal mask)) v over [..., L, D], [..., S, D], [..., S, Dv]; fused first-order backward,
+// composite (attention_composite) for higher order and forward mode.
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, bool causal);
+Tensor attention_composite(const Tensor& q, const Tensor& k, const Tensor& v, double scale, bool causal);
+
 // ---- optimizer updates (ops/optim.cpp): fused, in place, outside autograd ----
 struct AdamHyper {
   double lr, beta1, beta2, eps, weight_decay;
