@@ -38,6 +38,7 @@
         "native/autograd/node.cpp",
         "native/autograd/engine.cpp",
         "native/autograd/forward_ad.cpp",
+        "native/autograd/composite.cpp",
         "native/ops/common.cpp",
         "native/ops/creation.cpp",
         "native/ops/unary.cpp",

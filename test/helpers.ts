@@ -55,6 +55,30 @@ export function withIsa<R>(isa: 'scalar' | 'avx2' | 'avx512', fn: () => R): R {
 }
 
 /**
+ * Central differences of the scalar f() with respect to every element of `inputs` (perturbed in place
+ * through their zero-copy views), compared with the analytic gradients, scaled by the largest gradient.
+ */
+function compareNumeric(inputs: Tensor[], analytic: (Tensor | null)[], f: () => number, eps: number, atol: number,
+                        rtol: number, label: string): void {
+  inputs.forEach((x, k) => {
+    const data = x.data() as Float64Array;
+    const num = new Float64Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const orig = data[i];
+      data[i] = orig + eps;
+      const fp = tf.tidy(f);
+      data[i] = orig - eps;
+      const fm = tf.tidy(f);
+      data[i] = orig;
+      num[i] = (fp - fm) / (2 * eps);
+    }
+    const a = analytic[k] ? (analytic[k]!.contiguous().dataSync() as Float64Array) : new Float64Array(data.length);
+    const scale = Math.max(1, ...Array.from(num, Math.abs));
+    expectClose(a, num, atol * scale, rtol, `${label} input ${k}`);
+  });
+}
+
+/**
  * Central-difference gradient check in float64. The output is projected on a fixed random direction v
  * (L = sum(out * v)), so every output element is checked. The truncation error of a central difference
  * is O(eps^2 * f''') ~ 1e-12 and the rounding error O(1e-16 / eps) ~ 1e-10 for eps = 1e-6, so agreement
@@ -72,22 +96,7 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[],
     const v = tf.randn(out0.shape, { dtype: 'float64' });
     const L = (o: Tensor) => o.mul(v).sum();
     const analytic = tf.autograd.grad(L(out0), inputs, { allowUnused: true });
-    inputs.forEach((x, k) => {
-      const data = x.data() as Float64Array;
-      const num = new Float64Array(data.length);
-      for (let i = 0; i < data.length; i++) {
-        const orig = data[i];
-        data[i] = orig + eps;
-        const fp = tf.tidy(() => tf.noGrad(() => L(fn(...inputs)).item()));
-        data[i] = orig - eps;
-        const fm = tf.tidy(() => tf.noGrad(() => L(fn(...inputs)).item()));
-        data[i] = orig;
-        num[i] = (fp - fm) / (2 * eps);
-      }
-      const a = analytic[k] ? (analytic[k]!.contiguous().data() as Float64Array) : new Float64Array(data.length);
-      const scale = Math.max(1, ...Array.from(num, Math.abs));
-      expectClose(a, num, atol * scale, rtol, `${opts.label ?? 'grad'} input ${k}`);
-    });
+    compareNumeric(inputs, analytic, () => tf.noGrad(() => L(fn(...inputs)).item()), eps, atol, rtol, opts.label ?? 'grad');
   });
 }
 
@@ -123,22 +132,7 @@ export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[],
     };
     const g0 = G(true);
     const analytic = g0.requiresGrad ? tf.autograd.grad(g0, inputs, { allowUnused: true }) : inputs.map(() => null);
-    inputs.forEach((x, k) => {
-      const data = x.data() as Float64Array;
-      const num = new Float64Array(data.length);
-      for (let i = 0; i < data.length; i++) {
-        const orig = data[i];
-        data[i] = orig + eps;
-        const fp = tf.tidy(() => G(false).item());
-        data[i] = orig - eps;
-        const fm = tf.tidy(() => G(false).item());
-        data[i] = orig;
-        num[i] = (fp - fm) / (2 * eps);
-      }
-      const a = analytic[k] ? (analytic[k]!.contiguous().dataSync() as Float64Array) : new Float64Array(data.length);
-      const scale = Math.max(1, ...Array.from(num, Math.abs));
-      expectClose(a, num, atol * scale, rtol, `${opts.label ?? 'gradgrad'} input ${k}`);
-    });
+    compareNumeric(inputs, analytic, () => G(false).item(), eps, atol, rtol, opts.label ?? 'gradgrad');
   });
 }
 

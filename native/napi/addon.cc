@@ -79,6 +79,16 @@ BINDING(FromTyped) {
   })
 }
 
+// Two operands at i, i+1: at least one a Tensor; a number takes the other operand's dtype (PyTorch's rule).
+std::pair<Tensor, Tensor> operand_pair(const Napi::CallbackInfo& info, size_t i) {
+  if (is_tensor(info.Env(), info[i])) {
+    Tensor a = tensor_arg(info, i);
+    return {a, tensor_or_scalar(info, i + 1, &a)};
+  }
+  Tensor b = tensor_arg(info, i + 1, "operand");
+  return {tensor_or_scalar(info, i, &b), b};
+}
+
 // ---- elementwise ----------------------------------------------------------------------------------------
 BINDING(Unary) {
   GUARDED({
@@ -93,28 +103,14 @@ BINDING(Binary) {
   GUARDED({
     int64_t op = int_arg(info, 0, "op");
     if (op < 0 || op >= tf::cpu::B_COUNT) arg_error(env, "unknown binary op");
-    Tensor a, b;
-    if (is_tensor(env, info[1])) {
-      a = tensor_arg(info, 1);
-      b = tensor_or_scalar(info, 2, &a);
-    } else {
-      b = tensor_arg(info, 2, "operand");
-      a = tensor_or_scalar(info, 1, &b);
-    }
+    auto [a, b] = operand_pair(info, 1);
     return wrap(env, tf::binary(tf::cpu::BinaryOp(op), a, b));
   })
 }
 BINDING(Where) {
   GUARDED({
     Tensor c = tensor_arg(info, 0, "condition");
-    Tensor a, b;
-    if (is_tensor(env, info[1])) {
-      a = tensor_arg(info, 1);
-      b = tensor_or_scalar(info, 2, &a);
-    } else {
-      b = tensor_arg(info, 2, "operand");
-      a = tensor_or_scalar(info, 1, &b);
-    }
+    auto [a, b] = operand_pair(info, 1);
     return wrap(env, tf::where(c, a, b));
   })
 }

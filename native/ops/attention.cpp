@@ -2,12 +2,10 @@
 // dims flattened): GEMM for the scores, the row softmax kernel, GEMM for the values; a fused first-order
 // backward from the saved probabilities. Double backward and forward mode use the composite definition.
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <atomic>
 #include "ops.h"
 #include "operators.h"
 #include "../autograd/node.h"
+#include "../autograd/composite.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
 #include "../cpu/dispatch.h"
@@ -16,13 +14,6 @@
 namespace tf {
 
 namespace {
-void debug_fallback(const char* what) {
-  static std::atomic<bool> said{false};
-  const char* d = std::getenv("TENSORFIELD_DEBUG");
-  if (d && *d && *d != '0' && !said.exchange(true))
-    std::fprintf(stderr, "[tensorfield] attention: %s uses the composite definition (no fused rule)\n", what);
-}
-
 Tensor causal_bias(int64_t L, int64_t S, DType dt) {
   Tensor m = zeros({L, S}, dt);
   TF_DISPATCH_FLOAT(dt, T, {
@@ -78,17 +69,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
   if (compute_requires_grad(inputs)) {
     auto node = make_node("AttentionBackward", inputs, [scale, causal, B, L, S, D, Dv, es](FnNode& n, const TensorList& gr) -> TensorList {
       Tensor qs = n.saved(0), ks = n.saved(1), vs = n.saved(2), Ps = n.saved(3);
-      if (GradMode::enabled()) {
-        debug_fallback("double backward");
-        TensorList all{qs, ks, vs}, ins;
-        std::vector<int> which;
-        for (int i = 0; i < 3; ++i)
-          if (n.needs_input_grad(i)) { ins.push_back(all[i]); which.push_back(i); }
-        TensorList gi = run_backward({attention_composite(qs, ks, vs, scale, causal)}, {gr[0]}, true, true, ins, true);
-        TensorList res(3);
-        for (size_t i = 0; i < which.size(); ++i) res[which[i]] = gi[i];
-        return res;
-      }
+      if (GradMode::enabled())  // createGraph: differentiate the composite definition
+        return composite_vjp(n, {qs, ks, vs}, gr[0], [&] { return attention_composite(qs, ks, vs, scale, causal); }, "attention");
       DType dt = qs.dtype();
       Tensor go = contiguous(gr[0]), qc2 = contiguous(qs), kc2 = contiguous(ks), vc2 = contiguous(vs);
       Tensor dq = empty(qs.shape(), dt), dk = empty(ks.shape(), dt), dv = empty(vs.shape(), dt);
@@ -123,11 +105,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
     node->save(P);
     set_history(out, node);
   }
-  if (has_tangent(inputs)) {
-    debug_fallback("forward mode (jvp)");
-    Tensor t = tangent(attention_composite(q, k, v, scale, causal));
-    if (t.defined()) set_tangent(out, t);
-  }
+  composite_jvp(out, inputs, [&] { return attention_composite(q, k, v, scale, causal); }, "attention");
   (void)nd;
   return out;
 }

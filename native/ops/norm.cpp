@@ -3,12 +3,10 @@
 // forward mode — it falls back to the composite definition written with engine ops, which is exact to
 // every order (and says so once when TENSORFIELD_DEBUG is set).
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <atomic>
 #include "ops.h"
 #include "operators.h"
 #include "../autograd/node.h"
+#include "../autograd/composite.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
 #include "../cpu/threadpool.h"
@@ -16,13 +14,6 @@
 namespace tf {
 
 namespace {
-
-void debug_fallback(const char* what) {
-  static std::atomic<bool> said{false};
-  const char* d = std::getenv("TENSORFIELD_DEBUG");
-  if (d && *d && *d != '0' && !said.exchange(true))
-    std::fprintf(stderr, "[tensorfield] group_norm: %s uses the composite definition (no fused rule)\n", what);
-}
 
 Shape affine_shape(const Tensor& x) {
   Shape s(size_t(x.dim()), 1);
@@ -93,19 +84,8 @@ Tensor group_norm(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b,
     auto node = make_node("GroupNormBackward", inputs, [G, eps, N, C, S, Cg, M, xs, has_w, has_b](FnNode& n, const TensorList& gr) -> TensorList {
       Tensor xin = n.saved(0), st = n.saved(1);
       Tensor win = has_w ? n.saved(2) : Tensor(), bin = has_b ? n.saved(has_w ? 3 : 2) : Tensor();
-      if (GradMode::enabled()) {
-        // createGraph: differentiate the composite definition, so the gradients carry their own history
-        debug_fallback("double backward");
-        TensorList all{xin, win, bin}, ins;
-        std::vector<int> which;
-        for (int k = 0; k < 3; ++k)
-          if (n.needs_input_grad(k)) { ins.push_back(all[k]); which.push_back(k); }
-        Tensor out = group_norm_composite(xin, G, win, bin, eps);
-        TensorList gi = run_backward({out}, {gr[0]}, true, true, ins, true);
-        TensorList res(3);
-        for (size_t k = 0; k < which.size(); ++k) res[which[k]] = gi[k];
-        return res;
-      }
+      if (GradMode::enabled())  // createGraph: differentiate the composite definition
+        return composite_vjp(n, {xin, win, bin}, gr[0], [&] { return group_norm_composite(xin, G, win, bin, eps); }, "group_norm");
       Tensor go = contiguous(gr[0]), xc = contiguous(xin);
       Tensor dx = empty(xs, go.dtype()), dw = zeros({C}, go.dtype()), db = zeros({C}, go.dtype());
       TF_DISPATCH_FLOAT(go.dtype(), T, {
@@ -167,13 +147,7 @@ Tensor group_norm(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b,
     if (b.defined()) node->save(b);
     set_history(y, node);
   }
-  if (has_tangent(inputs)) {
-    // no fused tangent rule: run the composite definition with forward mode on and take its tangent
-    debug_fallback("forward mode (jvp)");
-    Tensor comp = group_norm_composite(x0, G, w, b, eps);
-    Tensor t = tangent(comp);
-    if (t.defined()) set_tangent(y, t);
-  }
+  composite_jvp(y, inputs, [&] { return group_norm_composite(x0, G, w, b, eps); }, "group_norm");
   return y;
 }
 
