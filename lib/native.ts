@@ -89,6 +89,8 @@ export interface NativeModule {
   roll(x: T, shifts: DimArg, dims: DimArg): T;
   repeat(x: T, reps: number[]): T;
   manualSeed(seed: number): void;
+  getRngState(): { seed: string; calls: string };
+  setRngState(seed: string, calls: string): void;
   rand(shape: number[], dtype?: DTypeName): T;
   randn(shape: number[], dtype?: DTypeName): T;
   randint(low: number, high: number, shape: number[], dtype?: DTypeName): T;

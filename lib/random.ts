@@ -1,7 +1,7 @@
 // Seeded random tensors: Philox4x32-10, counter-based, so the same seed gives the same numbers whatever
 // the thread count. Each JS thread (main or worker) has its own generator.
 import { native } from './native';
-import { Tensor, CreateOptions, wrapNative } from './tensor';
+import { Tensor, TensorfieldError, CreateOptions, wrapNative } from './tensor';
 
 function finish(t: Tensor, opts?: CreateOptions): Tensor {
   if (opts?.requiresGrad) t.requiresGrad = true;
@@ -9,6 +9,20 @@ function finish(t: Tensor, opts?: CreateOptions): Tensor {
 }
 
 export function manualSeed(seed: number): void { native.manualSeed(seed); }
+
+/**
+ * The calling thread's generator state: the Philox key and the number of random ops drawn so far, each a
+ * 16-digit lowercase hex string (64-bit values do not survive JS numbers). JSON-safe.
+ */
+export interface RngState { seed: string; calls: string }
+/** A snapshot of this thread's generator; setRngState(snapshot) makes later draws repeat from that point. */
+export function getRngState(): RngState { return native.getRngState(); }
+export function setRngState(state: RngState): void {
+  const ok = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-fA-F]{1,16}$/.test(v);
+  if (!state || !ok(state.seed) || !ok(state.calls))
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `setRngState: expected {seed, calls} as hex strings of up to 16 digits, got ${JSON.stringify(state)}`);
+  native.setRngState(state.seed, state.calls);
+}
 /** Uniform on [0, 1). */
 export function rand(shape: number[], opts?: CreateOptions): Tensor { return finish(wrapNative(native.rand(shape, opts?.dtype)), opts); }
 /** Standard normal. */

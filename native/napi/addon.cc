@@ -2,6 +2,7 @@
 // result; engine errors surface as JS errors with stable codes.
 #include <napi.h>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include "addon_data.h"
 #include "convert.h"
@@ -278,6 +279,36 @@ BINDING(ManualSeed) {
     return env.Undefined();
   })
 }
+// The generator state as two 16-digit hex strings (64-bit values do not survive JS numbers).
+BINDING(GetRngState) {
+  GUARDED({
+    tf::RngState st = tf::get_rng_state();
+    char buf[17];
+    Napi::Object o = Napi::Object::New(env);
+    std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)st.seed);
+    o.Set("seed", Napi::String::New(env, buf));
+    std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)st.calls);
+    o.Set("calls", Napi::String::New(env, buf));
+    return o;
+  })
+}
+static uint64_t parse_hex64(const std::string& s, const char* name) {
+  TF_CHECK(!s.empty() && s.size() <= 16, InvalidArgument, "setRngState: ", name, " must be 1 to 16 hex digits, got '", s, "'");
+  uint64_t v = 0;
+  for (char c : s) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    TF_CHECK(d >= 0, InvalidArgument, "setRngState: ", name, " must be 1 to 16 hex digits, got '", s, "'");
+    v = (v << 4) | uint64_t(d);
+  }
+  return v;
+}
+BINDING(SetRngState) {
+  GUARDED({
+    tf::RngState st{parse_hex64(string_arg(info, 0, "seed"), "seed"), parse_hex64(string_arg(info, 1, "calls"), "calls")};
+    tf::set_rng_state(st);
+    return env.Undefined();
+  })
+}
 BINDING(Rand) { GUARDED({ return wrap(env, tf::rand(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
 BINDING(Randn) { GUARDED({ return wrap(env, tf::randn(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
 BINDING(Randint) {
@@ -526,7 +557,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"conv2dInputGrad", Conv2dInputGrad}, {"conv2dWeightGrad", Conv2dWeightGrad}, {"cat", Cat},
       {"stack", Stack}, {"gather", Gather}, {"scatterAdd", ScatterAdd}, {"indexSelect", IndexSelect},
       {"indexAdd", IndexAdd}, {"pad", Pad}, {"flip", Flip}, {"roll", Roll}, {"repeat", Repeat},
-      {"manualSeed", ManualSeed}, {"rand", Rand}, {"randn", Randn}, {"randint", Randint},
+      {"manualSeed", ManualSeed}, {"getRngState", GetRngState}, {"setRngState", SetRngState}, {"rand", Rand},
+      {"randn", Randn}, {"randint", Randint},
       {"bernoulli", Bernoulli}, {"binomial", Binomial}, {"poisson", Poisson}, {"multinomial", Multinomial},
       {"add_", AddInPlace}, {"mul_", MulInPlace}, {"copy_", CopyInPlace}, {"fill_", FillInPlace},
       {"groupNorm", GroupNorm}, {"attention", Attention}, {"adamStep", AdamStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},

@@ -137,6 +137,12 @@ Tensor repeat(const Tensor& x, const Dims& reps);
 // ---- random (ops/random.cpp): counter-based Philox4x32-10, thread-count independent ----
 void manual_seed(uint64_t seed);
 uint64_t current_seed();
+struct RngState {
+  uint64_t seed;   // the mixed Philox key (not the number given to manual_seed)
+  uint64_t calls;  // random ops drawn so far on this thread
+};
+RngState get_rng_state();
+void set_rng_state(const RngState& s);
 Tensor rand(const Shape& s, DType dt);
 Tensor randn(const Shape& s, DType dt);
 Tensor randint(int64_t low, int64_t high, const Shape& s, DType dt);

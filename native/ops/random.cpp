@@ -115,6 +115,13 @@ void manual_seed(uint64_t seed) {
   t_gen.calls = 0;
 }
 uint64_t current_seed() { return t_gen.seed; }
+// The whole generator state is (seed, calls): restoring both makes every later draw identical to a run that
+// was never interrupted.
+RngState get_rng_state() { return {t_gen.seed, t_gen.calls}; }
+void set_rng_state(const RngState& s) {
+  t_gen.seed = s.seed;
+  t_gen.calls = s.calls;
+}
 
 Tensor rand(const Shape& s, DType dt) {
   check_float_dtype(dt, "rand");

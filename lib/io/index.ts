@@ -1,0 +1,11 @@
+// File formats: safetensors tensors files and training checkpoints built on them.
+export {
+  saveSafetensors, saveSafetensorsAsync, loadSafetensors, loadSafetensorsAsync, serializeSafetensors, parseSafetensors,
+  readSafetensorsHeader, MAX_HEADER_BYTES,
+} from './safetensors';
+export type {
+  SafetensorsDType, SafetensorsContents, SafetensorsEntry, SafetensorsHeader, TensorMap, Metadata,
+} from './safetensors';
+export { saveCheckpoint, saveCheckpointAsync, loadCheckpoint, loadCheckpointAsync, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
+export type { CheckpointState, LoadCheckpointTargets, LoadedCheckpoint } from './checkpoint';
+export { writeFileAtomic, writeFileAtomicSync } from './atomic';
