@@ -35,6 +35,11 @@ export function setTensorCheck(f: (v: unknown) => v is Tensor): void { tensorChe
  * objects of tensors, up to 8 levels deep), which move to the enclosing scope. `fn` must be synchronous.
  */
 export function tidy<R>(fn: () => R): R {
+  if (typeof fn !== 'function') {
+    const err = new Error(`tidy(fn): fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    (err as Error & { code: string }).code = 'TF_INVALID_ARGUMENT';
+    throw err;
+  }
   const scope = new Set<Tensor>();
   stack.push(scope);
   let result: R;

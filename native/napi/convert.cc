@@ -85,6 +85,10 @@ static int64_t size_value(Napi::Env env, const Napi::Value& v, const char* name,
   return int64_t(d);
 }
 
+int64_t size_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return size_value(info.Env(), info[i], name, false);
+}
+
 tf::Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool allow_minus_one) {
   Napi::Env env = info.Env();
   Napi::Value v = info[i];
