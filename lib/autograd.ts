@@ -1,6 +1,6 @@
 // Reverse-mode autograd over the native tape.
 import { native } from './native';
-import { Tensor, TensorfieldError, wrapNative, handle, options } from './tensor';
+import { Tensor, TensorfieldError, wrapNative, handleList, options } from './tensor';
 
 export interface GradOptions {
   /** Weights for each output (default: ones for one-element outputs). */
@@ -14,15 +14,14 @@ export interface GradOptions {
 }
 
 function list<X>(v: X | X[]): X[] { return Array.isArray(v) ? v : [v]; }
-const gradHandle = (t: Tensor | null | undefined) => (t === null || t === undefined ? null : handle(t));
 
 /** Gradients of `outputs` with respect to `inputs`, returned (not accumulated into .grad). */
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts0: GradOptions = {}): (Tensor | null)[] {
   const opts = options(opts0, 'grad');
-  const outs = list(outputs);
-  const ins = list(inputs);
-  const g = opts.gradOutputs == null ? outs.map(() => null) : list(opts.gradOutputs);
-  const res = native.grad(outs.map(handle), ins.map(handle), g.map(gradHandle),
+  const outs = handleList(list(outputs), 'grad: outputs');
+  const ins = handleList(list(inputs), 'grad: inputs');
+  const g = opts.gradOutputs == null ? outs.map(() => null) : handleList(list(opts.gradOutputs), 'grad: gradOutputs', true);
+  const res = native.grad(outs, ins, g,
     opts.retainGraph, opts.createGraph ?? false, opts.allowUnused ?? false);
   return res.map((h) => (h ? wrapNative(h) : null));
 }
@@ -31,9 +30,10 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
 export function backward(outputs: Tensor | Tensor[], gradOutputs?: (Tensor | null)[] | null,
                          opts0: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
   const opts = options(opts0, 'backward');
-  const outs = list(outputs);
-  const g = gradOutputs === null || gradOutputs === undefined ? outs.map(() => null) : list(gradOutputs);
-  native.backward(outs.map(handle), g.map(gradHandle), opts.retainGraph, opts.createGraph ?? false);
+  const outs = handleList(list(outputs), 'backward: outputs');
+  const g = gradOutputs === null || gradOutputs === undefined ? outs.map(() => null)
+    : handleList(list(gradOutputs), 'backward: gradients', true);
+  native.backward(outs, g, opts.retainGraph, opts.createGraph ?? false);
 }
 
 function withGradMode<R>(on: boolean, fn: () => R): R {

@@ -1,6 +1,6 @@
 // Functional forms of the tensor ops (tensorfield.add(a, b) etc.), for code that reads better that way.
 import { native } from './native';
-import { Tensor, TensorLike, wrapNative, rawOperand, handle, asTensor } from './tensor';
+import { Tensor, TensorLike, wrapNative, rawOperand, handle, handleList, asTensor } from './tensor';
 
 const B = native.binaryOps;
 const bin = (op: number) => (a: TensorLike, b: TensorLike): Tensor => {
@@ -29,10 +29,8 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return wrapNative(native.where(handle(cond), rawOperand(a), rawOperand(b)));
 }
 export function matmul(a: Tensor, b: Tensor): Tensor { return wrapNative(native.matmul(handle(a), handle(b))); }
-// A non-array list goes to the addon as is, which refuses it with TF_INVALID_ARGUMENT.
-const handles = (ts: Tensor[]) => (Array.isArray(ts) ? ts.map(handle) : ts) as unknown as Tensor['_h'][];
-export function cat(tensors: Tensor[], dim = 0): Tensor { return wrapNative(native.cat(handles(tensors), dim)); }
-export function stack(tensors: Tensor[], dim = 0): Tensor { return wrapNative(native.stack(handles(tensors), dim)); }
+export function cat(tensors: Tensor[], dim = 0): Tensor { return wrapNative(native.cat(handleList(tensors, 'cat'), dim)); }
+export function stack(tensors: Tensor[], dim = 0): Tensor { return wrapNative(native.stack(handleList(tensors, 'stack'), dim)); }
 /** F.pad: pad = [lastLeft, lastRight, secondLastLeft, ...]; mode constant | reflect | replicate | circular. */
 export function pad(x: Tensor, padding: number[], mode: 'constant' | 'reflect' | 'replicate' | 'circular' = 'constant', value = 0): Tensor {
   return wrapNative(native.pad(handle(x), padding, mode, value));

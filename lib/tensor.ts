@@ -21,6 +21,20 @@ export function handle(x: unknown): NativeTensor {
   return x instanceof Tensor ? x._h : (x as NativeTensor);
 }
 
+/** The longest list of tensors an op accepts (the addon has the same limit). */
+const MAX_TENSOR_LIST = 1 << 24;
+/**
+ * @internal native handles for a list of Tensors (null entries stay null where `allowNull`). A non-array goes
+ * to the addon as is, to be refused there; an absurd length (a sparse array declaring 2 ** 32 - 1 entries) is
+ * refused here, before anything walks it.
+ */
+export function handleList(ts: unknown, what: string, allowNull = false): NativeTensor[] {
+  if (!Array.isArray(ts)) return ts as NativeTensor[];
+  if (ts.length > MAX_TENSOR_LIST)
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `${what}: a list of ${ts.length} entries is longer than the ${MAX_TENSOR_LIST} supported`);
+  return Array.from(ts, (t) => (allowNull && (t === null || t === undefined) ? (null as unknown as NativeTensor) : handle(t)));
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -88,7 +102,9 @@ export class Tensor {
   size(dim?: number): number[] | number {
     const s = this.shape;
     if (dim === undefined) return s;
-    if (!Number.isInteger(dim)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `size(): dim must be an integer, got ${String(dim)}`);
+    if (!Number.isInteger(dim)) {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `size(): dim must be an integer, got ${typeof dim === 'number' ? dim : describe(dim)}`);
+    }
     const d = dim < 0 ? dim + s.length : dim;
     if (d < 0 || d >= s.length) throw new TensorfieldError('TF_DIM_OUT_OF_RANGE', `dimension ${dim} is out of range for shape [${s}]`);
     return s[d];
@@ -244,7 +260,11 @@ export class Tensor {
 
   // ---- in place (refused on tensors that require grad while grad mode is on) ----
   add_(o: TensorLike, alpha = 1): this { native.add_(this._h, raw(o), alpha); return this; }
-  sub_(o: TensorLike, alpha = 1): this { native.add_(this._h, raw(o), -alpha); return this; }
+  sub_(o: TensorLike, alpha = 1): this {
+    // only a number is negated here: anything else goes to the addon, which refuses it (TF_INVALID_ARGUMENT)
+    native.add_(this._h, raw(o), typeof alpha === 'number' ? -alpha : alpha);
+    return this;
+  }
   mul_(o: TensorLike): this { native.mul_(this._h, raw(o)); return this; }
   copy_(o: TensorLike): this { native.copy_(this._h, raw(o)); return this; }
   fill_(v: number): this { native.fill_(this._h, v); return this; }

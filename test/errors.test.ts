@@ -122,6 +122,36 @@ describe('TF_DIM_OUT_OF_RANGE', () => {
   });
 });
 
+describe('0-d tensors: dim 0 and -1 are valid, but there is no dimension to index', () => {
+  // these once read or wrote shape()[0] of an empty shape (a crash for amax(-1) on a 0-d tensor)
+  test('reductions, flip, roll, cumsum and softmax along dim 0 / -1 of a 0-d tensor', () => {
+    const s = tf.tensor(3, { dtype: 'float64' });
+    expect(s.shape).toEqual([]);
+    expect(s.sum(0).item()).toBe(3);
+    expect(s.sum(-1, true).shape).toEqual([]);
+    expect(s.amax(-1).item()).toBe(3);
+    expect(s.amin(0).item()).toBe(3);
+    expect(s.mean(0).item()).toBe(3);
+    expect(s.logsumexp(0).item()).toBeCloseTo(3, 12);
+    expect(s.flip(0).item()).toBe(3);
+    expect(s.roll(5, 0).item()).toBe(3);
+    expect(s.cumsum(0).item()).toBe(3);
+    expect(s.softmax(-1).item()).toBe(1);
+    expect(s.indexAdd(0, tf.tensor([0, 0], { dtype: 'int32' }), tf.tensor(2, { dtype: 'float64' })).item()).toBe(7);
+    const w = tf.tensor(2, { dtype: 'float64', requiresGrad: true });
+    w.amax(0).mul(w.sum(-1)).backward();
+    expect(w.grad!.item()).toBe(4);
+  });
+  test('out-of-range dims and select/narrow are refused', () => {
+    const s = tf.tensor(3);
+    mentions(thrown(() => s.sum(1), 'TF_DIM_OUT_OF_RANGE'), 'dimension 1', '0 dimension');
+    thrown(() => s.amax(-2), 'TF_DIM_OUT_OF_RANGE');
+    thrown(() => s.flip([0, -1]), 'TF_INVALID_ARGUMENT');  // the same dim twice
+    mentions(thrown(() => s.select(0, 0), 'TF_INVALID_ARGUMENT'), 'select', '0-d');
+    mentions(thrown(() => s.narrow(0, 0, 1), 'TF_INVALID_ARGUMENT'), 'narrow', '0-d');
+  });
+});
+
 describe('TF_DISPOSED', () => {
   function disposed(): Tensor {
     const t = tf.ones([2, 2]);

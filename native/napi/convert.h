@@ -31,6 +31,7 @@ tf::Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name, 
 tf::Dims dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 tf::DType dtype_or(const Napi::CallbackInfo& info, size_t i, tf::DType dflt);
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+constexpr uint32_t kMaxTensorList = 1u << 24;  // longest list of tensors an op accepts
 tf::TensorList tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool allow_null = false);
 
 Napi::Value wrap(Napi::Env env, tf::Tensor t);  // new JS tensor handle

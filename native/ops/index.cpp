@@ -257,8 +257,9 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index0, const Tenso
     GradModeGuard off(false);
     out = clone(x);
     for (int64_t i = 0; i < k; ++i) {
-      Tensor dst = select(out, d, ip[i]);
-      copy_into(dst, add(dst, select(src, d, i)));
+      // a 0-d input has no dim to select along: every (in-range, so 0) index adds the whole src
+      Tensor dst = x.dim() ? select(out, d, ip[i]) : out;
+      copy_into(dst, add(dst, x.dim() ? select(src, d, i) : src));
     }
   }
   if (is_floating(x.dtype()) && compute_requires_grad({&x, &src})) {
@@ -339,6 +340,7 @@ Tensor pad(const Tensor& x0, const Dims& pads, const std::string& mode, double v
 
 Tensor flip(const Tensor& x, const Dims& dims0) {
   Dims dims = normalize_dims(dims0, x.dim(), "flip");
+  if (x.dim() == 0) dims.clear();  // dim 0 / -1 of a 0-d tensor is valid, but there is nothing to reverse
   Shape st = x.strides();
   int64_t off = x.offset();
   for (int64_t d : dims) {
@@ -364,6 +366,7 @@ Tensor roll(const Tensor& x, const Dims& shifts, const Dims& dims) {
   Tensor out = x;
   for (size_t i = 0; i < dims.size(); ++i) {
     int64_t d = wrap_dim(dims[i], x.dim());
+    if (x.dim() == 0) continue;  // dim 0 / -1 of a 0-d tensor is valid, but there is nothing to roll
     int64_t n = x.shape()[d];
     if (n == 0) continue;
     int64_t s = ((shifts[i] % n) + n) % n;
