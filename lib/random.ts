@@ -1,7 +1,7 @@
 // Seeded random tensors: Philox4x32-10, counter-based, so the same seed gives the same numbers whatever
 // the thread count. Each JS thread (main or worker) has its own generator.
 import { native } from './native';
-import { Tensor, TensorfieldError, CreateOptions, wrapNative } from './tensor';
+import { Tensor, TensorfieldError, CreateOptions, wrapNative, handle, asTensor } from './tensor';
 
 function finish(t: Tensor, opts?: CreateOptions): Tensor {
   if (opts?.requiresGrad) t.requiresGrad = true;
@@ -31,16 +31,22 @@ export function randn(shape: number[], opts?: CreateOptions): Tensor { return fi
 export function randint(low: number, high: number, shape: number[], opts?: { dtype?: 'int32' | 'int8' | 'uint8' | 'float32' | 'float64' }): Tensor {
   return wrapNative(native.randint(low, high, shape, opts?.dtype));
 }
-export function randLike(t: Tensor): Tensor { return rand(t.shape, { dtype: t.dtype }); }
-export function randnLike(t: Tensor): Tensor { return randn(t.shape, { dtype: t.dtype }); }
+export function randLike(t: Tensor): Tensor {
+  const x = asTensor(t, 'randLike');
+  return rand(x.shape, { dtype: x.dtype });
+}
+export function randnLike(t: Tensor): Tensor {
+  const x = asTensor(t, 'randnLike');
+  return randn(x.shape, { dtype: x.dtype });
+}
 /** 0/1 draws with the given probabilities (same shape and dtype). */
-export function bernoulli(p: Tensor): Tensor { return wrapNative(native.bernoulli(p._h)); }
+export function bernoulli(p: Tensor): Tensor { return wrapNative(native.bernoulli(handle(p))); }
 /** Binomial(count, prob) draws; count is a tensor or a number, broadcast with prob. */
 export function binomial(count: Tensor | number, prob: Tensor): Tensor {
-  return wrapNative(native.binomial(typeof count === 'number' ? count : count._h, prob._h));
+  return wrapNative(native.binomial(typeof count === 'number' ? count : handle(count), handle(prob)));
 }
-export function poisson(rate: Tensor): Tensor { return wrapNative(native.poisson(rate._h)); }
+export function poisson(rate: Tensor): Tensor { return wrapNative(native.poisson(handle(rate))); }
 /** Category indices (int32) drawn from each row of (unnormalised) probabilities. */
 export function multinomial(probs: Tensor, numSamples: number, replacement = false): Tensor {
-  return wrapNative(native.multinomial(probs._h, numSamples, replacement));
+  return wrapNative(native.multinomial(handle(probs), numSamples, replacement));
 }

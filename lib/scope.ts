@@ -19,7 +19,13 @@ export function keep<X extends Tensor>(t: X): X {
 function collect(value: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
   if (value == null || depth > 8) return;
   if (isTensor(value)) { out.add(value); return; }
-  if (Array.isArray(value)) { for (const v of value) collect(v, out, isTensor, depth + 1); return; }
+  if (Array.isArray(value)) {
+    // A sparse array may declare a length of 2 ** 32 - 1 with nothing in it: walking every index would hang,
+    // so long arrays are walked by their own (present) elements only.
+    const items = value.length <= 1 << 16 ? value : Object.values(value);
+    for (const v of items) collect(v, out, isTensor, depth + 1);
+    return;
+  }
   if (value instanceof Map) { for (const v of value.values()) collect(v, out, isTensor, depth + 1); return; }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     for (const v of Object.values(value as Record<string, unknown>)) collect(v, out, isTensor, depth + 1);
@@ -35,6 +41,11 @@ export function setTensorCheck(f: (v: unknown) => v is Tensor): void { tensorChe
  * objects of tensors, up to 8 levels deep), which move to the enclosing scope. `fn` must be synchronous.
  */
 export function tidy<R>(fn: () => R): R {
+  if (typeof fn !== 'function') {
+    const err = new Error(`tidy(fn): fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    (err as Error & { code: string }).code = 'TF_INVALID_ARGUMENT';
+    throw err;
+  }
   const scope = new Set<Tensor>();
   stack.push(scope);
   let result: R;

@@ -11,8 +11,45 @@ export type NestedArray = number | boolean | NestedArray[];
 const U = native.unaryOps;
 const B = native.binaryOps;
 
+// Anything but a Tensor goes to the addon as is: numbers (and booleans) are scalars there, and every other
+// value is refused with TF_INVALID_ARGUMENT naming the argument, never a JS TypeError from reading `._h`.
 function raw(x: TensorLike): NativeTensor | number {
-  return typeof x === 'number' ? x : x._h;
+  return x instanceof Tensor ? x._h : (x as unknown as number);
+}
+/** @internal a Tensor's native handle; other values pass through for the addon to refuse (TF_INVALID_ARGUMENT) */
+export function handle(x: unknown): NativeTensor {
+  return x instanceof Tensor ? x._h : (x as NativeTensor);
+}
+
+/** The longest list of tensors an op accepts (the addon has the same limit). */
+const MAX_TENSOR_LIST = 1 << 24;
+/**
+ * @internal native handles for a list of Tensors (null entries stay null where `allowNull`). A non-array goes
+ * to the addon as is, to be refused there; an absurd length (a sparse array declaring 2 ** 32 - 1 entries) is
+ * refused here, before anything walks it.
+ */
+export function handleList(ts: unknown, what: string, allowNull = false): NativeTensor[] {
+  if (!Array.isArray(ts)) return ts as NativeTensor[];
+  if (ts.length > MAX_TENSOR_LIST)
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `${what}: a list of ${ts.length} entries is longer than the ${MAX_TENSOR_LIST} supported`);
+  return Array.from(ts, (t) => (allowNull && (t === null || t === undefined) ? (null as unknown as NativeTensor) : handle(t)));
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+/** @internal the first argument of a functional op (tensorfield.exp(x)) must be a Tensor */
+export function asTensor(x: unknown, fn: string): Tensor {
+  if (x instanceof Tensor) return x;
+  throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: expected a Tensor, got ${describe(x)}`);
+}
+/** @internal an options argument: undefined or null mean none; anything else must be an object */
+export function options<O extends object>(o: O | null | undefined, fn: string): Partial<O> {
+  if (o === undefined || o === null) return {};
+  if (typeof o !== 'object') throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: options must be an object, got ${describe(o)}`);
+  return o;
 }
 
 export class TensorfieldError extends Error {
@@ -64,7 +101,7 @@ export class Tensor {
     const g = this._h.grad;
     return g ? new Tensor(g) : null;
   }
-  set grad(g: Tensor | null) { this._h.grad = g ? g._h : null; }
+  set grad(g: Tensor | null) { this._h.grad = g === null || g === undefined ? null : handle(g); }
   dim(): number { return this.ndim; }
   numel(): number { return this._h.numel; }
   size(): number[];
@@ -72,6 +109,9 @@ export class Tensor {
   size(dim?: number): number[] | number {
     const s = this.shape;
     if (dim === undefined) return s;
+    if (!Number.isInteger(dim)) {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `size(): dim must be an integer, got ${typeof dim === 'number' ? dim : describe(dim)}`);
+    }
     const d = dim < 0 ? dim + s.length : dim;
     if (d < 0 || d >= s.length) throw new TensorfieldError('TF_DIM_OUT_OF_RANGE', `dimension ${dim} is out of range for shape [${s}]`);
     return s[d];
@@ -79,7 +119,7 @@ export class Tensor {
   isContiguous(): boolean { return this._h.isContiguous(); }
   requiresGrad_(on = true): this { this._h.requiresGrad = on; return this; }
   /** True if both tensors view the same native storage. */
-  sharesStorage(other: Tensor): boolean { return this._h.sharesStorage(other._h); }
+  sharesStorage(other: Tensor): boolean { return this._h.sharesStorage(handle(other)); }
 
   // ---- data access ----
   /** Zero-copy typed-array view of a contiguous tensor (writes show in the tensor); a copy otherwise. */
@@ -111,7 +151,7 @@ export class Tensor {
   div(o: TensorLike): Tensor { return new Tensor(native.binary(B.div, this._h, raw(o))); }
   pow(o: TensorLike): Tensor {
     if (typeof o === 'number') return new Tensor(native.unary(U.powScalar, this._h, o));
-    return new Tensor(native.binary(B.pow, this._h, o._h));
+    return new Tensor(native.binary(B.pow, this._h, raw(o)));
   }
   maximum(o: TensorLike): Tensor { return new Tensor(native.binary(B.maximum, this._h, raw(o))); }
   minimum(o: TensorLike): Tensor { return new Tensor(native.binary(B.minimum, this._h, raw(o))); }
@@ -157,10 +197,12 @@ export class Tensor {
   mean(dim?: number | number[] | null, keepdim = false): Tensor { return new Tensor(native.mean(this._h, dim, keepdim)); }
   /** Variance with Bessel's correction by default (correction = 1), as in PyTorch. */
   var(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
-    return new Tensor(native.var(this._h, dim, opts.correction ?? 1, opts.keepdim ?? false));
+    const o = options(opts, 'var');
+    return new Tensor(native.var(this._h, dim, o.correction ?? 1, o.keepdim ?? false));
   }
   std(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
-    return new Tensor(native.std(this._h, dim, opts.correction ?? 1, opts.keepdim ?? false));
+    const o = options(opts, 'std');
+    return new Tensor(native.std(this._h, dim, o.correction ?? 1, o.keepdim ?? false));
   }
   amax(dim?: number | number[] | null, keepdim = false): Tensor { return new Tensor(native.amax(this._h, dim, keepdim)); }
   amin(dim?: number | number[] | null, keepdim = false): Tensor { return new Tensor(native.amin(this._h, dim, keepdim)); }
@@ -195,7 +237,7 @@ export class Tensor {
   /** Transpose of the last two dims. */
   get T(): Tensor { return this.transpose(-2, -1); }
   expand(...shape: (number | number[])[]): Tensor { return new Tensor(native.expand(this._h, shapeArg(shape))); }
-  expandAs(other: Tensor): Tensor { return this.expand(other.shape); }
+  expandAs(other: Tensor): Tensor { return this.expand(asTensor(other, 'expandAs').shape); }
   /** x[start:end:step] along `dim` (Python slice rules: negative indices count from the end; clamped). */
   slice(dim: number, start = 0, end?: number, step = 1): Tensor {
     return new Tensor(native.slice(this._h, dim, start, end ?? Number.MAX_SAFE_INTEGER, step));
@@ -212,20 +254,26 @@ export class Tensor {
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }
   int(): Tensor { return this.to('int32'); }
-  matmul(o: Tensor): Tensor { return new Tensor(native.matmul(this._h, o._h)); }
-  gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this._h, dim, index._h)); }
+  matmul(o: Tensor): Tensor { return new Tensor(native.matmul(this._h, handle(o))); }
+  gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this._h, dim, handle(index))); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
-    return new Tensor(native.scatterAdd(this._h, dim, index._h, src._h));
+    return new Tensor(native.scatterAdd(this._h, dim, handle(index), handle(src)));
   }
-  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this._h, dim, index._h)); }
-  indexAdd(dim: number, index: Tensor, src: Tensor): Tensor { return new Tensor(native.indexAdd(this._h, dim, index._h, src._h)); }
+  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this._h, dim, handle(index))); }
+  indexAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return new Tensor(native.indexAdd(this._h, dim, handle(index), handle(src)));
+  }
   flip(dims: number | number[]): Tensor { return new Tensor(native.flip(this._h, dims)); }
   roll(shifts: number | number[], dims?: number | number[]): Tensor { return new Tensor(native.roll(this._h, shifts, dims)); }
   repeat(...reps: (number | number[])[]): Tensor { return new Tensor(native.repeat(this._h, shapeArg(reps))); }
 
   // ---- in place (refused on tensors that require grad while grad mode is on) ----
   add_(o: TensorLike, alpha = 1): this { native.add_(this._h, raw(o), alpha); return this; }
-  sub_(o: TensorLike, alpha = 1): this { native.add_(this._h, raw(o), -alpha); return this; }
+  sub_(o: TensorLike, alpha = 1): this {
+    // only a number is negated here: anything else goes to the addon, which refuses it (TF_INVALID_ARGUMENT)
+    native.add_(this._h, raw(o), typeof alpha === 'number' ? -alpha : alpha);
+    return this;
+  }
   mul_(o: TensorLike): this { native.mul_(this._h, raw(o)); return this; }
   copy_(o: TensorLike): this { native.copy_(this._h, raw(o)); return this; }
   fill_(v: number): this { native.fill_(this._h, v); return this; }
@@ -233,9 +281,10 @@ export class Tensor {
 
   // ---- autograd ----
   /** Accumulates d(this)/d(leaf) into every leaf's .grad. `gradient` defaults to 1 for one-element outputs. */
-  backward(gradient?: Tensor | null | BackwardOptions, opts: BackwardOptions = {}): void {
-    if (gradient != null && !(gradient instanceof Tensor)) { opts = gradient; gradient = null; }
-    native.backward([this._h], [gradient ? gradient._h : null], opts.retainGraph, opts.createGraph ?? false);
+  backward(gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+    const o = options(opts, 'backward');
+    native.backward([this._h], [gradient === null || gradient === undefined ? null : handle(gradient)], o.retainGraph,
+      o.createGraph ?? false);
   }
 }
 
@@ -269,7 +318,8 @@ function isTypedArray(x: unknown): x is TypedArray {
  * A tensor from nested arrays, a typed array (with an optional shape) or a number. Numbers give float32
  * unless `dtype` says otherwise; typed arrays keep their element type. The data is copied.
  */
-export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { shape?: number[] } = {}): Tensor {
+export function tensor(data: NestedArray | TypedArray, opts0: CreateOptions & { shape?: number[] } = {}): Tensor {
+  const opts = options(opts0, 'tensor');
   if (isTypedArray(data)) {
     const shape = opts.shape ?? [data.length];
     return finish(new Tensor(native.fromTyped(data, shape, opts.dtype ?? typedDType(data))), opts);
@@ -281,13 +331,13 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { s
     if (probe.length === 0) break;
     probe = probe[0];
   }
-  const n = shape.reduce((a, b) => a * b, 1);
-  const flat = new Float64Array(n);
-  let pos = 0;
+  // Collected in a growing array rather than a buffer sized from the declared lengths: an array may declare
+  // a huge length (new Array(2 ** 32 - 1)) it does not hold, and that must fail on its first hole, not allocate.
+  const flat: number[] = [];
   const walk = (v: NestedArray, d: number): void => {
     if (d === shape.length) {
-      if (typeof v === 'number') flat[pos++] = v;
-      else if (typeof v === 'boolean') flat[pos++] = v ? 1 : 0;
+      if (typeof v === 'number') flat.push(v);
+      else if (typeof v === 'boolean') flat.push(v ? 1 : 0);
       else throw new TensorfieldError('TF_INVALID_ARGUMENT', `tensor(): expected a number at depth ${d}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
       return;
     }
@@ -296,7 +346,7 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { s
     for (const e of v) walk(e, d + 1);
   };
   walk(data, 0);
-  return finish(new Tensor(native.fromTyped(flat, shape, opts.dtype ?? 'float32')), opts);
+  return finish(new Tensor(native.fromTyped(Float64Array.from(flat), shape, opts.dtype ?? 'float32')), opts);
 }
 
 export function zeros(shape: number[], opts?: CreateOptions): Tensor {
@@ -323,9 +373,16 @@ export function linspace(start: number, end: number, steps: number, opts?: Creat
 export function eye(n: number, m?: number, opts?: CreateOptions): Tensor {
   return finish(new Tensor(native.eye(n, m, opts?.dtype)), opts);
 }
-export function zerosLike(t: Tensor, opts?: CreateOptions): Tensor { return zeros(t.shape, { dtype: t.dtype, ...opts }); }
-export function onesLike(t: Tensor, opts?: CreateOptions): Tensor { return ones(t.shape, { dtype: t.dtype, ...opts }); }
-export function fullLike(t: Tensor, v: number, opts?: CreateOptions): Tensor { return full(t.shape, v, { dtype: t.dtype, ...opts }); }
+function like(t: Tensor, fn: string, opts?: CreateOptions): [number[], CreateOptions] {
+  const x = asTensor(t, fn);
+  return [x.shape, { dtype: x.dtype, ...options(opts, fn) }];
+}
+export function zerosLike(t: Tensor, opts?: CreateOptions): Tensor { return zeros(...like(t, 'zerosLike', opts)); }
+export function onesLike(t: Tensor, opts?: CreateOptions): Tensor { return ones(...like(t, 'onesLike', opts)); }
+export function fullLike(t: Tensor, v: number, opts?: CreateOptions): Tensor {
+  const [s, o] = like(t, 'fullLike', opts);
+  return full(s, v, o);
+}
 
 /** @internal */
 export function wrapNative(h: NativeTensor): Tensor { return new Tensor(h); }

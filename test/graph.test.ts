@@ -10,7 +10,7 @@ test('a 200k-op chain backpropagates and frees without stack overflow', () => {
     return h;
   });
   const loss = y.sum();
-  loss.backward({ retainGraph: true });
+  loss.backward(null, { retainGraph: true });
   const g = tf.tidy(() => Array.from(x.grad!.dataSync()));
   expect(g[0]).toBeCloseTo(Math.pow(1.000001, 100000), 9);
   loss.dispose();

@@ -46,15 +46,14 @@ BINDING(Arange) {
 }
 BINDING(Linspace) {
   GUARDED({
-    return wrap(env, tf::linspace(num_arg(info, 0, "start"), num_arg(info, 1, "end"), int_arg(info, 2, "steps"),
+    return wrap(env, tf::linspace(num_arg(info, 0, "start"), num_arg(info, 1, "end"), size_arg(info, 2, "linspace: steps"),
                                   dtype_or(info, 3, tf::DType::F32)));
   })
 }
 BINDING(Eye) {
   GUARDED({
-    int64_t n = int_arg(info, 0, "n");
-    int64_t m = int_or(info, 1, n, "m");
-    TF_CHECK(n >= 0 && m >= 0, InvalidSize, "eye: sizes must be non-negative");
+    int64_t n = size_arg(info, 0, "eye: n");
+    int64_t m = info[1].IsUndefined() || info[1].IsNull() ? n : size_arg(info, 1, "eye: m");
     return wrap(env, tf::eye(n, m, dtype_or(info, 2, tf::DType::F32)));
   })
 }

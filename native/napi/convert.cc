@@ -85,6 +85,10 @@ static int64_t size_value(Napi::Env env, const Napi::Value& v, const char* name,
   return int64_t(d);
 }
 
+int64_t size_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return size_value(info.Env(), info[i], name, false);
+}
+
 tf::Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool allow_minus_one) {
   Napi::Env env = info.Env();
   Napi::Value v = info[i];
@@ -135,6 +139,11 @@ tf::TensorList tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const c
   Napi::Env env = info.Env();
   if (!info[i].IsArray()) arg_error(env, std::string(name) + " must be an array of Tensors");
   Napi::Array a = info[i].As<Napi::Array>();
+  // A sparse array can declare 2^32 - 1 entries without holding them: refuse absurd lengths up front rather
+  // than walk every hole (a list of nulls is valid for gradients, so the walk alone would not stop early).
+  if (a.Length() > kMaxTensorList)
+    arg_error(env, std::string(name) + ": a list of " + std::to_string(a.Length()) + " entries is longer than the " +
+                       std::to_string(kMaxTensorList) + " supported");
   tf::TensorList out;
   for (uint32_t k = 0; k < a.Length(); ++k) {
     Napi::Value v = a.Get(k);

@@ -24,11 +24,14 @@ double num_or(const Napi::CallbackInfo& info, size_t i, double dflt, const char*
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 int64_t int_or(const Napi::CallbackInfo& info, size_t i, int64_t dflt, const char* name);
 bool bool_or(const Napi::CallbackInfo& info, size_t i, bool dflt);
+// One count (linspace steps, eye sizes): a non-negative integer, else TF_INVALID_SIZE like a shape entry.
+int64_t size_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 tf::Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool allow_minus_one = false);
 // number | number[] | null/undefined (-> empty: "all dims")
 tf::Dims dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 tf::DType dtype_or(const Napi::CallbackInfo& info, size_t i, tf::DType dflt);
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+constexpr uint32_t kMaxTensorList = 1u << 24;  // longest list of tensors an op accepts
 tf::TensorList tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool allow_null = false);
 
 Napi::Value wrap(Napi::Env env, tf::Tensor t);  // new JS tensor handle

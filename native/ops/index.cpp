@@ -132,16 +132,18 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index0) {
   const int32_t* ip = index.data_ptr<int32_t>();
   const char* src = static_cast<const char*>(x.storage()->data);
   char* dst = out.raw_ptr();
-  std::atomic<int64_t> bad{-1};
+  // A separate flag, not a sentinel value: -1 is itself an out-of-range index to report.
+  std::atomic<bool> any_bad{false};
+  std::atomic<int64_t> bad{0};
   for_each_index(index.shape(), [&](int64_t i, std::vector<int64_t>& idx) {
     int64_t j = ip[i];
-    if (j < 0 || j >= n) { bad.store(j); return; }
+    if (j < 0 || j >= n) { bad.store(j); any_bad.store(true); return; }
     int64_t keep = idx.empty() ? 0 : idx[d];
     if (!idx.empty()) idx[d] = j;
     std::memcpy(dst + i * es, src + offset_of(x, idx) * es, es);
     if (!idx.empty()) idx[d] = keep;
   });
-  TF_CHECK(bad.load() == -1, IndexOutOfRange, "gather: index ", bad.load(), " is out of bounds for dimension ", d,
+  TF_CHECK(!any_bad.load(), IndexOutOfRange, "gather: index ", bad.load(), " is out of bounds for dimension ", d,
            " of size ", n);
   if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
     Shape s = x.shape();
@@ -172,7 +174,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index0, const Ten
   Tensor src = src0;
   int64_t n = x.dim() ? x.shape()[d] : 1;
   const int32_t* ip = index.data_ptr<int32_t>();
-  int64_t bad = -1;
+  bool any_bad = false;  // a flag, not a sentinel: -1 is itself an out-of-range index
+  int64_t bad = 0;
   // serial: several indices may hit the same output element
   std::vector<int64_t> idx(index.dim(), 0);
   int64_t total = index.numel();
@@ -181,7 +184,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index0, const Ten
     const T* sp = static_cast<const T*>(src.storage()->data);
     for (int64_t i = 0; i < total; ++i) {
       int64_t j = ip[i];
-      if (j < 0 || j >= n) { bad = j; break; }
+      if (j < 0 || j >= n) { bad = j; any_bad = true; break; }
       int64_t so = offset_of(src, idx);
       int64_t keep = idx.empty() ? 0 : idx[d];
       if (!idx.empty()) idx[d] = j;
@@ -193,7 +196,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index0, const Ten
       }
     }
   });
-  TF_CHECK(bad == -1, IndexOutOfRange, "scatterAdd: index ", bad, " is out of bounds for dimension ", d, " of size ", n);
+  TF_CHECK(!any_bad, IndexOutOfRange, "scatterAdd: index ", bad, " is out of bounds for dimension ", d, " of size ", n);
   if (is_floating(x.dtype()) && compute_requires_grad({&x, &src0})) {
     Shape ss = src0.shape();
     auto node = make_node("ScatterAddBackward", {x, src0}, [d, ss](FnNode& nd, const TensorList& g) -> TensorList {
@@ -288,7 +291,7 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index0, const Tenso
         for (int64_t o = lo; o < hi; ++o)
           for (int64_t i = 0; i < k; ++i) {
             T* drow = op + (o * n + ip[i]) * I;
-            const T* srow = sp + (o * k + i) * I;
+            const T* srow = sp + (x.dim() ? (o * k + i) * I : 0);  // 0-d: every index adds the whole src
             for (int64_t j = 0; j < I; ++j) drow[j] += srow[j];
           }
       });
@@ -377,6 +380,7 @@ Tensor pad(const Tensor& x0, const Dims& pads, const std::string& mode, double v
 
 Tensor flip(const Tensor& x, const Dims& dims0) {
   Dims dims = normalize_dims(dims0, x.dim(), "flip");
+  if (x.dim() == 0) dims.clear();  // dim 0 / -1 of a 0-d tensor is valid, but there is nothing to reverse
   Shape st = x.strides();
   int64_t off = x.offset();
   for (int64_t d : dims) {
@@ -403,6 +407,7 @@ Tensor roll(const Tensor& x, const Dims& shifts, const Dims& dims) {
   Tensor out = x;
   for (size_t i = 0; i < dims.size(); ++i) {
     int64_t d = wrap_dim(dims[i], x.dim());
+    if (x.dim() == 0) continue;  // dim 0 / -1 of a 0-d tensor is valid, but there is nothing to roll
     int64_t n = x.shape()[d];
     if (n == 0) continue;
     int64_t s = ((shifts[i] % n) + n) % n;

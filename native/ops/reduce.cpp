@@ -95,7 +95,11 @@ Tensor reduce_raw(cpu::ReduceOp op, const Tensor& x0, const Dims& dims, bool kee
 }
 
 Dims resolve(const Tensor& x, const Dims& dims, const char* op) {
-  return dims.empty() ? all_dims(x.dim()) : normalize_dims(dims, x.dim(), op);
+  if (dims.empty()) return all_dims(x.dim());
+  Dims d = normalize_dims(dims, x.dim(), op);
+  // A 0-d tensor accepts dim 0 / -1 (as in PyTorch) but has no dimension 0 to index: reducing over it is
+  // reducing over everything, which for 0-d is no dims at all.
+  return x.dim() == 0 ? Dims{} : d;
 }
 
 // Broadcasts a reduced gradient back to the input shape.

@@ -179,6 +179,8 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  // checked before indexing shape(): wrap_dim lets dim 0 through for a 0-d tensor
+  TF_CHECK(x.dim() > 0, InvalidArgument, "narrow: cannot narrow a 0-d tensor");
   int64_t d = wrap_dim(dim, x.dim());
   int64_t n = x.shape()[d];
   if (start < 0) start += n;
@@ -188,6 +190,7 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  TF_CHECK(x.dim() > 0, InvalidArgument, "select: cannot select from a 0-d tensor");  // as in narrow
   int64_t d = wrap_dim(dim, x.dim());
   int64_t n = x.shape()[d];
   TF_CHECK(index >= -n && index < n, IndexOutOfRange, "select: index ", index, " is out of bounds for dimension ",
