@@ -60,7 +60,9 @@
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["<@(tf_common_cflags)", "-march=x86-64", "-mtune=generic"],
-      "defines": ["NAPI_VERSION=9"]
+      # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: when a worker_thread is terminated during a call, napi_throw
+      # cannot throw; without it node-addon-api rethrows from its own catch handler and the process aborts.
+      "defines": ["NAPI_VERSION=9", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"]
     }
   ]
 }

@@ -2,7 +2,7 @@
 // called with random arguments drawn from a pool of valid, disposed, odd and wrong values. Every call must
 // either return or throw an Error whose `code` is a stable TF_* code (TF_INTERNAL counts as a failure), and
 // the process must survive. Set FUZZ_TRACE=<file> to log each call before it runs (to locate a crash),
-// FUZZ_SEED / FUZZ_CALLS to explore further.
+// FUZZ_SEED / FUZZ_CALLS / FUZZ_CHAINS to explore further.
 import * as fs from 'fs';
 import * as tf from '../lib';
 import { Tensor } from '../lib';
@@ -10,6 +10,7 @@ import { native } from '../lib/native';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 const CALLS = Number(process.env.FUZZ_CALLS ?? 30000);
+const CHAINS = Number(process.env.FUZZ_CHAINS ?? 1500);
 const TRACE = process.env.FUZZ_TRACE;
 const POOL_REFRESH = 150;  // calls between rebuilding the value pool (calls dispose and overwrite its tensors)
 
@@ -378,4 +379,65 @@ test('≥ 10,000 random calls: every one returns or throws a TF_* error, and the
   expect(tf.getNumThreads()).toBe(prevThreads);
   expect(tf.ones([4, 4]).matmul(tf.ones([4, 1])).sum().item()).toBe(16);
 
+});
+
+test('random chains of differentiable ops, then backward: TF_* errors only, never TF_INTERNAL', () => {
+  const methods = Object.getOwnPropertyNames(Tensor.prototype).filter((k) => {
+    const d = Object.getOwnPropertyDescriptor(Tensor.prototype, k)!;
+    return typeof d.value === 'function' && !['constructor', 'dispose', 'backward', 'data', 'toArray', 'item', 'toString'].includes(k);
+  });
+  const proto = Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const failures: string[] = [];
+  let calls = 0, backwards = 0;
+  const check = (e: unknown, what: string) => {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !code.startsWith('TF_') || code === 'TF_INTERNAL')
+      failures.push(`${what}: ${String(code)} ${(e as Error)?.message}`);
+  };
+  const prevLimit = tf.info().allocationLimit;
+  tf.backend.setAllocationLimit(256 * 1024 * 1024);
+  try {
+    for (let chain = 0; chain < CHAINS && failures.length < 20; chain++) {
+      tf.tidy(() => {
+        const pool = makePool();
+        const leaf = tf.randn(pick([[3, 4], [2, 3, 2], [5], [], [1, 4], [0, 3]]), { dtype: pick(['float32', 'float64'] as const), requiresGrad: true });
+        pool.tensors.push(leaf, leaf, leaf);  // the chain's other operands are often the leaf itself
+        let x: Tensor = leaf;
+        const steps: string[] = [];
+        for (let s = 0; s < 1 + int(4); s++) {
+          const k = pick(methods);
+          plausible = true;
+          drawn = [];
+          const a = Array.from({ length: int(3) }, () => arg(pool, false));
+          steps.push(`${k}(${drawn.map((v) => describeValue(v)).join(', ')})`);
+          calls++;
+          try {
+            const r = proto[k].apply(x, a);
+            if (r instanceof Tensor && !r.isDisposed && r.requiresGrad) x = r;
+          } catch (e) {
+            check(e, steps.join('.'));
+          }
+        }
+        if (x === leaf) return;
+        calls++;
+        try {
+          if (chance(0.5)) {
+            x.sum().backward(null, { retainGraph: chance(0.5), createGraph: chance(0.2) });
+          } else {
+            tf.autograd.grad(x.sum(), [leaf], { createGraph: chance(0.3), allowUnused: chance(0.5) });
+          }
+          backwards++;
+        } catch (e) {
+          check(e, `${steps.join('.')}.sum().backward()`);
+        }
+      });
+    }
+  } finally {
+    plausible = false;
+    tf.backend.setAllocationLimit(prevLimit);
+    native.setGradEnabled(true);
+  }
+  if (failures.length) throw new Error(`seed ${SEED}: ${failures.length} bad calls:\n${failures.join('\n')}`);
+  expect(calls).toBeGreaterThan(2000);
+  expect(backwards).toBeGreaterThan(200);
 });
