@@ -8,14 +8,14 @@
       "type": "static_library",
       "sources": ["native/cpu/avx2/kernels.cpp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c"]
+      "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-ffp-contract=fast"]
     },
     {
       "target_name": "tf_avx512",
       "type": "static_library",
       "sources": ["native/cpu/avx512/kernels.cpp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq"]
+      "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-ffp-contract=fast"]
     },
     {
       "target_name": "tensorfield",

@@ -1,6 +1,23 @@
 // Shared test utilities: closeness checks, finite-difference gradient checks in float64, ISA iteration.
+import * as v8 from 'v8';
+import * as vm from 'vm';
 import * as tf from '../lib';
 import { Tensor } from '../lib';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+/**
+ * Collects garbage and lets the finalizers of collected native handles run. memory() counts the whole
+ * process, and handles left undisposed by earlier test files in the same jest worker are freed only when V8
+ * collects them — possibly in the middle of a measurement — so tests that compare memory() settle first.
+ */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

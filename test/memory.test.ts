@@ -5,22 +5,9 @@
 // disposed (from other test files run by the same jest worker, or typed arrays from data(), which keep their
 // storage alive) are freed only when V8 collects them, which could happen in the middle of a measurement. So
 // each test first collects garbage (settle()), and everything these tests create is disposed explicitly.
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import * as tf from '../lib';
 import { Tensor } from '../lib';
-import { expectCode } from './helpers';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-/** Collects garbage and lets the finalizers of collected native handles run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setImmediate(r));
-  }
-}
+import { expectCode, settle } from './helpers';
 
 type Mem = { tensors: number; storages: number; bytes: number };
 function mem(): Mem {

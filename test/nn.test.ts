@@ -71,12 +71,27 @@ describe('layers against closed forms', () => {
     expectCode(() => F.groupNorm(tf.ones([2, 6, 3]), 4), 'TF_SHAPE_MISMATCH');
     expectCode(() => F.groupNorm(tf.ones([2, 6, 3]), 3, tf.ones([5])), 'TF_SHAPE_MISMATCH');
   });
+  test('GroupNorm tangent: the fused rule equals the composite one, and stays differentiable when needed', () => {
+    const x = randn64(2, 6, 3, 3), w = randn64(6), b = randn64(6), tx = randn64(2, 6, 3, 3), tw = randn64(6), tb = randn64(6);
+    const [, [fused]] = tf.func.jvp((a, c, d) => F.groupNorm(a, 3, c, d), [x, w, b], [tx, tw, tb]);
+    const [, [comp]] = tf.func.jvp((a, c, d) => F.groupNorm(a, 3, c, d, 1e-5, { composite: true }), [x, w, b], [tx, tw, tb]);
+    expectClose(arr(fused), arr(comp), 1e-12, 1e-12);
+    // reverse mode through the tangent (weight requires grad): composite path, checked against the composite op
+    const wr = w.detach().requiresGrad_();
+    const [, [t1]] = tf.func.jvp((a) => F.groupNorm(a, 3, wr, b), [x], [tx]);
+    const [g1] = tf.autograd.grad(t1.square().sum(), [wr]);
+    const wr2 = w.detach().requiresGrad_();
+    const [, [t2]] = tf.func.jvp((a) => F.groupNorm(a, 3, wr2, b, 1e-5, { composite: true }), [x], [tx]);
+    const [g2] = tf.autograd.grad(t2.square().sum(), [wr2]);
+    expectClose(arr(g1!), arr(g2!), 1e-12, 1e-12);
+  });
   test('the fused GroupNorm says when it falls back to its composite definition (TENSORFIELD_DEBUG)', () => {
     const { spawnSync } = require('child_process');
     const addon = require('path').join(__dirname, '..', 'build', 'Release', 'tensorfield.node');
     const code = `const t = require(${JSON.stringify(addon)});
       const x = t.randn([2, 4, 3], 'float64'), v = t.randn([2, 4, 3], 'float64');
-      const lv = t.enterDualLevel(); const d = t.makeDual(x, v); t.groupNorm(d, 2, null, null, 1e-5); t.exitDualLevel(lv);`;
+      const w = t.ones([4], 'float64'); w.requiresGrad = true;
+      const lv = t.enterDualLevel(); const d = t.makeDual(x, v); t.groupNorm(d, 2, w, null, 1e-5); t.exitDualLevel(lv);`;
     const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, TENSORFIELD_DEBUG: '1' }, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('group_norm: forward mode (jvp) uses the composite definition');

@@ -4,6 +4,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import * as tf from '../lib';
+import { settle } from './helpers';
 import { native } from '../lib/native';
 
 const ADDON = path.resolve(__dirname, '..', 'build', 'Release', 'tensorfield.node');
@@ -89,6 +90,7 @@ const tick = () => new Promise<void>((r) => setImmediate(r));
 
 describe('worker_threads', () => {
   test('two workers compute at the same time and match the main thread for the same seeds', async () => {
+    await settle();
     const before = tf.memory();
     const iters = 60;
     const barrier = new SharedArrayBuffer(4);
@@ -156,6 +158,7 @@ describe('worker_threads', () => {
   });
 
   test('terminating workers mid-computation does not crash the process', async () => {
+    await settle();
     const before = tf.memory();
     // one in a loop of small ops and backward passes, one inside long native calls, one holding tensors
     const loops = start(`

@@ -1,5 +1,5 @@
-// GroupNorm as one native op: a fused forward (statistics and affine in one pass per group) and a fused
-// first-order backward. Where a fused kernel has no rule of its own — the backward of the backward, and
+// GroupNorm as one native op: a fused forward (statistics and affine in one pass per group), a fused
+// first-order backward and a fused tangent (forward mode). Where a fused kernel has no rule of its own — the backward of the backward, and
 // forward mode — it falls back to the composite definition written with engine ops, which is exact to
 // every order (and says so once when TENSORFIELD_DEBUG is set).
 #include <cmath>
@@ -147,7 +147,58 @@ Tensor group_norm(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b,
     if (b.defined()) node->save(b);
     set_history(y, node);
   }
-  composite_jvp(y, inputs, [&] { return group_norm_composite(x0, G, w, b, eps); }, "group_norm");
+  if (has_tangent(inputs)) {
+    Tensor tx = tangent(x0), tw = tangent(w), tb = tangent(b);
+    bool reverse_through = GradMode::enabled() && (x0.requires_grad() || (w.defined() && w.requires_grad()) ||
+                                                   (b.defined() && b.requires_grad()) || (tx.defined() && tx.requires_grad()) ||
+                                                   (tw.defined() && tw.requires_grad()) || (tb.defined() && tb.requires_grad()));
+    if (reverse_through) {
+      // the tangent must itself be differentiable: use the composite definition
+      composite_jvp(y, inputs, [&] { return group_norm_composite(x0, G, w, b, eps); }, "group_norm");
+    } else {
+      // fused tangent: dy = w r (tx - mean(tx) - xhat mean(xhat tx)) + xhat tw + tb, two passes per group
+      Tensor txc = tx.defined() ? contiguous(tx) : Tensor();
+      Tensor twc = tw.defined() ? contiguous(tw) : Tensor(), tbc = tb.defined() ? contiguous(tb) : Tensor();
+      Tensor wc = w.defined() ? contiguous(detach(w)) : Tensor();
+      Tensor dy = empty(x.shape(), x.dtype());
+      TF_DISPATCH_FLOAT(x.dtype(), T, {
+        const T* xp = x.data_ptr<T>();
+        const T* st = stats.data_ptr<T>();
+        const T* tp = txc.defined() ? txc.data_ptr<T>() : nullptr;
+        const T* wp = wc.defined() ? wc.data_ptr<T>() : nullptr;
+        const T* twp = twc.defined() ? twc.data_ptr<T>() : nullptr;
+        const T* tbp = tbc.defined() ? tbc.data_ptr<T>() : nullptr;
+        T* dp = dy.data_ptr<T>();
+        parallel_for(0, N * G, std::max<int64_t>(1, 16384 / std::max<int64_t>(M, 1)), [&](int64_t lo, int64_t hi) {
+          for (int64_t ng = lo; ng < hi; ++ng) {
+            double mu = st[2 * ng], r = st[2 * ng + 1], m1 = 0, m2 = 0;
+            const T* xs = xp + ng * M;
+            if (tp) {
+              const T* ts = tp + ng * M;
+              for (int64_t i = 0; i < M; ++i) { m1 += ts[i]; m2 += (xs[i] - mu) * r * ts[i]; }
+              m1 /= double(M);
+              m2 /= double(M);
+            }
+            int64_t g = ng % G;
+            for (int64_t c = 0; c < Cg; ++c) {
+              int64_t ch = g * Cg + c;
+              double wv = wp ? double(wp[ch]) : 1.0, twv = twp ? double(twp[ch]) : 0.0, tbv = tbp ? double(tbp[ch]) : 0.0;
+              const T* xr = xs + c * S;
+              const T* tr = tp ? tp + ng * M + c * S : nullptr;
+              T* d = dp + ng * M + c * S;
+              for (int64_t i = 0; i < S; ++i) {
+                double xh = (xr[i] - mu) * r;
+                double v = xh * twv + tbv;
+                if (tr) v += wv * r * (tr[i] - m1 - xh * m2);
+                d[i] = T(v);
+              }
+            }
+          }
+        });
+      });
+      set_tangent(y, dy);
+    }
+  }
   return y;
 }
 
