@@ -54,14 +54,13 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
   // Discover the graph and count how many edges point at each node.
   std::unordered_map<Node*, int> deps;
   std::unordered_map<Node*, std::shared_ptr<Node>> keep;  // nodes stay alive while we run, even if released
-  std::vector<Node*> stack, order;
+  std::vector<Node*> stack;
   for (auto& e : root_edges) {
     if (!keep.count(e.fn.get())) { keep[e.fn.get()] = e.fn; stack.push_back(e.fn.get()); }
   }
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
-    order.push_back(n);
     for (auto& e : n->next) {
       if (!e.fn) continue;
       deps[e.fn.get()]++;
@@ -72,8 +71,7 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
   // In capture mode only nodes on a path to a target need to run.
   std::unordered_set<Node*> needed;
   if (capture_mode) {
-    // Reverse topological sweep: iterate until fixpoint is cheap here since `order` is a DFS preorder;
-    // do it properly with an explicit post-order.
+    // A node is needed if it is a target or any child is: decided in an explicit (iterative) post-order.
     std::unordered_map<Node*, int> state;
     std::vector<std::pair<Node*, size_t>> st;
     for (auto& e : root_edges) {

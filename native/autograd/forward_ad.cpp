@@ -66,6 +66,13 @@ Tensor make_dual(const Tensor& primal, const Tensor& tan) {
   return d;
 }
 
+Tensor bilinear_tangent(const Tensor& a, const Tensor& b, const std::function<Tensor(const Tensor&, const Tensor&)>& f) {
+  Tensor ta = tangent(a), tb = tangent(b), t;
+  if (ta.defined()) t = f(ta, b);
+  if (tb.defined()) t = t.defined() ? add(t, f(a, tb)) : f(a, tb);
+  return t;
+}
+
 Tensor tangent_or_zeros(const Tensor& like) {
   Tensor t = tangent(like);
   return t.defined() ? t : zeros(like.shape(), like.dtype());

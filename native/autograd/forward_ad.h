@@ -26,6 +26,8 @@ void set_tangent(const Tensor& out, const Tensor& tan);
 // Tangent rules run with forward AD suspended, so the ops inside a rule do not compute tangents themselves.
 void jvp_rule(const Tensor& out, std::initializer_list<const Tensor*> inputs, const std::function<Tensor()>& rule);
 void jvp_rule(const Tensor& out, const TensorList& inputs, const std::function<Tensor()>& rule);
+// The tangent of a bilinear op f(a, b): f(ta, b) + f(a, tb), leaving out terms whose tangent is undefined.
+Tensor bilinear_tangent(const Tensor& a, const Tensor& b, const std::function<Tensor(const Tensor&, const Tensor&)>& f);
 // A tangent where defined, zeros shaped like `like` otherwise (rules that need every input's tangent).
 Tensor tangent_or_zeros(const Tensor& like);
 

@@ -38,7 +38,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
            ", ", shape_str(v.shape()));
   check_float(q, "attention");
   TF_CHECK(k.dtype() == q.dtype() && v.dtype() == q.dtype(), DType, "attention: q, k, v dtypes differ");
-  int64_t nd = q.dim(), L = q.size(-2), D = q.size(-1), S = k.size(-2), Dv = v.size(-1);
+  int64_t L = q.size(-2), D = q.size(-1), S = k.size(-2), Dv = v.size(-1);
   TF_CHECK(k.size(-1) == D, ShapeMismatch, "attention: q has feature size ", D, " but k has ", k.size(-1));
   TF_CHECK(v.size(-2) == S, ShapeMismatch, "attention: k has ", S, " positions but v has ", v.size(-2));
   Shape batch(q.shape().begin(), q.shape().end() - 2);
@@ -106,7 +106,6 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
     set_history(out, node);
   }
   composite_jvp(out, inputs, [&] { return attention_composite(q, k, v, scale, causal); }, "attention");
-  (void)nd;
   return out;
 }
 

@@ -175,10 +175,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
     set_history(y, node);
   }
   jvp_rule(y, {&x, &w}, [&] {
-    Tensor tx = tangent(x), tw = tangent(w), t;
-    if (tx.defined()) t = conv2d(tx, w, p);
-    if (tw.defined()) t = t.defined() ? t + conv2d(x, tw, p) : conv2d(x, tw, p);
-    return t;
+    return bilinear_tangent(x, w, [&](const Tensor& a, const Tensor& b) { return conv2d(a, b, p); });
   });
   return y;
 }
@@ -201,10 +198,7 @@ Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Shape& x_shape
     set_history(dx, node);
   }
   jvp_rule(dx, {&gy, &w}, [&] {
-    Tensor tg = tangent(gy), tw = tangent(w), t;
-    if (tg.defined()) t = conv2d_input_grad(tg, w, x_shape, p);
-    if (tw.defined()) t = t.defined() ? t + conv2d_input_grad(gy, tw, x_shape, p) : conv2d_input_grad(gy, tw, x_shape, p);
-    return t;
+    return bilinear_tangent(gy, w, [&](const Tensor& a, const Tensor& b) { return conv2d_input_grad(a, b, x_shape, p); });
   });
   return dx;
 }
@@ -227,10 +221,7 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const Shape& w_shap
     set_history(dw, node);
   }
   jvp_rule(dw, {&x, &gy}, [&] {
-    Tensor tx = tangent(x), tg = tangent(gy), t;
-    if (tx.defined()) t = conv2d_weight_grad(tx, gy, w_shape, p);
-    if (tg.defined()) t = t.defined() ? t + conv2d_weight_grad(x, tg, w_shape, p) : conv2d_weight_grad(x, tg, w_shape, p);
-    return t;
+    return bilinear_tangent(x, gy, [&](const Tensor& a, const Tensor& b) { return conv2d_weight_grad(a, b, w_shape, p); });
   });
   return dw;
 }

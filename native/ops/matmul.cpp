@@ -95,12 +95,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     node->save(b);
     set_history(out, node);
   }
-  jvp_rule(out, {&a, &b}, [&] {
-    Tensor ta = tangent(a), tb = tangent(b), t;
-    if (ta.defined()) t = matmul(ta, b);
-    if (tb.defined()) t = t.defined() ? t + matmul(a, tb) : matmul(a, tb);
-    return t;
-  });
+  jvp_rule(out, {&a, &b}, [&] { return bilinear_tangent(a, b, [](const Tensor& x, const Tensor& y) { return matmul(x, y); }); });
   return out;
 }
 

@@ -122,7 +122,7 @@ Tensor permute(const Tensor& x, const Dims& perm) {
 }
 
 Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
-  if (x.dim() < 2 && x.dim() == 0) return x;
+  if (x.dim() == 0) return x;
   Dims p(x.dim());
   for (int64_t i = 0; i < x.dim(); ++i) p[i] = i;
   std::swap(p[wrap_dim(d0, x.dim())], p[wrap_dim(d1, x.dim())]);
