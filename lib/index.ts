@@ -16,4 +16,5 @@ import * as func from './func';
 import * as nn from './nn';
 import * as optim from './optim';
 import * as io from './io';
-export { autograd, func, nn, optim, io };
+import * as data from './data';
+export { autograd, func, nn, optim, io, data };

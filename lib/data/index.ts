@@ -1,0 +1,8 @@
+// Datasets: Fashion-MNIST (IDX), and the readers that turn files into tensors.
+export { parseIdx, readIdx, encodeIdx } from './idx';
+export type { IdxArray } from './idx';
+export {
+  loadFashionMNIST, imagesToTensor, labelsToTensor, randomHorizontalFlip, FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_EMBEDDED_DIR,
+} from './fashion_mnist';
+export type { FashionMNISTOptions, ImageDataset, ImageTensorOptions, Split } from './fashion_mnist';
