@@ -54,8 +54,12 @@
         "native/ops/optim.cpp",
         "native/ops/norm.cpp",
         "native/ops/attention.cpp",
+        "native/fused/common.cpp",
+        "native/fused/combine.cpp",
+        "native/fused/steps.cpp",
         "native/napi/convert.cc",
         "native/napi/tensor_wrap.cc",
+        "native/napi/fused_steps.cc",
         "native/napi/addon.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

@@ -106,6 +106,7 @@ export interface NativeModule {
   attention(q: T, k: T, v: T, scale: number, causal: boolean, composite?: boolean): T;
   adamStep(params: T[], grads: T[], m: T[], v: T[], lr: number, beta1: number, beta2: number, eps: number,
            weightDecay: number, step: number, decoupled: boolean): void;
+  fusedStep(step: string, tensors: (T | null)[], numbers: number[], out?: T | null): T;
   sgdStep(params: T[], grads: T[], bufs: T[], lr: number, momentum: number, dampening: number, weightDecay: number,
           nesterov: boolean, firstStep: boolean): void;
   backward(outputs: T[], grads: (T | null)[], retainGraph?: boolean, createGraph?: boolean): void;

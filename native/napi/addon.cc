@@ -6,6 +6,7 @@
 #include <cstring>
 #include "addon_data.h"
 #include "convert.h"
+#include "fused_steps.h"
 #include "tensor_wrap.h"
 #include "../autograd/grad_mode.h"
 #include "../autograd/forward_ad.h"
@@ -560,7 +561,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"randn", Randn}, {"randint", Randint},
       {"bernoulli", Bernoulli}, {"binomial", Binomial}, {"poisson", Poisson}, {"multinomial", Multinomial},
       {"add_", AddInPlace}, {"mul_", MulInPlace}, {"copy_", CopyInPlace}, {"fill_", FillInPlace},
-      {"groupNorm", GroupNorm}, {"attention", Attention}, {"adamStep", AdamStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
+      {"groupNorm", GroupNorm}, {"attention", Attention}, {"adamStep", AdamStep}, {"fusedStep", FusedStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
       {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},

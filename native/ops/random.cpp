@@ -6,7 +6,7 @@
 #include <limits>
 #include "ops.h"
 #include "../autograd/grad_mode.h"
-#include "../rng/philox.h"
+#include "../rng/draws.h"
 #include "../cpu/threadpool.h"
 
 namespace tf {
@@ -19,16 +19,16 @@ struct Generator {
 };
 thread_local Generator t_gen;
 
-struct CallKey {
-  uint64_t key;
-  uint32_t call;
-};
+}  // namespace
+
 // Each op call gets a fresh counter space; the seed and the high bits of the call number form the key.
 CallKey next_call() {
   uint64_t c = t_gen.calls++;
   uint64_t key = t_gen.seed ^ (c >> 32) * 0x9E3779B97F4A7C15ULL;
   return {key, uint32_t(c)};
 }
+
+namespace {
 
 template <class F>
 void blocks(int64_t n, int64_t per_block, F f) {
@@ -38,14 +38,11 @@ void blocks(int64_t n, int64_t per_block, F f) {
   });
 }
 
-inline void block_words(const CallKey& ck, uint64_t b, uint32_t out[4]) {
-  uint32_t ctr[4] = {uint32_t(b), uint32_t(b >> 32), 0xffffffffu, ck.call};
-  Philox::block(ctr, ck.key, out);
-}
-
 void check_float_dtype(DType dt, const char* op) {
   TF_CHECK(is_floating(dt), DType, op, " needs a floating-point dtype, got ", dtype_name(dt));
 }
+
+}  // namespace
 
 double binomial_draw(ElementStream& s, double n, double p) {
   if (n <= 0 || p <= 0) return 0;
@@ -108,8 +105,6 @@ double poisson_draw(ElementStream& s, double lam) {
   }
 }
 
-}  // namespace
-
 void manual_seed(uint64_t seed) {
   t_gen.seed = seed * 0xD1342543DE82EF95ULL + 0x2545F4914F6CDD1DULL;
   t_gen.calls = 0;
@@ -151,29 +146,19 @@ Tensor randn(const Shape& s, DType dt) {
   Tensor t = empty(s, dt);
   CallKey ck = next_call();
   int64_t n = t.numel();
-  const double two_pi = 6.283185307179586;
   if (dt == DType::F32) {
     float* p = t.data_ptr<float>();
-    blocks(n, 4, [&](int64_t b) {  // one block = two Box-Muller pairs
-      uint32_t w[4];
-      block_words(ck, uint64_t(b), w);
-      for (int pair = 0; pair < 2; ++pair) {
-        double u1 = (double(w[2 * pair] >> 8) + 1.0) / 16777216.0, u2 = double(w[2 * pair + 1] >> 8) / 16777216.0;
-        double r = std::sqrt(-2.0 * std::log(u1));
-        int64_t i = b * 4 + pair * 2;
-        if (i < n) p[i] = float(r * std::cos(two_pi * u2));
-        if (i + 1 < n) p[i + 1] = float(r * std::sin(two_pi * u2));
-      }
+    blocks(n, 4, [&](int64_t b) {
+      float z[4];
+      normal_block_f32(ck, uint64_t(b), z);
+      for (int j = 0; j < 4 && b * 4 + j < n; ++j) p[b * 4 + j] = z[j];
     });
   } else {
     double* p = t.data_ptr<double>();
     blocks(n, 2, [&](int64_t b) {
-      uint32_t w[4];
-      block_words(ck, uint64_t(b), w);
-      double u1 = u01d_open(w[0], w[1]), u2 = u01d(w[2], w[3]);
-      double r = std::sqrt(-2.0 * std::log(u1));
-      if (b * 2 < n) p[b * 2] = r * std::cos(two_pi * u2);
-      if (b * 2 + 1 < n) p[b * 2 + 1] = r * std::sin(two_pi * u2);
+      double z[2];
+      normal_block_f64(ck, uint64_t(b), z);
+      for (int j = 0; j < 2 && b * 2 + j < n; ++j) p[b * 2 + j] = z[j];
     });
   }
   return t;

@@ -1,0 +1,5 @@
+#pragma once
+#include <napi.h>
+namespace tfn {
+Napi::Value FusedStep(const Napi::CallbackInfo& info);
+}
