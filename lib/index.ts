@@ -17,4 +17,5 @@ import * as nn from './nn';
 import * as optim from './optim';
 import * as io from './io';
 import * as data from './data';
-export { autograd, func, nn, optim, io, data };
+import * as samplers from './samplers';
+export { autograd, func, nn, optim, io, data, samplers };
