@@ -1,0 +1,60 @@
+// A small seeded generator in JavaScript, for the few things whose randomness must depend on one seed alone
+// and not on how far the engine's generator has advanced: the DataLoader's shuffles and the random isometries
+// that embed the manifold datasets. A Weyl sequence (step 0x9e3779b9, the 32-bit golden ratio) is passed
+// through a 32-bit avalanche mix; two outputs make one double with 53 random bits.
+import { TensorfieldError } from '../tensor';
+
+export class SeededRandom {
+  private state: number;
+
+  constructor(seed: number) {
+    if (!Number.isInteger(seed)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `seed must be an integer, got ${seed}`);
+    // Fold the high bits in so that seeds above 2^32 (up to 2^53) still give distinct streams.
+    this.state = (seed ^ Math.floor(seed / 0x100000000) * 0x5bd1e995) >>> 0;
+  }
+
+  /** The next uniform 32-bit unsigned integer. */
+  nextUint32(): number {
+    this.state = (this.state + 0x9e3779b9) >>> 0;
+    let z = this.state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  }
+
+  /** Uniform on [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.nextUint32() >>> 5, lo = this.nextUint32() >>> 6;
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Uniform integer in [0, n) without modulo bias (rejection of the top partial range). */
+  int(n: number): number {
+    if (n <= 0x100000000) {
+      const limit = 0x100000000 - (0x100000000 % n);
+      for (;;) {
+        const u = this.nextUint32();
+        if (u < limit) return u % n;
+      }
+    }
+    return Math.floor(this.next() * n);
+  }
+
+  /** Standard normal (Box-Muller; the second value is discarded to keep the stream position simple). */
+  normal(): number {
+    const u = 1 - this.next(); // in (0, 1]: log(u) is finite
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = p[i]; p[i] = p[j]; p[j] = t;
+    }
+    return p;
+  }
+}
