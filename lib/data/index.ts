@@ -6,3 +6,10 @@ export {
   FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_EMBEDDED_DIR,
 } from './fashion_mnist';
 export type { FashionMNISTOptions, ImageDataset, ImageTensorOptions, Split } from './fashion_mnist';
+export { GaussianMixture, ringOfGaussians, eightGaussians } from './gmm';
+export type { Distribution, GaussianMixtureOptions, RingOfGaussiansOptions, PerRow } from './gmm';
+export { Checkerboard, TwoMoons, SwissRoll, Rings } from './toy';
+export type { CheckerboardOptions, TwoMoonsOptions, SwissRollOptions, RingsOptions } from './toy';
+export { SphereManifold, SubspaceManifold, randomIsometry } from './manifold';
+export type { ManifoldOptions, SubspaceOptions } from './manifold';
+export { SeededRandom } from './prng';
