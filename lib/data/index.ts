@@ -13,3 +13,5 @@ export type { CheckerboardOptions, TwoMoonsOptions, SwissRollOptions, RingsOptio
 export { SphereManifold, SubspaceManifold, randomIsometry } from './manifold';
 export type { ManifoldOptions, SubspaceOptions } from './manifold';
 export { SeededRandom } from './prng';
+export { DataLoader } from './loader';
+export type { DataLoaderOptions } from './loader';
