@@ -15,3 +15,11 @@ export type { ManifoldOptions, SubspaceOptions } from './manifold';
 export { SeededRandom } from './prng';
 export { DataLoader } from './loader';
 export type { DataLoaderOptions } from './loader';
+export { parseCSV } from './csv';
+export {
+  loadTimeSeries, readCSVSeries, parseCSVSeries, parseDate, forecastWindows, imputationMasks, subsampleIrregular,
+  seriesStats, normalizeSeries, denormalizeValues, seriesLength, STATSMODELS_DATASETS_DIR,
+} from './timeseries';
+export type {
+  TimeSeries, CSVSeriesSpec, KnownSeries, LoadSeriesOptions, WindowOptions, Windows, ImputationOptions, ImputationMasks, NormStats,
+} from './timeseries';
