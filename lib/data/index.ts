@@ -23,3 +23,6 @@ export {
 export type {
   TimeSeries, CSVSeriesSpec, KnownSeries, LoadSeriesOptions, WindowOptions, Windows, ImputationOptions, ImputationMasks, NormStats,
 } from './timeseries';
+export { loadBrownCorpus, untagBrownLine, brownCorpusDir, CharVocabulary, randomWindows } from './text';
+export type { BrownOptions, TextCorpus } from './text';
+export { npmPackageDir } from './packages';

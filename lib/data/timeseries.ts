@@ -11,6 +11,7 @@ import * as path from 'path';
 import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { parseCSV } from './csv';
 import { SeededRandom } from './prng';
+import { npmPackageDir } from './packages';
 
 export interface TimeSeries {
   name: string;
@@ -165,18 +166,6 @@ export interface LoadSeriesOptions {
 
 const VEGA_HINT = "install it with 'npm install vega-datasets'";
 const STATSMODELS_HINT = "install it with 'apt-get install -y python3-statsmodels'";
-
-/**
- * The package's data/ folder, looked up along Node's module search paths: the package's "exports" map does not
- * expose its files or package.json to require.resolve.
- */
-export function npmPackageDir(pkg: string): string | null {
-  for (const p of require.resolve.paths(pkg) ?? []) {
-    const d = path.join(p, pkg);
-    if (fs.existsSync(path.join(d, 'package.json'))) return d;
-  }
-  return null;
-}
 
 function vegaDir(): string {
   const d = npmPackageDir('vega-datasets');
