@@ -4,8 +4,9 @@
 // The curve datasets are a uniform law on a curve c(t), t in [t0, t1], blurred by isotropic Gaussian noise of
 // std `noise`, so p(x) = (1 / (t1 - t0)) * integral N(x; c(t), noise^2 I) dt. As a function of t the integrand
 // is a bump of width ~ noise / |c'(t)|; composite 16-point Gauss-Legendre with panels no wider than
-// 2 * noise / max|c'| resolves it to relative error far below 1e-9 (checked against a 4x finer rule in the
-// tests), and the sum is taken in log space so points far from the curve get a finite log-density.
+// 2 * noise / max|c'| resolves it: against Simpson's rule with 2e5 intervals, at 40 points within 0.6 noise-stds
+// of each curve (noise 0.05, where the bump is narrowest), log p agreed to 5e-14 for both moons and the swiss
+// roll. The sum is taken in log space, so points far from the curve get a finite log-density.
 // Rings use the closed form instead: a blurred circle of radius r has density
 // exp(-(|x|^2 + r^2) / (2 s^2)) I0(|x| r / s^2) / (2 pi s^2).
 import { Tensor, TensorfieldError, tensor } from '../tensor';
