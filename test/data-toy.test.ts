@@ -273,6 +273,23 @@ describe('2-D targets', () => {
     x.dispose();
   });
 
+  test('checkerboard and two-moons sample moments match their closed forms', () => {
+    tf.manualSeed(12);
+    const n = 20000;
+    // Checkerboard: each column of squares holds the same dark area, so each marginal is uniform on [-2, 2]
+    // (mean 0, variance 4/3); E[xy] = (1/8) * sum over dark squares of centre products = -2/8.
+    const cb = moments(f64(new Checkerboard().sample(n)), n, 2);
+    // Fourth moment of U(-2, 2) is 16/5, so the variance estimate has standard error sqrt((16/5 - 16/9) / n).
+    expect(Math.abs(cb.mean[0])).toBeLessThan(6 * Math.sqrt(4 / 3 / n));
+    expect(Math.abs(cb.cov[0] - 4 / 3)).toBeLessThan(6 * Math.sqrt((16 / 5 - 16 / 9) / n));
+    // Var(xy) <= E[x^2 y^2] <= sqrt(E x^4 E y^4) = 16/5 (Cauchy-Schwarz).
+    expect(Math.abs(cb.cov[1] + 0.25)).toBeLessThan(6 * Math.sqrt(16 / 5 / n));
+    // Two moons: mean ((0 + 1) / 2, (2/pi + 0.5 - 2/pi) / 2) = (0.5, 0.25); each coordinate's variance is below 1.
+    const tm = moments(f64(new TwoMoons().sample(n)), n, 2);
+    expect(Math.abs(tm.mean[0] - 0.5)).toBeLessThan(6 * Math.sqrt(1 / n));
+    expect(Math.abs(tm.mean[1] - 0.25)).toBeLessThan(6 * Math.sqrt(1 / n));
+  });
+
   test('rings: samples at the right radii; same seed, same samples, for every target', () => {
     tf.manualSeed(7);
     const rings = new Rings();
