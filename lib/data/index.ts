@@ -1,4 +1,5 @@
-// Datasets: Fashion-MNIST (IDX), and the readers that turn files into tensors.
+// Data: Fashion-MNIST (IDX), toy distributions with exact densities, manifold data, the Brown corpus as characters,
+// real time series (vega-datasets, statsmodels), and a seeded DataLoader.
 export { parseIdx, readIdx, encodeIdx } from './idx';
 export type { IdxArray } from './idx';
 export {

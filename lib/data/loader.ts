@@ -92,11 +92,9 @@ export class DataLoader<B extends Batch = Tensor[]> {
 
   /** The row order of epoch `e` (0-based): the identity, or that epoch's seeded permutation. */
   order(e: number): Int32Array {
-    if (!Number.isInteger(e) || e < 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `DataLoader.order: epoch must be a non-negative integer, got ${e}`);
+    if (!Number.isInteger(e) || e < 0 || e > 0xffffffff) throw new TensorfieldError('TF_INVALID_ARGUMENT', `DataLoader.order: epoch must be a non-negative integer, got ${e}`);
     if (!this.shuffle) return Int32Array.from({ length: this.size }, (_, i) => i);
-    // One generator per (seed, epoch): mix the epoch into the seed with an odd multiplier so that nearby
-    // (seed, epoch) pairs give unrelated streams after SeededRandom's avalanche.
-    return new SeededRandom((this.seed + Math.imul(e + 1, 0x27d4eb2d)) % Number.MAX_SAFE_INTEGER).permutation(this.size);
+    return new SeededRandom(this.seed, e).permutation(this.size);
   }
 
   /** Batch `b` of epoch `e`, gathered (and transformed) now; owned by the caller. */

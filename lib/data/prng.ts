@@ -4,22 +4,35 @@
 // through a 32-bit avalanche mix; two outputs make one double with 53 random bits.
 import { TensorfieldError } from '../tensor';
 
+/** A 32-bit avalanche mix: every input bit flips each output bit with probability ~1/2. */
+function mix(x: number): number {
+  let z = x >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 export class SeededRandom {
   private state: number;
 
-  constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `seed must be an integer, got ${seed}`);
-    // Fold the high bits in so that seeds above 2^32 (up to 2^53) still give distinct streams.
-    this.state = (seed ^ Math.floor(seed / 0x100000000) * 0x5bd1e995) >>> 0;
+  /**
+   * `seed`: any safe integer. `stream`: a second key (a non-negative integer below 2^32, such as an epoch number)
+   * selecting an unrelated sequence for the same seed. Both are hashed into the 32-bit starting state, so nearby
+   * (seed, stream) pairs do not give shifted copies of one sequence.
+   */
+  constructor(seed: number, stream = 0) {
+    if (!Number.isSafeInteger(seed)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `seed must be a safe integer, got ${seed}`);
+    if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `stream must be an integer in [0, 2^32), got ${stream}`);
+    }
+    const lo = seed >>> 0, hi = Math.floor(seed / 0x100000000) >>> 0;
+    this.state = mix(mix(mix(lo) ^ hi) ^ stream);
   }
 
   /** The next uniform 32-bit unsigned integer. */
   nextUint32(): number {
     this.state = (this.state + 0x9e3779b9) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
+    return mix(this.state);
   }
 
   /** Uniform on [0, 1) with 53 random bits. */
