@@ -1,5 +1,6 @@
 // DataLoader and its seeded JS generator: coverage and alignment of batches, seeded order independent of
-// everything else, epochs and dropLast, the async iterator, transforms, ownership (memory stays flat over many epochs) and bad arguments.
+// everything else, epochs and dropLast, the async iterator, transforms, ownership (memory stays flat over many
+// epochs) and bad arguments.
 import * as tf from '../lib';
 import { Tensor } from '../lib';
 import { DataLoader, SeededRandom } from '../lib/data';
