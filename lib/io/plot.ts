@@ -91,13 +91,28 @@ function linearTicks(lo: number, hi: number, target = 6): number[] {
   return out;
 }
 
+/**
+ * Ticks of a log axis spanning [10^lo, 10^hi]: the powers of ten inside, plus 2x and 5x of them when fewer
+ * than three powers fall inside (a short axis would otherwise show one label or none).
+ */
+function logTicks(lo: number, hi: number): number[] {
+  const inside = (v: number) => Math.log10(v) >= lo - 1e-9 && Math.log10(v) <= hi + 1e-9;
+  const powers: number[] = [];
+  for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) powers.push(Number(`1e${k}`));
+  const main = powers.filter(inside);
+  if (main.length >= 3) return main;
+  return powers.flatMap((p) => [p, 2 * p, 5 * p]).map((v) => Number(v.toPrecision(12))).filter(inside);
+}
+
 /** Axis domain from the finite data (positive only on a log axis), padded a little; [0, 1] when there is none. */
 function domain(vals: number[], log: boolean): [number, number] {
   const f = vals.filter((v) => Number.isFinite(v) && (!log || v > 0)).map((v) => (log ? Math.log10(v) : v));
   if (f.length === 0) return [0, 1];
   let lo = Math.min(...f), hi = Math.max(...f);
   if (lo === hi) { lo -= 0.5; hi += 0.5; }
-  if (log) return [Math.floor(lo), Math.ceil(hi)];
+  // A log axis spans the data plus 3% (in decades); rounding out to whole decades would squeeze data that covers
+  // a factor of 30 (NFE 4 to 128, say) into a corner.
+  if (log) return [lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)];
   const ticks = linearTicks(lo, hi);
   const step = ticks.length > 1 ? ticks[1] - ticks[0] : hi - lo;
   return [Math.min(lo, Math.floor(lo / step) * step), Math.max(hi, Math.ceil(hi / step) * step)];
@@ -129,8 +144,7 @@ export function linePlotSVG(opts: LinePlotOptions): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="white"/>`);
   if (opts.title) out.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`);
-  const ticks = (lo: number, hi: number, log: boolean) =>
-    log ? Array.from({ length: hi - lo + 1 }, (_, i) => Math.pow(10, lo + i)) : linearTicks(lo, hi);
+  const ticks = (lo: number, hi: number, log: boolean) => (log ? logTicks(lo, hi) : linearTicks(lo, hi));
   out.push('<g class="grid" stroke="#e0e0e0" stroke-width="1">');
   const xt = ticks(dx0, dx1, logX), yt = ticks(dy0, dy1, logY);
   for (const t of xt) out.push(`<line x1="${r2(tx(t))}" y1="${mt}" x2="${r2(tx(t))}" y2="${mt + ph}"/>`);
