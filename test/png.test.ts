@@ -191,6 +191,9 @@ describe('plots', () => {
     const svg = linePlotSVG({ series: [{ name: 'fid', x: [1, 10, 100, 1000], y: [300, 0, 20, 5] }], logX: true, logY: true });
     balanced(svg);
     for (const t of ['1', '10', '100', '1000']) expect(svg).toContain(`>${t}</text>`);
+    // The y axis (5 to 300) holds only two powers of ten, so 2x and 5x ticks are added.
+    for (const t of ['5', '20', '50', '200']) expect(svg).toContain(`>${t}</text>`);
+    expect(svg).not.toContain('>2000</text>');
     const polys = [...svg.matchAll(/<polyline[^>]*points="([^"]*)"/g)];
     expect(polys).toHaveLength(1); // (100, 20)-(1000, 5); (1, 300) alone is a circle
     const f = path.join(dir, 'plot.svg');
