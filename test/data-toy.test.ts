@@ -376,6 +376,19 @@ describe('manifold data', () => {
     x.dispose();
   });
 
+  test('noisy Gaussian subspace: logProb is the N(0, QQ^T + s^2 I) density and integrates to 1', () => {
+    const m = new SubspaceManifold({ intrinsicDim: 1, ambientDim: 2, noise: 0.3, seed: 5 });
+    // Direct 2x2 formula: covariance S = q q^T + s^2 I, density exp(-x^T S^-1 x / 2) / (2 pi sqrt(det S)).
+    const q = m.embedding, s2 = 0.09;
+    const S = [q[0] * q[0] + s2, q[0] * q[1], q[1] * q[1] + s2];
+    const det = S[0] * S[2] - S[1] * S[1];
+    const pts = [[0, 0], [1, -0.5], [0.3, 2], [-3, 1]];
+    const ref = pts.map(([a, b]) => -(S[2] * a * a - 2 * S[1] * a * b + S[0] * b * b) / (2 * det) - Math.log(2 * Math.PI * Math.sqrt(det)));
+    expectClose(f64(m.logProb(tf.tensor(pts, { dtype: 'float64' }))), ref, 1e-12, 1e-12, 'subspace density');
+    // Variance 1.09 along the line: a box of +-8 covers 7 standard deviations.
+    expect(Math.abs(gridIntegral(m, -8, 8, -8, 8, 0.04) - 1)).toBeLessThan(1e-5);
+  });
+
   test('k-subspace: rank k, ball law inside the unit ball, ambient noise fills the rest', () => {
     tf.manualSeed(9);
     const n = 3000;
@@ -398,6 +411,7 @@ describe('manifold data', () => {
     const noisy = new SubspaceManifold({ intrinsicDim: 3, ambientDim: 8, noise: 0.1, seed: 1 });
     const evn = symEig(moments(f64(noisy.sample(n)), n, 8).cov, 8);
     for (let i = 3; i < 8; i++) expect(Math.abs(evn[i] - 0.01)).toBeLessThan(0.005);
+    expectCode(() => g.logProb(tf.zeros([1, 8])), 'TF_INVALID_ARGUMENT');
     expectCode(() => new SphereManifold({ intrinsicDim: 3, ambientDim: 3 }), 'TF_INVALID_ARGUMENT');
     expectCode(() => new SubspaceManifold({ intrinsicDim: 2, ambientDim: 4, law: 'cube' as 'ball' }), 'TF_INVALID_ARGUMENT');
     xg.dispose();

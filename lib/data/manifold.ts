@@ -5,7 +5,7 @@
 import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { randn, rand } from '../random';
 import { SeededRandom } from './prng';
-import { count, positive, rowsF64 } from './numeric';
+import { LOG_2PI, count, fromF64, outDtype, positive, rowsF64 } from './numeric';
 
 /**
  * m orthonormal columns in R^D (D x m, row-major): a Gaussian matrix orthonormalised by Gram-Schmidt, run
@@ -145,6 +145,34 @@ export class SubspaceManifold extends EmbeddedManifold {
     if (law !== 'gaussian' && law !== 'ball') throw new TensorfieldError('TF_INVALID_ARGUMENT', `SubspaceManifold: law must be 'gaussian' or 'ball', got '${String(law)}'`);
     this.law = law;
   }
+  /**
+   * Exact log-density, for the Gaussian law with ambient noise s > 0 (otherwise the law has no density in R^D):
+   * x ~ N(0, Q Q^T + s^2 I), whose covariance has eigenvalue 1 + s^2 on the subspace and s^2 off it, so
+   * log p = -(|Q^T x|^2 / (1 + s^2) + (|x|^2 - |Q^T x|^2) / s^2 + k log(1 + s^2) + (D - k) log s^2 + D log 2 pi) / 2.
+   * Returns an [n] tensor in x's floating dtype, computed in float64.
+   */
+  logProb(x: Tensor): Tensor {
+    const fn = 'SubspaceManifold.logProb';
+    if (this.law !== 'gaussian' || this.noise === 0) {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: only the Gaussian law with noise > 0 has a density in R^${this.dim}`);
+    }
+    const k = this.latentDim, D = this.dim, s2 = this.noise * this.noise;
+    const { n, v } = rowsF64(x, D, fn);
+    const out = new Float64Array(n);
+    const c = k * Math.log(1 + s2) + (D - k) * Math.log(s2) + D * LOG_2PI;
+    for (let r = 0; r < n; r++) {
+      let all = 0, onSub = 0;
+      for (let i = 0; i < D; i++) all += v[r * D + i] ** 2;
+      for (let j = 0; j < k; j++) {
+        let p = 0;
+        for (let i = 0; i < D; i++) p += this.embedding[i * k + j] * v[r * D + i];
+        onSub += p * p;
+      }
+      out[r] = -0.5 * (onSub / (1 + s2) + Math.max(0, all - onSub) / s2 + c);
+    }
+    return fromF64(out, [n], outDtype(x));
+  }
+
   protected latent(n: number): Float64Array {
     const k = this.latentDim;
     const g = randn([n, k], { dtype: 'float64' });
