@@ -174,6 +174,10 @@ describe('Gaussian mixtures', () => {
     expectCode(() => new GaussianMixture({ means: [[0]], weights: [1, 2] }), 'TF_SHAPE_MISMATCH');
     expectCode(() => new GaussianMixture({ means: [] }), 'TF_INVALID_ARGUMENT');
     expectCode(() => gmm.sample(-1), 'TF_INVALID_ARGUMENT');
+    // A zero-weight component is never drawn, and its density contributes nothing.
+    const z = new GaussianMixture({ means: [[100], [0], [200]], weights: [0, 1, 0], std: 0.1 });
+    expect(Math.max(...(f64(z.sample(2000)) as unknown as number[]))).toBeLessThan(1);
+    expect(z.logProb(tf.tensor([[100]], { dtype: 'float64' })).item()).toBeCloseTo(-(100 ** 2) / (2 * 0.01) - Math.log(Math.sqrt(2 * Math.PI) * 0.1), 6);
   });
 });
 

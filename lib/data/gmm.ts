@@ -3,7 +3,7 @@
 // it the reference target for testing samplers and score models.
 import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { rand, randn } from '../random';
-import { LOG_2PI, count, fromF64, logSumExp, outDtype, positive, rowsF64 } from './numeric';
+import { CategoryPicker, LOG_2PI, count, fromF64, logSumExp, outDtype, positive, rowsF64 } from './numeric';
 
 /** A distribution on R^dim with an exact log-density. */
 export interface Distribution {
@@ -100,14 +100,14 @@ export class GaussianMixture implements Distribution {
 
   sample(n: number): Tensor {
     count(n, 'GaussianMixture.sample');
-    const { dim, k } = this;
+    const { dim } = this;
     const u = rand([n], { dtype: 'float64' }), z = randn([n, dim], { dtype: 'float64' });
     const uv = u.dataSync() as Float64Array, zv = z.dataSync() as Float64Array;
     u.dispose(); z.dispose();
     const out = new Float32Array(n * dim);
+    const picker = new CategoryPicker(this.weights);
     for (let r = 0; r < n; r++) {
-      let c = 0, acc = this.weights[0];
-      while (c < k - 1 && uv[r] >= acc) acc += this.weights[++c];
+      const c = picker.pick(uv[r]);
       for (let d = 0; d < dim; d++) out[r * dim + d] = this.means[c * dim + d] + this.stds[c * dim + d] * zv[r * dim + d];
     }
     return tensor(out, { shape: [n, dim] });

@@ -99,3 +99,27 @@ export function count(n: unknown, fn: string): number {
   }
   return n;
 }
+
+/**
+ * Inverse-CDF sampling of a category: the first index whose cumulative weight exceeds u in [0, 1). Rounding can
+ * leave the total a hair below 1, so a u above it picks the last category with positive weight, never a
+ * zero-weight one.
+ */
+export class CategoryPicker {
+  private readonly cum: Float64Array;
+  private readonly last: number;
+  constructor(weights: ArrayLike<number>) {
+    this.cum = new Float64Array(weights.length);
+    let acc = 0, last = 0;
+    for (let i = 0; i < weights.length; i++) {
+      acc += weights[i];
+      this.cum[i] = acc;
+      if (weights[i] > 0) last = i;
+    }
+    this.last = last;
+  }
+  pick(u: number): number {
+    for (let i = 0; i < this.last; i++) if (u < this.cum[i]) return i;
+    return this.last;
+  }
+}

@@ -12,7 +12,7 @@
 import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { rand, randn } from '../random';
 import type { Distribution } from './gmm';
-import { LOG_2PI, count, fromF64, gaussLegendre, logBesselI0, logSumExp, outDtype, positive, rowsF64 } from './numeric';
+import { CategoryPicker, LOG_2PI, count, fromF64, gaussLegendre, logBesselI0, logSumExp, outDtype, positive, rowsF64 } from './numeric';
 
 /** Draws `n` rows of `k` uniforms and `n` rows of 2 normals from the engine generator, as float64 arrays. */
 function draws(n: number, k: number): { u: Float64Array; z: Float64Array } {
@@ -131,11 +131,9 @@ abstract class NoisyCurves implements Distribution {
   sample(n: number): Tensor {
     count(n, `${this.name}.sample`);
     const { u, z } = draws(n, 2);
-    const out = new Float32Array(2 * n), p = new Float64Array(2);
+    const out = new Float32Array(2 * n), p = new Float64Array(2), picker = new CategoryPicker(this.masses);
     for (let r = 0; r < n; r++) {
-      let c = 0, acc = this.masses[0];
-      while (c < this.pieces.length - 1 && u[2 * r] >= acc) acc += this.masses[++c];
-      const piece = this.pieces[c];
+      const piece = this.pieces[picker.pick(u[2 * r])];
       piece.at(piece.t0 + u[2 * r + 1] * (piece.t1 - piece.t0), p);
       out[2 * r] = p[0] + this.noise * z[2 * r];
       out[2 * r + 1] = p[1] + this.noise * z[2 * r + 1];
@@ -241,10 +239,9 @@ export class Rings implements Distribution {
   sample(n: number): Tensor {
     count(n, 'Rings.sample');
     const { u, z } = draws(n, 2);
-    const out = new Float32Array(2 * n);
+    const out = new Float32Array(2 * n), picker = new CategoryPicker(this.weights);
     for (let r = 0; r < n; r++) {
-      let c = 0, acc = this.weights[0];
-      while (c < this.radii.length - 1 && u[2 * r] >= acc) acc += this.weights[++c];
+      const c = picker.pick(u[2 * r]);
       const th = 2 * Math.PI * u[2 * r + 1];
       out[2 * r] = this.radii[c] * Math.cos(th) + this.noise * z[2 * r];
       out[2 * r + 1] = this.radii[c] * Math.sin(th) + this.noise * z[2 * r + 1];
