@@ -36,10 +36,10 @@ describe('CSV and dates', () => {
     for (const bad of ['2001-02-30', '2001-13-01', 'Foo 1 2000', '1999', '2000-01-01T25:00']) expect(parseDate(bad)).toBeNaN();
   });
 
-  test('bad files are TF_BAD_FILE naming the file and the line', () => {
+  test('bad files are TF_BAD_FILE naming the file and the record', () => {
     const spec = { name: 's', timeColumn: 't', timeFormat: 'year' as const };
-    expect(messageOf(() => parseCSVSeries('t,v\n1,2\n2,abc\n', spec, 'x.csv'))).toMatch(/^TF_BAD_FILE: .*'x\.csv'.*line 3.*'abc'/);
-    expect(messageOf(() => parseCSVSeries('t,v\n1,2,3\n', spec, 'x.csv'))).toMatch(/^TF_BAD_FILE: .*line 2 has 3 fields/);
+    expect(messageOf(() => parseCSVSeries('t,v\n1,2\n2,abc\n', spec, 'x.csv'))).toMatch(/^TF_BAD_FILE: .*'x\.csv'.*record 3.*'abc'/);
+    expect(messageOf(() => parseCSVSeries('t,v\n1,2,3\n', spec, 'x.csv'))).toMatch(/^TF_BAD_FILE: .*record 2 has 3 fields/);
     expect(messageOf(() => parseCSVSeries('t,v\n1,2\n1,3\n', spec, 'x.csv'))).toMatch(/^TF_BAD_FILE: .*share the time/);
     expect(messageOf(() => parseCSVSeries('u,v\n1,2\n', spec, 'x.csv'))).toMatch(/^TF_BAD_FILE: .*no column 't'/);
     expect(messageOf(() => parseCSVSeries('t,v\nnope,2\n', { ...spec, timeFormat: 'date' }, 'x.csv'))).toMatch(/not a date/);

@@ -58,7 +58,7 @@ function parseValue(s: string, file: string, line: number, col: string): number 
   const t = s.trim();
   if (MISSING.has(t.toLowerCase())) return NaN;
   const v = Number(t);
-  if (!Number.isFinite(v)) throw new TensorfieldError('TF_BAD_FILE', `CSV file '${file}': line ${line}, column '${col}': '${s}' is not a number`);
+  if (!Number.isFinite(v)) throw new TensorfieldError('TF_BAD_FILE', `CSV file '${file}': record ${line}, column '${col}': '${s}' is not a number`);
   return v;
 }
 
@@ -99,14 +99,14 @@ export function parseCSVSeries(text: string, spec: CSVSeriesSpec, file = '<strin
   const wk = spec.where ? col(spec.where.column) : -1;
   const recs: { t: number; v: number[] }[] = [];
   for (let r = 1; r < rows.length; r++) {
-    const row = rows[r], line = r + 1;
+    const row = rows[r], line = r + 1; // the record number, counting the header as 1 (blank lines are skipped)
     if (row.length !== header.length) {
-      throw new TensorfieldError('TF_BAD_FILE', `CSV file '${file}': line ${line} has ${row.length} fields, the header has ${header.length}`);
+      throw new TensorfieldError('TF_BAD_FILE', `CSV file '${file}': record ${line} has ${row.length} fields, the header has ${header.length}`);
     }
     if (wk >= 0 && row[wk] !== spec.where!.equals) continue;
     const t = spec.timeFormat === 'date' ? parseDate(row[tk]) : Number(row[tk].trim());
     if (!Number.isFinite(t) || row[tk].trim() === '') {
-      throw new TensorfieldError('TF_BAD_FILE', `CSV file '${file}': line ${line}: '${row[tk]}' is not a ${spec.timeFormat === 'date' ? 'date' : 'year'}`);
+      throw new TensorfieldError('TF_BAD_FILE', `CSV file '${file}': record ${line}: '${row[tk]}' is not a ${spec.timeFormat === 'date' ? 'date' : 'year'}`);
     }
     recs.push({ t, v: vk.map((k, j) => parseValue(row[k], file, line, valueColumns[j])) });
   }
@@ -273,8 +273,9 @@ export interface ImputationOptions {
   /**
    * Which observed values to hide for the model to fill in: 'random' points (each with probability `rate`),
    * 'blocks' of `blockLength` consecutive observations (started so that about `rate` of the values are hidden),
-   * or 'history': the series' own missing pattern shifted by a random offset, so the hidden values have the
-   * shape of real gaps (as in CSDI's historical masks).
+   * or 'history': the series' own missing pattern shifted (cyclically) by a random offset, so the hidden values
+   * have the shape of real gaps (as in CSDI's historical masks); `rate` is unused, and a series without gaps
+   * hides nothing.
    */
   mode: 'random' | 'blocks' | 'history';
   rate?: number;
