@@ -58,16 +58,22 @@ describe('datasets', () => {
 
   test("source 'full' without the Debian files names the package; a custom directory names the missing file", () => {
     // Without the Debian files: the loader is loaded afresh with an fs whose existsSync hides the Debian folder
-    // (fs's own properties cannot be redefined, so it is swapped in the module registry instead).
+    // (fs's own properties cannot be redefined, so it is swapped in the module registry instead). The engine
+    // modules it imports are mapped to the instances already loaded, so the native addon is not initialised twice.
+    const engine = { tensor: require('../lib/tensor'), random: require('../lib/random'), ops: require('../lib/ops') };
     jest.isolateModules(() => {
       const realFs = jest.requireActual('fs') as typeof fs;
       jest.doMock('fs', () => ({ ...realFs, existsSync: (p: fs.PathLike) => !String(p).startsWith(FASHION_MNIST_DEBIAN_DIR) && realFs.existsSync(p) }));
+      jest.doMock('../lib/tensor', () => engine.tensor);
+      jest.doMock('../lib/random', () => engine.random);
+      jest.doMock('../lib/ops', () => engine.ops);
+      jest.doMock('../lib/native', () => { throw new Error('the native addon must not be loaded a second time'); });
       const fm = require('../lib/data/fashion_mnist') as typeof import('../lib/data/fashion_mnist');
       expect(messageOf(() => fm.loadFashionMNIST({ source: 'full' }))).toMatch(/^TF_BAD_FILE: .*apt-get install -y dataset-fashion-mnist/);
       // 'auto' falls back to the shipped subset.
       expect(fm.loadFashionMNIST({ source: 'auto', split: 'test' }).source).toBe(FASHION_MNIST_EMBEDDED_DIR);
     });
-    jest.dontMock('fs');
+    for (const m of ['fs', '../lib/tensor', '../lib/random', '../lib/ops', '../lib/native']) jest.dontMock(m);
     expect(messageOf(() => loadFashionMNIST({ source: '/nonexistent/fmnist' })))
       .toMatch(/^TF_BAD_FILE: IDX file '\/nonexistent\/fmnist\/train-images-idx3-ubyte\.gz' cannot be read \(ENOENT\)/);
     expectCode(() => loadFashionMNIST({ split: 'val' as 'train', source: 'embedded' }), 'TF_INVALID_ARGUMENT');
