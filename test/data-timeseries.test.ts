@@ -94,6 +94,16 @@ describe('loaders', () => {
     expect(messageOf(() => loadTimeSeries('seattle-weather', { dir: '/nonexistent/vega' })))
       .toMatch(/^TF_BAD_FILE: .*'\/nonexistent\/vega\/seattle-weather\.csv'.*npm install vega-datasets/);
     expectCode(() => loadTimeSeries('nope' as 'co2'), 'TF_INVALID_ARGUMENT');
+    // With vega-datasets absent (the lookup mocked to find nothing; the engine module mapped to the loaded one).
+    const engine = { tensor: require('../lib/tensor') };
+    jest.isolateModules(() => {
+      jest.doMock('../lib/data/packages', () => ({ npmPackageDir: () => null }));
+      jest.doMock('../lib/tensor', () => engine.tensor);
+      const ts = require('../lib/data/timeseries') as typeof import('../lib/data/timeseries');
+      expect(messageOf(() => ts.loadTimeSeries('seattle-weather'))).toMatch(/^TF_BAD_FILE: .*vega-datasets is not installed.*npm install vega-datasets/);
+      expect(messageOf(() => ts.loadTimeSeries('stocks'))).toMatch(/npm install vega-datasets/);
+    });
+    for (const m of ['../lib/data/packages', '../lib/tensor']) jest.dontMock(m);
   });
 });
 
