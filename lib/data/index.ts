@@ -1,4 +1,5 @@
-// Datasets: Fashion-MNIST (IDX), and the readers that turn files into tensors.
+// Data: Fashion-MNIST (IDX), toy distributions with exact densities, manifold data, the Brown corpus as characters,
+// real time series (vega-datasets, statsmodels), and a seeded DataLoader.
 export { parseIdx, readIdx, encodeIdx } from './idx';
 export type { IdxArray } from './idx';
 export {
@@ -6,3 +7,23 @@ export {
   FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_EMBEDDED_DIR,
 } from './fashion_mnist';
 export type { FashionMNISTOptions, ImageDataset, ImageTensorOptions, Split } from './fashion_mnist';
+export { GaussianMixture, ringOfGaussians, eightGaussians } from './gmm';
+export type { Distribution, GaussianMixtureOptions, RingOfGaussiansOptions, PerRow } from './gmm';
+export { Checkerboard, TwoMoons, SwissRoll, Rings } from './toy';
+export type { CheckerboardOptions, TwoMoonsOptions, SwissRollOptions, RingsOptions } from './toy';
+export { SphereManifold, SubspaceManifold, randomIsometry } from './manifold';
+export type { ManifoldOptions, SubspaceOptions } from './manifold';
+export { SeededRandom } from './prng';
+export { DataLoader } from './loader';
+export type { DataLoaderOptions } from './loader';
+export { parseCSV } from './csv';
+export {
+  loadTimeSeries, readCSVSeries, parseCSVSeries, parseDate, forecastWindows, imputationMasks, subsampleIrregular,
+  seriesStats, normalizeSeries, denormalizeValues, seriesLength, STATSMODELS_DATASETS_DIR,
+} from './timeseries';
+export type {
+  TimeSeries, CSVSeriesSpec, KnownSeries, LoadSeriesOptions, WindowOptions, Windows, ImputationOptions, ImputationMasks, NormStats,
+} from './timeseries';
+export { loadBrownCorpus, untagBrownLine, brownCorpusDir, CharVocabulary, randomWindows } from './text';
+export type { BrownOptions, TextCorpus } from './text';
+export { npmPackageDir } from './packages';

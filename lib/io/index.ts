@@ -9,3 +9,7 @@ export type {
 export { saveCheckpoint, saveCheckpointAsync, loadCheckpoint, loadCheckpointAsync, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
 export type { CheckpointState, LoadCheckpointTargets, LoadedCheckpoint } from './checkpoint';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic';
+export { encodePNG, savePNG, imageGrid, saveImageGrid, crc32 } from './png';
+export type { RawImage, ImageGridOptions } from './png';
+export { scatterImage, saveScatterPNG, linePlotSVG, saveLinePlot } from './plot';
+export type { ScatterOptions, LineSeries, LinePlotOptions } from './plot';
