@@ -18,3 +18,4 @@ import * as optim from './optim';
 import * as io from './io';
 import * as data from './data';
 export { autograd, func, nn, optim, io, data };
+export * as metrics from './metrics';
