@@ -12,3 +12,17 @@ export {
   classifierOutputs, classifierOutputsAsync, classifierFeatures, classifierFeaturesAsync, classifierAccuracy,
 } from './features';
 export type { FeatureOptions, AsyncFeatureOptions, ClassifierOutputs } from './features';
+export {
+  fashionFrechetDistance, fashionFrechetDistanceAsync, fashionReferenceStats, classifierScore, classifierScoreAsync,
+  scoreFromProbs, precisionRecall, REFERENCE_STATS_FILE,
+} from './fashion';
+export type { FashionFDOptions, PrecisionRecall } from './fashion';
+export { slicedWasserstein, wasserstein1dPow, mmd2, energyDistance, modeCoverage } from './samples';
+export type { SlicedWassersteinOptions, MMDOptions, ModeCoverageOptions, ModeCoverage } from './samples';
+export {
+  meanLogLikelihood, natsToBitsPerDim, bitsPerDimToNats, dequantizedBitsPerDim, dequantize, DEFAULT_BIN_WIDTH,
+  bitsPerCharacter, bitsPerCharacterFromLogits,
+} from './likelihood';
+export type { Density, LogLikelihood } from './likelihood';
+export { crpsEnsemble, meanCrps, crpsGaussian, quantileLoss, erf, normalCdf, normalPdf } from './forecast';
+export type { CrpsOptions } from './forecast';
