@@ -31,8 +31,9 @@ export function toMatrix(x: Samples, fn: string, what = 'samples'): Matrix {
     }
     const rows = x.shape[0], cols = x.ndim === 2 ? x.shape[1] : 1;
     m = { rows, cols, data: Float64Array.from(x.dataSync() as ArrayLike<number>) };
-  } else if (x instanceof Float64Array || x instanceof Float32Array) {
-    m = { rows: x.length, cols: 1, data: Float64Array.from(x) };
+  } else if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
+    // isView rather than instanceof: typed arrays from another realm (the addon's, a test sandbox's) count too.
+    m = { rows: (x as Float64Array).length, cols: 1, data: Float64Array.from(x as Float64Array) };
   } else if (Array.isArray(x)) {
     const rows = x.length, cols = rows ? x[0].length : 0;
     const data = new Float64Array(rows * cols);
