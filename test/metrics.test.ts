@@ -243,6 +243,11 @@ describe('sliced Wasserstein', () => {
     const same = M.slicedWasserstein(x, y, { p: 1 });
     expect(same).toBeLessThan(2 * 2 * J / Math.sqrt(n));
     expect(M.slicedWasserstein(x, gaussRows(n, 2, 43, [1, 0]), { p: 1 })).toBeGreaterThan(5 * same);
+    // Blurred: the same points convolved with N(0, 1) noise (sd sqrt 2): each projection's W1 is
+    // (sqrt 2 - 1) E|Z| = 0.33.
+    const noise = normals(2 * n, 47);
+    const blurred = y.map((r, i) => r.map((v, j) => v + noise[2 * i + j]));
+    expect(M.slicedWasserstein(x, blurred, { p: 1 })).toBeGreaterThan(3 * same);
     // Mixture of two modes vs only one of them.
     const mix = gaussRows(n, 2, 44).map((r, i) => [r[0] * 0.3 + (i % 2 ? 3 : -3), r[1] * 0.3]);
     const mix2 = gaussRows(n, 2, 45).map((r, i) => [r[0] * 0.3 + (i % 2 ? 3 : -3), r[1] * 0.3]);
@@ -272,7 +277,8 @@ describe('MMD² and energy distance', () => {
       expect(Math.abs(stat(x, y))).toBeLessThan(4 * nul.sd);
       expect(Math.abs(nul.mean)).toBeLessThan(4 * nul.sd / Math.sqrt(20));
       expect(stat(x, gaussRows(150, 2, 53, [0.7, 0]))).toBeGreaterThan(8 * nul.sd);
-      expect(stat(x, x.map((r) => r.map((v) => v * 0.6)))).toBeGreaterThan(4 * nul.sd);  // "blurred" the other way: too narrow
+      expect(stat(x, x.map((r) => r.map((v) => v * 0.6)))).toBeGreaterThan(4 * nul.sd);  // too narrow
+      expect(stat(x, y.map((r) => r.map((v) => v * 1.6)))).toBeGreaterThan(4 * nul.sd);  // blurred: too wide
     }
   });
 
