@@ -63,15 +63,20 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
  * 14x14 images are scored at 28x28 by nearest-neighbour upsampling; the 14x14 reference statistics are made
  * from real images downsampled by 2x2 means and upsampled the same way, so only the sample's quality differs.
  */
-export function toClassifierInput(images: Tensor, fn = 'classifier'): Tensor {
+export function checkImages(images: Tensor, fn: string): 28 | 14 {
   if (!(images instanceof Tensor)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: images must be a Tensor`);
   const s = images.shape;
   if (s.length !== 4 || s[1] !== 1 || s[2] !== s[3] || (s[2] !== 28 && s[2] !== 14)) {
     throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: expected images [N, 1, 28, 28] or [N, 1, 14, 14], got [${s.join(', ')}]`);
   }
   if (s[0] === 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: no images`);
+  return s[2] as 28 | 14;
+}
+
+export function toClassifierInput(images: Tensor, fn = 'classifier'): Tensor {
+  const side = checkImages(images, fn);
   const x = images.dtype === 'float32' ? images : images.to('float32');
-  return s[2] === 14 ? F.upsampleNearest(x, 2) : x;
+  return side === 14 ? F.upsampleNearest(x, 2) : x;
 }
 
 /** Downsamples [N, 1, 28, 28] by 2x2 means and upsamples back by repetition: what a 14x14 model can show at best. */

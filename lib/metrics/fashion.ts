@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Tensor, TensorfieldError } from '../tensor';
 import { loadSafetensors } from '../io/safetensors';
 import { tidy } from '../scope';
-import { CLASSIFIER_DIR, NUM_CLASSES } from './classifier';
+import { CLASSIFIER_DIR, NUM_CLASSES, checkImages } from './classifier';
 import { GaussianStats, gaussianStats, frechetDistanceStats } from './frechet';
 import { ClassifierOutputs, FeatureOptions, AsyncFeatureOptions, classifierOutputs, classifierOutputsAsync } from './features';
 import { Samples, Matrix, toMatrix, requireRows, sameDim } from './linalg';
@@ -52,11 +52,7 @@ export interface FashionFDOptions extends FeatureOptions {
 }
 
 function resolutionOf(samples: Tensor, o: FashionFDOptions, fn: string): 28 | 14 {
-  if (!(samples instanceof Tensor)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: samples must be a Tensor`);
-  const side = samples.shape[2];
-  if (side !== 28 && side !== 14) {
-    throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: expected samples [N, 1, 28, 28] or [N, 1, 14, 14], got [${samples.shape.join(', ')}]`);
-  }
+  const side = checkImages(samples, fn);
   if (o.resolution !== undefined && o.resolution !== side) {
     throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: resolution ${o.resolution} given for ${side}x${side} samples`);
   }

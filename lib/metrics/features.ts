@@ -3,7 +3,7 @@
 import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { tidy } from '../scope';
 import { noGrad } from '../autograd';
-import { FashionClassifier, FEATURE_DIM, NUM_CLASSES, loadFashionClassifier, toClassifierInput } from './classifier';
+import { FashionClassifier, FEATURE_DIM, NUM_CLASSES, loadFashionClassifier, toClassifierInput, checkImages } from './classifier';
 
 export interface FeatureOptions {
   /** Images per forward pass (default 250). Only speed and peak memory depend on it. */
@@ -42,8 +42,7 @@ function runBatch(model: FashionClassifier, x: Tensor, start: number, len: numbe
 }
 
 function prepare(images: Tensor, o: FeatureOptions, fn: string): { model: FashionClassifier; n: number; b: number; out: ClassifierOutputs } {
-  // Validates the shape before the (possibly slow) model load.
-  tidy(() => { toClassifierInput(images.narrow(0, 0, Math.min(1, images.shape[0] ?? 0)), fn); });
+  checkImages(images, fn);
   checkFinite(images, fn);
   const b = batchSizeOf(o, fn);
   const model = o.model ?? loadFashionClassifier();
@@ -58,7 +57,6 @@ function checkFinite(images: Tensor, fn: string): void {
 
 /** Features and class probabilities of images [N, 1, 28, 28] or [N, 1, 14, 14] in [-1, 1]. */
 export function classifierOutputs(images: Tensor, opts: FeatureOptions = {}): ClassifierOutputs {
-  if (!(images instanceof Tensor)) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'classifierOutputs: images must be a Tensor');
   const { model, n, b, out } = prepare(images, opts, 'classifierOutputs');
   for (let s = 0; s < n; s += b) runBatch(model, images, s, Math.min(b, n - s), out);
   return out;
@@ -66,7 +64,6 @@ export function classifierOutputs(images: Tensor, opts: FeatureOptions = {}): Cl
 
 /** Async form: one batch per macrotask, so a server or UI stays responsive while thousands of images are scored. */
 export async function classifierOutputsAsync(images: Tensor, opts: AsyncFeatureOptions = {}): Promise<ClassifierOutputs> {
-  if (!(images instanceof Tensor)) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'classifierOutputsAsync: images must be a Tensor');
   const { model, n, b, out } = prepare(images, opts, 'classifierOutputsAsync');
   for (let s = 0; s < n; s += b) {
     runBatch(model, images, s, Math.min(b, n - s), out);
@@ -89,9 +86,10 @@ export async function classifierFeaturesAsync(images: Tensor, opts: AsyncFeature
 
 /** Fraction of images whose most probable class is the label. */
 export function classifierAccuracy(images: Tensor, labels: ArrayLike<number> | Tensor, opts: FeatureOptions = {}): number {
+  checkImages(images, 'classifierAccuracy');
   const lab = labels instanceof Tensor ? (labels.dataSync() as ArrayLike<number>) : labels;
-  if (lab.length !== images.shape[0]) {
-    throw new TensorfieldError('TF_SHAPE_MISMATCH', `classifierAccuracy: ${images.shape[0]} images but ${lab.length} labels`);
+  if (!lab || lab.length !== images.shape[0]) {
+    throw new TensorfieldError('TF_SHAPE_MISMATCH', `classifierAccuracy: ${images.shape[0]} images but ${lab?.length} labels`);
   }
   const { probs, count } = classifierOutputs(images, opts);
   let correct = 0;

@@ -2,6 +2,10 @@
 // and the quantile (pinball) loss.
 import { Tensor, TensorfieldError } from '../tensor';
 
+// Math functions bound once at module scope: inside a vm context (jest's test sandbox, for one) every lookup of a
+// global such as Math goes through the context's interceptors, which made the O(n²) loops here ~40x slower.
+const { abs } = Math;
+
 function values(x: Tensor | ArrayLike<number>, fn: string, what: string): Float64Array {
   const v = Float64Array.from((x instanceof Tensor ? x.dataSync() : x) as ArrayLike<number>);
   for (let i = 0; i < v.length; i++) {
@@ -12,14 +16,14 @@ function values(x: Tensor | ArrayLike<number>, fn: string, what: string): Float6
 
 /** erf to ~1e-15 absolute: Maclaurin series for |x| < 2.5, Lentz's continued fraction for erfc beyond. */
 export function erf(x: number): number {
-  const ax = Math.abs(x);
+  const ax = abs(x);
   if (ax < 2.5) {
     let term = x, sum = x;
     for (let n = 1; n < 100; n++) {
       term *= -(x * x) / n;
       const add = term / (2 * n + 1);
       sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+      if (abs(add) < 1e-17 * abs(sum)) break;
     }
     return (2 / Math.sqrt(Math.PI)) * sum;
   }
@@ -31,7 +35,7 @@ export function erf(x: number): number {
     c = ax + a / c;
     const delta = c * d;
     f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
+    if (abs(delta - 1) < 1e-16) break;
   }
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   return x > 0 ? 1 - erfc : erfc - 1;
@@ -66,11 +70,11 @@ export interface CrpsOptions {
 function crpsOne(x: Float64Array, y: number, method: 'sorted' | 'pairwise', fair: boolean): number {
   const m = x.length;
   let e1 = 0;
-  for (let i = 0; i < m; i++) e1 += Math.abs(x[i] - y);
+  for (let i = 0; i < m; i++) e1 += abs(x[i] - y);
   e1 /= m;
   let spread = 0;  // Σ_i Σ_j |x_i - x_j|
   if (method === 'pairwise') {
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) spread += Math.abs(x[i] - x[j]);
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) spread += abs(x[i] - x[j]);
   } else {
     const s = Float64Array.from(x).sort();
     for (let i = 0; i < m; i++) spread += 2 * (2 * (i + 1) - m - 1) * s[i];

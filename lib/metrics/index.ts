@@ -5,7 +5,7 @@ export type { GaussianStats } from './frechet';
 export { symmetricEigen } from './linalg';
 export type { Samples } from './linalg';
 export {
-  FashionClassifier, loadFashionClassifier, crossEntropy, roundTrip14, toClassifierInput, FEATURE_DIM, NUM_CLASSES,
+  FashionClassifier, loadFashionClassifier, crossEntropy, roundTrip14, toClassifierInput, checkImages, FEATURE_DIM, NUM_CLASSES,
   CLASSIFIER_DIR, CLASSIFIER_FILE,
 } from './classifier';
 export {

@@ -2,10 +2,26 @@
 // at most a few hundred wide), where exactness matters more than speed and float32 engine ops would not do.
 import { Tensor, TensorfieldError } from '../tensor';
 
+// Math functions bound once at module scope: inside a vm context (jest's test sandbox, for one) every lookup of a
+// global such as Math goes through the context's interceptors, which made the O(n²) loops here ~40x slower.
+const { abs, sqrt, sign } = Math;
+
 /** Row-major rows x cols float64 matrix. */
 export interface Matrix { rows: number; cols: number; data: Float64Array }
 
 export type Samples = Tensor | ArrayLike<number>[] | Float64Array | Float32Array;
+
+/**
+ * A float64 copy of a tensor's data that belongs to this JS realm. Element access to a typed array made in
+ * another realm (the addon's arrays seen from a vm sandbox such as jest's) is several times slower in V8's
+ * optimised loops; a view of the same buffer from this realm's constructors avoids that.
+ */
+export function localFloat64(t: Tensor): Float64Array {
+  const a = t.dataSync() as Float64Array | Float32Array;
+  if (t.dtype === 'float64') return new Float64Array(a.buffer, a.byteOffset, a.length);
+  if (t.dtype === 'float32') return Float64Array.from(new Float32Array(a.buffer, a.byteOffset, a.length));
+  return Float64Array.from(a as ArrayLike<number>);
+}
 
 function checkFinite(data: ArrayLike<number>, fn: string, what: string): void {
   for (let i = 0; i < data.length; i++) {
@@ -30,7 +46,7 @@ export function toMatrix(x: Samples, fn: string, what = 'samples'): Matrix {
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: ${what} must be float32 or float64, got ${x.dtype}`);
     }
     const rows = x.shape[0], cols = x.ndim === 2 ? x.shape[1] : 1;
-    m = { rows, cols, data: Float64Array.from(x.dataSync() as ArrayLike<number>) };
+    m = { rows, cols, data: localFloat64(x) };
   } else if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
     // isView rather than instanceof: typed arrays from another realm (the addon's, a test sandbox's) count too.
     m = { rows: (x as Float64Array).length, cols: 1, data: Float64Array.from(x as Float64Array) };
@@ -90,12 +106,12 @@ export function symmetricEigen(aIn: ArrayLike<number>, n: number): { values: Flo
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
   let scale = 0;
   for (let i = 0; i < n * n; i++) scale += a[i] * a[i];
-  scale = Math.sqrt(scale);
+  scale = sqrt(scale);
   for (let sweep = 0; sweep < 100 && scale > 0; sweep++) {
     let off = 0;
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j] * a[i * n + j];
     // Converged when the off-diagonal mass is at rounding level relative to the whole matrix.
-    if (Math.sqrt(2 * off) <= 1e-15 * scale) break;
+    if (sqrt(2 * off) <= 1e-15 * scale) break;
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = a[p * n + q];
@@ -103,8 +119,8 @@ export function symmetricEigen(aIn: ArrayLike<number>, n: number): { values: Flo
         const app = a[p * n + p], aqq = a[q * n + q];
         // Rotation angle from the stable formula for t = tan(theta) (the smaller root).
         const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const t = sign(theta || 1) / (abs(theta) + sqrt(theta * theta + 1));
+        const c = 1 / sqrt(t * t + 1), s = t * c;
         for (let k = 0; k < n; k++) {
           const akp = a[k * n + p], akq = a[k * n + q];
           a[k * n + p] = c * akp - s * akq;
