@@ -29,7 +29,9 @@ beforeAll(() => {
   const tr = D.loadFashionMNIST({ split: 'train', source: 'embedded' });
   real = tf.keep(D.imagesToTensor(te));
   testLabels = te.labels;
-  // 1000 training images (the same count as the test subset: FD's small-sample bias depends on n).
+  // 1000 training images (the same count as the test subset: FD's small-sample bias depends on n). The
+  // classifier saw these in training (93% train vs 91.5% test accuracy), which pulls their features slightly
+  // towards its decision regions; the damage tests below need margins far larger than that.
   train = tf.keep(D.imagesToTensor(tr, { indices: Array.from({ length: 1000 }, (_, i) => i) }));
   // Mode-dropped: only T-shirt, Trouser and Sneaker (all 900 of them in the training subset).
   const keepIdx = Array.from({ length: tr.count }, (_, i) => i).filter((i) => [0, 1, 7].includes(tr.labels[i]));
@@ -165,6 +167,7 @@ describe('FD_cls', () => {
     const a = await M.fashionFrechetDistanceAsync(x, { batchSize: 64, onProgress: (d) => calls.push(d) });
     expect(a).toBeCloseTo(M.fashionFrechetDistance(x), 8);
     expect(calls).toEqual([64, 128, 192, 200]);
+    expect(await M.classifierScoreAsync(x, { batchSize: 64 })).toBeCloseTo(M.classifierScore(x), 10);
   });
 });
 
