@@ -124,13 +124,26 @@ function knnRadii(x: Matrix, k: number): Float64Array {
   return r;
 }
 
-/** Fraction of rows of `q` inside at least one ball (centre a row of `ref`, squared radius radii[j]). */
-function coverage(q: Matrix, ref: Matrix, radii: Float64Array): number {
-  let inside = 0;
-  forEachSqDistRow(q, ref, (_i, row) => {
-    for (let j = 0; j < row.length; j++) if (row[j] <= radii[j]) { inside++; return; }
+/**
+ * Both coverages from one pass over the fake-to-real distances: a fake counts for precision if it lies in some
+ * real ball (squared radius rr[j]); a real counts for recall if some fake's ball (rf[i]) reaches it.
+ */
+function coverages(fake: Matrix, real: Matrix, rr: Float64Array, rf: Float64Array): PrecisionRecall {
+  const reached = new Uint8Array(real.rows);
+  let onReal = 0;
+  forEachSqDistRow(fake, real, (i, row) => {
+    const ri = rf[i];
+    let inside = false;
+    for (let j = 0; j < row.length; j++) {
+      const v = row[j];
+      if (v <= rr[j]) inside = true;
+      if (v <= ri) reached[j] = 1;
+    }
+    if (inside) onReal++;
   });
-  return inside / q.rows;
+  let recalled = 0;
+  for (let j = 0; j < real.rows; j++) recalled += reached[j];
+  return { precision: onReal / fake.rows, recall: recalled / real.rows };
 }
 
 /**
@@ -148,5 +161,5 @@ export function precisionRecall(realFeatures: Samples, fakeFeatures: Samples, k 
   requireRows(real, k + 1, fn, `real samples for k = ${k}`);
   requireRows(fake, k + 1, fn, `fake samples for k = ${k}`);
   const rr = knnRadii(real, k), rf = knnRadii(fake, k);
-  return { precision: coverage(fake, real, rr), recall: coverage(real, fake, rf) };
+  return coverages(fake, real, rr, rf);
 }
