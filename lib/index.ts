@@ -18,4 +18,5 @@ import * as optim from './optim';
 import * as io from './io';
 import * as data from './data';
 import * as samplers from './samplers';
-export { autograd, func, nn, optim, io, data, samplers };
+import * as metrics from './metrics';
+export { autograd, func, nn, optim, io, data, samplers, metrics };

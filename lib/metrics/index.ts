@@ -1,0 +1,28 @@
+// Metrics for generative models: Fréchet distances, a Fashion-MNIST classifier's scores, sample-based
+// distances for toy data, likelihood conversions and forecast scores.
+export { frechetDistance, frechetDistanceStats, gaussianStats } from './frechet';
+export type { GaussianStats } from './frechet';
+export { symmetricEigen } from './linalg';
+export type { Samples } from './linalg';
+export {
+  FashionClassifier, loadFashionClassifier, crossEntropy, roundTrip14, toClassifierInput, checkImages, FEATURE_DIM, NUM_CLASSES,
+  CLASSIFIER_DIR, CLASSIFIER_FILE,
+} from './classifier';
+export {
+  classifierOutputs, classifierOutputsAsync, classifierFeatures, classifierFeaturesAsync, classifierAccuracy,
+} from './features';
+export type { FeatureOptions, AsyncFeatureOptions, ClassifierOutputs } from './features';
+export {
+  fashionFrechetDistance, fashionFrechetDistanceAsync, fashionReferenceStats, classifierScore, classifierScoreAsync,
+  scoreFromProbs, precisionRecall, REFERENCE_STATS_FILE,
+} from './fashion';
+export type { FashionFDOptions, PrecisionRecall } from './fashion';
+export { slicedWasserstein, wasserstein1dPow, mmd2, energyDistance, modeCoverage } from './samples';
+export type { SlicedWassersteinOptions, MMDOptions, ModeCoverageOptions, ModeCoverage } from './samples';
+export {
+  meanLogLikelihood, natsToBitsPerDim, bitsPerDimToNats, dequantizedBitsPerDim, dequantize, DEFAULT_BIN_WIDTH,
+  bitsPerCharacter, bitsPerCharacterFromLogits,
+} from './likelihood';
+export type { Density, LogLikelihood } from './likelihood';
+export { crpsEnsemble, meanCrps, crpsGaussian, quantileLoss, erf, normalCdf, normalPdf } from './forecast';
+export type { CrpsOptions } from './forecast';
