@@ -26,6 +26,7 @@
       ],
       "sources": [
         "native/core/dtype.cpp",
+        "native/core/allocator.cpp",
         "native/core/storage.cpp",
         "native/core/tensor.cpp",
         "native/cpu/dispatch.cpp",

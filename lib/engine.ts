@@ -8,6 +8,12 @@ export interface MemoryInfo {
   storages: number;
   bytes: number;
   peakBytes: number;
+  /** Freed large buffers held for reuse (not live, but resident); bounded by cacheLimitBytes. */
+  cachedBytes: number;
+  cacheLimitBytes: number;
+  /** Large allocations served from the cache / that mapped fresh memory, since start. */
+  cacheHits: number;
+  cacheMisses: number;
   /** Bytes this JS environment (thread) has reported to V8 as external memory (settled within 1 MiB). */
   reportedToV8: number;
 }
@@ -25,6 +31,13 @@ export const backend = {
   setIsa(isa: 'scalar' | 'avx2' | 'avx512'): void { native.setIsa(isa); },
   /** Largest single allocation allowed, in bytes (default: physical memory). */
   setAllocationLimit(bytes: number): void { native.setAllocationLimit(bytes); },
+  /**
+   * Most bytes of freed large (>= 64 KiB) buffers kept for reuse (default 1 GiB, or TENSORFIELD_CACHE_MB); 0 turns
+   * the cache off. Resident memory stays within live bytes + this.
+   */
+  setCacheLimit(bytes: number): void { native.setCacheLimit(bytes); },
+  /** Returns every cached buffer to the OS. */
+  emptyCache(): void { native.emptyCache(); },
 };
 
 export const cuda = {

@@ -1,6 +1,6 @@
 // Function transforms: jvp (native forward mode), vjp, jacobian, hvp and divergence.
 import { native } from './native';
-import { Tensor, wrapNative, zerosLike, zeros, stack } from './index-internal';
+import { Tensor, wrapNative, zerosLike, stack, tensor } from './index-internal';
 import { grad } from './autograd';
 import { tidy } from './scope';
 import { randint } from './random';
@@ -55,6 +55,16 @@ export function vjp(fn: Fn, primals: Tensor | Tensor[], opts: { createGraph?: bo
   return [outs, f];
 }
 
+/**
+ * [rows, n] with a 1 in column i of every row. Built from a JS array rather than written through a zero-copy
+ * data() view, whose buffer would stay alive until V8 collects the view.
+ */
+function basis(rows: number, n: number, i: number, dtype: Tensor['dtype']): Tensor {
+  const v = dtype === 'float64' ? new Float64Array(rows * n) : new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) v[r * n + i] = 1;
+  return tensor(v, { shape: [rows, n] });
+}
+
 /** The full Jacobian of a one-input, one-output function, shape [...out.shape, ...in.shape] (small inputs). */
 export function jacobian(fn: (x: Tensor) => Tensor, x: Tensor, opts: { mode?: 'forward' | 'reverse' } = {}): Tensor {
   const n = x.numel();
@@ -62,9 +72,7 @@ export function jacobian(fn: (x: Tensor) => Tensor, x: Tensor, opts: { mode?: 'f
     const cols: Tensor[] = [];
     for (let i = 0; i < n; i++) {
       cols.push(tidy(() => {
-        const e = zeros([n], { dtype: x.dtype });
-        (e.data() as Float32Array)[i] = 1;
-        return jvp(fn, x, e.reshape(x.shape))[1][0];
+        return jvp(fn, x, basis(1, n, i, x.dtype).reshape(x.shape))[1][0];
       }));
     }
     const out = cols[0];
@@ -76,9 +84,7 @@ export function jacobian(fn: (x: Tensor) => Tensor, x: Tensor, opts: { mode?: 'f
   const rows: Tensor[] = [];
   for (let i = 0; i < m; i++) {
     rows.push(tidy(() => {
-      const e = zeros([m], { dtype: y.dtype });
-      (e.data() as Float32Array)[i] = 1;
-      return back(e.reshape(y.shape))[0];
+      return back(basis(1, m, i, y.dtype).reshape(y.shape))[0];
     }));
   }
   return stack(rows, 0).reshape([...y.shape, ...x.shape]);
@@ -116,10 +122,7 @@ export function divergence(f: (x: Tensor) => Tensor, x: Tensor, opts: Divergence
   if (method === 'exact') {
     let total: Tensor | null = null;
     for (let i = 0; i < D; i++) {
-      const e = zeros([B, D], { dtype: x.dtype });
-      const ed = e.data() as Float32Array;
-      for (let b = 0; b < B; b++) ed[b * D + i] = 1;
-      const [, [jv]] = jvp(f, x, e.reshape(x.shape));
+      const [, [jv]] = jvp(f, x, basis(B, D, i, x.dtype).reshape(x.shape));
       const term = jv.reshape(B, D).select(1, i);
       total = total ? total.add(term) : term;
     }

@@ -106,6 +106,8 @@ export interface NativeModule {
   attention(q: T, k: T, v: T, scale: number, causal: boolean, composite?: boolean): T;
   adamStep(params: T[], grads: T[], m: T[], v: T[], lr: number, beta1: number, beta2: number, eps: number,
            weightDecay: number, step: number, decoupled: boolean): void;
+  emptyCache(): void;
+  setCacheLimit(bytes: number): void;
   fusedStep(step: string, tensors: (T | null)[], numbers: number[], out?: T | null): T;
   sgdStep(params: T[], grads: T[], bufs: T[], lr: number, momentum: number, dampening: number, weightDecay: number,
           nesterov: boolean, firstStep: boolean): void;
@@ -118,7 +120,7 @@ export interface NativeModule {
   makeDual(primal: T, tangent: T): T;
   unpackDual(t: T): [T, T | null];
   isGradEnabled(): boolean;
-  memory(): { tensors: number; storages: number; bytes: number; peakBytes: number; reportedToV8: number };
+  memory(): import("./engine").MemoryInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setIsa(isa: string): void;

@@ -124,9 +124,11 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
 /** DDPM/EDM sinusoidal embedding of t [B] -> [B, dim]: [cos(t f), sin(t f)], f = maxPeriod^(-i/half). */
 export function sinusoidalEmbedding(t: Tensor, dim: number, maxPeriod = 10000): Tensor {
   const half = Math.floor(dim / 2);
-  const freqs = zeros([half], { dtype: t.dtype });
-  const fd = freqs.data() as Float32Array;
+  // Built from a JS array, not written through a zero-copy data() view: a view keeps its buffer alive until V8
+  // collects it, which a training loop calling this every step would turn into steady native growth.
+  const fd = new Float64Array(half);
   for (let i = 0; i < half; i++) fd[i] = Math.exp((-Math.log(maxPeriod) * i) / half);
+  const freqs = tensor(t.dtype === 'float64' ? fd : Float32Array.from(fd), { shape: [half] });
   const a = t.reshape(-1, 1).mul(freqs);
   const e = cat([a.cos(), a.sin()], 1);
   return dim % 2 ? cat([e, zeros([e.shape[0], 1], { dtype: e.dtype })], 1) : e;

@@ -1,5 +1,6 @@
 #include "storage.h"
 #include "error.h"
+#include "allocator.h"
 #include <cstdlib>
 #include <unistd.h>
 
@@ -20,7 +21,7 @@ uint64_t physical_memory() {
 std::atomic<uint64_t> g_limit{physical_memory()};
 }  // namespace
 
-Storage::Storage(void* d, size_t n, Device dev) : data(d), nbytes(n), device(dev) {
+Storage::Storage(void* d, size_t n, size_t cap, Device dev) : data(d), nbytes(n), capacity(cap), device(dev) {
   g_storages.fetch_add(1, std::memory_order_relaxed);
   int64_t now = g_bytes.fetch_add(int64_t(n), std::memory_order_relaxed) + int64_t(n);
   int64_t peak = g_peak.load(std::memory_order_relaxed);
@@ -29,7 +30,7 @@ Storage::Storage(void* d, size_t n, Device dev) : data(d), nbytes(n), device(dev
 }
 
 Storage::~Storage() {
-  std::free(data);
+  alloc::release(data, capacity);
   g_storages.fetch_sub(1, std::memory_order_relaxed);
   g_bytes.fetch_sub(int64_t(nbytes), std::memory_order_relaxed);
   t_bytes -= int64_t(nbytes);
@@ -41,11 +42,10 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
   if (nbytes > limit)
     fail(ErrorCode::OutOfMemory, "cannot allocate ", nbytes, " bytes: over the allocation limit of ", limit,
          " bytes (physical memory); tensors this large do not fit on this machine");
-  size_t rounded = (nbytes + 63) / 64 * 64;
-  if (rounded == 0) rounded = 64;
-  void* p = std::aligned_alloc(64, rounded);
+  size_t cap = 0;
+  void* p = alloc::acquire(nbytes, &cap);
   if (!p) fail(ErrorCode::OutOfMemory, "out of memory allocating ", nbytes, " bytes");
-  return std::make_shared<Storage>(p, nbytes, dev);
+  return std::make_shared<Storage>(p, nbytes, cap, dev);
 }
 
 MemoryStats memory_stats() {

@@ -1,4 +1,4 @@
-// Reference-counted, 64-byte-aligned native buffers. Byte totals are tracked process-wide (for memory())
+// Reference-counted, 64-byte-aligned native buffers (from core/allocator). Byte totals are tracked process-wide (for memory())
 // and per thread (so each JS environment can tell V8 how much external memory it holds).
 #pragma once
 #include <atomic>
@@ -11,11 +11,12 @@ namespace tf {
 struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
+  size_t capacity = 0;  // the allocator's block size (>= nbytes)
   Device device = Device::CPU;
   // Bumped by every in-place write, so autograd can refuse to use a saved tensor that changed.
   std::atomic<uint64_t> version{0};
 
-  Storage(void* d, size_t n, Device dev);
+  Storage(void* d, size_t n, size_t cap, Device dev);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

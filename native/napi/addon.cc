@@ -11,6 +11,7 @@
 #include "../autograd/grad_mode.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/node.h"
+#include "../core/allocator.h"
 #include "../cpu/dispatch.h"
 #include "../cpu/threadpool.h"
 #include "../ops/ops.h"
@@ -473,10 +474,27 @@ BINDING(Memory) {
   o.Set("storages", double(s.storages));
   o.Set("bytes", double(s.bytes));
   o.Set("peakBytes", double(s.peak_bytes));
+  tf::alloc::CacheStats c = tf::alloc::cache_stats();
+  o.Set("cachedBytes", double(c.cached_bytes));
+  o.Set("cacheLimitBytes", double(c.limit_bytes));
+  o.Set("cacheHits", double(c.hits));
+  o.Set("cacheMisses", double(c.misses));
   // what this JS environment has told V8 it holds (napi_adjust_external_memory), settled within 1 MiB
   sync_external_memory(env);
   o.Set("reportedToV8", double(addon_data(env)->reported_bytes));
   return o;
+}
+BINDING(EmptyCache) {
+  tf::alloc::empty_cache();
+  return info.Env().Undefined();
+}
+BINDING(SetCacheLimit) {
+  GUARDED({
+    double b = num_arg(info, 0, "bytes");
+    if (!(b >= 0) || !std::isfinite(b)) arg_error(env, "setCacheLimit: bytes must be a finite number >= 0");
+    tf::alloc::set_cache_limit(uint64_t(b));
+    return env.Undefined();
+  })
 }
 BINDING(SetNumThreads) {
   GUARDED({
@@ -565,7 +583,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},
-      {"setAllocationLimit", SetAllocationLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor},
+      {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   // Op codes for the generic unary/binary bindings, exported so JS never hard-codes the enum.

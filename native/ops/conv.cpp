@@ -3,6 +3,7 @@
 // mode is written with them.
 #include <vector>
 #include "ops.h"
+#include "../core/allocator.h"
 #include "operators.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
@@ -97,12 +98,14 @@ Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Con
     const T* wp = w.data_ptr<T>();
     T* yp = y.data_ptr<T>();
     parallel_for(0, g.N * g.G, 1, [&](int64_t lo, int64_t hi) {
-      std::vector<T> cols(size_t(g.K * g.P()));
+      alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
+      if (!colbuf) throw std::bad_alloc();
+      T* cols = colbuf.as<T>();
       for (int64_t t = lo; t < hi; ++t) {
         int64_t n = t / g.G, gr = t % g.G;
-        im2col(xp + (n * g.C + gr * g.Cg) * g.H * g.W, g, p, cols.data());
+        im2col(xp + (n * g.C + gr * g.Cg) * g.H * g.W, g, p, cols);
         gemm_into(x.dtype(), g.Og, g.P(), g.K, reinterpret_cast<const char*>(wp + gr * g.Og * g.K), g.K, 1,
-                  reinterpret_cast<const char*>(cols.data()), g.P(), 1,
+                  reinterpret_cast<const char*>(cols), g.P(), 1,
                   reinterpret_cast<char*>(yp + (n * g.O + gr * g.Og) * g.P()), g.P(), false);
       }
     });
@@ -119,14 +122,16 @@ Tensor conv_input_grad(const Tensor& gy0, const Tensor& w0, const Geom& g, const
     const T* wp = w.data_ptr<T>();
     T* dp = dx.data_ptr<T>();
     parallel_for(0, g.N * g.G, 1, [&](int64_t lo, int64_t hi) {
-      std::vector<T> cols(size_t(g.K * g.P()));
+      alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
+      if (!colbuf) throw std::bad_alloc();
+      T* cols = colbuf.as<T>();
       for (int64_t t = lo; t < hi; ++t) {
         int64_t n = t / g.G, gr = t % g.G;
         // cols [K, P] = W_g^T [K, Og] @ gy [Og, P]
         gemm_into(gy.dtype(), g.K, g.P(), g.Og, reinterpret_cast<const char*>(wp + gr * g.Og * g.K), 1, g.K,
                   reinterpret_cast<const char*>(gp + (n * g.O + gr * g.Og) * g.P()), g.P(), 1,
-                  reinterpret_cast<char*>(cols.data()), g.P(), false);
-        col2im_add(cols.data(), g, p, dp + (n * g.C + gr * g.Cg) * g.H * g.W);
+                  reinterpret_cast<char*>(cols), g.P(), false);
+        col2im_add(cols, g, p, dp + (n * g.C + gr * g.Cg) * g.H * g.W);
       }
     });
   });
@@ -143,13 +148,15 @@ Tensor conv_weight_grad(const Tensor& x0, const Tensor& gy0, const Geom& g, cons
     T* dp = dw.data_ptr<T>();
     // groups write disjoint slices of dw: parallel over groups; images accumulate in order within a group
     parallel_for(0, g.G, 1, [&](int64_t lo, int64_t hi) {
-      std::vector<T> cols(size_t(g.K * g.P()));
+      alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
+      if (!colbuf) throw std::bad_alloc();
+      T* cols = colbuf.as<T>();
       for (int64_t gr = lo; gr < hi; ++gr)
         for (int64_t n = 0; n < g.N; ++n) {
-          im2col(xp + (n * g.C + gr * g.Cg) * g.H * g.W, g, p, cols.data());
+          im2col(xp + (n * g.C + gr * g.Cg) * g.H * g.W, g, p, cols);
           // dW_g [Og, K] += gy [Og, P] @ cols^T [P, K]
           gemm_into(x.dtype(), g.Og, g.K, g.P(), reinterpret_cast<const char*>(gp + (n * g.O + gr * g.Og) * g.P()),
-                    g.P(), 1, reinterpret_cast<const char*>(cols.data()), 1, g.P(),
+                    g.P(), 1, reinterpret_cast<const char*>(cols), 1, g.P(),
                     reinterpret_cast<char*>(dp + gr * g.Og * g.K), g.K, true);
         }
     });
