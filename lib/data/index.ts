@@ -27,3 +27,5 @@ export type {
 export { loadBrownCorpus, untagBrownLine, brownCorpusDir, CharVocabulary, randomWindows } from './text';
 export type { BrownOptions, TextCorpus } from './text';
 export { npmPackageDir } from './packages';
+export { openDataSource, DATA_SOURCES } from './sources';
+export type { DataSource, DataSourceOptions } from './sources';

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// The `tensorfield` command. Every method is reached through the registry (lib/registry.ts); importing
+// lib/models registers them.
+import '../models';
+import { TensorfieldError } from '../tensor';
+import { helpText } from './args';
+import { trainCommand, TRAIN_FLAGS } from './train';
+import { sampleCommand, evalCommand, infoCommand, benchCommand, quantizeCommand, SAMPLE_FLAGS, EVAL_FLAGS } from './commands';
+import { demoCommand, DEMO_FLAGS } from './demo';
+import { listMethods } from '../registry';
+
+const COMMANDS: Record<string, { help: string; flags?: Record<string, import('./args').FlagSpec>; run: (argv: string[]) => unknown }> = {
+  train: { help: 'train a method on a dataset; writes checkpoint, samples.png, loss.svg, metrics.json', flags: TRAIN_FLAGS, run: trainCommand },
+  sample: { help: 'draw samples from a trained run into a PNG', flags: SAMPLE_FLAGS, run: sampleCommand },
+  eval: { help: 'sample a trained run and compute its metrics', flags: EVAL_FLAGS, run: evalCommand },
+  quantize: { help: 'int8 quantization of a trained run (not built yet)', run: quantizeCommand },
+  bench: { help: 'quick engine figures on this machine (GEMM, op overhead, fused steps)', run: benchCommand },
+  info: { help: 'version, ISA path, threads, CUDA availability, methods and data', run: infoCommand },
+  demo: { help: 'train, sample and evaluate two small models on the shipped data (a few minutes)', flags: DEMO_FLAGS, run: demoCommand },
+};
+
+function usage(): string {
+  const lines = ['usage: tensorfield <command> [--flag value ...]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${c.help}`);
+  lines.push('', 'tensorfield <command> --help lists its flags; method options are flags too (tensorfield train --method edm --help).');
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    console.error(`tensorfield: unknown command '${cmd}' (valid: ${Object.keys(COMMANDS).join(', ')})`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`tensorfield ${cmd}: ${c.help}\n${c.flags ? helpText(c.flags) : '  (no flags)'}`);
+    if (cmd === 'train') {
+      for (const m of listMethods()) {
+        console.log(`\nmethod ${m.name} (${m.source}; ${m.kinds.join('/')}): ${m.description}`);
+        for (const [k, o] of Object.entries(m.options)) {
+          console.log(`  --${k.padEnd(14)} ${o.help}${o.choices ? ` [${o.choices.join('|')}]` : ''} (default ${String(o.default)})`);
+        }
+      }
+    }
+    return 0;
+  }
+  await c.run(rest);
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  if (e instanceof TensorfieldError || (e as { code?: string })?.code?.startsWith?.('TF_')) {
+    const err = e as TensorfieldError;
+    console.error(`tensorfield: ${err.message} [${err.code}]`);
+    process.exitCode = err.code === 'TF_INVALID_ARGUMENT' ? 2 : 1;
+  } else {
+    console.error(e);
+    process.exitCode = 1;
+  }
+});

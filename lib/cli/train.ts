@@ -1,0 +1,182 @@
+// `tensorfield train`: the training loop every method shares. One step = one batch from the data source and the
+// method's trainStep, under tidy (constant native memory). Checkpoints every --ckpt-every steps and at the end;
+// Ctrl-C finishes the current step, saves a checkpoint and exits with 130; --resume continues bit-identically
+// (the checkpoint holds model, EMA, optimizer, step and generator state). At the end: samples.png, loss.svg and
+// metrics.json in the run folder.
+import * as fs from 'fs';
+import * as tf from '../index';
+import { getMethod, resolveOptions, listMethods, type Method, type MethodRun, type DataSpec } from '../registry';
+import { openDataSource, DATA_SOURCES, type DataSource } from '../data/sources';
+import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint';
+import { saveImageGrid } from '../io/png';
+import { saveScatterPNG, saveLinePlot } from '../io/plot';
+import { parseFlags, usageError, type FlagSpec } from './args';
+import { ProgressBar } from './progress';
+import { evaluateSamples, type Metrics } from './evaluate';
+import { files, writeJson, readRunConfig, version, type RunConfig } from './run-dir';
+
+export const TRAIN_FLAGS: Record<string, FlagSpec> = {
+  method: { type: 'string', default: 'edm', help: 'method (tensorfield info lists them)' },
+  data: { type: 'string', default: 'eight-gaussians', help: 'training data', choices: DATA_SOURCES },
+  steps: { type: 'number', default: 2000, help: 'optimisation steps' },
+  batch: { type: 'number', default: 256, help: 'batch size' },
+  seed: { type: 'number', default: 0, help: 'seed of the engine generator' },
+  out: { type: 'string', help: 'run folder (default runs/<method>-<data>)' },
+  'ckpt-every': { type: 'number', default: 500, help: 'checkpoint period in steps' },
+  resume: { type: 'boolean', default: false, help: 'continue from the run folder\'s checkpoint' },
+  samples: { type: 'number', default: 0, help: 'samples drawn for the picture and metrics (0: 2000 points / 256 images)' },
+  threads: { type: 'number', default: 0, help: 'engine threads (0: all cores)' },
+  'fashion-source': { type: 'string', default: 'auto', help: 'Fashion-MNIST files: auto, full, embedded or a folder' },
+  flip: { type: 'boolean', default: false, help: 'random horizontal flips of training images' },
+  config: { type: 'string', help: 'JSON file with any of these keys (flags override) and "options" for the method' },
+};
+
+export interface TrainResult {
+  dir: string;
+  steps: number;
+  interrupted: boolean;
+  metrics: Metrics | null;
+  lossFirst: number;
+  lossLast: number;
+}
+
+function checkPositiveInt(name: string, v: number, zeroOk = false): void {
+  if (!Number.isInteger(v) || v < (zeroOk ? 0 : 1)) throw usageError(`--${name} must be a ${zeroOk ? 'non-negative' : 'positive'} integer, got ${v}`);
+}
+
+function methodFor(name: string, src: DataSource): Method {
+  const m = getMethod(name);
+  if (!m.kinds.includes(src.kind)) {
+    const ok = listMethods().filter((x) => x.kinds.includes(src.kind)).map((x) => x.name);
+    throw usageError(`method '${name}' does not train on ${src.kind} (data '${src.name}'); methods for ${src.kind}: ${ok.join(', ')}`);
+  }
+  return m;
+}
+
+/** Recreates a run's method and data from its folder and loads the checkpoint (for sample / eval). */
+export function openRun(dir: string): { cfg: RunConfig; src: DataSource; run: MethodRun; step: number } {
+  const cfg = readRunConfig(dir);
+  const src = openDataSource(cfg.data, { fashionSource: String(cfg.train['fashion-source'] ?? 'auto') });
+  const method = methodFor(cfg.method, src);
+  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape }, resolveOptions(method, cfg.options));
+  const ck = loadCheckpoint(files(dir).checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer });
+  return { cfg, src, run, step: ck.step };
+}
+
+/** Draws samples and writes samples.png; returns them (the caller disposes). */
+export function drawSamples(src: DataSource, run: MethodRun, n: number, file: string, opts: { steps?: number; solver?: string } = {}): { x: tf.Tensor; nfe: number } {
+  const r = run.sample(n, opts);
+  if (src.kind === 'points') {
+    if (src.itemShape[0] === 2) saveScatterPNG(r.x, file);
+  } else {
+    const grid = tf.tidy(() => r.x.slice(0, 0, Math.min(64, n)).clamp(-1, 1));
+    saveImageGrid(grid, file, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
+    grid.dispose();
+  }
+  return r;
+}
+
+export async function trainCommand(argv: string[], log: (s: string) => void = (s) => console.log(s)): Promise<TrainResult> {
+  const { flags, extra } = parseFlags(argv, TRAIN_FLAGS, true);
+  const steps = flags.steps as number, batch = flags.batch as number;
+  checkPositiveInt('steps', steps);
+  checkPositiveInt('batch', batch);
+  checkPositiveInt('ckpt-every', flags['ckpt-every'] as number);
+  checkPositiveInt('samples', flags.samples as number, true);
+  checkPositiveInt('threads', flags.threads as number, true);
+  if (!Number.isInteger(flags.seed)) throw usageError(`--seed must be an integer, got ${flags.seed}`);
+  if ((flags.threads as number) > 0) tf.setNumThreads(flags.threads as number);
+
+  const src = openDataSource(flags.data as string, { fashionSource: flags['fashion-source'] as string, flip: flags.flip as boolean });
+  const method = methodFor(flags.method as string, src);
+  for (const key of Object.keys(extra)) {
+    if (!(key in method.options)) {
+      throw usageError(`unknown flag --${key}: not a train flag (${Object.keys(TRAIN_FLAGS).map((k) => '--' + k).join(', ')}) ` +
+        `nor an option of method '${method.name}' (${Object.keys(method.options).map((k) => '--' + k).join(', ')})`);
+    }
+  }
+  const options = resolveOptions(method, extra);
+  const dir = (flags.out as string | undefined) ?? `runs/${method.name}-${src.name}`;
+  const f = files(dir);
+  const { config: _c, out: _o, resume: _r, ...trainFlags } = flags;
+  const cfg: RunConfig = { method: method.name, data: src.name, options, train: trainFlags, version: version() };
+  fs.mkdirSync(dir, { recursive: true });
+
+  tf.manualSeed(flags.seed as number);
+  const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape };
+  const run = method.create(spec, options);
+  let start = 0;
+  let losses: [number, number][] = [];
+  if (flags.resume) {
+    if (!fs.existsSync(f.checkpoint)) throw usageError(`--resume: no checkpoint in '${dir}' (train without --resume to start)`);
+    const prev = readRunConfig(dir);
+    if (prev.method !== cfg.method || prev.data !== cfg.data || JSON.stringify(prev.options) !== JSON.stringify(cfg.options)) {
+      throw usageError(`--resume: '${dir}' was trained with method ${prev.method}, data ${prev.data} and options ` +
+        `${JSON.stringify(prev.options)}; resume with the same ones`);
+    }
+    const ck = loadCheckpoint(f.checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer });
+    start = ck.step;
+    losses = ((ck.extra as { losses?: [number, number][] })?.losses ?? []).slice();
+    log(`resumed ${dir} at step ${start}`);
+  }
+  writeJson(f.config, cfg);
+  const info = tf.info();
+  log(`tensorfield ${cfg.version} | ${method.name} on ${src.name} (${src.kind} ${src.itemShape.join('x')}, ${src.origin}) | ` +
+    `${run.model.parameters().reduce((a, p) => a + p.numel(), 0)} parameters | ISA ${info.isa} | ${info.threads} threads | out ${dir}`);
+
+  const save = (step: number) => saveCheckpoint(f.checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer, step, extra: { losses } });
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);  // a second Ctrl-C does not wait
+    stop = true;
+    process.stderr.write('\ninterrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit now)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const bar = new ProgressBar({ total: steps, label: 'train', unit: src.kind === 'images' ? 'img' : 'pts', unitsPerTick: batch });
+  let smooth = NaN, window = 0, windowSum = 0, first = NaN, step = start;
+  const recordEvery = Math.max(1, Math.floor(steps / 500));  // a loss curve of at most ~500 points
+  try {
+    bar.update(step);
+    while (step < steps && !stop) {
+      const loss = tf.tidy(() => {
+        const b = src.batch(batch);
+        return run.trainStep(b, step);
+      });
+      step++;
+      if (!Number.isFinite(loss)) {
+        throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `the loss became ${loss} at step ${step}; the last good checkpoint is in ${dir} ` +
+          '(lower --lr or raise --clip and --resume)');
+      }
+      if (Number.isNaN(first)) first = loss;
+      smooth = Number.isNaN(smooth) ? loss : 0.98 * smooth + 0.02 * loss;
+      windowSum += loss;
+      if (++window === recordEvery) { losses.push([step, windowSum / window]); window = windowSum = 0; }
+      bar.update(step, { loss: smooth });
+      if (step % (flags['ckpt-every'] as number) === 0 && step < steps) save(step);
+      await new Promise((r) => setImmediate(r));  // lets Ctrl-C and I/O through between steps
+    }
+    bar.finish({ loss: smooth });
+    save(step);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (stop) {
+    log(`interrupted at step ${step}: checkpoint saved to ${f.checkpoint}; continue with --resume --out ${dir}`);
+    process.exitCode = 130;
+    return { dir, steps: step, interrupted: true, metrics: null, lossFirst: first, lossLast: smooth };
+  }
+  writeJson(f.lossLog, losses);
+  saveLinePlot(f.loss, { title: `${method.name} on ${src.name}: training loss`, xLabel: 'step', yLabel: 'loss', logY: losses.every((p) => p[1] > 0),
+    series: [{ name: 'loss', x: losses.map((p) => p[0]), y: losses.map((p) => p[1]) }] });
+  const n = (flags.samples as number) || (src.kind === 'points' ? 2000 : 256);
+  log(`sampling ${n} ${src.kind === 'points' ? 'points' : 'images'}...`);
+  const t0 = Date.now();
+  const r = drawSamples(src, run, n, f.samples);
+  const sampleSecs = (Date.now() - t0) / 1000;
+  const metrics: Metrics = { step, nfe: r.nfe, samplesPerSecond: n / sampleSecs, ...(await evaluateSamples(src, r.x, log)) };
+  r.x.dispose();
+  writeJson(f.metrics, metrics);
+  log(`metrics: ${Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ')}`);
+  log(`wrote ${f.samples}, ${f.loss}, ${f.metrics}, ${f.checkpoint}`);
+  return { dir, steps: step, interrupted: false, metrics, lossFirst: first, lossLast: smooth };
+}

@@ -1,0 +1,5 @@
+import { registerMethod } from '../../registry';
+import { edmMethod } from './method';
+
+export { edmMethod, EDMNet } from './method';
+registerMethod(edmMethod);

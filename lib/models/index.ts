@@ -1,0 +1,2 @@
+// Importing this registers every method with the registry (lib/registry.ts).
+import './edm';

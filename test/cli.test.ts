@@ -1,0 +1,139 @@
+// The tensorfield command: training writes a resumable run folder, resume is bit-identical, Ctrl-C saves a
+// checkpoint, sample/eval/info work on a run, and bad flags are errors that list the valid choices.
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import '../lib/models';
+import { trainCommand, TRAIN_FLAGS } from '../lib/cli/train';
+import { listMethods } from '../lib/registry';
+import { sampleCommand, evalCommand, infoCommand } from '../lib/cli/commands';
+import { expectCode } from './helpers';
+
+const root = path.join(__dirname, '..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const quiet = () => undefined;
+// A small EDM MLP on the 2-D ring, fast enough to train a few dozen steps in a test.
+const small = ['--method', 'edm', '--data', 'eight-gaussians', '--batch', '64', '--hidden', '32', '--layers', '2',
+  '--samples', '300', '--steps', '40', '--ckpt-every', '20'];
+
+describe('train / sample / eval', () => {
+  const dir = path.join(tmp, 'run');
+  let metrics: Record<string, number> | null = null;
+
+  test('train writes config, checkpoint, samples, loss curve and metrics', async () => {
+    const r = await trainCommand([...small, '--out', dir, '--steps', '60'], quiet);
+    expect(r.interrupted).toBe(false);
+    expect(r.steps).toBe(60);
+    for (const f of ['config.json', 'checkpoint.safetensors', 'samples.png', 'loss.svg', 'metrics.json', 'loss.json']) {
+      expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    }
+    metrics = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
+    for (const k of ['slicedW2', 'mmd2', 'energyDistance', 'meanLogProb', 'realMeanLogProb', 'modesHit', 'modeTV', 'nfe']) {
+      expect(Number.isFinite(metrics![k])).toBe(true);
+    }
+    expect(metrics!.nfe).toBe(35);  // Heun over 18 levels: 2 * 18 - 1
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(cfg.options.hidden).toBe(32);
+    expect(fs.readFileSync(path.join(dir, 'samples.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  test('sample and eval read the run folder', async () => {
+    const png = sampleCommand(['--run', dir, '--n', '50', '--steps', '6', '--out', path.join(tmp, 's.png')], quiet);
+    expect(fs.existsSync(png)).toBe(true);
+    const m = await evalCommand(['--run', dir, '--n', '200', '--steps', '8', '--solver', 'euler'], quiet);
+    expect(m.nfe).toBe(8);
+    expect(fs.existsSync(path.join(dir, 'metrics-8.json'))).toBe(true);
+  });
+
+  test('resume continues bit-identically to an uninterrupted run', async () => {
+    const straight = path.join(tmp, 'straight'), resumed = path.join(tmp, 'resumed');
+    await trainCommand([...small, '--out', straight, '--steps', '40'], quiet);
+    await trainCommand([...small, '--out', resumed, '--steps', '20'], quiet);
+    await trainCommand([...small, '--out', resumed, '--steps', '40', '--resume'], quiet);
+    const a = fs.readFileSync(path.join(straight, 'checkpoint.safetensors'));
+    const b = fs.readFileSync(path.join(resumed, 'checkpoint.safetensors'));
+    expect(b.equals(a)).toBe(true);
+  });
+
+  test('info names the ISA path, threads and CUDA status', () => {
+    const lines: string[] = [];
+    infoCommand([], (s) => lines.push(s));
+    const text = lines.join('\n');
+    expect(text).toMatch(/isa: +(scalar|avx2|avx512)/);
+    expect(text).toMatch(/threads: +\d+/);
+    expect(text).toMatch(/cuda: +not available — /);
+    expect(text).toMatch(/edm/);
+  });
+});
+
+describe('bad flags and configs are errors that list the choices', () => {
+  test('no method option shadows a train flag (it could never be set from the command line)', () => {
+    for (const m of listMethods()) for (const k of Object.keys(m.options)) expect([m.name, k, k in TRAIN_FLAGS]).toEqual([m.name, k, false]);
+  });
+
+  test.each([
+    [['--bogus', '1'], /unknown flag --bogus: not a train flag \(--method, --data.*\) nor an option of method 'edm' \(--lr, /],
+    [['--data', 'mnist3d'], /--data must be one of eight-gaussians, checkerboard/],
+    [['--method', 'nope'], /unknown method 'nope' \(valid: .*edm/],
+    [['--steps', 'ten'], /--steps needs a number/],
+    [['--steps', '-3'], /--steps must be a positive integer/],
+    [['--solver', 'rk45'], /option 'solver' must be one of euler, heun, dpmpp2m/],
+    [['--widht', '3'], /unknown flag --widht: .*nor an option of method 'edm'/],
+    [['--resume', '--out', path.join(tmp, 'nothing-here')], /--resume: no checkpoint/],
+  ])('%j', async (args, re) => {
+    await expect(trainCommand(args as string[], quiet)).rejects.toThrow(re as RegExp);
+  });
+
+  test('config files: keys, options, and a broken file', async () => {
+    const good = path.join(tmp, 'cfg.json');
+    fs.writeFileSync(good, JSON.stringify({ data: 'checkerboard', steps: 5, batch: 32, out: path.join(tmp, 'cfgrun'), samples: 100, options: { hidden: 16, sampleSteps: 4 } }));
+    const r = await trainCommand(['--config', good], quiet);
+    expect(r.steps).toBe(5);
+    const cfg = JSON.parse(fs.readFileSync(path.join(tmp, 'cfgrun', 'config.json'), 'utf8'));
+    expect(cfg.options.hidden).toBe(16);
+    const bad = path.join(tmp, 'bad.json');
+    fs.writeFileSync(bad, '{"steps": 5,');
+    await expect(trainCommand(['--config', bad], quiet)).rejects.toMatchObject({ code: 'TF_BAD_FILE' });
+    fs.writeFileSync(bad, JSON.stringify({ stpes: 5 }));
+    await expect(trainCommand(['--config', bad], quiet)).rejects.toThrow(/unknown key 'stpes'/);
+    expectCode(() => sampleCommand(['--run', path.join(tmp, 'missing')], quiet), 'TF_BAD_FILE');
+    expectCode(() => sampleCommand(['--n', '3'], quiet), 'TF_INVALID_ARGUMENT');
+  });
+});
+
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+const built = fs.existsSync(cli);
+if (!built && process.env.CI) throw new Error('dist/ is missing: run `npm run build:ts` (npm ci does it)');
+
+(built ? describe : describe.skip)('the built command', () => {
+  test('Ctrl-C saves a checkpoint and exits 130; --resume picks it up', async () => {
+    const dir = path.join(tmp, 'sigint');
+    const child = spawn(process.execPath, [cli, 'train', ...small, '--steps', '1000000', '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    // wait until training runs (the first checkpoint at step 20 proves steps are being taken)
+    for (let i = 0; i < 600 && !fs.existsSync(path.join(dir, 'checkpoint.safetensors')); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect([code, out]).toEqual([130, expect.stringMatching(/interrupted at step (\d+): checkpoint saved/)]);
+    const stepAt = Number(/interrupted at step (\d+)/.exec(out)![1]);
+    const r = spawnSync(process.execPath, [cli, 'train', ...small, '--steps', String(stepAt + 5), '--out', dir, '--resume', '--samples', '100'], { encoding: 'utf8', timeout: 120000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`resumed .* at step ${stepAt}`));
+  });
+
+  test('bad input exits 2 with the message; --help lists method options', () => {
+    const r = spawnSync(process.execPath, [cli, 'train', '--data', 'nope'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--data must be one of/);
+    const u = spawnSync(process.execPath, [cli, 'frobnicate'], { encoding: 'utf8' });
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/unknown command 'frobnicate' \(valid: train, sample, eval/);
+    const h = spawnSync(process.execPath, [cli, 'train', '--help'], { encoding: 'utf8' });
+    expect(h.status).toBe(0);
+    expect(h.stdout).toMatch(/method edm .*\n(.*\n)*  --sigmaData/);
+  });
+});
