@@ -3,7 +3,7 @@
 import { TensorfieldError } from '../tensor';
 import { Samples, Matrix, toMatrix, requireRows, sameDim } from './linalg';
 import { forEachSqDistRow } from './distances';
-import { mulberry32, gaussian } from './rng';
+import { SeededRandom } from '../data/prng';
 
 // Math functions bound once at module scope: inside a vm context (jest's test sandbox, for one) every lookup of a
 // global such as Math goes through the context's interceptors, which made the O(n²) loops here ~40x slower.
@@ -66,7 +66,9 @@ export function slicedWasserstein(x: Samples, y: Samples, opts: SlicedWasserstei
     const one = Float64Array.of(1);
     return wasserstein1dPow(sorted(a, one), sorted(b, one), p) ** (1 / p);
   }
-  const g = gaussian(mulberry32(opts.seed ?? 0));
+  // the projections come from their own seeded generator, so a metric never shifts the engine's random stream
+  const rng = new SeededRandom(opts.seed ?? 0);
+  const g = () => rng.normal();
   const dir = new Float64Array(d);
   let acc = 0;
   for (let l = 0; l < L; l++) {
