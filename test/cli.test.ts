@@ -51,7 +51,8 @@ describe('train / sample / eval', () => {
     const straight = path.join(tmp, 'straight'), resumed = path.join(tmp, 'resumed');
     await trainCommand([...small, '--out', straight, '--steps', '40'], quiet);
     await trainCommand([...small, '--out', resumed, '--steps', '20'], quiet);
-    await trainCommand([...small, '--out', resumed, '--steps', '40', '--resume'], quiet);
+    // the saved method, data, options and training flags are the defaults of a resumed run
+    await trainCommand(['--out', resumed, '--steps', '40', '--resume'], quiet);
     const a = fs.readFileSync(path.join(straight, 'checkpoint.safetensors'));
     const b = fs.readFileSync(path.join(resumed, 'checkpoint.safetensors'));
     expect(b.equals(a)).toBe(true);
@@ -120,7 +121,7 @@ if (!built && process.env.CI) throw new Error('dist/ is missing: run `npm run bu
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect([code, out]).toEqual([130, expect.stringMatching(/interrupted at step (\d+): checkpoint saved/)]);
     const stepAt = Number(/interrupted at step (\d+)/.exec(out)![1]);
-    const r = spawnSync(process.execPath, [cli, 'train', ...small, '--steps', String(stepAt + 5), '--out', dir, '--resume', '--samples', '100'], { encoding: 'utf8', timeout: 120000 });
+    const r = spawnSync(process.execPath, [cli, 'train', '--steps', String(stepAt + 5), '--out', dir, '--resume', '--samples', '100'], { encoding: 'utf8', timeout: 120000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`resumed .* at step ${stepAt}`));
   });

@@ -38,7 +38,7 @@ function coerce(name: string, spec: FlagSpec, raw: unknown): number | string | b
  * Parses argv against the command's flags. Unknown flags go to `extra` when `allowExtra` (method options are
  * checked by the method), else they are an error.
  */
-export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, allowExtra = false): { flags: FlagValues; extra: Record<string, string | boolean> } {
+export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, allowExtra = false): { flags: FlagValues; extra: Record<string, string | boolean>; given: Set<string> } {
   const given: Record<string, unknown> = {};
   const extra: Record<string, string | boolean> = {};
   const valid = () => Object.keys(specs).map((k) => `--${k}`).join(', ');
@@ -89,7 +89,7 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, allo
     if (name in given) flags[name] = coerce(name, spec, given[name]);
     else if (spec.default !== undefined) flags[name] = spec.default;
   }
-  return { flags, extra };
+  return { flags, extra, given: new Set(Object.keys(given)) };
 }
 
 export function helpText(specs: Record<string, FlagSpec>): string {

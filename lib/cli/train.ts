@@ -77,7 +77,19 @@ export function drawSamples(src: DataSource, run: MethodRun, n: number, file: st
 }
 
 export async function trainCommand(argv: string[], log: (s: string) => void = (s) => console.log(s)): Promise<TrainResult> {
-  const { flags, extra } = parseFlags(argv, TRAIN_FLAGS, true);
+  const parsed = parseFlags(argv, TRAIN_FLAGS, true);
+  const { flags, given } = parsed;
+  let extra: Record<string, unknown> = parsed.extra;
+  // --resume continues the run in --out with its saved method, data, options and training flags (so `--resume`
+  // alone finishes an interrupted run, and `--steps N --resume` extends it); what is given again overrides, and
+  // method, data and options must then match.
+  if (flags.resume && typeof flags.out === 'string' && fs.existsSync(files(flags.out).config)) {
+    const prev = readRunConfig(flags.out);
+    if (!given.has('method')) flags.method = prev.method;
+    if (!given.has('data')) flags.data = prev.data;
+    for (const [k, v] of Object.entries(prev.train)) if (k in TRAIN_FLAGS && !given.has(k)) flags[k] = v;
+    extra = { ...prev.options, ...extra };
+  }
   const steps = flags.steps as number, batch = flags.batch as number;
   checkPositiveInt('steps', steps);
   checkPositiveInt('batch', batch);
