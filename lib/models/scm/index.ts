@@ -1,0 +1,6 @@
+// sCM / TrigFlow (Lu & Song, "Simplifying, Stabilizing and Scaling Continuous-Time Consistency Models").
+export * from './trigflow';
+export * from './network';
+export * from './loss';
+export * from './exact';
+export * from './sample';
