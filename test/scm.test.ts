@@ -62,6 +62,7 @@ describe('network and JVP', () => {
     const h = new scm.LogvarHead(16);
     expect(arr(h.forward(tf.tensor([0.1, 1.2])))).toEqual([0, 0]);
     const p = scm.pnorm(tf.tensor([[3, 4], [0.1, 0]], { dtype: 'float64' }));
-    expectClose(arr(p.square().mean(-1)), [1, 1], 1e-6, 0, 'pnorm');
+    // mean(p²) = m/(m + 1e-8) for mean square m: 1 - 2e-6 for the second row (m = 0.005).
+    expectClose(arr(p.square().mean(-1)), [25 / (25 + 1e-8), 0.005 / (0.005 + 1e-8)], 1e-12, 0, 'pnorm');
   });
 });
