@@ -4,3 +4,4 @@ export * from './network';
 export * from './loss';
 export * from './exact';
 export * from './sample';
+export * from './train';

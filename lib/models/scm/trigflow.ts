@@ -34,7 +34,8 @@ export function sampleTime(n: number, sigmaD: number, opts: ProposalOptions = {}
   // The engine has no arctan op; t is one number per row, so the map is done on the host in float64.
   const tau = randn([n], { dtype: 'float64' }).mul(pStd).add(pMean).dataSync() as Float64Array;
   const t = new Float64Array(n);
-  for (let i = 0; i < n; i++) t[i] = Math.atan(Math.exp(tau[i]) / sigmaD);
+  // Kept below pi/2 by a margin that survives float32 rounding (cos t = 0 carries no consistency signal).
+  for (let i = 0; i < n; i++) t[i] = Math.min(Math.atan(Math.exp(tau[i]) / sigmaD), Math.PI / 2 - 1e-6);
   const out = tensor(t, { shape: [n] });
   return opts.dtype === 'float32' ? out.to('float32') : out;
 }
