@@ -133,3 +133,116 @@ describe('analytic Gaussian case: x0 ~ N(0, s² I)', () => {
     expect(r.ema.slope).toBeLessThan(0.1);
   });
 });
+
+describe('exact Gaussian-mixture TrigFlow teacher (oracle)', () => {
+  // Per-dimension std of this mixture is about 0.5 around a spread-out mean: a sigmaD = 0.5 setting.
+  const gmm = new GaussianMixture({ means: [[-0.8, 0], [0.8, 0.3], [0, -0.9]], weights: [0.5, 0.3, 0.2], std: [0.15, 0.25, 0.2] });
+
+  test('the exact teacher for one Gaussian component is the closed form, and its ODE map is x·s/sqrt(v_t)', () => {
+    tf.manualSeed(30);
+    const s = 0.8;
+    const g1 = new GaussianMixture({ means: [[0, 0]], std: s });
+    const F = scm.exactTeacher(g1, SD);
+    const x = tf.randn([6, 2], { dtype: 'float64' });
+    const tv = [0.1, 0.4, 0.8, 1.2, 1.5, Math.PI / 2];
+    const got = F(x.div(SD), tf.tensor(Float64Array.from(tv)));
+    const ref = x.div(SD).mul(tf.tensor(Float64Array.from(tv, (t) => scm.gaussianCase.teacherSlope(t, s, SD))).reshape(-1, 1));
+    expectClose(arr(got), arr(ref), 1e-12, 1e-12, 'teacher');
+    // trig-DDIM is first order: the plain 128- and 256-step maps err by O(h) and halve; their Richardson
+    // extrapolation (exactConsistencyMap) is second order, so it must beat both by a wide margin.
+    const t = 1.2;
+    const gain = s / Math.sqrt(scm.gaussianCase.variance(t, s, SD));
+    const maxErr = (y: Tensor) => Math.max(...arr(y.sub(x.mul(gain))).map(Math.abs));
+    const e128 = maxErr(scm.integrateOde(F, x, t, 0, SD, 128)), e256 = maxErr(scm.integrateOde(F, x, t, 0, SD, 256));
+    const eR = maxErr(scm.exactConsistencyMap(g1, SD, x, t, 128));
+    console.log(`ODE map vs closed form at t = 1.2: DDIM-128 ${e128.toExponential(2)}, DDIM-256 ${e256.toExponential(2)}, extrapolated ${eR.toExponential(2)}`);
+    expect(e128 / e256).toBeGreaterThan(1.8);
+    expect(e128 / e256).toBeLessThan(2.2);
+    expect(eR).toBeLessThan(e256 / 20);
+  });
+
+  test('trig-DDIM at high NFE reproduces the mixture; 2-step DDIM does not; a perfect consistency model does in 1 and 2 steps', () => {
+    tf.manualSeed(31);
+    const n = 2000;
+    const F = scm.exactTeacher(gmm, SD);
+    const ref = meanLogLikelihood(gmm.sample(n).to('float64'), gmm);
+    const ll = (x: Tensor) => meanLogLikelihood(x, gmm).mean;
+    const z = scm.priorNoise([n, 2], SD, 'float64');
+    const ode64 = scm.trigflowOdeSample(F, z, { sigmaD: SD, nfe: 64 });
+    const ode2 = ll(scm.trigflowOdeSample(F, z, { sigmaD: SD, nfe: 2 }));
+    // The perfect consistency model: F from the exact ODE map, so one f-evaluation lands on the ODE's endpoint.
+    const Fcm = (xIn: Tensor, t: Tensor) => scm.exactConsistencyF(gmm, SD, xIn.mul(SD), arr(t)[0], 32);
+    const cm1 = scm.consistencySample(Fcm, z, { sigmaD: SD, steps: 1 });
+    const cm2 = ll(scm.consistencySample(Fcm, z, { sigmaD: SD, steps: 2 }));
+    const cm1vsOde = Math.sqrt(cm1.sub(ode64).square().sum(1).mean().item());
+    console.log(`E[log p]: data ${ref.mean.toFixed(3)} ± ${ref.stdError.toFixed(3)}, DDIM-64 ${ll(ode64).toFixed(3)}, DDIM-2 ${ode2.toFixed(3)}, ` +
+      `perfect CM 1-step ${ll(cm1).toFixed(3)}, 2-step ${cm2.toFixed(3)}; RMS |CM 1-step - DDIM-64| ${cm1vsOde.toExponential(2)}`);
+    // Two independent n = 2000 estimates differ by ~sqrt(2)·stdError ≈ 0.04 at one sigma: 0.12 is 3 sigma.
+    expect(Math.abs(ll(ode64) - ref.mean)).toBeLessThan(0.12);
+    expect(Math.abs(ll(cm1) - ref.mean)).toBeLessThan(0.12);
+    expect(Math.abs(cm2 - ref.mean)).toBeLessThan(0.12);
+    // Same noise, same ODE: the 1-step map and DDIM-64 differ only by DDIM-64's O(h) error (h = 1.56/64).
+    expect(cm1vsOde).toBeLessThan(0.02);
+    // DDIM with 2 steps pulls samples toward the mean between the modes.
+    expect(ref.mean - ode2).toBeGreaterThan(0.5);
+  });
+
+  test('the exact map is consistent along a trajectory: f(x_t1, t1) = f(x_t2, t2)', () => {
+    tf.manualSeed(32);
+    const F = scm.exactTeacher(gmm, SD);
+    const x1 = scm.priorNoise([200, 2], SD, 'float64').add(gmm.sample(200).to('float64').mul(Math.cos(1.3)));
+    const f1 = scm.exactConsistencyMap(gmm, SD, x1, 1.3, 64);
+    const f2 = scm.exactConsistencyMap(gmm, SD, scm.integrateOde(F, x1, 1.3, 0.6, SD, 64).mul(2).sub(scm.integrateOde(F, x1, 1.3, 0.6, SD, 32)), 0.6, 64);
+    const err = Math.sqrt(f1.sub(f2).square().sum(1).mean().item());
+    const worst = Math.max(...arr(f1.sub(f2)).map(Math.abs));
+    console.log(`consistency of the exact map between t = 1.3 and 0.6: RMS ${err.toExponential(2)}, max ${worst.toExponential(2)}`);
+    // Different grids (1.3 -> 0.6 -> 0 vs 1.3 -> 0), both Richardson-extrapolated: O(h²) errors, h ~ 0.02;
+    // the sharp components (std 0.15) make the field stiff between modes, hence the looser bound on the worst point.
+    expect(err).toBeLessThan(3e-4);
+    expect(worst).toBeLessThan(3e-3);
+  });
+});
+
+describe('bad input', () => {
+  test('errors carry stable codes', () => {
+    const net = new scm.ScmMLP({ dim: 2, hidden: 8, blocks: 1, embDim: 8 });
+    const x = tf.randn([4, 2]);
+    const t = tf.full([4], 0.5);
+    expectCode(() => scm.sampleTime(0, SD), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.sampleTime(4, -1), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.scmLoss(net.asNet(), x, t, { sigmaD: SD, mode: 'scd' }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.scmLoss(net.asNet(), x, t, { sigmaD: SD, mode: 'bad' as 'sct' }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.scmLoss(net.asNet(), x, tf.full([4], 0), { sigmaD: SD, mode: 'sct' }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.scmLoss(net.asNet(), x, tf.full([3], 0.5), { sigmaD: SD, mode: 'sct' }), 'TF_SHAPE_MISMATCH');
+    expectCode(() => scm.scmLoss(net.asNet(), x, t, { sigmaD: SD, mode: 'sct', warmup: 2 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => net.forward(tf.randn([4, 3]), t), 'TF_SHAPE_MISMATCH');
+    expectCode(() => new scm.ScmMLP({ dim: 0 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.consistencySample(net.asNet(), x, { sigmaD: SD, times: [1.1, 1.5] }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.consistencySample(net.asNet(), x, { sigmaD: 0 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.trigflowOdeSample(net.asNet(), x, { sigmaD: SD, nfe: 0 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => scm.tMaxOf(-1, SD), 'TF_INVALID_ARGUMENT');
+    expectCode(() => new scm.ConsistencyTrainer(net, { sigmaD: SD, mode: 'scd' }), 'TF_INVALID_ARGUMENT');
+    net.dispose();
+  });
+
+  test('teacher, sCT and sCD steps on the float32 MLP stay finite; t_max matches the paper', () => {
+    expect(scm.tMaxOf(80, 0.5)).toBeCloseTo(1.56455, 5);
+    tf.manualSeed(41);
+    const data = tf.data.eightGaussians({ radius: 1, std: 0.1 });
+    const teacher = new scm.ScmMLP({ dim: 2, hidden: 32, blocks: 2, embDim: 16 });
+    const tt = new scm.TrigFlowTrainer(teacher, { sigmaD: SD, optim: { lr: 1e-3 }, logvar: new scm.LogvarHead(16) });
+    const l0 = tt.trainStep(data.sample(64));
+    for (let i = 0; i < 4; i++) tt.trainStep(data.sample(64));
+    const student = new scm.ScmMLP({ dim: 2, hidden: 32, blocks: 2, embDim: 16 });
+    student.loadStateDict(teacher.stateDict());
+    for (const mode of ['sct', 'scd'] as const) {
+      const ct = new scm.ConsistencyTrainer(student, { sigmaD: SD, mode, teacher: teacher.asNet(), warmupSteps: 2, logvar: new scm.LogvarHead(16) });
+      for (let i = 0; i < 4; i++) expect(Number.isFinite(ct.trainStep(data.sample(64)))).toBe(true);
+      expect(Number.isFinite(ct.lastTangentMeanSq)).toBe(true);
+    }
+    const x = scm.consistencySample(student.asNet(), scm.priorNoise([16, 2], SD), { sigmaD: SD });
+    expect(arr(x).every(Number.isFinite)).toBe(true);
+    expect(Number.isFinite(l0)).toBe(true);
+    teacher.dispose(); student.dispose();
+  });
+});
