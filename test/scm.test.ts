@@ -7,6 +7,11 @@ import { meanLogLikelihood } from '../lib/metrics/likelihood';
 import * as scm from '../lib/models/scm';
 import { Module } from '../lib/nn/module';
 import { arr, expectClose, expectCode, jvpcheck } from './helpers';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { trainCommand } from '../lib/cli/train';
+import { evalCommand } from '../lib/cli/commands';
 
 const SD = 0.5;
 const col = (v: number, n: number, dtype: 'float32' | 'float64' = 'float64') => tf.full([n], v, { dtype });
@@ -244,5 +249,27 @@ describe('bad input', () => {
     expect(arr(x).every(Number.isFinite)).toBe(true);
     expect(Number.isFinite(l0)).toBe(true);
     teacher.dispose(); student.dispose();
+  });
+});
+
+describe('CLI methods', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-scm-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const quiet = () => undefined;
+  const small = ['--data', 'eight-gaussians', '--batch', '64', '--hidden', '32', '--blocks', '1', '--samples', '200', '--steps', '20', '--ckpt-every', '20'];
+
+  test('trigflow teacher, then sCD from its checkpoint and sCT, train and evaluate', async () => {
+    const teacherDir = path.join(tmp, 'teacher');
+    await trainCommand(['--method', 'trigflow', ...small, '--out', teacherDir, '--sampleSteps', '8'], quiet);
+    const ck = path.join(teacherDir, 'checkpoint.safetensors');
+    expect(fs.existsSync(ck)).toBe(true);
+    for (const m of ['scd', 'sct']) {
+      const dir = path.join(tmp, m);
+      const r = await trainCommand(['--method', m, ...small, '--out', dir, '--teacher', ck, '--warmup', '10'], quiet);
+      expect(r.steps).toBe(20);
+      const e = await evalCommand(['--run', dir, '--n', '100', '--steps', '1'], quiet);
+      expect(Object.values(e).every((v) => typeof v !== 'number' || !Number.isNaN(v))).toBe(true);
+    }
+    await expect(trainCommand(['--method', 'scd', ...small, '--out', path.join(tmp, 'bad')], quiet)).rejects.toThrow(/teacher/);
   });
 });
