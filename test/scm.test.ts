@@ -10,7 +10,7 @@ import { arr, expectClose, expectCode, jvpcheck } from './helpers';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { trainCommand } from '../lib/cli/train';
+import { trainCommand, TRAIN_FLAGS } from '../lib/cli/train';
 import { evalCommand } from '../lib/cli/commands';
 
 const SD = 0.5;
@@ -257,6 +257,12 @@ describe('CLI methods', () => {
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const quiet = () => undefined;
   const small = ['--data', 'eight-gaussians', '--batch', '64', '--hidden', '32', '--blocks', '1', '--samples', '200', '--steps', '20', '--ckpt-every', '20'];
+
+  test('no sCM option shadows a train flag', () => {
+    for (const m of [scm.trigflowMethod, scm.scdMethod, scm.sctMethod]) {
+      for (const k of Object.keys(m.options)) expect([m.name, k, k in TRAIN_FLAGS]).toEqual([m.name, k, false]);
+    }
+  });
 
   test('trigflow teacher, then sCD from its checkpoint and sCT, train and evaluate', async () => {
     const teacherDir = path.join(tmp, 'teacher');
