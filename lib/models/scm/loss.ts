@@ -39,8 +39,9 @@ export function warmupFactor(step: number, H: number): number {
 /**
  * One sCD/sCT loss evaluation. x0 [B, ...] data, t [B] times, z noise with std sigmaD (drawn when omitted).
  * F is the trained network, called twice: once as F⁻ = sg(F) inside a single JVP, with the rearranged tangents
- * (cos t sin t·dx_t/dt, cos t sin t·sigmaD), whose output is sigmaD·cos t sin t·dF⁻/dt without ever forming
- * dF/dt itself (it grows like 1/(cos t) near pi/2); and once with gradients.
+ * (cos t sin t·dx_t/dt, cos t sin t·sigmaD), whose output is sigmaD·cos t sin t·dF⁻/dt: scaling the tangents
+ * before the JVP keeps every intermediate tangent at the size of that product, never forming dF/dt itself (the
+ * paper's fix for fp16 overflow); and once with gradients. The JVP runs without a tape, so the target is detached.
  */
 export function scmLoss(F: TrigFlowNet, x0: Tensor, t: Tensor, opts: ScmLossOptions, z?: Tensor): ScmLoss {
   const fn = 'scmLoss';
