@@ -124,6 +124,25 @@ describe('analytic Gaussian case: x0 ~ N(0, s² I)', () => {
     return { before, after, ema };
   }
 
+  test('the sCD tangent vanishes at the exact consistency model and not elsewhere', () => {
+    tf.manualSeed(13);
+    // a*(t) written with tensor ops so the JVP differentiates it in t: g = cos t·df/dt must be 0 up to rounding.
+    const aStar = (t: Tensor) => {
+      const c = t.cos(), sn = t.sin();
+      const v = c.square().mul(S * S).add(sn.square().mul(SD * SD));
+      return c.sub(v.sqrt().reciprocal().mul(S)).div(sn);
+    };
+    const Fexact = (xIn: Tensor, t: Tensor) => xIn.mul(aStar(t).reshape(-1, 1));
+    const x0 = tf.randn([64, D], { dtype: 'float64' }).mul(S);
+    const t = tf.rand([64], { dtype: 'float64' }).mul(1.5).add(0.03);
+    const at = scm.scmLoss(Fexact, x0, t, { sigmaD: SD, mode: 'scd', teacher, tangentC: 0 });
+    const off = scm.scmLoss(teacher, x0, t, { sigmaD: SD, mode: 'scd', teacher, tangentC: 0 });
+    console.log(`mean ||g||²/D: exact consistency model ${at.tangentMeanSq.toExponential(2)}, diffusion teacher as F ${off.tangentMeanSq.toExponential(2)}`);
+    // Every term of g is O(1) here, so float64 cancellation leaves ~1e-32 in the mean square.
+    expect(at.tangentMeanSq).toBeLessThan(1e-24);
+    expect(off.tangentMeanSq).toBeGreaterThan(1e-3);
+  });
+
   test('sCD with the exact teacher converges to a*(t)', () => {
     const r = train('scd', 800, 128, 3e-3);
     // The gain s/sqrt(v_t) runs from 1 to 1.6; the untrained model's is ~1.5.
