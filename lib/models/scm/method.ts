@@ -1,0 +1,132 @@
+// CLI methods for sCM on point data: 'trigflow' (the TrigFlow diffusion teacher), 'scd' (consistency
+// distillation from a trigflow checkpoint) and 'sct' (consistency training, optionally initialised from one).
+import { Tensor, TensorfieldError } from '../../tensor';
+import { Module } from '../../nn/module';
+import { loadCheckpoint } from '../../io/checkpoint';
+import { EMA } from '../../optim/ema';
+import type { DataSpec, Method, MethodRun, OptionValue } from '../../registry';
+import { ScmMLP, LogvarHead } from './network';
+import { TrigFlowTrainer, ConsistencyTrainer } from './train';
+import { consistencySample, trigflowOdeSample, priorNoise, tMaxOf } from './sample';
+
+/** What a run checkpoints: F and the adaptive-weighting head. */
+export class ScmRunModel extends Module {
+  net: ScmMLP;
+  logvar: LogvarHead;
+  constructor(spec: DataSpec, o: Record<string, OptionValue>) {
+    super();
+    if (spec.kind !== 'points') throw new TensorfieldError('TF_INVALID_ARGUMENT', `sCM methods support point data only (got ${spec.kind})`);
+    this.net = this.module('net', new ScmMLP({ dim: spec.itemShape[0], hidden: o.hidden as number, blocks: o.blocks as number, embDim: 64 }));
+    this.logvar = this.module('logvar', new LogvarHead(128));
+  }
+  forward(xIn: Tensor, t: Tensor): Tensor { return this.net.forward(xIn, t); }
+}
+
+const common = {
+  sigmaData: { default: 0.5, help: 'sigma_d, the data standard deviation (TrigFlow noise scale)' },
+  hidden: { default: 256, help: 'MLP width' },
+  blocks: { default: 3, help: 'residual blocks with adaptive double normalisation' },
+  sigmaMax: { default: 80, help: 'sampling starts at t_max = arctan(sigmaMax / sigmaData)' },
+};
+
+/** The teacher's weights, EMA averaged, from a 'trigflow' checkpoint (same hidden/blocks options). */
+function loadTeacher(spec: DataSpec, o: Record<string, OptionValue>, file: string): ScmRunModel {
+  const m = new ScmRunModel(spec, o);
+  const ema = new EMA(m.net, { decay: 0.999 });
+  const holder = new ScmRunModel(spec, o);
+  loadCheckpoint(file, { model: holder, ema, restoreRng: false });
+  ema.copyTo(m.net);
+  holder.dispose();
+  m.eval();
+  return m;
+}
+
+function run(spec: DataSpec, o: Record<string, OptionValue>, model: ScmRunModel,
+  trainer: TrigFlowTrainer | ConsistencyTrainer, sampler: 'ode' | 'cm'): MethodRun {
+  const sd = o.sigmaData as number;
+  const evalNet = new ScmMLP({ dim: spec.itemShape[0], hidden: o.hidden as number, blocks: o.blocks as number, embDim: 64 });
+  return {
+    model, ema: trainer.ema, optimizer: trainer.opt,
+    trainStep: (x0: Tensor) => trainer.trainStep(x0),
+    sample(n: number, so = {}) {
+      trainer.ema.copyTo(evalNet);
+      const steps = so.steps ?? (o.sampleSteps as number);
+      const z = priorNoise([n, ...spec.itemShape], sd);
+      const tMax = tMaxOf(o.sigmaMax as number, sd);
+      let x: Tensor;
+      if (sampler === 'ode') {
+        x = trigflowOdeSample(evalNet.asNet(), z, { sigmaD: sd, nfe: steps, tMax });
+      } else {
+        if (steps !== 1 && steps !== 2) throw new TensorfieldError('TF_INVALID_ARGUMENT', `consistency sampling takes 1 or 2 steps, got ${steps}`);
+        x = consistencySample(evalNet.asNet(), z, { sigmaD: sd, times: steps === 1 ? [tMax] : [tMax, o.tMid as number] });
+      }
+      z.dispose();
+      return { x, nfe: steps };
+    },
+  };
+}
+
+export const trigflowMethod: Method = {
+  name: 'trigflow',
+  description: 'TrigFlow diffusion model (sCM teacher): v-prediction on x_t = cos t x0 + sin t z, trig-DDIM sampler',
+  source: 'Lu & Song 2024 (sCM), TrigFlow',
+  kinds: ['points'],
+  options: {
+    ...common,
+    lr: { default: 1e-3, help: 'Adam learning rate' },
+    pMean: { default: -0.8, help: 'mean of ln(sigma) for the time proposal' },
+    pStd: { default: 1.6, help: 'std of ln(sigma) for the time proposal' },
+    emaDecay: { default: 0.999, help: 'EMA decay of the evaluation weights' },
+    sampleSteps: { default: 64, help: 'trig-DDIM steps (NFE)' },
+  },
+  create(spec, o) {
+    const model = new ScmRunModel(spec, o);
+    const tr = new TrigFlowTrainer(model.net, { sigmaD: o.sigmaData as number, pMean: o.pMean as number, pStd: o.pStd as number,
+      optim: { lr: o.lr as number }, emaDecay: o.emaDecay as number, logvar: model.logvar });
+    return run(spec, o, model, tr, 'ode');
+  },
+};
+
+function consistencyMethod(mode: 'scd' | 'sct'): Method {
+  return {
+    name: mode,
+    description: mode === 'scd'
+      ? 'continuous-time consistency distillation (sCD) from a trigflow checkpoint; 1- or 2-step sampling'
+      : 'continuous-time consistency training (sCT) from data; 1- or 2-step sampling',
+    source: 'Lu & Song 2024 (sCM)',
+    kinds: ['points'],
+    options: {
+      ...common,
+      teacher: { default: '', help: mode === 'scd' ? 'trigflow checkpoint to distil (required; same hidden/blocks)' : 'trigflow checkpoint to initialise from (optional)' },
+      lr: { default: 1e-4, help: 'Adam learning rate (betas 0.9, 0.99)' },
+      pMean: { default: -1.0, help: 'mean of ln(sigma) for the time proposal' },
+      pStd: { default: 1.4, help: 'std of ln(sigma) for the time proposal' },
+      warmup: { default: 1000, help: 'tangent warm-up steps H (r = min(1, step/H))' },
+      tangentC: { default: 0.1, help: 'tangent normalisation constant c in g / (RMS(g) + c)' },
+      priorWeight: { default: true, help: 'prior weight 1/sigma (false: weight 1)' },
+      emaDecay: { default: 0.999, help: 'EMA decay of the evaluation weights' },
+      tMid: { default: 1.1, help: 'intermediate time of 2-step sampling' },
+      sampleSteps: { default: 2, help: 'consistency steps: 1 or 2' },
+    },
+    create(spec, o) {
+      const file = o.teacher as string;
+      if (mode === 'scd' && !file) throw new TensorfieldError('TF_INVALID_ARGUMENT', "scd needs --teacher <trigflow checkpoint>");
+      const model = new ScmRunModel(spec, o);
+      let teacher: ScmRunModel | null = null;
+      if (file) {
+        teacher = loadTeacher(spec, o, file);
+        // Algorithm 1 initialises F from the teacher; the weighting head starts afresh.
+        model.net.loadStateDict(teacher.net.stateDict());
+      }
+      const tr = new ConsistencyTrainer(model.net, {
+        sigmaD: o.sigmaData as number, mode, teacher: mode === 'scd' ? teacher!.net.asNet() : undefined,
+        pMean: o.pMean as number, pStd: o.pStd as number, optim: { lr: o.lr as number }, emaDecay: o.emaDecay as number,
+        warmupSteps: o.warmup as number, tangentC: o.tangentC as number, priorWeight: o.priorWeight as boolean, logvar: model.logvar,
+      });
+      return run(spec, o, model, tr, 'cm');
+    },
+  };
+}
+
+export const scdMethod = consistencyMethod('scd');
+export const sctMethod = consistencyMethod('sct');
