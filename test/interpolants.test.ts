@@ -73,3 +73,68 @@ describe('schedules', () => {
     expectCode(() => linear.coefficients(1.5), 'TF_INVALID_ARGUMENT');
   });
 });
+
+describe('exact Gaussian-mixture fields', () => {
+  const pts = [[0.3, -0.4], [-1.5, 0.2], [1.2, 1.1], [0.1, -2]];
+  const cases: [string, SI.GaussianMixtureInterpolant][] = [['linear/brownian', exactLin], ['one-sided-linear', exactOs],
+    ['trig/sinesquared', new SI.GaussianMixtureInterpolant(SI.interpolant({ path: 'trig', gamma: 'sinesquared', gammaScale: 0.5 }), rho0, rho1)],
+    ['encoder-decoder', new SI.GaussianMixtureInterpolant(SI.interpolant({ path: 'encoder-decoder', gamma: 'sinesquared' }), rho0, rho1)],
+    ['mirror', new SI.GaussianMixtureInterpolant(SI.interpolant({ path: 'mirror', gamma: 'brownian' }), rho1, rho1)]];
+
+  test.each(cases)('%s: s = grad log rho_t and the continuity equation d_t rho + div(b rho) = 0', (_name, E) => {
+    const logRho = (p: number[], t: number) => arr(E.logRho(f64([p]), t))[0];
+    for (const t of [0, 0.15, 0.5, 0.8, 1]) {
+      for (const p of pts) {
+        const F = E.fields(f64([p]), t);
+        const s = arr(F.s), b = arr(F.b);
+        // Central differences in x, h = 1e-5: truncation ~h² |d³ log rho| ~ 1e-9, rounding ~1e-16/h = 1e-11.
+        const h = 1e-5;
+        for (let j = 0; j < 2; j++) {
+          const up = p.slice(), dn = p.slice();
+          up[j] += h; dn[j] -= h;
+          expect(Math.abs((logRho(up, t) - logRho(dn, t)) / (2 * h) - s[j])).toBeLessThan(1e-6);
+        }
+        // Continuity in log form: d_t log rho + div b + b . grad log rho = 0. The time derivative uses a one-sided
+        // difference at the ends (second order, 3 points); h = 1e-4 leaves ~1e-7 truncation. At t = 1/2 the
+        // encoder-decoder path is only C¹ (alpha'' jumps from 2 pi² to 0), so the central difference there is first
+        // order (error ~0.2 h): h = 1e-6 there (rounding ~1e-16 |log rho| / h ~ 1e-9).
+        const ht = t === 0.5 ? 1e-6 : 1e-4;
+        const dLogDt = t === 0 ? (-3 * logRho(p, 0) + 4 * logRho(p, ht) - logRho(p, 2 * ht)) / (2 * ht)
+          : t === 1 ? (3 * logRho(p, 1) - 4 * logRho(p, 1 - ht) + logRho(p, 1 - 2 * ht)) / (2 * ht)
+            : (logRho(p, t + ht) - logRho(p, t - ht)) / (2 * ht);
+        let divB = 0;
+        for (let j = 0; j < 2; j++) {
+          const up = p.slice(), dn = p.slice();
+          up[j] += h; dn[j] -= h;
+          divB += (arr(E.b(f64([up]), t))[j] - arr(E.b(f64([dn]), t))[j]) / (2 * h);
+        }
+        const resid = dLogDt + divB + b[0] * s[0] + b[1] * s[1];
+        const scale = Math.abs(dLogDt) + Math.abs(divB) + Math.abs(b[0] * s[0] + b[1] * s[1]) + 1;
+        expect(Math.abs(resid) / scale).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  test('eta = E[z | x] = -gamma s and b = v + gamma\' eta = v - gamma gamma\' s (the conversions)', () => {
+    const x = f64(pts), t = tf.tensor([0.2, 0.4, 0.6, 0.9], { dtype: 'float64' });
+    const F = exactLin.fields(x, t);
+    const field = (k: 'b' | 'v' | 's' | 'eta'): SI.Field => (y, tt) => exactLin.fields(y, tt)[k];
+    expectClose(arr(SI.bFromVS(linear, field('v'), field('s'))(x, t)), arr(F.b), 1e-12, 1e-12, 'bFromVS');
+    expectClose(arr(SI.bFromVEta(linear, field('v'), field('eta'))(x, t)), arr(F.b), 1e-12, 1e-12, 'bFromVEta');
+    expectClose(arr(SI.sFromEta(linear, field('eta'))(x, t)), arr(F.s), 1e-12, 1e-12, 'sFromEta');
+    expectClose(arr(SI.etaFromS(linear, field('s'))(x, t)), arr(F.eta), 1e-12, 1e-12, 'etaFromS');
+    expectClose(arr(SI.vFromBS(linear, field('b'), field('s'))(x, t)), arr(F.v), 1e-12, 1e-12, 'vFromBS');
+    // Sign of eta: with x_t near the mean of a pair, E[z | x] points along x - m like z does.
+    const g = linear.coefficients(0.5).gamma;
+    const F2 = exactLin.fields(f64([[-1 + 3 * g, 0]]), 0.5);
+    expect(arr(F2.eta)[0]).toBeGreaterThan(0);
+  });
+
+  test('bad input', () => {
+    expectCode(() => exactLin.fields(tf.zeros([3, 3], { dtype: 'float64' }), 0.5), 'TF_SHAPE_MISMATCH');
+    expectCode(() => exactLin.fields(tf.zeros([3, 2], { dtype: 'float64' }), 1.5), 'TF_INVALID_ARGUMENT');
+    expectCode(() => exactLin.fields(tf.zeros([3, 2], { dtype: 'float64' }), tf.zeros([2])), 'TF_SHAPE_MISMATCH');
+    expectCode(() => exactLin.fields(tf.zeros([3, 2], { dtype: 'int32' }), 0.5), 'TF_INVALID_ARGUMENT');
+    expectCode(() => new SI.GaussianMixtureInterpolant(linear, rho0, new GaussianMixture({ means: [[0, 0, 0]] })), 'TF_SHAPE_MISMATCH');
+  });
+});
