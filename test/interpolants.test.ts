@@ -138,3 +138,64 @@ describe('exact Gaussian-mixture fields', () => {
     expectCode(() => new SI.GaussianMixtureInterpolant(linear, rho0, new GaussianMixture({ means: [[0, 0, 0]] })), 'TF_SHAPE_MISMATCH');
   });
 });
+
+describe('objectives', () => {
+  // On a fixed batch, L(c) for the field f* + c h is exactly quadratic in c: L(c) = L(0) + c g + c² q / 2 with
+  // g = mean_i (f*(x_i) - target_i) . h(x_i). If f* = E[target | x_t], g is a mean of zero-mean terms, so it must
+  // lie within a few standard errors (sample std / sqrt n) of 0; the same test applied to the shifted field
+  // f* + 0.3 h must reject (g = 0.3 E|h|² is tens of standard errors away), which shows the test has power.
+  const pert: SI.Field = (x, t) => tf.stack([x.select(1, 1).sin().mul(t), x.select(1, 0).cos().add(t)], 1);
+  function slope(I: SI.Interpolant, which: SI.ObjectiveName, f: SI.Field, c0: number, n: number) {
+    tf.manualSeed(11);
+    const x0 = rho0.sample(n).double(), x1 = rho1.sample(n).double();
+    const z = tf.randn([n, 2], { dtype: 'float64' });
+    const t = tf.rand([n], { dtype: 'float64' }).mul(0.98).add(0.01);
+    const L = (c: number) => arr(SI.interpolantLoss(I, which, (x, tt) => f(x, tt).add(pert(x, tt).mul(c)), x0, x1, { t, z, reduction: 'none' }));
+    // Central difference of an exact quadratic: exact up to rounding.
+    const d = 1e-3, up = L(c0 + d), dn = L(c0 - d);
+    const g = up.map((u, i) => (u - dn[i]) / (2 * d));
+    const mean = g.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(g.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+    const l0 = L(c0).reduce((a, b) => a + b, 0) / n;
+    const lPlus = up.reduce((a, b) => a + b, 0) / n;
+    return { z: mean / (sd / Math.sqrt(n)), l0, lFar: [L(c0 + 0.5), L(c0 - 0.5)].map((v) => v.reduce((a, b) => a + b, 0) / n), lPlus };
+  }
+  const field = (E: SI.GaussianMixtureInterpolant, k: 'b' | 'v' | 's' | 'eta'): SI.Field => (x, t) => E.fields(x, t)[k];
+  const cases: [SI.ObjectiveName, string, SI.Interpolant, SI.GaussianMixtureInterpolant][] = [
+    ['b', 'linear/brownian', linear, exactLin], ['v', 'linear/brownian', linear, exactLin],
+    ['s', 'linear/brownian', linear, exactLin], ['eta', 'linear/brownian', linear, exactLin],
+    ['b', 'one-sided-linear', oneSided, exactOs], ['s', 'one-sided-linear', oneSided, exactOs]];
+  test.each(cases)('the exact %s minimises its objective (%s)', (which, _name, I, E) => {
+    const n = 4000;
+    const at = slope(I, which, field(E, which), 0, n);
+    // |z| < 4: a false alarm has probability 6e-5 under the (CLT-)normal null.
+    expect(Math.abs(at.z)).toBeLessThan(4);
+    for (const l of at.lFar) expect(l).toBeGreaterThan(at.l0);
+    const off = slope(I, which, field(E, which), 0.3, n);
+    expect(off.z).toBeGreaterThan(10);
+  });
+
+  test('gradient w.r.t. a perturbation parameter through autograd is ~0 at the exact field', () => {
+    tf.manualSeed(12);
+    const n = 4000;
+    const x0 = rho0.sample(n).double(), x1 = rho1.sample(n).double();
+    const c = tf.zeros([1], { dtype: 'float64', requiresGrad: true });
+    const f: SI.Field = (x, t) => exactLin.fields(x, t).s.add(pert(x, t).mul(c));
+    SI.interpolantLoss(linear, 's', f, x0, x1).backward();
+    const g0 = arr(c.grad!)[0];
+    // E|h|² ~ 1 sets the scale: at c = 0.3 the slope would be ~0.3; the standard error at n = 4000 is ~0.02
+    // (measured by the z-scores above), so |g| < 0.1 is 5 standard errors.
+    expect(Math.abs(g0)).toBeLessThan(0.1);
+  });
+
+  test('bad input', () => {
+    const x = tf.zeros([4, 2]);
+    const f: SI.Field = (y) => y;
+    expectCode(() => SI.interpolantLoss(linear, 'b', f, x, tf.zeros([4, 3])), 'TF_SHAPE_MISMATCH');
+    expectCode(() => SI.interpolantLoss(linear, 'bogus' as SI.ObjectiveName, f, x, x), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.interpolantLoss(linear, 's', f, x, x, { t: tf.zeros([4]) }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.interpolantLoss(linear, 'b', f, x, x, { t: tf.zeros([3]) }), 'TF_SHAPE_MISMATCH');
+    expectCode(() => SI.interpolantLoss(oneSided, 'eta', f, x, x), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.interpolantLoss(linear, 'b', () => tf.zeros([4, 3]), x, x), 'TF_SHAPE_MISMATCH');
+  });
+});
