@@ -199,3 +199,115 @@ describe('objectives', () => {
     expectCode(() => SI.interpolantLoss(linear, 'b', () => tf.zeros([4, 3]), x, x), 'TF_SHAPE_MISMATCH');
   });
 });
+
+describe('dynamics and likelihood with the exact fields (float64)', () => {
+  const b: SI.Field = (x, t) => exactLin.fields(x, t).b;
+  const s: SI.Field = (x, t) => exactLin.fields(x, t).s;
+  const joint: SI.JointField = (x, t) => exactLin.fields(x, t);
+  const mean = (a: ArrayLike<number>) => Array.from(a).reduce((p, q) => p + q, 0) / a.length;
+  const sd = (a: ArrayLike<number>) => { const m = mean(a); return Math.sqrt(Array.from(a).reduce((p, q) => p + (q - m) ** 2, 0) / (a.length - 1)); };
+  const finish = (g: Generator<unknown, { x: Tensor; nfe: number }, void>) => { let r = g.next(); while (!r.done) r = g.next(); return r.value; };
+
+  // E_rho1[log rho1] by Monte Carlo on 200k exact draws: sd(log rho1) = 1.25 here, so its standard error is 0.003.
+  let truth = 0;
+  const N = 8000;
+  let x0: Tensor;
+  beforeAll(() => {
+    tf.manualSeed(21);
+    truth = mean(rho1.logProb(rho1.sample(200000).double()).dataSync() as Float64Array);
+    x0 = rho0.sample(N).double();
+  });
+  // With n = 8000 samples, E[log rho1] over the model's samples has standard error 1.25 / sqrt(8000) = 0.014, so
+  // the 0.05-nat criterion is 3.6 standard errors: a correct sampler fails it with probability ~3e-4, while a
+  // discretisation bias of 0.05 would show.
+  const tol = 0.05;
+
+  test('probability-flow ODE (adaptive Dormand-Prince) reproduces the target', () => {
+    const r = finish(SI.odeSampler(b, x0, { method: 'dopri5', atol: 1e-5, rtol: 1e-5 }));
+    const lp = mean(rho1.logProb(r.x).dataSync() as Float64Array);
+    expect(Math.abs(lp - truth)).toBeLessThan(tol);
+    expect(r.nfe).toBeLessThan(200);
+  });
+
+  test.each([['euler-maruyama', 200], ['heun', 100]] as const)('forward SDE eps = 0.5 (%s, %i steps) reproduces the target', (method, steps) => {
+    tf.manualSeed(22);
+    const r = finish(SI.sdeSampler(b, s, x0, { method, eps: 0.5, steps, joint }));
+    const lp = mean(rho1.logProb(r.x).dataSync() as Float64Array);
+    expect(Math.abs(lp - truth)).toBeLessThan(tol);
+  });
+
+  test('backward SDE from the target reaches the base: E[log rho0] = -log(2 pi) - 1', () => {
+    tf.manualSeed(23);
+    const n = 4000;
+    // eps vanishing at the ends exercises a time-dependent schedule.
+    const r = finish(SI.sdeSampler(b, s, rho1.sample(n).double(), { eps: (t) => 2 * t * (1 - t) + 0.1, steps: 200, direction: -1, joint }));
+    const lp = mean(rho0.logProb(r.x).dataSync() as Float64Array);
+    // sd(log rho0) = sd(|x|²/2) = 1 in 2-D: standard error 0.016 at n = 4000; 0.06 is ~4 of them.
+    expect(Math.abs(lp - (-Math.log(2 * Math.PI) - 1))).toBeLessThan(0.06);
+  });
+
+  test('fixed-step ODE solvers converge at their order (Heun 2, RK4 4) against a tight Dormand-Prince solution', () => {
+    const x = x0.slice(0, 0, 256);
+    const ref = finish(SI.odeSampler(b, x, { method: 'dopri5', atol: 1e-11, rtol: 1e-11 })).x;
+    const err = (method: SI.FixedOdeMethod, steps: number) => {
+      const y = finish(SI.odeSampler(b, x, { method, steps })).x;
+      return Math.max(...arr(y.sub(ref).abs()));
+    };
+    // Halving the step divides the error by 2^order; with the steps in the asymptotic regime the measured
+    // ratios are within ~25% of that (the next term of the error expansion).
+    const heun = err('heun', 40) / err('heun', 80), rk4 = err('rk4', 20) / err('rk4', 40);
+    expect(heun).toBeGreaterThan(3); expect(heun).toBeLessThan(5.5);
+    expect(rk4).toBeGreaterThan(12); expect(rk4).toBeLessThan(22);
+  });
+
+  test('ODE log-likelihood matches the exact log-density within 1e-3 nats (RK4 and Dormand-Prince, exact divergence)', () => {
+    tf.manualSeed(24);
+    const xs = rho1.sample(64).double();
+    const exact = arr(rho1.logProb(xs));
+    const rk4 = SI.odeLogLikelihood(b, rho0, xs, { method: 'rk4', steps: 100 });
+    const dp = SI.odeLogLikelihood(b, rho0, xs, { method: 'dopri5', atol: 1e-8, rtol: 1e-8 });
+    expectClose(rk4.logProb, exact, 1e-3, 0, 'rk4');
+    expectClose(dp.logProb, exact, 1e-3, 0, 'dopri5');
+  });
+
+  test('Hutchinson divergence gives an unbiased ODE log-likelihood', () => {
+    tf.manualSeed(25);
+    const xs = rho1.sample(8).double();
+    const exact = mean(arr(rho1.logProb(xs)));
+    // 16 copies of each point, one Rademacher probe per step each: the average over 128 rows has a standard
+    // error of ~0.05 here (the per-row error is the probe noise summed over 40 RK4 steps).
+    const rep = tf.indexSelect(xs, 0, tf.tensor(Int32Array.from({ length: 128 }, (_, i) => i % 8), { dtype: 'int32' }));
+    const h = SI.odeLogLikelihood(b, rho0, rep, { method: 'rk4', steps: 10, divergence: 'hutchinson' });
+    const se = sd(h.logProb) / Math.sqrt(128);
+    expect(Math.abs(mean(h.logProb) - exact)).toBeLessThan(4 * se + 2e-3);
+    expect(se).toBeGreaterThan(0);
+  });
+
+  test('SDE log-likelihood estimator is unbiased within its Monte-Carlo error and reports that error', () => {
+    tf.manualSeed(26);
+    const xs = rho1.sample(32).double();
+    const exact = arr(rho1.logProb(xs));
+    const r = SI.sdeLogLikelihood(b, s, rho0, xs, { eps: 0.5, steps: 100, paths: 32 });
+    const err = Array.from(r.logProb, (v, i) => v - exact[i]);
+    // The error of the mean over 32 points has standard error sd(err) / sqrt(32) (~0.06 measured); 4 of them.
+    expect(Math.abs(mean(err))).toBeLessThan(4 * sd(err) / Math.sqrt(32));
+    // The reported per-point standard errors match the spread of the actual errors: their RMS estimates sd(err)
+    // (each point's error is its own Monte-Carlo error); with 32 points the sample sd has ~12% relative error.
+    const rms = Math.sqrt(mean(Array.from(r.stdErr, (v) => v * v)));
+    expect(rms / sd(err)).toBeGreaterThan(0.6);
+    expect(rms / sd(err)).toBeLessThan(1.6);
+  });
+
+  test('bad input', () => {
+    const x = tf.zeros([4, 2], { dtype: 'float64' });
+    expectCode(() => finish(SI.odeSampler(b, x, { method: 'bogus' as SI.FixedOdeMethod })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => finish(SI.odeSampler(b, x, { method: 'dopri5', atol: -1 })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => finish(SI.odeSampler(b, x, { steps: 0 })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => finish(SI.sdeSampler(b, s, x, { eps: -1 })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => finish(SI.sdeSampler(b, s, x, { eps: 1, times: [0, 0.5, 1], direction: -1 })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => finish(SI.sdeSampler(b, s, x, { eps: 1, method: 'bogus' as SI.SdeMethod })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.odeLogLikelihood(b, rho0, tf.zeros([4]), {}), 'TF_SHAPE_MISMATCH');
+    expectCode(() => SI.sdeLogLikelihood(b, s, rho0, x, { eps: 1, paths: 0 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => finish(SI.odeSampler(b, tf.zeros([4, 3], { dtype: 'float64' }))), 'TF_SHAPE_MISMATCH');
+  });
+});

@@ -221,7 +221,12 @@ export interface SdeSampleOptions {
   direction?: 1 | -1;
   /** Explicit time grid (monotone in the SDE's direction); overrides steps. */
   times?: number[];
+  /** b and s from one call (when they share work, as exact fields or a two-headed network do); replaces b, s. */
+  joint?: JointField;
 }
+
+/** b and s evaluated together. */
+export type JointField = (x: Tensor, t: Tensor) => { b: Tensor; s: Tensor };
 
 /**
  * The interpolant SDE dX = (b + direction·eps·s) dt + sqrt(2 eps) dW from x.
@@ -240,6 +245,15 @@ export function* sdeSampler(b: Field, s: Field, x0: Tensor, opts: SdeSampleOptio
   const times = opts.times ?? (dir === 1 ? timeGrid(opts.steps ?? 100, 0, 1) : timeGrid(opts.steps ?? 100, 1, 0));
   checkTimes(fn, times);
   if (Math.sign(times[times.length - 1] - times[0]) !== dir) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: the times must run in the SDE's direction`);
+  const joint = opts.joint;
+  const evalBS = (x: Tensor, t: number, needS: boolean): [Tensor, Tensor | null] => {
+    if (joint) {
+      const tc = t < 0 && t > -1e-12 ? 0 : t > 1 && t < 1 + 1e-12 ? 1 : t;
+      const r = joint(x, full([x.shape[0]], tc, { dtype: x.dtype }));
+      return [r.b, needS ? r.s : null];
+    }
+    return [atTime(b, x, t), needS ? atTime(s, x, t) : null];
+  };
   const st = { y: [x0], owned: false };
   const n = times.length - 1, per = method === 'heun' ? 2 : 1;
   for (let i = 0; i < n; i++) {
@@ -247,14 +261,14 @@ export function* sdeSampler(b: Field, s: Field, x0: Tensor, opts: SdeSampleOptio
     const e = epsAt(opts.eps, t, fn);
     const next = tidy(() => noGrad(() => {
       const x = st.y[0];
-      const bx = atTime(b, x, t), sx = e > 0 ? atTime(s, x, t) : null;
+      const [bx, sx] = evalBS(x, t, e > 0);
       if (method === 'euler-maruyama') return [interpolantSdeStep(x, bx, sx, e, dt, dir)];
       const e1 = epsAt(opts.eps, t + dt, fn);
       const drift = (bb: Tensor, ss: Tensor | null, ee: number) => (ss && ee > 0 ? bb.add(ss.mul(dir * ee)) : bb);
       const f0 = drift(bx, sx, e);
       const noise = randnLike(x).mul(Math.sqrt(2 * e * Math.abs(dt)));
       const xp = x.add(f0.mul(dt)).add(noise);
-      const f1 = drift(atTime(b, xp, t + dt), e1 > 0 ? atTime(s, xp, t + dt) : null, e1);
+      const f1 = drift(...evalBS(xp, t + dt, e1 > 0), e1);
       return [x.add(f0.add(f1).mul(dt / 2)).add(noise)];
     }));
     swap(st, next);

@@ -82,15 +82,16 @@ export interface SdeLikelihoodOptions extends DivergenceChoice {
   eps: EpsSchedule;
   /** Euler-Maruyama steps (default 200). */
   steps?: number;
-  /** Independent backward paths per point (default 16). */
+  /** Independent backward paths per point (default 16), run together as one batch of n * paths rows. */
   paths?: number;
 }
 
 export interface SdeLikelihoodResult {
   /** The per-point average over paths. */
   logProb: Float64Array;
-  /** Standard error of each point's average (sample std over paths / sqrt(paths)). */
+  /** Standard error of each point's average (sample std over paths / sqrt(paths)); NaN for one path. */
   stdErr: Float64Array;
+  /** Evaluations of the drift per row (steps). */
   nfe: number;
 }
 
@@ -102,39 +103,41 @@ export function sdeLogLikelihood(b: Field, s: Field, rho0: Pick<Distribution, 'l
   const n = x.shape[0], paths = opts.paths ?? 16, steps = opts.steps ?? 200;
   if (!(Number.isInteger(paths) && paths >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: paths must be an integer >= 1`);
   const times = timeGrid(steps, 1, 0);
-  const sum = new Float64Array(n), sq = new Float64Array(n);
-  for (let p = 0; p < paths; p++) {
-    let y = x, acc = new Float64Array(n);
-    for (let i = 0; i < steps; i++) {
-      const t = times[i], dt = times[i + 1] - t;
-      const e = typeof opts.eps === 'number' ? opts.eps : opts.eps(t);
-      if (!(e >= 0 && Number.isFinite(e))) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: eps(t) must be finite and >= 0`);
-      const next = tidy(() => {
-        const rate = noGrad(() => {
-          const bx = atTime(b, y, t), sx = atTime(s, y, t);
-          const sqs = sx.mul(sx).reshape(n, -1).sum(1);
-          return { bx, sx, sqs };
-        });
-        // div b_F = div b + eps div s, at the left point of each backward step (Itô in reversed time).
-        const bF: Field = (u, tt) => (e > 0 ? b(u, tt).add(s(u, tt).mul(e)) : b(u, tt));
-        const div = divAt(bF, y, t, opts);
-        const r = div.add(rate.sqs.mul(e)).dataSync() as ArrayLike<number>;
-        for (let j = 0; j < n; j++) acc[j] += r[j] * Math.abs(dt);
-        return keep(noGrad(() => interpolantSdeStep(y, rate.bx, rate.sx, e, dt, -1)));
+  // Row r * paths + p is path p of point r.
+  const idx = tensor(Int32Array.from({ length: n * paths }, (_, i) => Math.floor(i / paths)), { shape: [n * paths], dtype: 'int32' });
+  let y = x.indexSelect(0, idx);
+  idx.dispose();
+  const N = n * paths;
+  const acc = new Float64Array(N);
+  for (let i = 0; i < steps; i++) {
+    const t = times[i], dt = times[i + 1] - t;
+    const e = typeof opts.eps === 'number' ? opts.eps : opts.eps(t);
+    if (!(e >= 0 && Number.isFinite(e))) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: eps(t) must be finite and >= 0, got ${e} at t = ${t}`);
+    const cur = y;
+    const next = tidy(() => {
+      const { bx, sx, sqs } = noGrad(() => {
+        const bx = atTime(b, cur, t), sx = atTime(s, cur, t);
+        return { bx, sx, sqs: sx.mul(sx).reshape(N, -1).sum(1) };
       });
-      if (y !== x) y.dispose();
-      y = next;
-    }
-    const base = rho0.logProb(y).dataSync() as ArrayLike<number>;
-    if (y !== x) y.dispose();
-    for (let j = 0; j < n; j++) {
-      const v = base[j] - acc[j];
-      sum[j] += v;
-      sq[j] += v * v;
-    }
-    acc = new Float64Array(0);
+      // div b_F = div b + eps div s, at the left point of each backward step (Itô in reversed time).
+      const bF: Field = (u, tt) => (e > 0 ? b(u, tt).add(s(u, tt).mul(e)) : b(u, tt));
+      const r = divAt(bF, cur, t, opts).add(sqs.mul(e)).dataSync() as ArrayLike<number>;
+      for (let j = 0; j < N; j++) acc[j] += r[j] * Math.abs(dt);
+      return keep(noGrad(() => interpolantSdeStep(cur, bx, sx, e, dt, -1)));
+    });
+    cur.dispose();
+    y = next;
   }
-  const logProb = sum.map((v) => v / paths);
-  const stdErr = sq.map((v, j) => (paths > 1 ? Math.sqrt(Math.max(v / paths - logProb[j] ** 2, 0) * paths / (paths - 1) / paths) : NaN));
-  return { logProb, stdErr, nfe: paths * steps };
+  const base = rho0.logProb(y).dataSync() as ArrayLike<number>;
+  y.dispose();
+  const logProb = new Float64Array(n), stdErr = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let m = 0, q = 0;
+    for (let p = 0; p < paths; p++) m += base[r * paths + p] - acc[r * paths + p];
+    m /= paths;
+    for (let p = 0; p < paths; p++) q += (base[r * paths + p] - acc[r * paths + p] - m) ** 2;
+    logProb[r] = m;
+    stdErr[r] = paths > 1 ? Math.sqrt(q / (paths - 1) / paths) : NaN;
+  }
+  return { logProb, stdErr, nfe: steps };
 }
