@@ -253,11 +253,12 @@ describe('dynamics and likelihood with the exact fields (float64)', () => {
       const y = finish(SI.odeSampler(b, x, { method, steps })).x;
       return Math.max(...arr(y.sub(ref).abs()));
     };
-    // Halving the step divides the error by 2^order; with the steps in the asymptotic regime the measured
-    // ratios are within ~25% of that (the next term of the error expansion).
+    // Halving the step divides the error by 2^order (4 for Heun, 16 for RK4); at these step counts the measured
+    // ratios are 3.5 and 12.9 (the next term of the error expansion still contributes), so the bounds separate
+    // the claimed order from one order less (2 and 8).
     const heun = err('heun', 40) / err('heun', 80), rk4 = err('rk4', 20) / err('rk4', 40);
     expect(heun).toBeGreaterThan(3); expect(heun).toBeLessThan(5.5);
-    expect(rk4).toBeGreaterThan(12); expect(rk4).toBeLessThan(22);
+    expect(rk4).toBeGreaterThan(10); expect(rk4).toBeLessThan(22);
   });
 
   test('ODE log-likelihood matches the exact log-density within 1e-3 nats (RK4 and Dormand-Prince, exact divergence)', () => {
@@ -274,8 +275,8 @@ describe('dynamics and likelihood with the exact fields (float64)', () => {
     tf.manualSeed(25);
     const xs = rho1.sample(8).double();
     const exact = mean(arr(rho1.logProb(xs)));
-    // 16 copies of each point, one Rademacher probe per step each: the average over 128 rows has a standard
-    // error of ~0.05 here (the per-row error is the probe noise summed over 40 RK4 steps).
+    // 16 copies of each point, one Rademacher probe per stage each: the average over 128 rows has a standard
+    // error of ~0.16 here (measured); the test bounds the bias by 4 of them.
     const rep = tf.indexSelect(xs, 0, tf.tensor(Int32Array.from({ length: 128 }, (_, i) => i % 8), { dtype: 'int32' }));
     const h = SI.odeLogLikelihood(b, rho0, rep, { method: 'rk4', steps: 10, divergence: 'hutchinson' });
     const se = sd(h.logProb) / Math.sqrt(128);
