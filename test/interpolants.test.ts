@@ -312,3 +312,28 @@ describe('dynamics and likelihood with the exact fields (float64)', () => {
     expectCode(() => finish(SI.odeSampler(b, tf.zeros([4, 3], { dtype: 'float64' }))), 'TF_SHAPE_MISMATCH');
   });
 });
+
+describe('the interpolant CLI method', () => {
+  test('trains and samples through the command (ODE and SDE; (b, s) and (v, eta); Gaussian and 8-Gaussian bases)', async () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const fs = require('fs') as typeof import('fs'), os = require('os') as typeof import('os'), path = require('path') as typeof import('path');
+    require('../lib/models');
+    const { trainCommand } = require('../lib/cli/train') as typeof import('../lib/cli/train');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-si-'));
+    try {
+      const common = ['--method', 'interpolant', '--data', 'checkerboard', '--batch', '64', '--hidden', '32', '--layers', '2',
+        '--samples', '200', '--steps', '20', '--ckpt-every', '20', '--sampleSteps', '10'];
+      const runs = [[], ['--sampler', 'sde', '--eps', '0.5'],
+        ['--path', 'linear', '--base', '8gaussians', '--fields', 'veta', '--sampler', 'sde', '--sdeMethod', 'euler-maruyama']];
+      for (const [i, extra] of runs.entries()) {
+        const dir = path.join(tmp, `run${i}`);
+        const r = await trainCommand([...common, ...extra, '--out', dir], () => undefined);
+        expect(r.steps).toBe(20);
+        const m = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
+        expect(Number.isFinite(m.slicedW2)).toBe(true);
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,2 +1,3 @@
 // Importing this registers every method with the registry (lib/registry.ts).
 import './edm';
+import './interpolants/register';

@@ -19,10 +19,14 @@ export function bFromVS(I: Interpolant, v: Field, s: Field): Field {
   return (x, t) => v(x, t).sub(col(I, 'gg', x, t, 'bFromVS').mul(s(x, t)));
 }
 
-/** s = -eta / gamma (undefined where gamma = 0). */
-export function sFromEta(I: Interpolant, eta: Field): Field {
+/**
+ * s = -eta / gamma, undefined where gamma = 0: with tEdge > 0, gamma is taken at times clamped to
+ * [tEdge, 1 - tEdge] (for a learned eta, which is only approximately 0 at the ends; default 0: exact).
+ */
+export function sFromEta(I: Interpolant, eta: Field, tEdge = 0): Field {
   if (I.gammaSchedule.isZero) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'sFromEta: gamma is identically 0');
-  return (x, t) => eta(x, t).div(col(I, 'gamma', x, t, 'sFromEta')).neg();
+  const clampT = tEdge > 0 ? (u: number) => Math.min(Math.max(u, tEdge), 1 - tEdge) : undefined;
+  return (x, t) => eta(x, t).div(col(I, 'gamma', x, t, 'sFromEta', clampT)).neg();
 }
 
 /** eta = -gamma s. */
