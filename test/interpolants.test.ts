@@ -299,6 +299,15 @@ describe('dynamics and likelihood with the exact fields (float64)', () => {
     expect(rms / sd(err)).toBeLessThan(1.6);
   });
 
+  test('bits per dimension: the uniform density over the dequantised 8-bit range is exactly 8 bits', () => {
+    // Dequantised values (u + U[0, 1)) / 127.5 - 1 fill a box of width 256 / 127.5 per dimension; uniform on it,
+    // each grey level has probability 1/256: 8 bits.
+    const w = 256 / 127.5;
+    expectClose(SI.bitsPerDim([-3 * Math.log(w), -10], 3), [8, (10 / 3 + Math.log(127.5)) / Math.LN2], 1e-12);
+    expectClose(SI.bitsPerDim([-2 * Math.log(2)], 2, 128), [8], 1e-12);
+    expectCode(() => SI.bitsPerDim([0], 0), 'TF_INVALID_ARGUMENT');
+  });
+
   test('bad input', () => {
     const x = tf.zeros([4, 2], { dtype: 'float64' });
     expectCode(() => finish(SI.odeSampler(b, x, { method: 'bogus' as SI.FixedOdeMethod })), 'TF_INVALID_ARGUMENT');

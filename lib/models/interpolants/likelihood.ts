@@ -141,3 +141,16 @@ export function sdeLogLikelihood(b: Field, s: Field, rho0: Pick<Distribution, 'l
   }
   return { logProb, stdErr, nfe: steps };
 }
+
+/**
+ * Bits per dimension of 8-bit images from log-densities of their scaled values x = u / scale - 1 (u in
+ * [0, 255], scale 127.5 maps to [-1, 1]): the change of variables adds D ln(1/scale) to log p, so
+ *   bpd = (-log p(x) / D + ln scale) / ln 2.
+ * (A density on continuous values bounds the discrete likelihood only after dequantisation: add uniform noise of
+ * one grey level, 1/scale, to the data before scoring it.) Returns one value per input log-density.
+ */
+export function bitsPerDim(logProb: ArrayLike<number>, dims: number, scale = 127.5): Float64Array {
+  if (!(Number.isInteger(dims) && dims >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `bitsPerDim: dims must be an integer >= 1, got ${dims}`);
+  if (!(scale > 0 && Number.isFinite(scale))) throw new TensorfieldError('TF_INVALID_ARGUMENT', `bitsPerDim: scale must be finite and > 0, got ${scale}`);
+  return Float64Array.from(logProb, (lp) => (-lp / dims + Math.log(scale)) / Math.LN2);
+}
