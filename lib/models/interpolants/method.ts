@@ -88,7 +88,7 @@ export const interpolantMethod: Method = {
       ema,
       optimizer,
       trainStep(x1: Tensor): number {
-        return tidy(() => {
+        const loss = tidy(() => {
           const x0 = base(x1);
           const f1: Field = (x, t) => net.first.forward(x, t), f2: Field = (x, t) => net.second.forward(x, t);
           // The two networks have disjoint parameters: the sum trains each on its own objective.
@@ -97,10 +97,11 @@ export const interpolantMethod: Method = {
           l.backward();
           if ((o.clip as number) > 0) clipGradNorm(net.parameters(), o.clip as number);
           optimizer.step();
-          const v = l.item();
-          ema.update();
-          return v;
+          return l.item();
         });
+        // Outside the tidy: the EMA's shadow weights must outlive the step.
+        ema.update();
+        return loss;
       },
       sample(n: number, so = {}) {
         ema.copyTo(evalNet);
