@@ -95,7 +95,9 @@ export const interpolantMethod: Method = {
           const l = interpolantLoss(I, l1, f1, x0, x1).add(interpolantLoss(I, l2, f2, x0, x1));
           optimizer.zeroGrad();
           l.backward();
-          if ((o.clip as number) > 0) clipGradNorm(net.parameters(), o.clip as number);
+          // Clipped per network: the score loss's gradients (targets ~ 1/gamma or 1/alpha near the ends) would
+          // otherwise dominate a joint norm and shrink the velocity network's steps.
+          if ((o.clip as number) > 0) for (const m of [net.first, net.second]) clipGradNorm(m.parameters(), o.clip as number);
           optimizer.step();
           return l.item();
         });
