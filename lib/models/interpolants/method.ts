@@ -58,7 +58,7 @@ export const interpolantMethod: Method = {
     gammaScale: { default: 1, help: 'scale a of gamma' },
     base: { default: 'gaussian', help: "base density rho0 ('8gaussians': 2-D points, two-sided paths)", choices: ['gaussian', '8gaussians'] },
     fields: { default: 'bs', help: 'learned pair: b and s, or v and eta (b = v + gamma\' eta)', choices: ['bs', 'veta'] },
-    emaDecay: { default: 0.999, help: 'EMA decay of the evaluation weights' },
+    emaGamma: { default: 7, help: 'power-function EMA of the evaluation weights: decay (1 - 1/step)^(gamma + 1), which forgets the initialisation at any run length (as the EDM method)' },
     hidden: { default: 256, help: 'MLP width (points)' },
     layers: { default: 4, help: 'MLP hidden layers (points)' },
     channels: { default: 32, help: 'U-Net base channels (images)' },
@@ -80,7 +80,7 @@ export const interpolantMethod: Method = {
     const ring = o.base === '8gaussians' ? eightGaussians() : null;
     const base = (like: Tensor): Tensor => (ring ? ring.sample(like.shape[0]) : randnLike(like));
     const net = new InterpolantNets(spec, o), evalNet = new InterpolantNets(spec, o);
-    const ema = new EMA(net, { decay: o.emaDecay as number });
+    const ema = new EMA(net, { gamma: o.emaGamma as number });
     const optimizer = new Adam(net.parameters(), { lr: o.lr as number });
     const [l1, l2] = o.fields === 'bs' ? (['b', 's'] as const) : (['v', 'eta'] as const);
     return {
