@@ -1,3 +1,4 @@
 // Importing this registers every method with the registry (lib/registry.ts).
 import './edm';
 import './scm';
+import './interpolants/register';

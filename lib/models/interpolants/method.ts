@@ -1,0 +1,128 @@
+// The `interpolant` method for the CLI: a stochastic interpolant from a base density (N(0, I), or for 2-D points
+// the 8-Gaussian ring) to the data, learning either (b, s) or (v, eta) with two networks of the same family as
+// the EDM baseline (MLP for points, U-Net for images), sampled by the probability-flow ODE or the forward SDE.
+import { Tensor, full } from '../../tensor';
+import { randnLike } from '../../random';
+import { tidy } from '../../scope';
+import { noGrad } from '../../autograd';
+import { Module } from '../../nn/module';
+import { MLPDenoiser } from '../../nn/models/mlp_denoiser';
+import { UNet } from '../../nn/models/unet';
+import { Adam, clipGradNorm } from '../../optim/optimizer';
+import { EMA } from '../../optim/ema';
+import { eightGaussians } from '../../data/gmm';
+import { TensorfieldError } from '../../tensor';
+import type { DataSpec, Method, MethodRun, OptionValue } from '../../registry';
+import { GAMMA_NAMES, PATH_NAMES, interpolant, type GammaName, type PathName } from './schedules';
+import { interpolantLoss, type Field } from './objectives';
+import { bFromVEta, sFromEta } from './conversions';
+import { odeSampler, sdeSampler, type OdeMethod, type SdeMethod } from './dynamics';
+import { run } from '../../samplers/solvers';
+
+class FieldNet extends Module {
+  readonly mlp: MLPDenoiser | null = null;
+  readonly unet: UNet | null = null;
+  constructor(spec: DataSpec, o: Record<string, OptionValue>) {
+    super();
+    if (spec.kind === 'points') {
+      this.mlp = this.module('mlp', new MLPDenoiser({ dim: spec.itemShape[0], hidden: o.hidden as number, layers: o.layers as number, timeEmbedDim: 64, timeScale: 1000 }));
+    } else {
+      const [c, h] = spec.itemShape;
+      this.unet = this.module('unet', new UNet({ inChannels: c, imageSize: h, baseChannels: o.channels as number, channelMult: [1, 2],
+        numResBlocks: 1, groups: 8, noiseScale: 1000, dropout: 0 }));
+    }
+  }
+  forward(x: Tensor, t: Tensor): Tensor { return this.mlp ? this.mlp.forward(x, t) : this.unet!.forward(x, t); }
+}
+
+/** The two networks: (b, s) or (v, eta) by the `fields` option. */
+export class InterpolantNets extends Module {
+  readonly first: FieldNet;
+  readonly second: FieldNet;
+  constructor(spec: DataSpec, o: Record<string, OptionValue>) {
+    super();
+    this.first = this.module('first', new FieldNet(spec, o));
+    this.second = this.module('second', new FieldNet(spec, o));
+  }
+}
+
+export const interpolantMethod: Method = {
+  name: 'interpolant',
+  description: 'stochastic interpolant (b and s, or v and eta) sampled by the probability-flow ODE or the SDE with diffusion eps',
+  source: 'Albergo, Boffi & Vanden-Eijnden, Stochastic Interpolants (arXiv 2303.08797)',
+  kinds: ['points', 'images'],
+  options: {
+    lr: { default: 2e-3, help: 'Adam learning rate (both networks)' },
+    path: { default: 'one-sided-linear', help: 'interpolant path', choices: PATH_NAMES.filter((p) => p !== 'mirror') },
+    gamma: { default: 'auto', help: "latent noise gamma(t) ('auto': zero for one-sided paths, brownian otherwise)", choices: ['auto', ...GAMMA_NAMES] },
+    gammaScale: { default: 1, help: 'scale a of gamma' },
+    base: { default: 'gaussian', help: "base density rho0 ('8gaussians': 2-D points, two-sided paths)", choices: ['gaussian', '8gaussians'] },
+    fields: { default: 'bs', help: 'learned pair: b and s, or v and eta (b = v + gamma\' eta)', choices: ['bs', 'veta'] },
+    emaGamma: { default: 7, help: 'power-function EMA of the evaluation weights: decay (1 - 1/step)^(gamma + 1), which forgets the initialisation at any run length (as the EDM method)' },
+    hidden: { default: 256, help: 'MLP width (points)' },
+    layers: { default: 4, help: 'MLP hidden layers (points)' },
+    channels: { default: 32, help: 'U-Net base channels (images)' },
+    clip: { default: 1, help: 'gradient-norm clip (0: off)' },
+    sampler: { default: 'ode', help: 'generative dynamics', choices: ['ode', 'sde'] },
+    odeMethod: { default: 'heun', help: 'ODE solver', choices: ['euler', 'heun', 'rk4', 'dopri5'] },
+    sdeMethod: { default: 'heun', help: 'SDE solver', choices: ['euler-maruyama', 'heun'] },
+    sampleSteps: { default: 100, help: 'solver steps (fixed-step methods)' },
+    eps: { default: 0.5, help: 'SDE diffusion eps (times (1 - t) on one-sided paths, where s ~ 1/alpha at t = 1)' },
+  },
+  create(spec: DataSpec, o: Record<string, OptionValue>): MethodRun {
+    const path = o.path as PathName;
+    const oneSided = path.startsWith('one-sided');
+    const I = interpolant({ path, gamma: o.gamma === 'auto' ? undefined : (o.gamma as GammaName), gammaScale: o.gammaScale as number });
+    if (o.base === '8gaussians' && (spec.kind !== 'points' || spec.itemShape[0] !== 2 || oneSided)) {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', "interpolant: base '8gaussians' needs 2-D points and a two-sided path");
+    }
+    if (o.fields === 'veta' && oneSided) throw new TensorfieldError('TF_INVALID_ARGUMENT', "interpolant: fields 'veta' needs a two-sided path (one-sided has no z)");
+    const ring = o.base === '8gaussians' ? eightGaussians() : null;
+    const base = (like: Tensor): Tensor => (ring ? ring.sample(like.shape[0]) : randnLike(like));
+    const net = new InterpolantNets(spec, o), evalNet = new InterpolantNets(spec, o);
+    const ema = new EMA(net, { gamma: o.emaGamma as number });
+    const optimizer = new Adam(net.parameters(), { lr: o.lr as number });
+    const [l1, l2] = o.fields === 'bs' ? (['b', 's'] as const) : (['v', 'eta'] as const);
+    return {
+      model: net,
+      ema,
+      optimizer,
+      trainStep(x1: Tensor): number {
+        const loss = tidy(() => {
+          const x0 = base(x1);
+          const f1: Field = (x, t) => net.first.forward(x, t), f2: Field = (x, t) => net.second.forward(x, t);
+          // The two networks have disjoint parameters: the sum trains each on its own objective.
+          const l = interpolantLoss(I, l1, f1, x0, x1).add(interpolantLoss(I, l2, f2, x0, x1));
+          optimizer.zeroGrad();
+          l.backward();
+          // Clipped per network: the score loss's gradients (targets ~ 1/gamma or 1/alpha near the ends) would
+          // otherwise dominate a joint norm and shrink the velocity network's steps.
+          if ((o.clip as number) > 0) for (const m of [net.first, net.second]) clipGradNorm(m.parameters(), o.clip as number);
+          optimizer.step();
+          return l.item();
+        });
+        // Outside the tidy: the EMA's shadow weights must outlive the step.
+        ema.update();
+        return loss;
+      },
+      sample(n: number, so = {}) {
+        ema.copyTo(evalNet);
+        evalNet.eval();
+        const g1: Field = (x, t) => noGrad(() => evalNet.first.forward(x, t));
+        const g2: Field = (x, t) => noGrad(() => evalNet.second.forward(x, t));
+        // (v, eta): gamma' is infinite and 1/gamma too at t in {0, 1} for brownian gamma while a learned eta there
+        // is only ~0, so the conversions take gamma' and gamma at t clamped to [0.01, 0.99] (gamma' <= 5 there).
+        const b = o.fields === 'bs' ? g1 : bFromVEta(I, g1, g2, 0.01);
+        const s = o.fields === 'bs' ? g2 : sFromEta(I, g2, 0.01);
+        const steps = so.steps ?? (o.sampleSteps as number);
+        const x0 = tidy(() => base(full([n, ...spec.itemShape], 0)));
+        const e0 = o.eps as number;
+        const r = o.sampler === 'ode'
+          ? run(odeSampler(b, x0, { method: (so.solver ?? o.odeMethod) as OdeMethod, steps }))
+          : run(sdeSampler(b, s, x0, { method: (so.solver ?? o.sdeMethod) as SdeMethod, steps, eps: oneSided ? (t) => e0 * (1 - t) : e0 }));
+        x0.dispose();
+        return r;
+      },
+    };
+  },
+};
