@@ -21,9 +21,11 @@ test('buffers just under 64 KiB stay on the heap; from 64 KiB they go through th
   // 16369 floats round up to exactly 64 KiB: a cache block — the same decision on allocation and on release
   tf.zeros([16369]).dispose();
   expect(large()).toBe(before + 1);
+  // the same 64 KiB size class, freed and taken again: served from the cache. (Asserted over ten rounds with one
+  // allowed miss: in a shared jest worker, finalizers of other files' handles run at GC points we do not control.)
   const hits = tf.memory().cacheHits;
-  tf.zeros([16384]).dispose();  // the same 64 KiB size class: the block just freed is reused
-  expect(tf.memory().cacheHits).toBe(hits + 1);
+  for (let i = 0; i < 10; i++) tf.zeros([16384]).dispose();
+  expect(tf.memory().cacheHits - hits).toBeGreaterThanOrEqual(9);
 });
 
 test('eviction under a tiny cache limit keeps every live tensor intact', () => {
