@@ -304,6 +304,7 @@ function release(v: unknown, depth = 0): void {
 
 test('≥ 10,000 random calls: every one returns or throws a TF_* error, and the process survives', () => {
   const prevLimit = tf.info().allocationLimit;
+  const prevCacheLimit = tf.memory().cacheLimitBytes;  // setCacheLimit is fuzzed too
   const prevThreads = tf.getNumThreads();
   const prevIsa = tf.backend.isa as 'scalar' | 'avx2' | 'avx512';
   const targets = buildTargets();
@@ -359,6 +360,7 @@ test('≥ 10,000 random calls: every one returns or throws a TF_* error, and the
     release(pool.tensors);
   } finally {
     tf.backend.setAllocationLimit(prevLimit);
+    tf.backend.setCacheLimit(prevCacheLimit);
     if (tf.getNumThreads() !== prevThreads) tf.setNumThreads(prevThreads);
     tf.backend.setIsa(prevIsa);
     native.setGradEnabled(true);
