@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 namespace tf::alloc {
 
@@ -32,12 +33,13 @@ void set_cache_limit(uint64_t bytes);
 // function compiled there could be the copy the linker keeps): they hold their own (cpu/simd PackBuffer).
 class Scratch {
  public:
-  explicit Scratch(size_t bytes) : p_(acquire(bytes, &cap_)) {}
+  explicit Scratch(size_t bytes) : p_(acquire(bytes, &cap_)) {
+    if (!p_) throw std::bad_alloc();
+  }
   ~Scratch() { release(p_, cap_); }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   template <class T> T* as() const { return static_cast<T*>(p_); }
-  explicit operator bool() const { return p_ != nullptr; }
  private:
   size_t cap_ = 0;
   void* p_;

@@ -99,7 +99,6 @@ Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Con
     T* yp = y.data_ptr<T>();
     parallel_for(0, g.N * g.G, 1, [&](int64_t lo, int64_t hi) {
       alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
-      if (!colbuf) throw std::bad_alloc();
       T* cols = colbuf.as<T>();
       for (int64_t t = lo; t < hi; ++t) {
         int64_t n = t / g.G, gr = t % g.G;
@@ -123,7 +122,6 @@ Tensor conv_input_grad(const Tensor& gy0, const Tensor& w0, const Geom& g, const
     T* dp = dx.data_ptr<T>();
     parallel_for(0, g.N * g.G, 1, [&](int64_t lo, int64_t hi) {
       alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
-      if (!colbuf) throw std::bad_alloc();
       T* cols = colbuf.as<T>();
       for (int64_t t = lo; t < hi; ++t) {
         int64_t n = t / g.G, gr = t % g.G;
@@ -149,7 +147,6 @@ Tensor conv_weight_grad(const Tensor& x0, const Tensor& gy0, const Geom& g, cons
     // groups write disjoint slices of dw: parallel over groups; images accumulate in order within a group
     parallel_for(0, g.G, 1, [&](int64_t lo, int64_t hi) {
       alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
-      if (!colbuf) throw std::bad_alloc();
       T* cols = colbuf.as<T>();
       for (int64_t gr = lo; gr < hi; ++gr)
         for (int64_t n = 0; n < g.N; ++n) {
