@@ -6,7 +6,7 @@
     {
       "target_name": "tf_avx2",
       "type": "static_library",
-      "sources": ["native/cpu/avx2/kernels.cpp"],
+      "sources": ["native/cpu/avx2/kernels.cpp", "native/cpu/avx2/gemm_u8s8.cpp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-ffp-contract=fast"]
     },
@@ -18,11 +18,19 @@
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-ffp-contract=fast"]
     },
     {
+      "target_name": "tf_avx512vnni",
+      "type": "static_library",
+      "sources": ["native/cpu/avx512vnni/gemm_u8s8.cpp"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni"]
+    },
+    {
       "target_name": "tensorfield",
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
         "tf_avx2",
-        "tf_avx512"
+        "tf_avx512",
+        "tf_avx512vnni"
       ],
       "sources": [
         "native/core/dtype.cpp",
@@ -34,6 +42,7 @@
         "native/cpu/ref/elementwise.cpp",
         "native/cpu/ref/reduce.cpp",
         "native/cpu/ref/gemm.cpp",
+        "native/cpu/ref/gemm_u8s8.cpp",
         "native/cpu/ref/table.cpp",
         "native/autograd/grad_mode.cpp",
         "native/autograd/node.cpp",
@@ -55,12 +64,14 @@
         "native/ops/optim.cpp",
         "native/ops/norm.cpp",
         "native/ops/attention.cpp",
+        "native/ops/quant.cpp",
         "native/fused/common.cpp",
         "native/fused/combine.cpp",
         "native/fused/steps.cpp",
         "native/napi/convert.cc",
         "native/napi/tensor_wrap.cc",
         "native/napi/fused_steps.cc",
+        "native/napi/quant.cc",
         "native/napi/addon.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

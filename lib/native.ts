@@ -128,6 +128,27 @@ export interface NativeModule {
   setAllocationLimit(bytes: number): void;
   cudaStatus(): { available: boolean; reason: string };
   isTensor(x: unknown): boolean;
+  quantize(x: T, scale: Operand, zeroPoint: Operand, axis?: number, dtype?: DTypeName): T;
+  dequantize(q: T, scale: Operand, zeroPoint: Operand, axis?: number): T;
+  requantize(q: T, inScale: number, inZero: number, outScale: number, outZero: number, dtype?: DTypeName): T;
+  fakeQuantize(x: T, scale: Operand, zeroPoint: Operand, qmin: number, qmax: number, axis?: number): T;
+  packInt8Weight(w: T): NativePackedInt8;
+  int8Linear(x: T, xScale: number, xZero: number, w: NativePackedInt8, e: NativeInt8Epilogue): T;
+  int8Conv2d(x: T, xScale: number, xZero: number, w: NativePackedInt8, kh: number, kw: number, e: NativeInt8Epilogue,
+             stride: [number, number], padding: [number, number], dilation: [number, number]): T;
+  dynamicQParams(x: T): { scale: number; zeroPoint: number };
+  int8Layout(): string;
+}
+
+/** An int8 weight [n, k] packed for one int8 kernel layout, with its per-row sums (zero-point compensation). */
+export interface NativePackedInt8 { packed: T; colSum: T; layout: string; n: number; k: number }
+export interface NativeInt8Epilogue {
+  wScale: T;
+  bias?: T | null;
+  act?: 'none' | 'relu' | 'silu';
+  out?: DTypeName;
+  outScale?: number;
+  outZero?: number;
 }
 
 export interface EngineInfo {
@@ -137,6 +158,8 @@ export interface EngineInfo {
   features: Record<string, boolean>;
   threads: number;
   allocationLimit: number;
+  /** the int8 GEMM kernel's packed layout: 'ref' (scalar), 'avx2-s16' or 'vnni' */
+  int8Kernel: string;
 }
 
 function load(): NativeModule {

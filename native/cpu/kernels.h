@@ -41,6 +41,18 @@ typedef void (*SoftmaxFn)(const char* x, char* y, int64_t rows, int64_t n, int l
 
 typedef void (*CastFn)(int64_t n, const char* x, int64_t sx, char* y, int64_t sy);
 
+// Int8 GEMM, u8 x s8 -> s32: C[M, n0:n1] (row stride ldc) = A[M,K] (uint8, row stride lda) times W^T, where
+// W[N,K] (int8, one row per output channel) was packed once by `pack` into this kernel's own layout. Integer
+// arithmetic throughout, so every path must equal the reference bit for bit. n0 is a multiple of 64 (a
+// multiple of every kernel's panel width), so threads may split the columns.
+struct GemmU8S8 {
+  const char* layout;                                    // names the packed layout ("ref", "avx2-s16", "vnni")
+  int64_t (*packed_bytes)(int64_t N, int64_t K);
+  void (*pack)(const int8_t* W, int64_t N, int64_t K, int8_t* out);
+  void (*gemm)(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const int8_t* packed, int32_t* C,
+               int64_t ldc, int64_t n0, int64_t n1);
+};
+
 enum { NDT = 5 };  // matches tf::kNumDTypes
 
 struct KernelTable {
@@ -54,11 +66,14 @@ struct KernelTable {
   GemmFn gemm[NDT];
   SoftmaxFn softmax[NDT];
   CastFn cast[NDT][NDT];
+  GemmU8S8 gemm_u8s8;
 };
 
 void fill_reference(KernelTable& t);  // cpu/ref: every slot
 void fill_avx2(KernelTable& t);       // cpu/avx2: float32 overrides (requires AVX2+FMA)
 void fill_avx512(KernelTable& t);     // cpu/avx512: float32 overrides (requires AVX-512 F/BW/VL/DQ)
+void fill_avx2_int8(KernelTable& t);  // cpu/avx2/gemm_u8s8.cpp (AVX2)
+void fill_vnni_int8(KernelTable& t);  // cpu/avx512vnni/gemm_u8s8.cpp (AVX-512 F/BW + VNNI)
 
 }  // namespace cpu
 }  // namespace tf

@@ -7,6 +7,7 @@
 #include "addon_data.h"
 #include "convert.h"
 #include "fused_steps.h"
+#include "quant.h"
 #include "tensor_wrap.h"
 #include "../autograd/grad_mode.h"
 #include "../autograd/forward_ad.h"
@@ -208,22 +209,6 @@ BINDING(ToDType) {
 BINDING(Matmul) { GUARDED({ return wrap(env, tf::matmul(tensor_arg(info, 0), tensor_arg(info, 1, "other"))); }) }
 
 // ---- convolution ----------------------------------------------------------------------------------------
-// conv args at i..i+3: stride [sh, sw], padding [ph, pw], dilation [dh, dw], groups
-tf::Conv2dParams conv_params(const Napi::CallbackInfo& info, size_t i) {
-  tf::Conv2dParams p;
-  auto pair = [&](size_t k, int64_t* a, int64_t* b, int64_t dflt, const char* name) {
-    tf::Dims d = dims_arg(info, k, name);
-    if (d.empty()) { *a = *b = dflt; return; }
-    if (d.size() == 1) { *a = *b = d[0]; return; }
-    if (d.size() != 2) arg_error(info.Env(), std::string(name) + " must be a number or [h, w]");
-    *a = d[0]; *b = d[1];
-  };
-  pair(i, &p.stride_h, &p.stride_w, 1, "stride");
-  pair(i + 1, &p.pad_h, &p.pad_w, 0, "padding");
-  pair(i + 2, &p.dil_h, &p.dil_w, 1, "dilation");
-  p.groups = int_or(info, i + 3, 1, "groups");
-  return p;
-}
 BINDING(Conv2d) {
   GUARDED({ return wrap(env, tf::conv2d(tensor_arg(info, 0, "input"), tensor_arg(info, 1, "weight"), conv_params(info, 2))); })
 }
@@ -515,6 +500,7 @@ BINDING(Info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("isa", tf::cpu::current_isa());
+  o.Set("int8Kernel", tf::cpu::kernels().gemm_u8s8.layout);
   Napi::Array sup = Napi::Array::New(env);
   auto isas = tf::cpu::supported_isas();
   for (size_t i = 0; i < isas.size(); ++i) sup.Set(uint32_t(i), isas[i]);
@@ -586,6 +572,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  RegisterQuant(env, exports);
   // Op codes for the generic unary/binary bindings, exported so JS never hard-codes the enum.
   static const char* unary_names[] = {"neg", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin",
                                       "cos", "tanh", "sigmoid", "relu", "leakyRelu", "elu", "silu", "gelu",

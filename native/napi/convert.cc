@@ -171,4 +171,21 @@ Napi::Value wrap(Napi::Env env, tf::Tensor t) {
   return o;
 }
 
+// conv args at i..i+3: stride [sh, sw], padding [ph, pw], dilation [dh, dw], groups
+tf::Conv2dParams conv_params(const Napi::CallbackInfo& info, size_t i) {
+  tf::Conv2dParams p;
+  auto pair = [&](size_t k, int64_t* a, int64_t* b, int64_t dflt, const char* name) {
+    tf::Dims d = dims_arg(info, k, name);
+    if (d.empty()) { *a = *b = dflt; return; }
+    if (d.size() == 1) { *a = *b = d[0]; return; }
+    if (d.size() != 2) arg_error(info.Env(), std::string(name) + " must be a number or [h, w]");
+    *a = d[0]; *b = d[1];
+  };
+  pair(i, &p.stride_h, &p.stride_w, 1, "stride");
+  pair(i + 1, &p.pad_h, &p.pad_w, 0, "padding");
+  pair(i + 2, &p.dil_h, &p.dil_w, 1, "dilation");
+  p.groups = int_or(info, i + 3, 1, "groups");
+  return p;
+}
+
 }  // namespace tfn

@@ -34,6 +34,9 @@ std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* nam
 constexpr uint32_t kMaxTensorList = 1u << 24;  // longest list of tensors an op accepts
 tf::TensorList tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool allow_null = false);
 
+// conv args at i..i+3: stride, padding, dilation (each a number or [h, w]), groups
+tf::Conv2dParams conv_params(const Napi::CallbackInfo& info, size_t i);
+
 Napi::Value wrap(Napi::Env env, tf::Tensor t);  // new JS tensor handle
 // Tells V8 how much native memory this thread's tensors hold (cheap: only past a threshold).
 void sync_external_memory(Napi::Env env, bool force = false);

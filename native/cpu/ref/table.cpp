@@ -7,12 +7,14 @@ namespace cpu {
 void fill_reference_elementwise(KernelTable& t);
 void fill_reference_reduce(KernelTable& t);
 void fill_reference_gemm(KernelTable& t);
+void fill_reference_gemm_u8s8(KernelTable& t);
 
 void fill_reference(KernelTable& t) {
   std::memset(&t, 0, sizeof(t));
   fill_reference_elementwise(t);
   fill_reference_reduce(t);
   fill_reference_gemm(t);
+  fill_reference_gemm_u8s8(t);
 }
 
 }  // namespace cpu

@@ -1,0 +1,2 @@
+// Int8 quantization: ops, packed weights, observers, quantized layers, model conversion and QAT.
+export * from './ops';

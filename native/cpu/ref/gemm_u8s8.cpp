@@ -1,0 +1,34 @@
+// Scalar reference for the int8 GEMM: the integer definition every SIMD path is checked against bit for bit.
+// Its packed layout is W itself ([N,K] int8, row-major).
+#include "../kernels.h"
+#include <string.h>
+
+namespace tf {
+namespace cpu {
+
+namespace {
+
+int64_t ref_packed_bytes(int64_t N, int64_t K) { return N * K; }
+
+void ref_pack(const int8_t* W, int64_t N, int64_t K, int8_t* out) { memcpy(out, W, size_t(N * K)); }
+
+void ref_gemm(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const int8_t* W, int32_t* C,
+              int64_t ldc, int64_t n0, int64_t n1) {
+  (void)N;
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = n0; n < n1; ++n) {
+      // |sum| <= K * 255 * 128 < 2^31 for K < 65793; the op layer refuses larger K
+      int32_t s = 0;
+      for (int64_t k = 0; k < K; ++k) s += int32_t(A[m * lda + k]) * int32_t(W[n * K + k]);
+      C[m * ldc + n] = s;
+    }
+}
+
+}  // namespace
+
+void fill_reference_gemm_u8s8(KernelTable& t) {
+  t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm};
+}
+
+}  // namespace cpu
+}  // namespace tf

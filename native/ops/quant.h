@@ -1,0 +1,57 @@
+// The int8 surface of the engine (ops/quant.cpp): affine quantization, fake quantization for QAT, weight
+// packing and the int8 Linear / conv2d with their fused requantization epilogue.
+// Conventions: a real value r is coded as q with r = (q - zero) * scale; rounding is half to even
+// (quant/qmath.h). Weights are int8, symmetric (zero 0), one scale per output channel; activations are uint8
+// (or int8) with one scale and zero point per tensor.
+#pragma once
+#include <string>
+#include "ops.h"
+
+namespace tf {
+
+// Per tensor (scale and zero have one element) or per channel along `axis` (numel == x.size(axis)).
+// scale > 0 and finite; zero holds integers within the code range. NaN maps to the zero point (a check
+// for non-finite values would cost a pass of its own).
+Tensor quantize(const Tensor& x, const Tensor& scale, const Tensor& zero, int64_t axis, DType dt);
+Tensor dequantize(const Tensor& q, const Tensor& scale, const Tensor& zero, int64_t axis);
+// Re-expresses codes of (in_scale, in_zero) in (out_scale, out_zero) as dtype dt (u8 or i8), per tensor.
+Tensor requantize(const Tensor& q, double in_scale, int64_t in_zero, double out_scale, int64_t out_zero, DType dt);
+// y = (clamp(round(x / s) + z, qmin, qmax) - z) * s, differentiable: straight-through for x (gradient 1 inside
+// the range, 0 outside), LSQ for a scale that requires grad (round(x/s) - x/s inside, the clamped code - z
+// outside), and for z (0 inside, -s outside). Forward mode uses the same coefficients.
+Tensor fake_quantize(const Tensor& x, const Tensor& scale, const Tensor& zero, int64_t qmin, int64_t qmax,
+                     int64_t axis);
+
+// W [N, K] int8 packed once for the current int8 kernel (cpu::kernels().gemm_u8s8), with the column sums the
+// zero-point compensation needs.
+struct PackedInt8 {
+  Tensor packed;   // int8, flat, in `layout`
+  Tensor colsum;   // int32 [N]: sum_k W[n, k]
+  std::string layout;
+  int64_t N = 0, K = 0;
+};
+PackedInt8 pack_int8_weight(const Tensor& w);
+
+enum class Int8Act { None, Relu, Silu };
+// The requantization epilogue: y[m, n] = act((acc - x_zero * colsum[n]) * x_scale * w_scale[n] + bias[n]),
+// written as float32, or coded as u8 / i8 with (out_scale, out_zero); int32 gives acc - x_zero * colsum[n] itself
+// (saturated), with no scale, bias or activation.
+struct Int8Epilogue {
+  Tensor w_scale;          // float32 [N]
+  Tensor bias;             // float32 [N] or undefined
+  Int8Act act = Int8Act::None;
+  DType out = DType::F32;  // F32, U8, I8 or I32
+  double out_scale = 1;
+  int64_t out_zero = 0;
+};
+// Activations: float32 (quantized here with x_scale / x_zero; x_scale <= 0 means dynamic: the per-tensor
+// range of this x, widened to include 0) or uint8 codes with (x_scale, x_zero). x [..., K] -> [..., N].
+Tensor int8_linear(const Tensor& x, double x_scale, int64_t x_zero, const PackedInt8& w, const Int8Epilogue& e);
+// x [B, C, H, W] -> [B, O, Ho, Wo]; w packed from [O, C*kh*kw] (groups 1). Padding takes the value 0.0, i.e.
+// the activation zero point.
+Tensor int8_conv2d(const Tensor& x, double x_scale, int64_t x_zero, const PackedInt8& w, int64_t kh, int64_t kw,
+                   const Conv2dParams& p, const Int8Epilogue& e);
+// The range a dynamic quantization picks for x: scale and zero point for uint8 (0 always representable).
+void dynamic_u8_params(const Tensor& x, double* scale, int64_t* zero);
+
+}  // namespace tf

@@ -1,0 +1,270 @@
+// The int8 engine against independent oracles:
+//  - the integer GEMM on every ISA path this CPU has, bit for bit against the scalar reference kernel and
+//    against a JS integer product (exact in doubles: |sums| < 2^31), including the saturation corners;
+//  - the VNNI kernel's source compiled against a scalar model of its intrinsics (test/native), so its packing
+//    and blocking are checked even where the CPU has no AVX-512; plus a mutation of it that must be caught;
+//  - quantize / dequantize / requantize against their definitions computed in JS with Math.fround;
+//  - fakeQuantize's STE / LSQ coefficients against the formulas written out, in reverse and forward mode;
+//  - the epilogue (bias, activation, output codes) against the float simulation.
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '../lib';
+import { Tensor } from '../lib';
+import { quantize, dequantize, requantize, fakeQuantize, PackedInt8Weight, int8Linear, int8Conv2d, int8Kernel, dynamicQParams } from '../lib/quant';
+import { arr, expectCode, withIsa } from './helpers';
+
+const isas = tf.backend.supportedIsas() as ('scalar' | 'avx2' | 'avx512')[];
+const root = path.join(__dirname, '..');
+
+let seed = 12345;
+const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+const u8 = (n: number, f: () => number) => Uint8Array.from({ length: n }, f);
+const s8 = (n: number, f: () => number) => Int8Array.from({ length: n }, f);
+
+function jsGemm(A: Uint8Array, W: Int8Array, M: number, N: number, K: number, zero = 0): number[] {
+  const out: number[] = [];
+  for (let m = 0; m < M; ++m)
+    for (let n = 0; n < N; ++n) {
+      let s = 0;
+      for (let k = 0; k < K; ++k) s += (A[m * K + k] - zero) * W[n * K + k];
+      out.push(s);
+    }
+  return out;
+}
+
+// the integer sums of the current kernel: out 'int32' skips scales, bias and activation
+function kernelSums(A: Uint8Array, W: Int8Array, M: number, N: number, K: number, zero = 0): number[] {
+  return tf.tidy(() => {
+    const pw = new PackedInt8Weight(tf.tensor(W, { shape: [N, K], dtype: 'int8' }));
+    try {
+      const y = int8Linear(tf.tensor(A, { shape: [M, K], dtype: 'uint8' }), { scale: 1, zeroPoint: zero }, pw,
+        { wScale: tf.ones([N]), out: 'int32' });
+      return arr(y);
+    } finally { pw.dispose(); }
+  });
+}
+
+const shapes: [number, number, number][] = [[1, 1, 1], [1, 1, 3], [2, 3, 5], [7, 13, 17], [6, 16, 2], [8, 32, 4],
+  [9, 33, 5], [97, 65, 130], [200, 130, 515], [3, 300, 1027]];
+
+describe('int8 GEMM is exact on every ISA path', () => {
+  test.each(isas)('%s: random shapes equal the JS integer product', (isa) => {
+    withIsa(isa, () => {
+      for (const [M, N, K] of shapes) {
+        const A = u8(M * K, () => Math.floor(rnd() * 256)), W = s8(N * K, () => Math.floor(rnd() * 256) - 128);
+        const zero = Math.floor(rnd() * 256);
+        expect(kernelSums(A, W, M, N, K, zero)).toEqual(jsGemm(A, W, M, N, K, zero));
+      }
+    });
+  });
+  test.each(isas)('%s: saturation corners (all 255 times all +127 / -128; K past the packing blocks)', (isa) => {
+    withIsa(isa, () => {
+      for (const K of [1, 2, 3, 4, 5, 511, 512, 513, 1024, 1031, 4099])
+        for (const w of [127, -128]) {
+          const M = 7, N = 19;
+          const A = u8(M * K, () => 255), W = s8(N * K, () => w);
+          const got = kernelSums(A, W, M, N, K);
+          expect(got).toEqual(new Array(M * N).fill(255 * w * K));
+        }
+    });
+  });
+  test('the SIMD kernels equal the reference on one large product (threads split rows and columns)', () => {
+    const M = 300, N = 520, K = 777;
+    const A = u8(M * K, () => Math.floor(rnd() * 256)), W = s8(N * K, () => Math.floor(rnd() * 256) - 128);
+    const ref = withIsa('scalar', () => kernelSums(A, W, M, N, K, 3));
+    for (const isa of isas) expect(withIsa(isa, () => kernelSums(A, W, M, N, K, 3))).toEqual(ref);
+  });
+  test('a weight packed for one kernel is refused by another, and PackedInt8Weight repacks', () => {
+    if (isas.length < 2) return;
+    const W = tf.tensor(s8(12, () => 3), { shape: [3, 4], dtype: 'int8' });
+    const pw = new PackedInt8Weight(W);
+    const x = tf.tensor(u8(8, () => 2), { shape: [2, 4], dtype: 'uint8' });
+    const a = withIsa(isas[isas.length - 1], () => arr(int8Linear(x, { scale: 1, zeroPoint: 0 }, pw, { wScale: tf.ones([3]), out: 'int32' })));
+    const b = withIsa('scalar', () => arr(int8Linear(x, { scale: 1, zeroPoint: 0 }, pw, { wScale: tf.ones([3]), out: 'int32' })));
+    expect(a).toEqual(new Array(6).fill(24));
+    expect(b).toEqual(a);
+    pw.dispose();
+  });
+});
+
+describe('the VNNI kernel source, against a scalar model of its intrinsics', () => {
+  const gxx = spawnSync('g++', ['--version']).status === 0;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-int8-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const build = (inc: string, out: string) => execFileSync('g++', ['-O1', '-std=c++17', '-DTF_EMULATE_AVX512', '-include',
+    path.join(root, 'test/native/avx512_emulation.h'), '-I', path.join(root, 'native/cpu'), inc,
+    path.join(root, 'native/cpu/ref/gemm_u8s8.cpp'), path.join(root, 'test/native/gemm_u8s8_check.cpp'), '-o', out]);
+  (gxx ? test : test.skip)('equals the reference on 93 shapes', () => {
+    build(path.join(root, 'native/cpu/avx512vnni/gemm_u8s8.cpp'), path.join(dir, 'vnni'));
+    expect(execFileSync(path.join(dir, 'vnni')).toString()).toMatch(/^ok \d+/);
+  });
+  (gxx ? test : test.skip)('a kernel that forgets to accumulate across K blocks is caught', () => {
+    const m = path.join(dir, 'mut');
+    fs.mkdirSync(path.join(m, 'simd'), { recursive: true });
+    fs.mkdirSync(path.join(m, 'avx512vnni'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'native/cpu/kernels.h'), path.join(m, 'kernels.h'));
+    fs.copyFileSync(path.join(root, 'native/cpu/avx512vnni/gemm_u8s8.cpp'), path.join(m, 'avx512vnni/gemm_u8s8.cpp'));
+    const inc = fs.readFileSync(path.join(root, 'native/cpu/simd/gemm_u8s8.inc'), 'utf8');
+    expect(inc).toContain('g0 > 0);');
+    fs.writeFileSync(path.join(m, 'simd/gemm_u8s8.inc'), inc.replace('g0 > 0);', 'false);'));
+    build(path.join(m, 'avx512vnni/gemm_u8s8.cpp'), path.join(dir, 'mut-bin'));
+    const r = spawnSync(path.join(dir, 'mut-bin'));
+    expect(r.status).toBe(1);
+    expect(r.stdout.toString()).toMatch(/mismatch/);
+  });
+});
+
+describe('quantize / dequantize / requantize', () => {
+  const f = Math.fround;
+  const roundEven = (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
+  const code = (x: number, s: number, z: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, roundEven(f(f(x) / f(s))) + z));
+  test('per tensor, uint8, with ties and clamping', () => {
+    const xs = [-3, -0.25, -0.0749, 0, 0.05, 0.15, 0.25, 0.35, 1.2, 100, -100];
+    const x = tf.tensor(xs);
+    const q = quantize(x, 0.1, 10, { dtype: 'uint8' });
+    expect(q.dtype).toBe('uint8');
+    expect(arr(q)).toEqual(xs.map((v) => code(v, 0.1, 10, 0, 255)));
+    expect(arr(dequantize(q, 0.1, 10))).toEqual(arr(q).map((c) => f(f(c - 10) * f(0.1))));
+  });
+  test('per channel along an axis, int8', () => {
+    const x = tf.randn([3, 5]);
+    const s = tf.tensor([0.01, 0.02, 0.5]);
+    const q = quantize(x, s, tf.zeros([3]), { axis: 0, dtype: 'int8' });
+    const xv = arr(x), sv = [0.01, 0.02, 0.5];
+    expect(arr(q)).toEqual(xv.map((v, i) => code(v, sv[Math.floor(i / 5)], 0, -128, 127)));
+    const q1 = quantize(x.transpose(0, 1), s, tf.zeros([3]), { axis: 1, dtype: 'int8' });
+    expect(arr(q1.transpose(0, 1).contiguous())).toEqual(arr(q));
+  });
+  test('NaN codes as the zero point', () => {
+    expect(arr(quantize(tf.tensor([NaN, 1]), 1, 7))).toEqual([7, 8]);
+  });
+  test('requantize re-rounds the real value', () => {
+    const q = tf.tensor(Uint8Array.from({ length: 256 }, (_, i) => i), { dtype: 'uint8' });
+    const r = requantize(q, { scale: 0.1, zeroPoint: 128 }, { scale: 0.3, zeroPoint: 50, dtype: 'uint8' });
+    expect(arr(r)).toEqual(Array.from({ length: 256 }, (_, i) => Math.min(255, Math.max(0, roundEven((i - 128) * (0.1 / 0.3)) + 50))));
+  });
+  test('bad parameters are clear errors', () => {
+    expectCode(() => quantize(tf.ones([2]), 0, 0), 'TF_INVALID_ARGUMENT');
+    expectCode(() => quantize(tf.ones([2]), 1, 300), 'TF_INVALID_ARGUMENT');
+    expectCode(() => quantize(tf.ones([2]), 1, 0.5), 'TF_INVALID_ARGUMENT');
+    expectCode(() => quantize(tf.ones([2, 3]), tf.ones([4]), tf.zeros([4]), { axis: 1 }), 'TF_SHAPE_MISMATCH');
+    expectCode(() => quantize(tf.ones([2], { dtype: 'int32' }), 1, 0), 'TF_DTYPE');
+    expectCode(() => dequantize(tf.ones([2]), 1, 0), 'TF_DTYPE');
+    const W = new PackedInt8Weight(tf.ones([3, 4], { dtype: 'int8' }));
+    expectCode(() => int8Linear(tf.ones([2, 5]), 'dynamic', W, { wScale: tf.ones([3]) }), 'TF_SHAPE_MISMATCH');
+    expectCode(() => int8Linear(tf.ones([2, 4]), 'dynamic', W, { wScale: tf.ones([2]) }), 'TF_SHAPE_MISMATCH');
+    expectCode(() => int8Linear(tf.ones([2, 4]), 'dynamic', W, { wScale: tf.ones([3]).mul(-1) }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => int8Linear(tf.tensor([[1, NaN, 0, 0]]), 'dynamic', W, { wScale: tf.ones([3]) }), 'TF_INVALID_ARGUMENT');
+    expect(() => new PackedInt8Weight(tf.ones([3, 4]))).toThrow(/int8/);
+    W.dispose();
+  });
+});
+
+describe('fakeQuantize: straight-through and LSQ gradients', () => {
+  test('forward equals dequantize(quantize(x))', () => {
+    const x = tf.randn([4, 6]).mul(3);
+    const y = fakeQuantize(x, 0.05, 3, { qmin: 0, qmax: 255 });
+    expect(arr(y)).toEqual(arr(dequantize(quantize(x, 0.05, 3), 0.05, 3)));
+  });
+  test('gradients: 1 inside / 0 outside for x; LSQ for a per-channel scale; -s outside for z (float64)', () => {
+    const x = tf.randn([3, 8], { dtype: 'float64' }).mul(2).detach();
+    x.requiresGrad = true;
+    const s = tf.tensor([0.01, 0.02, 0.05], { dtype: 'float64', requiresGrad: true });
+    const z = tf.tensor([0, 5, -3], { dtype: 'float64', requiresGrad: true });
+    const g = tf.randn([3, 8], { dtype: 'float64' });
+    const y = fakeQuantize(x, s.reshape(3, 1).contiguous().reshape(3), z, { qmin: -20, qmax: 20, axis: 0 });
+    y.mul(g).sum().backward();
+    const xv = arr(x), gv = arr(g), sv = arr(s), zv = arr(z);
+    const gx: number[] = [], gs = [0, 0, 0], gz = [0, 0, 0];
+    xv.forEach((v, i) => {
+      const c = Math.floor(i / 8);
+      const u = roundEven(v / sv[c]) + zv[c];
+      const inside = u >= -20 && u <= 20;
+      const q = Math.min(20, Math.max(-20, u));
+      gx.push(inside ? gv[i] : 0);
+      gs[c] += gv[i] * (inside ? q - zv[c] - v / sv[c] : q - zv[c]);
+      gz[c] += gv[i] * (inside ? 0 : -sv[c]);
+    });
+    expect(arr(x.grad!)).toEqual(gx);
+    arr(s.grad!).forEach((v, c) => expect(v).toBeCloseTo(gs[c], 10));
+    arr(z.grad!).forEach((v, c) => expect(v).toBeCloseTo(gz[c], 10));
+    // forward mode with the same coefficients
+    const ts = tf.randn([3], { dtype: 'float64' }), tx = tf.randn([3, 8], { dtype: 'float64' });
+    const [, tan] = tf.func.jvp((xx: Tensor, ss: Tensor) => fakeQuantize(xx, ss, z.detach(), { qmin: -20, qmax: 20, axis: 0 }),
+      [x.detach(), s.detach()], [tx, ts]);
+    const txv = arr(tx), tsv = arr(ts);
+    const want = xv.map((v, i) => {
+      const c = Math.floor(i / 8);
+      const u = roundEven(v / sv[c]) + zv[c];
+      const inside = u >= -20 && u <= 20;
+      const q = Math.min(20, Math.max(-20, u));
+      return (inside ? txv[i] : 0) + tsv[c] * (inside ? q - zv[c] - v / sv[c] : q - zv[c]);
+    });
+    arr(tan[0]).forEach((v, i) => expect(v).toBeCloseTo(want[i], 10));
+  });
+  function roundEven(v: number) { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; }
+});
+
+describe('int8 Linear and conv2d against their float simulation', () => {
+  // The simulation: dequantized activations times dequantized weights in float32 (+ bias, activation). The
+  // integer path differs only by float rounding of sums of K products (< K * 2^-24 relative to sum |terms|).
+  function sim(x: Tensor, xq: { scale: number; zeroPoint: number }, wq: Tensor, ws: Tensor, bias: Tensor) {
+    const xd = dequantize(quantize(x, xq.scale, xq.zeroPoint), xq.scale, xq.zeroPoint);
+    const wd = dequantize(wq, ws, tf.zeros([ws.shape[0]]), { axis: 0 });
+    return { xd, wd, y: tf.matmul(xd, wd.transpose(0, 1)).add(bias) };
+  }
+  test.each(isas)('%s: linear, float / relu / silu / uint8 output', (isa) => {
+    withIsa(isa, () => {
+      const M = 37, K = 70, N = 45;
+      const x = tf.randn([M, K]);
+      const wq = tf.randint(-127, 128, [N, K], { dtype: 'int8' });
+      const ws = tf.rand([N]).mul(0.01).add(0.001);
+      const bias = tf.randn([N]);
+      const xq = dynamicQParams(x);
+      const { y } = sim(x, xq, wq, ws, bias);
+      const pw = new PackedInt8Weight(wq);
+      const tol = (t: Tensor) => K * 2 ** -22 * Math.max(...arr(t.abs())) + 1e-6;
+      const yf = int8Linear(x, xq, pw, { wScale: ws, bias });
+      expect(Math.max(...arr(yf.sub(y).abs()))).toBeLessThan(tol(y));
+      const yr = int8Linear(x, xq, pw, { wScale: ws, bias, act: 'relu' });
+      expect(Math.max(...arr(yr.sub(y.relu()).abs()))).toBeLessThan(tol(y));
+      const ysl = int8Linear(x, xq, pw, { wScale: ws, bias, act: 'silu' });
+      expect(Math.max(...arr(ysl.sub(y.silu()).abs()))).toBeLessThan(tol(y) + 1e-5);
+      // uint8 output: the coded float result, within one code of coding the simulation
+      const oq = dynamicQParams(y);
+      const yq = int8Linear(x, xq, pw, { wScale: ws, bias, out: 'uint8', outScale: oq.scale, outZero: oq.zeroPoint });
+      const ref = quantize(y, oq.scale, oq.zeroPoint);
+      expect(Math.max(...arr(yq.to('int32').sub(ref.to('int32')).abs()))).toBeLessThanOrEqual(1);
+      // uint8 input codes give the same as float input
+      const xc = quantize(x, xq.scale, xq.zeroPoint);
+      expect(arr(int8Linear(xc, xq, pw, { wScale: ws, bias }))).toEqual(arr(yf));
+      pw.dispose();
+    });
+  });
+  test.each(isas)('%s: conv2d with stride, padding and dilation equals the float conv of the codes', (isa) => {
+    withIsa(isa, () => {
+      for (const [stride, padding, dilation] of [[1, 1, 1], [2, 1, 1], [1, 2, 2], [2, 0, 1]]) {
+        const x = tf.randn([3, 5, 11, 9]);
+        const wq = tf.randint(-127, 128, [7, 5, 3, 3], { dtype: 'int8' });
+        const ws = tf.rand([7]).mul(0.01).add(0.001);
+        const bias = tf.randn([7]);
+        const xq = { scale: 0.02, zeroPoint: 120 };
+        const xd = dequantize(quantize(x, xq.scale, xq.zeroPoint), xq.scale, xq.zeroPoint);
+        const wd = dequantize(wq.reshape(7, 45), ws, tf.zeros([7]), { axis: 0 }).reshape(7, 5, 3, 3);
+        const y = tf.conv2d(xd, wd, { bias, stride, padding, dilation });
+        const pw = new PackedInt8Weight(wq.reshape(7, 45));
+        const yi = int8Conv2d(x, xq, pw, [3, 3], { wScale: ws, bias }, { stride, padding, dilation });
+        expect(yi.shape).toEqual(y.shape);
+        expect(Math.max(...arr(yi.sub(y).abs()))).toBeLessThan(45 * 2 ** -22 * Math.max(...arr(y.abs())) + 1e-6);
+        pw.dispose();
+      }
+    });
+  });
+  test('int8Kernel names the current layout', () => {
+    expect(withIsa('scalar', () => int8Kernel())).toBe('ref');
+    expect(['ref', 'avx2-s16', 'vnni']).toContain(int8Kernel());
+    expect(tf.info().int8Kernel).toBe(int8Kernel());
+  });
+});
