@@ -19,4 +19,5 @@ import * as io from './io';
 import * as data from './data';
 import * as samplers from './samplers';
 import * as metrics from './metrics';
-export { autograd, func, nn, optim, io, data, samplers, metrics };
+import * as quant from './quant';
+export { autograd, func, nn, optim, io, data, samplers, metrics, quant };

@@ -56,6 +56,27 @@ export abstract class Module {
     return out;
   }
   children(): Module[] { return [...this._modules.values()]; }
+  /** The direct children with the names they were registered under (a name may contain dots). */
+  namedChildren(): [string, Module][] { return [...this._modules.entries()]; }
+  /**
+   * Replaces the child registered as `name`, and every reference to it held in this module's fields, arrays
+   * and plain objects (as U-Net levels hold their blocks), so forward() calls the new one. Used by converters
+   * (quantization, QAT).
+   */
+  replaceChild(name: string, m: Module): void {
+    const old = this._modules.get(name);
+    if (!old) throw new TensorfieldError('TF_INVALID_ARGUMENT', `no child module named '${name}'`);
+    this._modules.set(name, m);
+    const swap = (holder: Record<string, unknown> | unknown[], depth: number): void => {
+      for (const k of Object.keys(holder)) {
+        const v = (holder as Record<string, unknown>)[k];
+        if (v === old) (holder as Record<string, unknown>)[k] = m;
+        else if (depth < 4 && v && typeof v === 'object' && !(v instanceof Module) &&
+                 (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype)) swap(v as Record<string, unknown>, depth + 1);
+      }
+    };
+    swap(this as unknown as Record<string, unknown>, 0);
+  }
   numParameters(): number { return this.parameters().reduce((s, p) => s + p.numel(), 0); }
 
   train(on = true): this {

@@ -1,2 +1,6 @@
-// Int8 quantization: ops, packed weights, observers, quantized layers, model conversion and QAT.
+// Int8 quantization: ops and packed weights, calibration observers, int8 layers, QAT wrappers, model conversion.
 export * from './ops';
+export * from './observers';
+export * from './layers';
+export * from './qat';
+export * from './convert';

@@ -49,6 +49,9 @@ ChannelParams channel_params(const Tensor& x, const Tensor& scale, const Tensor&
   ChannelParams cp;
   cp.scale = to_doubles(scale);
   cp.zero = to_doubles(zero);
+  // a single scale or zero point is shared by every channel
+  if (cp.zero.size() == 1 && cp.scale.size() > 1) cp.zero.assign(cp.scale.size(), cp.zero[0]);
+  if (cp.scale.size() == 1 && cp.zero.size() > 1) cp.scale.assign(cp.zero.size(), cp.scale[0]);
   TF_CHECK(!cp.scale.empty() && cp.scale.size() == cp.zero.size(), ShapeMismatch, op,
            ": scale and zero point need the same number of elements (", cp.scale.size(), " and ", cp.zero.size(), ")");
   if (cp.scale.size() > 1 || (x.dim() > 0 && axis >= -x.dim() && axis < x.dim() && scale.dim() > 0)) {
@@ -227,7 +230,9 @@ Tensor fake_quantize(const Tensor& x, const Tensor& scale, const Tensor& zero, i
   const DType sdt = scale.dtype(), zdt = zero.dtype();
   // gradient of a parameter: sum of g * coefficient over everything but its channel axis
   auto param_grad = [pshape](const Tensor& g, const Tensor& coef, const Shape& shape, DType dt) {
-    Tensor r = reshape(sum_to(g * coef, pshape), shape);
+    Tensor r = sum_to(g * coef, pshape);
+    if (checked_numel(shape) == 1) r = sum(r, {}, false);  // one parameter shared by every channel
+    r = reshape(r, shape);
     return r.dtype() == dt ? r : to_dtype(r, dt);
   };
   if (grad_on) {
@@ -250,8 +255,9 @@ Tensor fake_quantize(const Tensor& x, const Tensor& scale, const Tensor& zero, i
     Tensor t;
     auto acc = [&](const Tensor& term) { t = t.defined() ? t + term : term; };
     if (tangent(x).defined()) acc(mask_grad(fr.inside, tangent(x)));
-    if (tangent(scale).defined()) acc(reshape(tangent(scale), pshape) * fr.coef_s);
-    if (tangent(zero).defined()) acc(reshape(tangent(zero), pshape) * fr.coef_z);
+    auto view = [&](const Tensor& t) { return t.numel() == 1 ? reshape(t, Shape(size_t(x.dim()), 1)) : reshape(t, pshape); };
+    if (tangent(scale).defined()) acc(view(tangent(scale)) * fr.coef_s);
+    if (tangent(zero).defined()) acc(view(tangent(zero)) * fr.coef_z);
     return t;
   });
   return out;
