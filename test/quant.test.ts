@@ -7,7 +7,7 @@
 import * as tf from '../lib';
 import { Tensor, nn } from '../lib';
 import { Observer, affineU8, weightScales, quantizeModel, prepareQat, calibrate, convertQat, QuantizedLinear, QuantizedConv2d,
-  QatLinear, formatReport, quantize, dequantize } from '../lib/quant';
+  QatLinear, formatReport, quantize, dequantize, int8Attention, dynamicInt8Matmul } from '../lib/quant';
 import { arr } from './helpers';
 
 beforeEach(() => tf.manualSeed(3));
@@ -134,6 +134,18 @@ describe('quantizeModel', () => {
     // and the whole int8 network stays near the float one (relative error of the output)
     const rel = Math.sqrt(yq.sub(yf).square().sum().item() / yf.square().sum().item());
     expect(rel).toBeLessThan(0.1);
+  });
+  test('int8 attention products: close to float attention; quantizeModel switches them on', () => {
+    const q = tf.randn([2, 3, 10, 8]), k = tf.randn([2, 3, 12, 8]), v = tf.randn([2, 3, 12, 8]);
+    const ref = nn.functional.scaledDotProductAttention(q, k, v);
+    const got = int8Attention(q, k, v);
+    const rel = Math.sqrt(got.sub(ref).square().sum().item() / ref.square().sum().item());
+    expect(rel).toBeLessThan(0.03);  // two 8-bit codings of each operand: ~1 % each
+    expect(maxAbs(dynamicInt8Matmul(q, k.transpose(-2, -1)).sub(q.matmul(k.transpose(-2, -1))))).toBeLessThan(0.2);
+    const att = new nn.AttentionBlock2d(8, 2, 4);
+    const report = quantizeModel(att, [tf.randn([2, 8, 4, 4])], { int8Attention: true });
+    expect(att.attn.int8Products).toBe(true);
+    expect(report.find((r) => r.kind === 'attention')!.name).toBe('attn');
   });
   test('errors: a model without layers, a layer the calibration never reached', () => {
     class Empty extends nn.Module { forward(x: Tensor) { return x; } }

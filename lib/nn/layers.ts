@@ -6,6 +6,7 @@ import { cat } from '../ops';
 import { Module } from './module';
 import * as F from './functional';
 import { noGrad } from '../autograd';
+import { int8Attention } from '../quant/ops';
 
 /** uniform(-bound, bound), PyTorch's default for Linear/Conv weights and biases (bound = 1/sqrt(fan_in)). */
 export function uniform(shape: number[], bound: number): Tensor {
@@ -150,6 +151,8 @@ export class Embedding extends Module {
  */
 export class MultiheadAttention extends Module {
   q: Linear; k: Linear; v: Linear; out: Linear;
+  /** run the score and value products through the int8 GEMM (quantizeModel's int8Attention option) */
+  int8Products = false;
   constructor(public embedDim: number, public numHeads: number, opts: { contextDim?: number; bias?: boolean } = {}) {
     super();
     if (embedDim % numHeads) throw new TensorfieldError('TF_SHAPE_MISMATCH', `MultiheadAttention: embedDim ${embedDim} not divisible by ${numHeads} heads`);
@@ -164,7 +167,10 @@ export class MultiheadAttention extends Module {
     const ctx = context ?? x;
     const S = ctx.shape[1], h = this.numHeads, d = this.embedDim / h;
     const split = (t: Tensor, n: number) => t.reshape(B, n, h, d).transpose(1, 2);  // [B, h, n, d]
-    const a = F.scaledDotProductAttention(split(this.q.forward(x), L), split(this.k.forward(ctx), S), split(this.v.forward(ctx), S), opts);
+    const [q, k, v] = [split(this.q.forward(x), L), split(this.k.forward(ctx), S), split(this.v.forward(ctx), S)];
+    if (this.int8Products && (opts.mask || opts.causal))
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', 'MultiheadAttention: int8 products support unmasked attention only');
+    const a = this.int8Products ? int8Attention(q, k, v, opts.scale) : F.scaledDotProductAttention(q, k, v, opts);
     return this.out.forward(a.transpose(1, 2).reshape(B, L, this.embedDim));
   }
 }

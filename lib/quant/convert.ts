@@ -9,7 +9,7 @@ import { Tensor, TensorfieldError } from '../tensor';
 import { noGrad } from '../autograd';
 import { tidy } from '../scope';
 import { Module } from '../nn/module';
-import { Linear, Conv2d } from '../nn/layers';
+import { Linear, Conv2d, MultiheadAttention } from '../nn/layers';
 import { QatConv2d, QatLayer, QatLinear, QatOptions, resetCallOrder } from './qat';
 import { ActQParams } from './ops';
 
@@ -19,13 +19,15 @@ export interface QuantizeOptions extends QatOptions {
   /** keep the first / last quantizable layer (in execution order during calibration) in float32 */
   keepFirst?: boolean;
   keepLast?: boolean;
+  /** also run attention's score and value products in int8 (dynamic coding; softmax stays float32) */
+  int8Attention?: boolean;
 }
 
 export type Calibration = Iterable<Tensor | Tensor[]> | ((model: Module) => void);
 
 export interface LayerReport {
   name: string;
-  kind: 'linear' | 'conv2d';
+  kind: 'linear' | 'conv2d' | 'attention';
   quantized: boolean;
   /** why a layer stayed in float32 */
   reason?: string;
@@ -156,7 +158,11 @@ export function convertQat(model: Module, opts: Pick<QuantizeOptions, 'keepFirst
 export function quantizeModel(model: Module, calibration: Calibration, options: QuantizeOptions = {}): LayerReport[] {
   const { kept } = prepareQat(model, { ...options, learnScales: false });
   calibrate(model, calibration);
-  return [...kept, ...convertQat(model, options)];
+  const attention: LayerReport[] = [];
+  if (options.int8Attention)
+    for (const { name, m } of walk(model))
+      if (m instanceof MultiheadAttention) { m.int8Products = true; attention.push({ name, kind: 'attention', quantized: true, input: 'dynamic' }); }
+  return [...kept, ...convertQat(model, options), ...attention];
 }
 
 /** A table of the report for logs and the CLI. */

@@ -104,3 +104,35 @@ export function int8Conv2d(x: Tensor, xq: Int8Input, w: PackedInt8Weight, kernel
   return wrapNative(native.int8Conv2d(asTensor(x, 'int8Conv2d')._h, s, z, w.native(), kernel[0], kernel[1], epi(e),
     pair(opts.stride, 1), pair(opts.padding, 0), pair(opts.dilation, 1)));
 }
+
+/**
+ * a [..., M, K] times b [..., K, N] through the int8 GEMM, both operands coded on the fly: a to uint8 per
+ * matrix (its own range), b to int8 per output column (max |b| / 127). For activation x activation products
+ * (attention scores and values), where there is no weight to pack ahead of time; float32 out.
+ */
+export function dynamicInt8Matmul(a: Tensor, b: Tensor): Tensor {
+  const A = asTensor(a, 'dynamicInt8Matmul'), B = asTensor(b, 'dynamicInt8Matmul');
+  if (A.ndim < 2 || B.ndim !== A.ndim || String(A.shape.slice(0, -2)) !== String(B.shape.slice(0, -2)) || A.shape[A.ndim - 1] !== B.shape[B.ndim - 2])
+    throw new TensorfieldError('TF_SHAPE_MISMATCH', `dynamicInt8Matmul: [${A.shape}] x [${B.shape}] (same batch dims, inner sizes equal)`);
+  const [M, K] = A.shape.slice(-2), N = B.shape[B.ndim - 1];
+  const batch = A.shape.slice(0, -2);
+  const nb = batch.reduce((x, y) => x * y, 1);
+  const a3 = A.detach().reshape(nb, M, K), bt = B.detach().reshape(nb, K, N).transpose(1, 2);
+  const outs: Tensor[] = [];
+  for (let i = 0; i < nb; ++i) {
+    const w = bt.select(0, i);  // [N, K]
+    const s = w.abs().amax(1).div(127).clamp(1e-30, null);
+    const pw = new PackedInt8Weight(quantize(w, s, 0, { axis: 0, dtype: 'int8' }));
+    try { outs.push(int8Linear(a3.select(0, i), 'dynamic', pw, { wScale: s })); } finally { pw.dispose(); }
+  }
+  const y = wrapNative(native.stack(outs.map((o) => o._h), 0));
+  for (const o of outs) o.dispose();
+  return y.reshape(...batch, M, N);
+}
+
+/** Attention with int8 score and value products: softmax(q k^T * scale) v, softmax in float32. */
+export function int8Attention(q: Tensor, k: Tensor, v: Tensor, scale?: number): Tensor {
+  const d = q.shape[q.ndim - 1];
+  const s = dynamicInt8Matmul(q, k.transpose(-2, -1)).mul(scale ?? 1 / Math.sqrt(d));
+  return dynamicInt8Matmul(s.softmax(-1), v);
+}
