@@ -254,7 +254,7 @@ describe('int8 Linear and conv2d against their float simulation', () => {
         const xd = dequantize(quantize(x, xq.scale, xq.zeroPoint), xq.scale, xq.zeroPoint);
         const wd = dequantize(wq.reshape(7, 45), ws, tf.zeros([7]), { axis: 0 }).reshape(7, 5, 3, 3);
         const y = tf.conv2d(xd, wd, { bias, stride, padding, dilation });
-        const pw = new PackedInt8Weight(wq.reshape(7, 45));
+        const pw = new PackedInt8Weight(wq.permute(0, 2, 3, 1).contiguous().reshape(7, 45));
         const yi = int8Conv2d(x, xq, pw, [3, 3], { wScale: ws, bias }, { stride, padding, dilation });
         expect(yi.shape).toEqual(y.shape);
         expect(Math.max(...arr(yi.sub(y).abs()))).toBeLessThan(45 * 2 ** -22 * Math.max(...arr(y.abs())) + 1e-6);

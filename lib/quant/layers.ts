@@ -28,7 +28,7 @@ abstract class Int8Layer extends Module {
   weight: Tensor;
   wScale: Tensor;
   bias: Tensor | null;
-  constructor(spec: Int8LayerSpec, packShape: [number, number]) {
+  constructor(spec: Int8LayerSpec, packed: Tensor) {
     super();
     if (spec.weight.dtype !== 'int8') throw new TensorfieldError('TF_DTYPE', `int8 layer: weight codes must be int8, got ${spec.weight.dtype}`);
     this.weight = this.buffer('weight', spec.weight);
@@ -41,7 +41,7 @@ abstract class Int8Layer extends Module {
     const inq = spec.input === 'dynamic' ? [-1, 0] : [spec.input.scale, spec.input.zeroPoint];
     this.buffer('inputQParams', tensor(inq, { dtype: 'float64' }));
     if (this.output) this.buffer('outputQParams', tensor([this.output.scale, this.output.zeroPoint], { dtype: 'float64' }));
-    this.packed = new PackedInt8Weight(this.weight.reshape(...packShape));
+    this.packed = new PackedInt8Weight(packed);
   }
   protected epilogue() {
     return this.output
@@ -57,7 +57,7 @@ abstract class Int8Layer extends Module {
 export class QuantizedLinear extends Int8Layer {
   constructor(spec: Int8LayerSpec) {
     if (spec.weight.ndim !== 2) throw new TensorfieldError('TF_SHAPE_MISMATCH', `QuantizedLinear: weight must be [out, in], got [${spec.weight.shape}]`);
-    super(spec, [spec.weight.shape[0], spec.weight.shape[1]]);
+    super(spec, spec.weight);
   }
   get inFeatures(): number { return this.weight.shape[1]; }
   get outFeatures(): number { return this.weight.shape[0]; }
@@ -70,7 +70,8 @@ export class QuantizedConv2d extends Int8Layer {
   constructor(spec: Int8LayerSpec, readonly opts: QuantizedConvOptions = {}) {
     const s = spec.weight.shape;
     if (s.length !== 4) throw new TensorfieldError('TF_SHAPE_MISMATCH', `QuantizedConv2d: weight must be [O, C, kh, kw], got [${s}]`);
-    super(spec, [s[0], s[1] * s[2] * s[3]]);
+    // the int8 conv reads weights channels last: [O, kh, kw, C]
+    super(spec, spec.weight.permute(0, 2, 3, 1).contiguous().reshape(s[0], -1));
     this.kernel = [s[2], s[3]];
   }
   forward(x: Tensor): Tensor {

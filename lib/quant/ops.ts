@@ -97,7 +97,10 @@ export function int8Linear(x: Tensor, xq: Int8Input, w: PackedInt8Weight, e: Int
 
 type Pair = number | [number, number];
 const pair = (v: Pair | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
-/** int8 conv2d (groups 1): w packed from [O, C*kh*kw]; padding is the value 0.0. */
+/**
+ * int8 conv2d (groups 1): w packed from the weight channels last, i.e. codes [O, C, kh, kw] permuted to
+ * [O, kh, kw, C] and flattened to [O, kh*kw*C]; padding is the value 0.0.
+ */
 export function int8Conv2d(x: Tensor, xq: Int8Input, w: PackedInt8Weight, kernel: [number, number], e: Int8Epilogue,
                            opts: { stride?: Pair; padding?: Pair; dilation?: Pair } = {}): Tensor {
   const [s, z] = inq(xq);

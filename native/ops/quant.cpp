@@ -4,6 +4,7 @@
 #include "quant.h"
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 #include "operators.h"
@@ -90,7 +91,11 @@ template <class T, class Q>
 void quantize_loop(const T* x, Q* q, const ChannelParams& cp, QRange r) {
   for_channels(cp, [&](int64_t c, int64_t i0, int64_t i1) {
     T s = T(cp.s(c)), z = T(cp.z(c)), lo = T(r.lo), hi = T(r.hi);
-    for (int64_t i = i0; i < i1; ++i) q[i] = Q(quant::quant_code(x[i], s, z, lo, hi));
+    if constexpr (std::is_same<T, float>::value) {
+      for (int64_t i = i0; i < i1; ++i) q[i] = Q(int32_t(quant::quant_code_fast(x[i], s, z, lo, hi)));
+    } else {
+      for (int64_t i = i0; i < i1; ++i) q[i] = Q(quant::quant_code(x[i], s, z, lo, hi));
+    }
   });
 }
 
@@ -335,6 +340,7 @@ struct EpiData {
   const int32_t* colsum;
   std::vector<float> mult, bias;  // per column: x_scale * w_scale[n]; bias or 0
   int32_t x_zero;
+  bool wide;  // acc - x_zero * colsum may leave int32 (K > 32768)
   Int8Act act;
   DType out;
   float out_scale, out_zero, lo, hi;
@@ -358,6 +364,7 @@ EpiData epilogue_data(const PackedInt8& w, const Int8Epilogue& e, double x_scale
     for (int64_t n = 0; n < w.N; ++n) d.bias[n] = float(b[n]);
   }
   d.x_zero = int32_t(x_zero);
+  d.wide = w.K > 32768;
   d.act = e.act;
   d.out = e.out;
   TF_CHECK(e.out == DType::F32 || e.out == DType::U8 || e.out == DType::I8 || e.out == DType::I32, DType, op,
@@ -373,33 +380,54 @@ EpiData epilogue_data(const PackedInt8& w, const Int8Epilogue& e, double x_scale
   return d;
 }
 
-inline float epi_value(const EpiData& d, int32_t acc, int64_t n) {
-  int64_t a = int64_t(acc) - int64_t(d.x_zero) * int64_t(d.colsum[n]);
-  float y = float(a) * d.mult[n] + d.bias[n];
-  if (d.act == Int8Act::Relu) y = y > 0.f ? y : 0.f;
-  else if (d.act == Int8Act::Silu) y = y / (1.f + std::exp(-y));
-  return y;
-}
-
-// rows [m0, m1) x cols [n0, n1) of C -> out[m * rs + n * cs] (elements of d.out)
+// rows [m0, m1) x cols [n0, n1) of C -> out[m * rs + n * cs] (elements of d.out). Written as straight loops
+// over a row of at most kEpiCols columns, with the branches hoisted, so the compiler vectorises them; the base
+// translation unit has no FMA, so every ISA path rounds alike.
+constexpr int64_t kEpiCols = 256;
 void epilogue(const EpiData& d, const int32_t* C, int64_t ldc, int64_t m0, int64_t m1, int64_t n0, int64_t n1, char* out,
               int64_t rs, int64_t cs) {
-  for (int64_t m = m0; m < m1; ++m)
-    for (int64_t n = n0; n < n1; ++n) {
-      int64_t o = m * rs + n * cs;
-      if (d.out == DType::I32) {  // the integer result itself (tests, custom epilogues), saturated to int32
-        int64_t a = int64_t(C[m * ldc + n]) - int64_t(d.x_zero) * int64_t(d.colsum[n]);
-        reinterpret_cast<int32_t*>(out)[o] = int32_t(std::min<int64_t>(INT32_MAX, std::max<int64_t>(INT32_MIN, a)));
-        continue;
+  const int64_t W = n1 - n0;
+  TF_CHECK(W <= kEpiCols, Internal, "int8 epilogue block too wide");
+  alignas(64) float y[kEpiCols];
+  alignas(64) int32_t comp[kEpiCols];
+  const float* mult = d.mult.data() + n0;
+  const float* bias = d.bias.data() + n0;
+  for (int64_t j = 0; j < W; ++j) comp[j] = d.x_zero * d.colsum[n0 + j];  // |x_zero * colsum| <= 255 * 128 * K < 2^31
+  for (int64_t m = m0; m < m1; ++m) {
+    const int32_t* c = C + m * ldc + n0;
+    if (d.out == DType::I32) {  // the integer result itself (tests, custom epilogues), saturated to int32
+      int32_t* o = reinterpret_cast<int32_t*>(out) + m * rs + n0 * cs;
+      for (int64_t j = 0; j < W; ++j) {
+        int64_t a = int64_t(c[j]) - int64_t(comp[j]);
+        o[j * cs] = int32_t(std::min<int64_t>(INT32_MAX, std::max<int64_t>(INT32_MIN, a)));
       }
-      float y = epi_value(d, C[m * ldc + n], n);
-      if (d.out == DType::F32) reinterpret_cast<float*>(out)[o] = y;
-      else {
-        float q = quant::quant_code(y, d.out_scale, d.out_zero, d.lo, d.hi);
-        if (d.out == DType::U8) reinterpret_cast<uint8_t*>(out)[o] = uint8_t(q);
-        else reinterpret_cast<int8_t*>(out)[o] = int8_t(q);
-      }
+      continue;
     }
+    if (d.wide) {  // K large enough that acc - comp could leave int32
+      for (int64_t j = 0; j < W; ++j) y[j] = float(int64_t(c[j]) - int64_t(comp[j])) * mult[j] + bias[j];
+    } else {
+      for (int64_t j = 0; j < W; ++j) y[j] = float(c[j] - comp[j]) * mult[j] + bias[j];
+    }
+    if (d.act == Int8Act::Relu) {
+      for (int64_t j = 0; j < W; ++j) y[j] = y[j] > 0.f ? y[j] : 0.f;
+    } else if (d.act == Int8Act::Silu) {
+      for (int64_t j = 0; j < W; ++j) y[j] = y[j] / (1.f + std::exp(-y[j]));
+    }
+    if (d.out == DType::F32) {
+      float* o = reinterpret_cast<float*>(out) + m * rs + n0 * cs;
+      if (cs == 1) std::memcpy(o, y, size_t(W) * sizeof(float));
+      else for (int64_t j = 0; j < W; ++j) o[j * cs] = y[j];
+      continue;
+    }
+    for (int64_t j = 0; j < W; ++j) y[j] = quant::quant_code_fast(y[j], d.out_scale, d.out_zero, d.lo, d.hi);
+    if (d.out == DType::U8) {
+      uint8_t* o = reinterpret_cast<uint8_t*>(out) + m * rs + n0 * cs;
+      for (int64_t j = 0; j < W; ++j) o[j * cs] = uint8_t(int32_t(y[j]));
+    } else {
+      int8_t* o = reinterpret_cast<int8_t*>(out) + m * rs + n0 * cs;
+      for (int64_t j = 0; j < W; ++j) o[j * cs] = int8_t(int32_t(y[j]));
+    }
+  }
 }
 
 // Activation codes: uint8 as given (checked against the zero point) or float32 coded here.
@@ -478,32 +506,70 @@ Tensor int8_conv2d(const Tensor& x, double x_scale, int64_t x_zero, const Packed
   const int64_t eh = (kh - 1) * p.dil_h + 1, ew = (kw - 1) * p.dil_w + 1;
   TF_CHECK(H + 2 * p.pad_h >= eh && W + 2 * p.pad_w >= ew, ShapeMismatch, op, ": kernel larger than the padded input");
   const int64_t Ho = (H + 2 * p.pad_h - eh) / p.stride_h + 1, Wo = (W + 2 * p.pad_w - ew) / p.stride_w + 1;
-  const int64_t P = Ho * Wo, K = w.K, O = w.N;
-  Tensor a = activation_codes(x, &x_scale, &x_zero, op);
+  const int64_t P = Ho * Wo, K = w.K, O = w.N, HW = H * W;
+  // activation codes channels last, image by image (an image's codes stay in cache while transposed): an im2col
+  // row is then kh*kw runs of C contiguous bytes
+  Tensor xc;
+  if (x.dtype() == DType::F32) {
+    if (!(x_scale > 0)) dynamic_u8_params(x, &x_scale, &x_zero);
+    TF_CHECK(std::isfinite(x_scale) && x_zero >= 0 && x_zero <= 255, InvalidArgument, op,
+             ": activation scale must be finite and > 0, zero point in [0, 255]");
+    x_scale = double(float(x_scale));
+    xc = contiguous(detach_op(x));
+  } else {
+    TF_CHECK(x.dtype() == DType::U8, DType, op, ": activations must be float32 or uint8 codes, got ", dtype_name(x.dtype()));
+    TF_CHECK(x_scale > 0 && std::isfinite(x_scale) && x_zero >= 0 && x_zero <= 255, InvalidArgument, op,
+             ": uint8 activations need their scale and a zero point in [0, 255]");
+    xc = contiguous(x);
+  }
   EpiData d = epilogue_data(w, e, x_scale, x_zero, op);
   Tensor out = empty({B, O, Ho, Wo}, e.out);
   if (B == 0 || P == 0) return out;
+  alloc::Scratch nhwc_buf(size_t(B * HW * C));
+  uint8_t* nhwc = nhwc_buf.as<uint8_t>();
+  const float sx = float(x_scale), zx = float(x_zero);
+  parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) {
+      uint8_t* dst = nhwc + b * HW * C;
+      for (int64_t c = 0; c < C; ++c) {
+        if (x.dtype() == DType::F32) {
+          const float* src = xc.data_ptr<float>() + (b * C + c) * HW;
+          for (int64_t i = 0; i < HW; ++i) dst[i * C + c] = uint8_t(int32_t(quant::quant_code_fast(src[i], sx, zx, 0.f, 255.f)));
+        } else {
+          const uint8_t* src = xc.data_ptr<uint8_t>() + (b * C + c) * HW;
+          for (int64_t i = 0; i < HW; ++i) dst[i * C + c] = src[i];
+        }
+      }
+    }
+  });
   const uint8_t pad = uint8_t(x_zero);
-  const uint8_t* xa = a.data_ptr<uint8_t>();
   const int64_t es = int64_t(dtype_size(e.out));
-  // one image per task: im2col (rows = output pixels, K contiguous), GEMM, epilogue into NCHW
+  const bool direct = kh == 1 && kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;
+  // one image per task: im2col (rows = output pixels, K = (i, j, c) contiguous), GEMM, epilogue into NCHW
   auto image = [&](int64_t b, bool parallel) {
+    const uint8_t* xb = nhwc + b * HW * C;
+    char* ob = out.raw_ptr() + b * O * P * es;
+    if (direct) { gemm_epilogue(P, xb, C, w, d, ob, 1, P, parallel); return; }
     alloc::Scratch colbuf(size_t(P * K));
     uint8_t* cols = colbuf.as<uint8_t>();
-    const uint8_t* xb = xa + b * C * H * W;
     for (int64_t oh = 0; oh < Ho; ++oh)
       for (int64_t ow = 0; ow < Wo; ++ow) {
         uint8_t* row = cols + (oh * Wo + ow) * K;
-        for (int64_t c = 0; c < C; ++c)
-          for (int64_t i = 0; i < kh; ++i) {
-            int64_t ih = oh * p.stride_h - p.pad_h + i * p.dil_h;
-            for (int64_t j = 0; j < kw; ++j) {
-              int64_t iw = ow * p.stride_w - p.pad_w + j * p.dil_w;
-              *row++ = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? xb[(c * H + ih) * W + iw] : pad;
+        for (int64_t i = 0; i < kh; ++i) {
+          const int64_t ih = oh * p.stride_h - p.pad_h + i * p.dil_h;
+          for (int64_t j = 0; j < kw; ++j, row += C) {
+            const int64_t iw = ow * p.stride_w - p.pad_w + j * p.dil_w;
+            const bool in = ih >= 0 && ih < H && iw >= 0 && iw < W;
+            if (C >= 16) {
+              if (in) std::memcpy(row, xb + (ih * W + iw) * C, size_t(C)); else std::memset(row, pad, size_t(C));
+            } else {  // a few channels (the first layer): a call per run would cost more than the copy
+              const uint8_t* src = xb + (in ? (ih * W + iw) * C : 0);
+              for (int64_t c = 0; c < C; ++c) row[c] = in ? src[c] : pad;
             }
           }
+        }
       }
-    gemm_epilogue(P, cols, K, w, d, out.raw_ptr() + b * O * P * es, 1, P, parallel);
+    gemm_epilogue(P, cols, K, w, d, ob, 1, P, parallel);
   };
   if (B >= num_threads()) {
     parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) { for (int64_t b = lo; b < hi; ++b) image(b, false); });

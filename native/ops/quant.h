@@ -47,8 +47,10 @@ struct Int8Epilogue {
 // Activations: float32 (quantized here with x_scale / x_zero; x_scale <= 0 means dynamic: the per-tensor
 // range of this x, widened to include 0) or uint8 codes with (x_scale, x_zero). x [..., K] -> [..., N].
 Tensor int8_linear(const Tensor& x, double x_scale, int64_t x_zero, const PackedInt8& w, const Int8Epilogue& e);
-// x [B, C, H, W] -> [B, O, Ho, Wo]; w packed from [O, C*kh*kw] (groups 1). Padding takes the value 0.0, i.e.
-// the activation zero point.
+// x [B, C, H, W] -> [B, O, Ho, Wo]; w packed from the weight in channels-last order, [O, kh*kw*C] (the
+// [O, C, kh, kw] weight permuted to [O, kh, kw, C]), groups 1. Padding takes the value 0.0, i.e. the activation
+// zero point. Activations are coded channels-last inside, so an im2col row is kh*kw copies of C bytes and a
+// 1x1 convolution needs no im2col at all.
 Tensor int8_conv2d(const Tensor& x, double x_scale, int64_t x_zero, const PackedInt8& w, int64_t kh, int64_t kw,
                    const Conv2dParams& p, const Int8Epilogue& e);
 // The range a dynamic quantization picks for x: scale and zero point for uint8 (0 always representable).

@@ -6,6 +6,7 @@
 #include "../kernels.h"
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 namespace tf {
 namespace cpu {
@@ -14,16 +15,13 @@ namespace {
 struct I8 {
   typedef __m256i Reg;
   typedef int16_t BElem;
+  typedef uint16_t AElem;
   static const int kLanes = 8, kGroup = 2, MR = 4, NR = 16;  // 8 accumulators: no spills with 16 ymm registers
   static Reg zero() { return _mm256_setzero_si256(); }
   static Reg load(const int16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static void store(int32_t* p, Reg r) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), r); }
   static Reg bcast(int32_t v) { return _mm256_set1_epi32(v); }
   static Reg dot(Reg acc, Reg a, Reg b) { return _mm256_add_epi32(_mm256_madd_epi16(a, b), acc); }
-  static int32_t group_a(const uint8_t* a, int cnt) {
-    uint32_t lo = a[0], hi = cnt > 1 ? a[1] : 0;
-    return int32_t(lo | (hi << 16));
-  }
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #endif
 #include "../kernels.h"
 #include <stdint.h>
+#include <string.h>
 
 namespace tf {
 namespace cpu {
@@ -15,17 +16,13 @@ namespace {
 struct I8 {
   typedef __m512i Reg;
   typedef int8_t BElem;
+  typedef uint8_t AElem;
   static const int kLanes = 16, kGroup = 4, MR = 8, NR = 32;
   static Reg zero() { return _mm512_setzero_si512(); }
   static Reg load(const int8_t* p) { return _mm512_loadu_si512(p); }
   static void store(int32_t* p, Reg r) { _mm512_storeu_si512(p, r); }
   static Reg bcast(int32_t v) { return _mm512_set1_epi32(v); }
   static Reg dot(Reg acc, Reg a, Reg b) { return _mm512_dpbusd_epi32(acc, a, b); }
-  static int32_t group_a(const uint8_t* a, int cnt) {
-    uint32_t v = 0;
-    for (int i = 0; i < cnt; ++i) v |= uint32_t(a[i]) << (8 * i);
-    return int32_t(v);
-  }
 };
 
 }  // namespace
