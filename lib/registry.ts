@@ -27,6 +27,8 @@ export interface SampleOptions {
   /** Solver steps or levels (method-specific meaning; each method documents it). */
   steps?: number;
   solver?: string;
+  /** Evaluate the network as it stands (after evalNetwork(), e.g. quantized) instead of refreshing it from the EMA. */
+  asIs?: boolean;
 }
 
 export interface MethodRun {
@@ -38,6 +40,11 @@ export interface MethodRun {
   trainStep(batch: Tensor, step: number): number;
   /** n samples with the evaluation weights (EMA when there is one), and the network evaluations it took. */
   sample(n: number, opts?: SampleOptions): { x: Tensor; nfe: number };
+  /**
+   * The network sample() evaluates, refreshed from the evaluation (EMA) weights and in eval mode. A caller may
+   * transform it in place (tensorfield quantize) and then sample with { asIs: true }.
+   */
+  evalNetwork?(): Module;
 }
 
 export interface Method {

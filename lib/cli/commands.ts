@@ -120,7 +120,75 @@ export function benchCommand(argv: string[], log = (s: string) => console.log(s)
   return out;
 }
 
-export function quantizeCommand(): never {
-  throw new tf.TensorfieldError('TF_NOT_IMPLEMENTED', 'tensorfield quantize: the int8 engine (quantized layers, calibration) is not ' +
-    'built yet in this version; it is planned with the int8 kernels');
+export const QUANTIZE_FLAGS: Record<string, FlagSpec> = {
+  run: { type: 'string', help: 'run folder of a tensorfield train' },
+  calib: { type: 'number', default: 256, help: 'samples drawn through the sampler to calibrate (every noise level it visits)' },
+  observer: { type: 'string', default: 'minmax', choices: ['minmax', 'moving', 'percentile', 'mse'], help: 'activation range observer' },
+  weights: { type: 'string', default: 'minmax', choices: ['minmax', 'mse'], help: 'weight scales: max |w| per channel or MSE-optimal clip' },
+  'keep-first': { type: 'boolean', default: false, help: 'keep the first Linear/Conv2d in float32' },
+  'keep-last': { type: 'boolean', default: false, help: 'keep the last Linear/Conv2d in float32' },
+  'quantize-outputs': { type: 'boolean', default: false, help: 'code each layer\'s output to uint8 too (two roundings per layer)' },
+  n: { type: 'number', default: 1000, help: 'samples to evaluate, float32 and int8 (same noise)' },
+  steps: { type: 'number', help: 'sampler steps (default: the method\'s)' },
+  solver: { type: 'string', help: 'sampler (default: the method\'s)' },
+  seed: { type: 'number', default: 2, help: 'seed of the sampling noise' },
+};
+
+export interface QuantizeResult { report: tf.quant.LayerReport[]; float32: Record<string, number>; int8: Record<string, number> }
+
+/**
+ * Post-training int8 quantization of a trained run's evaluation network: calibrate on the sampler's own inputs,
+ * convert every Linear/Conv2d, then sample both networks from the same noise and compare their metrics and speed.
+ * Writes <run>/int8.json (report, metrics, timings) and <run>/samples-int8.png.
+ */
+export async function quantizeCommand(argv: string[], log = (s: string) => console.log(s)): Promise<QuantizeResult> {
+  const { flags } = parseFlags(argv, QUANTIZE_FLAGS);
+  const dir = requireRun(flags);
+  const n = count('n', flags.n)!, calibN = count('calib', flags.calib)!, st = count('steps', flags.steps);
+  const sopts = { steps: st, solver: flags.solver as string | undefined };
+  const { src, run, step, cfg } = openRun(dir);
+  if (!run.evalNetwork) throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `method '${cfg.method}' does not expose its evaluation network, so it cannot be quantized`);
+  const timed = async (what: string, asIs: boolean) => {
+    tf.manualSeed(flags.seed as number);
+    const t0 = Date.now();
+    const r = run.sample(n, { ...sopts, asIs });
+    const seconds = (Date.now() - t0) / 1000;
+    log(`${what}: ${n} samples in ${seconds.toFixed(2)} s (${(n / seconds).toFixed(1)} samples/s, ${r.nfe} NFE)`);
+    const m = { seconds, samplesPerSecond: n / seconds, nfe: r.nfe, ...(await evaluateSamples(src, r.x, log)) };
+    return { m, x: r.x };
+  };
+  const f = await timed('float32', false);
+  f.x.dispose();
+  const net = run.evalNetwork();
+  const qopts = {
+    observer: { kind: flags.observer as tf.quant.ObserverKind }, weights: flags.weights as 'minmax' | 'mse',
+    keepFirst: flags['keep-first'] as boolean, keepLast: flags['keep-last'] as boolean, quantizeOutputs: flags['quantize-outputs'] as boolean,
+  };
+  const { kept } = tf.quant.prepareQat(net, qopts);
+  const t0 = Date.now();
+  tf.quant.calibrate(net, () => {
+    tf.manualSeed((flags.seed as number) + 1);
+    for (let done = 0; done < calibN; done += 256) {
+      const r = run.sample(Math.min(256, calibN - done), { ...sopts, asIs: true });
+      r.x.dispose();
+      log(`calibrating: ${Math.min(calibN, done + 256)}/${calibN} samples through the sampler`);
+    }
+  });
+  const report = [...kept, ...tf.quant.convertQat(net, qopts)];
+  log(`calibrated and converted in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n${tf.quant.formatReport(report)}`);
+  const q = await timed('int8', true);
+  const png = path.join(dir, 'samples-int8.png');
+  if (src.kind === 'points') { if (src.itemShape[0] === 2) tf.io.saveScatterPNG(q.x, png); } else {
+    const grid = tf.tidy(() => q.x.slice(0, 0, Math.min(64, n)).clamp(-1, 1));
+    tf.io.saveImageGrid(grid, png, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
+    grid.dispose();
+  }
+  q.x.dispose();
+  const out = { step, options: qopts, calibrationSamples: calibN, report, float32: f.m, int8: q.m, speedup: f.m.seconds / q.m.seconds };
+  writeJson(path.join(dir, 'int8.json'), out);
+  const keys = Object.keys(f.m).filter((k) => typeof (f.m as Record<string, unknown>)[k] === 'number' && k !== 'samples');
+  log(['| metric | float32 | int8 |', '|---|---|---|',
+    ...keys.map((k) => `| ${k} | ${(f.m as Record<string, number>)[k].toPrecision(4)} | ${(q.m as Record<string, number>)[k].toPrecision(4)} |`)].join('\n'));
+  log(`int8 / float32 sampling speed: ${out.speedup.toFixed(2)}x; wrote ${path.join(dir, 'int8.json')} and ${png}`);
+  return { report, float32: f.m, int8: q.m };
 }

@@ -16,7 +16,7 @@ import { clipGradNorm } from '../../optim/optimizer';
 import { preconditioningTensor, preconditionedDenoiser } from '../../samplers/precond';
 import { edmSigmas } from '../../samplers/grids';
 import { sample, SOLVER_NAMES, type SolverName } from '../../samplers/solvers';
-import type { DataSpec, Method, MethodRun, OptionValue } from '../../registry';
+import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
 
 /** The network behind the denoiser: F(c_in x, c_noise) for points (MLP) or images (U-Net). */
 export class EDMNet extends Module {
@@ -88,8 +88,13 @@ export const edmMethod: Method = {
         ema.update();
         return loss;
       },
-      sample(n: number, so = {}) {
+      evalNetwork() {
         ema.copyTo(evalNet);
+        evalNet.eval();
+        return evalNet;
+      },
+      sample(n: number, so: SampleOptions = {}) {
+        if (!so.asIs) ema.copyTo(evalNet);
         evalNet.eval();
         const steps = so.steps ?? (o.sampleSteps as number), solver = (so.solver ?? o.solver) as SolverName;
         const D = preconditionedDenoiser((xIn, cNoise) => noGrad(() => evalNet.forward(xIn, full([xIn.shape[0]], cNoise))), 'edm', { sigmaData: sd });

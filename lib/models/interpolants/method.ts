@@ -12,7 +12,7 @@ import { Adam, clipGradNorm } from '../../optim/optimizer';
 import { EMA } from '../../optim/ema';
 import { eightGaussians } from '../../data/gmm';
 import { TensorfieldError } from '../../tensor';
-import type { DataSpec, Method, MethodRun, OptionValue } from '../../registry';
+import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
 import { GAMMA_NAMES, PATH_NAMES, interpolant, type GammaName, type PathName } from './schedules';
 import { interpolantLoss, type Field } from './objectives';
 import { bFromVEta, sFromEta } from './conversions';
@@ -105,8 +105,13 @@ export const interpolantMethod: Method = {
         ema.update();
         return loss;
       },
-      sample(n: number, so = {}) {
+      evalNetwork() {
         ema.copyTo(evalNet);
+        evalNet.eval();
+        return evalNet;
+      },
+      sample(n: number, so: SampleOptions = {}) {
+        if (!so.asIs) ema.copyTo(evalNet);
         evalNet.eval();
         const g1: Field = (x, t) => noGrad(() => evalNet.first.forward(x, t));
         const g2: Field = (x, t) => noGrad(() => evalNet.second.forward(x, t));

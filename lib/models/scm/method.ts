@@ -4,7 +4,7 @@ import { Tensor, TensorfieldError } from '../../tensor';
 import { Module } from '../../nn/module';
 import { loadCheckpoint } from '../../io/checkpoint';
 import { EMA } from '../../optim/ema';
-import type { DataSpec, Method, MethodRun, OptionValue } from '../../registry';
+import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
 import { ScmMLP, LogvarHead } from './network';
 import { TrigFlowTrainer, ConsistencyTrainer } from './train';
 import { consistencySample, trigflowOdeSample, priorNoise, tMaxOf } from './sample';
@@ -48,8 +48,13 @@ function run(spec: DataSpec, o: Record<string, OptionValue>, model: ScmRunModel,
   return {
     model, ema: trainer.ema, optimizer: trainer.opt,
     trainStep: (x0: Tensor) => trainer.trainStep(x0),
-    sample(n: number, so = {}) {
+    evalNetwork() {
       trainer.ema.copyTo(evalNet);
+      evalNet.eval();
+      return evalNet;
+    },
+    sample(n: number, so: SampleOptions = {}) {
+      if (!so.asIs) trainer.ema.copyTo(evalNet);
       const steps = so.steps ?? (o.sampleSteps as number);
       const z = priorNoise([n, ...spec.itemShape], sd);
       const tMax = tMaxOf(o.sigmaMax as number, sd);
