@@ -17,10 +17,16 @@ export function manualSeed(seed: number): void { native.manualSeed(seed); }
 export interface RngState { seed: string; calls: string }
 /** A snapshot of this thread's generator; setRngState(snapshot) makes later draws repeat from that point. */
 export function getRngState(): RngState { return native.getRngState(); }
+// A short description of a bad argument: stringifying whatever was passed could be huge or throw.
+function describeState(v: unknown): string {
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v !== 'object' || v === null) return String(v).slice(0, 80);
+  try { const s = JSON.stringify(v); return s.length > 120 ? `${s.slice(0, 120)}...` : s; } catch { return 'an object that cannot be printed'; }
+}
 export function setRngState(state: RngState): void {
   const ok = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-fA-F]{1,16}$/.test(v);
   if (!state || !ok(state.seed) || !ok(state.calls))
-    throw new TensorfieldError('TF_INVALID_ARGUMENT', `setRngState: expected {seed, calls} as hex strings of up to 16 digits, got ${JSON.stringify(state)}`);
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `setRngState: expected {seed, calls} as hex strings of up to 16 digits, got ${describeState(state)}`);
   native.setRngState(state.seed, state.calls);
 }
 /** Uniform on [0, 1). */
