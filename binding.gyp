@@ -1,6 +1,6 @@
 {
   "variables": {
-    "tf_common_cflags": ["-O3", "-std=c++17", "-fPIC", "-fno-math-errno", "-Wall", "-Wno-unused-function", "-Wno-sign-compare"]
+    "tf_common_cflags": ["-O3", "-std=c++17", "-fPIC", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wno-unused-function", "-Wno-sign-compare"]
   },
   "targets": [
     {
