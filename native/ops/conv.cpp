@@ -1,7 +1,11 @@
-// 2-D convolution by im2col + GEMM. conv2d, its input gradient (the transposed convolution) and its weight
+// 2-D convolution by im2col + GEMM (channels last inside, see im2row). conv2d, its input gradient (the transposed convolution) and its weight
 // gradient are three bilinear ops that are each other's derivatives, so every order of reverse and forward
 // mode is written with them.
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <vector>
+#include <xmmintrin.h>
 #include "ops.h"
 #include "../core/allocator.h"
 #include "operators.h"
@@ -42,45 +46,83 @@ Geom geometry(const Shape& xs, const Shape& ws, const Conv2dParams& p, const cha
   return g;
 }
 
-// cols[k, q] for one image and one group: k = (c, i, j), q = (oh, ow)
+// Channels-last inside: each image's input is transposed to [H*W, C] once, so an im2col row (one output pixel) is
+// kh*kw runs of Cg contiguous values, copied with memcpy, in the order k = (i, j, c). The GEMMs then run with the
+// output pixels as rows (M = P, large) and the channels as columns, which keeps every micro-tile full for the
+// channel counts of a diffusion U-Net and leaves no strided gather to the packing routines.
+
+// Transposes of one image between [C, HW] and [HW, C]: src [R, S] -> dst [S, R]. float32 goes through 4x4 SSE
+// transposes (SSE2 is baseline x86-64); edges and float64 element by element.
 template <class T>
-void im2col(const T* x, const Geom& g, const Conv2dParams& p, T* cols) {
-  for (int64_t c = 0; c < g.Cg; ++c)
-    for (int64_t i = 0; i < g.kh; ++i)
-      for (int64_t j = 0; j < g.kw; ++j) {
-        T* row = cols + ((c * g.kh + i) * g.kw + j) * g.P();
-        const T* xc = x + c * g.H * g.W;
-        for (int64_t oh = 0; oh < g.Ho; ++oh) {
-          int64_t ih = oh * p.stride_h - p.pad_h + i * p.dil_h;
-          T* r = row + oh * g.Wo;
-          if (ih < 0 || ih >= g.H) { for (int64_t ow = 0; ow < g.Wo; ++ow) r[ow] = T(0); continue; }
-          const T* xr = xc + ih * g.W;
-          for (int64_t ow = 0; ow < g.Wo; ++ow) {
-            int64_t iw = ow * p.stride_w - p.pad_w + j * p.dil_w;
-            r[ow] = iw >= 0 && iw < g.W ? xr[iw] : T(0);
-          }
+void transpose(const T* src, int64_t R, int64_t S, T* dst) {
+  int64_t r0 = 0;
+  if constexpr (std::is_same<T, float>::value) {
+    for (; r0 + 4 <= R; r0 += 4) {
+      int64_t s0 = 0;
+      for (; s0 + 4 <= S; s0 += 4) {
+        __m128 a = _mm_loadu_ps(src + r0 * S + s0), b = _mm_loadu_ps(src + (r0 + 1) * S + s0);
+        __m128 c = _mm_loadu_ps(src + (r0 + 2) * S + s0), d = _mm_loadu_ps(src + (r0 + 3) * S + s0);
+        _MM_TRANSPOSE4_PS(a, b, c, d);
+        _mm_storeu_ps(dst + s0 * R + r0, a);
+        _mm_storeu_ps(dst + (s0 + 1) * R + r0, b);
+        _mm_storeu_ps(dst + (s0 + 2) * R + r0, c);
+        _mm_storeu_ps(dst + (s0 + 3) * R + r0, d);
+      }
+      for (; s0 < S; ++s0)
+        for (int64_t r = r0; r < r0 + 4; ++r) dst[s0 * R + r] = src[r * S + s0];
+    }
+  }
+  for (; r0 < R; ++r0)
+    for (int64_t s0 = 0; s0 < S; ++s0) dst[s0 * R + r0] = src[r0 * S + s0];
+}
+// x [C, HW] -> xt [HW, C] (one image)
+template <class T>
+void to_channels_last(const T* x, int64_t C, int64_t HW, T* xt) { transpose(x, C, HW, xt); }
+// xt [HW, C] -> x [C, HW] (one image)
+template <class T>
+void to_channels_first(const T* xt, int64_t C, int64_t HW, T* x) { transpose(xt, HW, C, x); }
+
+// rows[p, (i, j, c)] for one image and group: xt is [HW, C] channels last, group gr's channels start at gr * Cg
+template <class T>
+void im2row(const T* xt, const Geom& g, const Conv2dParams& p, int64_t gr, T* rows) {
+  for (int64_t oh = 0; oh < g.Ho; ++oh)
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      T* r = rows + (oh * g.Wo + ow) * g.K;
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t ih = oh * p.stride_h - p.pad_h + i * p.dil_h;
+        for (int64_t j = 0; j < g.kw; ++j, r += g.Cg) {
+          const int64_t iw = ow * p.stride_w - p.pad_w + j * p.dil_w;
+          if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) std::memcpy(r, xt + (ih * g.W + iw) * g.C + gr * g.Cg, sizeof(T) * size_t(g.Cg));
+          else std::memset(r, 0, sizeof(T) * size_t(g.Cg));
         }
       }
+    }
+}
+// the adjoint of im2row: dxt[pixel, group channels] += rows[p, (i, j, c)]
+template <class T>
+void row2im_add(const T* rows, const Geom& g, const Conv2dParams& p, int64_t gr, T* dxt) {
+  for (int64_t oh = 0; oh < g.Ho; ++oh)
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      const T* r = rows + (oh * g.Wo + ow) * g.K;
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t ih = oh * p.stride_h - p.pad_h + i * p.dil_h;
+        for (int64_t j = 0; j < g.kw; ++j, r += g.Cg) {
+          const int64_t iw = ow * p.stride_w - p.pad_w + j * p.dil_w;
+          if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+          T* d = dxt + (ih * g.W + iw) * g.C + gr * g.Cg;
+          for (int64_t c = 0; c < g.Cg; ++c) d[c] += r[c];
+        }
+      }
+    }
 }
 
+// The weight as a matrix over k = (i, j, c): wm[o, k] (o over all O; group gr uses rows gr*Og..)
 template <class T>
-void col2im_add(const T* cols, const Geom& g, const Conv2dParams& p, T* x) {
-  for (int64_t c = 0; c < g.Cg; ++c)
-    for (int64_t i = 0; i < g.kh; ++i)
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const T* row = cols + ((c * g.kh + i) * g.kw + j) * g.P();
-        T* xc = x + c * g.H * g.W;
-        for (int64_t oh = 0; oh < g.Ho; ++oh) {
-          int64_t ih = oh * p.stride_h - p.pad_h + i * p.dil_h;
-          if (ih < 0 || ih >= g.H) continue;
-          const T* r = row + oh * g.Wo;
-          T* xr = xc + ih * g.W;
-          for (int64_t ow = 0; ow < g.Wo; ++ow) {
-            int64_t iw = ow * p.stride_w - p.pad_w + j * p.dil_w;
-            if (iw >= 0 && iw < g.W) xr[iw] += r[ow];
-          }
-        }
-      }
+void weight_rows(const T* w, const Geom& g, T* wm) {
+  for (int64_t o = 0; o < g.O; ++o)
+    for (int64_t c = 0; c < g.Cg; ++c)
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j) wm[o * g.K + (i * g.kw + j) * g.Cg + c] = w[((o * g.Cg + c) * g.kh + i) * g.kw + j];
 }
 
 void check_conv_dtypes(const Tensor& a, const Tensor& b, const char* op) {
@@ -89,74 +131,104 @@ void check_conv_dtypes(const Tensor& a, const Tensor& b, const char* op) {
            dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
 }
 
-// y = conv(x, w), raw
+// Scratch for one image: xt (channels last), the im2col rows, and the GEMM's [P, O] result
+template <class T>
+struct ImageScratch {
+  alloc::Scratch xt, rows, out;
+  ImageScratch(const Geom& g, int64_t xt_elems)
+      : xt(sizeof(T) * size_t(std::max<int64_t>(xt_elems, 1))), rows(sizeof(T) * size_t(std::max<int64_t>(g.P() * g.K, 1))),
+        out(sizeof(T) * size_t(std::max<int64_t>(g.P() * std::max(g.O, g.C), 1))) {}
+};
+
+// y = conv(x, w), raw: per image, rows[P, K] x wm_g^T [K, Og] -> [P, Og], written back channels first
 Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Conv2dParams& p) {
   Tensor x = contiguous(detach(x0)), w = contiguous(detach(w0));
   Tensor y = empty({g.N, g.O, g.Ho, g.Wo}, x.dtype());
   TF_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data_ptr<T>();
-    const T* wp = w.data_ptr<T>();
     T* yp = y.data_ptr<T>();
-    parallel_for(0, g.N * g.G, 1, [&](int64_t lo, int64_t hi) {
-      alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
-      T* cols = colbuf.as<T>();
-      for (int64_t t = lo; t < hi; ++t) {
-        int64_t n = t / g.G, gr = t % g.G;
-        im2col(xp + (n * g.C + gr * g.Cg) * g.H * g.W, g, p, cols);
-        gemm_into(x.dtype(), g.Og, g.P(), g.K, reinterpret_cast<const char*>(wp + gr * g.Og * g.K), g.K, 1,
-                  reinterpret_cast<const char*>(cols), g.P(), 1,
-                  reinterpret_cast<char*>(yp + (n * g.O + gr * g.Og) * g.P()), g.P(), false);
+    std::vector<T> wm(size_t(g.O * g.K));
+    weight_rows(w.data_ptr<T>(), g, wm.data());
+    const int64_t HW = g.H * g.W, P = g.P();
+    parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
+      ImageScratch<T> s(g, HW * g.C);
+      T* xt = s.xt.template as<T>();
+      T* rows = s.rows.template as<T>();
+      T* out = s.out.template as<T>();
+      for (int64_t n = lo; n < hi; ++n) {
+        to_channels_last(xp + n * g.C * HW, g.C, HW, xt);
+        for (int64_t gr = 0; gr < g.G; ++gr) {
+          im2row(xt, g, p, gr, rows);
+          // out[P, O]: group gr's columns gr*Og.. (B = wm_g^T by strides)
+          gemm_into(x.dtype(), P, g.Og, g.K, reinterpret_cast<const char*>(rows), g.K, 1,
+                    reinterpret_cast<const char*>(wm.data() + gr * g.Og * g.K), 1, g.K,
+                    reinterpret_cast<char*>(out + gr * g.Og), g.O, false);
+        }
+        to_channels_first(out, g.O, P, yp + n * g.O * P);
       }
     });
   });
   return y;
 }
 
-// dx = conv^T(gy, w), raw
+// dx = conv^T(gy, w), raw: per image, rows[P, K] = gy^T [P, Og] x wm_g [Og, K], then added back into the input
+// positions (channels last) and transposed
 Tensor conv_input_grad(const Tensor& gy0, const Tensor& w0, const Geom& g, const Conv2dParams& p) {
   Tensor gy = contiguous(detach(gy0)), w = contiguous(detach(w0));
-  Tensor dx = zeros({g.N, g.C, g.H, g.W}, gy.dtype());
+  Tensor dx = empty({g.N, g.C, g.H, g.W}, gy.dtype());
   TF_DISPATCH_FLOAT(gy.dtype(), T, {
     const T* gp = gy.data_ptr<T>();
-    const T* wp = w.data_ptr<T>();
     T* dp = dx.data_ptr<T>();
-    parallel_for(0, g.N * g.G, 1, [&](int64_t lo, int64_t hi) {
-      alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
-      T* cols = colbuf.as<T>();
-      for (int64_t t = lo; t < hi; ++t) {
-        int64_t n = t / g.G, gr = t % g.G;
-        // cols [K, P] = W_g^T [K, Og] @ gy [Og, P]
-        gemm_into(gy.dtype(), g.K, g.P(), g.Og, reinterpret_cast<const char*>(wp + gr * g.Og * g.K), 1, g.K,
-                  reinterpret_cast<const char*>(gp + (n * g.O + gr * g.Og) * g.P()), g.P(), 1,
-                  reinterpret_cast<char*>(cols), g.P(), false);
-        col2im_add(cols, g, p, dp + (n * g.C + gr * g.Cg) * g.H * g.W);
+    std::vector<T> wm(size_t(g.O * g.K));
+    weight_rows(w.data_ptr<T>(), g, wm.data());
+    const int64_t HW = g.H * g.W, P = g.P();
+    parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
+      ImageScratch<T> s(g, HW * g.C);
+      T* dxt = s.xt.template as<T>();
+      T* rows = s.rows.template as<T>();
+      for (int64_t n = lo; n < hi; ++n) {
+        std::memset(dxt, 0, sizeof(T) * size_t(HW * g.C));
+        for (int64_t gr = 0; gr < g.G; ++gr) {
+          // A = gy_n^T restricted to group gr: A[p, o] = gy[n, gr*Og + o, p]
+          gemm_into(gy.dtype(), P, g.K, g.Og, reinterpret_cast<const char*>(gp + (n * g.O + gr * g.Og) * P), 1, P,
+                    reinterpret_cast<const char*>(wm.data() + gr * g.Og * g.K), g.K, 1,
+                    reinterpret_cast<char*>(rows), g.K, false);
+          row2im_add(rows, g, p, gr, dxt);
+        }
+        to_channels_first(dxt, g.C, HW, dp + n * g.C * HW);
       }
     });
   });
   return dx;
 }
 
-// dw = sum_n gy_n @ cols_n^T, raw
+// dw = sum_n gy_n @ rows_n, raw: dwm_g [Og, K] += gy_n,g [Og, P] x rows [P, K], images in order (deterministic),
+// the GEMM itself split across the pool; then back from k = (i, j, c) to [O, Cg, kh, kw]
 Tensor conv_weight_grad(const Tensor& x0, const Tensor& gy0, const Geom& g, const Conv2dParams& p) {
   Tensor x = contiguous(detach(x0)), gy = contiguous(detach(gy0));
-  Tensor dw = zeros({g.O, g.Cg, g.kh, g.kw}, x.dtype());
+  Tensor dw = empty({g.O, g.Cg, g.kh, g.kw}, x.dtype());
   TF_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data_ptr<T>();
     const T* gp = gy.data_ptr<T>();
-    T* dp = dw.data_ptr<T>();
-    // groups write disjoint slices of dw: parallel over groups; images accumulate in order within a group
-    parallel_for(0, g.G, 1, [&](int64_t lo, int64_t hi) {
-      alloc::Scratch colbuf(sizeof(T) * size_t(g.K * g.P()));
-      T* cols = colbuf.as<T>();
-      for (int64_t gr = lo; gr < hi; ++gr)
-        for (int64_t n = 0; n < g.N; ++n) {
-          im2col(xp + (n * g.C + gr * g.Cg) * g.H * g.W, g, p, cols);
-          // dW_g [Og, K] += gy [Og, P] @ cols^T [P, K]
-          gemm_into(x.dtype(), g.Og, g.K, g.P(), reinterpret_cast<const char*>(gp + (n * g.O + gr * g.Og) * g.P()),
-                    g.P(), 1, reinterpret_cast<const char*>(cols), 1, g.P(),
-                    reinterpret_cast<char*>(dp + gr * g.Og * g.K), g.K, true);
-        }
-    });
+    const int64_t HW = g.H * g.W, P = g.P();
+    std::vector<T> dwm(size_t(g.O * g.K), T(0));
+    ImageScratch<T> s(g, HW * g.C);
+    T* xt = s.xt.template as<T>();
+    T* rows = s.rows.template as<T>();
+    for (int64_t n = 0; n < g.N; ++n) {
+      to_channels_last(xp + n * g.C * HW, g.C, HW, xt);
+      for (int64_t gr = 0; gr < g.G; ++gr) {
+        im2row(xt, g, p, gr, rows);
+        gemm_into(x.dtype(), g.Og, g.K, P, reinterpret_cast<const char*>(gp + (n * g.O + gr * g.Og) * P), P, 1,
+                  reinterpret_cast<const char*>(rows), g.K, 1, reinterpret_cast<char*>(dwm.data() + gr * g.Og * g.K),
+                  g.K, true);
+      }
+    }
+    T* d = dw.data_ptr<T>();
+    for (int64_t o = 0; o < g.O; ++o)
+      for (int64_t c = 0; c < g.Cg; ++c)
+        for (int64_t i = 0; i < g.kh; ++i)
+          for (int64_t j = 0; j < g.kw; ++j) d[((o * g.Cg + c) * g.kh + i) * g.kw + j] = dwm[o * g.K + (i * g.kw + j) * g.Cg + c];
   });
   return dw;
 }
