@@ -175,6 +175,26 @@ Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Con
 // positions (channels last) and transposed
 Tensor conv_input_grad(const Tensor& gy0, const Tensor& w0, const Geom& g, const Conv2dParams& p) {
   Tensor gy = contiguous(detach(gy0)), w = contiguous(detach(w0));
+  // Stride 1, no dilation, one group: the transposed convolution is the convolution of gy with the kernel flipped
+  // in space and its channel axes swapped, padded by kh-1-pad. That GEMM has depth O*kh*kw instead of O, and there
+  // is no scatter-add back into the input.
+  if (g.G == 1 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 && p.pad_h <= g.kh - 1 &&
+      p.pad_w <= g.kw - 1) {
+    Tensor wf = empty({g.C, g.O, g.kh, g.kw}, w.dtype());
+    TF_DISPATCH_FLOAT(w.dtype(), T, {
+      const T* src = w.data_ptr<T>();
+      T* dst = wf.data_ptr<T>();
+      for (int64_t o = 0; o < g.O; ++o)
+        for (int64_t c = 0; c < g.C; ++c)
+          for (int64_t i = 0; i < g.kh; ++i)
+            for (int64_t j = 0; j < g.kw; ++j)
+              dst[((c * g.O + o) * g.kh + (g.kh - 1 - i)) * g.kw + (g.kw - 1 - j)] = src[((o * g.C + c) * g.kh + i) * g.kw + j];
+    });
+    Conv2dParams q = p;
+    q.pad_h = g.kh - 1 - p.pad_h;
+    q.pad_w = g.kw - 1 - p.pad_w;
+    return conv_forward(gy, wf, geometry(gy.shape(), wf.shape(), q, "conv2dInputGrad"), q);
+  }
   Tensor dx = empty({g.N, g.C, g.H, g.W}, gy.dtype());
   TF_DISPATCH_FLOAT(gy.dtype(), T, {
     const T* gp = gy.data_ptr<T>();
