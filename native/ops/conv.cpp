@@ -92,8 +92,14 @@ void im2row(const T* xt, const Geom& g, const Conv2dParams& p, int64_t gr, T* ro
         const int64_t ih = oh * p.stride_h - p.pad_h + i * p.dil_h;
         for (int64_t j = 0; j < g.kw; ++j, r += g.Cg) {
           const int64_t iw = ow * p.stride_w - p.pad_w + j * p.dil_w;
-          if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) std::memcpy(r, xt + (ih * g.W + iw) * g.C + gr * g.Cg, sizeof(T) * size_t(g.Cg));
-          else std::memset(r, 0, sizeof(T) * size_t(g.Cg));
+          const bool in = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+          if (g.Cg >= 8) {
+            if (in) std::memcpy(r, xt + (ih * g.W + iw) * g.C + gr * g.Cg, sizeof(T) * size_t(g.Cg));
+            else std::memset(r, 0, sizeof(T) * size_t(g.Cg));
+          } else {  // a few channels (an image's first layer): a library call per run costs more than the copy
+            const T* src = xt + (in ? (ih * g.W + iw) * g.C + gr * g.Cg : 0);
+            for (int64_t c = 0; c < g.Cg; ++c) r[c] = in ? src[c] : T(0);
+          }
         }
       }
     }
@@ -114,6 +120,18 @@ void row2im_add(const T* rows, const Geom& g, const Conv2dParams& p, int64_t gr,
         }
       }
     }
+}
+
+// sum_k a[k] b[k] with eight partial sums (the order is fixed, so results do not depend on threads)
+template <class T>
+T dot(const T* a, const T* b, int64_t n) {
+  T s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int u = 0; u < 8; ++u) s[u] += a[k + u] * b[k + u];
+  T t = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  for (; k < n; ++k) t += a[k] * b[k];
+  return t;
 }
 
 // The weight as a matrix over k = (i, j, c): wm[o, k] (o over all O; group gr uses rows gr*Og..)
@@ -159,10 +177,17 @@ Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Con
         to_channels_last(xp + n * g.C * HW, g.C, HW, xt);
         for (int64_t gr = 0; gr < g.G; ++gr) {
           im2row(xt, g, p, gr, rows);
+          const T* wg = wm.data() + gr * g.Og * g.K;
+          if (g.Og < 4) {
+            // one or a few output channels (an image's last layer): dot products; a GEMM micro-tile would be
+            // mostly padding
+            for (int64_t q = 0; q < P; ++q)
+              for (int64_t o = 0; o < g.Og; ++o) out[q * g.O + gr * g.Og + o] = dot(rows + q * g.K, wg + o * g.K, g.K);
+            continue;
+          }
           // out[P, O]: group gr's columns gr*Og.. (B = wm_g^T by strides)
           gemm_into(x.dtype(), P, g.Og, g.K, reinterpret_cast<const char*>(rows), g.K, 1,
-                    reinterpret_cast<const char*>(wm.data() + gr * g.Og * g.K), 1, g.K,
-                    reinterpret_cast<char*>(out + gr * g.Og), g.O, false);
+                    reinterpret_cast<const char*>(wg), 1, g.K, reinterpret_cast<char*>(out + gr * g.Og), g.O, false);
         }
         to_channels_first(out, g.O, P, yp + n * g.O * P);
       }
