@@ -26,7 +26,7 @@ const DEFAULTS = {
   // Teacher: TrigFlow diffusion loss with the adaptive weighting head.
   teacherSteps: 4000, teacherLr: 2e-3, teacherBatch: 512, teacherPMean: -0.8, teacherPStd: 1.6,
   // Student: sCD ('net' teacher, or the 'exact' GMM teacher as an oracle that removes teacher error).
-  teacher: 'net', mode: 'scd', steps: 3000, lr: 3e-4, batch: 512, pMean: -1.0, pStd: 1.4, warmup: 500, tangentC: 0.1,
+  teacher: 'net', mode: 'scd', steps: 3000, lr: 1e-4, batch: 512, pMean: -1.0, pStd: 1.4, warmup: 500, tangentC: 0.1,
   priorWeight: 1, emaDecay: 0.999, tMid: 1.1, lrDecay: 'cosine',
   // The student starts from the trained teacher ('teacher', Algorithm 1) or from scratch ('random').
   init: 'teacher',
@@ -83,10 +83,16 @@ function metrics(x) {
   });
 }
 
+// Everything the teacher depends on: a cached teacher is only reused by a run that would train the same one.
+const teacherKey = () => JSON.stringify(['seed', 'radius', 'std', 'sigmaD', 'hidden', 'blocks', 'embDim', 'teacherSteps', 'teacherLr',
+  'teacherBatch', 'teacherPMean', 'teacherPStd', 'emaDecay', 'n'].map((k) => o[k]));
+
 function trainTeacher() {
   if (o.teacherCache && fs.existsSync(o.teacherCache)) {
+    const { tensors, metadata } = loadSafetensors(o.teacherCache);
+    if (metadata.teacher !== teacherKey()) throw new Error(`${o.teacherCache} holds a teacher for ${metadata.teacher}, this run needs ${teacherKey()}`);
     const evalNet = makeNet();
-    evalNet.loadStateDict(loadSafetensors(o.teacherCache).tensors);
+    evalNet.loadStateDict(tensors);
     evalNet.eval();
     log(`teacher loaded from ${o.teacherCache}`);
     return { net: evalNet, curve: [], seconds: 0, cached: true };
@@ -107,7 +113,7 @@ function trainTeacher() {
   tr.ema.copyTo(evalNet);
   evalNet.eval();
   net.dispose(); lv.dispose();
-  if (o.teacherCache) saveSafetensors(o.teacherCache, evalNet.stateDict());
+  if (o.teacherCache) saveSafetensors(o.teacherCache, evalNet.stateDict(), { teacher: teacherKey() });
   return { net: evalNet, curve, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -209,6 +215,8 @@ if (o.teacher === 'net' || o.init === 'teacher') {
   for (const k of nfes) row('net teacher DDIM', k, tf.tidy(() => scm.trigflowOdeSample(teacherNet.asNet(), z, { sigmaD: SD, nfe: k })), k === 64 ? 'teacher-64.png' : k === 2 ? 'teacher-2.png' : null);
 }
 const teacherF = o.teacher === 'exact' ? exactF : teacherNet ? teacherNet.asNet() : undefined;
+// The student's random stream does not depend on whether the teacher was trained or loaded from the cache.
+tf.manualSeed(o.seed + 100003);
 const student = trainStudent(o.init === 'teacher' ? teacherNet : null, o.mode === 'scd' ? teacherF : undefined);
 log(`${o.mode} (${o.teacher} teacher) trained: ${o.steps} steps in ${student.seconds.toFixed(0)} s`);
 const sName = `${o.mode} (${o.teacher} teacher)`;
@@ -250,9 +258,14 @@ const gate = base ? {
   logp: { value: s2.logp, bound: base.logp - 0.15, pass: s2.logp >= base.logp - 0.15 },
   tv: { value: s2.tv, bound: 0.05, pass: s2.tv <= 0.05 },
   sw2: { value: s2.sw2, bound: 1.5 * Math.max(base.sw2, 0.035 / 1.5), pass: s2.sw2 <= 1.5 * Math.max(base.sw2, 0.035 / 1.5) },
+  // The issue's wording without the digest's floor: at n = 20000 two independent data samples are already
+  // ~0.018 apart in SW2, so 1.5x a teacher near that value is mostly estimator noise; both are reported.
+  sw2Strict: { value: s2.sw2, bound: 1.5 * base.sw2, pass: s2.sw2 <= 1.5 * base.sw2 },
   teacher2Worse: { value: base2 ? base2.logp : NaN, bound: s2.logp - 0.5, pass: base2 ? base2.logp <= s2.logp - 0.5 : false },
 } : null;
 
+const dataRow = rows.find((r) => r.name === 'data');
+log(`\n(data row: an independent data sample of the same size, i.e. the metrics' own noise floor; SW2 ${dataRow.sw2.toFixed(4)})`);
 log('\n| sampler | NFE | E[log p] | mode TV | off-mode | SW2 |\n|---|---|---|---|---|---|');
 for (const r of rows) log(`| ${r.name} | ${r.nfe} | ${r.logp.toFixed(3)} | ${r.tv.toFixed(3)} | ${r.off.toFixed(3)} | ${r.sw2.toFixed(4)} |`);
 if (gate) {
@@ -260,6 +273,7 @@ if (gate) {
   log(`| 2-step E[log p] >= teacher(64) - 0.15 | ${gate.logp.value.toFixed(3)} | ${gate.logp.bound.toFixed(3)} | ${gate.logp.pass} |`);
   log(`| 2-step mode TV <= 0.05 | ${gate.tv.value.toFixed(3)} | 0.05 | ${gate.tv.pass} |`);
   log(`| 2-step SW2 <= 1.5x teacher(64) (floor 0.035) | ${gate.sw2.value.toFixed(4)} | ${gate.sw2.bound.toFixed(4)} | ${gate.sw2.pass} |`);
+  log(`| 2-step SW2 <= 1.5x teacher(64), no floor | ${gate.sw2Strict.value.toFixed(4)} | ${gate.sw2Strict.bound.toFixed(4)} | ${gate.sw2Strict.pass} |`);
   log(`| teacher 2-step DDIM >= 0.5 nats worse | ${gate.teacher2Worse.value.toFixed(3)} | ${gate.teacher2Worse.bound.toFixed(3)} | ${gate.teacher2Worse.pass} |`);
 }
 fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ options: o, data: dataLL, rows, gate, consistencyError: err,
