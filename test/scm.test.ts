@@ -211,6 +211,23 @@ describe('exact Gaussian-mixture TrigFlow teacher (oracle)', () => {
     expect(ref.mean - ode2).toBeGreaterThan(0.5);
   });
 
+  test('the ODE sampler frees each step: live tensors under an enclosing tidy do not grow with the NFE', () => {
+    tf.manualSeed(33);
+    const net = new scm.ScmMLP({ dim: 2, hidden: 16, blocks: 2, embDim: 8 });
+    const z = scm.priorNoise([32, 2], SD);
+    // Tensors alive at the end of the sampler, still inside the caller's scope: with every step's network
+    // intermediates kept (~70 per step here) the 32-step count would exceed the 4-step one by ~2000.
+    const liveAfter = (nfe: number) => tf.tidy(() => {
+      const before = tf.memory().tensors;
+      scm.trigflowOdeSample(net.asNet(), z, { sigmaD: SD, nfe });
+      return tf.memory().tensors - before;
+    });
+    const a = liveAfter(4), b = liveAfter(32);
+    expect(b - a).toBeLessThanOrEqual(0);
+    expect(b).toBeLessThan(10);
+    net.dispose();
+  });
+
   test('the exact map is consistent along a trajectory: f(x_t1, t1) = f(x_t2, t2)', () => {
     tf.manualSeed(32);
     const F = scm.exactTeacher(gmm, SD);
