@@ -78,12 +78,22 @@ ChannelParams channel_params(const Tensor& x, const Tensor& scale, const Tensor&
   return cp;
 }
 
-// Runs f(c, i0, i1) over flat element ranges of one channel, in parallel.
+// Runs f(c, i0, i1) over flat element ranges that each lie in one channel, in parallel: chunks of the flat index,
+// cut again where a channel row ends (a per-tensor coding is one long row and still splits across the pool).
 template <class F>
 void for_channels(const ChannelParams& cp, F f) {
-  int64_t rows = cp.outer * cp.C;
-  parallel_for(0, rows, std::max<int64_t>(1, 32768 / std::max<int64_t>(cp.inner, 1)), [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; ++r) f(r % cp.C, r * cp.inner, (r + 1) * cp.inner);
+  constexpr int64_t kChunk = 32768;
+  const int64_t total = cp.outer * cp.C * cp.inner;
+  parallel_for(0, (total + kChunk - 1) / kChunk, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) {
+      int64_t i0 = b * kChunk;
+      const int64_t i1 = std::min(total, i0 + kChunk);
+      while (i0 < i1) {
+        const int64_t r = i0 / cp.inner, e = std::min(i1, (r + 1) * cp.inner);
+        f(r % cp.C, i0, e);
+        i0 = e;
+      }
+    }
   });
 }
 
@@ -458,8 +468,14 @@ void gemm_epilogue(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8& w
                    int64_t rs, int64_t cs, bool parallel) {
   const cpu::GemmU8S8& kern = cpu::kernels().gemm_u8s8;
   const int64_t N = w.N, K = w.K;
-  const int64_t MB = 96, NB = 256;  // NB: a multiple of 64, so column blocks start where the kernels allow
-  const int64_t mblocks = (M + MB - 1) / MB, nblocks = (N + NB - 1) / NB;
+  // Tasks: column blocks (a multiple of 64, where the kernels allow a split) over row blocks of up to 256 rows.
+  // Each task streams its columns' packed weights once per row block, so taller row blocks read the weights fewer
+  // times; enough tasks remain for the pool (and the int32 block stays in L2 for the epilogue: 256 x 256 x 4 bytes).
+  const int64_t NB = 256;
+  const int64_t nblocks = (N + NB - 1) / NB;
+  int64_t mblocks = (M + 255) / 256;
+  while (mblocks * nblocks < 2 * num_threads() && mblocks * 16 < M) ++mblocks;  // split rows when there are few columns
+  const int64_t MB = (M + mblocks - 1) / mblocks;
   alloc::Scratch cbuf(size_t(M * N) * sizeof(int32_t));
   int32_t* C = cbuf.as<int32_t>();
   auto task = [&](int64_t t) {
