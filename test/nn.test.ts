@@ -71,6 +71,24 @@ describe('layers against closed forms', () => {
     expectCode(() => F.groupNorm(tf.ones([2, 6, 3]), 4), 'TF_SHAPE_MISMATCH');
     expectCode(() => F.groupNorm(tf.ones([2, 6, 3]), 3, tf.ones([5])), 'TF_SHAPE_MISMATCH');
   });
+  test('GroupNorm statistics of float32 data far from zero (one pass in double) match the float64 definition', () => {
+    // |mean| / std = 1000: the one-pass variance in double keeps ~2^-53 * 1e6 relative error, far below float32's
+    const x = tf.randn([2, 8, 6, 6]).add(1000);
+    const y = F.groupNorm(x, 4), ref = F.groupNorm(x.to('float64'), 4);
+    // float32 inputs near 1000 carry 6e-5 absolute rounding; normalised by std 1 that is the tolerance's scale
+    expectClose(arr(y), arr(ref), 2e-4, 0, 'offset 1000');
+  });
+  test('groupNormSilu: one pass equal to silu(groupNorm) without grad; the two ops (and their gradients) with it', () => {
+    const x = tf.randn([3, 8, 5, 5]), w = tf.randn([8]), b = tf.randn([8]);
+    expect(arr(F.groupNormSilu(x, 4, w, b))).toEqual(arr(F.groupNorm(x, 4, w, b).silu()));
+    const xg = x.detach().requiresGrad_();
+    const y = F.groupNormSilu(xg, 4, w, b);
+    expect(y.gradFn).toBe('SiluBackward');
+    y.sum().backward();
+    const xr = x.detach().requiresGrad_();
+    F.groupNorm(xr, 4, w, b).silu().sum().backward();
+    expect(arr(xg.grad!)).toEqual(arr(xr.grad!));
+  });
   test('GroupNorm tangent: the fused rule equals the composite one, and stays differentiable when needed', () => {
     const x = randn64(2, 6, 3, 3), w = randn64(6), b = randn64(6), tx = randn64(2, 6, 3, 3), tw = randn64(6), tb = randn64(6);
     const [, [fused]] = tf.func.jvp((a, c, d) => F.groupNorm(a, 3, c, d), [x, w, b], [tx, tw, tb]);

@@ -18,8 +18,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * definition. `composite: true` runs that definition directly (for testing).
  */
 export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
-                          opts: { composite?: boolean } = {}): Tensor {
-  return wrapNative(native.groupNorm(x._h, groups, weight ? weight._h : null, bias ? bias._h : null, eps, opts.composite ?? false));
+                          opts: { composite?: boolean; silu?: boolean } = {}): Tensor {
+  return wrapNative(native.groupNorm(x._h, groups, weight ? weight._h : null, bias ? bias._h : null, eps, opts.composite ?? false, opts.silu ?? false));
+}
+/** silu(groupNorm(x)): one pass over the data when nothing is differentiated (sampling), the two ops otherwise. */
+export function groupNormSilu(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  return groupNorm(x, groups, weight, bias, eps, { silu: true });
 }
 
 /** LayerNorm over the trailing `normalizedShape` dims. */

@@ -106,6 +106,8 @@ export class GroupNorm extends Module {
     this.bias = affine ? this.param('bias', zeros([numChannels])) : null;
   }
   forward(x: Tensor): Tensor { return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5); }
+  /** silu(forward(x)), fused into one pass when nothing is differentiated. */
+  forwardSilu(x: Tensor): Tensor { return F.groupNormSilu(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5); }
 }
 
 export class LayerNorm extends Module {

@@ -357,6 +357,10 @@ BINDING(GroupNorm) {
     Tensor w = info[2].IsNull() || info[2].IsUndefined() ? Tensor() : tensor_arg(info, 2, "weight");
     Tensor b = info[3].IsNull() || info[3].IsUndefined() ? Tensor() : tensor_arg(info, 3, "bias");
     double eps = num_or(info, 4, 1e-5, "eps");
+    if (bool_or(info, 6, false)) {  // silu(groupNorm(x)), fused where nothing is differentiated
+      Tensor y = bool_or(info, 5, false) ? tf::silu(tf::group_norm_composite(x, G, w, b, eps)) : tf::group_norm_silu(x, G, w, b, eps);
+      return wrap(env, y);
+    }
     return wrap(env, bool_or(info, 5, false) ? tf::group_norm_composite(x, G, w, b, eps) : tf::group_norm(x, G, w, b, eps));
   })
 }

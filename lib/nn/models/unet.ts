@@ -40,13 +40,13 @@ export class ResBlock extends Module {
     this.skip = cin !== cout ? this.module('skip', new Conv2d(cin, cout, 1)) : null;
   }
   forward(x: Tensor, emb: Tensor): Tensor {
-    let h = this.c1.forward(this.n1.forward(x).silu());
+    let h = this.c1.forward(this.n1.forwardSilu(x));
     const e = this.emb.forward(emb).reshape(x.shape[0], -1, 1, 1);
     if (this.adaptive) {
       const scale = e.narrow(1, 0, this.cout), shift = e.narrow(1, this.cout, this.cout);
       h = this.n2.forward(h).mul(scale.add(1)).add(shift).silu();
     } else {
-      h = this.n2.forward(h.add(e)).silu();
+      h = this.n2.forwardSilu(h.add(e));
     }
     h = this.c2.forward(this.drop.forward(h));
     return (this.skip ? this.skip.forward(x) : x).add(h);
@@ -129,6 +129,6 @@ export class UNet extends Module {
       });
       if (lv.upConv) h = lv.upConv.forward(upsampleNearest(h, 2));
     }
-    return this.outc.forward(this.outNorm.forward(h).silu());
+    return this.outc.forward(this.outNorm.forwardSilu(h));
   }
 }
