@@ -7,7 +7,7 @@ import * as steps from '../samplers/steps';
 import { parseFlags, usageError, type FlagSpec } from './args';
 import { evaluateSamples } from './evaluate';
 import { files, writeJson, version } from './run-dir';
-import { openRun, drawSamples } from './train';
+import { openRun, drawSamples, saveSamples } from './train';
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder of a tensorfield train' },
@@ -178,11 +178,7 @@ export async function quantizeCommand(argv: string[], log = (s: string) => conso
   log(`calibrated and converted in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n${tf.quant.formatReport(report)}`);
   const q = await timed('int8', true);
   const png = path.join(dir, 'samples-int8.png');
-  if (src.kind === 'points') { if (src.itemShape[0] === 2) tf.io.saveScatterPNG(q.x, png); } else {
-    const grid = tf.tidy(() => q.x.slice(0, 0, Math.min(64, n)).clamp(-1, 1));
-    tf.io.saveImageGrid(grid, png, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
-    grid.dispose();
-  }
+  saveSamples(src, q.x, png);
   q.x.dispose();
   const out = { step, options: qopts, calibrationSamples: calibN, report, float32: f.m, int8: q.m, speedup: f.m.seconds / q.m.seconds };
   writeJson(path.join(dir, 'int8.json'), out);

@@ -5,7 +5,7 @@
 // metrics.json in the run folder.
 import * as fs from 'fs';
 import * as tf from '../index';
-import { getMethod, resolveOptions, listMethods, type Method, type MethodRun, type DataSpec } from '../registry';
+import { getMethod, resolveOptions, listMethods, type Method, type MethodRun, type DataSpec, type SampleOptions } from '../registry';
 import { openDataSource, DATA_SOURCES, type DataSource } from '../data/sources';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint';
 import { saveImageGrid } from '../io/png';
@@ -63,16 +63,21 @@ export function openRun(dir: string): { cfg: RunConfig; src: DataSource; run: Me
   return { cfg, src, run, step: ck.step };
 }
 
-/** Draws samples and writes samples.png; returns them (the caller disposes). */
-export function drawSamples(src: DataSource, run: MethodRun, n: number, file: string, opts: { steps?: number; solver?: string } = {}): { x: tf.Tensor; nfe: number } {
-  const r = run.sample(n, opts);
+/** Writes samples as a PNG: a scatter plot of 2-D points, or a grid of the first 64 images (other points: nothing). */
+export function saveSamples(src: DataSource, x: tf.Tensor, file: string): void {
   if (src.kind === 'points') {
-    if (src.itemShape[0] === 2) saveScatterPNG(r.x, file);
+    if (src.itemShape[0] === 2) saveScatterPNG(x, file);
   } else {
-    const grid = tf.tidy(() => r.x.slice(0, 0, Math.min(64, n)).clamp(-1, 1));
+    const grid = tf.tidy(() => x.slice(0, 0, Math.min(64, x.shape[0])).clamp(-1, 1));
     saveImageGrid(grid, file, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
     grid.dispose();
   }
+}
+
+/** Draws samples and writes them as a PNG; returns them (the caller disposes). */
+export function drawSamples(src: DataSource, run: MethodRun, n: number, file: string, opts: SampleOptions = {}): { x: tf.Tensor; nfe: number } {
+  const r = run.sample(n, opts);
+  saveSamples(src, r.x, file);
   return r;
 }
 

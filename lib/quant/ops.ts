@@ -4,6 +4,7 @@
 import { native, NativePackedInt8, DTypeName } from '../native';
 import { Tensor, TensorfieldError, wrapNative, asTensor } from '../tensor';
 import { keep } from '../scope';
+import { stack } from '../ops';
 
 export type CodeDType = 'uint8' | 'int8';
 type Param = number | Tensor;
@@ -128,7 +129,7 @@ export function dynamicInt8Matmul(a: Tensor, b: Tensor): Tensor {
     const pw = new PackedInt8Weight(quantize(w, s, 0, { axis: 0, dtype: 'int8' }));
     try { outs.push(int8Linear(a3.select(0, i), 'dynamic', pw, { wScale: s })); } finally { pw.dispose(); }
   }
-  const y = wrapNative(native.stack(outs.map((o) => o._h), 0));
+  const y = stack(outs, 0);
   for (const o of outs) o.dispose();
   return y.reshape(...batch, M, N);
 }

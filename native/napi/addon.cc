@@ -23,10 +23,6 @@ namespace {
 using tf::Tensor;
 
 #define BINDING(NAME) Napi::Value NAME(const Napi::CallbackInfo& info)
-#define GUARDED(...)              \
-  Napi::Env env = info.Env();     \
-  TFN_GUARD(env, __VA_ARGS__)     \
-  return env.Undefined();
 
 Napi::Value wrap_list(Napi::Env env, const tf::TensorList& ts) {
   Napi::Array a = Napi::Array::New(env, ts.size());

@@ -56,3 +56,9 @@ void sync_external_memory(Napi::Env env, bool force = false);
   } catch (const std::exception& e) {                                                             \
     ::tfn::throw_js(ENV, "TF_INTERNAL", std::string("internal error: ") + e.what(), false);       \
   }
+
+// A binding body that returns a value: engine errors become JS errors; falls through to undefined.
+#define GUARDED(...)          \
+  Napi::Env env = info.Env(); \
+  TFN_GUARD(env, __VA_ARGS__) \
+  return env.Undefined();

@@ -11,18 +11,11 @@ namespace tfn {
 
 namespace {
 
-#define GUARDED(...)          \
-  Napi::Env env = info.Env(); \
-  TFN_GUARD(env, __VA_ARGS__) \
-  return env.Undefined();
-
 // A number becomes a 0-d float64 tensor; a tensor is taken as it is.
 tf::Tensor param_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info[i].IsNumber()) return tf::scalar_tensor(info[i].As<Napi::Number>().DoubleValue(), tf::DType::F64);
   return tensor_arg(info, i, name);
 }
-
-tf::DType code_dtype(const Napi::CallbackInfo& info, size_t i, tf::DType dflt) { return dtype_or(info, i, dflt); }
 
 tf::PackedInt8 packed_arg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
@@ -74,7 +67,7 @@ tf::Int8Epilogue epilogue_arg(const Napi::CallbackInfo& info, size_t i) {
 Napi::Value Quantize(const Napi::CallbackInfo& info) {
   GUARDED({
     return wrap(env, tf::quantize(tensor_arg(info, 0, "input"), param_arg(info, 1, "scale"), param_arg(info, 2, "zeroPoint"),
-                                  int_or(info, 3, 0, "axis"), code_dtype(info, 4, tf::DType::U8)));
+                                  int_or(info, 3, 0, "axis"), dtype_or(info, 4, tf::DType::U8)));
   })
 }
 Napi::Value Dequantize(const Napi::CallbackInfo& info) {
@@ -87,7 +80,7 @@ Napi::Value Requantize(const Napi::CallbackInfo& info) {
   GUARDED({
     return wrap(env, tf::requantize(tensor_arg(info, 0, "codes"), num_arg(info, 1, "inScale"), int_arg(info, 2, "inZero"),
                                     num_arg(info, 3, "outScale"), int_arg(info, 4, "outZero"),
-                                    code_dtype(info, 5, tf::DType::U8)));
+                                    dtype_or(info, 5, tf::DType::U8)));
   })
 }
 Napi::Value FakeQuantize(const Napi::CallbackInfo& info) {

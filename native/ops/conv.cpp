@@ -149,13 +149,14 @@ void check_conv_dtypes(const Tensor& a, const Tensor& b, const char* op) {
            dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
 }
 
-// Scratch for one image: xt (channels last), the im2col rows, and the GEMM's [P, O] result
+// Scratch for one image: its input channels last [HW, C], the im2col rows [P, K], and (forward only) the GEMM's
+// [P, O] result
 template <class T>
 struct ImageScratch {
   alloc::Scratch xt, rows, out;
-  ImageScratch(const Geom& g, int64_t xt_elems)
-      : xt(sizeof(T) * size_t(std::max<int64_t>(xt_elems, 1))), rows(sizeof(T) * size_t(std::max<int64_t>(g.P() * g.K, 1))),
-        out(sizeof(T) * size_t(std::max<int64_t>(g.P() * std::max(g.O, g.C), 1))) {}
+  ImageScratch(const Geom& g, bool with_out)
+      : xt(bytes(g.H * g.W * g.C)), rows(bytes(g.P() * g.K)), out(bytes(with_out ? g.P() * g.O : 0)) {}
+  static size_t bytes(int64_t elems) { return sizeof(T) * size_t(std::max<int64_t>(elems, 1)); }
 };
 
 // y = conv(x, w), raw: per image, rows[P, K] x wm_g^T [K, Og] -> [P, Og], written back channels first
@@ -169,7 +170,7 @@ Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Con
     weight_rows(w.data_ptr<T>(), g, wm.data());
     const int64_t HW = g.H * g.W, P = g.P();
     parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
-      ImageScratch<T> s(g, HW * g.C);
+      ImageScratch<T> s(g, true);
       T* xt = s.xt.template as<T>();
       T* rows = s.rows.template as<T>();
       T* out = s.out.template as<T>();
@@ -228,7 +229,7 @@ Tensor conv_input_grad(const Tensor& gy0, const Tensor& w0, const Geom& g, const
     weight_rows(w.data_ptr<T>(), g, wm.data());
     const int64_t HW = g.H * g.W, P = g.P();
     parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
-      ImageScratch<T> s(g, HW * g.C);
+      ImageScratch<T> s(g, false);
       T* dxt = s.xt.template as<T>();
       T* rows = s.rows.template as<T>();
       for (int64_t n = lo; n < hi; ++n) {
@@ -257,7 +258,7 @@ Tensor conv_weight_grad(const Tensor& x0, const Tensor& gy0, const Geom& g, cons
     const T* gp = gy.data_ptr<T>();
     const int64_t HW = g.H * g.W, P = g.P();
     std::vector<T> dwm(size_t(g.O * g.K), T(0));
-    ImageScratch<T> s(g, HW * g.C);
+    ImageScratch<T> s(g, false);
     T* xt = s.xt.template as<T>();
     T* rows = s.rows.template as<T>();
     for (int64_t n = 0; n < g.N; ++n) {

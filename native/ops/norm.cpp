@@ -61,18 +61,25 @@ void group_stats(const T* x, int64_t M, double* mu, double* var) {
   }
 }
 
+namespace {
+// fuse_silu (group_norm_silu only, when nothing is differentiated): SiLU applied to each channel row as written
+Tensor group_norm_impl(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b, double eps, bool fuse_silu);
+}  // namespace
+
+Tensor group_norm(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b, double eps) {
+  return group_norm_impl(x0, G, w, b, eps, false);
+}
+
 Tensor group_norm_silu(const Tensor& x, int64_t G, const Tensor& w, const Tensor& b, double eps) {
   // the fused pass only where nothing is differentiated; otherwise the two ops, each with its own rules
   if (compute_requires_grad({&x, &w, &b}) || (forward_ad_active() && has_tangent({&x, &w, &b})))
     return silu(group_norm(x, G, w, b, eps));
-  return group_norm(x, G, w, b, eps, true);
+  return group_norm_impl(x, G, w, b, eps, true);
 }
 
-Tensor group_norm(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b, double eps) {
-  return group_norm(x0, G, w, b, eps, false);
-}
+namespace {
 
-Tensor group_norm(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b, double eps, bool fuse_silu) {
+Tensor group_norm_impl(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b, double eps, bool fuse_silu) {
   TF_CHECK(x0.dim() >= 2, ShapeMismatch, "groupNorm: input must be [N, C, ...], got ", shape_str(x0.shape()));
   check_float(x0, "groupNorm");
   int64_t N = x0.shape()[0], C = x0.shape()[1];
@@ -242,5 +249,7 @@ Tensor group_norm(const Tensor& x0, int64_t G, const Tensor& w, const Tensor& b,
   }
   return y;
 }
+
+}  // namespace
 
 }  // namespace tf

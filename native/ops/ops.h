@@ -164,8 +164,6 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const T
 Tensor group_norm_composite(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
 // silu(group_norm(x)): one pass per group when nothing needs a gradient or tangent, the two ops otherwise.
 Tensor group_norm_silu(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
-// (fuse_silu: internal to group_norm_silu; the result carries group_norm's rules only without it)
-Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps, bool fuse_silu);
 
 // ---- attention (ops/attention.cpp) ----
 // softmax(q k^T * scale (+ causal mask)) v over [..., L, D], [..., S, D], [..., S, Dv]; fused first-order backward,

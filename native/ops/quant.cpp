@@ -202,12 +202,13 @@ FakeQuantResult fake_quant_forward(const Tensor& xc, const ChannelParams& cp, QR
   for_channels(cp, [&](int64_t c, int64_t i0, int64_t i1) {
     T s = T(cp.s(c)), z = T(cp.z(c)), lo = T(r.lo), hi = T(r.hi);
     for (int64_t i = i0; i < i1; ++i) {
-      T q = quant::quant_code(x[i], s, z, lo, hi);
-      T v = quant::round_even(x[i] / s) + z;  // the unclamped code: inside iff it was not clamped
-      bool inside = v >= lo && v <= hi;
+      // quant_code, keeping the unclamped code: inside iff it was not clamped
+      const T u = x[i] / s, v = quant::round_even(u) + z;
+      const bool inside = v >= lo && v <= hi;
+      const T q = !(v == v) ? z : v < lo ? lo : v > hi ? hi : v;
       y[i] = (q - z) * s;
       in[i] = inside;
-      if (cs) cs[i] = inside ? (q - z) - x[i] / s : q - z;
+      if (cs) cs[i] = inside ? (q - z) - u : q - z;
       if (cz) cz[i] = inside ? T(0) : -s;
     }
   });
@@ -440,19 +441,22 @@ void epilogue(const EpiData& d, const int32_t* C, int64_t ldc, int64_t m0, int64
   }
 }
 
-// Activation codes: uint8 as given (checked against the zero point) or float32 coded here.
-Tensor activation_codes(const Tensor& x, double* x_scale, int64_t* x_zero, const char* op) {
-  if (x.dtype() == DType::U8) {
-    TF_CHECK(*x_scale > 0 && std::isfinite(*x_scale), InvalidArgument, op, ": uint8 activations need their scale");
-    TF_CHECK(*x_zero >= 0 && *x_zero <= 255, InvalidArgument, op, ": zero point ", *x_zero, " outside [0, 255]");
-    return contiguous(x);
-  }
-  TF_CHECK(x.dtype() == DType::F32, DType, op, ": activations must be float32 or uint8 codes, got ",
-           dtype_name(x.dtype()));
-  if (!(*x_scale > 0)) dynamic_u8_params(x, x_scale, x_zero);
-  TF_CHECK(std::isfinite(*x_scale) && *x_zero >= 0 && *x_zero <= 255, InvalidArgument, op,
-           ": activation scale must be finite and > 0, zero point in [0, 255]");
+// The activations' coding: uint8 codes come with their (scale, zero point); float32 takes the given ones or, when
+// the scale is <= 0, its own range (dynamic). The scale is rounded to float32, as the epilogue uses it.
+void resolve_activation_params(const Tensor& x, double* x_scale, int64_t* x_zero, const char* op) {
+  TF_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::U8, DType, op,
+           ": activations must be float32 or uint8 codes, got ", dtype_name(x.dtype()));
+  if (x.dtype() == DType::F32 && !(*x_scale > 0)) dynamic_u8_params(x, x_scale, x_zero);
+  TF_CHECK(*x_scale > 0 && std::isfinite(*x_scale) && *x_zero >= 0 && *x_zero <= 255, InvalidArgument, op,
+           ": activation scale must be finite and > 0 (uint8 activations need theirs), zero point in [0, 255], got ",
+           *x_scale, " and ", *x_zero);
   *x_scale = double(float(*x_scale));
+}
+
+// Activation codes, contiguous uint8 (float32 coded here).
+Tensor activation_codes(const Tensor& x, double* x_scale, int64_t* x_zero, const char* op) {
+  resolve_activation_params(x, x_scale, x_zero, op);
+  if (x.dtype() == DType::U8) return contiguous(x);
   return quantize(x, scalar_tensor(*x_scale, DType::F64), scalar_tensor(double(*x_zero), DType::F64), 0, DType::U8);
 }
 
@@ -525,19 +529,8 @@ Tensor int8_conv2d(const Tensor& x, double x_scale, int64_t x_zero, const Packed
   const int64_t P = Ho * Wo, K = w.K, O = w.N, HW = H * W;
   // activation codes channels last, image by image (an image's codes stay in cache while transposed): an im2col
   // row is then kh*kw runs of C contiguous bytes
-  Tensor xc;
-  if (x.dtype() == DType::F32) {
-    if (!(x_scale > 0)) dynamic_u8_params(x, &x_scale, &x_zero);
-    TF_CHECK(std::isfinite(x_scale) && x_zero >= 0 && x_zero <= 255, InvalidArgument, op,
-             ": activation scale must be finite and > 0, zero point in [0, 255]");
-    x_scale = double(float(x_scale));
-    xc = contiguous(detach_op(x));
-  } else {
-    TF_CHECK(x.dtype() == DType::U8, DType, op, ": activations must be float32 or uint8 codes, got ", dtype_name(x.dtype()));
-    TF_CHECK(x_scale > 0 && std::isfinite(x_scale) && x_zero >= 0 && x_zero <= 255, InvalidArgument, op,
-             ": uint8 activations need their scale and a zero point in [0, 255]");
-    xc = contiguous(x);
-  }
+  resolve_activation_params(x, &x_scale, &x_zero, op);
+  Tensor xc = contiguous(detach_op(x));
   EpiData d = epilogue_data(w, e, x_scale, x_zero, op);
   Tensor out = empty({B, O, Ho, Wo}, e.out);
   if (B == 0 || P == 0) return out;
