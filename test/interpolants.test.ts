@@ -130,6 +130,24 @@ describe('exact Gaussian-mixture fields', () => {
     expect(arr(F2.eta)[0]).toBeGreaterThan(0);
   });
 
+  test('one-sided: the denoiser eta = E[x0 | x] gives s = -eta / alpha and b = alpha\' eta + beta\' (x - alpha eta) / beta', () => {
+    const x = f64(pts), ts = [0.2, 0.4, 0.6, 0.9], t = tf.tensor(ts, { dtype: 'float64' });
+    const F = exactOs.fields(x, t);
+    const eta: SI.Field = (y, tt) => exactOs.fields(y, tt).eta;
+    expectClose(arr(SI.sFromEta(oneSided, eta)(x, t)), arr(F.s), 1e-12, 1e-12, 'sFromEta one-sided');
+    expectClose(arr(SI.etaFromS(oneSided, (y, tt) => exactOs.fields(y, tt).s)(x, t)), arr(F.eta), 1e-12, 1e-12, 'etaFromS one-sided');
+    // An independent route to E[x0 | x]: x = alpha x0 + beta x1 gives E[x1 | x] = (x - alpha E[x0 | x]) / beta, and
+    // b = alpha' E[x0 | x] + beta' E[x1 | x] must equal the exact velocity.
+    const e = arr(F.eta), b = arr(F.b), xs = arr(x);
+    for (let i = 0; i < ts.length; i++) {
+      const c = oneSided.coefficients(ts[i]);
+      for (let j = 0; j < 2; j++) {
+        const k = 2 * i + j, ex1 = (xs[k] - c.alpha * e[k]) / c.beta;
+        expect(Math.abs(c.dAlpha * e[k] + c.dBeta * ex1 - b[k])).toBeLessThan(1e-12 * (1 + Math.abs(b[k])));
+      }
+    }
+  });
+
   test('bad input', () => {
     expectCode(() => exactLin.fields(tf.zeros([3, 3], { dtype: 'float64' }), 0.5), 'TF_SHAPE_MISMATCH');
     expectCode(() => exactLin.fields(tf.zeros([3, 2], { dtype: 'float64' }), 1.5), 'TF_INVALID_ARGUMENT');
@@ -164,7 +182,8 @@ describe('objectives', () => {
   const cases: [SI.ObjectiveName, string, SI.Interpolant, SI.GaussianMixtureInterpolant][] = [
     ['b', 'linear/brownian', linear, exactLin], ['v', 'linear/brownian', linear, exactLin],
     ['s', 'linear/brownian', linear, exactLin], ['eta', 'linear/brownian', linear, exactLin],
-    ['b', 'one-sided-linear', oneSided, exactOs], ['s', 'one-sided-linear', oneSided, exactOs]];
+    ['b', 'one-sided-linear', oneSided, exactOs], ['s', 'one-sided-linear', oneSided, exactOs],
+    ['eta', 'one-sided-linear', oneSided, exactOs]];
   test.each(cases)('the exact %s minimises its objective (%s)', (which, _name, I, E) => {
     const n = 4000;
     const at = slope(I, which, field(E, which), 0, n);
@@ -204,7 +223,7 @@ describe('objectives', () => {
     expectCode(() => SI.interpolantLoss(linear, 'bogus' as SI.ObjectiveName, f, x, x), 'TF_INVALID_ARGUMENT');
     expectCode(() => SI.interpolantLoss(linear, 's', f, x, x, { t: tf.zeros([4]) }), 'TF_INVALID_ARGUMENT');
     expectCode(() => SI.interpolantLoss(linear, 'b', f, x, x, { t: tf.zeros([3]) }), 'TF_SHAPE_MISMATCH');
-    expectCode(() => SI.interpolantLoss(oneSided, 'eta', f, x, x), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.sFromEta(SI.interpolant({ path: 'linear', gamma: 'zero' }), f), 'TF_INVALID_ARGUMENT');
     expectCode(() => SI.interpolantLoss(linear, 'b', () => tf.zeros([4, 3]), x, x), 'TF_SHAPE_MISMATCH');
   });
 });
@@ -332,7 +351,7 @@ describe('dynamics and likelihood with the exact fields (float64)', () => {
 });
 
 describe('the interpolant CLI method', () => {
-  test('trains and samples through the command (ODE and SDE; (b, s) and (v, eta); Gaussian and 8-Gaussian bases)', async () => {
+  test('trains and samples through the command (ODE and SDE; (b, s), (v, eta) and (b, eta); Gaussian and 8-Gaussian bases)', async () => {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const fs = require('fs') as typeof import('fs'), os = require('os') as typeof import('os'), path = require('path') as typeof import('path');
     require('../lib/models');
@@ -342,7 +361,8 @@ describe('the interpolant CLI method', () => {
       const common = ['--method', 'interpolant', '--data', 'checkerboard', '--batch', '64', '--hidden', '32', '--layers', '2',
         '--samples', '200', '--steps', '20', '--ckpt-every', '20', '--sampleSteps', '10'];
       const runs = [[], ['--sampler', 'sde', '--eps', '0.5'],
-        ['--path', 'linear', '--base', '8gaussians', '--fields', 'veta', '--sampler', 'sde', '--sdeMethod', 'euler-maruyama']];
+        ['--path', 'linear', '--base', '8gaussians', '--fields', 'veta', '--sampler', 'sde', '--sdeMethod', 'euler-maruyama'],
+        ['--fields', 'b-eta', '--sampler', 'sde', '--eps', '0.5']];
       for (const [i, extra] of runs.entries()) {
         const dir = path.join(tmp, `run${i}`);
         const r = await trainCommand([...common, ...extra, '--out', dir], () => undefined);

@@ -1,5 +1,7 @@
 // Conversions between the fields of one interpolant (sign convention: eta = E[z | x_t], so s = -eta / gamma):
 //   b = v + gamma' eta = v - gamma gamma' s.
+// On a one-sided path (gamma = 0, x_t = alpha x0 + beta x1 with x0 ~ N(0, I)) the latent noise is the base
+// sample: eta = E[x0 | x_t] (the denoiser) and s = -eta / alpha, so sFromEta / etaFromS use alpha there.
 // The (v, s) form uses the finite product gamma gamma' and is defined on all of [0, 1]; the (v, eta) form needs
 // gamma', infinite at the ends for gamma = sqrt(a t(1-t)), so it is evaluated at times clamped to
 // [tEdge, 1 - tEdge] there (eta -> 0 at the ends, so the product is finite in the limit).
@@ -8,7 +10,7 @@ import { coefColumns, timesOf } from './coeffs';
 import type { Field } from './objectives';
 import type { Interpolant } from './schedules';
 
-function col(I: Interpolant, name: 'gg' | 'gamma' | 'dGamma', x: Tensor, t: Tensor, fn: string, map?: (t: number) => number): Tensor {
+function col(I: Interpolant, name: 'gg' | 'gamma' | 'dGamma' | 'alpha', x: Tensor, t: Tensor, fn: string, map?: (t: number) => number): Tensor {
   const ts = timesOf(t, x.shape[0], fn);
   if (map) for (let i = 0; i < ts.length; i++) ts[i] = map(ts[i]);
   return coefColumns(I, ts, [name], x.ndim, x.dtype as 'float32' | 'float64')[name];
@@ -19,19 +21,27 @@ export function bFromVS(I: Interpolant, v: Field, s: Field): Field {
   return (x, t) => v(x, t).sub(col(I, 'gg', x, t, 'bFromVS').mul(s(x, t)));
 }
 
-/**
- * s = -eta / gamma, undefined where gamma = 0: with tEdge > 0, gamma is taken at times clamped to
- * [tEdge, 1 - tEdge] (for a learned eta, which is only approximately 0 at the ends; default 0: exact).
- */
-export function sFromEta(I: Interpolant, eta: Field, tEdge = 0): Field {
-  if (I.gammaSchedule.isZero) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'sFromEta: gamma is identically 0');
-  const clampT = tEdge > 0 ? (u: number) => Math.min(Math.max(u, tEdge), 1 - tEdge) : undefined;
-  return (x, t) => eta(x, t).div(col(I, 'gamma', x, t, 'sFromEta', clampT)).neg();
+/** The coefficient of the latent noise: gamma, or alpha on a one-sided path. */
+function noiseCoef(I: Interpolant, fn: string): 'gamma' | 'alpha' {
+  if (I.oneSided) return 'alpha';
+  if (I.gammaSchedule.isZero) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: gamma is identically 0 on a two-sided path (no latent noise)`);
+  return 'gamma';
 }
 
-/** eta = -gamma s. */
+/**
+ * s = -eta / gamma (one-sided: -eta / alpha), undefined where that coefficient is 0: with tEdge > 0 it is taken
+ * at times clamped to [tEdge, 1 - tEdge] (for a learned eta, only approximately 0 there; default 0: exact).
+ */
+export function sFromEta(I: Interpolant, eta: Field, tEdge = 0): Field {
+  const k = noiseCoef(I, 'sFromEta');
+  const clampT = tEdge > 0 ? (u: number) => Math.min(Math.max(u, tEdge), 1 - tEdge) : undefined;
+  return (x, t) => eta(x, t).div(col(I, k, x, t, 'sFromEta', clampT)).neg();
+}
+
+/** eta = -gamma s (one-sided: -alpha s). */
 export function etaFromS(I: Interpolant, s: Field): Field {
-  return (x, t) => s(x, t).mul(col(I, 'gamma', x, t, 'etaFromS')).neg();
+  const k = noiseCoef(I, 'etaFromS');
+  return (x, t) => s(x, t).mul(col(I, k, x, t, 'etaFromS')).neg();
 }
 
 /** b = v + gamma' eta, with gamma' taken at times clamped to [tEdge, 1 - tEdge] (see above). */

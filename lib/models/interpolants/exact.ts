@@ -14,6 +14,7 @@
 // Averaging over c with w_c(x) (tower property):
 //   v(t, x)   = E[alpha' x0 + beta' x1 | x] = sum_c w_c [m_c' + (alpha alpha' S0_i + beta beta' S1_k) / Sigma_c (x - m_c)]
 //   eta(t, x) = E[z | x]                    = gamma sum_c w_c (x - m_c) / Sigma_c
+//               (one-sided: E[x0 | x]     = alpha sum_c w_c (x - m_c) / Sigma_c, the base noise's denoiser)
 //   b(t, x)   = v + gamma' eta              = sum_c w_c [m_c' + (Sigma_c'/2) / Sigma_c (x - m_c)],
 //               Sigma_c'/2 = alpha alpha' S0_i + beta beta' S1_k + gamma gamma'
 //   s(t, x)   = grad log rho_t = -sum_c w_c (x - m_c) / Sigma_c = -eta / gamma.
@@ -109,7 +110,8 @@ export class GaussianMixtureInterpolant {
     const w = logPair.softmax(1).unsqueeze(2);                                              // [n, P, 1]
     const wx = w.mul(eS).sum(1);                                                            // sum_c w_c Sigma^{-1}(x - m_c)
     const v = w.mul(dm.add(vRate.mul(eS))).sum(1);
-    const g = C.gamma.reshape(n, 1);
+    // eta is E[z | x]; on a one-sided path the latent noise is x0 (S0 = I, mu0 = 0), E[x0 | x, c] = alpha (x - m_c) / Sigma_c.
+    const g = (this.I.oneSided ? C.alpha : C.gamma).reshape(n, 1);
     const b = w.mul(dm).sum(1).add(w.mul(vRate.add(C.gg).mul(eS)).sum(1));
     return { logRho, b, v, eta: wx.mul(g), s: wx.neg() };
   }

@@ -7,4 +7,4 @@ export * from './objectives';
 export * from './conversions';
 export * from './dynamics';
 export * from './likelihood';
-export { interpolantMethod, InterpolantNets } from './method';
+export { interpolantMethod, InterpolantNets, samplingFields, sdeEps, type FieldPair } from './method';

@@ -13,10 +13,10 @@ import { EMA } from '../../optim/ema';
 import { eightGaussians } from '../../data/gmm';
 import { TensorfieldError } from '../../tensor';
 import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
-import { GAMMA_NAMES, PATH_NAMES, interpolant, type GammaName, type PathName } from './schedules';
+import { GAMMA_NAMES, PATH_NAMES, interpolant, type GammaName, type Interpolant, type PathName } from './schedules';
 import { interpolantLoss, type Field } from './objectives';
 import { bFromVEta, sFromEta } from './conversions';
-import { odeSampler, sdeSampler, type OdeMethod, type SdeMethod } from './dynamics';
+import { odeSampler, sdeSampler, type EpsSchedule, type OdeMethod, type SdeMethod } from './dynamics';
 import { run } from '../../samplers/solvers';
 
 class FieldNet extends Module {
@@ -35,7 +35,7 @@ class FieldNet extends Module {
   forward(x: Tensor, t: Tensor): Tensor { return this.mlp ? this.mlp.forward(x, t) : this.unet!.forward(x, t); }
 }
 
-/** The two networks: (b, s) or (v, eta) by the `fields` option. */
+/** The two networks: (b, s), (v, eta) or (b, eta) by the `fields` option. */
 export class InterpolantNets extends Module {
   readonly first: FieldNet;
   readonly second: FieldNet;
@@ -44,6 +44,24 @@ export class InterpolantNets extends Module {
     this.first = this.module('first', new FieldNet(spec, o));
     this.second = this.module('second', new FieldNet(spec, o));
   }
+}
+
+export type FieldPair = 'bs' | 'veta' | 'b-eta';
+
+/**
+ * The sampling fields (b, s) of trained networks (evaluated without autograd). (v, eta): gamma' is infinite and
+ * 1/gamma too at t in {0, 1} for brownian gamma while a learned eta there is only ~0, so the conversions take
+ * gamma' and gamma (one-sided: alpha) at t clamped to [0.01, 0.99] (gamma' <= 5 there).
+ */
+export function samplingFields(I: Interpolant, fields: FieldPair, nets: InterpolantNets): { b: Field; s: Field } {
+  const g1: Field = (x, t) => noGrad(() => nets.first.forward(x, t));
+  const g2: Field = (x, t) => noGrad(() => nets.second.forward(x, t));
+  return { b: fields === 'veta' ? bFromVEta(I, g1, g2, 0.01) : g1, s: fields === 'bs' ? g2 : sFromEta(I, g2, 0.01) };
+}
+
+/** eps(t) of the SDE: eps0 (1 - t) on one-sided paths (the score there carries 1/alpha(t), unbounded at t = 1), else eps0. */
+export function sdeEps(I: Interpolant, eps0: number): EpsSchedule {
+  return I.oneSided ? (t: number) => eps0 * (1 - t) : eps0;
 }
 
 export const interpolantMethod: Method = {
@@ -57,7 +75,7 @@ export const interpolantMethod: Method = {
     gamma: { default: 'auto', help: "latent noise gamma(t) ('auto': zero for one-sided paths, brownian otherwise)", choices: ['auto', ...GAMMA_NAMES] },
     gammaScale: { default: 1, help: 'scale a of gamma' },
     base: { default: 'gaussian', help: "base density rho0 ('8gaussians': 2-D points, two-sided paths)", choices: ['gaussian', '8gaussians'] },
-    fields: { default: 'bs', help: 'learned pair: b and s, or v and eta (b = v + gamma\' eta)', choices: ['bs', 'veta'] },
+    fields: { default: 'bs', help: "learned pair: b and s, v and eta (b = v + gamma' eta), or b and the denoiser eta (s = -eta / gamma, or -eta / alpha one-sided)", choices: ['bs', 'veta', 'b-eta'] },
     emaGamma: { default: 7, help: 'power-function EMA of the evaluation weights: decay (1 - 1/step)^(gamma + 1), which forgets the initialisation at any run length (as the EDM method)' },
     hidden: { default: 256, help: 'MLP width (points)' },
     layers: { default: 4, help: 'MLP hidden layers (points)' },
@@ -76,13 +94,13 @@ export const interpolantMethod: Method = {
     if (o.base === '8gaussians' && (spec.kind !== 'points' || spec.itemShape[0] !== 2 || oneSided)) {
       throw new TensorfieldError('TF_INVALID_ARGUMENT', "interpolant: base '8gaussians' needs 2-D points and a two-sided path");
     }
-    if (o.fields === 'veta' && oneSided) throw new TensorfieldError('TF_INVALID_ARGUMENT', "interpolant: fields 'veta' needs a two-sided path (one-sided has no z)");
+    if (o.fields === 'veta' && oneSided) throw new TensorfieldError('TF_INVALID_ARGUMENT', "interpolant: fields 'veta' needs a two-sided path (one-sided, v = b: use 'b-eta')");
     const ring = o.base === '8gaussians' ? eightGaussians() : null;
     const base = (like: Tensor): Tensor => (ring ? ring.sample(like.shape[0]) : randnLike(like));
     const net = new InterpolantNets(spec, o), evalNet = new InterpolantNets(spec, o);
     const ema = new EMA(net, { gamma: o.emaGamma as number });
     const optimizer = new Adam(net.parameters(), { lr: o.lr as number });
-    const [l1, l2] = o.fields === 'bs' ? (['b', 's'] as const) : (['v', 'eta'] as const);
+    const [l1, l2] = ({ bs: ['b', 's'], veta: ['v', 'eta'], 'b-eta': ['b', 'eta'] } as const)[o.fields as FieldPair];
     return {
       model: net,
       ema,
@@ -113,18 +131,13 @@ export const interpolantMethod: Method = {
       sample(n: number, so: SampleOptions = {}) {
         if (!so.asIs) ema.copyTo(evalNet);
         evalNet.eval();
-        const g1: Field = (x, t) => noGrad(() => evalNet.first.forward(x, t));
-        const g2: Field = (x, t) => noGrad(() => evalNet.second.forward(x, t));
-        // (v, eta): gamma' is infinite and 1/gamma too at t in {0, 1} for brownian gamma while a learned eta there
-        // is only ~0, so the conversions take gamma' and gamma at t clamped to [0.01, 0.99] (gamma' <= 5 there).
-        const b = o.fields === 'bs' ? g1 : bFromVEta(I, g1, g2, 0.01);
-        const s = o.fields === 'bs' ? g2 : sFromEta(I, g2, 0.01);
+        const { b, s } = samplingFields(I, o.fields as FieldPair, evalNet);
         const steps = so.steps ?? (o.sampleSteps as number);
         const x0 = tidy(() => base(full([n, ...spec.itemShape], 0)));
         const e0 = o.eps as number;
         const r = o.sampler === 'ode'
           ? run(odeSampler(b, x0, { method: (so.solver ?? o.odeMethod) as OdeMethod, steps }))
-          : run(sdeSampler(b, s, x0, { method: (so.solver ?? o.sdeMethod) as SdeMethod, steps, eps: oneSided ? (t) => e0 * (1 - t) : e0 }));
+          : run(sdeSampler(b, s, x0, { method: (so.solver ?? o.sdeMethod) as SdeMethod, steps, eps: sdeEps(I, e0) }));
         x0.dispose();
         return r;
       },

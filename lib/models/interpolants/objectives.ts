@@ -4,6 +4,7 @@
 //   b:   target = alpha' x0 + beta' x1 + gamma' z
 //   v:   target = alpha' x0 + beta' x1
 //   eta: target = z                          (eta = E[z | x_t]; s = -eta / gamma: the sign convention here)
+//        one-sided (gamma = 0): target = x0, the base noise (the denoiser eta = E[x0 | x_t]; s = -eta / alpha)
 //   s:   target = -z / gamma                 (one-sided, gamma = 0: -x0 / alpha; E[-z/gamma | x_t] = grad log rho_t)
 // Antithetic sampling (b and s): the batch is evaluated at x_t^± = alpha x0 + beta x1 ± gamma z with targets
 // I' ± gamma' z (b) and ∓ z / gamma (s), and the two halves averaged. Each half alone is an unbiased estimate;
@@ -67,7 +68,6 @@ export function interpolantLoss(I: Interpolant, which: ObjectiveName, f: Field, 
   const ts = timesOf(tT, n, fn);
   const t = tT.ndim === 1 ? tT : tT.reshape(n);
   const oneSided = I.oneSided;
-  if (which === 'eta' && oneSided) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: one-sided interpolants have no latent z (gamma = 0); learn s or b`);
   const z = oneSided ? null : (opts.z ?? randnLike(x0));
   if (z && z.shape.join(',') !== x0.shape.join(',')) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: z must have x0's shape`);
   const C = coefColumns(I, ts, ['alpha', 'beta', 'gamma', 'dAlpha', 'dBeta', 'dGamma'], x0.ndim, dt);
@@ -97,7 +97,7 @@ export function interpolantLoss(I: Interpolant, which: ObjectiveName, f: Field, 
   };
   let L: Tensor;
   if (which === 'v' || which === 'eta') {
-    L = half(mid.add(noise), which === 'v' ? dI : z!);
+    L = half(mid.add(noise), which === 'v' ? dI : e);
   } else {
     // Target for x^+ = base + tn; x^- = mid - noise gets base - tn.
     const tn = which === 'b' ? coefDot.mul(e) : e.div(coef).neg();
