@@ -45,6 +45,25 @@ describe('Module', () => {
     expect(arr(b.a.bias!)).toEqual([1, 1, 1, 1]);
     expectCode(() => b.toDevice('cuda'), 'TF_DEVICE');
   });
+
+  test('toDtype casts parameters and buffers in place; the forward pass follows and stays trainable', () => {
+    const a = new Net();
+    const x = tf.randn([5, 3]);
+    const y32 = arr(a.forward(x));
+    const w = arr(a.a.weight);
+    a.toDtype('float64');
+    expect(a.parameters().every((p) => p.dtype === 'float64' && p.requiresGrad)).toBe(true);
+    expect(arr(a.a.weight)).toEqual(w);  // float32 -> float64 is exact
+    const y64 = a.forward(x.to('float64'));
+    expect(y64.dtype).toBe('float64');
+    // The same float32 values computed in float64: agreement to float32 rounding of the sums (~1e-7 relative).
+    expectClose(arr(y64), y32, 1e-5, 1e-5, 'toDtype forward');
+    y64.sum().backward();
+    expect(a.a.weight.grad!.dtype).toBe('float64');
+    const ff = new nn.FourierFeatures(8).toDtype('float64');
+    expect(ff.namedBuffers().every(([, b]) => b.dtype === 'float64')).toBe(true);
+    expect(ff.forward(tf.tensor([0.5], { dtype: 'float64' })).dtype).toBe('float64');
+  });
 });
 
 describe('layers against closed forms', () => {

@@ -114,6 +114,30 @@ export abstract class Module {
     });
   }
 
+  /**
+   * Casts every floating-point parameter and buffer to `dtype` in place (float64 for gradient and JVP checks
+   * against finite differences); returns this. Gradients and optimizer state of the old tensors are dropped.
+   */
+  toDtype(dtype: 'float32' | 'float64'): this {
+    const swap = (map: Map<string, Tensor | null>, isParam: boolean) => {
+      for (const [name, old] of map) {
+        if (!old || old.dtype === dtype || (old.dtype !== 'float32' && old.dtype !== 'float64')) continue;
+        const self = this as unknown as Record<string, unknown>;
+        const holders = Object.keys(self).filter((k) => self[k] === old);
+        if (!holders.length) throw new TensorfieldError('TF_INVALID_ARGUMENT', `toDtype: ${this.constructor.name}.${name} is not held in a property`);
+        const t = keep(noGrad(() => old.to(dtype)));
+        if (isParam) t.requiresGrad = true;
+        map.set(name, t);
+        for (const k of holders) self[k] = t;
+        old.dispose();
+      }
+    };
+    swap(this._params, true);
+    swap(this._buffers, false);
+    for (const m of this._modules.values()) m.toDtype(dtype);
+    return this;
+  }
+
   /** Moves the module to a device. Only 'cpu' exists in this build. */
   toDevice(device: string): this {
     if (device !== 'cpu') throw new TensorfieldError('TF_DEVICE', `device '${device}' is not available in this build (cpu only)`);

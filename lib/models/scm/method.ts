@@ -1,22 +1,36 @@
-// CLI methods for sCM on point data: 'trigflow' (the TrigFlow diffusion teacher), 'scd' (consistency
-// distillation from a trigflow checkpoint) and 'sct' (consistency training, optionally initialised from one).
+// CLI methods for sCM: 'trigflow' (the TrigFlow diffusion teacher), 'scd' (consistency distillation from a
+// trigflow checkpoint) and 'sct' (consistency training, optionally initialised from one). Points use ScmMLP;
+// images a U-Net with the paper's conditioning: positional embedding of c_noise(t) = t (periods up to 10) and
+// adaptive double normalisation in every residual block.
 import { Tensor, TensorfieldError } from '../../tensor';
 import { Module } from '../../nn/module';
 import { loadCheckpoint } from '../../io/checkpoint';
 import { EMA } from '../../optim/ema';
 import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
+import { UNet } from '../../nn/models/unet';
 import { ScmMLP, LogvarHead } from './network';
 import { TrigFlowTrainer, ConsistencyTrainer } from './train';
 import { consistencySample, trigflowOdeSample, priorNoise, tMaxOf } from './sample';
 
+type ScmNet = ScmMLP | UNet;
+
+/** F for the data kind: ScmMLP for points, the double-normalised U-Net (levels x1, x2) for images. */
+function makeNet(spec: DataSpec, o: Record<string, OptionValue>): ScmNet {
+  if (spec.kind === 'points') return new ScmMLP({ dim: spec.itemShape[0], hidden: o.hidden as number, blocks: o.blocks as number, embDim: 64 });
+  const [c, h] = spec.itemShape;
+  return new UNet({ inChannels: c, imageSize: h, baseChannels: o.channels as number, channelMult: [1, 2], numResBlocks: 1, groups: 8,
+    noiseScale: 1, maxPeriod: 10, doubleNorm: true, dropout: 0 });
+}
+
+const asNet = (net: ScmNet) => (x: Tensor, t: Tensor) => net.forward(x, t);
+
 /** What a run checkpoints: F and the adaptive-weighting head. */
 export class ScmRunModel extends Module {
-  net: ScmMLP;
+  net: ScmNet;
   logvar: LogvarHead;
   constructor(spec: DataSpec, o: Record<string, OptionValue>) {
     super();
-    if (spec.kind !== 'points') throw new TensorfieldError('TF_INVALID_ARGUMENT', `sCM methods support point data only (got ${spec.kind})`);
-    this.net = this.module('net', new ScmMLP({ dim: spec.itemShape[0], hidden: o.hidden as number, blocks: o.blocks as number, embDim: 64 }));
+    this.net = this.module('net', makeNet(spec, o));
     this.logvar = this.module('logvar', new LogvarHead(128));
   }
   forward(xIn: Tensor, t: Tensor): Tensor { return this.net.forward(xIn, t); }
@@ -24,12 +38,13 @@ export class ScmRunModel extends Module {
 
 const common = {
   sigmaData: { default: 0.5, help: 'sigma_d, the data standard deviation (TrigFlow noise scale)' },
-  hidden: { default: 256, help: 'MLP width' },
-  blocks: { default: 3, help: 'residual blocks with adaptive double normalisation' },
+  hidden: { default: 256, help: 'MLP width (points)' },
+  blocks: { default: 3, help: 'residual blocks with adaptive double normalisation (points)' },
+  channels: { default: 32, help: 'U-Net base channels (images; levels x1, x2)' },
   sigmaMax: { default: 80, help: 'sampling starts at t_max = arctan(sigmaMax / sigmaData)' },
 };
 
-/** The teacher's weights, EMA averaged, from a 'trigflow' checkpoint (same hidden/blocks options). */
+/** The teacher's weights, EMA averaged, from a 'trigflow' checkpoint (same hidden/blocks/channels options). */
 function loadTeacher(spec: DataSpec, o: Record<string, OptionValue>, file: string): ScmRunModel {
   const m = new ScmRunModel(spec, o);
   const ema = new EMA(m.net, { decay: 0.999 });
@@ -44,7 +59,7 @@ function loadTeacher(spec: DataSpec, o: Record<string, OptionValue>, file: strin
 function run(spec: DataSpec, o: Record<string, OptionValue>, model: ScmRunModel,
   trainer: TrigFlowTrainer | ConsistencyTrainer, sampler: 'ode' | 'cm'): MethodRun {
   const sd = o.sigmaData as number;
-  const evalNet = new ScmMLP({ dim: spec.itemShape[0], hidden: o.hidden as number, blocks: o.blocks as number, embDim: 64 });
+  const evalNet = makeNet(spec, o);
   return {
     model, ema: trainer.ema, optimizer: trainer.opt,
     trainStep: (x0: Tensor) => trainer.trainStep(x0),
@@ -60,10 +75,10 @@ function run(spec: DataSpec, o: Record<string, OptionValue>, model: ScmRunModel,
       const tMax = tMaxOf(o.sigmaMax as number, sd);
       let x: Tensor;
       if (sampler === 'ode') {
-        x = trigflowOdeSample(evalNet.asNet(), z, { sigmaD: sd, nfe: steps, tMax });
+        x = trigflowOdeSample(asNet(evalNet), z, { sigmaD: sd, nfe: steps, tMax });
       } else {
         if (steps !== 1 && steps !== 2) throw new TensorfieldError('TF_INVALID_ARGUMENT', `consistency sampling takes 1 or 2 steps, got ${steps}`);
-        x = consistencySample(evalNet.asNet(), z, { sigmaD: sd, times: steps === 1 ? [tMax] : [tMax, o.tMid as number] });
+        x = consistencySample(asNet(evalNet), z, { sigmaD: sd, times: steps === 1 ? [tMax] : [tMax, o.tMid as number] });
       }
       z.dispose();
       return { x, nfe: steps };
@@ -75,7 +90,7 @@ export const trigflowMethod: Method = {
   name: 'trigflow',
   description: 'TrigFlow diffusion model (sCM teacher): v-prediction on x_t = cos t x0 + sin t z, trig-DDIM sampler',
   source: 'Lu & Song 2024 (sCM), TrigFlow',
-  kinds: ['points'],
+  kinds: ['points', 'images'],
   options: {
     ...common,
     lr: { default: 1e-3, help: 'Adam learning rate' },
@@ -99,10 +114,10 @@ function consistencyMethod(mode: 'scd' | 'sct'): Method {
       ? 'continuous-time consistency distillation (sCD) from a trigflow checkpoint; 1- or 2-step sampling'
       : 'continuous-time consistency training (sCT) from data; 1- or 2-step sampling',
     source: 'Lu & Song 2024 (sCM)',
-    kinds: ['points'],
+    kinds: ['points', 'images'],
     options: {
       ...common,
-      teacher: { default: '', help: mode === 'scd' ? 'trigflow checkpoint to distil (required; same hidden/blocks)' : 'trigflow checkpoint to initialise from (optional)' },
+      teacher: { default: '', help: mode === 'scd' ? 'trigflow checkpoint to distil (required; same hidden/blocks/channels)' : 'trigflow checkpoint to initialise from (optional)' },
       lr: { default: 1e-4, help: 'Adam learning rate (betas 0.9, 0.99)' },
       pMean: { default: -1.0, help: 'mean of ln(sigma) for the time proposal' },
       pStd: { default: 1.4, help: 'std of ln(sigma) for the time proposal' },
@@ -124,7 +139,7 @@ function consistencyMethod(mode: 'scd' | 'sct'): Method {
         model.net.loadStateDict(teacher.net.stateDict());
       }
       const tr = new ConsistencyTrainer(model.net, {
-        sigmaD: o.sigmaData as number, mode, teacher: mode === 'scd' ? teacher!.net.asNet() : undefined,
+        sigmaD: o.sigmaData as number, mode, teacher: mode === 'scd' ? asNet(teacher!.net) : undefined,
         pMean: o.pMean as number, pStd: o.pStd as number, optim: { lr: o.lr as number }, emaDecay: o.emaDecay as number,
         warmupSteps: o.warmup as number, tangentC: o.tangentC as number, priorWeight: o.priorWeight as boolean, logvar: model.logvar,
       });

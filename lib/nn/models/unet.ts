@@ -25,11 +25,25 @@ export interface UNetConfig {
   noiseScale?: number;
   /** Time conditioning as scale and shift of the second norm (adaptive, as in DDPM++/EDM) instead of a bias. */
   adaptiveScale?: boolean;
+  /**
+   * Adaptive double normalisation (sCM): the predicted scale and shift are themselves RMS-normalised over the
+   * channels, y = norm(h) * pnorm(scale) + pnorm(shift), which bounds them whatever the conditioning does and
+   * keeps the network's time derivative (the JVP of consistency training) tame. Implies adaptiveScale.
+   */
+  doubleNorm?: boolean;
+  /** Longest period of the sinusoidal time embedding (default 10000; sCM's c_noise(t) = t uses 10). */
+  maxPeriod?: number;
+}
+
+/** a / sqrt(mean_c(a²) + eps) over the last dimension: unit RMS, no affine. */
+function pnorm(a: Tensor, eps = 1e-8): Tensor {
+  return a.div(a.square().mean(-1, true).add(eps).sqrt());
 }
 
 export class ResBlock extends Module {
   n1: GroupNorm; c1: Conv2d; emb: Linear; n2: GroupNorm; drop: Dropout; c2: Conv2d; skip: Conv2d | null;
-  constructor(public cin: number, public cout: number, embDim: number, groups: number, dropout: number, public adaptive: boolean) {
+  constructor(public cin: number, public cout: number, embDim: number, groups: number, dropout: number, public adaptive: boolean,
+    public doubleNorm = false) {
     super();
     this.n1 = this.module('n1', new GroupNorm(Math.min(groups, cin), cin));
     this.c1 = this.module('c1', new Conv2d(cin, cout, 3, { padding: 1 }));
@@ -41,12 +55,17 @@ export class ResBlock extends Module {
   }
   forward(x: Tensor, emb: Tensor): Tensor {
     let h = this.c1.forward(this.n1.forwardSilu(x));
-    const e = this.emb.forward(emb).reshape(x.shape[0], -1, 1, 1);
-    if (this.adaptive) {
+    const B = x.shape[0];
+    if (this.doubleNorm) {
+      const e = this.emb.forward(emb);
+      const scale = pnorm(e.narrow(1, 0, this.cout)).reshape(B, -1, 1, 1), shift = pnorm(e.narrow(1, this.cout, this.cout)).reshape(B, -1, 1, 1);
+      h = this.n2.forward(h).mul(scale).add(shift).silu();
+    } else if (this.adaptive) {
+      const e = this.emb.forward(emb).reshape(B, -1, 1, 1);
       const scale = e.narrow(1, 0, this.cout), shift = e.narrow(1, this.cout, this.cout);
       h = this.n2.forward(h).mul(scale.add(1)).add(shift).silu();
     } else {
-      h = this.n2.forwardSilu(h.add(e));
+      h = this.n2.forwardSilu(h.add(this.emb.forward(emb).reshape(B, -1, 1, 1)));
     }
     h = this.c2.forward(this.drop.forward(h));
     return (this.skip ? this.skip.forward(x) : x).add(h);
@@ -64,10 +83,10 @@ export class UNet extends Module {
     super();
     const C = cfg.baseChannels ?? 64, mult = cfg.channelMult ?? [1, 2, 2], nb = cfg.numResBlocks ?? 2;
     const g = cfg.groups ?? 8, drop = cfg.dropout ?? 0, heads = cfg.heads ?? 1, attnRes = cfg.attnResolutions ?? [];
-    const ad = cfg.adaptiveScale ?? true;
+    const dn = cfg.doubleNorm ?? false, ad = dn || (cfg.adaptiveScale ?? true);
     if (cfg.imageSize % (1 << (mult.length - 1))) throw new TensorfieldError('TF_INVALID_ARGUMENT', `UNet: image size ${cfg.imageSize} is not divisible by 2^${mult.length - 1}`);
     const E = 4 * C;
-    this.embed = this.module('embed', new SinusoidalEmbedding(C, 10000, cfg.noiseScale ?? 1));
+    this.embed = this.module('embed', new SinusoidalEmbedding(C, cfg.maxPeriod ?? 10000, cfg.noiseScale ?? 1));
     this.t1 = this.module('t1', new Linear(C, E));
     this.t2 = this.module('t2', new Linear(E, E));
     this.label = cfg.numClasses ? this.module('label', new Linear(cfg.numClasses, E, { bias: false })) : null;
@@ -77,7 +96,7 @@ export class UNet extends Module {
     mult.forEach((m, level) => {
       const blocks: ResBlock[] = [], attn: (AttentionBlock2d | null)[] = [];
       for (let i = 0; i < nb; i++) {
-        blocks.push(this.module(`down${level}.res${i}`, new ResBlock(ch, C * m, E, g, drop, ad)));
+        blocks.push(this.module(`down${level}.res${i}`, new ResBlock(ch, C * m, E, g, drop, ad, dn)));
         ch = C * m;
         attn.push(attnRes.includes(res) ? this.module(`down${level}.attn${i}`, new AttentionBlock2d(ch, heads, g)) : null);
         skipCh.push(ch);
@@ -87,14 +106,14 @@ export class UNet extends Module {
       if (!last) { skipCh.push(ch); res /= 2; }
       this.down.push({ blocks, attn, pool });
     });
-    this.mid1 = this.module('mid1', new ResBlock(ch, ch, E, g, drop, ad));
+    this.mid1 = this.module('mid1', new ResBlock(ch, ch, E, g, drop, ad, dn));
     this.midAttn = this.module('midAttn', new AttentionBlock2d(ch, heads, g));
-    this.mid2 = this.module('mid2', new ResBlock(ch, ch, E, g, drop, ad));
+    this.mid2 = this.module('mid2', new ResBlock(ch, ch, E, g, drop, ad, dn));
     [...mult].reverse().forEach((m, r) => {
       const level = mult.length - 1 - r;
       const blocks: ResBlock[] = [], attn: (AttentionBlock2d | null)[] = [];
       for (let i = 0; i <= nb; i++) {
-        blocks.push(this.module(`up${level}.res${i}`, new ResBlock(ch + skipCh.pop()!, C * m, E, g, drop, ad)));
+        blocks.push(this.module(`up${level}.res${i}`, new ResBlock(ch + skipCh.pop()!, C * m, E, g, drop, ad, dn)));
         ch = C * m;
         attn.push(attnRes.includes(res) ? this.module(`up${level}.attn${i}`, new AttentionBlock2d(ch, heads, g)) : null);
       }
