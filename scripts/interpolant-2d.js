@@ -23,6 +23,7 @@ const { GaussianMixture, eightGaussians } = require('../dist/data/gmm');
 const { slicedWasserstein } = require('../dist/metrics/samples');
 const { run: runSolver } = require('../dist/samplers/solvers');
 const { saveLinePlot, saveScatterPNG } = require('../dist/io/plot');
+const { saveSafetensors, loadSafetensors } = require('../dist/io/safetensors');
 
 const DEFAULTS = {
   seed: 0, base: 'gaussian', fields: 'bs',
@@ -31,6 +32,9 @@ const DEFAULTS = {
   // Evaluation.
   n: 20000, sampleSteps: 100, eps: '0,0.1,0.5,1,2', nllN: 2000, nllSteps: 100,
   sdeNllN: 200, sdeNllPaths: 16, sdeNllSteps: 200, sdeNllEps: 0.5,
+  // The trained evaluation networks (EMA weights) are saved to <outDir>/nets.safetensors; --load <file> skips
+  // training and evaluates saved networks (the training options must match; they are checked).
+  load: '',
 };
 
 function parseArgs(argv) {
@@ -71,7 +75,9 @@ const run = SI.interpolantMethod.create({ name: 'checkerboard', kind: 'points', 
 const losses = [];
 const t0 = Date.now();
 let smooth = NaN;
-for (let i = 0; i < o.steps; i++) {
+const trainKey = JSON.stringify({ seed: o.seed, base: o.base, fields: o.fields, hidden: o.hidden, layers: o.layers, lr: o.lr,
+  lrStep: o.lrStep, lrGamma: o.lrGamma, batch: o.batch, steps: o.steps, emaGamma: o.emaGamma });
+for (let i = 0; i < (o.load ? 0 : o.steps); i++) {
   run.optimizer.groups.forEach((g) => { g.lr = o.lr * o.lrGamma ** Math.floor(i / o.lrStep); });
   const loss = tf.tidy(() => run.trainStep(target.sample(o.batch), i));
   if (!Number.isFinite(loss)) throw new Error(`loss ${loss} at step ${i}`);
@@ -83,11 +89,21 @@ for (let i = 0; i < o.steps; i++) {
   }
 }
 const trainSeconds = (Date.now() - t0) / 1000;
-saveLinePlot(path.join(out, 'loss.svg'), { title: `interpolant ${o.base} -> checkerboard: smoothed loss (b + s)`, xLabel: 'step', yLabel: 'loss',
+if (!o.load) saveLinePlot(path.join(out, 'loss.svg'), { title: `interpolant ${o.base} -> checkerboard: smoothed loss (b + s)`, xLabel: 'step', yLabel: 'loss',
   series: [{ name: 'loss', x: losses.map((p) => p[0]), y: losses.map((p) => p[1]) }] });
 
 const nets = run.evalNetwork();
+if (o.load) {
+  const { tensors, metadata } = loadSafetensors(o.load);
+  if (metadata.train !== trainKey) throw new Error(`${o.load} was trained with ${metadata.train}; this run asks for ${trainKey}`);
+  nets.loadStateDict(tensors);
+  log(`networks loaded from ${o.load}`);
+} else {
+  saveSafetensors(path.join(out, 'nets.safetensors'), nets.stateDict(), { train: trainKey });
+}
 const { b, s } = SI.samplingFields(I, o.fields, nets);
+// Evaluation draws from its own stream, so a run from saved networks reproduces the trained run's numbers.
+tf.manualSeed(o.seed + 500);
 const ref = tf.keep(target.sample(o.n));
 const drawBase = (n) => (o.base === 'gaussian' ? tf.randn([n, 2]) : rho0.sample(n));
 
