@@ -16,6 +16,7 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('../dist/index.js');
+const { parseFlags } = require('./flags');
 const SI = require('../dist/models/interpolants');
 const { resolveOptions } = require('../dist/registry');
 const { Checkerboard } = require('../dist/data/toy');
@@ -37,26 +38,9 @@ const DEFAULTS = {
   load: '',
 };
 
-function parseArgs(argv) {
-  const o = { ...DEFAULTS };
-  let out = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const k = a.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-      if (!(k in DEFAULTS)) throw new Error(`unknown flag ${a}; known: ${Object.keys(DEFAULTS).join(', ')}`);
-      const v = argv[++i];
-      o[k] = typeof DEFAULTS[k] === 'number' ? Number(v) : v;
-      if (typeof DEFAULTS[k] === 'number' && !Number.isFinite(o[k])) throw new Error(`${a} needs a number, got ${v}`);
-    } else if (out === null) out = a;
-    else throw new Error(`unexpected argument ${a}`);
-  }
-  if (out === null) throw new Error('usage: node scripts/interpolant-2d.js <outDir> [--flag value ...]');
-  if (!['gaussian', '8gaussians'].includes(o.base)) throw new Error(`--base must be gaussian or 8gaussians, got ${o.base}`);
-  return { out, o };
-}
 
-const { out, o } = parseArgs(process.argv.slice(2));
+const { positional: [out], o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/interpolant-2d.js <outDir> [--flag value ...]' });
+if (!['gaussian', '8gaussians'].includes(o.base)) throw new Error(`--base must be gaussian or 8gaussians, got ${o.base}`);
 fs.mkdirSync(out, { recursive: true });
 const log = (...a) => console.log(...a);
 tf.manualSeed(o.seed);

@@ -16,6 +16,7 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('../dist/index.js');
+const { parseFlags } = require('./flags');
 const SI = require('../dist/models/interpolants');
 require('../dist/models');
 const { openRun, saveSamples } = require('../dist/cli/train');
@@ -25,25 +26,9 @@ const { saveLinePlot } = require('../dist/io/plot');
 
 const DEFAULTS = { n: 1000, nfe: '10,20,50,100', eps: 0.5, seed: 0, batch: 250 };
 
-function parseArgs(argv) {
-  const o = { ...DEFAULTS };
-  let dir = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const k = a.slice(2);
-      if (!(k in DEFAULTS)) throw new Error(`unknown flag ${a}; known: ${Object.keys(DEFAULTS).join(', ')}`);
-      const v = argv[++i];
-      o[k] = typeof DEFAULTS[k] === 'number' ? Number(v) : v;
-    } else if (dir === null) dir = a;
-    else throw new Error(`unexpected argument ${a}`);
-  }
-  if (dir === null) throw new Error('usage: node scripts/interpolant-fashion.js <runDir> [--n 1000] [--nfe 10,20,50,100] [--eps 0.5]');
-  return { dir, o };
-}
 
 async function main() {
-  const { dir, o } = parseArgs(process.argv.slice(2));
+  const { positional: [dir], o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/interpolant-fashion.js <runDir> [--n 1000] [--nfe 10,20,50,100] [--eps 0.5]' });
   const { cfg, src, run, step } = openRun(dir);
   if (cfg.method !== 'interpolant' || src.kind !== 'images') throw new Error(`${dir}: not an interpolant run on images`);
   const opt = cfg.options;

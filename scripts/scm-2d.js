@@ -10,6 +10,7 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('../dist/index.js');
+const { parseFlags } = require('./flags');
 const scm = require('../dist/models/scm');
 const { eightGaussians } = require('../dist/data');
 const { meanLogLikelihood } = require('../dist/metrics/likelihood');
@@ -37,25 +38,8 @@ const DEFAULTS = {
   teacherCache: '',
 };
 
-function parseArgs(argv) {
-  const o = { ...DEFAULTS };
-  let out = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const k = a.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-      if (!(k in DEFAULTS)) throw new Error(`unknown flag ${a}; known: ${Object.keys(DEFAULTS).join(', ')}`);
-      const v = argv[++i];
-      o[k] = typeof DEFAULTS[k] === 'number' ? Number(v) : v;
-      if (typeof DEFAULTS[k] === 'number' && !Number.isFinite(o[k])) throw new Error(`${a} needs a number, got ${v}`);
-    } else if (out === null) out = a;
-    else throw new Error(`unexpected argument ${a}`);
-  }
-  if (out === null) throw new Error('usage: node scripts/scm-2d.js <outDir> [--flag value ...]');
-  return { out, o };
-}
 
-const { out, o } = parseArgs(process.argv.slice(2));
+const { positional: [out], o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/scm-2d.js <outDir> [--flag value ...]' });
 fs.mkdirSync(out, { recursive: true });
 const SD = o.sigmaD;
 const log = (...a) => console.log(...a);

@@ -15,30 +15,16 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('../dist/index.js');
+const { parseFlags } = require('./flags');
 require('../dist/models');
 const { openRun, saveSamples } = require('../dist/cli/train');
 const { evaluateSamples } = require('../dist/cli/evaluate');
 
 const DEFAULTS = { n: 1000, nfe: '2,4,8,64', seed: 0 };
 
-function parseArgs(argv) {
-  const o = { ...DEFAULTS };
-  const dirs = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const k = a.slice(2);
-      if (!(k in DEFAULTS)) throw new Error(`unknown flag ${a}; known: ${Object.keys(DEFAULTS).join(', ')}`);
-      const v = argv[++i];
-      o[k] = typeof DEFAULTS[k] === 'number' ? Number(v) : v;
-    } else dirs.push(a);
-  }
-  if (dirs.length < 1) throw new Error('usage: node scripts/scm-fashion.js <teacherRun> [studentRun ...] [--n 1000] [--nfe 2,4,8,64]');
-  return { dirs, o };
-}
 
 async function main() {
-  const { dirs, o } = parseArgs(process.argv.slice(2));
+  const { positional: dirs, o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/scm-fashion.js <teacherRun> [studentRun ...] [--n 1000] [--nfe 2,4,8,64]', max: Infinity });
   const rows = [];
   let floor = NaN;
   for (const dir of dirs) {
