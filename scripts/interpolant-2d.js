@@ -36,6 +36,11 @@ const DEFAULTS = {
   // The trained evaluation networks (EMA weights) are saved to <outDir>/nets.safetensors; --load <file> skips
   // training and evaluates saved networks (the training options must match; they are checked).
   load: '',
+  // eps(t) on two-sided paths: 'const' (eps), or 'gamma' (eps · gamma(t) / max gamma, vanishing where the learned
+  // s = -eta / gamma is least accurate). One-sided paths always use eps (1 - t).
+  epsShape: 'const',
+  // 'sde': only the SDE sweep (with --load, to compare eps schedules on saved networks).
+  only: '',
 };
 
 
@@ -116,13 +121,23 @@ function evalSampler(name, solver, eps) {
   r.x.dispose();
   return row;
 }
-evalSampler('ode heun', SI.odeSampler(b, x0, { method: 'heun', steps: o.sampleSteps }), 0);
-evalSampler('ode rk4', SI.odeSampler(b, x0, { method: 'rk4', steps: o.sampleSteps }), 0);
+const gammaMax = Math.max(...Array.from({ length: 101 }, (_, i) => I.coefficients(i / 100).gamma));
+const epsOf = (e) => (I.oneSided || o.epsShape === 'const' ? SI.sdeEps(I, e) : (t) => (e * I.coefficients(Math.min(Math.max(t, 0), 1)).gamma) / gammaMax);
+if (!['const', 'gamma'].includes(o.epsShape)) throw new Error(`--eps-shape must be const or gamma, got ${o.epsShape}`);
+if (o.only !== 'sde') {
+  evalSampler('ode heun', SI.odeSampler(b, x0, { method: 'heun', steps: o.sampleSteps }), 0);
+  evalSampler('ode rk4', SI.odeSampler(b, x0, { method: 'rk4', steps: o.sampleSteps }), 0);
+}
 const epsList = o.eps.split(',').map(Number);
 const sweep = [];
 for (const e of epsList) {
   tf.manualSeed(o.seed + 1000);  // the same Brownian increments for every eps
-  sweep.push(evalSampler(`sde heun eps ${e}`, SI.sdeSampler(b, s, x0, { method: 'heun', steps: o.sampleSteps, eps: SI.sdeEps(I, e) }), e));
+  sweep.push(evalSampler(`sde heun eps ${e}${o.epsShape === 'gamma' ? ' gamma' : ''}`, SI.sdeSampler(b, s, x0, { method: 'heun', steps: o.sampleSteps, eps: epsOf(e) }), e));
+}
+if (o.only === 'sde') {
+  fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ options: o, interpolant: { path: pathName, gamma: I.gammaSchedule.name }, rows }, null, 2));
+  log(`wrote ${out}/results.json (SDE sweep only)`);
+  process.exit(0);
 }
 const refFloor = tf.tidy(() => sampleMetrics(target.sample(o.n)));
 log(`independent data sample (metric floor)          in-support ${refFloor.inSupport.toFixed(4)}  SW2 ${refFloor.sw2.toFixed(4)}`);
@@ -142,7 +157,7 @@ log(`held-out ODE NLL (RK4 ${o.nllSteps}, exact divergence, n = ${o.nllN}): ${od
   `(ln 32 = ${trueNll.toFixed(4)}, gap ${(odeNll.mean - trueNll).toFixed(4)}; ${((Date.now() - s1) / 1000).toFixed(0)} s)`);
 s1 = Date.now();
 const sub = tf.keep(held.slice(0, 0, o.sdeNllN));
-const sde = tf.tidy(() => SI.sdeLogLikelihood(b, s, rho0, sub, { eps: SI.sdeEps(I, o.sdeNllEps), steps: o.sdeNllSteps, paths: o.sdeNllPaths, divergence: 'exact' }));
+const sde = tf.tidy(() => SI.sdeLogLikelihood(b, s, rho0, sub, { eps: epsOf(o.sdeNllEps), steps: o.sdeNllSteps, paths: o.sdeNllPaths, divergence: 'exact' }));
 // Paired on the same points: the spread of the per-point differences holds the SDE estimator's path noise.
 const diff = meanSe(Array.from(sde.logProb, (v, i) => ode[i] - v));
 const sdeNll = meanSe(Array.from(sde.logProb, (v) => -v));
