@@ -1,6 +1,7 @@
 // Cost of one sCD (and sCT) training step against one TrigFlow teacher training step: same network (ScmMLP
-// for points; for Fashion-MNIST 14x14 the double-normalised U-Net of the CLI methods), same batch, the real trainers (sampling t, the loss, backward, Adam, EMA). sCD adds a teacher forward and a
-// forward-mode JVP through the student before its own forward/backward. Median over repeats.
+// for points; for Fashion-MNIST 14x14 the double-normalised U-Net of the CLI methods), same batch, the real
+// trainers (sampling t, the loss, backward, Adam, EMA). sCD adds a teacher forward and a forward-mode JVP
+// through the student before its own forward/backward. Median over repeats.
 // Run: npm run build:ts && TENSORFIELD_NUM_THREADS=1 node bench/scm_step.mjs [reps]   (REPS env also works)
 import { createRequire } from 'module';
 

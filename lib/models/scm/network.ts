@@ -23,9 +23,12 @@ export class Dense extends Module {
   forward(x: Tensor): Tensor { return Fn.linear(x, this.weight, this.bias); }
 }
 
-/** pnorm(a) = a / sqrt(mean_c(a²) + 1e-8): RMS normalisation over the channel (last) dimension, no affine. */
+/**
+ * pnorm(a) = a / sqrt(mean_c(a²) + 1e-8): RMS normalisation over the channel (last) dimension, no affine (the
+ * paper's name for RMSNorm without a weight).
+ */
 export function pnorm(a: Tensor, eps = 1e-8): Tensor {
-  return a.div(a.square().mean(-1, true).add(eps).sqrt());
+  return Fn.rmsNorm(a, null, eps);
 }
 
 /**

@@ -4,7 +4,7 @@ import { Tensor, TensorfieldError } from '../../tensor';
 import { cat } from '../../ops';
 import { Module } from '../module';
 import { Conv2d, Dropout, GroupNorm, Linear, SinusoidalEmbedding, AttentionBlock2d } from '../layers';
-import { upsampleNearest } from '../functional';
+import { rmsNorm, upsampleNearest } from '../functional';
 
 export interface UNetConfig {
   inChannels: number;
@@ -35,11 +35,6 @@ export interface UNetConfig {
   maxPeriod?: number;
 }
 
-/** a / sqrt(mean_c(a²) + eps) over the last dimension: unit RMS, no affine. */
-function pnorm(a: Tensor, eps = 1e-8): Tensor {
-  return a.div(a.square().mean(-1, true).add(eps).sqrt());
-}
-
 export class ResBlock extends Module {
   n1: GroupNorm; c1: Conv2d; emb: Linear; n2: GroupNorm; drop: Dropout; c2: Conv2d; skip: Conv2d | null;
   constructor(public cin: number, public cout: number, embDim: number, groups: number, dropout: number, public adaptive: boolean,
@@ -55,17 +50,14 @@ export class ResBlock extends Module {
   }
   forward(x: Tensor, emb: Tensor): Tensor {
     let h = this.c1.forward(this.n1.forwardSilu(x));
-    const B = x.shape[0];
-    if (this.doubleNorm) {
-      const e = this.emb.forward(emb);
-      const scale = pnorm(e.narrow(1, 0, this.cout)).reshape(B, -1, 1, 1), shift = pnorm(e.narrow(1, this.cout, this.cout)).reshape(B, -1, 1, 1);
-      h = this.n2.forward(h).mul(scale).add(shift).silu();
-    } else if (this.adaptive) {
-      const e = this.emb.forward(emb).reshape(B, -1, 1, 1);
-      const scale = e.narrow(1, 0, this.cout), shift = e.narrow(1, this.cout, this.cout);
-      h = this.n2.forward(h).mul(scale.add(1)).add(shift).silu();
+    const e = this.emb.forward(emb), col = (v: Tensor) => v.reshape(x.shape[0], -1, 1, 1);
+    if (this.adaptive) {
+      let scale = e.narrow(1, 0, this.cout), shift = e.narrow(1, this.cout, this.cout);
+      // double norm: both at unit RMS over the channels (pnorm, 1e-8 as in sCM); otherwise scale around 1
+      if (this.doubleNorm) { scale = rmsNorm(scale, null, 1e-8); shift = rmsNorm(shift, null, 1e-8); } else scale = scale.add(1);
+      h = this.n2.forward(h).mul(col(scale)).add(col(shift)).silu();
     } else {
-      h = this.n2.forwardSilu(h.add(this.emb.forward(emb).reshape(B, -1, 1, 1)));
+      h = this.n2.forwardSilu(h.add(col(e)));
     }
     h = this.c2.forward(this.drop.forward(h));
     return (this.skip ? this.skip.forward(x) : x).add(h);
