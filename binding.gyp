@@ -57,6 +57,7 @@
         "native/ops/view.cpp",
         "native/ops/matmul.cpp",
         "native/ops/conv.cpp",
+        "native/ops/conv_winograd.cpp",
         "native/ops/softmax.cpp",
         "native/ops/index.cpp",
         "native/ops/random.cpp",

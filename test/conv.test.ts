@@ -1,5 +1,7 @@
 // Convolution semantics against a direct (naive loop) convolution, PyTorch's output-size conventions, and
 // the SIMD path against the scalar reference.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import * as tf from '../lib';
 import { Tensor } from '../lib';
 import { arr, expectClose, expectCode, forEachIsa } from './helpers';
@@ -61,5 +63,72 @@ describe('conv2d', () => {
     expectCode(() => tf.conv2d(tf.ones([1, 4, 5, 5]), tf.ones([4, 2, 3, 3]), { groups: 3 }), 'TF_SHAPE_MISMATCH');
     expectCode(() => tf.conv2d(tf.ones([1, 3, 5, 5]), tf.ones([4, 3, 3, 3]), { stride: 0 }), 'TF_INVALID_ARGUMENT');
     expectCode(() => tf.conv2d(tf.ones([1, 3, 5, 5]), tf.ones([4, 3, 3, 3], { dtype: 'float64' })), 'TF_DTYPE');
+  });
+});
+
+// 3x3 stride-1 float32 convolutions with >= 8 channels each side run as Winograd F(2x2, 3x3) (native/ops/
+// conv_winograd.cpp); everything else, and float64, stays on im2col + GEMM.
+describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
+  // Error bound: each output is a float32 sum of 16 C products of transformed values, and every transformed value
+  // is a sum of at most 16 inputs (or 9 weights) with coefficients ±1, ±1/2, ±1/4, so the rounding error is
+  // O(eps) times sum |x||w| with a constant of order the transform depth (im2col measures 1e-7 to 3e-7 of
+  // sum |x||w| on these shapes, Winograd 7e-8 to 2.3e-7). 2e-6 (~ 34 eps) leaves room for an unlucky draw; a
+  // wrong tile index, edge or transform coefficient gives errors of order 1.
+  const cases: [number[], number[], number][] = [
+    [[2, 9, 7, 6], [11, 9, 3, 3], 1],   // odd sizes: tiles cut by the bottom and right edges
+    [[2, 8, 6, 5], [8, 8, 3, 3], 0],    // no padding
+    [[1, 12, 7, 9], [10, 12, 3, 3], 2], // padding 2: the output is larger than the input
+    [[1, 33, 5, 9], [17, 33, 3, 3], 1], // channel counts that are not multiples of 4 (the scalar tails)
+    [[1, 8, 3, 3], [8, 8, 3, 3], 1],    // one 2x2 tile and a cut one
+  ];
+  test.each(cases)('x %j w %j padding %d: within 2e-6 sum|x||w| of the float64 direct convolution, every ISA', (xs, ws, p) => {
+    const x = tf.randn(xs), w = tf.randn(ws);
+    const ref = naiveConv(x, w, [1, 1], [p, p], [1, 1], 1);
+    const scale = naiveConv(x.abs(), w.abs(), [1, 1], [p, p], [1, 1], 1).out;
+    forEachIsa((isa) => {
+      const y = tf.conv2d(x, w, { padding: p });
+      expect(y.shape).toEqual(ref.shape);
+      const got = arr(y);
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.out[i]) / scale[i]);
+      expect({ isa, worst: worst < 2e-6 }).toEqual({ isa, worst: true });
+    });
+  });
+  test('the input gradient (the flipped-kernel convolution) takes the same path and bound', () => {
+    const x = tf.randn([2, 16, 7, 8], { dtype: 'float64' }), w = tf.randn([12, 16, 3, 3], { dtype: 'float64' });
+    const r = tf.randn([2, 12, 7, 8], { dtype: 'float64' });
+    const grad = (xx: Tensor, ww: Tensor, rr: Tensor) => {
+      const xv = xx.detach().requiresGrad_();
+      tf.conv2d(xv, ww, { padding: 1 }).mul(rr).sum().backward();
+      return xv.grad!;
+    };
+    const g64 = arr(grad(x, w, r)), g32 = arr(grad(x.to('float32'), w.to('float32'), r.to('float32')));
+    const scale = arr(tf.convTranspose2d(r.abs(), w.abs(), { padding: 1 }));
+    for (let i = 0; i < g64.length; i++) expect(Math.abs(g32[i] - g64[i])).toBeLessThan(2e-6 * scale[i]);
+  });
+  test('TENSORFIELD_CONV=im2col turns it off: the two algorithms agree within the bound and are not the same sums', () => {
+    const addon = path.resolve(__dirname, '..', 'build', 'Release', 'tensorfield.node');
+    const child = `const tf = require(${JSON.stringify(addon)}); tf.manualSeed(7);
+      const x = tf.randn([1, 16, 6, 6], 'float32'), w = tf.randn([16, 16, 3, 3], 'float32');
+      console.log(JSON.stringify(Array.from(tf.conv2d(x, w, [1, 1], [1, 1], [1, 1], 1).data())));`;
+    const run = (mode: string | undefined) => {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.TENSORFIELD_CONV;
+      if (mode) env.TENSORFIELD_CONV = mode;
+      const res = spawnSync(process.execPath, ['-e', child], { env, encoding: 'utf8', timeout: 30000 });
+      if (res.status !== 0) throw new Error(`child failed: ${res.stderr}`);
+      return JSON.parse(res.stdout) as number[];
+    };
+    const wino = run(undefined), im2col = run('im2col');
+    tf.manualSeed(7);
+    const x = tf.randn([1, 16, 6, 6]), w = tf.randn([16, 16, 3, 3]);
+    const scale = naiveConv(x.abs(), w.abs(), [1, 1], [1, 1], [1, 1], 1).out;
+    expect(wino).toEqual(arr(tf.conv2d(x, w, { padding: 1 })));  // this process runs Winograd too
+    let differ = 0;
+    for (let i = 0; i < wino.length; i++) {
+      expect(Math.abs(wino[i] - im2col[i])).toBeLessThan(4e-6 * scale[i]);
+      if (wino[i] !== im2col[i]) differ++;
+    }
+    expect(differ).toBeGreaterThan(wino.length / 4);
   });
 });

@@ -7,6 +7,7 @@
 #include <vector>
 #include <xmmintrin.h>
 #include "ops.h"
+#include "conv_winograd.h"
 #include "../core/allocator.h"
 #include "operators.h"
 #include "../autograd/node.h"
@@ -163,12 +164,29 @@ struct ImageScratch {
 Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Conv2dParams& p) {
   Tensor x = contiguous(detach(x0)), w = contiguous(detach(w0));
   Tensor y = empty({g.N, g.O, g.Ho, g.Wo}, x.dtype());
+  const int64_t HW = g.H * g.W, P = g.P();
+  if (winograd::applies(x.dtype(), g.C, g.O, g.kh, g.kw, p)) {
+    const float* xp = x.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    std::vector<float> U(size_t(16 * g.C * g.O));
+    winograd::transform_weight(w.data_ptr<float>(), g.O, g.C, U.data());
+    parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
+      alloc::Scratch xs(sizeof(float) * size_t(HW * g.C)), os(sizeof(float) * size_t(P * g.O));
+      float* xt = xs.as<float>();
+      float* out = os.as<float>();
+      for (int64_t n = lo; n < hi; ++n) {
+        to_channels_last(xp + n * g.C * HW, g.C, HW, xt);
+        winograd::conv_image(xt, g.H, g.W, g.C, g.O, p.pad_h, p.pad_w, U.data(), out);
+        to_channels_first(out, g.O, P, yp + n * g.O * P);
+      }
+    });
+    return y;
+  }
   TF_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data_ptr<T>();
     T* yp = y.data_ptr<T>();
     std::vector<T> wm(size_t(g.O * g.K));
     weight_rows(w.data_ptr<T>(), g, wm.data());
-    const int64_t HW = g.H * g.W, P = g.P();
     parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
       ImageScratch<T> s(g, true);
       T* xt = s.xt.template as<T>();

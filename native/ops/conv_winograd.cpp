@@ -1,0 +1,166 @@
+// Winograd F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). A 2x2 output
+// tile of a 3x3 convolution comes from the 4x4 input tile d around it as
+//   Y = A^T [ (G g G^T) ⊙ (B^T d B) ] A,
+// so the sum over input channels becomes 16 independent products, one per position xi of the transformed 4x4
+// tile: M_xi [tiles, O] = V_xi [tiles, C] x U_xi [C, O], each a GEMM on the engine's kernel. That is 16 multiply-adds
+// per tile and channel pair where im2col needs 36. The transforms use only ±1 and 1/2, so they add a few roundings
+// of the transformed values, not of the products (test/conv_winograd.test.ts bounds the error against float64).
+//
+// Work is done per block of tiles so that V and M of a block stay in L2 between the transforms and the GEMMs.
+#include "conv_winograd.h"
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+#include "../core/allocator.h"
+
+namespace tf::winograd {
+
+namespace {
+
+// four lanes: SSE is baseline x86-64, and this file is compiled for any x86-64 (the GEMMs are dispatched)
+typedef float v4 __attribute__((vector_size(16)));
+inline v4 ld4(const float* p) { v4 v; std::memcpy(&v, p, sizeof v); return v; }
+inline void st4(float* p, v4 v) { std::memcpy(p, &v, sizeof v); }
+
+// v = B^T d B, B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], for a float or four lanes
+template <class V>
+inline void input_tile(const V d[16], V v[16]) {
+  V r[16];
+  for (int j = 0; j < 4; ++j) {
+    r[j] = d[j] - d[8 + j];
+    r[4 + j] = d[4 + j] + d[8 + j];
+    r[8 + j] = d[8 + j] - d[4 + j];
+    r[12 + j] = d[4 + j] - d[12 + j];
+  }
+  for (int i = 0; i < 4; ++i) {
+    const V* q = r + 4 * i;
+    v[4 * i] = q[0] - q[2];
+    v[4 * i + 1] = q[1] + q[2];
+    v[4 * i + 2] = q[2] - q[1];
+    v[4 * i + 3] = q[1] - q[3];
+  }
+}
+
+// y = A^T m A (2x2, row-major), A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
+template <class V>
+inline void output_tile(const V m[16], V y[4]) {
+  V s[8];
+  for (int j = 0; j < 4; ++j) {
+    s[j] = m[j] + m[4 + j] + m[8 + j];
+    s[4 + j] = m[4 + j] - m[8 + j] - m[12 + j];
+  }
+  for (int i = 0; i < 2; ++i) {
+    const V* q = s + 4 * i;
+    y[2 * i] = q[0] + q[1] + q[2];
+    y[2 * i + 1] = q[1] - q[2] - q[3];
+  }
+}
+
+bool enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("TENSORFIELD_CONV");
+    return !(e && std::strcmp(e, "im2col") == 0);
+  }();
+  return on;
+}
+
+}  // namespace
+
+bool applies(DType dt, int64_t C, int64_t O, int64_t kh, int64_t kw, const Conv2dParams& p) {
+  return enabled() && dt == DType::F32 && kh == 3 && kw == 3 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 &&
+         p.dil_w == 1 && p.groups == 1 && C >= 8 && O >= 8;
+}
+
+void transform_weight(const float* w, int64_t O, int64_t C, float* U) {
+  // G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* g = w + (o * C + c) * 9;
+      float t[4][3], u[4][4];
+      for (int j = 0; j < 3; ++j) {
+        t[0][j] = g[j];
+        t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+        t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+        t[3][j] = g[6 + j];
+      }
+      for (int i = 0; i < 4; ++i) {
+        u[i][0] = t[i][0];
+        u[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        u[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        u[i][3] = t[i][2];
+      }
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) U[((i * 4 + j) * C + c) * O + o] = u[i][j];
+    }
+}
+
+void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int64_t pad_h, int64_t pad_w,
+                const float* U, float* out) {
+  const int64_t Ho = H + 2 * pad_h - 2, Wo = W + 2 * pad_w - 2;
+  const int64_t tilesH = (Ho + 1) / 2, tilesW = (Wo + 1) / 2, T = tilesH * tilesW;
+  // tiles per block: V and M of a block (16 (C + O) floats a tile) in ~512 KiB, a multiple of the GEMM's 6-row
+  // micro-tile
+  int64_t tb = std::max<int64_t>(6, (8192 / (C + O)) / 6 * 6);
+  tb = std::min(tb, T);
+  alloc::Scratch vbuf(sizeof(float) * size_t(16 * tb * C)), mbuf(sizeof(float) * size_t(16 * tb * O)),
+      zbuf(sizeof(float) * size_t(C));
+  float* V = vbuf.as<float>();
+  float* M = mbuf.as<float>();
+  float* zeros = zbuf.as<float>();
+  std::memset(zeros, 0, sizeof(float) * size_t(C));
+  for (int64_t t0 = 0; t0 < T; t0 += tb) {
+    const int64_t nb = std::min(tb, T - t0), vs = nb * C, ms = nb * O;  // xi strides in V and M
+    for (int64_t t = 0; t < nb; ++t) {
+      const int64_t th = (t0 + t) / tilesW, tw = (t0 + t) % tilesW;
+      const float* src[16];
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) {
+          const int64_t ih = 2 * th - pad_h + i, iw = 2 * tw - pad_w + j;
+          src[i * 4 + j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? xt + (ih * W + iw) * C : zeros;
+        }
+      float* v = V + t * C;
+      int64_t c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v4 d[16], r[16];
+        for (int k = 0; k < 16; ++k) d[k] = ld4(src[k] + c);
+        input_tile(d, r);
+        for (int k = 0; k < 16; ++k) st4(v + k * vs + c, r[k]);
+      }
+      for (; c < C; ++c) {
+        float d[16], r[16];
+        for (int k = 0; k < 16; ++k) d[k] = src[k][c];
+        input_tile(d, r);
+        for (int k = 0; k < 16; ++k) v[k * vs + c] = r[k];
+      }
+    }
+    for (int xi = 0; xi < 16; ++xi)
+      gemm_into(DType::F32, nb, O, C, reinterpret_cast<const char*>(V + xi * vs), C, 1,
+                reinterpret_cast<const char*>(U + xi * C * O), O, 1, reinterpret_cast<char*>(M + xi * ms), O, false);
+    for (int64_t t = 0; t < nb; ++t) {
+      const int64_t oh = 2 * ((t0 + t) / tilesW), ow = 2 * ((t0 + t) % tilesW);
+      // the tile's four outputs (row-major), those past the bottom or right edge not written
+      const bool keep[4] = {true, ow + 1 < Wo, oh + 1 < Ho, oh + 1 < Ho && ow + 1 < Wo};
+      float* dst[4];
+      for (int q = 0; q < 4; ++q) dst[q] = keep[q] ? out + ((oh + q / 2) * Wo + ow + q % 2) * O : nullptr;
+      const float* m = M + t * O;
+      int64_t o = 0;
+      for (; o + 4 <= O; o += 4) {
+        v4 a[16], y[4];
+        for (int k = 0; k < 16; ++k) a[k] = ld4(m + k * ms + o);
+        output_tile(a, y);
+        for (int q = 0; q < 4; ++q)
+          if (keep[q]) st4(dst[q] + o, y[q]);
+      }
+      for (; o < O; ++o) {
+        float a[16], y[4];
+        for (int k = 0; k < 16; ++k) a[k] = m[k * ms + o];
+        output_tile(a, y);
+        for (int q = 0; q < 4; ++q)
+          if (keep[q]) dst[q][o] = y[q];
+      }
+    }
+  }
+}
+
+}  // namespace tf::winograd
