@@ -106,6 +106,24 @@ describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
     const scale = arr(tf.convTranspose2d(r.abs(), w.abs(), { padding: 1 }));
     for (let i = 0; i < g64.length; i++) expect(Math.abs(g32[i] - g64[i])).toBeLessThan(2e-6 * scale[i]);
   });
+  test.each(cases)('x %j w %j padding %d: the weight gradient (the adjoint, G^T [sum V^T A dY A^T] G) within 2e-6 of its 3x3 block, every ISA', (xs, ws, p) => {
+    const x = tf.randn(xs, { dtype: 'float64' }), w = tf.randn(ws, { dtype: 'float64' });
+    const r = tf.randn([xs[0], ws[0], xs[2] + 2 * p - 2, xs[3] + 2 * p - 2], { dtype: 'float64' });
+    const dw = (xx: Tensor, ww: Tensor, rr: Tensor) => {
+      const wv = ww.detach().requiresGrad_();
+      tf.conv2d(xx, wv, { padding: p }).mul(rr).sum().backward();
+      return wv.grad!;
+    };
+    const g64 = dw(x, w, r);
+    // The transformed gradient dU mixes all 16 positions of a tile before G^T dU G separates them again, so an
+    // entry's rounding scales with its whole 3x3 block of sum |x||r| (an entry with a small support, the corner of
+    // a 3x3 image, cancels down from terms of the block's size: 2.5e-6 of its own sum, 2.6e-7 of the block's).
+    const block = dw(x.abs(), w, r.abs()).amax([2, 3], true);
+    forEachIsa((isa) => {
+      const err = dw(x.to('float32'), w.to('float32'), r.to('float32')).to('float64').sub(g64).abs().div(block).max().item();
+      expect({ isa, err: err < 2e-6 }).toEqual({ isa, err: true });
+    });
+  });
   test('TENSORFIELD_CONV=im2col turns it off: the two algorithms agree within the bound and are not the same sums', () => {
     const addon = path.resolve(__dirname, '..', 'build', 'Release', 'tensorfield.node');
     const child = `const tf = require(${JSON.stringify(addon)}); tf.manualSeed(7);

@@ -271,6 +271,18 @@ Tensor conv_input_grad(const Tensor& gy0, const Tensor& w0, const Geom& g, const
 Tensor conv_weight_grad(const Tensor& x0, const Tensor& gy0, const Geom& g, const Conv2dParams& p) {
   Tensor x = contiguous(detach(x0)), gy = contiguous(detach(gy0));
   Tensor dw = empty({g.O, g.Cg, g.kh, g.kw}, x.dtype());
+  if (winograd::applies(x.dtype(), g.C, g.O, g.kh, g.kw, p)) {
+    const int64_t HW = g.H * g.W, P = g.P();
+    std::vector<float> dU(size_t(16 * g.C * g.O), 0.0f);
+    alloc::Scratch xs(sizeof(float) * size_t(HW * g.C)), ys(sizeof(float) * size_t(P * g.O));
+    for (int64_t n = 0; n < g.N; ++n) {
+      to_channels_last(x.data_ptr<float>() + n * g.C * HW, g.C, HW, xs.as<float>());
+      to_channels_last(gy.data_ptr<float>() + n * g.O * P, g.O, P, ys.as<float>());
+      winograd::weight_grad_image(xs.as<float>(), ys.as<float>(), g.H, g.W, g.C, g.O, p.pad_h, p.pad_w, dU.data());
+    }
+    winograd::weight_from_transformed(dU.data(), g.O, g.C, dw.data_ptr<float>());
+    return dw;
+  }
   TF_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data_ptr<T>();
     const T* gp = gy.data_ptr<T>();

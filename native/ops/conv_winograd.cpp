@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 #include "../core/allocator.h"
+#include "../cpu/threadpool.h"
 
 namespace tf::winograd {
 
@@ -54,6 +55,53 @@ inline void output_tile(const V m[16], V y[4]) {
     const V* q = s + 4 * i;
     y[2 * i] = q[0] + q[1] + q[2];
     y[2 * i + 1] = q[1] - q[2] - q[3];
+  }
+}
+
+// V[xi * vs + t * C + c] = (B^T d B)[xi] for tiles t0 .. t0 + nb (row-major over tilesW tiles a row) of xt [H*W, C]
+void input_tiles(const float* xt, int64_t H, int64_t W, int64_t C, int64_t pad_h, int64_t pad_w, int64_t tilesW,
+                 int64_t t0, int64_t nb, const float* zeros, float* V, int64_t vs) {
+  for (int64_t t = 0; t < nb; ++t) {
+    const int64_t th = (t0 + t) / tilesW, tw = (t0 + t) % tilesW;
+    const float* src[16];
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        const int64_t ih = 2 * th - pad_h + i, iw = 2 * tw - pad_w + j;
+        src[i * 4 + j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? xt + (ih * W + iw) * C : zeros;
+      }
+    float* v = V + t * C;
+    int64_t c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v4 d[16], r[16];
+      for (int k = 0; k < 16; ++k) d[k] = ld4(src[k] + c);
+      input_tile(d, r);
+      for (int k = 0; k < 16; ++k) st4(v + k * vs + c, r[k]);
+    }
+    for (; c < C; ++c) {
+      float d[16], r[16];
+      for (int k = 0; k < 16; ++k) d[k] = src[k][c];
+      input_tile(d, r);
+      for (int k = 0; k < 16; ++k) v[k * vs + c] = r[k];
+    }
+  }
+}
+
+// dm = A dy A^T (4x4 from 2x2), the adjoint of output_tile; A = [[1, 0], [1, 1], [1, -1], [0, -1]]
+template <class V>
+inline void output_tile_adjoint(const V dy[4], V dm[16]) {
+  V r[8];  // r[a][j] = sum_i A[a][i] dy[i][j]
+  for (int j = 0; j < 2; ++j) {
+    r[j] = dy[j];
+    r[2 + j] = dy[j] + dy[2 + j];
+    r[4 + j] = dy[j] - dy[2 + j];
+    r[6 + j] = -dy[2 + j];
+  }
+  for (int a = 0; a < 4; ++a) {
+    const V* q = r + 2 * a;
+    dm[4 * a] = q[0];
+    dm[4 * a + 1] = q[0] + q[1];
+    dm[4 * a + 2] = q[0] - q[1];
+    dm[4 * a + 3] = -q[1];
   }
 }
 
@@ -111,29 +159,7 @@ void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int
   std::memset(zeros, 0, sizeof(float) * size_t(C));
   for (int64_t t0 = 0; t0 < T; t0 += tb) {
     const int64_t nb = std::min(tb, T - t0), vs = nb * C, ms = nb * O;  // xi strides in V and M
-    for (int64_t t = 0; t < nb; ++t) {
-      const int64_t th = (t0 + t) / tilesW, tw = (t0 + t) % tilesW;
-      const float* src[16];
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) {
-          const int64_t ih = 2 * th - pad_h + i, iw = 2 * tw - pad_w + j;
-          src[i * 4 + j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? xt + (ih * W + iw) * C : zeros;
-        }
-      float* v = V + t * C;
-      int64_t c = 0;
-      for (; c + 4 <= C; c += 4) {
-        v4 d[16], r[16];
-        for (int k = 0; k < 16; ++k) d[k] = ld4(src[k] + c);
-        input_tile(d, r);
-        for (int k = 0; k < 16; ++k) st4(v + k * vs + c, r[k]);
-      }
-      for (; c < C; ++c) {
-        float d[16], r[16];
-        for (int k = 0; k < 16; ++k) d[k] = src[k][c];
-        input_tile(d, r);
-        for (int k = 0; k < 16; ++k) v[k * vs + c] = r[k];
-      }
-    }
+    input_tiles(xt, H, W, C, pad_h, pad_w, tilesW, t0, nb, zeros, V, vs);
     for (int xi = 0; xi < 16; ++xi)
       gemm_into(DType::F32, nb, O, C, reinterpret_cast<const char*>(V + xi * vs), C, 1,
                 reinterpret_cast<const char*>(U + xi * C * O), O, 1, reinterpret_cast<char*>(M + xi * ms), O, false);
@@ -161,6 +187,76 @@ void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int
       }
     }
   }
+}
+
+// The weight gradient is the adjoint of the forward: M = U ⊙ V summed over channels and Y = A^T M A give
+// dM = A dY A^T, dU_xi = V_xi^T dM_xi summed over tiles (and images), and dg = G^T dU G.
+void weight_grad_image(const float* xt, const float* dyt, int64_t H, int64_t W, int64_t C, int64_t O, int64_t pad_h,
+                       int64_t pad_w, float* dU) {
+  const int64_t Ho = H + 2 * pad_h - 2, Wo = W + 2 * pad_w - 2;
+  const int64_t tilesH = (Ho + 1) / 2, tilesW = (Wo + 1) / 2, T = tilesH * tilesW;
+  alloc::Scratch vbuf(sizeof(float) * size_t(16 * T * C)), mbuf(sizeof(float) * size_t(16 * T * O)),
+      zbuf(sizeof(float) * size_t(std::max(C, O)));
+  float* V = vbuf.as<float>();
+  float* dM = mbuf.as<float>();
+  float* zeros = zbuf.as<float>();
+  std::memset(zeros, 0, sizeof(float) * size_t(std::max(C, O)));
+  const int64_t vs = T * C, ms = T * O;
+  // both transforms are elementwise over tiles: split across the pool without changing any sum
+  parallel_for(0, T, 16, [&](int64_t lo, int64_t hi) {
+    input_tiles(xt, H, W, C, pad_h, pad_w, tilesW, lo, hi - lo, zeros, V + lo * C, vs);
+    for (int64_t t = lo; t < hi; ++t) {
+      const int64_t oh = 2 * (t / tilesW), ow = 2 * (t % tilesW);
+      // outputs past the bottom or right edge do not exist: their gradient is zero
+      const float* src[4];
+      for (int q = 0; q < 4; ++q) {
+        const int64_t h = oh + q / 2, w = ow + q % 2;
+        src[q] = h < Ho && w < Wo ? dyt + (h * Wo + w) * O : zeros;
+      }
+      float* m = dM + t * O;
+      int64_t o = 0;
+      for (; o + 4 <= O; o += 4) {
+        v4 dy[4], r[16];
+        for (int q = 0; q < 4; ++q) dy[q] = ld4(src[q] + o);
+        output_tile_adjoint(dy, r);
+        for (int k = 0; k < 16; ++k) st4(m + k * ms + o, r[k]);
+      }
+      for (; o < O; ++o) {
+        float dy[4], r[16];
+        for (int q = 0; q < 4; ++q) dy[q] = src[q][o];
+        output_tile_adjoint(dy, r);
+        for (int k = 0; k < 16; ++k) m[k * ms + o] = r[k];
+      }
+    }
+  });
+  // 16 independent products, each accumulated over the images in order: the split over xi keeps every sum's
+  // order fixed, so the result does not depend on the thread count
+  parallel_for(0, 16, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t xi = lo; xi < hi; ++xi)
+      gemm_into(DType::F32, C, O, T, reinterpret_cast<const char*>(V + xi * vs), 1, C,
+                reinterpret_cast<const char*>(dM + xi * ms), O, 1, reinterpret_cast<char*>(dU + xi * C * O), O, true);
+  });
+}
+
+void weight_from_transformed(const float* dU, int64_t O, int64_t C, float* dw) {
+  // dg = G^T dU G
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t c = 0; c < C; ++c) {
+      float u[4][4], t[3][4];
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) u[a][b] = dU[((a * 4 + b) * C + c) * O + o];
+      for (int b = 0; b < 4; ++b) {
+        t[0][b] = u[0][b] + 0.5f * (u[1][b] + u[2][b]);
+        t[1][b] = 0.5f * (u[1][b] - u[2][b]);
+        t[2][b] = 0.5f * (u[1][b] + u[2][b]) + u[3][b];
+      }
+      float* g = dw + (o * C + c) * 9;
+      for (int i = 0; i < 3; ++i) {
+        g[3 * i] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+        g[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
+        g[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+      }
+    }
 }
 
 }  // namespace tf::winograd
