@@ -57,6 +57,26 @@ describe('elementwise', () => {
 });
 
 describe('reductions', () => {
+  test('over separated dims (run by run, no permuted copy) equal plain loops: sum [0, 2, 3], amax / amin [0, 2]', () => {
+    const [N, C, H, W] = [3, 4, 5, 6];
+    const x = tf.randn([N, C, H, W], { dtype: 'float64' }), X = arr(x);
+    const at = (n: number, c: number, h: number, w: number) => X[((n * C + c) * H + h) * W + w];
+    const sum = new Array(C).fill(0), mx = new Array(C * W).fill(-Infinity), mn = new Array(C * W).fill(Infinity);
+    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+      sum[c] += at(n, c, h, w);
+      mx[c * W + w] = Math.max(mx[c * W + w], at(n, c, h, w));
+      mn[c * W + w] = Math.min(mn[c * W + w], at(n, c, h, w));
+    }
+    const s = x.sum([0, 2, 3]), sk = x.sum([0, 2, 3], true);
+    expect(s.shape).toEqual([C]);
+    expect(sk.shape).toEqual([1, C, 1, 1]);
+    expectClose(arr(s), sum, 1e-12, 1e-12);
+    expectClose(arr(sk), sum, 1e-12, 1e-12);
+    expect(x.amax([0, 2]).shape).toEqual([C, W]);
+    expect(arr(x.amax([0, 2]))).toEqual(mx);
+    expect(arr(x.amin([0, 2], true))).toEqual(mn);
+    expect(x.amin([0, 2], true).shape).toEqual([1, C, 1, W]);
+  });
   const x = t([[1, 5, 3], [4, 2, 6]], 'float64');
   test('sum/mean/var/std/prod-free reductions with keepdim', () => {
     expect(x.sum().item()).toBe(21);

@@ -36,6 +36,15 @@ Tensor reduce_raw(cpu::ReduceOp op, const Tensor& x0, const Dims& dims, bool kee
   Tensor x = x0;
   Shape kshape = keepdim_shape(x.shape(), dims);
   bool adjacent = dims.empty() || dims.back() - dims.front() + 1 == int64_t(dims.size());
+  if (!adjacent && x.is_contiguous() && op != cpu::R_ARGMAX && op != cpu::R_ARGMIN) {
+    // Separated runs of dims (a bias gradient sums [N, C, H, W] over 0, 2, 3): reduce the innermost run, then the
+    // rest of the (contiguous, keepdim) result, so every pass reads memory in order instead of a permuted copy
+    size_t k = dims.size() - 1;
+    while (k > 0 && dims[k - 1] == dims[k] - 1) --k;
+    Tensor part = reduce_raw(op, x, Dims(dims.begin() + k, dims.end()), true);
+    Tensor out = reduce_raw(op, part, Dims(dims.begin(), dims.begin() + k), true);
+    return keepdim ? out : reshape(out, drop_dims(x0.shape(), dims));
+  }
   int64_t O = 1, R = 1, I = 1;
   if (adjacent && x.is_contiguous()) {
     int64_t d0 = dims.empty() ? 0 : dims.front(), d1 = dims.empty() ? -1 : dims.back();
