@@ -1,5 +1,5 @@
-// Convolutions (NCHW). conv2d and convTranspose2d run natively (im2col + GEMM); both are differentiable to
-// any order and in forward mode.
+// Convolutions (NCHW). conv2d and convTranspose2d run natively (im2col + GEMM, or Winograd F(2x2, 3x3) for 3x3
+// stride-1 float32 layers); both are differentiable to any order and in forward mode.
 import { native } from './native';
 import { Tensor, TensorfieldError, wrapNative, handle, asTensor, options } from './tensor';
 

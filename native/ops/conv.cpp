@@ -1,5 +1,6 @@
-// 2-D convolution by im2col + GEMM (channels last inside, see im2row). conv2d, its input gradient (the transposed convolution) and its weight
-// gradient are three bilinear ops that are each other's derivatives, so every order of reverse and forward
+// 2-D convolution by im2col + GEMM (channels last inside, see im2row), or by Winograd F(2x2, 3x3) where it applies
+// (conv_winograd.cpp: 3x3, stride 1, float32). conv2d, its input gradient (the transposed convolution) and its
+// weight gradient are three bilinear ops that are each other's derivatives, so every order of reverse and forward
 // mode is written with them.
 #include <algorithm>
 #include <cstring>

@@ -110,7 +110,8 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
                int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate);
 
-// ---- convolution (ops/conv.cpp): im2col + GEMM; the three ops are each other's derivatives ----
+// ---- convolution (ops/conv.cpp): im2col + GEMM, Winograd for 3x3 stride 1 (ops/conv_winograd.cpp); the three
+// ops are each other's derivatives ----
 struct Conv2dParams {
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
 };
