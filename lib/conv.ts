@@ -24,9 +24,10 @@ const pair = (v: Pair | undefined, d: number, what: string): [number, number] =>
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const o = options(opts, 'conv2d');
   const X = asTensor(x, 'conv2d'), Wt = asTensor(w, 'conv2d weight');
-  const y = wrapNative(native.conv2d(X._h, Wt._h, pair(o.stride, 1, 'stride'), pair(o.padding, 0, 'padding'),
-    pair(o.dilation, 1, 'dilation'), o.groups ?? 1));
-  return o.bias ? y.add(asTensor(o.bias, 'conv2d bias').reshape(1, -1, 1, 1)) : y;
+  // the bias goes to the addon, which adds it in the GEMM's epilogue when nothing is differentiated
+  const bias = o.bias ? asTensor(o.bias, 'conv2d bias')._h : null;
+  return wrapNative(native.conv2d(X._h, Wt._h, pair(o.stride, 1, 'stride'), pair(o.padding, 0, 'padding'),
+    pair(o.dilation, 1, 'dilation'), o.groups ?? 1, bias));
 }
 
 export interface ConvTranspose2dOptions extends Conv2dOptions {

@@ -75,7 +75,7 @@ export interface NativeModule {
   clone(x: T): T;
   to(x: T, dtype: DTypeName): T;
   matmul(a: T, b: T): T;
-  conv2d(x: T, w: T, stride?: DimArg, padding?: DimArg, dilation?: DimArg, groups?: number): T;
+  conv2d(x: T, w: T, stride?: DimArg, padding?: DimArg, dilation?: DimArg, groups?: number, bias?: T | null): T;
   conv2dInputGrad(g: T, w: T, inputShape: number[], stride?: DimArg, padding?: DimArg, dilation?: DimArg, groups?: number): T;
   conv2dWeightGrad(x: T, g: T, weightShape: number[], stride?: DimArg, padding?: DimArg, dilation?: DimArg, groups?: number): T;
   cat(ts: T[], dim?: number): T;

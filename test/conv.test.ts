@@ -150,3 +150,37 @@ describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
     expect(differ).toBeGreaterThan(wino.length / 4);
   });
 });
+
+describe('conv2d bias', () => {
+  // The bias is added in the epilogue (before the result leaves the per-image buffer) when nothing is
+  // differentiated: the same float additions as the broadcast add, so the results are identical.
+  const cases: [string, number[], number[], Record<string, unknown>, 'float32' | 'float64'][] = [
+    ['Winograd 3x3', [2, 8, 7, 6], [12, 8, 3, 3], { padding: 1 }, 'float32'],
+    ['im2col stride 2', [2, 8, 7, 6], [12, 8, 3, 3], { padding: 1, stride: 2 }, 'float32'],
+    ['1x1, float64', [2, 5, 4, 3], [7, 5, 1, 1], {}, 'float64'],
+    ['grouped, few output channels (dot products)', [1, 4, 5, 5], [2, 2, 3, 3], { groups: 2, padding: 1 }, 'float32'],
+  ];
+  test.each(cases)('%s: fused under noGrad equals conv + broadcast add exactly', (_name, xs, ws, opts, dtype) => {
+    const x = tf.randn(xs, { dtype }), w = tf.randn(ws, { dtype }), b = tf.randn([ws[0]], { dtype });
+    const fused = tf.noGrad(() => tf.conv2d(x, w, { ...opts, bias: b }));
+    const plain = tf.conv2d(x, w, opts).add(b.reshape(1, -1, 1, 1));
+    expect(fused.shape).toEqual(plain.shape);
+    expect(arr(fused)).toEqual(arr(plain));
+  });
+  test('differentiated: the bias gradient is the sum of the output gradient over N, H, W; JVP in the bias is its broadcast', () => {
+    const x = tf.randn([2, 8, 5, 6], { dtype: 'float64' }), w = tf.randn([8, 8, 3, 3], { dtype: 'float64' });
+    const b = tf.randn([8], { dtype: 'float64' }).requiresGrad_();
+    const r = tf.randn([2, 8, 5, 6], { dtype: 'float64' });
+    tf.conv2d(x, w, { padding: 1, bias: b }).mul(r).sum().backward();
+    expectClose(arr(b.grad!), arr(r.sum([0, 2, 3])), 1e-12, 1e-12);
+    const db = tf.randn([8], { dtype: 'float64' });
+    const [, [tan]] = tf.func.jvp((bb: Tensor) => tf.conv2d(x, w, { padding: 1, bias: bb }), [b.detach()], [db]);
+    expectClose(arr(tan), arr(db.reshape(1, -1, 1, 1).expand(2, 8, 5, 6)), 1e-15, 0);
+  });
+  test('a bias of the wrong shape or dtype is a clear error', () => {
+    const x = tf.randn([1, 8, 5, 5]), w = tf.randn([4, 8, 3, 3]);
+    expectCode(() => tf.noGrad(() => tf.conv2d(x, w, { bias: tf.randn([5]) })), 'TF_SHAPE_MISMATCH');
+    expectCode(() => tf.conv2d(x, w, { bias: tf.randn([1, 4]) }), 'TF_SHAPE_MISMATCH');
+    expectCode(() => tf.conv2d(x, w, { bias: tf.randn([4], { dtype: 'float64' }) }), 'TF_DTYPE');
+  });
+});

@@ -205,8 +205,12 @@ BINDING(ToDType) {
 BINDING(Matmul) { GUARDED({ return wrap(env, tf::matmul(tensor_arg(info, 0), tensor_arg(info, 1, "other"))); }) }
 
 // ---- convolution ----------------------------------------------------------------------------------------
+// conv2d(x, w, stride, padding, dilation, groups, bias?)
 BINDING(Conv2d) {
-  GUARDED({ return wrap(env, tf::conv2d(tensor_arg(info, 0, "input"), tensor_arg(info, 1, "weight"), conv_params(info, 2))); })
+  GUARDED({
+    Tensor b = info[6].IsNull() || info[6].IsUndefined() ? Tensor() : tensor_arg(info, 6, "bias");
+    return wrap(env, tf::conv2d(tensor_arg(info, 0, "input"), tensor_arg(info, 1, "weight"), conv_params(info, 2), b));
+  })
 }
 BINDING(Conv2dInputGrad) {
   GUARDED({

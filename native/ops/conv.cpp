@@ -161,9 +161,12 @@ struct ImageScratch {
   static size_t bytes(int64_t elems) { return sizeof(T) * size_t(std::max<int64_t>(elems, 1)); }
 };
 
-// y = conv(x, w), raw: per image, rows[P, K] x wm_g^T [K, Og] -> [P, Og], written back channels first
-Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Conv2dParams& p) {
+// y = conv(x, w) (+ bias [O] when defined), raw: per image, rows[P, K] x wm_g^T [K, Og] -> [P, Og], written back
+// channels first
+Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Conv2dParams& p,
+                    const Tensor& bias0 = Tensor()) {
   Tensor x = contiguous(detach(x0)), w = contiguous(detach(w0));
+  Tensor bias = bias0.defined() ? contiguous(detach(bias0)) : Tensor();
   Tensor y = empty({g.N, g.O, g.Ho, g.Wo}, x.dtype());
   const int64_t HW = g.H * g.W, P = g.P();
   if (winograd::applies(x.dtype(), g.C, g.O, g.kh, g.kw, p)) {
@@ -177,7 +180,8 @@ Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Con
       float* out = os.as<float>();
       for (int64_t n = lo; n < hi; ++n) {
         to_channels_last(xp + n * g.C * HW, g.C, HW, xt);
-        winograd::conv_image(xt, g.H, g.W, g.C, g.O, p.pad_h, p.pad_w, U.data(), out);
+        winograd::conv_image(xt, g.H, g.W, g.C, g.O, p.pad_h, p.pad_w, U.data(),
+                             bias.defined() ? bias.data_ptr<float>() : nullptr, out);
         to_channels_first(out, g.O, P, yp + n * g.O * P);
       }
     });
@@ -208,6 +212,11 @@ Tensor conv_forward(const Tensor& x0, const Tensor& w0, const Geom& g, const Con
           // out[P, O]: group gr's columns gr*Og.. (B = wm_g^T by strides)
           gemm_into(x.dtype(), P, g.Og, g.K, reinterpret_cast<const char*>(rows), g.K, 1,
                     reinterpret_cast<const char*>(wg), 1, g.K, reinterpret_cast<char*>(out + gr * g.Og), g.O, false);
+        }
+        if (bias.defined()) {
+          const T* b = bias.data_ptr<T>();
+          for (int64_t q = 0; q < P; ++q)
+            for (int64_t o = 0; o < g.O; ++o) out[q * g.O + o] += b[o];
         }
         to_channels_first(out, g.O, P, yp + n * g.O * P);
       }
@@ -331,6 +340,20 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
     return bilinear_tangent(x, w, [&](const Tensor& a, const Tensor& b) { return conv2d(a, b, p); });
   });
   return y;
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dParams& p, const Tensor& bias) {
+  if (!bias.defined()) return conv2d(x, w, p);
+  check_conv_dtypes(x, bias, "conv2d bias");
+  TF_CHECK(w.dim() >= 1 && bias.dim() == 1 && bias.size(0) == w.size(0), ShapeMismatch, "conv2d: bias must be [",
+           w.dim() >= 1 ? w.size(0) : 0, "] (one per output channel), got ", shape_str(bias.shape()));
+  // The fused epilogue has no derivative rule of its own: when anything is differentiated, in either mode, the
+  // bias is the broadcast add it stands for, recorded like any other op.
+  if (compute_requires_grad({&x, &w, &bias}) || has_tangent({&x, &w, &bias}))
+    return add(conv2d(x, w, p), reshape(bias, {1, bias.size(0), 1, 1}));
+  check_conv_dtypes(x, w, "conv2d");
+  Geom g = geometry(x.shape(), w.shape(), p, "conv2d");
+  return conv_forward(x, w, g, p, bias);
 }
 
 Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Shape& x_shape, const Conv2dParams& p) {

@@ -144,7 +144,7 @@ void transform_weight(const float* w, int64_t O, int64_t C, float* U) {
 }
 
 void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int64_t pad_h, int64_t pad_w,
-                const float* U, float* out) {
+                const float* U, const float* bias, float* out) {
   const int64_t Ho = H + 2 * pad_h - 2, Wo = W + 2 * pad_w - 2;
   const int64_t tilesH = (Ho + 1) / 2, tilesW = (Wo + 1) / 2, T = tilesH * tilesW;
   // tiles per block: V and M of a block (16 (C + O) floats a tile) in ~512 KiB, a multiple of the GEMM's 6-row
@@ -175,6 +175,7 @@ void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int
         v4 a[16], y[4];
         for (int k = 0; k < 16; ++k) a[k] = ld4(m + k * ms + o);
         output_tile(a, y);
+        if (bias) for (int q = 0; q < 4; ++q) y[q] += ld4(bias + o);
         for (int q = 0; q < 4; ++q)
           if (keep[q]) st4(dst[q] + o, y[q]);
       }
@@ -182,6 +183,7 @@ void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int
         float a[16], y[4];
         for (int k = 0; k < 16; ++k) a[k] = m[k * ms + o];
         output_tile(a, y);
+        if (bias) for (int q = 0; q < 4; ++q) y[q] += bias[o];
         for (int q = 0; q < 4; ++q)
           if (keep[q]) dst[q][o] = y[q];
       }

@@ -13,9 +13,10 @@ bool applies(DType dt, int64_t C, int64_t O, int64_t kh, int64_t kw, const Conv2
 // The transformed weight U[16][C][O] (G g G^T for each (o, c)) of w [O, C, 3, 3]; 16*C*O floats.
 void transform_weight(const float* w, int64_t O, int64_t C, float* U);
 
-// One image: xt [H*W, C] channels last -> out [Ho*Wo, O] channels last, Ho = H + 2 pad_h - 2 (same for W).
+// One image: xt [H*W, C] channels last -> out [Ho*Wo, O] channels last, Ho = H + 2 pad_h - 2 (same for W), plus
+// bias [O] unless null.
 void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int64_t pad_h, int64_t pad_w,
-                const float* U, float* out);
+                const float* U, const float* bias, float* out);
 
 // The weight gradient, one image at a time: dU [16][C][O] += the transformed gradient of xt [H*W, C] against
 // dyt [Ho*Wo, O] (channels last); after the last image, dw [O, C, 3, 3] = weight_from_transformed(dU).

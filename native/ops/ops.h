@@ -117,6 +117,8 @@ struct Conv2dParams {
 };
 // x [N, C, H, W], w [O, C/groups, kh, kw] -> [N, O, Ho, Wo]
 Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dParams& p);
+// + bias [O] (undefined: none), added in the GEMM's epilogue when nothing is differentiated
+Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dParams& p, const Tensor& bias);
 // d<g, conv2d(x, w)>/dx: the transposed convolution of g [N, O, Ho, Wo] back to x_shape
 Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const Shape& x_shape, const Conv2dParams& p);
 // d<g, conv2d(x, w)>/dw
