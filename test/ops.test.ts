@@ -135,6 +135,31 @@ describe('matmul', () => {
   });
 });
 
+describe('copies of broadcast views', () => {
+  // A short broadcast innermost dim (nearest upsampling) is gathered then repeated: every dtype width, a
+  // non-contiguous source, and an in-place copy from a view of the destination's own storage
+  test.each(['float32', 'float64', 'int32', 'uint8'] as const)('x[..., W, 1] expanded to [..., W, k] then made contiguous, %s', (dtype) => {
+    const base = tf.arange(0, 24, 1, { dtype }).reshape(2, 3, 4);
+    for (const k of [2, 3, 16, 17]) {
+      const src = base.transpose(1, 2);  // [2, 4, 3], not contiguous
+      const y = src.unsqueeze(3).expand(2, 4, 3, k).contiguous();
+      const S = arr(src), Y = arr(y);
+      expect(y.shape).toEqual([2, 4, 3, k]);
+      for (let i = 0; i < S.length; i++) for (let r = 0; r < k; r++) expect(Y[i * k + r]).toBe(S[i]);
+    }
+  });
+  test('nearest upsampling equals the index formula, and an in-place copy from its own storage is not torn', () => {
+    const x = tf.randn([2, 3, 4, 5]);
+    const up = tf.nn.functional.upsampleNearest(x, 2), X = arr(x), U = arr(up);
+    for (let n = 0; n < 2; n++) for (let c = 0; c < 3; c++) for (let h = 0; h < 8; h++) for (let w = 0; w < 10; w++)
+      expect(U[((n * 3 + c) * 8 + h) * 10 + w]).toBe(X[((n * 3 + c) * 4 + (h >> 1)) * 5 + (w >> 1)]);
+    const buf = tf.arange(0, 8).reshape(4, 2);
+    const want = [0, 0, 2, 2, 4, 4, 6, 6];
+    buf.copy_(buf.select(1, 0).unsqueeze(1).expand(4, 2));
+    expect(arr(buf)).toEqual(want);
+  });
+});
+
 describe('joining and indexing', () => {
   test('cat and stack', () => {
     expect(tf.cat([t([[1, 2]]), t([[3, 4], [5, 6]])]).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);

@@ -6,6 +6,7 @@
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../cpu/dispatch.h"
+#include "../cpu/threadpool.h"
 
 namespace tf {
 
@@ -62,12 +63,48 @@ Tensor eye(int64_t n, int64_t m, DType dt) {
   return t;
 }
 
+namespace {
+// dst[i * k + r] = src[i] for r < k: elements of es bytes
+void repeat_each(const char* src, int64_t m, int64_t k, int64_t es, char* dst) {
+  if (es == 4) {
+    const uint32_t* s = reinterpret_cast<const uint32_t*>(src);
+    uint32_t* d = reinterpret_cast<uint32_t*>(dst);
+    parallel_for(0, m, 16384, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i)
+        for (int64_t r = 0; r < k; ++r) d[i * k + r] = s[i];
+    });
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t r = 0; r < k; ++r) std::memcpy(dst + (i * k + r) * es, src + i * es, size_t(es));
+}
+}  // namespace
+
 void copy_into(const Tensor& dst, const Tensor& src) {
   check_same_device(dst, src, "copy");
   Shape bshape = broadcast_shapes(dst.shape(), src.shape());
   TF_CHECK(bshape == dst.shape(), ShapeMismatch, "cannot copy a tensor of shape ", shape_str(src.shape()),
            " into one of shape ", shape_str(dst.shape()));
   Shape sst = broadcast_strides(src, dst.shape());
+  const int64_t nd = dst.dim();
+  if (nd >= 2 && src.dtype() == dst.dtype() && dst.is_contiguous() && sst[nd - 1] == 0 && dst.shape()[nd - 1] > 1 &&
+      dst.shape()[nd - 1] <= 16 && dst.numel() > 0) {
+    // The innermost dim is a short broadcast (nearest upsampling is x[..., W, 1] expanded to [..., W, k]): the loop
+    // below would make one kernel call per k elements. Instead gather the k-times-smaller source with its own
+    // (longer) rows, then repeat each element k times.
+    const int64_t k = dst.shape()[nd - 1];
+    Shape ishape(dst.shape().begin(), dst.shape().end() - 1);
+    Tensor inner = empty(ishape, dst.dtype());
+    Shape ist(sst.begin(), sst.end() - 1);
+    StridedLoop<2> loop(ishape, {&inner.strides(), &ist}, {inner.raw_ptr(), src.raw_ptr()},
+                        {int64_t(dtype_size(dst.dtype())), int64_t(dtype_size(src.dtype()))});
+    cpu::CastFn fn = cpu::kernels().cast[int(src.dtype())][int(dst.dtype())];
+    loop.run([&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+      fn(n, p[1], s[1], p[0], s[0]);
+    });
+    repeat_each(inner.raw_ptr(), inner.numel(), k, int64_t(dtype_size(dst.dtype())), dst.raw_ptr());
+    return;
+  }
   StridedLoop<2> loop(dst.shape(), {&dst.strides(), &sst}, {dst.raw_ptr(), src.raw_ptr()},
                       {int64_t(dtype_size(dst.dtype())), int64_t(dtype_size(src.dtype()))});
   cpu::CastFn fn = cpu::kernels().cast[int(src.dtype())][int(dst.dtype())];
