@@ -124,6 +124,18 @@ describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
       expect({ isa, err: err < 2e-6 }).toEqual({ isa, err: true });
     });
   });
+  test('the weight gradient of a large image is summed over tile blocks (66x66, 64 channels: two blocks)', () => {
+    const x = tf.randn([1, 64, 66, 66], { dtype: 'float64' }), w = tf.randn([64, 64, 3, 3], { dtype: 'float64' });
+    const r = tf.randn([1, 64, 66, 66], { dtype: 'float64' });
+    const dw = (xx: Tensor, ww: Tensor, rr: Tensor) => {
+      const wv = ww.detach().requiresGrad_();
+      tf.conv2d(xx, wv, { padding: 1 }).mul(rr).sum().backward();
+      return wv.grad!;
+    };
+    const block = dw(x.abs(), w, r.abs()).amax([2, 3], true);
+    const err = dw(x.to('float32'), w.to('float32'), r.to('float32')).to('float64').sub(dw(x, w, r)).abs().div(block).max().item();
+    expect(err).toBeLessThan(2e-6);
+  });
   test('TENSORFIELD_CONV=im2col turns it off: the two algorithms agree within the bound and are not the same sums', () => {
     const addon = path.resolve(__dirname, '..', 'build', 'Release', 'tensorfield.node');
     const child = `const tf = require(${JSON.stringify(addon)}); tf.manualSeed(7);

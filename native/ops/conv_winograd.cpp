@@ -197,47 +197,52 @@ void weight_grad_image(const float* xt, const float* dyt, int64_t H, int64_t W, 
                        int64_t pad_w, float* dU) {
   const int64_t Ho = H + 2 * pad_h - 2, Wo = W + 2 * pad_w - 2;
   const int64_t tilesH = (Ho + 1) / 2, tilesW = (Wo + 1) / 2, T = tilesH * tilesW;
-  alloc::Scratch vbuf(sizeof(float) * size_t(16 * T * C)), mbuf(sizeof(float) * size_t(16 * T * O)),
+  // tiles per block: V and dM of a block (16 (C + O) floats a tile) within 8 MiB, so a large image does not need
+  // scratch in proportion to its size (a 28x28 layer is one block)
+  const int64_t tb = std::min(T, std::max<int64_t>(64, (int64_t(1) << 21) / (16 * (C + O))));
+  alloc::Scratch vbuf(sizeof(float) * size_t(16 * tb * C)), mbuf(sizeof(float) * size_t(16 * tb * O)),
       zbuf(sizeof(float) * size_t(std::max(C, O)));
   float* V = vbuf.as<float>();
   float* dM = mbuf.as<float>();
   float* zeros = zbuf.as<float>();
   std::memset(zeros, 0, sizeof(float) * size_t(std::max(C, O)));
-  const int64_t vs = T * C, ms = T * O;
-  // both transforms are elementwise over tiles: split across the pool without changing any sum
-  parallel_for(0, T, 16, [&](int64_t lo, int64_t hi) {
-    input_tiles(xt, H, W, C, pad_h, pad_w, tilesW, lo, hi - lo, zeros, V + lo * C, vs);
-    for (int64_t t = lo; t < hi; ++t) {
-      const int64_t oh = 2 * (t / tilesW), ow = 2 * (t % tilesW);
-      // outputs past the bottom or right edge do not exist: their gradient is zero
-      const float* src[4];
-      for (int q = 0; q < 4; ++q) {
-        const int64_t h = oh + q / 2, w = ow + q % 2;
-        src[q] = h < Ho && w < Wo ? dyt + (h * Wo + w) * O : zeros;
+  for (int64_t t0 = 0; t0 < T; t0 += tb) {
+    const int64_t nb = std::min(tb, T - t0), vs = nb * C, ms = nb * O;  // xi strides in V and dM
+    // both transforms are elementwise over tiles: split across the pool without changing any sum
+    parallel_for(0, nb, 16, [&](int64_t lo, int64_t hi) {
+      input_tiles(xt, H, W, C, pad_h, pad_w, tilesW, t0 + lo, hi - lo, zeros, V + lo * C, vs);
+      for (int64_t t = lo; t < hi; ++t) {
+        const int64_t oh = 2 * ((t0 + t) / tilesW), ow = 2 * ((t0 + t) % tilesW);
+        // outputs past the bottom or right edge do not exist: their gradient is zero
+        const float* src[4];
+        for (int q = 0; q < 4; ++q) {
+          const int64_t h = oh + q / 2, w = ow + q % 2;
+          src[q] = h < Ho && w < Wo ? dyt + (h * Wo + w) * O : zeros;
+        }
+        float* m = dM + t * O;
+        int64_t o = 0;
+        for (; o + 4 <= O; o += 4) {
+          v4 dy[4], r[16];
+          for (int q = 0; q < 4; ++q) dy[q] = ld4(src[q] + o);
+          output_tile_adjoint(dy, r);
+          for (int k = 0; k < 16; ++k) st4(m + k * ms + o, r[k]);
+        }
+        for (; o < O; ++o) {
+          float dy[4], r[16];
+          for (int q = 0; q < 4; ++q) dy[q] = src[q][o];
+          output_tile_adjoint(dy, r);
+          for (int k = 0; k < 16; ++k) m[k * ms + o] = r[k];
+        }
       }
-      float* m = dM + t * O;
-      int64_t o = 0;
-      for (; o + 4 <= O; o += 4) {
-        v4 dy[4], r[16];
-        for (int q = 0; q < 4; ++q) dy[q] = ld4(src[q] + o);
-        output_tile_adjoint(dy, r);
-        for (int k = 0; k < 16; ++k) st4(m + k * ms + o, r[k]);
-      }
-      for (; o < O; ++o) {
-        float dy[4], r[16];
-        for (int q = 0; q < 4; ++q) dy[q] = src[q][o];
-        output_tile_adjoint(dy, r);
-        for (int k = 0; k < 16; ++k) m[k * ms + o] = r[k];
-      }
-    }
-  });
-  // 16 independent products, each accumulated over the images in order: the split over xi keeps every sum's
-  // order fixed, so the result does not depend on the thread count
-  parallel_for(0, 16, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t xi = lo; xi < hi; ++xi)
-      gemm_into(DType::F32, C, O, T, reinterpret_cast<const char*>(V + xi * vs), 1, C,
-                reinterpret_cast<const char*>(dM + xi * ms), O, 1, reinterpret_cast<char*>(dU + xi * C * O), O, true);
-  });
+    });
+    // 16 independent products, each accumulated over blocks and images in order: the split over xi keeps every
+    // sum's order fixed, so the result does not depend on the thread count
+    parallel_for(0, 16, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t xi = lo; xi < hi; ++xi)
+        gemm_into(DType::F32, C, O, nb, reinterpret_cast<const char*>(V + xi * vs), 1, C,
+                  reinterpret_cast<const char*>(dM + xi * ms), O, 1, reinterpret_cast<char*>(dU + xi * C * O), O, true);
+    });
+  }
 }
 
 void weight_from_transformed(const float* dU, int64_t O, int64_t C, float* dw) {
