@@ -43,36 +43,51 @@ class Pool {
     std::unique_lock<std::mutex> run(run_mutex_, std::try_to_lock);
     if (!run.owns_lock()) { f(begin, end); return; }  // another JS thread is using the pool
 
-    int64_t chunks = std::min<int64_t>(max_chunks, int64_t(nthreads_) * 4);
+    Job job;
+    job.fn = &f; job.begin = begin; job.end = end;
+    job.nchunks = std::min<int64_t>(max_chunks, int64_t(nthreads_) * 4);
+    job.pending.store(job.nchunks);
     {
       std::lock_guard<std::mutex> lk(m_);
-      fn_ = &f; begin_ = begin; end_ = end; nchunks_ = chunks; error_ = nullptr;
-      // pending before next: a worker still spinning from the last job may claim a chunk as soon as next_ resets
-      pending_.store(chunks); next_.store(0);
+      job_ = &job;
       ++generation_;
     }
     cv_.notify_all();
-    work();
-    std::unique_lock<std::mutex> lk(m_);
-    done_cv_.wait(lk, [this] { return pending_.load() == 0; });
-    fn_ = nullptr;
-    if (error_) std::rethrow_exception(error_);
+    work(job);
+    {
+      // The job lives on this stack: return only when every chunk is done and no worker is still inside it (a
+      // worker that joined late may still make its last claim on the counter)
+      std::unique_lock<std::mutex> lk(m_);
+      done_cv_.wait(lk, [&] { return job.pending.load() == 0 && job.active == 0; });
+      job_ = nullptr;
+    }
+    if (job.error) std::rethrow_exception(job.error);
   }
 
  private:
-  void work() {
+  // One parallel_for: its own claim counter, so a worker can never take a chunk of one job against the bounds of
+  // another (a shared counter reset for the next job let a straggler run a chunk twice and the caller return early)
+  struct Job {
+    const std::function<void(int64_t, int64_t)>* fn = nullptr;
+    int64_t begin = 0, end = 0, nchunks = 0;
+    std::atomic<int64_t> next{0}, pending{0};
+    int active = 0;  // workers inside work(); guarded by m_
+    std::exception_ptr error;  // guarded by m_
+  };
+
+  void work(Job& j) {
     bool was = t_inside_pool;
     t_inside_pool = true;
     for (;;) {
-      int64_t c = next_.fetch_add(1);
-      if (c >= nchunks_) break;
-      int64_t n = end_ - begin_;
-      int64_t lo = begin_ + n * c / nchunks_, hi = begin_ + n * (c + 1) / nchunks_;
-      try { (*fn_)(lo, hi); } catch (...) {
+      int64_t c = j.next.fetch_add(1);
+      if (c >= j.nchunks) break;
+      int64_t n = j.end - j.begin;
+      int64_t lo = j.begin + n * c / j.nchunks, hi = j.begin + n * (c + 1) / j.nchunks;
+      try { (*j.fn)(lo, hi); } catch (...) {
         std::lock_guard<std::mutex> lk(m_);
-        if (!error_) error_ = std::current_exception();
+        if (!j.error) j.error = std::current_exception();
       }
-      if (pending_.fetch_sub(1) == 1) { std::lock_guard<std::mutex> lk(m_); done_cv_.notify_all(); }
+      if (j.pending.fetch_sub(1) == 1) { std::lock_guard<std::mutex> lk(m_); done_cv_.notify_all(); }
     }
     t_inside_pool = was;
   }
@@ -80,14 +95,20 @@ class Pool {
   void worker_loop() {
     uint64_t seen = 0;
     for (;;) {
+      Job* j = nullptr;
       {
         std::unique_lock<std::mutex> lk(m_);
         cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
         if (stop_) return;
         seen = generation_;
-        if (!fn_) continue;
+        if (!job_) continue;
+        j = job_;
+        ++j->active;
       }
-      work();
+      work(*j);
+      std::lock_guard<std::mutex> lk(m_);
+      --j->active;
+      done_cv_.notify_all();
     }
   }
 
@@ -108,10 +129,7 @@ class Pool {
   std::condition_variable cv_, done_cv_;
   bool stop_ = false;
   uint64_t generation_ = 0;
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t begin_ = 0, end_ = 0, nchunks_ = 0;
-  std::atomic<int64_t> next_{0}, pending_{0};
-  std::exception_ptr error_;
+  Job* job_ = nullptr;  // the job in flight; guarded by m_
 };
 
 Pool& pool() {
