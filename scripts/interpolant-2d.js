@@ -36,8 +36,9 @@ const DEFAULTS = {
   // The trained evaluation networks (EMA weights) are saved to <outDir>/nets.safetensors; --load <file> skips
   // training and evaluates saved networks (the training options must match; they are checked).
   load: '',
-  // eps(t) on two-sided paths: 'const' (eps), or 'gamma' (eps · gamma(t) / max gamma, vanishing where the learned
-  // s = -eta / gamma is least accurate). One-sided paths always use eps (1 - t).
+  // eps(t): 'const' (two-sided: eps; one-sided: eps (1 - t)), 'gamma' (two-sided: eps · gamma(t) / max gamma,
+  // vanishing where the learned s = -eta / gamma is least accurate), or 'bell' (either: eps · 4 t (1 - t), vanishing
+  // at both ends).
   epsShape: 'const',
   // 'sde': only the SDE sweep; 'nll': only the held-out likelihoods (both with --load, to compare eps schedules
   // on saved networks).
@@ -123,8 +124,10 @@ function evalSampler(name, solver, eps) {
   return row;
 }
 const gammaMax = Math.max(...Array.from({ length: 101 }, (_, i) => I.coefficients(i / 100).gamma));
-const epsOf = (e) => (I.oneSided || o.epsShape === 'const' ? SI.sdeEps(I, e) : (t) => (e * I.coefficients(Math.min(Math.max(t, 0), 1)).gamma) / gammaMax);
-if (!['const', 'gamma'].includes(o.epsShape)) throw new Error(`--eps-shape must be const or gamma, got ${o.epsShape}`);
+const clamp01 = (t) => Math.min(Math.max(t, 0), 1);
+const epsOf = (e) => (o.epsShape === 'bell' ? (t) => e * 4 * clamp01(t) * (1 - clamp01(t))
+  : I.oneSided || o.epsShape === 'const' ? SI.sdeEps(I, e) : (t) => (e * I.coefficients(clamp01(t)).gamma) / gammaMax);
+if (!['const', 'gamma', 'bell'].includes(o.epsShape)) throw new Error(`--eps-shape must be const, gamma or bell, got ${o.epsShape}`);
 if (!['', 'sde', 'nll'].includes(o.only)) throw new Error(`--only must be sde or nll, got ${o.only}`);
 if (o.only === '') {
   evalSampler('ode heun', SI.odeSampler(b, x0, { method: 'heun', steps: o.sampleSteps }), 0);
@@ -134,7 +137,7 @@ const epsList = o.only === 'nll' ? [] : o.eps.split(',').map(Number);
 const sweep = [];
 for (const e of epsList) {
   tf.manualSeed(o.seed + 1000);  // the same Brownian increments for every eps
-  sweep.push(evalSampler(`sde heun eps ${e}${o.epsShape === 'gamma' ? ' gamma' : ''}`, SI.sdeSampler(b, s, x0, { method: 'heun', steps: o.sampleSteps, eps: epsOf(e) }), e));
+  sweep.push(evalSampler(`sde heun eps ${e}${o.epsShape === 'const' ? '' : ` ${o.epsShape}`}`, SI.sdeSampler(b, s, x0, { method: 'heun', steps: o.sampleSteps, eps: epsOf(e) }), e));
 }
 if (o.only === 'sde') {
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ options: o, interpolant: { path: pathName, gamma: I.gammaSchedule.name }, rows }, null, 2));
@@ -165,7 +168,7 @@ const diff = meanSe(Array.from(sde.logProb, (v, i) => ode[i] - v));
 const sdeNll = meanSe(Array.from(sde.logProb, (v) => -v));
 const odeSub = meanSe(Array.from(ode.subarray(0, o.sdeNllN), (v) => -v));
 const meanPathSe = sde.stdErr.reduce((u, v) => u + v, 0) / sde.stdErr.length;
-log(`SDE NLL (eps ${o.sdeNllEps}${o.epsShape === 'gamma' ? ' gamma(t) / max gamma' : ''}, EM ${o.sdeNllSteps}, ${o.sdeNllPaths} paths, n = ${o.sdeNllN}): ${sdeNll.mean.toFixed(4)} ± ${sdeNll.se.toFixed(4)}; ` +
+log(`SDE NLL (eps ${o.sdeNllEps}${{ const: '', gamma: ' gamma(t) / max gamma', bell: ' 4t(1-t)' }[o.epsShape]}, EM ${o.sdeNllSteps}, ${o.sdeNllPaths} paths, n = ${o.sdeNllN}): ${sdeNll.mean.toFixed(4)} ± ${sdeNll.se.toFixed(4)}; ` +
   `ODE on the same points ${odeSub.mean.toFixed(4)}; SDE - ODE ${diff.mean.toFixed(4)} ± ${diff.se.toFixed(4)} (${(diff.mean / diff.se).toFixed(2)} SE); ` +
   `mean per-point path SE ${meanPathSe.toFixed(3)} (${((Date.now() - s1) / 1000).toFixed(0)} s)`);
 
