@@ -69,6 +69,18 @@ describe('conv2d', () => {
 // 3x3 stride-1 float32 convolutions with >= 8 channels each side run as Winograd F(2x2, 3x3) (native/ops/
 // conv_winograd.cpp); everything else, and float64, stays on im2col + GEMM.
 describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
+  // d/dw of sum(conv2d(x, w) * r), padding p
+  const weightGrad = (x: Tensor, w: Tensor, r: Tensor, p: number) => {
+    const wv = w.detach().requiresGrad_();
+    tf.conv2d(x, wv, { padding: p }).mul(r).sum().backward();
+    return wv.grad!;
+  };
+  // the largest error of the float32 weight gradient against float64, relative to its 3x3 block of sum |x||r|
+  const weightGradError = (x: Tensor, w: Tensor, r: Tensor, p: number) => {
+    const block = weightGrad(x.abs(), w, r.abs(), p).amax([2, 3], true);
+    const g32 = weightGrad(x.to('float32'), w.to('float32'), r.to('float32'), p).to('float64');
+    return g32.sub(weightGrad(x, w, r, p)).abs().div(block).max().item();
+  };
   // Error bound: each output is a float32 sum of 16 C products of transformed values, and every transformed value
   // is a sum of at most 16 inputs (or 9 weights) with coefficients ±1, ±1/2, ±1/4, so the rounding error is
   // O(eps) times sum |x||w| with a constant of order the transform depth (im2col measures 1e-7 to 3e-7 of
@@ -109,32 +121,15 @@ describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
   test.each(cases)('x %j w %j padding %d: the weight gradient (the adjoint, G^T [sum V^T A dY A^T] G) within 2e-6 of its 3x3 block, every ISA', (xs, ws, p) => {
     const x = tf.randn(xs, { dtype: 'float64' }), w = tf.randn(ws, { dtype: 'float64' });
     const r = tf.randn([xs[0], ws[0], xs[2] + 2 * p - 2, xs[3] + 2 * p - 2], { dtype: 'float64' });
-    const dw = (xx: Tensor, ww: Tensor, rr: Tensor) => {
-      const wv = ww.detach().requiresGrad_();
-      tf.conv2d(xx, wv, { padding: p }).mul(rr).sum().backward();
-      return wv.grad!;
-    };
-    const g64 = dw(x, w, r);
     // The transformed gradient dU mixes all 16 positions of a tile before G^T dU G separates them again, so an
     // entry's rounding scales with its whole 3x3 block of sum |x||r| (an entry with a small support, the corner of
     // a 3x3 image, cancels down from terms of the block's size: 2.5e-6 of its own sum, 2.6e-7 of the block's).
-    const block = dw(x.abs(), w, r.abs()).amax([2, 3], true);
-    forEachIsa((isa) => {
-      const err = dw(x.to('float32'), w.to('float32'), r.to('float32')).to('float64').sub(g64).abs().div(block).max().item();
-      expect({ isa, err: err < 2e-6 }).toEqual({ isa, err: true });
-    });
+    forEachIsa((isa) => expect({ isa, err: weightGradError(x, w, r, p) < 2e-6 }).toEqual({ isa, err: true }));
   });
   test('the weight gradient of a large image is summed over tile blocks (66x66, 64 channels: two blocks)', () => {
     const x = tf.randn([1, 64, 66, 66], { dtype: 'float64' }), w = tf.randn([64, 64, 3, 3], { dtype: 'float64' });
     const r = tf.randn([1, 64, 66, 66], { dtype: 'float64' });
-    const dw = (xx: Tensor, ww: Tensor, rr: Tensor) => {
-      const wv = ww.detach().requiresGrad_();
-      tf.conv2d(xx, wv, { padding: 1 }).mul(rr).sum().backward();
-      return wv.grad!;
-    };
-    const block = dw(x.abs(), w, r.abs()).amax([2, 3], true);
-    const err = dw(x.to('float32'), w.to('float32'), r.to('float32')).to('float64').sub(dw(x, w, r)).abs().div(block).max().item();
-    expect(err).toBeLessThan(2e-6);
+    expect(weightGradError(x, w, r, 1)).toBeLessThan(2e-6);
   });
   test('two threads: the weight gradient (a pool job over tiles, then one over the 16 products) equals one thread\'s', () => {
     // Thread-count independence of the split over products. (The pool bug this pattern exposed, a straggler of
