@@ -1,6 +1,6 @@
 {
   "variables": {
-    "tf_common_cflags": ["-O3", "-std=c++17", "-fPIC", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wno-unused-function", "-Wno-sign-compare"]
+    "tf_common_cflags": ["-O3", "-std=c++17", "-fPIC", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Werror=switch", "-Wno-unused-function", "-Wno-sign-compare"]
   },
   "targets": [
     {
@@ -66,11 +66,13 @@
         "native/ops/norm.cpp",
         "native/ops/attention.cpp",
         "native/ops/quant.cpp",
+        "native/ops/autograd_meta.cpp",
         "native/fused/common.cpp",
         "native/fused/combine.cpp",
         "native/fused/steps.cpp",
         "native/napi/convert.cc",
-        "native/napi/tensor_wrap.cc",
+        "native/napi/handle_table.cc",
+        "native/napi/handle.cc",
         "native/napi/fused_steps.cc",
         "native/napi/quant.cc",
         "native/napi/addon.cc"

@@ -25,13 +25,25 @@ export interface NativeTensor {
   sharesStorage(other: NativeTensor): boolean;
 }
 
+/** The rows of native/ops/op_table.h, as TypeScript sees them. */
+export const UNARY_OPS = ['neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'sign', 'sin', 'cos', 'tanh',
+  'sigmoid', 'relu', 'leakyRelu', 'elu', 'silu', 'gelu', 'geluTanh', 'softplus', 'clamp', 'erf', 'reciprocal',
+  'square', 'powScalar', 'floor', 'copy'] as const;
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+export type UnaryOpName = (typeof UNARY_OPS)[number];
+export type BinaryOpName = (typeof BINARY_OPS)[number];
+
 type T = NativeTensor;
 type Operand = T | number;
 type DimArg = number | number[] | null | undefined;
 
 export interface NativeModule {
-  unaryOps: Record<string, number>;
-  binaryOps: Record<string, number>;
+  /** op code by name, from native/ops/op_table.h (test/op-table.test.ts checks these lists against it) */
+  unaryOps: Record<UnaryOpName, number>;
+  binaryOps: Record<BinaryOpName, number>;
+  /** the ops with a float32 SIMD body: test/conformance.test.ts must cover each */
+  simdUnaryOps: UnaryOpName[];
+  simdBinaryOps: BinaryOpName[];
   zeros(shape: number[], dtype?: DTypeName): T;
   ones(shape: number[], dtype?: DTypeName): T;
   full(shape: number[], value: number, dtype?: DTypeName): T;

@@ -13,6 +13,7 @@
 import * as tf from '../lib';
 import { Tensor } from '../lib';
 import { arr, expectClose, withIsa } from './helpers';
+import { native } from '../lib/native';
 
 const isas = tf.backend.supportedIsas().filter((i) => i !== 'scalar') as ('avx2' | 'avx512')[];
 const sizes = [1, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000, 4099];
@@ -27,6 +28,7 @@ test('this machine exercises at least one SIMD path', () => {
   console.log(`ISA paths checked: scalar + ${isas.join(', ') || '(none)'}`);
 });
 
+const binaryCases = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
 type Unary = [string, (x: Tensor) => Tensor, (n: number) => Tensor, number, number, ((x: number) => number)?];
 const uniform = (lo: number, hi: number) => (n: number) => tf.rand([n]).mul(hi - lo).add(lo);
 const unaryCases: Unary[] = [
@@ -45,6 +47,18 @@ const unaryCases: Unary[] = [
   ['gelu', (x) => x.gelu(), uniform(-6, 6), 1.2e-6, 2e-6],
   ['gelu tanh', (x) => x.gelu('tanh'), uniform(-6, 6), 1.2e-6, 2e-6],
 ];
+
+// The op table (native/ops/op_table.h) says which ops have a SIMD body; each must have a case above, or a
+// SIMD kernel could be added and never compared with its reference. Case names are the op's JS name, or its
+// words ('gelu tanh' = geluTanh, 'tanh small' = tanh on another range).
+test('every op with a SIMD body has a conformance case', () => {
+  const covered = new Set(unaryCases.map(([name]) => {
+    const [head, ...rest] = name.split(' ');
+    return rest[0] === 'small' ? head : head + rest.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+  }));
+  for (const op of native.simdUnaryOps) expect([op, covered.has(op)]).toEqual([op, true]);
+  for (const op of native.simdBinaryOps) expect([op, binaryCases.includes(op as (typeof binaryCases)[number])]).toEqual([op, true]);
+});
 
 describe.each(isas)('%s path vs scalar reference', (isa) => {
   test.each(unaryCases)('unary %s', (name, f, mk, atol, rtol) => {
@@ -72,7 +86,7 @@ describe.each(isas)('%s path vs scalar reference', (isa) => {
     }
   });
 
-  test.each(['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const)('binary %s: contiguous, broadcast and strided', (op) => {
+  test.each(binaryCases)('binary %s: contiguous, broadcast and strided', (op) => {
     const f = (a: Tensor, b: Tensor) => (op === 'maximum' ? tf.maximum(a, b) : op === 'minimum' ? tf.minimum(a, b) : a[op](b));
     for (const n of sizes) {
       const a = tf.randn([3, n]), b = tf.randn([3, n]).add(op === 'div' ? 3 : 0);

@@ -3,20 +3,28 @@
 // the op layer does shapes, broadcasting and threading. No STL here: SIMD translation units include this.
 #pragma once
 #include <stdint.h>
+#include "../ops/op_table.h"
 
 namespace tf {
 namespace cpu {
 
-enum UnaryOp {
-  U_NEG, U_EXP, U_LOG, U_LOG1P, U_EXPM1, U_SQRT, U_RSQRT, U_ABS, U_SIGN, U_SIN, U_COS, U_TANH, U_SIGMOID,
-  U_RELU, U_LEAKY_RELU, U_ELU, U_SILU, U_GELU, U_GELU_TANH, U_SOFTPLUS, U_CLAMP, U_ERF, U_RECIPROCAL,
-  U_SQUARE, U_POW_SCALAR, U_FLOOR, U_COPY, U_COUNT
-};
+// From ops/op_table.h. The counts are constants, not enumerators, so a switch over the enum can be exhaustive.
+#define TF_X(E, ...) U_##E,
+enum UnaryOp { TF_UNARY_OPS(TF_X) };
+#undef TF_X
+#define TF_X(E, ...) +1
+constexpr int U_COUNT = 0 TF_UNARY_OPS(TF_X);
+#undef TF_X
 // a, b: the op's scalar parameters (leakyRelu slope; elu alpha; softplus beta, threshold; clamp lo, hi; pow exponent)
 struct UnaryParams { double a, b; };
 typedef void (*UnaryFn)(int64_t n, const char* x, int64_t sx, char* y, int64_t sy, const UnaryParams* p);
 
-enum BinaryOp { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_COUNT };
+#define TF_X(E, ...) B_##E,
+enum BinaryOp { TF_BINARY_OPS(TF_X) };
+#undef TF_X
+#define TF_X(E, ...) +1
+constexpr int B_COUNT = 0 TF_BINARY_OPS(TF_X);
+#undef TF_X
 inline bool is_comparison(int op) { return op >= B_EQ; }  // comparisons write uint8
 typedef void (*BinaryFn)(int64_t n, const char* a, int64_t sa, const char* b, int64_t sb, char* o, int64_t so);
 

@@ -8,7 +8,7 @@
 #include "convert.h"
 #include "fused_steps.h"
 #include "quant.h"
-#include "tensor_wrap.h"
+#include "handle.h"
 #include "../autograd/grad_mode.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/node.h"
@@ -546,11 +546,8 @@ BINDING(IsTensor) { return Napi::Boolean::New(info.Env(), is_tensor(info.Env(), 
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  auto* data = new AddonData();
-  Napi::Function ctor = TensorWrap::Define(env);
-  data->tensor_ctor = Napi::Persistent(ctor);
-  env.SetInstanceData<AddonData>(data);
-  exports.Set("NativeTensor", ctor);
+  env.SetInstanceData<AddonData>(new AddonData());
+  exports.Set("NativeTensor", define_handle_class(env));
   struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
   static const Entry entries[] = {
       {"zeros", Zeros}, {"ones", Ones}, {"full", Full}, {"empty", Empty}, {"arange", Arange},
@@ -578,19 +575,24 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   RegisterQuant(env, exports);
   // Op codes for the generic unary/binary bindings, exported so JS never hard-codes the enum.
-  static const char* unary_names[] = {"neg", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin",
-                                      "cos", "tanh", "sigmoid", "relu", "leakyRelu", "elu", "silu", "gelu",
-                                      "geluTanh", "softplus", "clamp", "erf", "reciprocal", "square", "powScalar",
-                                      "floor", "copy"};
-  static_assert(sizeof(unary_names) / sizeof(unary_names[0]) == tf::cpu::U_COUNT, "unary op names");
-  static const char* binary_names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                       "eq", "ne", "lt", "le", "gt", "ge"};
-  static_assert(sizeof(binary_names) / sizeof(binary_names[0]) == tf::cpu::B_COUNT, "binary op names");
+  // Both from ops/op_table.h, as are the lists of ops with a float32 SIMD body (the conformance suite checks
+  // that it covers each of them).
   Napi::Object u = Napi::Object::New(env), b = Napi::Object::New(env);
-  for (int i = 0; i < tf::cpu::U_COUNT; ++i) u.Set(unary_names[i], i);
-  for (int i = 0; i < tf::cpu::B_COUNT; ++i) b.Set(binary_names[i], i);
+  Napi::Array su = Napi::Array::New(env), sb = Napi::Array::New(env);
+#define TF_X(E, js, node, uses_out, simd) \
+  u.Set(#js, int(tf::cpu::U_##E));         \
+  if (simd) su.Set(su.Length(), #js);
+  TF_UNARY_OPS(TF_X)
+#undef TF_X
+#define TF_X(E, js, node, simd) \
+  b.Set(#js, int(tf::cpu::B_##E)); \
+  if (simd) sb.Set(sb.Length(), #js);
+  TF_BINARY_OPS(TF_X)
+#undef TF_X
   exports.Set("unaryOps", u);
   exports.Set("binaryOps", b);
+  exports.Set("simdUnaryOps", su);
+  exports.Set("simdBinaryOps", sb);
   return exports;
 }
 

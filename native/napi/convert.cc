@@ -1,12 +1,9 @@
 #include "convert.h"
 #include <cmath>
 #include "addon_data.h"
-#include "tensor_wrap.h"
+#include "handle.h"
 
 namespace tfn {
-
-static const napi_type_tag kTensorTag = {0x7f3a1c52e4b94d11ULL, 0x9c0e6d2b8a774f03ULL};
-const napi_type_tag* tensor_type_tag() { return &kTensorTag; }
 
 void throw_js(Napi::Env env, const char* code, const std::string& msg, bool type_error) {
   Napi::Error e = type_error ? Napi::TypeError::New(env, msg) : Napi::Error::New(env, msg);
@@ -17,17 +14,12 @@ void throw_js(Napi::Env env, const char* code, const std::string& msg, bool type
 
 void arg_error(Napi::Env env, const std::string& msg) { throw_js(env, "TF_INVALID_ARGUMENT", msg, true); }
 
-bool is_tensor(Napi::Env env, const Napi::Value& v) {
-  if (!v.IsObject()) return false;
-  bool ok = false;
-  if (napi_check_object_type_tag(env, v, &kTensorTag, &ok) != napi_ok) return false;
-  return ok;
-}
+bool is_tensor(Napi::Env env, const Napi::Value& v) { return is_handle(env, v); }
 
 tf::Tensor tensor_from(Napi::Env env, const Napi::Value& v, const char* what) {
-  if (!is_tensor(env, v)) arg_error(env, std::string("expected a Tensor for ") + what);
-  TensorWrap* w = TensorWrap::Unwrap(v.As<Napi::Object>());
-  return w->tensor(env);
+  if (tf::Tensor* t = handle_tensor(env, v)) return *t;
+  if (is_handle(env, v)) throw_js(env, "TF_DISPOSED", "this tensor has been disposed and can no longer be used");
+  arg_error(env, std::string("expected a Tensor for ") + what);
 }
 
 tf::Tensor tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
@@ -164,12 +156,7 @@ void sync_external_memory(Napi::Env env, bool force) {
   }
 }
 
-Napi::Value wrap(Napi::Env env, tf::Tensor t) {
-  AddonData* d = addon_data(env);
-  Napi::Object o = d->tensor_ctor.New({Napi::External<tf::Tensor>::New(env, &t)});
-  sync_external_memory(env);
-  return o;
-}
+Napi::Value wrap(Napi::Env env, tf::Tensor t) { return new_handle(env, std::move(t)); }
 
 // conv args at i..i+3: stride [sh, sw], padding [ph, pw], dilation [dh, dw], groups
 tf::Conv2dParams conv_params(const Napi::CallbackInfo& info, size_t i) {

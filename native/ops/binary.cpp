@@ -58,8 +58,9 @@ Tensor binary_forward(cpu::BinaryOp op, const Tensor& a0, const Tensor& b0, DTyp
 }
 
 const char* binary_name(cpu::BinaryOp op) {
-  static const char* names[] = {"AddBackward", "SubBackward", "MulBackward", "DivBackward",
-                                "PowBackward", "MaximumBackward", "MinimumBackward"};
+#define TF_X(E, js, node, ...) #node,
+  static const char* const names[] = {TF_BINARY_OPS(TF_X)};
+#undef TF_X
   return names[op];
 }
 

@@ -102,6 +102,10 @@ Tensor unsqueeze(const Tensor& x, int64_t dim);
 Tensor flatten(const Tensor& x, int64_t start, int64_t end);
 Tensor select(const Tensor& x, int64_t dim, int64_t index);
 Tensor detach_op(const Tensor& x);
+// Autograd metadata rules (ops/autograd_meta.cpp), shared by every front door: only floating leaves may require
+// gradients and only leaves may stop; a gradient must match its tensor's shape and dtype.
+void set_requires_grad(const Tensor& x, bool on);
+void set_grad(const Tensor& x, const Tensor& g);
 
 // ---- linear algebra (ops/matmul.cpp) ----
 Tensor matmul(const Tensor& a, const Tensor& b);

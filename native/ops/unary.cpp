@@ -40,13 +40,9 @@ Tensor unary_forward(cpu::UnaryOp op, const Tensor& x, double a, double b) {
 }
 
 const char* unary_name(cpu::UnaryOp op) {
-  static const char* names[] = {"NegBackward", "ExpBackward", "LogBackward", "Log1pBackward", "Expm1Backward",
-                                "SqrtBackward", "RsqrtBackward", "AbsBackward", "SignBackward", "SinBackward",
-                                "CosBackward", "TanhBackward", "SigmoidBackward", "ReluBackward",
-                                "LeakyReluBackward", "EluBackward", "SiluBackward", "GeluBackward",
-                                "GeluTanhBackward", "SoftplusBackward", "ClampBackward", "ErfBackward",
-                                "ReciprocalBackward", "SquareBackward", "PowBackward", "FloorBackward",
-                                "CopyBackward"};
+#define TF_X(E, js, node, ...) #node,
+  static const char* const names[] = {TF_UNARY_OPS(TF_X)};
+#undef TF_X
   return names[op];
 }
 
@@ -100,15 +96,16 @@ Tensor unary_grad(cpu::UnaryOp op, const Tensor& g, const Tensor& x, const Tenso
       if (a == 0) return g * 0.0;
       return g * (pow_scalar(x, a - 1) * a);
     case U_COPY: return g;
-    default: break;
   }
   fail(ErrorCode::Internal, "no gradient for unary op ", int(op));
 }
 
+// The rules whose formula reads the output y rather than the input x (op_table.h's gradUsesOutput column).
 bool grad_uses_output(cpu::UnaryOp op) {
-  using namespace cpu;
-  return op == U_EXP || op == U_EXPM1 || op == U_SQRT || op == U_RSQRT || op == U_TANH || op == U_SIGMOID ||
-         op == U_RECIPROCAL;
+#define TF_X(E, js, node, uses_out, simd) uses_out != 0,
+  static const bool uses[] = {TF_UNARY_OPS(TF_X)};
+#undef TF_X
+  return uses[op];
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ template <class T, int OP>
 T unary_apply(T x, const UnaryParams* p) {
   using std::exp; using std::log;
   if constexpr (std::is_floating_point<T>::value) {
-    switch (OP) {
+    switch (static_cast<UnaryOp>(OP)) {  // exhaustive: every row of ops/op_table.h has a reference body
       case U_NEG: return -x;
       case U_EXP: return std::exp(x);
       case U_LOG: return std::log(x);
