@@ -10,6 +10,21 @@ namespace tf::alloc {
 namespace {
 
 constexpr size_t kLarge = size_t(64) << 10;  // below this, the C heap (cheap, and its fragmentation is bounded)
+// Up to this size, malloc with 64 bytes of room and align by hand: glibc serves such blocks from its per-thread
+// cache, while aligned_alloc always takes the slow memalign path (a tiny op spent ~15 % of its time there).
+constexpr size_t kTiny = 960;
+
+void* tiny_acquire(size_t rounded) {
+  char* raw = static_cast<char*>(std::malloc(rounded + 64));
+  if (!raw) return nullptr;
+  char* p = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(raw) + 64) & ~uintptr_t(63));
+  p[-1] = char(p - raw);  // 1..64: the distance back to the block malloc gave
+  return p;
+}
+void tiny_release(void* p) {
+  char* q = static_cast<char*>(p);
+  std::free(q - uint8_t(q[-1]));
+}
 constexpr size_t kPage = 4096;
 
 // Size classes: 8 per power of two (at most 12.5% slack), whole pages.
@@ -51,6 +66,10 @@ void* acquire(size_t bytes, size_t* capacity) {
   // Small or large is decided on the rounded size, the same number release() sees: deciding on `bytes` sent a
   // heap block of 65473-65535 bytes (rounded to exactly kLarge) into the mmap cache, to be munmap'd later.
   size_t rounded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
+  if (rounded <= kTiny) {
+    *capacity = rounded;
+    return tiny_acquire(rounded);
+  }
   if (rounded < kLarge) {
     *capacity = rounded;
     return std::aligned_alloc(64, rounded);
@@ -81,6 +100,10 @@ void* acquire(size_t bytes, size_t* capacity) {
 
 void release(void* p, size_t capacity) {
   if (!p) return;
+  if (capacity <= kTiny) {
+    tiny_release(p);
+    return;
+  }
   if (capacity < kLarge) {
     std::free(p);
     return;

@@ -80,6 +80,10 @@ BINDING(FromTyped) {
 
 // Two operands at i, i+1: at least one a Tensor; a number takes the other operand's dtype (PyTorch's rule).
 std::pair<Tensor, Tensor> operand_pair(const Napi::CallbackInfo& info, size_t i) {
+  if (Tensor* a = handle_tensor(info.Env(), info[i])) {  // the common case, with one lookup
+    Tensor ta = *a;
+    return {ta, tensor_or_scalar(info, i + 1, &ta)};
+  }
   if (is_tensor(info.Env(), info[i])) {
     Tensor a = tensor_arg(info, i);
     return {a, tensor_or_scalar(info, i + 1, &a)};

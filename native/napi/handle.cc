@@ -27,9 +27,18 @@ napi_value cb(napi_env env, napi_callback_info ci) {
   }
 }
 
+// The token new_handle() is constructing a handle for. The wrap is made inside the constructor, so V8's
+// slack tracking sees the wrap's property and keeps it in the object (no property-array growth per handle).
+thread_local HandleTable::Token t_pending = 0;
+
 Napi::Value Construct(const Napi::CallbackInfo& info) {
-  bool ok = info.Length() == 1 && info[0].IsExternal() && info[0].As<Napi::External<void>>().Data() == &kHandleKey;
+  bool ok = info.Length() == 1 && info[0].IsExternal() && info[0].As<Napi::External<void>>().Data() == &kHandleKey &&
+            t_pending != 0;
   if (!ok) throw_js(info.Env(), "TF_INVALID_ARGUMENT", "NativeTensor cannot be constructed directly; use tensorfield.tensor()", true);
+  HandleTable::Token tok = t_pending;
+  t_pending = 0;
+  NAPI_THROW_IF_FAILED(info.Env(), napi_wrap(info.Env(), info.This(), reinterpret_cast<void*>(tok), finalize_handle, nullptr, nullptr),
+                       Napi::Value());
   return info.This();
 }
 
@@ -215,12 +224,13 @@ Napi::Value new_handle(Napi::Env env, tf::Tensor t) {
   AddonData* d = addon_data(env);
   napi_value key = d->handle_key.Value();
   napi_value obj;
-  NAPI_THROW_IF_FAILED(env, napi_new_instance(env, d->handle_ctor.Value(), 1, &key, &obj), Napi::Value());
   HandleTable::Token tok = d->handles.add(std::move(t));
-  napi_status st = napi_wrap(env, obj, reinterpret_cast<void*>(tok), finalize_handle, nullptr, nullptr);
-  if (st != napi_ok) {
+  t_pending = tok;
+  napi_status st = napi_new_instance(env, d->handle_ctor.Value(), 1, &key, &obj);
+  if (st != napi_ok || t_pending != 0) {  // the constructor did not take the token: nothing holds it
+    t_pending = 0;
     d->handles.release(tok);
-    NAPI_THROW_IF_FAILED(env, st, Napi::Value());
+    NAPI_THROW_IF_FAILED(env, st == napi_ok ? napi_generic_failure : st, Napi::Value());
   }
   sync_external_memory(env);
   return Napi::Value(env, obj);
