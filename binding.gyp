@@ -36,6 +36,7 @@
         "native/core/dtype.cpp",
         "native/core/allocator.cpp",
         "native/core/storage.cpp",
+        "native/core/context.cpp",
         "native/core/tensor.cpp",
         "native/cpu/dispatch.cpp",
         "native/cpu/threadpool.cpp",

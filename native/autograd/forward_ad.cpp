@@ -1,36 +1,34 @@
 #include "forward_ad.h"
 #include "../ops/ops.h"
+#include "../core/context.h"
 
 namespace tf {
 
 namespace {
-thread_local uint64_t t_level = 0;       // id of the active level (0: none)
-thread_local uint64_t t_next_level = 1;
-thread_local int t_suspended = 0;
-
+// The level state lives in the current context (core/context.h).
 struct Suspend {
-  Suspend() { ++t_suspended; }
-  ~Suspend() { --t_suspended; }
+  Suspend() { ++ctx().fw_suspended; }
+  ~Suspend() { --ctx().fw_suspended; }
 };
 }  // namespace
 
 uint64_t enter_dual_level() {
-  TF_CHECK(t_level == 0, Autograd, "jvp: nested forward-mode levels are not supported (a jvp inside a jvp); "
+  TF_CHECK(ctx().fw_level == 0, Autograd, "jvp: nested forward-mode levels are not supported (a jvp inside a jvp); "
            "compose with reverse mode instead (e.g. func.hvp)");
-  t_level = t_next_level++;
-  return t_level;
+  ctx().fw_level = ctx().fw_next_level++;
+  return ctx().fw_level;
 }
 
 void exit_dual_level(uint64_t level) {
-  if (t_level == level) t_level = 0;
+  if (ctx().fw_level == level) ctx().fw_level = 0;
 }
 
-bool forward_ad_active() { return t_level != 0 && t_suspended == 0; }
+bool forward_ad_active() { return ctx().fw_level != 0 && ctx().fw_suspended == 0; }
 
 Tensor tangent(const Tensor& t) {
-  if (!t.defined() || t_level == 0) return Tensor();
+  if (!t.defined() || ctx().fw_level == 0) return Tensor();
   TensorImpl* impl = t.impl();
-  if (impl->fw_level != t_level) return Tensor();
+  if (impl->fw_level != ctx().fw_level) return Tensor();
   return impl->fw_grad;
 }
 
@@ -48,14 +46,14 @@ bool has_tangent(const TensorList& ts) {
 }
 
 void set_tangent(const Tensor& out, const Tensor& tan) {
-  TF_CHECK(t_level != 0, Autograd, "tangents can only be set inside a jvp (a dual level)");
+  TF_CHECK(ctx().fw_level != 0, Autograd, "tangents can only be set inside a jvp (a dual level)");
   TF_CHECK(tan.shape() == out.shape(), ShapeMismatch, "tangent has shape ", shape_str(tan.shape()),
            " but the primal has shape ", shape_str(out.shape()));
   TF_CHECK(tan.dtype() == out.dtype(), DType, "tangent has dtype ", dtype_name(tan.dtype()), " but the primal has dtype ",
            dtype_name(out.dtype()));
   TF_CHECK(is_floating(out.dtype()), DType, "only floating-point tensors can carry tangents");
   out.impl()->fw_grad = tan;
-  out.impl()->fw_level = t_level;
+  out.impl()->fw_level = ctx().fw_level;
 }
 
 Tensor make_dual(const Tensor& primal, const Tensor& tan) {
@@ -64,6 +62,17 @@ Tensor make_dual(const Tensor& primal, const Tensor& tan) {
   if (d.ptr() == primal.ptr()) d = make_view(primal, primal.shape(), primal.strides(), primal.offset());
   set_tangent(d, tan);
   return d;
+}
+
+std::pair<Tensor, Tensor> unpack_dual(const Tensor& t) {
+  Tensor tan = tangent(t);
+  if (!tan.defined()) return {t, tan};
+  if (!t.impl()->grad_fn && t.requires_grad()) return {t, tan};  // a leaf: itself, so gradients reach it
+  Tensor primal = make_view(t, t.shape(), t.strides(), t.offset());
+  primal.impl()->grad_fn = t.impl()->grad_fn;  // keep the reverse-mode history of the primal
+  primal.impl()->output_nr = t.impl()->output_nr;
+  primal.impl()->requires_grad = t.requires_grad();
+  return {primal, tan};
 }
 
 Tensor bilinear_tangent(const Tensor& a, const Tensor& b, const std::function<Tensor(const Tensor&, const Tensor&)>& f) {

@@ -21,6 +21,9 @@ bool has_tangent(const TensorList& ts);
 // A view of `primal` carrying `tan` as its tangent (shape/dtype checked).
 Tensor make_dual(const Tensor& primal, const Tensor& tan);
 void set_tangent(const Tensor& out, const Tensor& tan);
+// {primal, tangent}: the primal without its tangent (sharing storage and keeping its reverse-mode history; a
+// leaf that requires grad is returned as is), and the tangent or an undefined tensor.
+std::pair<Tensor, Tensor> unpack_dual(const Tensor& t);
 
 // Runs `rule` (which returns the output tangent) when forward AD is active and an input has a tangent.
 // Tangent rules run with forward AD suspended, so the ops inside a rule do not compute tangents themselves.

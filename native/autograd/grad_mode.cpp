@@ -1,9 +1,7 @@
 #include "grad_mode.h"
+#include "../core/context.h"
 
 namespace tf {
-namespace {
-thread_local bool t_grad_enabled = true;
-}
-bool GradMode::enabled() { return t_grad_enabled; }
-void GradMode::set(bool on) { t_grad_enabled = on; }
+bool GradMode::enabled() { return ctx().grad_enabled; }
+void GradMode::set(bool on) { ctx().grad_enabled = on; }
 }  // namespace tf

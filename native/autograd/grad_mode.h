@@ -1,4 +1,4 @@
-// Whether ops record history. Thread-local: each JS thread (main or worker) has its own mode.
+// Whether ops record history: part of the current context (core/context.h), so each JS environment has its own.
 #pragma once
 
 namespace tf {

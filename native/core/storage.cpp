@@ -1,6 +1,7 @@
 #include "storage.h"
 #include "error.h"
 #include "allocator.h"
+#include "context.h"
 #include <cstdlib>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@ std::atomic<int64_t> g_storages{0};
 std::atomic<int64_t> g_bytes{0};
 std::atomic<int64_t> g_peak{0};
 std::atomic<int64_t> g_tensors{0};
-thread_local int64_t t_bytes = 0;
 
 uint64_t physical_memory() {
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
@@ -26,14 +26,14 @@ Storage::Storage(void* d, size_t n, size_t cap, Device dev) : data(d), nbytes(n)
   int64_t now = g_bytes.fetch_add(int64_t(n), std::memory_order_relaxed) + int64_t(n);
   int64_t peak = g_peak.load(std::memory_order_relaxed);
   while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {}
-  t_bytes += int64_t(n);
+  ctx().external_bytes += int64_t(n);
 }
 
 Storage::~Storage() {
   alloc::release(data, capacity);
   g_storages.fetch_sub(1, std::memory_order_relaxed);
   g_bytes.fetch_sub(int64_t(nbytes), std::memory_order_relaxed);
-  t_bytes -= int64_t(nbytes);
+  ctx().external_bytes -= int64_t(nbytes);
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
@@ -51,7 +51,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
 MemoryStats memory_stats() {
   return {g_storages.load(), g_bytes.load(), g_tensors.load(), g_peak.load()};
 }
-int64_t thread_external_bytes() { return t_bytes; }
+int64_t thread_external_bytes() { return ctx().external_bytes; }
 void set_allocation_limit(uint64_t b) { g_limit.store(b); }
 uint64_t allocation_limit() { return g_limit.load(); }
 

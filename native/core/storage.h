@@ -32,7 +32,7 @@ struct MemoryStats {
   int64_t peak_bytes;
 };
 MemoryStats memory_stats();
-// Net bytes allocated minus freed by the calling thread: what its JS environment reports to V8.
+// Net bytes allocated minus freed under the current context (core/context.h): what its JS environment reports to V8.
 int64_t thread_external_bytes();
 // Largest single allocation allowed (default: physical memory). Guards against lazily-committed giant mallocs.
 void set_allocation_limit(uint64_t bytes);

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 #include <algorithm>
@@ -27,7 +28,7 @@ class Pool {
   int size() const { return nthreads_; }
 
   void resize(int n) {
-    std::lock_guard<std::mutex> run(run_mutex_);  // waits for an in-flight job
+    std::unique_lock<std::shared_mutex> run(run_mutex_);  // waits for every in-flight job
     stop_workers();
     nthreads_ = std::max(1, n);
     stop_ = false;
@@ -40,17 +41,18 @@ class Pool {
     grain = std::max<int64_t>(grain, 1);
     int64_t max_chunks = (n + grain - 1) / grain;
     if (nthreads_ == 1 || max_chunks <= 1 || t_inside_pool) { f(begin, end); return; }
-    std::unique_lock<std::mutex> run(run_mutex_, std::try_to_lock);
-    if (!run.owns_lock()) { f(begin, end); return; }  // another JS thread is using the pool
+    std::shared_lock<std::shared_mutex> run(run_mutex_, std::try_to_lock);
+    if (!run.owns_lock()) { f(begin, end); return; }  // the pool is being resized
 
+    // Jobs from several JS threads (worker_threads) run at once: each caller works on its own job, and the
+    // workers take chunks from whichever job has some left, so every caller gets a share of the pool.
     Job job;
     job.fn = &f; job.begin = begin; job.end = end;
     job.nchunks = std::min<int64_t>(max_chunks, int64_t(nthreads_) * 4);
     job.pending.store(job.nchunks);
     {
       std::lock_guard<std::mutex> lk(m_);
-      job_ = &job;
-      ++generation_;
+      jobs_.push_back(&job);
     }
     cv_.notify_all();
     work(job);
@@ -59,7 +61,7 @@ class Pool {
       // worker that joined late may still make its last claim on the counter)
       std::unique_lock<std::mutex> lk(m_);
       done_cv_.wait(lk, [&] { return job.pending.load() == 0 && job.active == 0; });
-      job_ = nullptr;
+      jobs_.erase(std::find(jobs_.begin(), jobs_.end(), &job));
     }
     if (job.error) std::rethrow_exception(job.error);
   }
@@ -92,17 +94,20 @@ class Pool {
     t_inside_pool = was;
   }
 
+  // A job with a chunk nobody has claimed yet; guarded by m_.
+  Job* open_job() {
+    for (Job* j : jobs_)
+      if (j->next.load() < j->nchunks) return j;
+    return nullptr;
+  }
+
   void worker_loop() {
-    uint64_t seen = 0;
     for (;;) {
       Job* j = nullptr;
       {
         std::unique_lock<std::mutex> lk(m_);
-        cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
+        cv_.wait(lk, [&] { return stop_ || (j = open_job()) != nullptr; });
         if (stop_) return;
-        seen = generation_;
-        if (!job_) continue;
-        j = job_;
         ++j->active;
       }
       work(*j);
@@ -124,12 +129,11 @@ class Pool {
 
   int nthreads_ = 1;
   std::vector<std::thread> workers_;
-  std::mutex run_mutex_;
+  std::shared_mutex run_mutex_;  // shared by running jobs, exclusive while resizing
   std::mutex m_;
   std::condition_variable cv_, done_cv_;
   bool stop_ = false;
-  uint64_t generation_ = 0;
-  Job* job_ = nullptr;  // the job in flight; guarded by m_
+  std::vector<Job*> jobs_;  // the jobs in flight, one per calling thread; guarded by m_
 };
 
 Pool& pool() {

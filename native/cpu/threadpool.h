@@ -9,8 +9,9 @@ namespace tf {
 int num_threads();
 // n >= 1; resizes the pool (joins old workers). Safe to call between ops.
 void set_num_threads(int n);
-// Runs f(lo, hi) over [begin, end) in chunks of at least `grain` items. Runs inline when the range is small,
-// when called from inside a pool task, or when another JS thread (worker_threads) holds the pool.
+// Runs f(lo, hi) over [begin, end) in chunks of at least `grain` items. Runs inline when the range is small or
+// when called from inside a pool task. Calls from several JS threads (worker_threads) run at the same time, the
+// workers splitting their effort between them.
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& f);
 
 }  // namespace tf

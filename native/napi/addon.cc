@@ -361,11 +361,7 @@ BINDING(GroupNorm) {
     Tensor w = info[2].IsNull() || info[2].IsUndefined() ? Tensor() : tensor_arg(info, 2, "weight");
     Tensor b = info[3].IsNull() || info[3].IsUndefined() ? Tensor() : tensor_arg(info, 3, "bias");
     double eps = num_or(info, 4, 1e-5, "eps");
-    if (bool_or(info, 6, false)) {  // silu(groupNorm(x)), fused where nothing is differentiated
-      Tensor y = bool_or(info, 5, false) ? tf::silu(tf::group_norm_composite(x, G, w, b, eps)) : tf::group_norm_silu(x, G, w, b, eps);
-      return wrap(env, y);
-    }
-    return wrap(env, bool_or(info, 5, false) ? tf::group_norm_composite(x, G, w, b, eps) : tf::group_norm(x, G, w, b, eps));
+    return wrap(env, tf::group_norm_op(x, G, w, b, eps, bool_or(info, 6, false), bool_or(info, 5, false)));
   })
 }
 
@@ -375,7 +371,7 @@ BINDING(Attention) {
     Tensor q = tensor_arg(info, 0, "q"), k = tensor_arg(info, 1, "k"), v = tensor_arg(info, 2, "v");
     double scale = num_arg(info, 3, "scale");
     bool causal = bool_or(info, 4, false);
-    return wrap(env, bool_or(info, 5, false) ? tf::attention_composite(q, k, v, scale, causal) : tf::attention(q, k, v, scale, causal));
+    return wrap(env, tf::attention_op(q, k, v, scale, causal, bool_or(info, 5, false)));
   })
 }
 
@@ -443,15 +439,7 @@ BINDING(MakeDual) { GUARDED({ return wrap(env, tf::make_dual(tensor_arg(info, 0,
 // [primal without tangent (shares storage and reverse history), tangent or null]
 BINDING(UnpackDual) {
   GUARDED({
-    Tensor t = tensor_arg(info, 0, "dual");
-    Tensor tan = tf::tangent(t);
-    Tensor primal = tan.defined() ? tf::make_view(t, t.shape(), t.strides(), t.offset()) : t;
-    if (tan.defined()) {  // keep the reverse-mode history of the primal
-      primal.impl()->grad_fn = t.impl()->grad_fn;
-      primal.impl()->output_nr = t.impl()->output_nr;
-      primal.impl()->requires_grad = t.requires_grad();
-      if (!t.impl()->grad_fn && t.requires_grad()) primal = t;  // a leaf: return it as is
-    }
+    auto [primal, tan] = tf::unpack_dual(tensor_arg(info, 0, "dual"));
     return wrap_list(env, {primal, tan});
   })
 }
@@ -550,7 +538,10 @@ BINDING(IsTensor) { return Napi::Boolean::New(info.Env(), is_tensor(info.Env(), 
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData<AddonData>(new AddonData());
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  // Node runs each environment on its own thread: the environment's context is that thread's from now on.
+  tf::set_current_context(&data->context);
   exports.Set("NativeTensor", define_handle_class(env));
   struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
   static const Entry entries[] = {

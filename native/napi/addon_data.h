@@ -1,12 +1,21 @@
-// Per-environment state (main thread and each worker_thread get their own): the handle class, the tensors its
-// handles hold, and how many external bytes this environment has reported to V8.
+// Per-environment state (main thread and each worker_thread get their own): the engine context (grad mode,
+// dual level, generator, byte count), the handle class, the tensors its handles hold, and how many external
+// bytes this environment has reported to V8.
 #pragma once
 #include <napi.h>
 #include "handle_table.h"
+#include "../core/context.h"
 
 namespace tfn {
 
 struct AddonData {
+  // First member, so it outlives the handles below (freeing a tensor counts its bytes in the context). Made
+  // current for this environment's thread at load; no longer current once the environment is torn down.
+  tf::Context context;
+  ~AddonData() {
+    handles = HandleTable();
+    if (&tf::ctx() == &context) tf::set_current_context(nullptr);
+  }
   Napi::FunctionReference handle_ctor;
   Napi::Reference<Napi::External<void>> handle_key;  // the constructor's argument: only the addon has it
   HandleTable handles;

@@ -29,12 +29,7 @@ tf::PackedInt8 packed_arg(const Napi::CallbackInfo& info, size_t i) {
   p.layout = o.Get("layout").As<Napi::String>().Utf8Value();
   p.N = o.Get("n").As<Napi::Number>().Int64Value();
   p.K = o.Get("k").As<Napi::Number>().Int64Value();
-  const tf::cpu::GemmU8S8& kern = tf::cpu::kernels().gemm_u8s8;
-  // a hand-made object must not let the kernel read past the buffer
-  bool ok = p.N > 0 && p.K > 0 && p.colsum.dtype() == tf::DType::I32 && p.colsum.numel() == p.N &&
-            p.colsum.is_contiguous() && p.packed.dtype() == tf::DType::I8 && p.packed.is_contiguous() &&
-            (p.layout != kern.layout || p.packed.numel() == kern.packed_bytes(p.N, p.K));
-  if (!ok) arg_error(env, "packed int8 weight: tensors do not match its n, k and layout");
+  TFN_GUARD(env, { tf::check_packed_int8(p); })
   return p;
 }
 

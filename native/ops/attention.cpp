@@ -109,4 +109,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
   return out;
 }
 
+Tensor attention_op(const Tensor& q, const Tensor& k, const Tensor& v, double scale, bool causal, bool composite) {
+  return composite ? attention_composite(q, k, v, scale, causal) : attention(q, k, v, scale, causal);
+}
+
 }  // namespace tf

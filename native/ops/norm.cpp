@@ -252,4 +252,10 @@ Tensor group_norm_impl(const Tensor& x0, int64_t G, const Tensor& w, const Tenso
 
 }  // namespace
 
+Tensor group_norm_op(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps, bool with_silu,
+                     bool composite) {
+  if (with_silu) return composite ? silu(group_norm_composite(x, groups, weight, bias, eps)) : group_norm_silu(x, groups, weight, bias, eps);
+  return composite ? group_norm_composite(x, groups, weight, bias, eps) : group_norm(x, groups, weight, bias, eps);
+}
+
 }  // namespace tf

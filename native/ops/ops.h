@@ -171,12 +171,18 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const T
 Tensor group_norm_composite(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
 // silu(group_norm(x)): one pass per group when nothing needs a gradient or tangent, the two ops otherwise.
 Tensor group_norm_silu(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
+// The front doors' entry: group norm, followed by silu when `silu`; `composite` forces the op-by-op definition
+// (tests compare the two; the fused kernels already fall back to it wherever a gradient or tangent needs it).
+Tensor group_norm_op(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps, bool silu,
+                     bool composite);
 
 // ---- attention (ops/attention.cpp) ----
 // softmax(q k^T * scale (+ causal mask)) v over [..., L, D], [..., S, D], [..., S, Dv]; fused first-order backward,
 // composite (attention_composite) for higher order and forward mode.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, bool causal);
 Tensor attention_composite(const Tensor& q, const Tensor& k, const Tensor& v, double scale, bool causal);
+// The front doors' entry: the fused kernel, or the composite when `composite` asks for it.
+Tensor attention_op(const Tensor& q, const Tensor& k, const Tensor& v, double scale, bool causal, bool composite);
 
 // ---- optimizer updates (ops/optim.cpp): fused, in place, outside autograd ----
 struct AdamHyper {

@@ -281,6 +281,14 @@ Tensor fake_quantize(const Tensor& x, const Tensor& scale, const Tensor& zero, i
 
 // ---- packing ---------------------------------------------------------------------------------------------------
 
+void check_packed_int8(const PackedInt8& p) {
+  const cpu::GemmU8S8& kern = cpu::kernels().gemm_u8s8;
+  bool ok = p.packed.defined() && p.colsum.defined() && p.N > 0 && p.K > 0 && p.colsum.dtype() == DType::I32 &&
+            p.colsum.numel() == p.N && p.colsum.is_contiguous() && p.packed.dtype() == DType::I8 &&
+            p.packed.is_contiguous() && (p.layout != kern.layout || p.packed.numel() == kern.packed_bytes(p.N, p.K));
+  TF_CHECK(ok, InvalidArgument, "packed int8 weight: tensors do not match its n, k and layout");
+}
+
 PackedInt8 pack_int8_weight(const Tensor& w) {
   TF_CHECK(w.defined(), InvalidArgument, "packInt8Weight: undefined tensor");
   TF_CHECK(w.dtype() == DType::I8, DType, "packInt8Weight: weights must be int8, got ", dtype_name(w.dtype()));
@@ -462,6 +470,7 @@ Tensor activation_codes(const Tensor& x, double* x_scale, int64_t* x_zero, const
 
 void check_layout(const PackedInt8& w, const char* op) {
   TF_CHECK(w.packed.defined() && w.colsum.defined(), InvalidArgument, op, ": the weight is not packed");
+  check_packed_int8(w);
   const char* cur = cpu::kernels().gemm_u8s8.layout;
   TF_CHECK(w.layout == cur, InvalidArgument, op, ": weight packed for the '", w.layout,
            "' int8 kernel, but the current kernel is '", cur, "' (the ISA changed): pack it again");

@@ -31,6 +31,9 @@ struct PackedInt8 {
   int64_t N = 0, K = 0;
 };
 PackedInt8 pack_int8_weight(const Tensor& w);
+// TF_INVALID_ARGUMENT unless p's tensors match its n, k and layout (a hand-made weight must not let a kernel read
+// past its buffer). Every int8 op taking a PackedInt8 calls it.
+void check_packed_int8(const PackedInt8& p);
 
 enum class Int8Act { None, Relu, Silu };
 // The requantization epilogue: y[m, n] = act((acc - x_zero * colsum[n]) * x_scale * w_scale[n] + bias[n]),

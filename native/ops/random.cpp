@@ -1,10 +1,11 @@
-// Random tensors from the per-thread default generator: (seed, call counter) -> Philox key and counter.
+// Random tensors from the current context's generator: (seed, call counter) -> Philox key and counter.
 // Element i of a call uses counter blocks derived from i alone, so results do not depend on threading.
 #include <cmath>
 #include <algorithm>
 #include <numeric>
 #include <limits>
 #include "ops.h"
+#include "../core/context.h"
 #include "../autograd/grad_mode.h"
 #include "../rng/draws.h"
 #include "../cpu/threadpool.h"
@@ -13,18 +14,15 @@ namespace tf {
 
 namespace {
 
-struct Generator {
-  uint64_t seed = 0x853c49e6748fea9bULL;
-  uint64_t calls = 0;
-};
-thread_local Generator t_gen;
+// The generator is the current context's (core/context.h): each JS environment has its own.
+Generator& gen() { return ctx().gen; }
 
 }  // namespace
 
 // Each op call gets a fresh counter space; the seed and the high bits of the call number form the key.
 CallKey next_call() {
-  uint64_t c = t_gen.calls++;
-  uint64_t key = t_gen.seed ^ (c >> 32) * 0x9E3779B97F4A7C15ULL;
+  uint64_t c = gen().calls++;
+  uint64_t key = gen().seed ^ (c >> 32) * 0x9E3779B97F4A7C15ULL;
   return {key, uint32_t(c)};
 }
 
@@ -106,16 +104,16 @@ double poisson_draw(ElementStream& s, double lam) {
 }
 
 void manual_seed(uint64_t seed) {
-  t_gen.seed = seed * 0xD1342543DE82EF95ULL + 0x2545F4914F6CDD1DULL;
-  t_gen.calls = 0;
+  gen().seed = seed * 0xD1342543DE82EF95ULL + 0x2545F4914F6CDD1DULL;
+  gen().calls = 0;
 }
-uint64_t current_seed() { return t_gen.seed; }
+uint64_t current_seed() { return gen().seed; }
 // The whole generator state is (seed, calls): restoring both makes every later draw identical to a run that
 // was never interrupted.
-RngState get_rng_state() { return {t_gen.seed, t_gen.calls}; }
+RngState get_rng_state() { return {gen().seed, gen().calls}; }
 void set_rng_state(const RngState& s) {
-  t_gen.seed = s.seed;
-  t_gen.calls = s.calls;
+  gen().seed = s.seed;
+  gen().calls = s.calls;
 }
 
 Tensor rand(const Shape& s, DType dt) {

@@ -1,0 +1,42 @@
+// The engine state a caller owns: grad mode, the forward-mode level, the random generator, and the bytes its
+// tensors hold (what a JS environment reports to V8). Each front door owns its contexts: the addon one per JS
+// environment (AddonData), a C API one per tf_context. The engine reads the calling thread's current context
+// through ctx(); a front door makes its context current with ContextScope, or set_current_context for the
+// life of a thread (the addon does this once per environment, since Node runs each on its own thread). Threads
+// that never set one (pool workers, plain C++ callers) get a default context of their own, so ctx() is never null.
+#pragma once
+#include <cstdint>
+
+namespace tf {
+
+struct Generator {
+  uint64_t seed = 0x853c49e6748fea9bULL;
+  uint64_t calls = 0;
+};
+
+struct Context {
+  bool grad_enabled = true;
+  uint64_t fw_level = 0;       // id of the active dual level (0: none)
+  uint64_t fw_next_level = 1;
+  int fw_suspended = 0;        // > 0 inside a tangent rule
+  Generator gen;
+  int64_t external_bytes = 0;  // storage bytes allocated minus freed while this context was current
+};
+
+Context& ctx();
+// c = nullptr restores the calling thread's default context.
+void set_current_context(Context* c);
+
+// Makes c current for a scope (and restores the previous one on exit, also on exceptions).
+class ContextScope {
+ public:
+  explicit ContextScope(Context* c);
+  ~ContextScope();
+  ContextScope(const ContextScope&) = delete;
+  ContextScope& operator=(const ContextScope&) = delete;
+
+ private:
+  Context* prev_;
+};
+
+}  // namespace tf
