@@ -53,7 +53,7 @@ describe('train / sample / eval', () => {
     expect(fs.existsSync(path.join(dir, 'metrics-8.json'))).toBe(true);
     const saved = JSON.parse(fs.readFileSync(path.join(dir, 'metrics-8.json'), 'utf8'));
     expect([saved.record.n, saved.record.seeds.sample, saved.record.seeds.train]).toEqual([200, 2, 0]);
-    for (const bad of ['-1', '1.5']) {
+    for (const bad of ['-1', '1', '1.5']) {
       await expect(evalCommand(['--run', dir, '--n', '20', '--floor-draws', bad], quiet)).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
     }
   });

@@ -106,7 +106,7 @@ describe('FD_cls real-data floor', () => {
     const none = spied(src14);
     const m0 = await evaluateSamples(none.src, fake, undefined, { floorDraws: 0 });
     expect([none.taken.length, 'fdClsRealFloor' in m0, Number.isFinite(m0.fdCls)]).toEqual([0, false, true]);
-    for (const bad of [{ floorDraws: -1 }, { floorDraws: 1.5 }, { floorSeed: 0.5 }]) {
+    for (const bad of [{ floorDraws: -1 }, { floorDraws: 1 }, { floorDraws: 1.5 }, { floorSeed: 0.5 }]) {
       await expect(evaluateSamples(src14, fake, undefined, bad)).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
     }
   });

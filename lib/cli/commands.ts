@@ -25,7 +25,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   steps: { type: 'number', help: 'sampler steps (default: the method\'s)' },
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 2, help: 'seed of the sampling noise' },
-  'floor-draws': { type: 'number', default: 3, help: 'images: disjoint real samples (train images, not in the reference) for the FD_cls floor; 0 skips it' },
+  'floor-draws': { type: 'number', default: 3, help: 'images: disjoint real samples (train images, not in the reference) for the FD_cls floor, >= 2 (mean, sd, range); 0 skips it' },
 };
 
 function requireRun(flags: Record<string, unknown>): string {
@@ -58,7 +58,7 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
   const dir = requireRun(flags);
   const n = count('n', flags.n)!, st = count('steps', flags.steps);
   const floorDraws = flags['floor-draws'] as number;
-  if (!Number.isInteger(floorDraws) || floorDraws < 0) throw usageError(`--floor-draws must be a non-negative integer, got ${floorDraws}`);
+  if (!Number.isInteger(floorDraws) || floorDraws < 0 || floorDraws === 1) throw usageError(`--floor-draws must be 0 (no floor) or an integer >= 2, got ${floorDraws}`);
   if (!Number.isInteger(flags.seed)) throw usageError(`--seed must be an integer, got ${String(flags.seed)}`);
   const { src, run, step, cfg } = openRun(dir);
   logDataset(src, log);

@@ -14,7 +14,7 @@ import { fashionFrechetDistanceAsync, classifierScoreAsync, fashionRealFloorAsyn
 export type Metrics = Record<string, number>;
 
 export interface EvaluateOptions {
-  /** Disjoint real samples for the FD_cls floor (default 3; 0 skips the floor). Fewer when the pool is too small. */
+  /** Disjoint real samples for the FD_cls floor (default 3; 0 skips the floor; 1 is refused: no spread). Fewer when the pool is too small. */
   floorDraws?: number;
   /** Seed of the floor's draws (its own generator; the engine's is untouched). */
   floorSeed?: number;
@@ -48,7 +48,10 @@ export async function evaluateSamples(src: DataSource, samples: Tensor, onProgre
     return m;
   }
   const wanted = opts.floorDraws ?? 3, seed = opts.floorSeed ?? 0;
-  if (!Number.isInteger(wanted) || wanted < 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `evaluateSamples: floorDraws must be a non-negative integer, got ${wanted}`);
+  // one draw has no spread, and the floor is read as a range: 0 (no floor) or at least 2
+  if (!Number.isInteger(wanted) || wanted < 0 || wanted === 1) {
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `evaluateSamples: floorDraws must be 0 (no floor) or an integer >= 2, got ${wanted}`);
+  }
   if (!Number.isInteger(seed)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `evaluateSamples: floorSeed must be an integer, got ${seed}`);
   onProgress?.('classifier features of the samples');
   m.fdCls = await fashionFrechetDistanceAsync(samples);

@@ -5,7 +5,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { TensorfieldError } from '../tensor';
-import { describeFashionSource, type FashionDatasetInfo } from '../data/fashion_mnist';
+import type { FashionDatasetInfo } from '../data/fashion_mnist';
 import type { DataSource } from '../data/sources';
 import { version } from './run-dir';
 
@@ -81,4 +81,3 @@ export function runRecord(src: DataSource | string, opts: { n?: number; seeds?: 
   };
 }
 
-export { describeFashionSource };
