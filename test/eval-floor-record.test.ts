@@ -182,10 +182,22 @@ describe('recorded results', () => {
     expectCode(() => runRecord(src14, { n: -1 }), 'TF_INVALID_ARGUMENT');
   });
 
-  test('outside a git checkout the commit is absent, not an error', () => {
+  test('outside a git checkout the commit is absent, not an error; a folder inside another repository is not its checkout', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-nogit-'));
     try {
       expect(gitState(dir)).toBeNull();
+      // an installed copy (node_modules/tensorfield) inside a user's repository must not record the user's commit
+      let haveGit = true;
+      try {
+        const g = (...a: string[]) => execFileSync('git', a, { cwd: dir, stdio: 'ignore' });
+        g('init', '-q'); g('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'x');
+      } catch { haveGit = false; }
+      if (haveGit) {
+        expect(gitState(dir)?.commit).toMatch(/^[0-9a-f]{40}$/);
+        const sub = path.join(dir, 'node_modules', 'tensorfield');
+        fs.mkdirSync(sub, { recursive: true });
+        expect(gitState(sub)).toBeNull();
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@
 // sample count, the seeds, the git commit of the code and the command line. A result without these cannot be
 // checked or compared, so every writer of metrics adds one.
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { TensorfieldError } from '../tensor';
 import type { FashionDatasetInfo } from '../data/fashion_mnist';
@@ -37,14 +38,16 @@ export interface RunRecord {
 const PACKAGE_ROOT = path.join(__dirname, '..', '..');
 let gitCache: GitState | null | undefined;
 
-/** The commit of the checkout this code runs from, or null when it is not in one (or git is missing). */
+/** The commit of the checkout whose top level is `dir` (the package root), or null when it is not one (or git is missing). */
 export function gitState(dir: string = PACKAGE_ROOT): GitState | null {
   if (dir === PACKAGE_ROOT && gitCache !== undefined) return gitCache;
   let out: GitState | null = null;
   try {
     const opts = { cwd: dir, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'], timeout: 10000 };
+    // Only the package's own checkout: an installed copy inside someone else's repository is not at their commit.
+    const top = execFileSync('git', ['rev-parse', '--show-toplevel'], opts).trim();
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], opts).trim();
-    if (/^[0-9a-f]{40}$/.test(commit)) {
+    if (fs.realpathSync(top) === fs.realpathSync(dir) && /^[0-9a-f]{40}$/.test(commit)) {
       const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts);
       out = { commit, dirty: status.trim().length > 0 };
     }
