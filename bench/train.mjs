@@ -16,6 +16,7 @@ tf.setNumThreads(T);
 tf.manualSeed(0);
 
 let step, B, params;
+let dataUsed = 'eight-gaussians (generated)';
 if (which === 'mlp') {
   B = 4096;
   const net = new tf.nn.models.MLPDenoiser({ dim: 2, hidden: 256, layers: 3, timeEmbedDim: 64, timeScale: 1000 });
@@ -39,7 +40,15 @@ if (which === 'mlp') {
   for (const p of params) p.requiresGrad = true;
   const opt = new tf.optim.Adam(params, { lr: 2e-4 });
   let data;
-  try { data = tf.keep(tf.data.imagesToTensor(tf.data.loadFashionMNIST({ split: 'train', source: 'full' }))); } catch { data = tf.keep(tf.randn([60000, 1, 28, 28])); }
+  // Said, not silent: the full Fashion-MNIST when the Debian package is installed, else N(0, 1) images of its shape.
+  try {
+    data = tf.keep(tf.data.imagesToTensor(tf.data.loadFashionMNIST({ split: 'train', source: 'full' })));
+    dataUsed = 'fashion-mnist-full';
+  } catch {
+    data = tf.keep(tf.randn([60000, 1, 28, 28]));
+    dataUsed = 'random-normal (the full Fashion-MNIST is not installed)';
+    console.error('NOTE: the full Fashion-MNIST is not installed; training on N(0, 1) images of the same shape');
+  }
   const D = (x, sigma) => {  // EDM preconditioning, sigma_data 0.5
     const s = sigma.reshape(-1, 1, 1, 1), s2 = s.square().add(0.25);
     const cSkip = s2.reciprocal().mul(0.25), cOut = s.mul(0.5).div(s2.sqrt()), cIn = s2.sqrt().reciprocal();
@@ -63,4 +72,4 @@ for (let i = 0; i < n; i++) { const s = performance.now(); loss = step(); ts.pus
 ts.sort((a, b) => a - b);
 const ms = ts[ts.length >> 1];
 const rss = process.resourceUsage().maxRSS / 1024 / 1024;
-console.log(JSON.stringify({ engine: 'tensorfield', model: which, threads: T, batch: B, ms, samplesPerSec: (B * 1000) / ms, peakRssGB: rss, loss }));
+console.log(JSON.stringify({ engine: 'tensorfield', model: which, data: dataUsed, threads: T, batch: B, ms, samplesPerSec: (B * 1000) / ms, peakRssGB: rss, loss }));

@@ -25,6 +25,7 @@ const { slicedWasserstein } = require('../dist/metrics/samples');
 const { run: runSolver } = require('../dist/samplers/solvers');
 const { saveLinePlot, saveScatterPNG } = require('../dist/io/plot');
 const { saveSafetensors, loadSafetensors } = require('../dist/io/safetensors');
+const { runRecord } = require('../dist/cli/record');
 
 const DEFAULTS = {
   seed: 0, base: 'gaussian', fields: 'bs',
@@ -50,6 +51,10 @@ const { positional: [out], o } = parseFlags(process.argv.slice(2), DEFAULTS, { u
 if (!['gaussian', '8gaussians'].includes(o.base)) throw new Error(`--base must be gaussian or 8gaussians, got ${o.base}`);
 fs.mkdirSync(out, { recursive: true });
 const log = (...a) => console.log(...a);
+// what every number below was computed on: sample counts, seed, commit and command
+const record = { ...runRecord(`${o.base} -> checkerboard (scripts/interpolant-2d.js)`, { n: o.n, seeds: { seed: o.seed } }),
+  nllN: o.nllN, sdeNllN: o.sdeNllN };
+log(`n = ${o.n} samples, held-out NLL on ${o.nllN}, SDE likelihood on ${o.sdeNllN}; seed ${o.seed}; commit ${record.git ? record.git.commit.slice(0, 12) : 'unknown'}`);
 tf.manualSeed(o.seed);
 
 const target = new Checkerboard({ squareSize: 2 });
@@ -140,7 +145,7 @@ for (const e of epsList) {
   sweep.push(evalSampler(`sde heun eps ${e}${o.epsShape === 'const' ? '' : ` ${o.epsShape}`}`, SI.sdeSampler(b, s, x0, { method: 'heun', steps: o.sampleSteps, eps: epsOf(e) }), e));
 }
 if (o.only === 'sde') {
-  fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ options: o, interpolant: { path: pathName, gamma: I.gammaSchedule.name }, rows }, null, 2));
+  fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ record, options: o, interpolant: { path: pathName, gamma: I.gammaSchedule.name }, rows }, null, 2));
   log(`wrote ${out}/results.json (SDE sweep only)`);
   process.exit(0);
 }
@@ -191,7 +196,7 @@ const gate = {
 };
 log('gate:', JSON.stringify(gate));
 fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({
-  options: o, interpolant: { path: pathName, gamma: I.gammaSchedule.name }, trainSeconds, threads: tf.getNumThreads(),
+  record, options: o, interpolant: { path: pathName, gamma: I.gammaSchedule.name }, trainSeconds, threads: tf.getNumThreads(),
   trueNll, rows, floor: refFloor,
   odeNll: { ...odeNll, n: o.nllN, steps: o.nllSteps },
   sdeNll: { ...sdeNll, eps: o.sdeNllEps, n: o.sdeNllN, paths: o.sdeNllPaths, steps: o.sdeNllSteps, odeSameNll: odeSub.mean, diff, meanPathSe },

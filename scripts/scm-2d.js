@@ -17,6 +17,7 @@ const { meanLogLikelihood } = require('../dist/metrics/likelihood');
 const { slicedWasserstein, modeCoverage } = require('../dist/metrics/samples');
 const { saveLinePlot, saveScatterPNG } = require('../dist/io/plot');
 const { saveSafetensors, loadSafetensors } = require('../dist/io/safetensors');
+const { runRecord } = require('../dist/cli/record');
 
 const DEFAULTS = {
   seed: 0,
@@ -33,6 +34,9 @@ const DEFAULTS = {
   init: 'teacher',
   // Evaluation.
   n: 20000, nfe: '1,2,4,8,64', errN: 2000, errSteps: 64,
+  // Independent data samples of the same n scored against the reference like the samplers: the metrics' floor on
+  // this ring (SW2 and off-mode fraction of real data), as a mean and spread.
+  floorDraws: 3,
   // A safetensors file for the teacher's EMA weights: loaded when it exists (the teacher is not retrained;
   // its options must match), written after training otherwise. '' = always train.
   teacherCache: '',
@@ -40,7 +44,10 @@ const DEFAULTS = {
 
 
 const { positional: [out], o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/scm-2d.js <outDir> [--flag value ...]' });
+if (!Number.isInteger(o.floorDraws) || o.floorDraws < 2) throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `--floor-draws must be an integer >= 2 (a spread needs two), got ${o.floorDraws}`);
+if (!Number.isInteger(o.seed)) throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `--seed must be an integer, got ${o.seed}`);
 fs.mkdirSync(out, { recursive: true });
+const record = runRecord('eight-gaussians (scaled ring, scripts/scm-2d.js)', { n: o.n, seeds: { seed: o.seed, student: o.seed + 100003 } });
 const SD = o.sigmaD;
 const log = (...a) => console.log(...a);
 tf.manualSeed(o.seed);
@@ -187,7 +194,19 @@ const z = tf.keep(scm.priorNoise([o.n, 2], SD));
 const nfes = String(o.nfe).split(',').map(Number);
 
 log(`data: 8 Gaussians radius ${o.radius.toFixed(4)} std ${o.std}; E[log p] of data ${dataLL.mean.toFixed(3)} ± ${dataLL.stdError.toFixed(3)}`);
-rows.push({ name: 'data', nfe: 0, ...metrics(gmm.sample(o.n)) });
+log(`seed ${o.seed}, n ${o.n}, commit ${record.git ? record.git.commit + (record.git.dirty ? ' (uncommitted changes)' : '') : 'unknown'}`);
+log('gate (fixed before the run): sCD 2-step E[log p] >= teacher(64) - 0.15; mode TV <= 0.05; ' +
+  'SW2 <= 1.5 x max(teacher(64), data floor); off-mode <= 1.5 x max(teacher(64), data floor); teacher 2-step DDIM >= 0.5 nats worse');
+// The floor: independent data samples of the same n against the same reference, on this ring.
+for (let k = 0; k < o.floorDraws; k++) rows.push({ name: 'data', nfe: 0, draw: k + 1, ...metrics(gmm.sample(o.n)) });
+const stat = (key) => {
+  const v = rows.filter((r) => r.name === 'data').map((r) => r[key]);
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  return { mean, sd: Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (v.length - 1)), min: Math.min(...v), max: Math.max(...v), values: v };
+};
+const floor = { draws: o.floorDraws, n: o.n, sw2: stat('sw2'), off: stat('off'), tv: stat('tv'), logp: stat('logp') };
+log(`data floor over ${o.floorDraws} independent samples of ${o.n}: SW2 ${floor.sw2.mean.toFixed(4)} (${floor.sw2.min.toFixed(4)}-${floor.sw2.max.toFixed(4)}), ` +
+  `off-mode ${floor.off.mean.toFixed(4)} (${floor.off.min.toFixed(4)}-${floor.off.max.toFixed(4)})`);
 saveScatterPNG(ref, path.join(out, 'data.png'), { range: [-1.2, 1.2] });
 for (const k of nfes) row('exact teacher DDIM', k, tf.tidy(() => scm.trigflowOdeSample(exactF, z.to('float64'), { sigmaD: SD, nfe: k })));
 
@@ -238,28 +257,30 @@ saveLinePlot(path.join(out, 'tangent.svg'), { title: 'sCM tangent size during tr
 // The gate (issue 10): against the teacher that was distilled (the net teacher when there is one).
 const base = rows.find((r) => r.name === (teacherNet ? 'net teacher DDIM' : 'exact teacher DDIM') && r.nfe === 64);
 const base2 = rows.find((r) => r.name === (teacherNet ? 'net teacher DDIM' : 'exact teacher DDIM') && r.nfe === 2);
+const crit = (value, bound, le = true) => ({ value, bound, pass: le ? value <= bound : value >= bound });
 const gate = base ? {
-  logp: { value: s2.logp, bound: base.logp - 0.15, pass: s2.logp >= base.logp - 0.15 },
-  tv: { value: s2.tv, bound: 0.05, pass: s2.tv <= 0.05 },
-  sw2: { value: s2.sw2, bound: 1.5 * Math.max(base.sw2, 0.035 / 1.5), pass: s2.sw2 <= 1.5 * Math.max(base.sw2, 0.035 / 1.5) },
-  // The issue's wording without the digest's floor: at n = 20000 two independent data samples are already
-  // ~0.018 apart in SW2, so 1.5x a teacher near that value is mostly estimator noise; both are reported.
-  sw2Strict: { value: s2.sw2, bound: 1.5 * base.sw2, pass: s2.sw2 <= 1.5 * base.sw2 },
-  teacher2Worse: { value: base2 ? base2.logp : NaN, bound: s2.logp - 0.5, pass: base2 ? base2.logp <= s2.logp - 0.5 : false },
+  logp: crit(s2.logp, base.logp - 0.15, false),
+  tv: crit(s2.tv, 0.05),
+  // The SW2 and off-mode bounds scale with what the teacher reaches, but never below what real data of the same n
+  // scores against the same reference on this ring (the estimator's floor).
+  sw2: crit(s2.sw2, 1.5 * Math.max(base.sw2, floor.sw2.mean)),
+  offMode: crit(s2.off, 1.5 * Math.max(base.off, floor.off.mean)),
+  teacher2Worse: base2 ? crit(base2.logp, s2.logp - 0.5) : { value: NaN, bound: NaN, pass: false },
 } : null;
+if (gate) gate.pass = Object.values(gate).every((c) => c.pass);
 
-const dataRow = rows.find((r) => r.name === 'data');
-log(`\n(data row: an independent data sample of the same size, i.e. the metrics' own noise floor; SW2 ${dataRow.sw2.toFixed(4)})`);
+log(`\n(data rows: ${o.floorDraws} independent data samples of the same size, i.e. the metrics' own floor; SW2 ${floor.sw2.mean.toFixed(4)} ± ${floor.sw2.sd.toFixed(4)})`);
 log('\n| sampler | NFE | E[log p] | mode TV | off-mode | SW2 |\n|---|---|---|---|---|---|');
-for (const r of rows) log(`| ${r.name} | ${r.nfe} | ${r.logp.toFixed(3)} | ${r.tv.toFixed(3)} | ${r.off.toFixed(3)} | ${r.sw2.toFixed(4)} |`);
+for (const r of rows) log(`| ${r.name}${r.draw ? ` (draw ${r.draw})` : ''} | ${r.nfe} | ${r.logp.toFixed(3)} | ${r.tv.toFixed(3)} | ${r.off.toFixed(3)} | ${r.sw2.toFixed(4)} |`);
 if (gate) {
   log('\n| gate | value | bound | pass |\n|---|---|---|---|');
   log(`| 2-step E[log p] >= teacher(64) - 0.15 | ${gate.logp.value.toFixed(3)} | ${gate.logp.bound.toFixed(3)} | ${gate.logp.pass} |`);
   log(`| 2-step mode TV <= 0.05 | ${gate.tv.value.toFixed(3)} | 0.05 | ${gate.tv.pass} |`);
-  log(`| 2-step SW2 <= 1.5x teacher(64) (floor 0.035) | ${gate.sw2.value.toFixed(4)} | ${gate.sw2.bound.toFixed(4)} | ${gate.sw2.pass} |`);
-  log(`| 2-step SW2 <= 1.5x teacher(64), no floor | ${gate.sw2Strict.value.toFixed(4)} | ${gate.sw2Strict.bound.toFixed(4)} | ${gate.sw2Strict.pass} |`);
+  log(`| 2-step SW2 <= 1.5 x max(teacher(64), data floor) | ${gate.sw2.value.toFixed(4)} | ${gate.sw2.bound.toFixed(4)} | ${gate.sw2.pass} |`);
+  log(`| 2-step off-mode <= 1.5 x max(teacher(64), data floor) | ${gate.offMode.value.toFixed(4)} | ${gate.offMode.bound.toFixed(4)} | ${gate.offMode.pass} |`);
   log(`| teacher 2-step DDIM >= 0.5 nats worse | ${gate.teacher2Worse.value.toFixed(3)} | ${gate.teacher2Worse.bound.toFixed(3)} | ${gate.teacher2Worse.pass} |`);
+  log(`gate ${gate.pass ? 'MET' : 'NOT MET'} (seed ${o.seed})`);
 }
-fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ options: o, data: dataLL, rows, gate, consistencyError: err,
+fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ record, options: o, data: dataLL, floor, rows, gate, consistencyError: err,
   teacherSeconds: teacherRun ? teacherRun.seconds : null, studentSeconds: student.seconds, teacherCurve: teacherRun ? teacherRun.curve : null, studentCurve: student.curve }, null, 1));
 log(`wrote ${out}/results.json, consistency-error.svg, tangent.svg, *.png`);

@@ -34,6 +34,12 @@ describe('train / sample / eval', () => {
       expect(Number.isFinite(metrics![k])).toBe(true);
     }
     expect(metrics!.nfe).toBe(35);  // Heun over 18 levels: 2 * 18 - 1
+    // what the result was computed on
+    const rec = (metrics as unknown as { record: { data: string; n: number; seeds: Record<string, number>; command: string; call: string; git: unknown } }).record;
+    expect([rec.data, rec.n, rec.seeds.train]).toEqual(['eight-gaussians', 300, 0]);
+    expect(rec.call).toMatch(/^train .*--out /);
+    expect(typeof rec.command).toBe('string');
+    expect('git' in rec).toBe(true);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     expect(cfg.options.hidden).toBe(32);
     expect(fs.readFileSync(path.join(dir, 'samples.png')).subarray(1, 4).toString()).toBe('PNG');
@@ -45,6 +51,11 @@ describe('train / sample / eval', () => {
     const m = await evalCommand(['--run', dir, '--n', '200', '--steps', '8', '--solver', 'euler'], quiet);
     expect(m.nfe).toBe(8);
     expect(fs.existsSync(path.join(dir, 'metrics-8.json'))).toBe(true);
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, 'metrics-8.json'), 'utf8'));
+    expect([saved.record.n, saved.record.seeds.sample, saved.record.seeds.train]).toEqual([200, 2, 0]);
+    for (const bad of ['-1', '1', '1.5']) {
+      await expect(evalCommand(['--run', dir, '--n', '20', '--floor-draws', bad], quiet)).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
+    }
   });
 
   test('quantize: int8 evaluation network calibrated through the sampler, close to float32', async () => {

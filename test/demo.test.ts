@@ -29,6 +29,13 @@ if (!built && process.env.CI) throw new Error('dist/ is missing: run `npm run bu
     expect(pts.modesHit).toBeGreaterThanOrEqual(6);
     const img = JSON.parse(fs.readFileSync(path.join(out, 'fashion14', 'metrics.json'), 'utf8'));
     expect(Number.isFinite(img.fdCls) && Number.isFinite(img.fdClsRealFloor)).toBe(true);
+    // the floor: 3 disjoint samples of 256 real images outside the reference statistics, with its spread
+    expect([img.fdClsRealFloorDraws, img.fdClsRealFloorN]).toEqual([3, 256]);
+    expect(img.fdClsRealFloorMin).toBeLessThanOrEqual(img.fdClsRealFloorMax);
+    // and what it was computed on, said at the start too
+    expect(['full', 'subset']).toContain(img.record.dataset.kind);
+    expect([img.record.data, img.record.n, img.record.seeds.train]).toEqual(['fashion14', 256, 0]);
+    expect(r.stdout).toMatch(/^data: the (full Fashion-MNIST|3,000-image)/m);
     expect(r.stdout).toMatch(/demo done/);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });

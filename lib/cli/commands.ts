@@ -7,7 +7,8 @@ import * as steps from '../samplers/steps';
 import { parseFlags, usageError, type FlagSpec } from './args';
 import { evaluateSamples } from './evaluate';
 import { files, writeJson, version } from './run-dir';
-import { openRun, drawSamples, saveSamples } from './train';
+import { openRun, drawSamples, saveSamples, logDataset } from './train';
+import { runRecord } from './record';
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder of a tensorfield train' },
@@ -24,6 +25,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   steps: { type: 'number', help: 'sampler steps (default: the method\'s)' },
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 2, help: 'seed of the sampling noise' },
+  'floor-draws': { type: 'number', default: 3, help: 'images: disjoint real samples (train images, not in the reference) for the FD_cls floor, >= 2 (mean, sd, range); 0 skips it' },
 };
 
 function requireRun(flags: Record<string, unknown>): string {
@@ -55,13 +57,18 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
   const { flags } = parseFlags(argv, EVAL_FLAGS);
   const dir = requireRun(flags);
   const n = count('n', flags.n)!, st = count('steps', flags.steps);
-  const { src, run, step } = openRun(dir);
+  const floorDraws = flags['floor-draws'] as number;
+  if (!Number.isInteger(floorDraws) || floorDraws < 0 || floorDraws === 1) throw usageError(`--floor-draws must be 0 (no floor) or an integer >= 2, got ${floorDraws}`);
+  if (!Number.isInteger(flags.seed)) throw usageError(`--seed must be an integer, got ${String(flags.seed)}`);
+  const { src, run, step, cfg } = openRun(dir);
+  logDataset(src, log);
   tf.manualSeed(flags.seed as number);
   const r = run.sample(n, { steps: st, solver: flags.solver as string | undefined });
-  const m = { step, nfe: r.nfe, ...(await evaluateSamples(src, r.x, log)) };
+  const m = { step, nfe: r.nfe, ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
   r.x.dispose();
   const file = st ? path.join(dir, `metrics-${st}.json`) : files(dir).metrics;
-  writeJson(file, m);
+  const trainSeed = Number(cfg.train.seed ?? 0);
+  writeJson(file, { ...m, record: runRecord(src, { n, seeds: { train: Number.isInteger(trainSeed) ? trainSeed : 0, sample: flags.seed as number, floor: 0 } }) });
   log(JSON.stringify(m, null, 2));
   log(`wrote ${file}`);
   return m;
@@ -181,7 +188,7 @@ export async function quantizeCommand(argv: string[], log = (s: string) => conso
   saveSamples(src, q.x, png);
   q.x.dispose();
   const out = { step, options: qopts, calibrationSamples: calibN, report, float32: f.m, int8: q.m, speedup: f.m.seconds / q.m.seconds };
-  writeJson(path.join(dir, 'int8.json'), out);
+  writeJson(path.join(dir, 'int8.json'), { ...out, record: runRecord(src, { n, seeds: { sample: flags.seed as number, calibration: (flags.seed as number) + 1, floor: 0 } }) });
   const keys = Object.keys(f.m).filter((k) => typeof (f.m as Record<string, unknown>)[k] === 'number' && k !== 'samples');
   log(['| metric | float32 | int8 |', '|---|---|---|',
     ...keys.map((k) => `| ${k} | ${(f.m as Record<string, number>)[k].toPrecision(4)} | ${(q.m as Record<string, number>)[k].toPrecision(4)} |`)].join('\n'));

@@ -14,6 +14,7 @@ import { parseFlags, usageError, type FlagSpec } from './args';
 import { ProgressBar } from './progress';
 import { evaluateSamples, type Metrics } from './evaluate';
 import { files, writeJson, readRunConfig, version, type RunConfig } from './run-dir';
+import { runRecord } from './record';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   method: { type: 'string', default: 'edm', help: 'method (tensorfield info lists them)' },
@@ -61,6 +62,17 @@ export function openRun(dir: string): { cfg: RunConfig; src: DataSource; run: Me
   const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape }, resolveOptions(method, cfg.options));
   const ck = loadCheckpoint(files(dir).checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer });
   return { cfg, src, run, step: ck.step };
+}
+
+/** Says at the start which data a command uses, and plainly when Fashion-MNIST fell back to the shipped subset. */
+export function logDataset(src: DataSource, log: (s: string) => void): void {
+  if (!src.dataset) return;
+  log(`data: ${src.dataset.description}`);
+  if (src.dataset.fellBack) {
+    log('NOTE: the full Fashion-MNIST is not installed, so this uses the 3,000-image subset in assets/ instead ' +
+      "(results are not comparable with full-data ones; 'apt-get install dataset-fashion-mnist' for the full set, " +
+      '--fashion-source full to require it)');
+  }
 }
 
 /** Writes samples as a PNG: a scatter plot of 2-D points, or a grid of the first 64 images (other points: nothing). */
@@ -137,6 +149,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
     log(`resumed ${dir} at step ${start}`);
   }
   writeJson(f.config, cfg);
+  logDataset(src, log);
   const info = tf.info();
   log(`tensorfield ${cfg.version} | ${method.name} on ${src.name} (${src.kind} ${src.itemShape.join('x')}, ${src.origin}) | ` +
     `${run.model.parameters().reduce((a, p) => a + p.numel(), 0)} parameters | ISA ${info.isa} | ${info.threads} threads | out ${dir}`);
@@ -192,7 +205,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   const sampleSecs = (Date.now() - t0) / 1000;
   const metrics: Metrics = { step, nfe: r.nfe, samplesPerSecond: n / sampleSecs, ...(await evaluateSamples(src, r.x, log)) };
   r.x.dispose();
-  writeJson(f.metrics, metrics);
+  writeJson(f.metrics, { ...metrics, record: runRecord(src, { n, seeds: { train: flags.seed as number, floor: 0 }, call: `train ${argv.join(' ')}` }) });
   log(`metrics: ${Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ')}`);
   log(`wrote ${f.samples}, ${f.loss}, ${f.metrics}, ${f.checkpoint}`);
   return { dir, steps: step, interrupted: false, metrics, lossFirst: first, lossLast: smooth };

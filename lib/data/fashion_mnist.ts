@@ -68,6 +68,43 @@ function resolveDir(source: string): string {
   return source;
 }
 
+/** The directory a source option reads from ('auto': the Debian package when installed, else the shipped subset). */
+export function fashionMNISTDir(source: string = 'auto'): string {
+  if (typeof source !== 'string' || source === '') {
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `Fashion-MNIST source must be 'auto', 'full', 'embedded' or a directory, got '${String(source)}'`);
+  }
+  return resolveDir(source);
+}
+
+export interface FashionDatasetInfo {
+  /** 'full': the Debian package; 'subset': the class-balanced subset shipped in assets/; 'folder': other IDX files. */
+  kind: 'full' | 'subset' | 'folder';
+  /** The directory the files were read from. */
+  dir: string;
+  /** One line for logs and READMEs. */
+  description: string;
+  /** What was asked for ('auto', 'full', 'embedded' or a directory). */
+  requested: string;
+  /** True when 'auto' fell back to the shipped subset because the Debian package is not installed. */
+  fellBack: boolean;
+}
+
+/** Which Fashion-MNIST files a source option reads, in words (for logs and for every recorded result). */
+export function describeFashionSource(source: string = 'auto'): FashionDatasetInfo {
+  const dir = fashionMNISTDir(source);
+  if (dir === FASHION_MNIST_DEBIAN_DIR) {
+    return { kind: 'full', dir, requested: source, fellBack: false,
+      description: `the full Fashion-MNIST (60000 train / 10000 test images, Debian package dataset-fashion-mnist, ${dir})` };
+  }
+  if (path.resolve(dir) === path.resolve(FASHION_MNIST_EMBEDDED_DIR)) {
+    const fellBack = source === 'auto';
+    return { kind: 'subset', dir, requested: source, fellBack,
+      description: 'the 3,000-image class-balanced Fashion-MNIST subset shipped in assets/fashion-mnist (3000 train / 1000 test images)' +
+        (fellBack ? `; the Debian package dataset-fashion-mnist is not installed (${FASHION_MNIST_DEBIAN_DIR})` : '') };
+  }
+  return { kind: 'folder', dir, requested: source, fellBack: false, description: `Fashion-MNIST IDX files from ${dir}` };
+}
+
 /** Loads one split as raw bytes; every file problem is a TF_BAD_FILE naming the file. */
 export function loadFashionMNIST(opts: FashionMNISTOptions = {}): ImageDataset {
   const split = opts.split ?? 'train';

@@ -4,9 +4,9 @@ export { parseIdx, readIdx, encodeIdx } from './idx';
 export type { IdxArray } from './idx';
 export {
   loadFashionMNIST, imagesToTensor, labelsToTensor, randomHorizontalFlip, FASHION_MNIST_CLASSES,
-  FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_EMBEDDED_DIR,
+  FASHION_MNIST_DEBIAN_DIR, FASHION_MNIST_EMBEDDED_DIR, fashionMNISTDir, describeFashionSource,
 } from './fashion_mnist';
-export type { FashionMNISTOptions, ImageDataset, ImageTensorOptions, Split } from './fashion_mnist';
+export type { FashionMNISTOptions, ImageDataset, ImageTensorOptions, Split, FashionDatasetInfo } from './fashion_mnist';
 export { GaussianMixture, ringOfGaussians, eightGaussians } from './gmm';
 export type { Distribution, GaussianMixtureOptions, RingOfGaussiansOptions, PerRow } from './gmm';
 export { Checkerboard, TwoMoons, SwissRoll, Rings } from './toy';
@@ -28,4 +28,4 @@ export { loadBrownCorpus, untagBrownLine, brownCorpusDir, CharVocabulary, random
 export type { BrownOptions, TextCorpus } from './text';
 export { npmPackageDir } from './packages';
 export { openDataSource, DATA_SOURCES } from './sources';
-export type { DataSource, DataSourceOptions } from './sources';
+export type { DataSource, DataSourceOptions, FloorPool } from './sources';

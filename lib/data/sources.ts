@@ -1,13 +1,13 @@
 // Training data by name, as the CLI and the paper scripts ask for it: 2-D toy densities (exact log-density and,
 // for mixtures, modes) and Fashion-MNIST at 28 or 14 pixels. Each source draws batches from the engine
 // generator, so a checkpoint that stores the generator state resumes the same batch sequence.
-import { Tensor, TensorfieldError } from '../tensor';
+import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { randint } from '../random';
 import { tidy } from '../scope';
 import type { Distribution } from './gmm';
 import { eightGaussians } from './gmm';
 import { Checkerboard, TwoMoons, SwissRoll, Rings } from './toy';
-import { loadFashionMNIST, imagesToTensor, randomHorizontalFlip } from './fashion_mnist';
+import { loadFashionMNIST, imagesToTensor, randomHorizontalFlip, describeFashionSource, type FashionDatasetInfo, type ImageDataset } from './fashion_mnist';
 
 export interface DataSource {
   name: string;
@@ -24,6 +24,74 @@ export interface DataSource {
   modes?: { centres: number[][]; radius: number };
   /** Where the data came from (a file path or 'generated'). */
   origin: string;
+  /** Images: which Fashion-MNIST files (the full set or the shipped subset), for logs and recorded results. */
+  dataset?: FashionDatasetInfo;
+  /**
+   * Images: real images that are not in the metric's reference statistics (those are the 10000 test images), for
+   * the real-data floor of FD_cls. Built on first use.
+   */
+  floorPool?: () => FloorPool;
+}
+
+/** Real images disjoint from the reference statistics: the train split, less any image identical to a test image. */
+export interface FloorPool {
+  split: 'train';
+  /** Images in the pool. */
+  count: number;
+  /** Train images left out because their bytes equal a test image's (0 on Fashion-MNIST as distributed). */
+  excluded: number;
+  /** The train-split index of each pool position. */
+  trainIndices: Int32Array;
+  /** The images at these pool positions, [k, 1, r, r] float32 in [-1, 1] (the caller owns it). */
+  take(positions: ArrayLike<number>): Tensor;
+}
+
+/** Two 32-bit multiplicative hashes of each image's bytes, as a string key (collisions are settled by an exact compare). */
+function imageKeys(ds: ImageDataset): string[] {
+  const size = ds.height * ds.width;
+  const keys: string[] = new Array(ds.count);
+  for (let i = 0; i < ds.count; i++) {
+    let h1 = 0x811c9dc5, h2 = 0x9e3779b9;
+    for (let j = i * size, e = j + size; j < e; j++) {
+      const b = ds.images[j];
+      h1 = Math.imul(h1 ^ b, 0x01000193) >>> 0;
+      h2 = Math.imul(h2 ^ b, 0x5bd1e995) >>> 0;
+    }
+    keys[i] = `${h1.toString(16)}:${h2.toString(16)}`;
+  }
+  return keys;
+}
+
+function sameImage(a: ImageDataset, i: number, b: ImageDataset, j: number): boolean {
+  const size = a.height * a.width;
+  for (let k = 0; k < size; k++) if (a.images[i * size + k] !== b.images[j * size + k]) return false;
+  return true;
+}
+
+/** The train split less every image byte-identical to a test image (hash, then an exact compare). */
+export function buildFloorPool(train: ImageDataset, test: ImageDataset, images: Tensor): FloorPool {
+  const testKeys = new Map<string, number[]>();
+  imageKeys(test).forEach((k, j) => { const l = testKeys.get(k); if (l) l.push(j); else testKeys.set(k, [j]); });
+  const keep: number[] = [];
+  imageKeys(train).forEach((k, i) => {
+    const hits = testKeys.get(k);
+    if (!hits || !hits.some((j) => sameImage(train, i, test, j))) keep.push(i);
+  });
+  const trainIndices = Int32Array.from(keep);
+  return {
+    split: 'train', count: trainIndices.length, excluded: train.count - trainIndices.length, trainIndices,
+    take: (positions) => {
+      const idx = new Int32Array(positions.length);
+      for (let k = 0; k < positions.length; k++) {
+        const p = positions[k];
+        if (!(Number.isInteger(p) && p >= 0 && p < trainIndices.length)) {
+          throw new TensorfieldError('TF_INDEX_OUT_OF_RANGE', `floor pool: position ${p} out of range [0, ${trainIndices.length})`);
+        }
+        idx[k] = trainIndices[p];
+      }
+      return tidy(() => images.indexSelect(0, tensor(idx, { shape: [idx.length] })));
+    },
+  };
 }
 
 const TOY: Record<string, () => Distribution> = {
@@ -58,17 +126,21 @@ function toySource(name: string): DataSource {
 
 function fashionSource(name: string, o: DataSourceOptions): DataSource {
   const resolution = name === 'fashion14' ? 14 : 28;
-  const train = loadFashionMNIST({ split: 'train', source: o.fashionSource ?? 'auto' });
+  const source = o.fashionSource ?? 'auto';
+  const dataset = describeFashionSource(source);
+  const train = loadFashionMNIST({ split: 'train', source });
   const images = imagesToTensor(train, { resolution });
   let test: Tensor | null = null;
+  let pool: FloorPool | null = null;
   return {
-    name, kind: 'images', itemShape: [1, resolution, resolution], origin: train.source,
+    name, kind: 'images', itemShape: [1, resolution, resolution], origin: train.source, dataset,
+    floorPool: () => (pool ??= buildFloorPool(train, loadFashionMNIST({ split: 'test', source }), images)),
     batch: (n) => tidy(() => {
       const x = images.indexSelect(0, randint(0, train.count, [n]));
       return o.flip ? randomHorizontalFlip(x) : x;
     }),
     real: (n) => {
-      if (!test) test = imagesToTensor(loadFashionMNIST({ split: 'test', source: o.fashionSource ?? 'auto' }), { resolution });
+      if (!test) test = imagesToTensor(loadFashionMNIST({ split: 'test', source }), { resolution });
       const m = Math.min(n, test.shape[0]);
       return test.slice(0, 0, m).contiguous();
     },

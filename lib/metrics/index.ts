@@ -14,9 +14,9 @@ export {
 export type { FeatureOptions, AsyncFeatureOptions, ClassifierOutputs } from './features';
 export {
   fashionFrechetDistance, fashionFrechetDistanceAsync, fashionReferenceStats, classifierScore, classifierScoreAsync,
-  scoreFromProbs, precisionRecall, REFERENCE_STATS_FILE,
+  scoreFromProbs, precisionRecall, REFERENCE_STATS_FILE, disjointDraws, fashionRealFloorAsync,
 } from './fashion';
-export type { FashionFDOptions, PrecisionRecall } from './fashion';
+export type { FashionFDOptions, PrecisionRecall, RealFloor } from './fashion';
 export { slicedWasserstein, wasserstein1dPow, mmd2, energyDistance, modeCoverage } from './samples';
 export type { SlicedWassersteinOptions, MMDOptions, ModeCoverageOptions, ModeCoverage } from './samples';
 export {
