@@ -37,6 +37,7 @@
         "native/core/allocator.cpp",
         "native/core/storage.cpp",
         "native/core/context.cpp",
+        "native/backend/backend.cpp",
         "native/core/tensor.cpp",
         "native/cpu/dispatch.cpp",
         "native/cpu/threadpool.cpp",

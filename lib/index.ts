@@ -1,6 +1,6 @@
 // tensorfield: a native compute engine for diffusion models, driven from TypeScript.
 export { Tensor, TensorfieldError, tensor, zeros, ones, full, empty, arange, linspace, eye, zerosLike, onesLike, fullLike } from './tensor';
-export type { DType, Shape, TensorLike, NestedArray, CreateOptions } from './tensor';
+export type { DType, DeviceName, Shape, TensorLike, NestedArray, CreateOptions } from './tensor';
 export type { TypedArray } from './native';
 export * from './ops';
 export { conv2d, convTranspose2d } from './conv';

@@ -86,6 +86,7 @@ export interface NativeModule {
   contiguous(x: T): T;
   clone(x: T): T;
   to(x: T, dtype: DTypeName): T;
+  toDevice(x: T, device: string): T;
   matmul(a: T, b: T): T;
   conv2d(x: T, w: T, stride?: DimArg, padding?: DimArg, dilation?: DimArg, groups?: number, bias?: T | null): T;
   conv2dInputGrad(g: T, w: T, inputShape: number[], stride?: DimArg, padding?: DimArg, dilation?: DimArg, groups?: number): T;
@@ -169,6 +170,8 @@ export interface EngineInfo {
   cpu: string;
   features: Record<string, boolean>;
   threads: number;
+  /** the devices this build runs: 'cpu' and 'ref' (the scalar reference kernels, one thread) */
+  devices: string[];
   allocationLimit: number;
   /** the int8 GEMM kernel's packed layout: 'ref' (scalar), 'avx2-s16' or 'vnni' */
   int8Kernel: string;

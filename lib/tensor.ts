@@ -3,6 +3,9 @@ import { native, NativeTensor, DTypeName, TypedArray } from './native';
 import { track, setTensorCheck } from './scope';
 
 export type DType = DTypeName;
+/** Devices a tensor can live on: 'cpu', 'ref' (the scalar reference kernels, one thread), 'cuda' (CUDA builds). */
+export type DeviceName = 'cpu' | 'ref' | 'cuda';
+const DEVICES = ['cpu', 'ref', 'cuda'] as const;
 export type Shape = number[];
 export type Scalar = number;
 export type TensorLike = Tensor | number;
@@ -250,7 +253,15 @@ export class Tensor {
   detach(): Tensor { return new Tensor(native.detach(this._h)); }
   contiguous(): Tensor { return new Tensor(native.contiguous(this._h)); }
   clone(): Tensor { return new Tensor(native.clone(this._h)); }
-  to(dtype: DType): Tensor { return new Tensor(native.to(this._h, dtype)); }
+  /**
+   * A copy converted to a dtype, or moved to a device ('cpu', or 'ref': the scalar reference kernels on one thread,
+   * for checking results). The same tensor when nothing changes; gradients flow back through either.
+   */
+  to(dtypeOrDevice: DType | DeviceName): Tensor {
+    if (typeof dtypeOrDevice === 'string' && (DEVICES as readonly string[]).includes(dtypeOrDevice))
+      return new Tensor(native.toDevice(this._h, dtypeOrDevice));
+    return new Tensor(native.to(this._h, dtypeOrDevice as DType));
+  }
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }
   int(): Tensor { return this.to('int32'); }

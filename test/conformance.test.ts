@@ -186,3 +186,86 @@ describe('scalar reference vs float64 math', () => {
     }
   });
 });
+
+// The 'ref' device (backend/backend.h): every kernel the scalar reference, one thread, the plain algorithms only.
+// Each case of the suite above runs on it and must equal the CPU backend on its scalar path at one thread bit for
+// bit: the same rows in the same order, so any difference is a device that leaked (an op that created its output
+// on the wrong device, took a CPU-only path, or split work differently). Convolution is the exception: on 'cpu' a
+// 3x3 float32 convolution takes Winograd, which 'ref' never does; there the bound is test/conv.test.ts's, 2e-6 of
+// sum |x||w|.
+describe("'ref' device vs the CPU backend's scalar path at one thread", () => {
+  const onRef = (f: (...xs: Tensor[]) => Tensor, ...xs: Tensor[]): number[] => {
+    const r = f(...xs.map((x) => x.to('ref')));
+    expect(r.device).toBe('ref');
+    return arr(r.to('cpu'));
+  };
+  const onCpu = (f: (...xs: Tensor[]) => Tensor, ...xs: Tensor[]): number[] => {
+    const threads = tf.getNumThreads();
+    tf.setNumThreads(1);
+    try { return ref(() => arr(f(...xs))); } finally { tf.setNumThreads(threads); }
+  };
+  const same = (f: (...xs: Tensor[]) => Tensor, ...xs: Tensor[]) => expect(onRef(f, ...xs)).toEqual(onCpu(f, ...xs));
+
+  test.each(unaryCases)('unary %s', (_name, f, mk) => {
+    for (const n of sizes) {
+      same(f, mk(n));
+      same((w) => f(w.reshape(n, 2).select(1, 0)), mk(2 * n));
+    }
+  });
+  test.each(binaryCases)('binary %s, with broadcasting', (op) => {
+    const f = (a: Tensor, b: Tensor) => (op === 'maximum' ? tf.maximum(a, b) : op === 'minimum' ? tf.minimum(a, b) : a[op](b));
+    for (const n of sizes) {
+      const a = tf.randn([3, n]), b = tf.randn([3, n]).add(op === 'div' ? 3 : 0);
+      same(f, a, b);
+      same((x, y) => f(x, y.select(0, 1)), a, b);
+      same((x) => f(x, tf.tensor(2.5).to(x.device as 'cpu' | 'ref')), a);
+    }
+  });
+  test('reductions, softmax, cumsum, matmul (the parallel split paths too)', () => {
+    for (const n of [1, 17, 100, 4099]) {
+      const x = tf.randn([3, n, 5]);
+      for (const f of [(t: Tensor) => t.sum(), (t: Tensor) => t.sum(1), (t: Tensor) => t.mean([0, 2]), (t: Tensor) => t.amax(1),
+        (t: Tensor) => t.var(2), (t: Tensor) => t.logsumexp(1), (t: Tensor) => t.softmax(1), (t: Tensor) => t.logSoftmax(2),
+        (t: Tensor) => t.cumsum(1), (t: Tensor) => t.argmax(1)]) same(f, x);
+    }
+    same((t) => t.sum(), tf.randn([1 << 20]));
+    for (const [M, K, N] of [[1, 1, 1], [7, 17, 33], [130, 257, 70]]) {
+      same((a, b) => a.matmul(b), tf.randn([M, K]), tf.randn([K, N]));
+      same((a, b) => a.matmul(b.T), tf.randn([M, K]), tf.randn([N, K]));
+    }
+    same((a, b) => a.matmul(b), tf.randn([3, 1, 9, 20]), tf.randn([2, 20, 11]));
+  });
+  test('norms, attention, indexing, random draws', () => {
+    const x = tf.randn([2, 8, 5, 5]), w = tf.randn([8]), b = tf.randn([8]);
+    same((t, g, h) => tf.nn.functional.groupNorm(t, 4, g, h), x, w, b);
+    const q = tf.randn([2, 6, 8]), k = tf.randn([2, 7, 8]), v = tf.randn([2, 7, 8]);
+    same((a, c, d) => tf.nn.functional.scaledDotProductAttention(a, c, d), q, k, v);
+    same((t) => tf.cat([t, t.mul(2)], 1).flip(0).roll(1, 2), x);
+    same((t) => t.gather(1, tf.tensor([[0, 2], [1, 1]], { dtype: 'int32' }).to(t.device as 'cpu' | 'ref')), tf.randn([2, 3]));
+    // the generator is counter-based: the same seed gives the same numbers on either device
+    tf.manualSeed(11);
+    const want = arr(tf.randn([1000]));
+    tf.manualSeed(11);
+    expect(arr(tf.randn([1000]).to('ref').to('cpu'))).toEqual(want);
+  });
+  test('conv2d (Winograd on cpu, im2col on ref): within 2e-6 of sum |x||w|', () => {
+    const x = tf.randn([2, 8, 9, 7]), wt = tf.randn([8, 8, 3, 3]);
+    const got = onRef((a, c) => tf.conv2d(a, c, { padding: 1 }), x, wt);
+    const want = arr(tf.conv2d(x, wt, { padding: 1 }));
+    const bound = arr(tf.conv2d(x.abs(), wt.abs(), { padding: 1 })).map((v) => 2e-6 * v + 1e-30);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(bound[i]);
+  });
+  test('a training step: forward, backward and the gradients, on either device', () => {
+    const x = tf.randn([16, 6]), w1 = tf.randn([6, 32]), w2 = tf.randn([32, 1]);
+    const grads = (dev: 'cpu' | 'ref') => {
+      const a = w1.to(dev).detach().requiresGrad_(), c = w2.to(dev).detach().requiresGrad_();
+      x.to(dev).matmul(a).silu().matmul(c).square().mean().backward();
+      return [...arr(a.grad!.to('cpu')), ...arr(c.grad!.to('cpu'))];
+    };
+    const threads = tf.getNumThreads();
+    tf.setNumThreads(1);
+    let want: number[];
+    try { want = ref(() => grads('cpu')); } finally { tf.setNumThreads(threads); }
+    expect(grads('ref')).toEqual(want);
+  });
+});

@@ -6,6 +6,7 @@
 // that never set one (pool workers, plain C++ callers) get a default context of their own, so ctx() is never null.
 #pragma once
 #include <cstdint>
+#include "dtype.h"
 
 namespace tf {
 
@@ -21,11 +22,29 @@ struct Context {
   int fw_suspended = 0;        // > 0 inside a tangent rule
   Generator gen;
   int64_t external_bytes = 0;  // storage bytes allocated minus freed while this context was current
+  Device device = Device::CPU; // where new tensors go, and so which backend runs: the current call's device
+  bool device_noted = false;   // a tensor argument of the current call has set `device`
 };
 
 Context& ctx();
 // c = nullptr restores the calling thread's default context.
 void set_current_context(Context* c);
+
+// One call through a front door: its tensor arguments must all be on one device, and everything the call creates
+// goes to that device (cpu for a call without tensor arguments). The front door notes each tensor argument.
+class CallScope {
+ public:
+  CallScope();
+  ~CallScope();
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+ private:
+  Device prev_device_;
+  bool prev_noted_;
+};
+// The first tensor argument sets the call's device; a later one on another device is TF_DEVICE.
+void note_call_device(Device d);
 
 // Makes c current for a scope (and restores the previous one on exit, also on exceptions).
 class ContextScope {

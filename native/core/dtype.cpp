@@ -32,7 +32,19 @@ DType promote(DType a, DType b) {
   return DType::I32;
 }
 
-const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
+const char* device_name(Device d) {
+  switch (d) {
+    case Device::CPU: return "cpu";
+    case Device::CUDA: return "cuda";
+    case Device::REF: return "ref";
+  }
+  return "?";
+}
+bool parse_device(const char* s, Device* out) {
+  for (Device d : {Device::CPU, Device::CUDA, Device::REF})
+    if (std::strcmp(s, device_name(d)) == 0) { *out = d; return true; }
+  return false;
+}
 
 const char* error_code_name(ErrorCode c) {
   switch (c) {

@@ -50,7 +50,11 @@ template <> struct dtype_of<uint8_t> { static constexpr DType value = DType::U8;
     default: break;                                                  \
   }
 
-enum class Device : uint8_t { CPU = 0, CUDA = 1 };
+// cpu: the CPU backend (the CPUID-chosen kernels, the thread pool, every fast path). ref: the test device that
+// proves the device axis: host memory like cpu, but every kernel the scalar reference, single-threaded, and no
+// algorithm beyond the reference's (backend/backend.h). cuda: a later build.
+enum class Device : uint8_t { CPU = 0, CUDA = 1, REF = 2 };
 const char* device_name(Device d);
+bool parse_device(const char* s, Device* out);
 
 }  // namespace tf

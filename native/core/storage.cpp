@@ -37,7 +37,9 @@ Storage::~Storage() {
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
-  TF_CHECK(dev == Device::CPU, Device, "allocation on device '", device_name(dev), "' is not available in this build");
+  // cpu and ref are both host memory; cuda needs the CUDA build
+  TF_CHECK(dev == Device::CPU || dev == Device::REF, Device, "allocation on device '", device_name(dev),
+           "' is not available in this build");
   uint64_t limit = g_limit.load();
   if (nbytes > limit)
     fail(ErrorCode::OutOfMemory, "cannot allocate ", nbytes, " bytes: over the allocation limit of ", limit,

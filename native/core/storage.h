@@ -22,7 +22,7 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
 
   // Uninitialised memory; throws TF_OUT_OF_MEMORY beyond the allocation limit or when the OS refuses.
-  static std::shared_ptr<Storage> allocate(size_t nbytes, Device dev = Device::CPU);
+  static std::shared_ptr<Storage> allocate(size_t nbytes, Device dev);
 };
 
 struct MemoryStats {

@@ -6,6 +6,7 @@
 #include "dtype.h"
 #include "storage.h"
 #include "error.h"
+#include "context.h"
 
 namespace tf {
 
@@ -70,7 +71,8 @@ struct TensorImpl {
 // --- construction helpers -------------------------------------------------------------------------
 int64_t checked_numel(const Shape& shape);       // validates sizes (>= 0, no overflow)
 Shape contiguous_strides(const Shape& shape);
-Tensor empty(const Shape& shape, DType dtype, Device dev = Device::CPU);
+// dev defaults to the current call's device (core/context.h): an op's outputs land where its inputs are.
+Tensor empty(const Shape& shape, DType dtype, Device dev = ctx().device);
 Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset);  // shares storage, no history
 Tensor scalar_tensor(double v, DType dtype);
 std::string shape_str(const Shape& s);

@@ -89,6 +89,11 @@ const KernelTable& kernels() {
   return *g_current.load();
 }
 
+const KernelTable& reference_kernels() {
+  kernels();  // filled once
+  return g_tables[0];
+}
+
 std::string current_isa() { return kernels().isa; }
 
 std::vector<std::string> supported_isas() {

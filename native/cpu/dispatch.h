@@ -8,7 +8,8 @@
 namespace tf {
 namespace cpu {
 
-const KernelTable& kernels();
+const KernelTable& kernels();            // the CPU backend's rows: the chosen ISA's
+const KernelTable& reference_kernels();  // the scalar reference rows (the 'ref' backend's)
 std::string current_isa();
 std::vector<std::string> supported_isas();  // in increasing order: scalar, avx2, avx512 (what this CPU runs)
 void set_isa(const std::string& name);      // TF_INVALID_ARGUMENT if unknown or unsupported here

@@ -1,4 +1,5 @@
 #include "threadpool.h"
+#include "../backend/backend.h"
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -143,9 +144,14 @@ Pool& pool() {
 
 }  // namespace
 
-int num_threads() { return pool().size(); }
+// The threads the current call may use: a backend that does not thread (the 'ref' device) splits nothing.
+int num_threads() { return current_backend().threaded ? pool().size() : 1; }
 void set_num_threads(int n) { pool().resize(n); }
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& f) {
+  if (!current_backend().threaded) {  // the 'ref' device: one thread, in order
+    if (begin < end) f(begin, end);
+    return;
+  }
   pool().run(begin, end, grain, f);
 }
 

@@ -16,6 +16,7 @@
 #include "../cpu/dispatch.h"
 #include "../cpu/threadpool.h"
 #include "../ops/ops.h"
+#include "../backend/backend.h"
 
 namespace tfn {
 namespace {
@@ -82,6 +83,7 @@ BINDING(FromTyped) {
 std::pair<Tensor, Tensor> operand_pair(const Napi::CallbackInfo& info, size_t i) {
   if (Tensor* a = handle_tensor(info.Env(), info[i])) {  // the common case, with one lookup
     Tensor ta = *a;
+    tf::note_call_device(ta.device());
     return {ta, tensor_or_scalar(info, i + 1, &ta)};
   }
   if (is_tensor(info.Env(), info[i])) {
@@ -514,6 +516,11 @@ BINDING(Info) {
   feats.Set("avx512bf16", f.avx512bf16 && f.os_avx512);
   o.Set("features", feats);
   o.Set("threads", tf::num_threads());
+  int nd = 0;
+  const char* const* devs = tf::available_devices(&nd);
+  Napi::Array da = Napi::Array::New(env, nd);
+  for (int i = 0; i < nd; ++i) da.Set(uint32_t(i), devs[i]);
+  o.Set("devices", da);
   o.Set("allocationLimit", double(tf::allocation_limit()));
   return o;
 }
@@ -532,6 +539,16 @@ BINDING(CudaStatus) {
   o.Set("reason", "this build has no CUDA support: the default npm install builds the CPU addon only "
                   "(the CUDA build is native/CMakeLists.txt via cmake-js)");
   return o;
+}
+BINDING(ToDevice) {
+  GUARDED({
+    Tensor x = tensor_arg(info, 0, "input");
+    std::string name = string_arg(info, 1, "device");
+    tf::Device d;
+    if (!tf::parse_device(name.c_str(), &d))
+      throw_js(env, "TF_DEVICE", "unknown device '" + name + "' (this build has: cpu, ref)");
+    return wrap(env, tf::to_device(x, d));
+  })
 }
 BINDING(IsTensor) { return Napi::Boolean::New(info.Env(), is_tensor(info.Env(), info[0])); }
 
@@ -565,7 +582,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},
-      {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor},
+      {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor}, {"toDevice", ToDevice},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   RegisterQuant(env, exports);

@@ -17,7 +17,10 @@ void arg_error(Napi::Env env, const std::string& msg) { throw_js(env, "TF_INVALI
 bool is_tensor(Napi::Env env, const Napi::Value& v) { return is_handle(env, v); }
 
 tf::Tensor tensor_from(Napi::Env env, const Napi::Value& v, const char* what) {
-  if (tf::Tensor* t = handle_tensor(env, v)) return *t;
+  if (tf::Tensor* t = handle_tensor(env, v)) {
+    TFN_GUARD(env, { tf::note_call_device(t->device()); })
+    return *t;
+  }
   if (is_handle(env, v)) throw_js(env, "TF_DISPOSED", "this tensor has been disposed and can no longer be used");
   arg_error(env, std::string("expected a Tensor for ") + what);
 }

@@ -58,7 +58,9 @@ void sync_external_memory(Napi::Env env, bool force = false);
   }
 
 // A binding body that returns a value: engine errors become JS errors; falls through to undefined.
-#define GUARDED(...)          \
-  Napi::Env env = info.Env(); \
-  TFN_GUARD(env, __VA_ARGS__) \
+// One call (core/context.h CallScope): the tensor arguments set the device the call runs on.
+#define GUARDED(...)               \
+  Napi::Env env = info.Env();      \
+  tf::CallScope tfn_call_scope_;   \
+  TFN_GUARD(env, __VA_ARGS__)      \
   return env.Undefined();

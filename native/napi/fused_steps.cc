@@ -39,6 +39,7 @@ const StepEntry kSteps[] = {
 
 Napi::Value FusedStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  tf::CallScope call;
   TFN_GUARD(env, {
     std::string name = string_arg(info, 0, "step");
     const StepEntry* e = nullptr;

@@ -18,6 +18,7 @@ void finalize_handle(napi_env env, void* data, void*) {
 // Adapts a node-addon-api style body to a raw N-API callback (C++ exceptions become JS exceptions).
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
 napi_value cb(napi_env env, napi_callback_info ci) {
+  tf::CallScope call;  // a handle method is a call too (grad = g notes g's device)
   try {
     Napi::CallbackInfo info(env, ci);
     return F(info);

@@ -2,6 +2,7 @@
 // dims flattened): GEMM for the scores, the row softmax kernel, GEMM for the values; a fused first-order
 // backward from the saved probabilities. Double backward and forward mode use the composite definition.
 #include <cmath>
+#include "../backend/backend.h"
 #include "ops.h"
 #include "operators.h"
 #include "../autograd/node.h"
@@ -50,7 +51,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
   Tensor out = empty(os, q.dtype()), P = empty({B, L, S}, q.dtype());
   int64_t es = int64_t(dtype_size(q.dtype()));
   Tensor bias = causal ? causal_bias(L, S, q.dtype()) : Tensor();
-  cpu::SoftmaxFn smax = cpu::kernels().softmax[int(q.dtype())];
+  cpu::SoftmaxFn smax = backend_kernels().softmax[int(q.dtype())];
   parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) {
       char* p = P.raw_ptr() + b * L * S * es;

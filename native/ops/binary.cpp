@@ -1,5 +1,6 @@
 // Binary elementwise ops with NumPy broadcasting and type promotion; comparisons; where.
 #include "ops.h"
+#include "../backend/backend.h"
 #include "operators.h"
 #include "strided_loop.h"
 #include "../autograd/node.h"
@@ -47,7 +48,7 @@ Tensor binary_forward(cpu::BinaryOp op, const Tensor& a0, const Tensor& b0, DTyp
   Shape shape = broadcast_shapes(a.shape(), b.shape());
   Tensor out = empty(shape, out_dt);
   Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  cpu::BinaryFn fn = cpu::kernels().binary[op][int(compute)];
+  cpu::BinaryFn fn = backend_kernels().binary[op][int(compute)];
   TF_CHECK(fn, DType, "this op does not support dtype ", dtype_name(compute));
   StridedLoop<3> loop(shape, {&out.strides(), &sa, &sb}, {out.raw_ptr(), a.raw_ptr(), b.raw_ptr()},
                       {int64_t(dtype_size(out_dt)), int64_t(dtype_size(compute)), int64_t(dtype_size(compute))});
@@ -151,7 +152,7 @@ Tensor where(const Tensor& cond0, const Tensor& a0, const Tensor& b0) {
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape()), b.shape());
   Tensor out = empty(shape, dt);
   Shape sc_ = broadcast_strides(cond, shape), sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  cpu::WhereFn fn = cpu::kernels().where[int(dt)];
+  cpu::WhereFn fn = backend_kernels().where[int(dt)];
   int64_t es = int64_t(dtype_size(dt));
   StridedLoop<4> loop(shape, {&out.strides(), &sc_, &sa, &sb}, {out.raw_ptr(), cond.raw_ptr(), a.raw_ptr(), b.raw_ptr()},
                       {es, 1, es, es});

@@ -8,6 +8,7 @@
 //
 // Work is done per block of tiles so that V and M of a block stay in L2 between the transforms and the GEMMs.
 #include "conv_winograd.h"
+#include "../backend/backend.h"
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -116,7 +117,7 @@ bool enabled() {
 }  // namespace
 
 bool applies(DType dt, int64_t C, int64_t O, int64_t kh, int64_t kw, const Conv2dParams& p) {
-  return enabled() && dt == DType::F32 && kh == 3 && kw == 3 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 &&
+  return enabled() && current_backend().fast_paths && dt == DType::F32 && kh == 3 && kw == 3 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 &&
          p.dil_w == 1 && p.groups == 1 && C >= 8 && O >= 8;
 }
 

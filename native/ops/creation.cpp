@@ -1,5 +1,6 @@
 // Factories, copies and dtype conversion.
 #include <cmath>
+#include "../backend/backend.h"
 #include <cstring>
 #include "ops.h"
 #include "strided_loop.h"
@@ -80,7 +81,7 @@ void strided_copy(const Shape& shape, const Shape& dst_strides, char* dst, DType
                   const char* src, DType src_dt) {
   StridedLoop<2> loop(shape, {&dst_strides, &sst}, {dst, const_cast<char*>(src)},
                       {int64_t(dtype_size(dst_dt)), int64_t(dtype_size(src_dt))});
-  cpu::CastFn fn = cpu::kernels().cast[int(src_dt)][int(dst_dt)];
+  cpu::CastFn fn = backend_kernels().cast[int(src_dt)][int(dst_dt)];
   loop.run([&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
     fn(n, p[1], s[1], p[0], s[0]);
   });
@@ -102,7 +103,7 @@ void copy_into(const Tensor& dst, const Tensor& src) {
     // (longer) rows, then repeat each element k times.
     const int64_t k = dst.shape()[nd - 1];
     Shape ishape(dst.shape().begin(), dst.shape().end() - 1), ist(sst.begin(), sst.end() - 1);
-    Tensor inner = empty(ishape, dst.dtype());
+    Tensor inner = empty(ishape, dst.dtype(), dst.device());
     strided_copy(ishape, inner.strides(), inner.raw_ptr(), dst.dtype(), ist, src.raw_ptr(), src.dtype());
     if (es == 1) repeat_each<uint8_t>(inner.raw_ptr(), inner.numel(), k, dst.raw_ptr());
     else if (es == 4) repeat_each<uint32_t>(inner.raw_ptr(), inner.numel(), k, dst.raw_ptr());
@@ -121,13 +122,13 @@ Tensor from_buffer(const void* data, size_t nbytes, DType src, const Shape& s, D
   if (src == dt) {
     std::memcpy(out.raw_ptr(), data, nbytes);
   } else {
-    cpu::kernels().cast[int(src)][int(dt)](n, static_cast<const char*>(data), 1, out.raw_ptr(), 1);
+    backend_kernels().cast[int(src)][int(dt)](n, static_cast<const char*>(data), 1, out.raw_ptr(), 1);
   }
   return out;
 }
 
 static Tensor copy_op(const Tensor& t, DType dt, const char* name) {
-  Tensor out = empty(t.shape(), dt);
+  Tensor out = empty(t.shape(), dt, t.device());
   copy_into(out, t);
   if (is_floating(dt) && compute_requires_grad({&t})) {
     DType src = t.dtype();
@@ -149,6 +150,25 @@ Tensor to_dtype(const Tensor& t, DType dt) {
     return copy_op(detach(t), dt, "ToBackward");
   }
   return copy_op(t, dt, "ToBackward");
+}
+
+// A copy on another device (the same tensor when it is already there). Host devices share memory layout, so the
+// copy is a byte copy of the contiguous source; the gradient goes back to the source's device.
+Tensor to_device(const Tensor& t, Device dev) {
+  if (t.device() == dev) return t;
+  backend(dev);  // TF_DEVICE for a device this build lacks
+  Tensor src = t.is_contiguous() ? t : contiguous(t);
+  Tensor out = empty(t.shape(), t.dtype(), dev);
+  if (out.numel() > 0) std::memcpy(out.raw_ptr(), src.raw_ptr(), size_t(out.numel()) * dtype_size(out.dtype()));
+  Device from = t.device();
+  if (is_floating(t.dtype()) && compute_requires_grad({&t})) {
+    auto node = make_node("ToDeviceBackward", {t}, [from](FnNode&, const TensorList& g) -> TensorList {
+      return {to_device(g[0], from)};
+    });
+    set_history(out, node);
+  }
+  jvp_rule(out, {&t}, [&] { return to_device(tangent(t), dev); });
+  return out;
 }
 
 }  // namespace tf

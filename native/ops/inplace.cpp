@@ -1,6 +1,7 @@
 // In-place updates for optimizers and buffers. They bump the storage version (so autograd notices a saved
 // tensor was overwritten) and are refused on tensors that need gradients while grad mode is on.
 #include "ops.h"
+#include "../backend/backend.h"
 #include "strided_loop.h"
 #include "../autograd/grad_mode.h"
 #include "../autograd/forward_ad.h"
@@ -27,7 +28,7 @@ void binary_inplace(cpu::BinaryOp op, const Tensor& dst, const Tensor& src0) {
   TF_CHECK(b == dst.shape(), ShapeMismatch, "in-place op: source of shape ", shape_str(src.shape()),
            " does not broadcast to the destination's shape ", shape_str(dst.shape()));
   Shape ss = broadcast_strides(src, dst.shape());
-  cpu::BinaryFn fn = cpu::kernels().binary[op][int(dst.dtype())];
+  cpu::BinaryFn fn = backend_kernels().binary[op][int(dst.dtype())];
   int64_t es = int64_t(dtype_size(dst.dtype()));
   StridedLoop<3> loop(dst.shape(), {&dst.strides(), &dst.strides(), &ss}, {dst.raw_ptr(), dst.raw_ptr(), src.raw_ptr()},
                       {es, es, es});

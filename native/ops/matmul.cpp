@@ -1,6 +1,7 @@
 // matmul with PyTorch semantics (1-D promotion, batch broadcasting). Operands are passed to the GEMM kernel
 // by strides, so transposed or broadcast inputs are never copied.
 #include "ops.h"
+#include "../backend/backend.h"
 #include "operators.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
@@ -11,7 +12,7 @@ namespace tf {
 
 void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
                int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate) {
-  cpu::GemmFn fn = cpu::kernels().gemm[int(dt)];
+  cpu::GemmFn fn = backend_kernels().gemm[int(dt)];
   TF_CHECK(fn, DType, "GEMM is not available for dtype ", dtype_name(dt));
   int64_t es = int64_t(dtype_size(dt));
   if (M == 0 || N == 0) return;
@@ -44,7 +45,7 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   so.push_back(M); so.push_back(N);
   Tensor ae = expand(detach(a), sa), be = expand(detach(b), sb);
   Tensor out = empty(so, a.dtype());
-  cpu::GemmFn fn = cpu::kernels().gemm[int(a.dtype())];
+  cpu::GemmFn fn = backend_kernels().gemm[int(a.dtype())];
   int64_t nb = checked_numel(batch);
   int64_t es = int64_t(dtype_size(a.dtype()));
   int64_t nd = int64_t(batch.size());

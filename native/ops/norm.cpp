@@ -3,6 +3,7 @@
 // forward mode — it falls back to the composite definition written with engine ops, which is exact to
 // every order (and says so once when TENSORFIELD_DEBUG is set).
 #include <cmath>
+#include "../backend/backend.h"
 #include <type_traits>
 #include "ops.h"
 #include "../cpu/dispatch.h"
@@ -95,7 +96,7 @@ Tensor group_norm_impl(const Tensor& x0, int64_t G, const Tensor& w, const Tenso
   int64_t Cg = C / G, M = Cg * S;
   Tensor y = empty(x.shape(), x.dtype()), stats = empty({N, G, 2}, x.dtype());  // mean, rstd
   // SiLU applied to each channel row right after it is written, while it is in L1 (group_norm_silu)
-  cpu::UnaryFn silu_fn = fuse_silu ? cpu::kernels().unary[cpu::U_SILU][int(x.dtype())] : nullptr;
+  cpu::UnaryFn silu_fn = fuse_silu ? backend_kernels().unary[cpu::U_SILU][int(x.dtype())] : nullptr;
   const cpu::UnaryParams no_params{0, 0};
   TF_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data_ptr<T>();

@@ -23,6 +23,7 @@ Tensor from_buffer(const void* data, size_t nbytes, DType src, const Shape& s, D
 Tensor contiguous(const Tensor& t);
 Tensor clone(const Tensor& t);
 Tensor to_dtype(const Tensor& t, DType dt);
+Tensor to_device(const Tensor& t, Device dev);
 // Copies src into dst (broadcasting src), converting dtype; no autograd. Used by in-place ops and cat.
 void copy_into(const Tensor& dst, const Tensor& src);
 

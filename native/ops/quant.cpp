@@ -2,6 +2,7 @@
 // Linear / conv2d: activations coded to uint8, the integer GEMM of the kernel table, then one epilogue pass per
 // block of rows, while the block's int32 sums are still in cache.
 #include "quant.h"
+#include "../backend/backend.h"
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -282,7 +283,7 @@ Tensor fake_quantize(const Tensor& x, const Tensor& scale, const Tensor& zero, i
 // ---- packing ---------------------------------------------------------------------------------------------------
 
 void check_packed_int8(const PackedInt8& p) {
-  const cpu::GemmU8S8& kern = cpu::kernels().gemm_u8s8;
+  const cpu::GemmU8S8& kern = backend_kernels().gemm_u8s8;
   bool ok = p.packed.defined() && p.colsum.defined() && p.N > 0 && p.K > 0 && p.colsum.dtype() == DType::I32 &&
             p.colsum.numel() == p.N && p.colsum.is_contiguous() && p.packed.dtype() == DType::I8 &&
             p.packed.is_contiguous() && (p.layout != kern.layout || p.packed.numel() == kern.packed_bytes(p.N, p.K));
@@ -299,7 +300,7 @@ PackedInt8 pack_int8_weight(const Tensor& w) {
   TF_CHECK(p.N > 0 && p.K > 0, ShapeMismatch, "packInt8Weight: empty weight ", shape_str(w.shape()));
   TF_CHECK(p.K <= kMaxK, InvalidArgument, "packInt8Weight: K = ", p.K, " exceeds ", kMaxK,
            " (int32 accumulators could overflow)");
-  const cpu::GemmU8S8& kern = cpu::kernels().gemm_u8s8;
+  const cpu::GemmU8S8& kern = backend_kernels().gemm_u8s8;
   Tensor wc = contiguous(w);
   p.layout = kern.layout;
   p.packed = empty({kern.packed_bytes(p.N, p.K)}, DType::I8);
@@ -471,7 +472,7 @@ Tensor activation_codes(const Tensor& x, double* x_scale, int64_t* x_zero, const
 void check_layout(const PackedInt8& w, const char* op) {
   TF_CHECK(w.packed.defined() && w.colsum.defined(), InvalidArgument, op, ": the weight is not packed");
   check_packed_int8(w);
-  const char* cur = cpu::kernels().gemm_u8s8.layout;
+  const char* cur = backend_kernels().gemm_u8s8.layout;
   TF_CHECK(w.layout == cur, InvalidArgument, op, ": weight packed for the '", w.layout,
            "' int8 kernel, but the current kernel is '", cur, "' (the ISA changed): pack it again");
 }
@@ -479,7 +480,7 @@ void check_layout(const PackedInt8& w, const char* op) {
 // C[M, N] int32 for all rows, computed and finished (epilogue) in blocks split across the pool.
 void gemm_epilogue(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8& w, const EpiData& d, char* out,
                    int64_t rs, int64_t cs, bool parallel) {
-  const cpu::GemmU8S8& kern = cpu::kernels().gemm_u8s8;
+  const cpu::GemmU8S8& kern = backend_kernels().gemm_u8s8;
   const int64_t N = w.N, K = w.K;
   // Tasks: column blocks (a multiple of 64, where the kernels allow a split) over row blocks of up to 256 rows.
   // Each task streams its columns' packed weights once per row block, so taller row blocks read the weights fewer

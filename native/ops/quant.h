@@ -5,6 +5,7 @@
 // (or int8) with one scale and zero point per tensor.
 #pragma once
 #include <string>
+#include "../backend/backend.h"
 #include "ops.h"
 
 namespace tf {
@@ -22,7 +23,7 @@ Tensor requantize(const Tensor& q, double in_scale, int64_t in_zero, double out_
 Tensor fake_quantize(const Tensor& x, const Tensor& scale, const Tensor& zero, int64_t qmin, int64_t qmax,
                      int64_t axis);
 
-// W [N, K] int8 packed once for the current int8 kernel (cpu::kernels().gemm_u8s8), with the column sums the
+// W [N, K] int8 packed once for the current int8 kernel (backend_kernels().gemm_u8s8), with the column sums the
 // zero-point compensation needs.
 struct PackedInt8 {
   Tensor packed;   // int8, flat, in `layout`

@@ -1,6 +1,7 @@
 // Reductions over any set of dims. The input is viewed as [O, R, I] (reduced dims in the middle) when they
 // are adjacent in a contiguous tensor; otherwise they are permuted last and copied once.
 #include <cmath>
+#include "../backend/backend.h"
 #include <numeric>
 #include "ops.h"
 #include "operators.h"
@@ -71,7 +72,7 @@ Tensor reduce_raw(cpu::ReduceOp op, const Tensor& x0, const Dims& dims, bool kee
     fill_(out, op == cpu::R_SUM ? 0.0 : 1.0);
     return out;
   }
-  cpu::ReduceFn fn = cpu::kernels().reduce[op][int(x.dtype())];
+  cpu::ReduceFn fn = backend_kernels().reduce[op][int(x.dtype())];
   int64_t es = int64_t(dtype_size(x.dtype())), eo = int64_t(dtype_size(out_dt));
   const char* src = x.raw_ptr();
   char* dst = out.raw_ptr();
@@ -258,7 +259,7 @@ Tensor cumsum(const Tensor& x0, int64_t dim) {
     int64_t O = 1, R = x.dim() ? x.shape()[d] : 1, I = 1;
     for (int64_t k = 0; k < d; ++k) O *= x.shape()[k];
     for (int64_t k = d + 1; k < x.dim(); ++k) I *= x.shape()[k];
-    cpu::ScanFn fn = cpu::kernels().cumsum[int(x.dtype())];
+    cpu::ScanFn fn = backend_kernels().cumsum[int(x.dtype())];
     int64_t es = int64_t(dtype_size(x.dtype()));
     parallel_for(0, O, std::max<int64_t>(1, 32768 / std::max<int64_t>(R * I, 1)), [&](int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; ++o) fn(x.raw_ptr() + o * R * I * es, R, I, I, out.raw_ptr() + o * R * I * es);

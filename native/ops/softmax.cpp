@@ -1,5 +1,6 @@
 // softmax / logSoftmax along one dim: rows are made contiguous (dim last) and handed to the row kernel.
 #include "ops.h"
+#include "../backend/backend.h"
 #include "operators.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
@@ -22,7 +23,7 @@ Tensor softmax_raw(const Tensor& x0, int64_t d, bool log) {
   Tensor y = empty(x.shape(), x.dtype());
   int64_t n = x.dim() ? x.shape().back() : 1;
   int64_t rows = n == 0 ? 0 : x.numel() / n;
-  cpu::SoftmaxFn fn = cpu::kernels().softmax[int(x.dtype())];
+  cpu::SoftmaxFn fn = backend_kernels().softmax[int(x.dtype())];
   int64_t es = int64_t(dtype_size(x.dtype()));
   parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t lo, int64_t hi) {
     fn(x.raw_ptr() + lo * n * es, y.raw_ptr() + lo * n * es, hi - lo, n, log ? 1 : 0);

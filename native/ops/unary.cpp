@@ -1,5 +1,6 @@
 // Unary elementwise ops: forward through the kernel table, backward as engine ops.
 #include <cmath>
+#include "../backend/backend.h"
 #include "ops.h"
 #include "operators.h"
 #include "strided_loop.h"
@@ -28,7 +29,7 @@ Tensor unary_forward(cpu::UnaryOp op, const Tensor& x, double a, double b) {
   }
   TF_CHECK(!(op == cpu::U_NEG && in.dtype() == DType::U8), DType, "neg is not defined for uint8 tensors");
   Tensor out = empty(in.shape(), in.dtype());
-  cpu::UnaryFn fn = cpu::kernels().unary[op][int(in.dtype())];
+  cpu::UnaryFn fn = backend_kernels().unary[op][int(in.dtype())];
   TF_CHECK(fn, DType, "this elementwise op does not support dtype ", dtype_name(in.dtype()));
   cpu::UnaryParams p{a, b};
   StridedLoop<2> loop(in.shape(), {&out.strides(), &in.strides()}, {out.raw_ptr(), in.raw_ptr()},
@@ -166,7 +167,7 @@ Tensor floor(const Tensor& x) { return unary(cpu::U_FLOOR, x); }
 
 Tensor isfinite(const Tensor& x) {
   Tensor out = empty(x.shape(), DType::U8);
-  cpu::PredFn fn = cpu::kernels().isfinite[int(x.dtype())];
+  cpu::PredFn fn = backend_kernels().isfinite[int(x.dtype())];
   StridedLoop<2> loop(x.shape(), {&out.strides(), &x.strides()}, {out.raw_ptr(), x.raw_ptr()},
                       {1, int64_t(dtype_size(x.dtype()))});
   loop.run([&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) { fn(n, p[1], s[1], p[0], s[0]); });

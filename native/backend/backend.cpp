@@ -1,0 +1,37 @@
+#include "backend.h"
+#include "../core/context.h"
+#include "../core/error.h"
+#include "../cpu/dispatch.h"
+
+namespace tf {
+
+namespace {
+const Backend kCpu{Device::CPU, "cpu", &cpu::kernels, true, true};
+const Backend kRef{Device::REF, "ref", &cpu::reference_kernels, false, false};
+const char* const kDevices[] = {"cpu", "ref"};
+}  // namespace
+
+const Backend& backend(Device d) {
+  switch (d) {
+    case Device::CPU: return kCpu;
+    case Device::REF: return kRef;
+    case Device::CUDA: break;
+  }
+  fail(ErrorCode::Device, "device '", device_name(d), "' is not available in this build");
+}
+
+const Backend& current_backend() {
+  Device d = ctx().device;
+  return d == Device::CPU ? kCpu : backend(d);
+}
+
+const cpu::KernelTable& backend_kernels() {
+  return ctx().device == Device::CPU ? cpu::kernels() : current_backend().kernels();
+}
+
+const char* const* available_devices(int* n) {
+  *n = int(sizeof(kDevices) / sizeof(kDevices[0]));
+  return kDevices;
+}
+
+}  // namespace tf

@@ -1,0 +1,61 @@
+// The device axis (backend/backend.h, core/context.h): tensors carry a device, `.to(device)` moves them, every
+// op runs on its inputs' device and refuses a mix with TF_DEVICE. The numerics of the 'ref' device against 'cpu'
+// are in test/conformance.test.ts.
+import * as tf from '../lib';
+import { arr, expectCode } from './helpers';
+
+test('this build runs cpu and ref', () => {
+  expect(tf.info().devices).toEqual(['cpu', 'ref']);
+  expect(tf.zeros([2]).device).toBe('cpu');
+});
+
+test('.to(device) copies to the device and back; the same tensor when already there', () => {
+  const a = tf.randn([3, 4]);
+  const r = a.to('ref');
+  expect(r.device).toBe('ref');
+  expect(r.sharesStorage(a)).toBe(false);
+  expect(r.to('ref').sharesStorage(r)).toBe(true);
+  expect(arr(r.to('cpu'))).toEqual(arr(a));
+  // a strided source, and reading a ref tensor's values directly (data() of a non-contiguous one copies on ref)
+  const t = a.T.to('ref');
+  expect(t.shape).toEqual([4, 3]);
+  expect(arr(t)).toEqual(arr(a.T));
+  expect(t.T.contiguous().device).toBe('ref');
+  expect(r.sum().item()).toBeCloseTo(a.sum().item(), 5);
+});
+
+test("every output of an op on 'ref' tensors is on 'ref', views and in-place updates included", () => {
+  const r = tf.randn([4, 5]).to('ref');
+  for (const y of [r.exp(), r.add(1), tf.sub(2, r), r.sum(0), r.T, r.reshape(20), r.select(0, 1), r.matmul(r.T),
+    r.softmax(1), tf.where(r.gt(0), r, 0), tf.cat([r, r]), tf.stack([r, r]), r.argmax(1), r.clone(), r.to('float64')])
+    expect(y.device).toBe('ref');
+  const before = arr(r);
+  r.add_(1);
+  expect(arr(r)).toEqual(before.map((v) => Math.fround(v + 1)));
+});
+
+test('mixing devices in one call is TF_DEVICE, naming both; an unknown device too', () => {
+  const c = tf.ones([2]), r = tf.ones([2]).to('ref');
+  expectCode(() => c.add(r), 'TF_DEVICE');
+  expectCode(() => r.mul(c), 'TF_DEVICE');
+  expectCode(() => tf.ones([2, 2]).matmul(tf.ones([2, 2]).to('ref')), 'TF_DEVICE');
+  expectCode(() => tf.cat([c, r]), 'TF_DEVICE');
+  expectCode(() => tf.where(c.gt(0), r, r), 'TF_DEVICE');
+  expectCode(() => c.add_(r), 'TF_DEVICE');
+  expect(() => c.add(r)).toThrow(/cpu and ref/);
+  expectCode(() => c.to('tpu' as 'cpu'), 'TF_DTYPE');
+  expectCode(() => c.to('cuda'), 'TF_DEVICE');
+});
+
+test('gradients flow back through .to() to the source device, in reverse and forward mode', () => {
+  const x = tf.randn([5], { requiresGrad: true });
+  const y = x.to('ref').square().sum();
+  expect(y.device).toBe('ref');
+  y.backward();
+  expect(x.grad!.device).toBe('cpu');
+  expect(arr(x.grad!)).toEqual(arr(x).map((v) => Math.fround(2 * v)));
+  const [[out], [tan]] = tf.func.jvp((t: tf.Tensor) => t.to('ref').mul(3), [x.detach()], [tf.ones([5])]);
+  expect(out.device).toBe('ref');
+  expect(tan.device).toBe('ref');
+  expect(arr(tan)).toEqual([3, 3, 3, 3, 3]);
+});
