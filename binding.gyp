@@ -38,6 +38,8 @@
         "native/core/storage.cpp",
         "native/core/context.cpp",
         "native/backend/backend.cpp",
+        "native/cpu/host_elementwise.cpp",
+        "native/cpu/host_reduce.cpp",
         "native/core/tensor.cpp",
         "native/cpu/dispatch.cpp",
         "native/cpu/threadpool.cpp",

@@ -2,12 +2,18 @@
 #include "../core/context.h"
 #include "../core/error.h"
 #include "../cpu/dispatch.h"
+#include "../cpu/host_elementwise.h"
 
 namespace tf {
 
 namespace {
-const Backend kCpu{Device::CPU, "cpu", &cpu::kernels, true, true};
-const Backend kRef{Device::REF, "ref", &cpu::reference_kernels, false, false};
+// Both host backends share the host entries: those call the current backend's rows, threaded or not.
+const Backend kCpu{Device::CPU, "cpu", &cpu::kernels, true, true,
+                   &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
+                   &host::reduce, &host::cumsum};
+const Backend kRef{Device::REF, "ref", &cpu::reference_kernels, false, false,
+                   &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
+                   &host::reduce, &host::cumsum};
 const char* const kDevices[] = {"cpu", "ref"};
 }  // namespace
 

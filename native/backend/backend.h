@@ -1,23 +1,48 @@
 // The backends this build runs, one per device, and what each may use. The op layer does checks and autograd,
 // then runs on the backend of the current call's device (core/context.h: the device of the call's tensors).
 //
-// Where this stands: 'cpu' and 'ref' are host backends. They share memory (host) and the op layer's strided
-// loops, and differ in what those loops call: 'cpu' has the CPUID-chosen kernel rows, the thread pool and every
-// special path (Winograd, fused epilogues); 'ref' has the scalar reference rows, one thread, and the plain
-// algorithms only, so the whole conformance suite can run on it against 'cpu'. A device whose kernels cannot be
-// called row by row from host loops (CUDA) needs the next step: backend entries that take whole strided tensors.
+// Where this stands: 'cpu' and 'ref' are host backends (host memory; they share the host implementations in
+// cpu/host_*.cpp). 'cpu' runs the CPUID-chosen kernel rows, the thread pool and every special path (Winograd);
+// 'ref' the scalar reference rows, one thread, the plain algorithms only, so the conformance suite runs on it
+// against 'cpu'. The elementwise family (unary, binary, where, isfinite, copy/cast), reductions and scans are
+// whole-tensor entries below: the op layer checks and records autograd, then calls one entry, and a CUDA backend
+// implements the same entries as kernels. The other families (matmul, conv, norms, attention, softmax, random,
+// fused steps, int8) still run host loops in the op layer over the current backend's rows (`kernels`); they move
+// behind entries as the CUDA backend needs them.
 #pragma once
-#include "../core/dtype.h"
+#include "../core/tensor.h"
 #include "../cpu/kernels.h"
 
 namespace tf {
 
+// An input as a whole-tensor entry reads it: over the output's shape, with its own element strides (0 along a
+// broadcast dim), so broadcasting copies nothing.
+struct Operand {
+  const Tensor& t;
+  const Shape& strides;
+};
+
 struct Backend {
   Device device;
   const char* name;
-  const cpu::KernelTable& (*kernels)();  // the rows the host loops call
+  const cpu::KernelTable& (*kernels)();  // host backends: the rows the op layer's loops call (families not yet
+                                         // behind whole-tensor entries)
   bool threaded;                         // may split work over the thread pool
   bool fast_paths;                       // may choose algorithms beyond the reference's (Winograd)
+
+  // Whole-tensor entries, the elementwise family. The op layer has checked shapes, dtypes and devices and made
+  // `out` on this device; each returns false when the backend has no kernel for the dtypes (the op layer then
+  // says TF_DTYPE). `out` may alias an operand element for element (in-place updates).
+  bool (*unary)(cpu::UnaryOp op, const Tensor& out, const Tensor& x, const cpu::UnaryParams& p);
+  bool (*binary)(cpu::BinaryOp op, const Tensor& out, Operand a, Operand b);  // a, b of one dtype; out that or uint8
+  bool (*where)(const Tensor& out, Operand cond, Operand a, Operand b);       // cond uint8
+  bool (*isfinite)(const Tensor& out, const Tensor& x);                      // out uint8
+  bool (*copy)(const Tensor& out, Operand src);                              // any dtype to any dtype
+
+  // Reductions and scans: x contiguous, viewed as [O, R, I]; reduce over R into out [O, I] (argmax/argmin write
+  // int32), or scan along R into out [O, R, I]. R > 0.
+  bool (*reduce)(cpu::ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
+  bool (*cumsum)(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
 };
 
 // TF_DEVICE when this build has no backend for d.

@@ -79,6 +79,14 @@ std::string shape_str(const Shape& s);
 int64_t wrap_dim(int64_t d, int64_t ndim);        // negative dims; TF_DIM_OUT_OF_RANGE
 Tensor detach(const Tensor& t);                    // shares storage, no history
 
+// Strides of `t` broadcast to `shape` (stride 0 on broadcast dims); t's shape must broadcast to `shape`.
+inline Shape broadcast_strides(const Tensor& t, const Shape& shape) {
+  Shape out(shape.size(), 0);
+  int64_t off = int64_t(shape.size()) - t.dim();
+  for (int64_t d = 0; d < t.dim(); ++d) out[off + d] = t.shape()[d] == 1 ? 0 : t.strides()[d];
+  return out;
+}
+
 inline const Shape& Tensor::shape() const { return p_->shape; }
 inline const Shape& Tensor::strides() const { return p_->strides; }
 inline int64_t Tensor::dim() const { return int64_t(p_->shape.size()); }

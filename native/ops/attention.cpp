@@ -2,9 +2,9 @@
 // dims flattened): GEMM for the scores, the row softmax kernel, GEMM for the values; a fused first-order
 // backward from the saved probabilities. Double backward and forward mode use the composite definition.
 #include <cmath>
-#include "../backend/backend.h"
 #include "ops.h"
 #include "operators.h"
+#include "../backend/backend.h"
 #include "../autograd/node.h"
 #include "../autograd/composite.h"
 #include "../autograd/forward_ad.h"

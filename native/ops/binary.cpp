@@ -1,12 +1,10 @@
 // Binary elementwise ops with NumPy broadcasting and type promotion; comparisons; where.
 #include "ops.h"
-#include "../backend/backend.h"
 #include "operators.h"
-#include "strided_loop.h"
+#include "../backend/backend.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
-#include "../cpu/dispatch.h"
 
 namespace tf {
 
@@ -48,13 +46,8 @@ Tensor binary_forward(cpu::BinaryOp op, const Tensor& a0, const Tensor& b0, DTyp
   Shape shape = broadcast_shapes(a.shape(), b.shape());
   Tensor out = empty(shape, out_dt);
   Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  cpu::BinaryFn fn = backend_kernels().binary[op][int(compute)];
-  TF_CHECK(fn, DType, "this op does not support dtype ", dtype_name(compute));
-  StridedLoop<3> loop(shape, {&out.strides(), &sa, &sb}, {out.raw_ptr(), a.raw_ptr(), b.raw_ptr()},
-                      {int64_t(dtype_size(out_dt)), int64_t(dtype_size(compute)), int64_t(dtype_size(compute))});
-  loop.run([&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
-    fn(n, p[1], s[1], p[2], s[2], p[0], s[0]);
-  });
+  TF_CHECK(current_backend().binary(op, out, {a, sa}, {b, sb}), DType, "this op does not support dtype ",
+           dtype_name(compute));
   return out;
 }
 
@@ -152,13 +145,8 @@ Tensor where(const Tensor& cond0, const Tensor& a0, const Tensor& b0) {
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape()), b.shape());
   Tensor out = empty(shape, dt);
   Shape sc_ = broadcast_strides(cond, shape), sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  cpu::WhereFn fn = backend_kernels().where[int(dt)];
-  int64_t es = int64_t(dtype_size(dt));
-  StridedLoop<4> loop(shape, {&out.strides(), &sc_, &sa, &sb}, {out.raw_ptr(), cond.raw_ptr(), a.raw_ptr(), b.raw_ptr()},
-                      {es, 1, es, es});
-  loop.run([&](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
-    fn(n, p[1], s[1], p[2], s[2], p[3], s[3], p[0], s[0]);
-  });
+  TF_CHECK(current_backend().where(out, {cond, sc_}, {a, sa}, {b, sb}), DType, "where does not support dtype ",
+           dtype_name(dt));
   if (is_floating(dt) && compute_requires_grad({&a0, &b0})) {
     Shape sa0 = a0.shape(), sb0 = b0.shape();
     DType da = a0.dtype(), db = b0.dtype();

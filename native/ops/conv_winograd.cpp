@@ -8,11 +8,11 @@
 //
 // Work is done per block of tiles so that V and M of a block stay in L2 between the transforms and the GEMMs.
 #include "conv_winograd.h"
-#include "../backend/backend.h"
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#include "../backend/backend.h"
 #include "../core/allocator.h"
 #include "../cpu/threadpool.h"
 

@@ -1,9 +1,8 @@
 // Factories, copies and dtype conversion.
 #include <cmath>
-#include "../backend/backend.h"
 #include <cstring>
 #include "ops.h"
-#include "strided_loop.h"
+#include "../backend/backend.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../cpu/dispatch.h"
@@ -64,53 +63,14 @@ Tensor eye(int64_t n, int64_t m, DType dt) {
   return t;
 }
 
-namespace {
-// dst[i * k + r] = src[i] for r < k, elements of type E
-template <class E>
-void repeat_each(const char* src, int64_t m, int64_t k, char* dst) {
-  const E* s = reinterpret_cast<const E*>(src);
-  E* d = reinterpret_cast<E*>(dst);
-  parallel_for(0, m, 16384, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i)
-      for (int64_t r = 0; r < k; ++r) d[i * k + r] = s[i];
-  });
-}
-
-// dst (shape, strides) <- src read with strides sst (broadcast already applied), converting dtypes
-void strided_copy(const Shape& shape, const Shape& dst_strides, char* dst, DType dst_dt, const Shape& sst,
-                  const char* src, DType src_dt) {
-  StridedLoop<2> loop(shape, {&dst_strides, &sst}, {dst, const_cast<char*>(src)},
-                      {int64_t(dtype_size(dst_dt)), int64_t(dtype_size(src_dt))});
-  cpu::CastFn fn = backend_kernels().cast[int(src_dt)][int(dst_dt)];
-  loop.run([&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
-    fn(n, p[1], s[1], p[0], s[0]);
-  });
-}
-}  // namespace
-
 void copy_into(const Tensor& dst, const Tensor& src) {
   check_same_device(dst, src, "copy");
   Shape bshape = broadcast_shapes(dst.shape(), src.shape());
   TF_CHECK(bshape == dst.shape(), ShapeMismatch, "cannot copy a tensor of shape ", shape_str(src.shape()),
            " into one of shape ", shape_str(dst.shape()));
   Shape sst = broadcast_strides(src, dst.shape());
-  const int64_t nd = dst.dim();
-  const size_t es = dtype_size(dst.dtype());
-  if (nd >= 2 && src.dtype() == dst.dtype() && (es == 1 || es == 4 || es == 8) && dst.is_contiguous() &&
-      sst[nd - 1] == 0 && dst.shape()[nd - 1] > 1 && dst.shape()[nd - 1] <= 16 && dst.numel() > 0) {
-    // The innermost dim is a short broadcast (nearest upsampling is x[..., W, 1] expanded to [..., W, k]): the loop
-    // below would make one kernel call per k elements. Instead gather the k-times-smaller source with its own
-    // (longer) rows, then repeat each element k times.
-    const int64_t k = dst.shape()[nd - 1];
-    Shape ishape(dst.shape().begin(), dst.shape().end() - 1), ist(sst.begin(), sst.end() - 1);
-    Tensor inner = empty(ishape, dst.dtype(), dst.device());
-    strided_copy(ishape, inner.strides(), inner.raw_ptr(), dst.dtype(), ist, src.raw_ptr(), src.dtype());
-    if (es == 1) repeat_each<uint8_t>(inner.raw_ptr(), inner.numel(), k, dst.raw_ptr());
-    else if (es == 4) repeat_each<uint32_t>(inner.raw_ptr(), inner.numel(), k, dst.raw_ptr());
-    else repeat_each<uint64_t>(inner.raw_ptr(), inner.numel(), k, dst.raw_ptr());
-    return;
-  }
-  strided_copy(dst.shape(), dst.strides(), dst.raw_ptr(), dst.dtype(), sst, src.raw_ptr(), src.dtype());
+  TF_CHECK(current_backend().copy(dst, {src, sst}), DType, "copy from ", dtype_name(src.dtype()), " to ",
+           dtype_name(dst.dtype()), " is not supported");
 }
 
 Tensor from_buffer(const void* data, size_t nbytes, DType src, const Shape& s, DType dt) {

@@ -2,10 +2,8 @@
 // tensor was overwritten) and are refused on tensors that need gradients while grad mode is on.
 #include "ops.h"
 #include "../backend/backend.h"
-#include "strided_loop.h"
 #include "../autograd/grad_mode.h"
 #include "../autograd/forward_ad.h"
-#include "../cpu/dispatch.h"
 
 namespace tf {
 
@@ -28,13 +26,8 @@ void binary_inplace(cpu::BinaryOp op, const Tensor& dst, const Tensor& src0) {
   TF_CHECK(b == dst.shape(), ShapeMismatch, "in-place op: source of shape ", shape_str(src.shape()),
            " does not broadcast to the destination's shape ", shape_str(dst.shape()));
   Shape ss = broadcast_strides(src, dst.shape());
-  cpu::BinaryFn fn = backend_kernels().binary[op][int(dst.dtype())];
-  int64_t es = int64_t(dtype_size(dst.dtype()));
-  StridedLoop<3> loop(dst.shape(), {&dst.strides(), &dst.strides(), &ss}, {dst.raw_ptr(), dst.raw_ptr(), src.raw_ptr()},
-                      {es, es, es});
-  loop.run([&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
-    fn(n, p[1], s[1], p[2], s[2], p[0], s[0]);
-  });
+  TF_CHECK(current_backend().binary(op, dst, {dst, dst.strides()}, {src, ss}), DType,
+           "in-place op does not support dtype ", dtype_name(dst.dtype()));
   dst.storage()->version++;
 }
 

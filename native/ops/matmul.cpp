@@ -1,8 +1,8 @@
 // matmul with PyTorch semantics (1-D promotion, batch broadcasting). Operands are passed to the GEMM kernel
 // by strides, so transposed or broadcast inputs are never copied.
 #include "ops.h"
-#include "../backend/backend.h"
 #include "operators.h"
+#include "../backend/backend.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../cpu/dispatch.h"

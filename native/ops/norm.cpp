@@ -3,9 +3,9 @@
 // forward mode — it falls back to the composite definition written with engine ops, which is exact to
 // every order (and says so once when TENSORFIELD_DEBUG is set).
 #include <cmath>
-#include "../backend/backend.h"
 #include <type_traits>
 #include "ops.h"
+#include "../backend/backend.h"
 #include "../cpu/dispatch.h"
 #include "operators.h"
 #include "../autograd/node.h"

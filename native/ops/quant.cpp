@@ -2,13 +2,13 @@
 // Linear / conv2d: activations coded to uint8, the integer GEMM of the kernel table, then one epilogue pass per
 // block of rows, while the block's int32 sums are still in cache.
 #include "quant.h"
-#include "../backend/backend.h"
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
 #include <vector>
 #include "operators.h"
+#include "../backend/backend.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
 #include "../autograd/node.h"

@@ -1,15 +1,13 @@
 // Reductions over any set of dims. The input is viewed as [O, R, I] (reduced dims in the middle) when they
 // are adjacent in a contiguous tensor; otherwise they are permuted last and copied once.
 #include <cmath>
-#include "../backend/backend.h"
 #include <numeric>
 #include "ops.h"
 #include "operators.h"
+#include "../backend/backend.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
-#include "../cpu/dispatch.h"
-#include "../cpu/threadpool.h"
 
 namespace tf {
 
@@ -72,35 +70,8 @@ Tensor reduce_raw(cpu::ReduceOp op, const Tensor& x0, const Dims& dims, bool kee
     fill_(out, op == cpu::R_SUM ? 0.0 : 1.0);
     return out;
   }
-  cpu::ReduceFn fn = backend_kernels().reduce[op][int(x.dtype())];
-  int64_t es = int64_t(dtype_size(x.dtype())), eo = int64_t(dtype_size(out_dt));
-  const char* src = x.raw_ptr();
-  char* dst = out.raw_ptr();
-  bool splittable = op == cpu::R_SUM || op == cpu::R_MAX || op == cpu::R_MIN;
-  if (O == 1 && I == 1 && splittable && R >= (1 << 16) && num_threads() > 1) {
-    // one long vector: reduce chunks in parallel, then reduce the partials with the same kernel
-    int64_t parts = std::min<int64_t>(num_threads() * 4, R / (1 << 14));
-    Tensor partial = empty({parts}, x.dtype());
-    char* pp = partial.raw_ptr();
-    parallel_for(0, parts, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t c = lo; c < hi; ++c) {
-        int64_t a = R * c / parts, b = R * (c + 1) / parts;
-        fn(src + a * es, b - a, 1, 1, pp + c * es);
-      }
-    });
-    fn(pp, parts, 1, 1, dst);
-    return out;
-  }
-  int64_t ichunk = I >= 1024 ? 256 : I;
-  int64_t nichunks = (I + ichunk - 1) / ichunk;
-  int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(R * ichunk, 1));
-  parallel_for(0, O * nichunks, grain, [&](int64_t lo, int64_t hi) {
-    for (int64_t t = lo; t < hi; ++t) {
-      int64_t o = t / nichunks, ic = t % nichunks;
-      int64_t i0 = ic * ichunk, ni = std::min(ichunk, I - i0);
-      fn(src + (o * R * I + i0) * es, R, ni, I, dst + (o * I + i0) * eo);
-    }
-  });
+  TF_CHECK(current_backend().reduce(op, out, x, O, R, I), DType, "this reduction does not support dtype ",
+           dtype_name(x.dtype()));
   return out;
 }
 
@@ -259,11 +230,7 @@ Tensor cumsum(const Tensor& x0, int64_t dim) {
     int64_t O = 1, R = x.dim() ? x.shape()[d] : 1, I = 1;
     for (int64_t k = 0; k < d; ++k) O *= x.shape()[k];
     for (int64_t k = d + 1; k < x.dim(); ++k) I *= x.shape()[k];
-    cpu::ScanFn fn = backend_kernels().cumsum[int(x.dtype())];
-    int64_t es = int64_t(dtype_size(x.dtype()));
-    parallel_for(0, O, std::max<int64_t>(1, 32768 / std::max<int64_t>(R * I, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t o = lo; o < hi; ++o) fn(x.raw_ptr() + o * R * I * es, R, I, I, out.raw_ptr() + o * R * I * es);
-    });
+    TF_CHECK(current_backend().cumsum(out, x, O, R, I), DType, "cumsum does not support dtype ", dtype_name(x.dtype()));
   }
   if (is_floating(x0.dtype()) && compute_requires_grad({&x0})) {
     auto node = make_node("CumsumBackward", {x0}, [d](FnNode&, const TensorList& g) -> TensorList {

@@ -1,7 +1,7 @@
 // softmax / logSoftmax along one dim: rows are made contiguous (dim last) and handed to the row kernel.
 #include "ops.h"
-#include "../backend/backend.h"
 #include "operators.h"
+#include "../backend/backend.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"

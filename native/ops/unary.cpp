@@ -1,13 +1,11 @@
 // Unary elementwise ops: forward through the kernel table, backward as engine ops.
 #include <cmath>
-#include "../backend/backend.h"
 #include "ops.h"
 #include "operators.h"
-#include "strided_loop.h"
+#include "../backend/backend.h"
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
-#include "../cpu/dispatch.h"
 
 namespace tf {
 
@@ -29,14 +27,8 @@ Tensor unary_forward(cpu::UnaryOp op, const Tensor& x, double a, double b) {
   }
   TF_CHECK(!(op == cpu::U_NEG && in.dtype() == DType::U8), DType, "neg is not defined for uint8 tensors");
   Tensor out = empty(in.shape(), in.dtype());
-  cpu::UnaryFn fn = backend_kernels().unary[op][int(in.dtype())];
-  TF_CHECK(fn, DType, "this elementwise op does not support dtype ", dtype_name(in.dtype()));
-  cpu::UnaryParams p{a, b};
-  StridedLoop<2> loop(in.shape(), {&out.strides(), &in.strides()}, {out.raw_ptr(), in.raw_ptr()},
-                      {int64_t(dtype_size(out.dtype())), int64_t(dtype_size(in.dtype()))});
-  loop.run([&](const std::array<char*, 2>& pt, const std::array<int64_t, 2>& s, int64_t n) {
-    fn(n, pt[1], s[1], pt[0], s[0], &p);
-  });
+  TF_CHECK(current_backend().unary(op, out, in, cpu::UnaryParams{a, b}), DType,
+           "this elementwise op does not support dtype ", dtype_name(in.dtype()));
   return out;
 }
 
@@ -167,10 +159,7 @@ Tensor floor(const Tensor& x) { return unary(cpu::U_FLOOR, x); }
 
 Tensor isfinite(const Tensor& x) {
   Tensor out = empty(x.shape(), DType::U8);
-  cpu::PredFn fn = backend_kernels().isfinite[int(x.dtype())];
-  StridedLoop<2> loop(x.shape(), {&out.strides(), &x.strides()}, {out.raw_ptr(), x.raw_ptr()},
-                      {1, int64_t(dtype_size(x.dtype()))});
-  loop.run([&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) { fn(n, p[1], s[1], p[0], s[0]); });
+  TF_CHECK(current_backend().isfinite(out, x), DType, "isfinite does not support dtype ", dtype_name(x.dtype()));
   return out;
 }
 

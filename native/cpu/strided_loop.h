@@ -5,7 +5,7 @@
 #include <array>
 #include <vector>
 #include "../core/tensor.h"
-#include "../cpu/threadpool.h"
+#include "threadpool.h"
 
 namespace tf {
 
@@ -71,13 +71,5 @@ struct StridedLoop {
     });
   }
 };
-
-// Strides of `t` broadcast to `shape` (stride 0 on broadcast dims); t's shape must broadcast to `shape`.
-inline Shape broadcast_strides(const Tensor& t, const Shape& shape) {
-  Shape out(shape.size(), 0);
-  int64_t off = int64_t(shape.size()) - t.dim();
-  for (int64_t d = 0; d < t.dim(); ++d) out[off + d] = t.shape()[d] == 1 ? 0 : t.strides()[d];
-  return out;
-}
 
 }  // namespace tf

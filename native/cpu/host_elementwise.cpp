@@ -1,0 +1,94 @@
+#include "host_elementwise.h"
+#include "strided_loop.h"
+
+namespace tf {
+namespace host {
+
+namespace {
+int64_t esize(DType dt) { return int64_t(dtype_size(dt)); }
+
+// dst[i * k + r] = src[i] for r < k, elements of type E
+template <class E>
+void repeat_each(const char* src, int64_t m, int64_t k, char* dst) {
+  const E* s = reinterpret_cast<const E*>(src);
+  E* d = reinterpret_cast<E*>(dst);
+  parallel_for(0, m, 16384, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i)
+      for (int64_t r = 0; r < k; ++r) d[i * k + r] = s[i];
+  });
+}
+
+bool strided_copy(const Tensor& out, Operand src) {
+  cpu::CastFn fn = backend_kernels().cast[int(src.t.dtype())][int(out.dtype())];
+  if (!fn) return false;
+  StridedLoop<2> loop(out.shape(), {&out.strides(), &src.strides}, {out.raw_ptr(), src.t.raw_ptr()},
+                      {esize(out.dtype()), esize(src.t.dtype())});
+  loop.run([&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) { fn(n, p[1], s[1], p[0], s[0]); });
+  return true;
+}
+}  // namespace
+
+bool unary(cpu::UnaryOp op, const Tensor& out, const Tensor& x, const cpu::UnaryParams& p) {
+  cpu::UnaryFn fn = backend_kernels().unary[op][int(x.dtype())];
+  if (!fn) return false;
+  StridedLoop<2> loop(x.shape(), {&out.strides(), &x.strides()}, {out.raw_ptr(), x.raw_ptr()},
+                      {esize(out.dtype()), esize(x.dtype())});
+  loop.run([&](const std::array<char*, 2>& pt, const std::array<int64_t, 2>& s, int64_t n) {
+    fn(n, pt[1], s[1], pt[0], s[0], &p);
+  });
+  return true;
+}
+
+bool binary(cpu::BinaryOp op, const Tensor& out, Operand a, Operand b) {
+  cpu::BinaryFn fn = backend_kernels().binary[op][int(a.t.dtype())];
+  if (!fn) return false;
+  StridedLoop<3> loop(out.shape(), {&out.strides(), &a.strides, &b.strides}, {out.raw_ptr(), a.t.raw_ptr(), b.t.raw_ptr()},
+                      {esize(out.dtype()), esize(a.t.dtype()), esize(b.t.dtype())});
+  loop.run([&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+    fn(n, p[1], s[1], p[2], s[2], p[0], s[0]);
+  });
+  return true;
+}
+
+bool where(const Tensor& out, Operand cond, Operand a, Operand b) {
+  cpu::WhereFn fn = backend_kernels().where[int(out.dtype())];
+  if (!fn) return false;
+  int64_t es = esize(out.dtype());
+  StridedLoop<4> loop(out.shape(), {&out.strides(), &cond.strides, &a.strides, &b.strides},
+                      {out.raw_ptr(), cond.t.raw_ptr(), a.t.raw_ptr(), b.t.raw_ptr()}, {es, 1, es, es});
+  loop.run([&](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+    fn(n, p[1], s[1], p[2], s[2], p[3], s[3], p[0], s[0]);
+  });
+  return true;
+}
+
+bool isfinite(const Tensor& out, const Tensor& x) {
+  cpu::PredFn fn = backend_kernels().isfinite[int(x.dtype())];
+  if (!fn) return false;
+  StridedLoop<2> loop(x.shape(), {&out.strides(), &x.strides()}, {out.raw_ptr(), x.raw_ptr()}, {1, esize(x.dtype())});
+  loop.run([&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) { fn(n, p[1], s[1], p[0], s[0]); });
+  return true;
+}
+
+bool copy(const Tensor& out, Operand src) {
+  const int64_t nd = out.dim();
+  const size_t es = dtype_size(out.dtype());
+  if (nd >= 2 && src.t.dtype() == out.dtype() && (es == 1 || es == 4 || es == 8) && out.is_contiguous() &&
+      src.strides[nd - 1] == 0 && out.shape()[nd - 1] > 1 && out.shape()[nd - 1] <= 16 && out.numel() > 0) {
+    // The innermost dim is a short broadcast (nearest upsampling is x[..., W, 1] expanded to [..., W, k]): the
+    // general loop would make one kernel call per k elements. Instead gather the k-times-smaller source with its
+    // own (longer) rows, then repeat each element k times.
+    const int64_t k = out.shape()[nd - 1];
+    Shape ishape(out.shape().begin(), out.shape().end() - 1), ist(src.strides.begin(), src.strides.end() - 1);
+    Tensor inner = empty(ishape, out.dtype(), out.device());
+    if (!strided_copy(inner, {src.t, ist})) return false;
+    if (es == 1) repeat_each<uint8_t>(inner.raw_ptr(), inner.numel(), k, out.raw_ptr());
+    else if (es == 4) repeat_each<uint32_t>(inner.raw_ptr(), inner.numel(), k, out.raw_ptr());
+    else repeat_each<uint64_t>(inner.raw_ptr(), inner.numel(), k, out.raw_ptr());
+    return true;
+  }
+  return strided_copy(out, src);
+}
+
+}  // namespace host
+}  // namespace tf
