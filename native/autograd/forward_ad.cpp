@@ -87,7 +87,7 @@ Tensor tangent_or_zeros(const Tensor& like) {
   return t.defined() ? t : zeros(like.shape(), like.dtype());
 }
 
-static void run_rule(const Tensor& out, const std::function<Tensor()>& rule) {
+void run_tangent_rule(const Tensor& out, const std::function<Tensor()>& rule) {
   Tensor t;
   {
     Suspend s;
@@ -105,11 +105,5 @@ static void run_rule(const Tensor& out, const std::function<Tensor()>& rule) {
   set_tangent(out, t);
 }
 
-void jvp_rule(const Tensor& out, std::initializer_list<const Tensor*> inputs, const std::function<Tensor()>& rule) {
-  if (has_tangent(inputs) && is_floating(out.dtype())) run_rule(out, rule);
-}
-void jvp_rule(const Tensor& out, const TensorList& inputs, const std::function<Tensor()>& rule) {
-  if (has_tangent(inputs) && is_floating(out.dtype())) run_rule(out, rule);
-}
 
 }  // namespace tf

@@ -27,8 +27,16 @@ std::pair<Tensor, Tensor> unpack_dual(const Tensor& t);
 
 // Runs `rule` (which returns the output tangent) when forward AD is active and an input has a tangent.
 // Tangent rules run with forward AD suspended, so the ops inside a rule do not compute tangents themselves.
-void jvp_rule(const Tensor& out, std::initializer_list<const Tensor*> inputs, const std::function<Tensor()>& rule);
-void jvp_rule(const Tensor& out, const TensorList& inputs, const std::function<Tensor()>& rule);
+// Inline and generic so that an op outside forward mode (nearly every call) builds no std::function.
+void run_tangent_rule(const Tensor& out, const std::function<Tensor()>& rule);
+template <class F>
+inline void jvp_rule(const Tensor& out, std::initializer_list<const Tensor*> inputs, F&& rule) {
+  if (forward_ad_active() && has_tangent(inputs) && is_floating(out.dtype())) run_tangent_rule(out, rule);
+}
+template <class F>
+inline void jvp_rule(const Tensor& out, const TensorList& inputs, F&& rule) {
+  if (forward_ad_active() && has_tangent(inputs) && is_floating(out.dtype())) run_tangent_rule(out, rule);
+}
 // The tangent of a bilinear op f(a, b): f(ta, b) + f(a, tb), leaving out terms whose tangent is undefined.
 Tensor bilinear_tangent(const Tensor& a, const Tensor& b, const std::function<Tensor(const Tensor&, const Tensor&)>& f);
 // A tangent where defined, zeros shaped like `like` otherwise (rules that need every input's tangent).

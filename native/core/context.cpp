@@ -3,12 +3,16 @@
 
 namespace tf {
 
-namespace {
-thread_local Context t_default;
-thread_local Context* t_current = nullptr;
-}  // namespace
+namespace detail {
+thread_local Context* t_current __attribute__((tls_model("initial-exec"))) = nullptr;
+Context& default_context() {
+  static thread_local Context t_default;
+  return t_default;
+}
+}  // namespace detail
 
-Context& ctx() { return t_current ? *t_current : t_default; }
+using detail::t_current;
+
 void set_current_context(Context* c) { t_current = c; }
 
 CallScope::CallScope() {

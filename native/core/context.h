@@ -26,7 +26,17 @@ struct Context {
   bool device_noted = false;   // a tensor argument of the current call has set `device`
 };
 
-Context& ctx();
+namespace detail {
+// The current context of this thread: one pointer, initial-exec so that reading it is one load (every op reads it
+// several times; the general TLS model costs a __tls_get_addr call per read in a shared library).
+extern thread_local Context* t_current __attribute__((tls_model("initial-exec")));
+Context& default_context();  // this thread's own, for threads that never set one
+}  // namespace detail
+
+inline Context& ctx() {
+  Context* c = detail::t_current;
+  return c ? *c : detail::default_context();
+}
 // c = nullptr restores the calling thread's default context.
 void set_current_context(Context* c);
 

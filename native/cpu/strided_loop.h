@@ -1,43 +1,50 @@
 // Walks an N-d index space over several operands with their own element strides, calling a row kernel on the
 // innermost run. Dims are coalesced first, and the linear range is split across the thread pool, so a
-// broadcast, transposed or sliced operand costs no copy.
+// broadcast, transposed or sliced operand costs no copy. No heap allocation: the coalesced dims live in fixed
+// arrays (a shape has at most kMaxDims dims), and a range that fits one row of one chunk calls the row directly,
+// so a small op pays for no pool dispatch.
 #pragma once
+#include <algorithm>
 #include <array>
-#include <vector>
 #include "../core/tensor.h"
 #include "threadpool.h"
 
 namespace tf {
 
+constexpr int kMaxDims = 64;  // the most dims a shape may have (napi/convert.cc refuses more)
+
 template <int N>
 struct StridedLoop {
-  Shape shape;                              // coalesced, innermost last
-  std::vector<std::array<int64_t, N>> st;   // element strides per dim per operand
+  int nd = 0;                                   // coalesced dims, innermost last
+  std::array<int64_t, kMaxDims> shape;
+  std::array<std::array<int64_t, N>, kMaxDims> st;  // element strides per dim per operand
   std::array<char*, N> base;
   std::array<int64_t, N> esize;
 
   StridedLoop(const Shape& full_shape, const std::array<const Shape*, N>& strides, std::array<char*, N> ptrs,
               std::array<int64_t, N> esz)
       : base(ptrs), esize(esz) {
+    TF_CHECK(full_shape.size() <= size_t(kMaxDims), InvalidSize, "at most ", kMaxDims, " dimensions");
     for (size_t d = 0; d < full_shape.size(); ++d) {
       if (full_shape[d] == 1) continue;
       std::array<int64_t, N> s;
       for (int k = 0; k < N; ++k) s[k] = (*strides[k])[d];
-      if (!shape.empty()) {
+      if (nd > 0) {
         bool merge = true;
         for (int k = 0; k < N; ++k)
-          if (st.back()[k] != s[k] * full_shape[d]) { merge = false; break; }
-        if (merge) { shape.back() *= full_shape[d]; st.back() = s; continue; }
+          if (st[nd - 1][k] != s[k] * full_shape[d]) { merge = false; break; }
+        if (merge) { shape[nd - 1] *= full_shape[d]; st[nd - 1] = s; continue; }
       }
-      shape.push_back(full_shape[d]);
-      st.push_back(s);
+      shape[nd] = full_shape[d];
+      st[nd] = s;
+      ++nd;
     }
-    if (shape.empty()) { shape.push_back(1); st.push_back({}); }
+    if (nd == 0) { shape[0] = 1; st[0] = {}; nd = 1; }
   }
 
   int64_t numel() const {
     int64_t n = 1;
-    for (auto s : shape) n *= s;
+    for (int d = 0; d < nd; ++d) n *= shape[d];
     return n;
   }
 
@@ -46,27 +53,30 @@ struct StridedLoop {
   void run(F row, int64_t grain = 32768) const {
     int64_t total = numel();
     if (total == 0) return;
-    int64_t nd = int64_t(shape.size());
     int64_t inner = shape[nd - 1];
     std::array<int64_t, N> inner_st = st[nd - 1];
+    if (nd == 1 && total <= grain) {  // one row, one chunk: no pool dispatch
+      row(base, inner_st, total);
+      return;
+    }
     parallel_for(0, total, grain, [&](int64_t lo, int64_t hi) {
       // multi-index of lo
-      std::vector<int64_t> idx(nd, 0);
+      std::array<int64_t, kMaxDims> idx;
       int64_t rem = lo;
-      for (int64_t d = nd - 1; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
+      for (int d = nd - 1; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
       int64_t pos = lo;
       while (pos < hi) {
         std::array<char*, N> p;
         for (int k = 0; k < N; ++k) {
           int64_t off = 0;
-          for (int64_t d = 0; d < nd; ++d) off += idx[d] * st[d][k];
+          for (int d = 0; d < nd; ++d) off += idx[d] * st[d][k];
           p[k] = base[k] + off * esize[k];
         }
         int64_t n = std::min(inner - idx[nd - 1], hi - pos);
         row(p, inner_st, n);
         pos += n;
         idx[nd - 1] += n;
-        for (int64_t d = nd - 1; d > 0 && idx[d] >= shape[d]; --d) { idx[d] = 0; idx[d - 1]++; }
+        for (int d = nd - 1; d > 0 && idx[d] >= shape[d]; --d) { idx[d] = 0; idx[d - 1]++; }
       }
     });
   }

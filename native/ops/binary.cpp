@@ -43,9 +43,15 @@ Tensor cast_nograd(const Tensor& t, DType dt) {
 
 Tensor binary_forward(cpu::BinaryOp op, const Tensor& a0, const Tensor& b0, DType compute, DType out_dt) {
   Tensor a = cast_nograd(a0, compute), b = cast_nograd(b0, compute);
-  Shape shape = broadcast_shapes(a.shape(), b.shape());
+  // Operands of the output's shape are read with their own strides: no broadcast vectors to build (a small op
+  // pays for each allocation).
+  bool same = a.shape() == b.shape();
+  Shape bshape = same ? Shape() : broadcast_shapes(a.shape(), b.shape());
+  const Shape& shape = same ? a.shape() : bshape;
   Tensor out = empty(shape, out_dt);
-  Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
+  Shape sa_b, sb_b;
+  const Shape& sa = a.shape() == shape ? a.strides() : (sa_b = broadcast_strides(a, shape));
+  const Shape& sb = b.shape() == shape ? b.strides() : (sb_b = broadcast_strides(b, shape));
   TF_CHECK(current_backend().binary(op, out, {a, sa}, {b, sb}), DType, "this op does not support dtype ",
            dtype_name(compute));
   return out;
