@@ -412,6 +412,39 @@ describe('dynamics and likelihood with the exact fields (float64)', () => {
   });
 });
 
+describe('likelihood control', () => {
+  test('fieldExcess of an affine perturbation matches ½ int E|delta|² dt computed from the Gaussian moments of x_t', () => {
+    // rho0 = N(0, I), rho1 = N(mu, diag sd²), linear / brownian: x_t ~ N(t mu, Sigma_t), Sigma_t = (1-t)² + t² sd² + t(1-t).
+    // delta = A (x - t mu) + c gives ½ int sum_j (A_j² Sigma_j + c_j²) dt.
+    const mu = [1.5, -1], sd = [0.5, 0.8], A = [0.5, -0.3], c = [0.4, 0.2];
+    const r0 = new GaussianMixture({ means: [[0, 0]], std: 1 }), r1 = new GaussianMixture({ means: [mu], std: [sd] });
+    const E = new SI.GaussianMixtureInterpolant(linear, r0, r1);
+    const At = tf.tensor([A], { dtype: 'float64' }), ct = tf.tensor([c], { dtype: 'float64' }), mt = tf.tensor([mu], { dtype: 'float64' });
+    const bStar: SI.Field = (x, t) => E.b(x, t);
+    const bHat: SI.Field = (x, t) => E.b(x, t).add(x.sub(t.reshape(x.shape[0], 1).mul(mt)).mul(At).add(ct));
+    const m = 4000;
+    let exact = 0;
+    for (let i = 0; i < m; i++) {
+      const t = (i + 0.5) / m;
+      for (let j = 0; j < 2; j++) exact += 0.5 * (A[j] ** 2 * ((1 - t) ** 2 + t * t * sd[j] ** 2 + t * (1 - t)) + c[j] ** 2) / m;
+    }
+    tf.manualSeed(31);
+    const r = SI.fieldExcess(linear, bHat, bStar, r0.sample(20000).double(), r1.sample(20000).double());
+    expect(Math.abs(r.value - exact)).toBeLessThan(4 * r.stdErr);
+    expect(r.stdErr).toBeLessThan(0.02 * exact);
+    expect(SI.fieldExcess(linear, bStar, bStar, r0.sample(100).double(), r1.sample(100).double()).value).toBe(0);
+  });
+
+  test('likelihoodControlBound = excess_b / eps + eps excess_s; bad input', () => {
+    expect(SI.likelihoodControlBound(0.2, 0.1, 0.5)).toBeCloseTo(0.45, 14);
+    expectCode(() => SI.likelihoodControlBound(0.2, 0.1, 0), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.likelihoodControlBound(-1, 0.1, 1), 'TF_INVALID_ARGUMENT');
+    const x = tf.zeros([4, 2], { dtype: 'float64' });
+    expectCode(() => SI.fieldExcess(linear, (y) => y, (y) => y, x, tf.zeros([3, 2], { dtype: 'float64' })), 'TF_SHAPE_MISMATCH');
+    expectCode(() => SI.fieldExcess(linear, (y) => y, (y) => y, x, x, { tMin: 0.5, tMax: 0.5 }), 'TF_INVALID_ARGUMENT');
+  });
+});
+
 describe('the interpolant CLI method', () => {
   test('trains and samples through the command (ODE and SDE; (b, s), (v, eta) and (b, eta); Gaussian and 8-Gaussian bases)', async () => {
     /* eslint-disable @typescript-eslint/no-require-imports */
