@@ -231,6 +231,28 @@ describe('gaussianKL', () => {
   });
 });
 
+describe('knnCrossEntropy', () => {
+  test('H(p, q) for 2-D Gaussians against the closed form, and the KL it gives', () => {
+    // p = N(0, I2): H(p, p) = log(2 pi e) = 2.8379. q = N((0.5, 0), 1.5² I2): H(p, q) = log(2 pi 1.5²) + (2 + 0.25) / (2 * 1.5²).
+    tf.manualSeed(41);
+    const x = tf.randn([3000, 2], { dtype: 'float64' }), y = tf.randn([3000, 2], { dtype: 'float64' });
+    const hpp = M.knnCrossEntropy(x, y);
+    expect(Math.abs(hpp.value - Math.log(2 * Math.PI * Math.E))).toBeLessThan(4 * hpp.stdErr + 0.02);
+    const q = y.mul(1.5).add(tf.tensor([[0.5, 0]], { dtype: 'float64' }));
+    const hpq = M.knnCrossEntropy(x, q, { k: 3 });
+    const ref = Math.log(2 * Math.PI * 2.25) + 2.25 / (2 * 2.25);
+    expect(Math.abs(hpq.value - ref)).toBeLessThan(4 * hpq.stdErr + 0.03);
+    expect(hpq.perPoint.length).toBe(3000);
+  });
+
+  test('bad input', () => {
+    const x = tf.zeros([4, 2], { dtype: 'float64' });
+    expect(() => M.knnCrossEntropy(x, tf.zeros([4, 3], { dtype: 'float64' }))).toThrow(/dimension/);
+    expect(() => M.knnCrossEntropy(x, tf.randn([4, 2]), { k: 5 })).toThrow(/k must be/);
+    expect(() => M.knnCrossEntropy(x, x, { k: 2 })).toThrow(/duplicates/);
+  });
+});
+
 describe('sliced Wasserstein', () => {
   test('1-D empirical W_p walks the quantile functions exactly, for unequal sizes too', () => {
     const w = (x: number[], y: number[], p: number) => M.wasserstein1dPow(Float64Array.from(x).sort(), Float64Array.from(y).sort(), p);
