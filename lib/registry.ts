@@ -12,6 +12,11 @@ export interface DataSpec {
   kind: 'points' | 'images';
   /** Shape of one item: [dim] or [C, H, W]. */
   itemShape: number[];
+  /**
+   * n fresh training items, for methods whose sampler starts from data rather than noise (the mirror
+   * interpolant). The CLI supplies it; a method that needs it and finds none says so.
+   */
+  draw?: (n: number) => Tensor;
 }
 
 export type OptionValue = number | string | boolean;

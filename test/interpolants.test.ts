@@ -25,6 +25,7 @@ describe('schedules', () => {
     ['linear', 'zero', 1], ['linear', 'brownian', 1], ['linear', 'a-brownian', 2], ['linear', 'bsquared', 1], ['linear', 'sinesquared', 1],
     ['trig', 'brownian', 1], ['trig', 'sinesquared', 0.5], ['trig', 'zero', 1], ['encoder-decoder', 'sinesquared', 1],
     ['encoder-decoder', 'brownian', 1], ['one-sided-linear', undefined, 1], ['one-sided-trig', undefined, 1], ['mirror', 'brownian', 1],
+    ['linear', 'sigmoid', 1], ['trig', 'sigmoid', 1], ['mirror', 'sigmoid', 2],
   ];
   test.each(combos)('%s / %s: boundary values, derivatives, finite gamma gamma\'', (path, gamma, a) => {
     const I = SI.interpolant({ path, gamma, gammaScale: a });
@@ -55,6 +56,22 @@ describe('schedules', () => {
     expect(c0.gg).toBe(0.5); expect(c1.gg).toBe(-0.5);
   });
 
+  test('sigmoid gamma: the official code\'s formula, written out without the symmetry the implementation uses', () => {
+    // gamma = sig(f(t - 1/2) + 1) - sig(f(t - 1/2) - 1) - sig(1 - f/2) + sig(-1 - f/2), f = 10 (fabrics.py make_gamma).
+    const sig = (u: number) => 1 / (1 + Math.exp(-u)), f = 10;
+    const ref = (t: number) => sig(f * (t - 0.5) + 1) - sig(f * (t - 0.5) - 1) - sig(1 - f / 2) + sig(-1 - f / 2);
+    const G = SI.gammaSchedule('sigmoid'), G3 = SI.gammaSchedule('sigmoid', 3);
+    for (const t of [0, 0.05, 0.2, 0.4, 0.5, 0.63, 0.9, 0.99, 1]) {
+      expect(Math.abs(G.gamma(t) - ref(t))).toBeLessThan(1e-15);
+      expect(Math.abs(G3.gamma(t) - 3 * ref(t))).toBeLessThan(1e-14);
+    }
+    expect(G.gamma(0)).toBe(0); expect(G.gamma(1)).toBe(0);
+    expect(G.gamma(0.5)).toBeCloseTo(0.44660, 5);
+    // Flat near the ends (unlike brownian): gamma' is finite there, so the b objective needs no clamping.
+    expect(Math.abs(G.dGamma(0))).toBeLessThan(0.2); expect(G.dGamma(0)).toBeGreaterThan(0);
+    expect(G.dGamma(1)).toBeCloseTo(-G.dGamma(0), 14);
+  });
+
   test('the trig path is variance preserving: alpha² + beta² + gamma² = 1', () => {
     const I = SI.interpolant({ path: 'trig', gamma: 'a-brownian', gammaScale: 0.5 });
     for (const t of [0, 0.2, 0.5, 0.8, 1]) {
@@ -70,6 +87,8 @@ describe('schedules', () => {
     expectCode(() => SI.interpolant({ path: 'mirror', gamma: 'zero' }), 'TF_INVALID_ARGUMENT');
     expectCode(() => SI.interpolant({ path: 'trig', gamma: 'a-brownian', gammaScale: 4 }), 'TF_INVALID_ARGUMENT');
     expectCode(() => SI.gammaSchedule('brownian', -1), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.gammaSchedule('sigmoid', 0), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.gammaSchedule('sigmoidal' as SI.GammaName), 'TF_INVALID_ARGUMENT');
     expectCode(() => linear.coefficients(1.5), 'TF_INVALID_ARGUMENT');
   });
 });
@@ -111,6 +130,31 @@ describe('exact Gaussian-mixture fields', () => {
         const resid = dLogDt + divB + b[0] * s[0] + b[1] * s[1];
         const scale = Math.abs(dLogDt) + Math.abs(divB) + Math.abs(b[0] * s[0] + b[1] * s[1]) + 1;
         expect(Math.abs(resid) / scale).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  test.each(['brownian', 'sigmoid'] as const)('mirror (%s): the fields against the closed form for rho_t = sum_k q_k N(mu_k, S_k + gamma² I)', (gname) => {
+    // x_t = x1 + gamma z with x1 ~ rho1: each component widens by gamma², so
+    //   s = -sum_k w_k (x - mu_k) / (S_k + gamma²),  eta = E[z | x] = -gamma s,  v = 0,  b = gamma' eta = -gamma gamma' s.
+    // Written here from rho1's parameters alone, not through the pair construction of exact.ts.
+    const I = SI.interpolant({ path: 'mirror', gamma: gname });
+    const E = new SI.GaussianMixtureInterpolant(I, rho1, rho1);
+    const mus = [[-2, 0], [2, 1], [0, -2.5]], q = [0.5, 0.3, 0.2], sd = [0.3, 0.5, 0.4];
+    for (const t of [0, 0.1, 0.5, 0.77, 1]) {
+      const c = I.coefficients(t);
+      for (const p of pts) {
+        const V = sd.map((v) => v * v + c.gamma * c.gamma);
+        const logc = mus.map((m, k) => Math.log(q[k]) - ((p[0] - m[0]) ** 2 + (p[1] - m[1]) ** 2) / (2 * V[k]) - Math.log(2 * Math.PI * V[k]));
+        const mx = Math.max(...logc), lse = mx + Math.log(logc.reduce((a, l) => a + Math.exp(l - mx), 0));
+        const w = logc.map((l) => Math.exp(l - lse));
+        const sx = [0, 1].map((j) => -w.reduce((a, wk, k) => a + wk * (p[j] - mus[k][j]) / V[k], 0));
+        const F = E.fields(f64([p]), t);
+        expect(Math.abs(arr(F.logRho)[0] - lse)).toBeLessThan(1e-12);
+        expectClose(arr(F.s), sx, 1e-12, 1e-12, `s t=${t}`);
+        expectClose(arr(F.eta), sx.map((v) => -c.gamma * v), 1e-12, 1e-12, `eta t=${t}`);
+        expectClose(arr(F.v), [0, 0], 1e-15, 0, `v t=${t}`);
+        expectClose(arr(F.b), sx.map((v) => -c.gg * v), 1e-12, 1e-12, `b t=${t}`);
       }
     }
   });
@@ -264,6 +308,24 @@ describe('dynamics and likelihood with the exact fields (float64)', () => {
     expect(Math.abs(lp - truth)).toBeLessThan(tol);
   });
 
+  test.each([['brownian', 1], ['sigmoid', 2]] as const)('mirror (%s gamma, scale %d): the forward SDE from data draws keeps rho1, and the opposite drift sign does not', (gname, a) => {
+    // rho0 = rho1: the SDE dX = (b + eps s) dt + sqrt(2 eps) dW with b = -gamma gamma' s maps rho1 to rho1.
+    // The official code's mirror ODE right-hand side carries +gamma gamma' s (digest 3.3 iv); with that sign the SDE
+    // drifts off rho1 by > 1 nat here (measured 2.7 / 1.5). The ODE cannot tell the signs apart: gamma gamma' is odd
+    // about t = 1/2, so the flipped flow retraces itself and also returns rho1.
+    const I = SI.interpolant({ path: 'mirror', gamma: gname, gammaScale: a });
+    const E = new SI.GaussianMixtureInterpolant(I, rho1, rho1);
+    const bm: SI.Field = (x, t) => E.fields(x, t).b, sm: SI.Field = (x, t) => E.fields(x, t).s;
+    // n = 2000 draws keep this quick on a shared machine: standard error 1.25 / sqrt(2000) = 0.028, so 0.1 is 3.6 of them.
+    tf.manualSeed(27);
+    const xd = rho1.sample(2000).double();
+    const lp = (x: Tensor) => mean(rho1.logProb(x).dataSync() as Float64Array);
+    expect(Math.abs(lp(finish(SI.sdeSampler(bm, sm, xd, { eps: 0.5, steps: 200 })).x) - truth)).toBeLessThan(0.1);
+    expect(Math.abs(lp(finish(SI.odeSampler(bm, xd, { method: 'rk4', steps: 50 })).x) - truth)).toBeLessThan(0.1);
+    const flipped: SI.Field = (x, t) => bm(x, t).neg();
+    expect(truth - lp(finish(SI.sdeSampler(flipped, sm, xd, { eps: 0.5, steps: 200 })).x)).toBeGreaterThan(1);
+  });
+
   test('backward SDE from the target reaches the base: E[log rho0] = -log(2 pi) - 1', () => {
     tf.manualSeed(23);
     const n = 4000;
@@ -350,6 +412,39 @@ describe('dynamics and likelihood with the exact fields (float64)', () => {
   });
 });
 
+describe('likelihood control', () => {
+  test('fieldExcess of an affine perturbation matches ½ int E|delta|² dt computed from the Gaussian moments of x_t', () => {
+    // rho0 = N(0, I), rho1 = N(mu, diag sd²), linear / brownian: x_t ~ N(t mu, Sigma_t), Sigma_t = (1-t)² + t² sd² + t(1-t).
+    // delta = A (x - t mu) + c gives ½ int sum_j (A_j² Sigma_j + c_j²) dt.
+    const mu = [1.5, -1], sd = [0.5, 0.8], A = [0.5, -0.3], c = [0.4, 0.2];
+    const r0 = new GaussianMixture({ means: [[0, 0]], std: 1 }), r1 = new GaussianMixture({ means: [mu], std: [sd] });
+    const E = new SI.GaussianMixtureInterpolant(linear, r0, r1);
+    const At = tf.tensor([A], { dtype: 'float64' }), ct = tf.tensor([c], { dtype: 'float64' }), mt = tf.tensor([mu], { dtype: 'float64' });
+    const bStar: SI.Field = (x, t) => E.b(x, t);
+    const bHat: SI.Field = (x, t) => E.b(x, t).add(x.sub(t.reshape(x.shape[0], 1).mul(mt)).mul(At).add(ct));
+    const m = 4000;
+    let exact = 0;
+    for (let i = 0; i < m; i++) {
+      const t = (i + 0.5) / m;
+      for (let j = 0; j < 2; j++) exact += 0.5 * (A[j] ** 2 * ((1 - t) ** 2 + t * t * sd[j] ** 2 + t * (1 - t)) + c[j] ** 2) / m;
+    }
+    tf.manualSeed(31);
+    const r = SI.fieldExcess(linear, bHat, bStar, r0.sample(20000).double(), r1.sample(20000).double());
+    expect(Math.abs(r.value - exact)).toBeLessThan(4 * r.stdErr);
+    expect(r.stdErr).toBeLessThan(0.02 * exact);
+    expect(SI.fieldExcess(linear, bStar, bStar, r0.sample(100).double(), r1.sample(100).double()).value).toBe(0);
+  });
+
+  test('likelihoodControlBound = excess_b / eps + eps excess_s; bad input', () => {
+    expect(SI.likelihoodControlBound(0.2, 0.1, 0.5)).toBeCloseTo(0.45, 14);
+    expectCode(() => SI.likelihoodControlBound(0.2, 0.1, 0), 'TF_INVALID_ARGUMENT');
+    expectCode(() => SI.likelihoodControlBound(-1, 0.1, 1), 'TF_INVALID_ARGUMENT');
+    const x = tf.zeros([4, 2], { dtype: 'float64' });
+    expectCode(() => SI.fieldExcess(linear, (y) => y, (y) => y, x, tf.zeros([3, 2], { dtype: 'float64' })), 'TF_SHAPE_MISMATCH');
+    expectCode(() => SI.fieldExcess(linear, (y) => y, (y) => y, x, x, { tMin: 0.5, tMax: 0.5 }), 'TF_INVALID_ARGUMENT');
+  });
+});
+
 describe('the interpolant CLI method', () => {
   test('trains and samples through the command (ODE and SDE; (b, s), (v, eta) and (b, eta); Gaussian and 8-Gaussian bases)', async () => {
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -363,12 +458,27 @@ describe('the interpolant CLI method', () => {
       const runs = [[], ['--sampler', 'sde', '--eps', '0.5'],
         ['--path', 'linear', '--base', '8gaussians', '--fields', 'veta', '--sampler', 'sde', '--sdeMethod', 'euler-maruyama'],
         ['--fields', 'b-eta', '--sampler', 'sde', '--eps', '0.5']];
+      // The mirror path (data to data) with the official code's sigmoid gamma, ODE and SDE.
+      runs.push(['--path', 'mirror', '--gamma', 'sigmoid', '--gammaScale', '2'], ['--path', 'mirror', '--gamma', 'sigmoid', '--sampler', 'sde', '--fields', 'b-eta']);
       for (const [i, extra] of runs.entries()) {
         const dir = path.join(tmp, `run${i}`);
         const r = await trainCommand([...common, ...extra, '--out', dir], () => undefined);
         expect(r.steps).toBe(20);
         const m = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
         expect(Number.isFinite(m.slicedW2)).toBe(true);
+      }
+      const cfg = JSON.parse(fs.readFileSync(path.join(tmp, 'run4', 'config.json'), 'utf8'));
+      expect([cfg.options.path, cfg.options.gamma, cfg.options.gammaScale]).toEqual(['mirror', 'sigmoid', 2]);
+      // Unknown values and invalid combinations fail before training with a TF_ code that names the valid ones.
+      const fails: [string[], RegExp][] = [
+        [['--gamma', 'sigmoidal'], /option 'gamma' must be one of .*sigmoid/],
+        [['--path', 'mirrored'], /option 'path' must be one of .*mirror/],
+        [['--path', 'mirror', '--base', '8gaussians'], /mirror path's base is the data/],
+        [['--path', 'mirror', '--gamma', 'zero'], /mirror needs a nonzero gamma/],
+      ];
+      for (const [extra, msg] of fails) {
+        await expect(trainCommand([...common, ...extra, '--out', path.join(tmp, 'bad')], () => undefined))
+          .rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT', message: expect.stringMatching(msg) });
       }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });

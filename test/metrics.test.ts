@@ -210,6 +210,49 @@ print(float(np.sum((np.array(a['m1'])-np.array(a['m2']))**2)+np.trace(s1)+np.tra
 
 // ---- two-sample distances ------------------------------------------------------------------------------------
 
+describe('gaussianKL', () => {
+  test('against the 2 x 2 closed form written with an explicit inverse and determinants', () => {
+    const m1 = [0.3, -1], C1 = [2, 0.6, 0.6, 1], m2 = [1, 0.5], C2 = [1.5, -0.4, -0.4, 0.8];
+    const det = (c: number[]) => c[0] * c[3] - c[1] * c[2];
+    const inv2 = [C2[3] / det(C2), -C2[1] / det(C2), -C2[2] / det(C2), C2[0] / det(C2)];
+    const tr = inv2[0] * C1[0] + inv2[1] * C1[2] + inv2[2] * C1[1] + inv2[3] * C1[3];
+    const d = [m2[0] - m1[0], m2[1] - m1[1]];
+    const maha = d[0] * (inv2[0] * d[0] + inv2[1] * d[1]) + d[1] * (inv2[2] * d[0] + inv2[3] * d[1]);
+    const ref = 0.5 * (tr + maha - 2 + Math.log(det(C2) / det(C1)));
+    expect(Math.abs(M.gaussianKL(m1, C1, m2, C2) - ref)).toBeLessThan(1e-14);
+    expect(M.gaussianKL(m1, C1, m1, C1)).toBeCloseTo(0, 14);
+    // 1-D: ½ [v1/v2 + (m2 - m1)²/v2 - 1 + ln(v2/v1)].
+    expect(M.gaussianKL([0], [4], [1], [2])).toBeCloseTo(0.5 * (2 + 0.5 - 1 + Math.log(0.5)), 14);
+  });
+
+  test('bad input', () => {
+    expect(() => M.gaussianKL([0, 0], [1, 0, 0, -1], [0, 0], [1, 0, 0, 1])).toThrow(/positive definite/);
+    expect(() => M.gaussianKL([0, 0], [1, 0, 0, 1], [0], [1])).toThrow(/length/);
+  });
+});
+
+describe('knnCrossEntropy', () => {
+  test('H(p, q) for 2-D Gaussians against the closed form, and the KL it gives', () => {
+    // p = N(0, I2): H(p, p) = log(2 pi e) = 2.8379. q = N((0.5, 0), 1.5² I2): H(p, q) = log(2 pi 1.5²) + (2 + 0.25) / (2 * 1.5²).
+    tf.manualSeed(41);
+    const x = tf.randn([3000, 2], { dtype: 'float64' }), y = tf.randn([3000, 2], { dtype: 'float64' });
+    const hpp = M.knnCrossEntropy(x, y);
+    expect(Math.abs(hpp.value - Math.log(2 * Math.PI * Math.E))).toBeLessThan(4 * hpp.stdErr + 0.02);
+    const q = y.mul(1.5).add(tf.tensor([[0.5, 0]], { dtype: 'float64' }));
+    const hpq = M.knnCrossEntropy(x, q, { k: 3 });
+    const ref = Math.log(2 * Math.PI * 2.25) + 2.25 / (2 * 2.25);
+    expect(Math.abs(hpq.value - ref)).toBeLessThan(4 * hpq.stdErr + 0.03);
+    expect(hpq.perPoint.length).toBe(3000);
+  });
+
+  test('bad input', () => {
+    const x = tf.zeros([4, 2], { dtype: 'float64' });
+    expect(() => M.knnCrossEntropy(x, tf.zeros([4, 3], { dtype: 'float64' }))).toThrow(/dimension/);
+    expect(() => M.knnCrossEntropy(x, tf.randn([4, 2]), { k: 5 })).toThrow(/k must be/);
+    expect(() => M.knnCrossEntropy(x, x, { k: 2 })).toThrow(/duplicates/);
+  });
+});
+
 describe('sliced Wasserstein', () => {
   test('1-D empirical W_p walks the quantile functions exactly, for unequal sizes too', () => {
     const w = (x: number[], y: number[], p: number) => M.wasserstein1dPow(Float64Array.from(x).sort(), Float64Array.from(y).sort(), p);

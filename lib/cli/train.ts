@@ -59,7 +59,7 @@ export function openRun(dir: string): { cfg: RunConfig; src: DataSource; run: Me
   const cfg = readRunConfig(dir);
   const src = openDataSource(cfg.data, { fashionSource: String(cfg.train['fashion-source'] ?? 'auto') });
   const method = methodFor(cfg.method, src);
-  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape }, resolveOptions(method, cfg.options));
+  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) }, resolveOptions(method, cfg.options));
   const ck = loadCheckpoint(files(dir).checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer });
   return { cfg, src, run, step: ck.step };
 }
@@ -132,7 +132,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   fs.mkdirSync(dir, { recursive: true });
 
   tf.manualSeed(flags.seed as number);
-  const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape };
+  const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) };
   const run = method.create(spec, options);
   let start = 0;
   let losses: [number, number][] = [];

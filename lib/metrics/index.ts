@@ -3,6 +3,9 @@
 export { frechetDistance, frechetDistanceStats, gaussianStats } from './frechet';
 export type { GaussianStats } from './frechet';
 export { symmetricEigen } from './linalg';
+export { gaussianKL, cholesky } from './gaussian';
+export { knnCrossEntropy } from './knn';
+export type { KnnEstimate } from './knn';
 export type { Samples } from './linalg';
 export {
   FashionClassifier, loadFashionClassifier, crossEntropy, roundTrip14, toClassifierInput, checkImages, FEATURE_DIM, NUM_CLASSES,

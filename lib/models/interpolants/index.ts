@@ -7,4 +7,5 @@ export * from './objectives';
 export * from './conversions';
 export * from './dynamics';
 export * from './likelihood';
+export * from './control';
 export { interpolantMethod, InterpolantNets, samplingFields, sdeEps, type FieldPair } from './method';

@@ -1,6 +1,8 @@
 // The `interpolant` method for the CLI: a stochastic interpolant from a base density (N(0, I), or for 2-D points
 // the 8-Gaussian ring) to the data, learning either (b, s) or (v, eta) with two networks of the same family as
 // the EDM baseline (MLP for points, U-Net for images), sampled by the probability-flow ODE or the forward SDE.
+// The mirror path (rho0 = rho1 = the data, x_t = x1 + gamma z) starts its sampler from fresh data draws
+// (DataSpec.draw) and returns new data-distributed points: b = gamma' E[z | x] = -gamma gamma' s.
 import { Tensor, full } from '../../tensor';
 import { randnLike } from '../../random';
 import { tidy } from '../../scope';
@@ -71,10 +73,10 @@ export const interpolantMethod: Method = {
   kinds: ['points', 'images'],
   options: {
     lr: { default: 2e-3, help: 'Adam learning rate (both networks)' },
-    path: { default: 'one-sided-linear', help: 'interpolant path', choices: PATH_NAMES.filter((p) => p !== 'mirror') },
+    path: { default: 'one-sided-linear', help: "interpolant path ('mirror': data to data, x_t = x1 + gamma z; the sampler starts from data draws)", choices: PATH_NAMES },
     gamma: { default: 'auto', help: "latent noise gamma(t) ('auto': zero for one-sided paths, brownian otherwise)", choices: ['auto', ...GAMMA_NAMES] },
     gammaScale: { default: 1, help: 'scale a of gamma' },
-    base: { default: 'gaussian', help: "base density rho0 ('8gaussians': 2-D points, two-sided paths)", choices: ['gaussian', '8gaussians'] },
+    base: { default: 'gaussian', help: "base density rho0 ('8gaussians': 2-D points, two-sided paths; the mirror path's base is the data)", choices: ['gaussian', '8gaussians'] },
     fields: { default: 'bs', help: "learned pair: b and s, v and eta (b = v + gamma' eta), or b and the denoiser eta (s = -eta / gamma, or -eta / alpha one-sided)", choices: ['bs', 'veta', 'b-eta'] },
     emaGamma: { default: 7, help: 'power-function EMA of the evaluation weights: decay (1 - 1/step)^(gamma + 1), which forgets the initialisation at any run length (as the EDM method)' },
     hidden: { default: 256, help: 'MLP width (points)' },
@@ -85,14 +87,22 @@ export const interpolantMethod: Method = {
     odeMethod: { default: 'heun', help: 'ODE solver', choices: ['euler', 'heun', 'rk4', 'dopri5'] },
     sdeMethod: { default: 'heun', help: 'SDE solver', choices: ['euler-maruyama', 'heun'] },
     sampleSteps: { default: 100, help: 'solver steps (fixed-step methods)' },
-    eps: { default: 0.5, help: 'SDE diffusion eps (times (1 - t) on one-sided paths, where s ~ 1/alpha at t = 1)' },
+    eps: { default: 0.5, help: 'SDE diffusion eps (times (1 - t) on one-sided paths, where s ~ 1/alpha at t = 1; constant otherwise)' },
   },
   create(spec: DataSpec, o: Record<string, OptionValue>): MethodRun {
     const path = o.path as PathName;
     const oneSided = path.startsWith('one-sided');
+    const mirror = path === 'mirror';
     const I = interpolant({ path, gamma: o.gamma === 'auto' ? undefined : (o.gamma as GammaName), gammaScale: o.gammaScale as number });
     if (o.base === '8gaussians' && (spec.kind !== 'points' || spec.itemShape[0] !== 2 || oneSided)) {
       throw new TensorfieldError('TF_INVALID_ARGUMENT', "interpolant: base '8gaussians' needs 2-D points and a two-sided path");
+    }
+    if (mirror && o.base !== 'gaussian') {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', "interpolant: the mirror path's base is the data itself (rho0 = rho1); drop --base");
+    }
+    const draw = spec.draw;
+    if (mirror && !draw) {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', 'interpolant: the mirror path samples from data draws, and this data description has none (DataSpec.draw)');
     }
     if (o.fields === 'veta' && oneSided) throw new TensorfieldError('TF_INVALID_ARGUMENT', "interpolant: fields 'veta' needs a two-sided path (one-sided, v = b: use 'b-eta')");
     const ring = o.base === '8gaussians' ? eightGaussians() : null;
@@ -107,7 +117,8 @@ export const interpolantMethod: Method = {
       optimizer,
       trainStep(x1: Tensor): number {
         const loss = tidy(() => {
-          const x0 = base(x1);
+          // Mirror: alpha = 0, so x0 never enters x_t or the targets; the data batch stands in for it.
+          const x0 = mirror ? x1 : base(x1);
           const f1: Field = (x, t) => net.first.forward(x, t), f2: Field = (x, t) => net.second.forward(x, t);
           // The two networks have disjoint parameters: the sum trains each on its own objective.
           const l = interpolantLoss(I, l1, f1, x0, x1).add(interpolantLoss(I, l2, f2, x0, x1));
@@ -133,7 +144,7 @@ export const interpolantMethod: Method = {
         evalNet.eval();
         const { b, s } = samplingFields(I, o.fields as FieldPair, evalNet);
         const steps = so.steps ?? (o.sampleSteps as number);
-        const x0 = tidy(() => base(full([n, ...spec.itemShape], 0)));
+        const x0 = tidy(() => (mirror ? draw!(n) : base(full([n, ...spec.itemShape], 0))));
         const e0 = o.eps as number;
         const r = o.sampler === 'ode'
           ? run(odeSampler(b, x0, { method: (so.solver ?? o.odeMethod) as OdeMethod, steps }))

@@ -43,12 +43,35 @@ function checkT(t: number, fn: string): void {
   if (!(t >= 0 && t <= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: t must be in [0, 1], got ${t}`);
 }
 
-export type GammaName = 'zero' | 'brownian' | 'a-brownian' | 'bsquared' | 'sinesquared';
-export const GAMMA_NAMES: readonly GammaName[] = ['zero', 'brownian', 'a-brownian', 'bsquared', 'sinesquared'];
+export type GammaName = 'zero' | 'brownian' | 'a-brownian' | 'bsquared' | 'sinesquared' | 'sigmoid';
+export const GAMMA_NAMES: readonly GammaName[] = ['zero', 'brownian', 'a-brownian', 'bsquared', 'sinesquared', 'sigmoid'];
+
+/** Steepness of the 'sigmoid' gamma (the official code's fixed value). */
+export const SIGMOID_GAMMA_STEEPNESS = 10;
+
+const logistic = (u: number): number => 1 / (1 + Math.exp(-u));
+
+/**
+ * The official code's 'sigmoid' gamma with a scale: with u = f (t - 1/2), f = 10,
+ *   gamma(t) = a [ sigma(u + 1) - sigma(u - 1) - (sigma(1 - f/2) - sigma(-1 - f/2)) ],
+ * a bump of width ~2/f around t = 1/2 that is flat near the ends. sigma(u + 1) - sigma(u - 1) is even in u, so
+ * it is evaluated at |u|: gamma(0) and gamma(1) are then the same rounding of the same numbers, exactly 0.
+ * gamma'(t) = a f [ sigma'(u + 1) - sigma'(u - 1) ] with sigma' = sigma (1 - sigma).
+ */
+function sigmoidGamma(a: number): GammaSchedule {
+  const f = SIGMOID_GAMMA_STEEPNESS;
+  const bump = (w: number) => logistic(w + 1) - logistic(w - 1);
+  const floor = bump(f / 2);
+  const d = (w: number) => { const p = logistic(w); return p * (1 - p); };
+  const gamma = (t: number) => a * Math.max(bump(Math.abs(f * (t - 0.5))) - floor, 0);
+  const dGamma = (t: number) => { const u = f * (t - 0.5); return a * f * (d(u + 1) - d(u - 1)); };
+  return { name: 'sigmoid', isZero: false, gamma, dGamma, gammaDotGamma: (t) => gamma(t) * dGamma(t) };
+}
 
 /**
  * gamma by name. 'brownian' sqrt(t(1-t)) (a = 1), 'a-brownian' sqrt(a t(1-t)), 'bsquared' a t(1-t),
- * 'sinesquared' a sin²(pi t); `a` scales all but 'zero' (default 1).
+ * 'sinesquared' a sin²(pi t), 'sigmoid' a times the official code's difference of logistics (sigmoidGamma
+ * above; gamma(1/2) = 0.4466 a); `a` scales all but 'zero' and 'brownian' (default 1).
  */
 export function gammaSchedule(name: GammaName, a = 1): GammaSchedule {
   if (!(a > 0 && Number.isFinite(a))) throw new TensorfieldError('TF_INVALID_ARGUMENT', `gammaSchedule: a must be finite and > 0, got ${a}`);
@@ -80,6 +103,8 @@ export function gammaSchedule(name: GammaName, a = 1): GammaSchedule {
         dGamma: (t) => a * PI * Math.sin(2 * PI * t),
         gammaDotGamma: (t) => a * a * PI * Math.sin(PI * t) ** 2 * Math.sin(2 * PI * t),
       };
+    case 'sigmoid':
+      return sigmoidGamma(a);
     default:
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `unknown gamma '${String(name)}' (valid: ${GAMMA_NAMES.join(', ')})`);
   }
