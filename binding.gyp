@@ -40,6 +40,7 @@
         "native/backend/backend.cpp",
         "native/cpu/host_elementwise.cpp",
         "native/cpu/host_reduce.cpp",
+        "native/cpu/host_matmul.cpp",
         "native/core/tensor.cpp",
         "native/cpu/dispatch.cpp",
         "native/cpu/threadpool.cpp",

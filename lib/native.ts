@@ -4,7 +4,7 @@ import * as path from 'path';
 export type DTypeName = 'float32' | 'float64' | 'int32' | 'int8' | 'uint8';
 export type TypedArray = Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array;
 
-/** The native tensor handle (an ObjectWrap); lib/tensor.ts wraps it. */
+/** The native tensor handle (a plain object wrapping a slot of the addon's per-environment slab, native/napi/handle.cc); lib/tensor.ts wraps it. */
 export interface NativeTensor {
   readonly shape: number[];
   readonly strides: number[];

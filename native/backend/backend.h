@@ -4,8 +4,8 @@
 // Where this stands: 'cpu' and 'ref' are host backends (host memory; they share the host implementations in
 // cpu/host_*.cpp). 'cpu' runs the CPUID-chosen kernel rows, the thread pool and every special path (Winograd);
 // 'ref' the scalar reference rows, one thread, the plain algorithms only, so the conformance suite runs on it
-// against 'cpu'. The elementwise family (unary, binary, where, isfinite, copy/cast), reductions and scans are
-// whole-tensor entries below: the op layer checks and records autograd, then calls one entry, and a CUDA backend
+// against 'cpu'. The elementwise family (unary, binary, where, isfinite, copy/cast), reductions, scans, matmul
+// and softmax are whole-tensor entries below: the op layer checks and records autograd, then calls one entry, and a CUDA backend
 // implements the same entries as kernels. The other families (matmul, conv, norms, attention, softmax, random,
 // fused steps, int8) still run host loops in the op layer over the current backend's rows (`kernels`); they move
 // behind entries as the CUDA backend needs them.
@@ -43,6 +43,12 @@ struct Backend {
   // int32), or scan along R into out [O, R, I]. R > 0.
   bool (*reduce)(cpu::ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
   bool (*cumsum)(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
+
+  // Batched matmul: out [..., M, N] contiguous = a [..., M, K] b [..., K, N], a and b already expanded to out's
+  // batch dims (strides 0 where broadcast; any strides in the last two). Softmax (or log-softmax) of the
+  // contiguous rows of x (the last dim) into out.
+  bool (*matmul)(const Tensor& out, const Tensor& a, const Tensor& b);
+  bool (*softmax)(const Tensor& out, const Tensor& x, bool log);
 };
 
 // TF_DEVICE when this build has no backend for d.

@@ -14,6 +14,9 @@ bool copy(const Tensor& out, Operand src);
 // cpu/host_reduce.cpp
 bool reduce(cpu::ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
 bool cumsum(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
+// cpu/host_matmul.cpp
+bool matmul(const Tensor& out, const Tensor& a, const Tensor& b);
+bool softmax(const Tensor& out, const Tensor& x, bool log);
 
 }  // namespace host
 }  // namespace tf

@@ -5,8 +5,6 @@
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
-#include "../cpu/dispatch.h"
-#include "../cpu/threadpool.h"
 
 namespace tf {
 
@@ -21,13 +19,7 @@ Tensor softmax_raw(const Tensor& x0, int64_t d, bool log) {
   if (moved) x = transpose(x, d, last);
   x = contiguous(x);
   Tensor y = empty(x.shape(), x.dtype());
-  int64_t n = x.dim() ? x.shape().back() : 1;
-  int64_t rows = n == 0 ? 0 : x.numel() / n;
-  cpu::SoftmaxFn fn = backend_kernels().softmax[int(x.dtype())];
-  int64_t es = int64_t(dtype_size(x.dtype()));
-  parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t lo, int64_t hi) {
-    fn(x.raw_ptr() + lo * n * es, y.raw_ptr() + lo * n * es, hi - lo, n, log ? 1 : 0);
-  });
+  TF_CHECK(current_backend().softmax(y, x, log), DType, "softmax does not support dtype ", dtype_name(x.dtype()));
   if (moved) y = transpose(y, d, last);
   if (x0.dim() == 0) y = reshape(y, {});
   return y;
