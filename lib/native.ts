@@ -104,6 +104,8 @@ export interface NativeModule {
   manualSeed(seed: number): void;
   getRngState(): { seed: string; calls: string };
   setRngState(seed: string, calls: string): void;
+  /** Test-only: one raw Philox4x32-10 block (ctr: 4 words, key: 2 words, each in [0, 2^32)); not public API. */
+  _philoxBlock(ctr: number[], key: number[]): number[];
   rand(shape: number[], dtype?: DTypeName): T;
   randn(shape: number[], dtype?: DTypeName): T;
   randint(low: number, high: number, shape: number[], dtype?: DTypeName): T;

@@ -12,7 +12,7 @@
 //  - GEMM: |error| <= 2 K · 2^-24 · (|A||B|)_ij per element.
 import * as tf from '../lib';
 import { Tensor } from '../lib';
-import { arr, expectClose, withIsa } from './helpers';
+import { arr, expectArraysEqual, expectClose, withIsa } from './helpers';
 import { native } from '../lib/native';
 
 const isas = tf.backend.supportedIsas().filter((i) => i !== 'scalar') as ('avx2' | 'avx512')[];
@@ -246,7 +246,7 @@ describe("'ref' device vs the CPU backend's scalar path at one thread", () => {
     tf.manualSeed(11);
     const want = arr(tf.randn([1000]));
     tf.manualSeed(11);
-    expect(arr(tf.randn([1000]).to('ref').to('cpu'))).toEqual(want);
+    expectArraysEqual(arr(tf.randn([1000]).to('ref').to('cpu')), want, 'conformance line 249');
   });
   test('conv2d (Winograd on cpu, im2col on ref): within 2e-6 of sum |x||w|', () => {
     const x = tf.randn([2, 8, 9, 7]), wt = tf.randn([8, 8, 3, 3]);
@@ -266,6 +266,6 @@ describe("'ref' device vs the CPU backend's scalar path at one thread", () => {
     tf.setNumThreads(1);
     let want: number[];
     try { want = ref(() => grads('cpu')); } finally { tf.setNumThreads(threads); }
-    expect(grads('ref')).toEqual(want);
+    expectArraysEqual(grads('ref'), want, 'conformance line 269');
   });
 });

@@ -4,7 +4,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import * as tf from '../lib';
 import { Tensor } from '../lib';
-import { arr, expectClose, expectCode, forEachIsa } from './helpers';
+import { arr, expectArraysEqual, expectClose, expectCode, forEachIsa } from './helpers';
 
 function naiveConv(x: Tensor, w: Tensor, s: [number, number], p: [number, number], d: [number, number], groups: number): { out: number[]; shape: number[] } {
   const [N, C, H, W] = x.shape, [O, Cg, kh, kw] = w.shape;
@@ -168,7 +168,7 @@ describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
     tf.manualSeed(7);
     const x = tf.randn([1, 16, 6, 6]), w = tf.randn([16, 16, 3, 3]);
     const scale = naiveConv(x.abs(), w.abs(), [1, 1], [1, 1], [1, 1], 1).out;
-    expect(wino).toEqual(arr(tf.conv2d(x, w, { padding: 1 })));  // this process runs Winograd too
+    expectArraysEqual(wino, arr(tf.conv2d(x, w, { padding: 1 })), 'conv line 171');  // this process runs Winograd too
     let differ = 0;
     for (let i = 0; i < wino.length; i++) {
       expect(Math.abs(wino[i] - im2col[i])).toBeLessThan(4e-6 * scale[i]);
@@ -192,7 +192,7 @@ describe('conv2d bias', () => {
     const fused = tf.noGrad(() => tf.conv2d(x, w, { ...opts, bias: b }));
     const plain = tf.conv2d(x, w, opts).add(b.reshape(1, -1, 1, 1));
     expect(fused.shape).toEqual(plain.shape);
-    expect(arr(fused)).toEqual(arr(plain));
+    expectArraysEqual(arr(fused), arr(plain), 'conv line 195');
   });
   test('differentiated: the bias gradient is the sum of the output gradient over N, H, W; JVP in the bias is its broadcast', () => {
     const x = tf.randn([2, 8, 5, 6], { dtype: 'float64' }), w = tf.randn([8, 8, 3, 3], { dtype: 'float64' });

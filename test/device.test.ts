@@ -2,7 +2,7 @@
 // op runs on its inputs' device and refuses a mix with TF_DEVICE. The numerics of the 'ref' device against 'cpu'
 // are in test/conformance.test.ts.
 import * as tf from '../lib';
-import { arr, expectCode } from './helpers';
+import { arr, expectArraysEqual, expectCode } from './helpers';
 
 test('this build runs cpu and ref', () => {
   expect(tf.info().devices).toEqual(['cpu', 'ref']);
@@ -15,11 +15,11 @@ test('.to(device) copies to the device and back; the same tensor when already th
   expect(r.device).toBe('ref');
   expect(r.sharesStorage(a)).toBe(false);
   expect(r.to('ref').sharesStorage(r)).toBe(true);
-  expect(arr(r.to('cpu'))).toEqual(arr(a));
+  expectArraysEqual(arr(r.to('cpu')), arr(a), 'device line 18');
   // a strided source, and reading a ref tensor's values directly (data() of a non-contiguous one copies on ref)
   const t = a.T.to('ref');
   expect(t.shape).toEqual([4, 3]);
-  expect(arr(t)).toEqual(arr(a.T));
+  expectArraysEqual(arr(t), arr(a.T), 'device line 22');
   expect(t.T.contiguous().device).toBe('ref');
   expect(r.sum().item()).toBeCloseTo(a.sum().item(), 5);
 });
@@ -31,7 +31,7 @@ test("every output of an op on 'ref' tensors is on 'ref', views and in-place upd
     expect(y.device).toBe('ref');
   const before = arr(r);
   r.add_(1);
-  expect(arr(r)).toEqual(before.map((v) => Math.fround(v + 1)));
+  expectArraysEqual(arr(r), before.map((v) => Math.fround(v + 1)), 'device line 34');
 });
 
 test('mixing devices in one call is TF_DEVICE, naming both; an unknown device too', () => {
@@ -53,7 +53,7 @@ test('gradients flow back through .to() to the source device, in reverse and for
   expect(y.device).toBe('ref');
   y.backward();
   expect(x.grad!.device).toBe('cpu');
-  expect(arr(x.grad!)).toEqual(arr(x).map((v) => Math.fround(2 * v)));
+  expectArraysEqual(arr(x.grad!), arr(x).map((v) => Math.fround(2 * v)), 'device line 56');
   const [[out], [tan]] = tf.func.jvp((t: tf.Tensor) => t.to('ref').mul(3), [x.detach()], [tf.ones([5])]);
   expect(out.device).toBe('ref');
   expect(tan.device).toBe('ref');

@@ -6,7 +6,7 @@
 import * as tf from '../lib';
 import { Tensor } from '../lib';
 import * as S from '../lib/samplers/steps';
-import { arr, expectClose, expectCode } from './helpers';
+import { arr, expectArraysEqual, expectClose, expectCode } from './helpers';
 
 type DT = 'float32' | 'float64';
 const shape = [3, 5, 7];  // 105 elements: not a multiple of the 4-element noise blocks
@@ -131,7 +131,7 @@ describe.each(['float64', 'float32'] as DT[])('fused steps equal their compositi
     // the bridge from pT to pS = 1 with the true y = n0 - n restores n0 exactly
     const n0 = tf.randint(0, nMax + 1, shape).to(dtype);
     const nt = tf.binomial(n0, tf.full(shape, 0.3, { dtype }));
-    expect(arr(S.binomialBridgeStep(nt, n0.sub(nt), 0.3, 1, nMax))).toEqual(arr(n0));
+    expectArraysEqual(arr(S.binomialBridgeStep(nt, n0.sub(nt), 0.3, 1, nMax)), arr(n0), 'fused-steps line 134');
   });
 });
 
@@ -144,7 +144,7 @@ describe('fused steps: memory, generator and threads', () => {
     const y = x.clone();
     const r = S.trigflowStep(y, D, 1.2, 0.7, 0.5, { out: y });
     expect(r).toBe(y);
-    expect(arr(y)).toEqual(arr(ref));
+    expectArraysEqual(arr(y), arr(ref), 'fused-steps line 147');
   });
 
   test('deterministic steps leave the generator untouched', () => {

@@ -49,6 +49,26 @@ export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, atol: nu
   }
 }
 
+/**
+ * Exact elementwise equality of two number arrays (Object.is per element, like toEqual: NaN equals NaN, 0 differs
+ * from -0), reporting the length, the first mismatching index and the number of mismatches. Use it instead of
+ * expect(a).toEqual(b) for anything large: on a mismatch jest builds a diff of both arrays synchronously, which for
+ * 10^5 elements takes many minutes, and a test's timeout cannot interrupt it, so the run hangs instead of failing.
+ */
+export function expectArraysEqual(got: ArrayLike<number>, want: ArrayLike<number>, what = 'array'): void {
+  if (got.length !== want.length) throw new Error(`${what}: length ${got.length}, expected ${want.length}`);
+  let first = -1, count = 0;
+  const shown: string[] = [];
+  for (let i = 0; i < want.length; i++) {
+    if (Object.is(got[i], want[i])) continue;
+    if (first < 0) first = i;
+    if (shown.length < 5) shown.push(`[${i}] ${got[i]} vs ${want[i]}`);
+    count++;
+  }
+  if (count > 0)
+    throw new Error(`${what}: ${count} of ${want.length} elements differ, first at index ${first} (got vs expected: ${shown.join(', ')})`);
+}
+
 export function arr(t: Tensor): number[] { return Array.from(t.dataSync() as ArrayLike<number>); }
 
 /** Runs fn once per ISA path this CPU supports, restoring the best path afterwards. */

@@ -13,7 +13,7 @@ import * as path from 'path';
 import * as tf from '../lib';
 import { Tensor } from '../lib';
 import { quantize, dequantize, requantize, fakeQuantize, PackedInt8Weight, int8Linear, int8Conv2d, int8Kernel, dynamicQParams } from '../lib/quant';
-import { arr, expectCode, withIsa } from './helpers';
+import { arr, expectArraysEqual, expectCode, withIsa } from './helpers';
 
 const isas = tf.backend.supportedIsas() as ('scalar' | 'avx2' | 'avx512')[];
 const root = path.join(__dirname, '..');
@@ -55,7 +55,7 @@ describe('int8 GEMM is exact on every ISA path', () => {
       for (const [M, N, K] of shapes) {
         const A = u8(M * K, () => Math.floor(rnd() * 256)), W = s8(N * K, () => Math.floor(rnd() * 256) - 128);
         const zero = Math.floor(rnd() * 256);
-        expect(kernelSums(A, W, M, N, K, zero)).toEqual(jsGemm(A, W, M, N, K, zero));
+        expectArraysEqual(kernelSums(A, W, M, N, K, zero), jsGemm(A, W, M, N, K, zero), `${isa} ${M}x${N}x${K}`);
       }
     });
   });
@@ -66,7 +66,7 @@ describe('int8 GEMM is exact on every ISA path', () => {
           const M = 7, N = 19;
           const A = u8(M * K, () => 255), W = s8(N * K, () => w);
           const got = kernelSums(A, W, M, N, K);
-          expect(got).toEqual(new Array(M * N).fill(255 * w * K));
+          expectArraysEqual(got, new Array(M * N).fill(255 * w * K), `${isa} K=${K} w=${w}`);
         }
     });
   });
@@ -74,7 +74,7 @@ describe('int8 GEMM is exact on every ISA path', () => {
     const M = 300, N = 520, K = 777;
     const A = u8(M * K, () => Math.floor(rnd() * 256)), W = s8(N * K, () => Math.floor(rnd() * 256) - 128);
     const ref = withIsa('scalar', () => kernelSums(A, W, M, N, K, 3));
-    for (const isa of isas) expect(withIsa(isa, () => kernelSums(A, W, M, N, K, 3))).toEqual(ref);
+    for (const isa of isas) expectArraysEqual(withIsa(isa, () => kernelSums(A, W, M, N, K, 3)), ref, isa);
   });
   test('a weight packed for one kernel is refused by another, and PackedInt8Weight repacks', () => {
     if (isas.length < 2) return;
@@ -125,17 +125,17 @@ describe('quantize / dequantize / requantize', () => {
     const x = tf.tensor(xs);
     const q = quantize(x, 0.1, 10, { dtype: 'uint8' });
     expect(q.dtype).toBe('uint8');
-    expect(arr(q)).toEqual(xs.map((v) => code(v, 0.1, 10, 0, 255)));
-    expect(arr(dequantize(q, 0.1, 10))).toEqual(arr(q).map((c) => f(f(c - 10) * f(0.1))));
+    expectArraysEqual(arr(q), xs.map((v) => code(v, 0.1, 10, 0, 255)), 'quantize');
+    expectArraysEqual(arr(dequantize(q, 0.1, 10)), arr(q).map((c) => f(f(c - 10) * f(0.1))), 'dequantize');
   });
   test('per channel along an axis, int8', () => {
     const x = tf.randn([3, 5]);
     const s = tf.tensor([0.01, 0.02, 0.5]);
     const q = quantize(x, s, tf.zeros([3]), { axis: 0, dtype: 'int8' });
     const xv = arr(x), sv = [0.01, 0.02, 0.5];
-    expect(arr(q)).toEqual(xv.map((v, i) => code(v, sv[Math.floor(i / 5)], 0, -128, 127)));
+    expectArraysEqual(arr(q), xv.map((v, i) => code(v, sv[Math.floor(i / 5)], 0, -128, 127)), 'per-channel quantize');
     const q1 = quantize(x.transpose(0, 1), s, tf.zeros([3]), { axis: 1, dtype: 'int8' });
-    expect(arr(q1.transpose(0, 1).contiguous())).toEqual(arr(q));
+    expectArraysEqual(arr(q1.transpose(0, 1).contiguous()), arr(q), 'transposed per-channel quantize');
   });
   test('NaN codes as the zero point', () => {
     expect(arr(quantize(tf.tensor([NaN, 1]), 1, 7))).toEqual([7, 8]);
@@ -143,7 +143,7 @@ describe('quantize / dequantize / requantize', () => {
   test('requantize re-rounds the real value', () => {
     const q = tf.tensor(Uint8Array.from({ length: 256 }, (_, i) => i), { dtype: 'uint8' });
     const r = requantize(q, { scale: 0.1, zeroPoint: 128 }, { scale: 0.3, zeroPoint: 50, dtype: 'uint8' });
-    expect(arr(r)).toEqual(Array.from({ length: 256 }, (_, i) => Math.min(255, Math.max(0, roundEven((i - 128) * (0.1 / 0.3)) + 50))));
+    expectArraysEqual(arr(r), Array.from({ length: 256 }, (_, i) => Math.min(255, Math.max(0, roundEven((i - 128) * (0.1 / 0.3)) + 50))), 'requantize');
   });
   test('bad parameters are clear errors', () => {
     expectCode(() => quantize(tf.ones([2]), 0, 0), 'TF_INVALID_ARGUMENT');
@@ -166,7 +166,7 @@ describe('fakeQuantize: straight-through and LSQ gradients', () => {
   test('forward equals dequantize(quantize(x))', () => {
     const x = tf.randn([4, 6]).mul(3);
     const y = fakeQuantize(x, 0.05, 3, { qmin: 0, qmax: 255 });
-    expect(arr(y)).toEqual(arr(dequantize(quantize(x, 0.05, 3), 0.05, 3)));
+    expectArraysEqual(arr(y), arr(dequantize(quantize(x, 0.05, 3), 0.05, 3)), 'fakeQuantize forward');
   });
   test('gradients: 1 inside / 0 outside for x; LSQ for a per-channel scale; -s outside for z (float64)', () => {
     const x = tf.randn([3, 8], { dtype: 'float64' }).mul(2).detach();
@@ -187,7 +187,7 @@ describe('fakeQuantize: straight-through and LSQ gradients', () => {
       gs[c] += gv[i] * (inside ? q - zv[c] - v / sv[c] : q - zv[c]);
       gz[c] += gv[i] * (inside ? 0 : -sv[c]);
     });
-    expect(arr(x.grad!)).toEqual(gx);
+    expectArraysEqual(arr(x.grad!), gx, 'fakeQuantize STE gradient');
     arr(s.grad!).forEach((v, c) => expect(v).toBeCloseTo(gs[c], 10));
     arr(z.grad!).forEach((v, c) => expect(v).toBeCloseTo(gz[c], 10));
     // forward mode with the same coefficients
@@ -239,7 +239,7 @@ describe('int8 Linear and conv2d against their float simulation', () => {
       expect(Math.max(...arr(yq.to('int32').sub(ref.to('int32')).abs()))).toBeLessThanOrEqual(1);
       // uint8 input codes give the same as float input
       const xc = quantize(x, xq.scale, xq.zeroPoint);
-      expect(arr(int8Linear(xc, xq, pw, { wScale: ws, bias }))).toEqual(arr(yf));
+      expectArraysEqual(arr(int8Linear(xc, xq, pw, { wScale: ws, bias })), arr(yf), 'uint8 input codes');
       pw.dispose();
     });
   });

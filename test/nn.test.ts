@@ -1,7 +1,7 @@
 // nn layers: forward against closed forms / naive compositions, float64 gradient checks, state dicts.
 import * as tf from '../lib';
 import { Tensor, nn } from '../lib';
-import { arr, expectClose, expectCode, gradcheck, jvpcheck, randn64 } from './helpers';
+import { arr, expectArraysEqual, expectClose, expectCode, gradcheck, jvpcheck, randn64 } from './helpers';
 
 const F = nn.functional;
 beforeAll(() => tf.manualSeed(11));
@@ -32,7 +32,7 @@ describe('Module', () => {
     const a = new Net(), b = new Net();
     b.loadStateDict(a.stateDict());
     const x = tf.randn([5, 3]);
-    expect(arr(b.forward(x))).toEqual(arr(a.forward(x)));
+    expectArraysEqual(arr(b.forward(x)), arr(a.forward(x)), 'nn line 35');
     const sd = a.stateDict();
     sd.delete('a.bias');
     sd.set('extra', tf.zeros([1]));
@@ -99,14 +99,14 @@ describe('layers against closed forms', () => {
   });
   test('groupNormSilu: one pass equal to silu(groupNorm) without grad; the two ops (and their gradients) with it', () => {
     const x = tf.randn([3, 8, 5, 5]), w = tf.randn([8]), b = tf.randn([8]);
-    expect(arr(F.groupNormSilu(x, 4, w, b))).toEqual(arr(F.groupNorm(x, 4, w, b).silu()));
+    expectArraysEqual(arr(F.groupNormSilu(x, 4, w, b)), arr(F.groupNorm(x, 4, w, b).silu()), 'nn line 102');
     const xg = x.detach().requiresGrad_();
     const y = F.groupNormSilu(xg, 4, w, b);
     expect(y.gradFn).toBe('SiluBackward');
     y.sum().backward();
     const xr = x.detach().requiresGrad_();
     F.groupNorm(xr, 4, w, b).silu().sum().backward();
-    expect(arr(xg.grad!)).toEqual(arr(xr.grad!));
+    expectArraysEqual(arr(xg.grad!), arr(xr.grad!), 'nn line 109');
   });
   test('GroupNorm tangent: the fused rule equals the composite one, and stays differentiable when needed', () => {
     const x = randn64(2, 6, 3, 3), w = randn64(6), b = randn64(6), tx = randn64(2, 6, 3, 3), tw = randn64(6), tb = randn64(6);

@@ -4,7 +4,7 @@
 import * as tf from '../lib';
 import { Tensor } from '../lib';
 import * as S from '../lib/samplers';
-import { arr, expectClose, expectCode, settle } from './helpers';
+import { arr, expectArraysEqual, expectClose, expectCode, settle } from './helpers';
 
 const W = [0.5, 0.3, 0.2];
 const MU = [[-2, 0], [2, 1], [0, -2.5]];
@@ -230,7 +230,7 @@ describe('sampling: async form, progress and memory', () => {
     tf.manualSeed(5);
     tf.randn([16, 2], { dtype: 'float64' });
     const asyncR = await S.sampleAsync('heun', exactDenoiser, x, S.edmSigmas(6), { sChurn: 5, onProgress: (p) => seen.push(p.step) });
-    expect(arr(asyncR.x)).toEqual(arr(sync.x));
+    expectArraysEqual(arr(asyncR.x), arr(sync.x), 'samplers line 233');
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
     expect(x.isDisposed).toBe(false);
   });

@@ -17,6 +17,7 @@
 #include "../cpu/threadpool.h"
 #include "../ops/ops.h"
 #include "../backend/backend.h"
+#include "../rng/philox.h"
 
 namespace tfn {
 namespace {
@@ -550,6 +551,34 @@ BINDING(ToDevice) {
     return wrap(env, tf::to_device(x, d));
   })
 }
+// Test-only: one raw Philox4x32-10 block, so the suite can check the generator against the published
+// Random123 known-answer vectors (a wrong round constant passes every statistical test). Internal name
+// (leading underscore), not part of the public API. ctr: 4 words, key: 2 words, each an integer in [0, 2^32).
+static uint32_t u32_word(Napi::Env env, const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) arg_error(env, std::string("_philoxBlock: ") + what + " words must be numbers");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(std::isfinite(d) && d >= 0 && d <= 4294967295.0 && std::floor(d) == d))
+    throw_js(env, "TF_INVALID_ARGUMENT", std::string("_philoxBlock: ") + what + " words must be integers in [0, 2^32)");
+  return uint32_t(d);
+}
+static void u32_words(Napi::Env env, const Napi::Value& v, const char* what, uint32_t* out, uint32_t n) {
+  if (!v.IsArray()) arg_error(env, std::string("_philoxBlock: ") + what + " must be an array of " + std::to_string(n) + " numbers");
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() != n)
+    throw_js(env, "TF_INVALID_ARGUMENT", std::string("_philoxBlock: ") + what + " must have " + std::to_string(n) + " words");
+  for (uint32_t i = 0; i < n; ++i) out[i] = u32_word(env, a.Get(i), what);
+}
+BINDING(PhiloxBlock) {
+  GUARDED({
+    uint32_t ctr[4], key[2], out[4];
+    u32_words(env, info[0], "counter", ctr, 4);
+    u32_words(env, info[1], "key", key, 2);
+    tf::Philox::block(ctr, uint64_t(key[0]) | (uint64_t(key[1]) << 32), out);
+    Napi::Array r = Napi::Array::New(env, 4);
+    for (uint32_t i = 0; i < 4; ++i) r.Set(i, Napi::Number::New(env, double(out[i])));
+    return r;
+  })
+}
 BINDING(IsTensor) { return Napi::Boolean::New(info.Env(), is_tensor(info.Env(), info[0])); }
 
 }  // namespace
@@ -583,6 +612,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},
       {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor}, {"toDevice", ToDevice},
+      {"_philoxBlock", PhiloxBlock},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   RegisterQuant(env, exports);
