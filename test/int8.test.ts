@@ -128,6 +128,15 @@ describe('quantize / dequantize / requantize', () => {
     expectArraysEqual(arr(q), xs.map((v) => code(v, 0.1, 10, 0, 255)), 'quantize');
     expectArraysEqual(arr(dequantize(q, 0.1, 10)), arr(q).map((c) => f(f(c - 10) * f(0.1))), 'dequantize');
   });
+  test('float64 input takes the double-precision path and rounds the same way (half to even, then clamps)', () => {
+    // float64 codes go through quant_code (float32 through quant_code_fast): the same rule, checked in double
+    const code64 = (x: number, s: number, z: number) => Math.min(127, Math.max(-128, roundEven(x / s) + z));
+    const xs = [-2.7, -0.25, -0.15, 0.05, 0.15, 0.25, 0.35, 0.44, 1.26, 2.5, 100];
+    const q = quantize(tf.tensor(xs, { dtype: 'float64' }), 0.1, 0, { dtype: 'int8' });
+    expectArraysEqual(arr(q), xs.map((v) => code64(v, 0.1, 0)), 'quantize float64');
+    const halves = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5];  // exact ties in double: to even
+    expectArraysEqual(arr(quantize(tf.tensor(halves, { dtype: 'float64' }), 1, 3, { dtype: 'int8' })), [1, 1, 3, 3, 5, 5, 7], 'ties');
+  });
   test('per channel along an axis, int8', () => {
     const x = tf.randn([3, 5]);
     const s = tf.tensor([0.01, 0.02, 0.5]);
