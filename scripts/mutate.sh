@@ -32,6 +32,7 @@ MUTANTS=(
   "safetensors-header-length|lib/io/safetensors.ts|header.writeBigUInt64LE(BigInt(n), 0);|header.writeBigUInt64LE(BigInt(n + 1), 0);|test/checkpoint.test.ts"
   "edm-grid-rho|lib/samplers/grids.ts|const a = Math.pow(sigmaMax, 1 / rho), b = Math.pow(sigmaMin, 1 / rho);|const a = Math.pow(sigmaMax, 1 / rho), b = Math.pow(sigmaMin, 1 / (rho + 1));|test/samplers.test.ts"
   "quantize-truncates|native/quant/qmath.h|T v = round_even(x / s) + z;|T v = std::trunc(x / s) + z;|test/int8.test.ts"
+  "int8-simd-tile-store|native/cpu/simd/gemm_u8s8.inc|C[r * ldc + c] = acc ? C[r * ldc + c] + tile[r][c] : tile[r][c];|C[r * ldc + c] = acc ? C[r * ldc + c] + tile[r][c] : tile[r][c] + 1;|test/int8.test.ts"
 )
 
 want=("$@")
