@@ -41,6 +41,7 @@
         "native/cpu/host_elementwise.cpp",
         "native/cpu/host_reduce.cpp",
         "native/cpu/host_matmul.cpp",
+        "native/cpu/host_random.cpp",
         "native/core/tensor.cpp",
         "native/cpu/dispatch.cpp",
         "native/cpu/threadpool.cpp",

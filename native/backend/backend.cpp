@@ -10,10 +10,12 @@ namespace {
 // Both host backends share the host entries: those call the current backend's rows, threaded or not.
 const Backend kCpu{Device::CPU, "cpu", &cpu::kernels, true, true,
                    &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
-                   &host::reduce, &host::cumsum, &host::matmul, &host::softmax};
+                   &host::reduce, &host::cumsum, &host::matmul, &host::softmax,
+                   &host::rand_uniform, &host::rand_normal, &host::rand_int, &host::combine};
 const Backend kRef{Device::REF, "ref", &cpu::reference_kernels, false, false,
                    &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
-                   &host::reduce, &host::cumsum, &host::matmul, &host::softmax};
+                   &host::reduce, &host::cumsum, &host::matmul, &host::softmax,
+                   &host::rand_uniform, &host::rand_normal, &host::rand_int, &host::combine};
 const char* const kDevices[] = {"cpu", "ref"};
 }  // namespace
 

@@ -4,16 +4,19 @@
 // Where this stands: 'cpu' and 'ref' are host backends (host memory; they share the host implementations in
 // cpu/host_*.cpp). 'cpu' runs the CPUID-chosen kernel rows, the thread pool and every special path (Winograd);
 // 'ref' the scalar reference rows, one thread, the plain algorithms only, so the conformance suite runs on it
-// against 'cpu'. The elementwise family (unary, binary, where, isfinite, copy/cast), reductions, scans, matmul
-// and softmax are whole-tensor entries below: the op layer checks and records autograd, then calls one entry, and a CUDA backend
-// implements the same entries as kernels. The other families (matmul, conv, norms, attention, softmax, random,
-// fused steps, int8) still run host loops in the op layer over the current backend's rows (`kernels`); they move
+// against 'cpu'. The elementwise family (unary, binary, where, isfinite, copy/cast), reductions, scans, matmul,
+// softmax, the counter-based random fills and the fused steps' pass are whole-tensor entries below: the op layer
+// checks and records autograd, then calls one entry, and a CUDA backend implements the same entries as kernels.
+// The other families (conv, norms, attention, the data-dependent draws bernoulli/binomial/poisson/multinomial,
+// indexing, int8) still run host loops in the op layer over the current backend's rows (`kernels`); they move
 // behind entries as the CUDA backend needs them.
 #pragma once
 #include "../core/tensor.h"
 #include "../cpu/kernels.h"
 
 namespace tf {
+
+struct CallKey;  // rng/draws.h: one random call's Philox key and call id
 
 // An input as a whole-tensor entry reads it: over the output's shape, with its own element strides (0 along a
 // broadcast dim), so broadcasting copies nothing.
@@ -49,6 +52,18 @@ struct Backend {
   // contiguous rows of x (the last dim) into out.
   bool (*matmul)(const Tensor& out, const Tensor& a, const Tensor& b);
   bool (*softmax)(const Tensor& out, const Tensor& x, bool log);
+
+  // Random fills of a contiguous out, counter-based (rng/draws.h): element i depends on (key, i) alone, so every
+  // backend gives the same numbers for the same generator state. Uniform [0, 1) and standard normal (float
+  // dtypes); integers low + r mod range (any dtype).
+  bool (*rand_uniform)(const Tensor& out, const CallKey& key);
+  bool (*rand_normal)(const Tensor& out, const CallKey& key);
+  bool (*rand_int)(const Tensor& out, const CallKey& key, int64_t low, uint64_t range);
+  // The fused denoising steps' one pass: out = sum_k c[k] ins[k] + noise_scale * g * z, z drawn exactly as
+  // rand_normal draws with `key` (ignored when noise_scale is 0); g null means 1. k in 1..5; everything
+  // contiguous, of out's shape and float dtype; out may be one of ins.
+  bool (*combine)(const Tensor& out, const Tensor* ins, const double* c, int k, double noise_scale, const Tensor* g,
+                  const CallKey& key);
 };
 
 // TF_DEVICE when this build has no backend for d.

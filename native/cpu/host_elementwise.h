@@ -17,6 +17,12 @@ bool cumsum(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I)
 // cpu/host_matmul.cpp
 bool matmul(const Tensor& out, const Tensor& a, const Tensor& b);
 bool softmax(const Tensor& out, const Tensor& x, bool log);
+// cpu/host_random.cpp
+bool rand_uniform(const Tensor& out, const CallKey& key);
+bool rand_normal(const Tensor& out, const CallKey& key);
+bool rand_int(const Tensor& out, const CallKey& key, int64_t low, uint64_t range);
+bool combine(const Tensor& out, const Tensor* ins, const double* c, int k, double noise_scale, const Tensor* g,
+             const CallKey& key);
 
 }  // namespace host
 }  // namespace tf

@@ -6,6 +6,7 @@
 #include <limits>
 #include "ops.h"
 #include "../core/context.h"
+#include "../backend/backend.h"
 #include "../autograd/grad_mode.h"
 #include "../rng/draws.h"
 #include "../cpu/threadpool.h"
@@ -27,14 +28,6 @@ CallKey next_call() {
 }
 
 namespace {
-
-template <class F>
-void blocks(int64_t n, int64_t per_block, F f) {
-  int64_t nb = (n + per_block - 1) / per_block;
-  parallel_for(0, nb, 1024, [&](int64_t lo, int64_t hi) {
-    for (int64_t b = lo; b < hi; ++b) f(b);
-  });
-}
 
 void check_float_dtype(DType dt, const char* op) {
   TF_CHECK(is_floating(dt), DType, op, " needs a floating-point dtype, got ", dtype_name(dt));
@@ -120,22 +113,7 @@ Tensor rand(const Shape& s, DType dt) {
   check_float_dtype(dt, "rand");
   Tensor t = empty(s, dt);
   CallKey ck = next_call();
-  int64_t n = t.numel();
-  if (dt == DType::F32) {
-    float* p = t.data_ptr<float>();
-    blocks(n, 4, [&](int64_t b) {
-      uint32_t w[4];
-      block_words(ck, uint64_t(b), w);
-      for (int j = 0; j < 4 && b * 4 + j < n; ++j) p[b * 4 + j] = u01f(w[j]);
-    });
-  } else {
-    double* p = t.data_ptr<double>();
-    blocks(n, 2, [&](int64_t b) {
-      uint32_t w[4];
-      block_words(ck, uint64_t(b), w);
-      for (int j = 0; j < 2 && b * 2 + j < n; ++j) p[b * 2 + j] = u01d(w[2 * j], w[2 * j + 1]);
-    });
-  }
+  TF_CHECK(current_backend().rand_uniform(t, ck), DType, "rand does not support dtype ", dtype_name(dt));
   return t;
 }
 
@@ -143,45 +121,21 @@ Tensor randn(const Shape& s, DType dt) {
   check_float_dtype(dt, "randn");
   Tensor t = empty(s, dt);
   CallKey ck = next_call();
-  int64_t n = t.numel();
-  if (dt == DType::F32) {
-    float* p = t.data_ptr<float>();
-    blocks(n, 4, [&](int64_t b) {
-      float z[4];
-      normal_block_f32(ck, uint64_t(b), z);
-      for (int j = 0; j < 4 && b * 4 + j < n; ++j) p[b * 4 + j] = z[j];
-    });
-  } else {
-    double* p = t.data_ptr<double>();
-    blocks(n, 2, [&](int64_t b) {
-      double z[2];
-      normal_block_f64(ck, uint64_t(b), z);
-      for (int j = 0; j < 2 && b * 2 + j < n; ++j) p[b * 2 + j] = z[j];
-    });
-  }
+  TF_CHECK(current_backend().rand_normal(t, ck), DType, "randn does not support dtype ", dtype_name(dt));
   return t;
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& s, DType dt) {
   TF_CHECK(high > low, InvalidArgument, "randint: high (", high, ") must be greater than low (", low, ")");
-  Tensor t = empty(s, dt);
-  CallKey ck = next_call();
-  int64_t n = t.numel();
-  uint64_t range = uint64_t(high - low);
   TF_DISPATCH_ALL(dt, T, {
     double lo_ok = double(std::numeric_limits<T>::lowest()), hi_ok = double(std::numeric_limits<T>::max());
     TF_CHECK(double(low) >= lo_ok && double(high - 1) <= hi_ok, InvalidArgument, "randint: range [", low, ", ", high,
              ") does not fit dtype ", dtype_name(dt));
-    T* p = t.data_ptr<T>();
-    blocks(n, 2, [&](int64_t b) {
-      uint32_t w[4];
-      block_words(ck, uint64_t(b), w);
-      for (int j = 0; j < 2 && b * 2 + j < n; ++j) {
-        uint64_t r = (uint64_t(w[2 * j]) << 32) | w[2 * j + 1];
-        p[b * 2 + j] = T(low + int64_t(r % range));  // bias <= range / 2^64
-      }
-    });
   });
+  Tensor t = empty(s, dt);
+  CallKey ck = next_call();
+  TF_CHECK(current_backend().rand_int(t, ck, low, uint64_t(high - low)), DType, "randint does not support dtype ",
+           dtype_name(dt));
   return t;
 }
 
