@@ -461,6 +461,17 @@ describe('issue 17 options: dropout, tangent clipping, power-function EMA, inver
         [['--method', 'sct', ...pts, '--lr-ref-steps', '0'], /lrRefSteps must be a positive integer/],
         [['--method', 'sct', ...pts, '--tangent', 'tanh'], /tangent' must be one of normalize, clip/],
       ];
+      // --resume: the trainer's step follows the loop's, so the tangent warm-up and the lr schedule continue where
+      // they stopped; 20 + 20 steps give the same checkpoint, byte for byte, as 40 (before the fix, the resumed
+      // half restarted the warm-up at r = 0 and the schedule at lr_ref, and the files differed).
+      const a = ['--method', 'sct', ...pts.filter((v, i, all) => v !== '--steps' && all[i - 1] !== '--steps'), '--warmup', '30',
+        '--lr-schedule', 'inverse-sqrt', '--lr-ref-steps', '5', '--ema-sigma-rel', '0.05', '--ckpt-every', '10'];
+      await trainCommand([...a, '--steps', '40', '--out', path.join(tmp, 'whole')], quiet);
+      await trainCommand([...a, '--steps', '20', '--out', path.join(tmp, 'halves')], quiet);
+      await trainCommand(['--steps', '40', '--resume', '--out', path.join(tmp, 'halves')], quiet);
+      const ck = (d: string) => fs.readFileSync(path.join(tmp, d, 'checkpoint.safetensors'));
+      expect(ck('halves').equals(ck('whole'))).toBe(true);
+
       for (const [argv, msg] of cases) {
         const p = trainCommand([...argv, '--out', path.join(tmp, 'bad')], quiet);
         await expect(p).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
