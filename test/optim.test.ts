@@ -118,6 +118,50 @@ describe('training utilities', () => {
     ema.copyTo(target);
     expect(target.weight.item()).toBeCloseTo(0.5);
   });
+  test('inverse-sqrt schedule: lr / sqrt(max(t / t_ref, 1)), through LRScheduler', () => {
+    const s = new optim.LRScheduler(new optim.SGD([tf.tensor([0], { requiresGrad: true })], { lr: 0.3 }), optim.inverseSqrt(100));
+    for (const t of [0, 1, 99, 100, 101, 150, 400, 10000, 123457]) {
+      s.apply(t);
+      // the formula written out: constant up to t_ref, then 0.3 * sqrt(100 / t)
+      const want = t <= 100 ? 0.3 : 0.3 * Math.sqrt(100 / t);
+      expect(Math.abs(s.lr - want)).toBeLessThanOrEqual(1e-15);
+    }
+    s.apply(400);
+    expect(s.lr).toBe(0.15);  // sqrt(4) = 2 exactly
+    for (const bad of [0, -5, NaN, Infinity]) expectCode(() => optim.inverseSqrt(bad), 'TF_INVALID_ARGUMENT');
+  });
+
+  test('power-function EMA: sigma_rel -> gamma matches EDM2, and the EMA is the closed-form weighted average', () => {
+    // EDM2 (Karras et al. 2024, sec. 3.1) quotes gamma = 16.97 for sigma_rel = 0.05 and 6.94 for 0.10.
+    expect(optim.gammaOfSigmaRel(0.05)).toBeCloseTo(16.97, 2);
+    expect(optim.gammaOfSigmaRel(0.10)).toBeCloseTo(6.94, 2);
+    for (const sr of [0.025, 0.075, 0.2]) expect(Math.abs(optim.sigmaRelOfGamma(optim.gammaOfSigmaRel(sr)) - sr)).toBeLessThan(1e-12);
+    expect(optim.gammaOfSigmaRel(optim.MAX_SIGMA_REL)).toBeLessThan(1e-9);
+    for (const bad of [0, -0.1, 0.3, NaN]) expectCode(() => optim.gammaOfSigmaRel(bad), 'TF_INVALID_ARGUMENT');
+
+    // A parameter that takes the values theta_1..theta_T; after T updates the shadow must be
+    // sum_i w_i theta_i with w_i = (i^(g+1) - (i-1)^(g+1)) / T^(g+1) (the product of the betas telescopes).
+    const gamma = optim.gammaOfSigmaRel(0.05), T = 300;
+    const m = new nn.Linear(1, 1, { bias: false }).toDtype('float64');
+    const theta = (i: number) => Math.sin(0.05 * i) + 0.01 * i;
+    tf.noGrad(() => m.weight.fill_(123));  // the initial value must get weight 0
+    const ema = new optim.EMA(m, { gamma });
+    let want = 0;
+    for (let i = 1; i <= T; i++) {
+      tf.noGrad(() => m.weight.fill_(theta(i)));
+      ema.update();
+      want += (Math.pow(i / T, gamma + 1) - Math.pow((i - 1) / T, gamma + 1)) * theta(i);
+    }
+    // float64 recursion of 300 steps: rounding ~1e-16 per step; 1e-12 leaves room and is far below the 1e-2
+    // difference a wrong exponent (gamma vs gamma + 1) makes here.
+    expect(Math.abs(ema.shadow.get('weight')!.item() - want)).toBeLessThan(1e-12);
+    // the weights' spread over the run is sigma_rel * T (continuous profile; the discrete one is within 1 %)
+    let mean = 0, sq = 0;
+    for (let i = 1; i <= 10000; i++) { const w = Math.pow(i / 1e4, gamma + 1) - Math.pow((i - 1) / 1e4, gamma + 1); mean += w * i; sq += w * i * i; }
+    expect(Math.abs(Math.sqrt(sq - mean * mean) / 1e4 - 0.05) / 0.05).toBeLessThan(0.01);
+    m.dispose();
+  });
+
   test('gradient accumulation: k backward passes sum into .grad', () => {
     const p = tf.tensor([1, 2], { requiresGrad: true });
     for (let i = 0; i < 3; i++) p.mul(p).sum().div(3).backward();

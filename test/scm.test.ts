@@ -341,3 +341,144 @@ describe('CLI methods', () => {
     expect(Number.isFinite(r.metrics!.fdCls)).toBe(true);
   });
 });
+
+describe('issue 17 options: dropout, tangent clipping, power-function EMA, inverse-sqrt lr', () => {
+  const { UNet } = require('../lib/nn/models/unet') as typeof import('../lib/nn/models/unet');
+  const { jvp } = require('../lib/func') as typeof import('../lib/func');
+  const smallUNet = (dropout: number) => new UNet({ inChannels: 1, imageSize: 4, baseChannels: 8, channelMult: [1, 2], numResBlocks: 1,
+    groups: 4, noiseScale: 1, maxPeriod: 10, doubleNorm: true, dropout }).toDtype('float64');
+  const maxAbs = (a: Tensor, b: Tensor) => Math.max(...arr(a.sub(b).abs()));
+
+  test('dropout in the U-Net: the JVP carries the primal pass\'s mask (= float64 central differences with the mask held fixed); off in eval', () => {
+    tf.manualSeed(3);
+    const net = smallUNet(0.3);
+    const x = tf.randn([2, 1, 4, 4], { dtype: 'float64' }), vx = tf.randn([2, 1, 4, 4], { dtype: 'float64' });
+    const t = tf.tensor([0.2, 1.3], { dtype: 'float64' }), vt = tf.tensor([0.7, -0.4], { dtype: 'float64' });
+    const S = 77, eps = 1e-6;
+    const at = (seed: number, s: number) => { tf.manualSeed(seed); return tf.noGrad(() => net.forward(x.add(vx.mul(s)), t.add(vt.mul(s)))); };
+    tf.manualSeed(S);
+    const [[P], [T]] = jvp((a: Tensor, b: Tensor) => net.forward(a, b), [x, t], [vx, vt]);
+    // the JVP's primal is the plain forward under the same seed, to the bit
+    expect(maxAbs(P, at(S, 0))).toBe(0);
+    // central differences, every evaluation reseeded so the mask is the same: tolerances as in the U-Net test above
+    // (truncation ~1e-12, rounding ~1e-10 relative; a tangent that missed or rescaled the mask errs by O(1))
+    const fd = at(S, eps).sub(at(S, -eps)).div(2 * eps);
+    expectClose(arr(T), arr(fd), 1e-7, 1e-7, 'UNet dropout JVP');
+    // the controls that make the above non-trivial: another seed draws another mask, which changes the output
+    // and the tangent by O(0.1) (so dropout is active and the tangent depends on the mask)
+    expect(maxAbs(P, at(S + 1, 0))).toBeGreaterThan(1e-2);
+    tf.manualSeed(S + 1);
+    const [, [T2]] = jvp((a: Tensor, b: Tensor) => net.forward(a, b), [x, t], [vx, vt]);
+    expect(maxAbs(T, T2)).toBeGreaterThan(1e-2);
+    // eval mode: no dropout, the output does not depend on the generator
+    net.eval();
+    expect(maxAbs(at(1, 0), at(2, 0))).toBe(0);
+    net.dispose();
+  });
+
+  test('sCT with dropout: the JVP pass and the gradient pass see the same masks, so F_theta - F⁻ is 0 and the loss is exactly mean ||g||²/D', () => {
+    tf.manualSeed(4);
+    const net = smallUNet(0.3);
+    const x0 = tf.randn([3, 1, 4, 4], { dtype: 'float64' }).mul(SD);
+    const t = tf.tensor([0.3, 0.8, 1.2], { dtype: 'float64' });
+    const o = { sigmaD: SD, mode: 'sct' as const, tangentC: 0, priorWeight: false };
+    // tangentC 0 keeps g raw, weight 1 and no logvar: loss = mean_b ||F_theta - F⁻ - g||²/D = mean_b ||g||²/D iff the masks match
+    const res = scm.scmLoss((a, b) => net.forward(a, b), x0, t, o);
+    expect(Math.abs(res.loss.item() - res.tangentMeanSq) / res.tangentMeanSq).toBeLessThan(1e-12);
+    // control: a network whose second call draws a different mask gives a loss far from mean ||g||²/D
+    let calls = 0;
+    const other = (a: Tensor, b: Tensor) => { if (++calls === 2) tf.manualSeed(999); return net.forward(a, b); };
+    tf.manualSeed(5);
+    const bad = scm.scmLoss(other, x0, t, o);
+    expect(Math.abs(bad.loss.item() - bad.tangentMeanSq) / bad.tangentMeanSq).toBeGreaterThan(1e-2);
+    net.dispose();
+  });
+
+  test('tangent clipping: the target is F⁻ + clip(g, -1, 1) with the raw g of the same draw', () => {
+    tf.manualSeed(6);
+    const net = new scm.ScmMLP({ dim: 4, hidden: 16, blocks: 2, embDim: 8, dtype: 'float64' });
+    const B = 64;
+    const x0 = tf.randn([B, 4], { dtype: 'float64' }).mul(3);
+    const z = tf.randn([B, 4], { dtype: 'float64' }).mul(SD);
+    const t = tf.rand([B], { dtype: 'float64' }).mul(1.4).add(0.05);
+    const o = { sigmaD: SD, mode: 'sct' as const };
+    const raw = scm.scmLoss(net.asNet(), x0, t, { ...o, tangentC: 0 }, z);
+    const clip = scm.scmLoss(net.asNet(), x0, t, { ...o, tangent: 'clip', tangentC: 5 }, z);  // tangentC is unused with clip
+    const Fm = tf.noGrad(() => net.forward(scm.interpolate(x0, z, t).xt.div(SD), t));
+    const g = raw.target.sub(Fm);
+    const frac = arr(g.abs()).filter((v) => v > 1).length / (B * 4);
+    expect(frac).toBeGreaterThan(0.05);  // clipping is active on part of the batch ...
+    expect(frac).toBeLessThan(0.95);     // ... and not on all of it
+    // float64: the only difference is rounding in F⁻ + g - F⁻
+    expectClose(arr(clip.target.sub(Fm)), arr(g.clamp(-1, 1)), 1e-12, 0, 'clip');
+    expectCode(() => scm.scmLoss(net.asNet(), x0, t, { ...o, tangent: 'bad' as 'clip' }), 'TF_INVALID_ARGUMENT');
+    net.dispose();
+  });
+
+  test('trainer wiring: inverse-sqrt lr by step, the power-function EMA from sigma_rel, bad settings rejected', () => {
+    tf.manualSeed(7);
+    const net = new scm.ScmMLP({ dim: 2, hidden: 16, blocks: 1, embDim: 8 });
+    const tr = new scm.ConsistencyTrainer(net, { sigmaD: SD, mode: 'sct', optim: { lr: 1e-3 }, lrSchedule: 'inverse-sqrt', lrRefSteps: 2,
+      emaSigmaRel: 0.05, tangent: 'clip', warmupSteps: 2 });
+    const data = tf.data.eightGaussians({ radius: 1, std: 0.1 });
+    const lrs: number[] = [];
+    for (let i = 0; i < 6; i++) { tr.trainStep(data.sample(32)); lrs.push(tr.opt.groups[0].lr); }
+    // step s (0-based) runs at 1e-3 / sqrt(max(s / 2, 1))
+    expectClose(lrs, [0, 1, 2, 3, 4, 5].map((s) => 1e-3 / Math.sqrt(Math.max(s / 2, 1))), 1e-15, 1e-12, 'lr');
+    const gamma = tf.optim.gammaOfSigmaRel(0.05);
+    expect(tr.ema.opts.gamma).toBe(gamma);
+    expect(tr.ema.decay()).toBeCloseTo(Math.pow(1 - 1 / 6, gamma + 1), 15);
+    expectCode(() => new scm.ConsistencyTrainer(net, { sigmaD: SD, mode: 'sct', lrSchedule: 'inverse-sqrt' }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => new scm.ConsistencyTrainer(net, { sigmaD: SD, mode: 'sct', lrSchedule: 'cosine' as 'constant' }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => new scm.ConsistencyTrainer(net, { sigmaD: SD, mode: 'sct', emaSigmaRel: 0 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => new scm.ConsistencyTrainer(net, { sigmaD: SD, mode: 'sct', tangent: 'none' as 'clip' }), 'TF_INVALID_ARGUMENT');
+    net.dispose();
+  });
+
+  test('CLI: the options reach the run (kebab-case spellings too), bad values are TF_INVALID_ARGUMENT naming the valid range', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-scm17-'));
+    const quiet = () => undefined;
+    try {
+      const img = ['--data', 'fashion14', '--fashion-source', 'embedded', '--channels', '8', '--batch', '4', '--steps', '3',
+        '--ckpt-every', '3', '--samples', '8', '--threads', '1'];
+      const dir = path.join(tmp, 'sct');
+      const r = await trainCommand(['--method', 'sct', ...img, '--out', dir, '--dropout', '0.2', '--ema-sigma-rel', '0.05',
+        '--lr-schedule', 'inverse-sqrt', '--lr-ref-steps', '2', '--tangent', 'clip', '--warmup', '2'], quiet);
+      expect(r.steps).toBe(3);
+      expect(Number.isFinite(r.lossLast)).toBe(true);
+      const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+      expect(cfg.options).toMatchObject({ dropout: 0.2, emaSigmaRel: '0.05', lrSchedule: 'inverse-sqrt', lrRefSteps: 2, tangent: 'clip' });
+      const pts = ['--data', 'eight-gaussians', '--batch', '16', '--hidden', '16', '--blocks', '1', '--steps', '1', '--samples', '16'];
+      const cases: [string[], RegExp][] = [
+        [['--method', 'sct', ...img, '--dropout', '-0.1'], /dropout must be in \[0, 1\)/],
+        [['--method', 'sct', ...img, '--dropout', '1'], /dropout must be in \[0, 1\)/],
+        [['--method', 'trigflow', ...img, '--dropout', '1.5'], /dropout must be in \[0, 1\)/],
+        [['--method', 'sct', ...pts, '--dropout', '0.2'], /image U-Net only/],
+        [['--method', 'sct', ...pts, '--ema-sigma-rel', '0'], /sigma_rel\) must be a number in \(0, 0\.2887\]/],
+        [['--method', 'scd', ...pts, '--emaSigmaRel', '-0.05', '--teacher', 'x'], /sigma_rel\) must be a number in \(0, 0\.2887\]/],
+        [['--method', 'trigflow', ...pts, '--ema-sigma-rel', 'abc'], /sigma_rel\) must be a number/],
+        [['--method', 'sct', ...pts, '--lr-schedule', 'cosine'], /lrSchedule' must be one of constant, inverse-sqrt/],
+        [['--method', 'sct', ...pts, '--lr-ref-steps', '0'], /lrRefSteps must be a positive integer/],
+        [['--method', 'sct', ...pts, '--tangent', 'tanh'], /tangent' must be one of normalize, clip/],
+      ];
+      // --resume: the trainer's step follows the loop's, so the tangent warm-up and the lr schedule continue where
+      // they stopped; 20 + 20 steps give the same checkpoint, byte for byte, as 40 (before the fix, the resumed
+      // half restarted the warm-up at r = 0 and the schedule at lr_ref, and the files differed).
+      const a = ['--method', 'sct', ...pts.filter((v, i, all) => v !== '--steps' && all[i - 1] !== '--steps'), '--warmup', '30',
+        '--lr-schedule', 'inverse-sqrt', '--lr-ref-steps', '5', '--ema-sigma-rel', '0.05', '--ckpt-every', '10'];
+      await trainCommand([...a, '--steps', '40', '--out', path.join(tmp, 'whole')], quiet);
+      await trainCommand([...a, '--steps', '20', '--out', path.join(tmp, 'halves')], quiet);
+      await trainCommand(['--steps', '40', '--resume', '--out', path.join(tmp, 'halves')], quiet);
+      const ck = (d: string) => fs.readFileSync(path.join(tmp, d, 'checkpoint.safetensors'));
+      expect(ck('halves').equals(ck('whole'))).toBe(true);
+
+      for (const [argv, msg] of cases) {
+        const p = trainCommand([...argv, '--out', path.join(tmp, 'bad')], quiet);
+        await expect(p).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
+        await expect(trainCommand([...argv, '--out', path.join(tmp, 'bad')], quiet)).rejects.toThrow(msg);
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -45,6 +45,21 @@ function checkPositiveInt(name: string, v: number, zeroOk = false): void {
   if (!Number.isInteger(v) || v < (zeroOk ? 0 : 1)) throw usageError(`--${name} must be a ${zeroOk ? 'non-negative' : 'positive'} integer, got ${v}`);
 }
 
+/**
+ * Method options are camelCase (--emaSigmaRel); the kebab-case spelling (--ema-sigma-rel) names the same option
+ * when the method has no option of that literal name. Given both ways, the later one wins (as for a repeated flag;
+ * on --resume the saved options come first, so a flag given again overrides them).
+ */
+export function camelOptions(extra: Record<string, unknown>, method: Method): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(extra)) {
+    const camel = k.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const key = !(k in method.options) && camel in method.options ? camel : k;
+    out[key] = v;
+  }
+  return out;
+}
+
 function methodFor(name: string, src: DataSource): Method {
   const m = getMethod(name);
   if (!m.kinds.includes(src.kind)) {
@@ -118,6 +133,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
 
   const src = openDataSource(flags.data as string, { fashionSource: flags['fashion-source'] as string, flip: flags.flip as boolean });
   const method = methodFor(flags.method as string, src);
+  extra = camelOptions(extra, method);
   for (const key of Object.keys(extra)) {
     if (!(key in method.options)) {
       throw usageError(`unknown flag --${key}: not a train flag (${Object.keys(TRAIN_FLAGS).map((k) => '--' + k).join(', ')}) ` +

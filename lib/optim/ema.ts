@@ -3,7 +3,35 @@
 import { Tensor } from '../tensor';
 import { keep } from '../scope';
 import { noGrad } from '../autograd';
+import { TensorfieldError } from '../tensor';
 import type { Module } from '../nn/module';
+
+/** Relative standard deviation of the power-function profile with exponent gamma (EDM2 eq. 3): the averaging
+ * weights over the steps 0..t follow tau^gamma, whose standard deviation is sigma_rel * t. */
+export function sigmaRelOfGamma(gamma: number): number {
+  return Math.sqrt((gamma + 1) / ((gamma + 2) ** 2 * (gamma + 3)));
+}
+
+/** Largest sigma_rel accepted: that of gamma = 0 (uniform average over the whole run), sqrt(1/12). */
+export const MAX_SIGMA_REL = sigmaRelOfGamma(0);
+
+/**
+ * The exponent gamma >= 0 of EDM2's power-function EMA for a relative width sigma_rel in (0, sqrt(1/12)]
+ * (EDM2: 0.05 <-> 16.97, 0.10 <-> 6.94; sCM uses 0.025-0.075). Solved by bisection: sigmaRelOfGamma is strictly
+ * decreasing for gamma >= 0.
+ */
+export function gammaOfSigmaRel(sigmaRel: number): number {
+  if (!(sigmaRel > 0 && sigmaRel <= MAX_SIGMA_REL)) {
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `EMA: sigma_rel must be in (0, ${MAX_SIGMA_REL.toFixed(4)}] (gamma >= 0), got ${sigmaRel}`);
+  }
+  let lo = 0, hi = 1;
+  while (sigmaRelOfGamma(hi) > sigmaRel) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (sigmaRelOfGamma(mid) > sigmaRel) lo = mid; else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
 
 export class EMA {
   shadow = new Map<string, Tensor>();

@@ -1,5 +1,6 @@
 // Learning-rate schedules: functions of the step, applied to every group's base lr.
 import type { Optimizer } from './optimizer';
+import { TensorfieldError } from '../tensor';
 
 export type Schedule = (step: number) => number;
 
@@ -13,6 +14,15 @@ export const stepDecay = (every: number, gamma = 0.1): Schedule => (s) => Math.p
 /** Warmup then cosine, the common diffusion recipe. */
 export const warmupCosine = (warm: number, total: number, minFactor = 0): Schedule => (s) =>
   s < warm ? warmup(warm)(s) : cosine(Math.max(1, total - warm), minFactor)(s - warm);
+
+/**
+ * Inverse square-root decay (EDM2; sCM uses t_ref 35k-70k): lr(s) = lr / sqrt(max(s / tRef, 1)), constant for the
+ * first tRef steps. `s` is the 0-based index of the step about to run.
+ */
+export const inverseSqrt = (tRef: number): Schedule => {
+  if (!(Number.isFinite(tRef) && tRef > 0)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `inverseSqrt: tRef must be a positive number of steps, got ${tRef}`);
+  return (s) => 1 / Math.sqrt(Math.max(s / tRef, 1));
+};
 
 /** Sets each group's lr to baseLr * schedule(step); call once per step before optimizer.step(). */
 export class LRScheduler {

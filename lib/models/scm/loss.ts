@@ -1,6 +1,6 @@
 // The continuous-time consistency objective (sCM, Algorithm 1) with one native JVP per step.
 import { Tensor, TensorfieldError } from '../../tensor';
-import { randnLike } from '../../random';
+import { randnLike, getRngState, setRngState, RngState } from '../../random';
 import { noGrad } from '../../autograd';
 import { jvp } from '../../func';
 import { TrigFlowNet, checkSigmaD, interpolate, trigColumns } from './trigflow';
@@ -13,8 +13,13 @@ export interface ScmLossOptions {
   teacher?: TrigFlowNet;
   /** Tangent warm-up factor r = min(1, step / H) in [0, 1]; see warmupFactor. Default 1. */
   warmup?: number;
-  /** Tangent normalisation constant c in g / (RMS(g) + c); default 0.1. Pass 0 to turn it off. */
+  /** Tangent normalisation constant c in g / (RMS(g) + c); default 0.1. Pass 0 to turn it off. Unused with 'clip'. */
   tangentC?: number;
+  /**
+   * How the tangent is bounded: 'normalize' (default, g / (RMS(g) + c) per sample) or 'clip' (clip(g, -1, 1)
+   * element-wise, the paper's alternative).
+   */
+  tangent?: 'normalize' | 'clip';
   /** Prior weight 1/sigma = 1/(sigmaD tan t) (default true); false falls back to 1. */
   priorWeight?: boolean;
   /** log-variance w(t) per sample [B] (the adaptive weighting head); omitted means w = 0. */
@@ -52,6 +57,8 @@ export function scmLoss(F: TrigFlowNet, x0: Tensor, t: Tensor, opts: ScmLossOpti
   const r = opts.warmup ?? 1, c = opts.tangentC ?? 0.1;
   if (!(r >= 0 && r <= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: warmup must be in [0, 1], got ${r}`);
   if (!(c >= 0)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: tangentC must be >= 0, got ${c}`);
+  const bound = opts.tangent ?? 'normalize';
+  if (bound !== 'normalize' && bound !== 'clip') throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: tangent must be 'normalize' or 'clip', got ${String(bound)}`);
   if (t.ndim !== 1 || t.shape[0] !== x0.shape[0]) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: t must be [${x0.shape[0]}], got [${t.shape}]`);
   const tv = t.dataSync() as ArrayLike<number>;
   for (let i = 0; i < tv.length; i++) {
@@ -65,18 +72,23 @@ export function scmLoss(F: TrigFlowNet, x0: Tensor, t: Tensor, opts: ScmLossOpti
   const { xt, vt } = interpolate(x0, noise, t);
   const xIn = xt.div(sd);
 
-  const { target, gMeanSq } = noGrad(() => {
+  // Dropout: F is called twice (the JVP for F⁻ and dF⁻/dt, then the pass with gradients). Replaying the generator
+  // from the same state gives both the same masks, so F_θ - F⁻ is zero in value and the loss sees only g (as the
+  // derivation assumes); inside the JVP, the mask is a constant factor of one op, so the tangent shares it.
+  const { target, gMeanSq, rng } = noGrad(() => {
     const dxdt = opts.mode === 'sct' ? vt : opts.teacher!(xIn, t).mul(sd);
     const tt = t.to(x0.dtype);
+    const state: RngState = getRngState();
     const [[Fm], [dF]] = jvp((a: Tensor, b: Tensor) => F(a, b), [xIn, tt], [cs.mul(dxdt), cs.reshape(-1).mul(sd)]);
     // g = cos t·df⁻/dt with the warm-up on the term that carries dF/dt (and x_t, which it partly cancels).
     const g = cos.square().mul(Fm.mul(sd).sub(dxdt)).neg().sub(cs.mul(xt).add(dF).mul(r));
     const ms = g.square().reshape(B, -1).mean(1);
     const gMean = ms.mean().item();
-    const gn = c > 0 ? g.div(ms.sqrt().add(c).reshape(cos.shape)) : g;
-    return { target: Fm.add(gn), gMeanSq: gMean };
+    const gn = bound === 'clip' ? g.clamp(-1, 1) : c > 0 ? g.div(ms.sqrt().add(c).reshape(cos.shape)) : g;
+    return { target: Fm.add(gn), gMeanSq: gMean, rng: state };
   });
 
+  setRngState(rng);
   const out = F(xIn, t.to(x0.dtype));
   const mse = out.sub(target).square().reshape(B, -1).mean(1);
   let weight: Tensor | number = 1;

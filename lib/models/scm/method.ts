@@ -5,7 +5,7 @@
 import { Tensor, TensorfieldError } from '../../tensor';
 import { Module } from '../../nn/module';
 import { loadCheckpoint } from '../../io/checkpoint';
-import { EMA } from '../../optim/ema';
+import { EMA, MAX_SIGMA_REL } from '../../optim/ema';
 import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
 import { UNet } from '../../nn/models/unet';
 import { ScmMLP, LogvarHead } from './network';
@@ -16,10 +16,14 @@ type ScmNet = ScmMLP | UNet;
 
 /** F for the data kind: ScmMLP for points, the double-normalised U-Net (levels x1, x2) for images. */
 function makeNet(spec: DataSpec, o: Record<string, OptionValue>): ScmNet {
-  if (spec.kind === 'points') return new ScmMLP({ dim: spec.itemShape[0], hidden: o.hidden as number, blocks: o.blocks as number, embDim: 64 });
+  const dropout = o.dropout as number;
+  if (spec.kind === 'points') {
+    if (dropout !== 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `--dropout is implemented for the image U-Net only; points (ScmMLP) take 0, got ${dropout}`);
+    return new ScmMLP({ dim: spec.itemShape[0], hidden: o.hidden as number, blocks: o.blocks as number, embDim: 64 });
+  }
   const [c, h] = spec.itemShape;
   return new UNet({ inChannels: c, imageSize: h, baseChannels: o.channels as number, channelMult: [1, 2], numResBlocks: 1, groups: 8,
-    noiseScale: 1, maxPeriod: 10, doubleNorm: true, dropout: 0 });
+    noiseScale: 1, maxPeriod: 10, doubleNorm: true, dropout });
 }
 
 const asNet = (net: ScmNet) => (x: Tensor, t: Tensor) => net.forward(x, t);
@@ -42,7 +46,34 @@ const common = {
   blocks: { default: 3, help: 'residual blocks with adaptive double normalisation (points)' },
   channels: { default: 32, help: 'U-Net base channels (images; levels x1, x2)' },
   sigmaMax: { default: 80, help: 'sampling starts at t_max = arctan(sigmaMax / sigmaData)' },
+  dropout: { default: 0, help: 'dropout rate in [0, 1) in every U-Net residual block, before its second conv (images; the paper: sCT 0.2-0.45, sCD 0, teacher 0-0.1)' },
+  emaSigmaRel: { default: '', help: `EDM2 power-function EMA of relative width sigma_rel in (0, ${MAX_SIGMA_REL.toFixed(4)}] instead of --emaDecay (the paper: 0.025-0.075; empty: off)` },
+  lrSchedule: { default: 'constant', choices: ['constant', 'inverse-sqrt'], help: 'learning-rate schedule: constant, or inverse-sqrt lr / sqrt(max(step / lrRefSteps, 1))' },
+  lrRefSteps: { default: 35000, help: 't_ref of the inverse-sqrt schedule in steps (the paper: 35000-70000)' },
 };
+
+/**
+ * Checks the options shared by the sCM methods before anything is built, and returns the trainer settings they
+ * imply. Every message names the valid range.
+ */
+export function scmTrainerOptions(o: Record<string, OptionValue>): { emaSigmaRel?: number; lrSchedule: 'constant' | 'inverse-sqrt'; lrRefSteps: number } {
+  const bad = (m: string) => new TensorfieldError('TF_INVALID_ARGUMENT', m);
+  const p = o.dropout as number;
+  if (!(p >= 0 && p < 1)) throw bad(`--dropout must be in [0, 1), got ${p}`);
+  let emaSigmaRel: number | undefined;
+  const sr = String(o.emaSigmaRel ?? '').trim();
+  if (sr !== '') {
+    emaSigmaRel = Number(sr);
+    if (!(emaSigmaRel > 0 && emaSigmaRel <= MAX_SIGMA_REL)) {
+      throw bad(`--emaSigmaRel (sigma_rel) must be a number in (0, ${MAX_SIGMA_REL.toFixed(4)}] (the paper uses 0.025-0.075), got '${sr}'`);
+    }
+  }
+  const lrSchedule = o.lrSchedule as string;
+  if (lrSchedule !== 'constant' && lrSchedule !== 'inverse-sqrt') throw bad(`--lrSchedule must be constant or inverse-sqrt, got '${lrSchedule}'`);
+  const ref = o.lrRefSteps as number;
+  if (!(Number.isInteger(ref) && ref > 0)) throw bad(`--lrRefSteps must be a positive integer (steps), got ${ref}`);
+  return { emaSigmaRel, lrSchedule, lrRefSteps: ref };
+}
 
 /** The teacher's weights, EMA averaged, from a 'trigflow' checkpoint (same hidden/blocks/channels options). */
 function loadTeacher(spec: DataSpec, o: Record<string, OptionValue>, file: string): ScmRunModel {
@@ -60,9 +91,11 @@ function run(spec: DataSpec, o: Record<string, OptionValue>, model: ScmRunModel,
   trainer: TrigFlowTrainer | ConsistencyTrainer, sampler: 'ode' | 'cm'): MethodRun {
   const sd = o.sigmaData as number;
   const evalNet = makeNet(spec, o);
+  evalNet.eval();  // no dropout when sampling
   return {
     model, ema: trainer.ema, optimizer: trainer.opt,
-    trainStep: (x0: Tensor) => trainer.trainStep(x0),
+    // the loop's step index (not a count from 0) keeps the warm-up and the lr schedule right after --resume
+    trainStep: (x0: Tensor, step: number) => { if (Number.isInteger(step)) trainer.step = step; return trainer.trainStep(x0); },
     evalNetwork() {
       trainer.ema.copyTo(evalNet);
       evalNet.eval();
@@ -100,9 +133,10 @@ export const trigflowMethod: Method = {
     sampleSteps: { default: 64, help: 'trig-DDIM steps (NFE)' },
   },
   create(spec, o) {
+    const so = scmTrainerOptions(o);
     const model = new ScmRunModel(spec, o);
     const tr = new TrigFlowTrainer(model.net, { sigmaD: o.sigmaData as number, pMean: o.pMean as number, pStd: o.pStd as number,
-      optim: { lr: o.lr as number }, emaDecay: o.emaDecay as number, logvar: model.logvar });
+      optim: { lr: o.lr as number }, emaDecay: o.emaDecay as number, logvar: model.logvar, ...so });
     return run(spec, o, model, tr, 'ode');
   },
 };
@@ -123,12 +157,14 @@ function consistencyMethod(mode: 'scd' | 'sct'): Method {
       pStd: { default: 1.4, help: 'std of ln(sigma) for the time proposal' },
       warmup: { default: 1000, help: 'tangent warm-up steps H (r = min(1, step/H))' },
       tangentC: { default: 0.1, help: 'tangent normalisation constant c in g / (RMS(g) + c)' },
+      tangent: { default: 'normalize', choices: ['normalize', 'clip'], help: 'bound on the tangent g: normalize (g / (RMS(g) + tangentC)) or clip (clip(g, -1, 1))' },
       priorWeight: { default: true, help: 'prior weight 1/sigma (false: weight 1)' },
       emaDecay: { default: 0.999, help: 'EMA decay of the evaluation weights' },
       tMid: { default: 1.1, help: 'intermediate time of 2-step sampling' },
       sampleSteps: { default: 2, help: 'consistency steps: 1 or 2' },
     },
     create(spec, o) {
+      const so = scmTrainerOptions(o);
       const file = o.teacher as string;
       if (mode === 'scd' && !file) throw new TensorfieldError('TF_INVALID_ARGUMENT', "scd needs --teacher <trigflow checkpoint>");
       const model = new ScmRunModel(spec, o);
@@ -141,7 +177,8 @@ function consistencyMethod(mode: 'scd' | 'sct'): Method {
       const tr = new ConsistencyTrainer(model.net, {
         sigmaD: o.sigmaData as number, mode, teacher: mode === 'scd' ? asNet(teacher!.net) : undefined,
         pMean: o.pMean as number, pStd: o.pStd as number, optim: { lr: o.lr as number }, emaDecay: o.emaDecay as number,
-        warmupSteps: o.warmup as number, tangentC: o.tangentC as number, priorWeight: o.priorWeight as boolean, logvar: model.logvar,
+        warmupSteps: o.warmup as number, tangentC: o.tangentC as number, tangent: o.tangent as 'normalize' | 'clip',
+        priorWeight: o.priorWeight as boolean, logvar: model.logvar, ...so,
       });
       return run(spec, o, model, tr, 'cm');
     },
