@@ -588,6 +588,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonData>(data);
   // Node runs each environment on its own thread: the environment's context is that thread's from now on.
   tf::set_current_context(&data->context);
+  t_addon = data;
   exports.Set("NativeTensor", define_handle_class(env));
   struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
   static const Entry entries[] = {

@@ -7,6 +7,8 @@
 
 namespace tfn {
 
+thread_local AddonData* t_addon __attribute__((tls_model("initial-exec"))) = nullptr;
+
 namespace {
 
 char kHandleKey;  // its address is the secret the constructor checks
