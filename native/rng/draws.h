@@ -13,7 +13,7 @@ struct CallKey {
   uint64_t key;
   uint32_t call;
 };
-CallKey next_call();  // ops/random.cpp: the per-thread default generator
+CallKey next_call();  // ops/random.cpp: the current context's generator (core/context.h)
 
 inline void block_words(const CallKey& ck, uint64_t b, uint32_t out[4]) {
   uint32_t ctr[4] = {uint32_t(b), uint32_t(b >> 32), 0xffffffffu, ck.call};
