@@ -19,9 +19,17 @@ uint64_t physical_memory() {
   return uint64_t(pages) * uint64_t(page);
 }
 std::atomic<uint64_t> g_limit{physical_memory()};
+
+// Host memory serves both host devices; other devices register theirs.
+const DeviceAllocator kHost{&alloc::acquire, &alloc::release};
+std::atomic<const DeviceAllocator*> g_allocators[4] = {{&kHost}, {nullptr}, {&kHost}, {nullptr}};
 }  // namespace
 
-Storage::Storage(void* d, size_t n, size_t cap, Device dev) : data(d), nbytes(n), capacity(cap), device(dev) {
+void register_allocator(Device d, const DeviceAllocator* a) { g_allocators[int(d)].store(a); }
+const DeviceAllocator* device_allocator(Device d) { return int(d) < 4 ? g_allocators[int(d)].load() : nullptr; }
+
+Storage::Storage(void* d, size_t n, size_t cap, Device dev, const DeviceAllocator* a)
+    : data(d), nbytes(n), capacity(cap), device(dev), allocator(a) {
   g_storages.fetch_add(1, std::memory_order_relaxed);
   int64_t now = g_bytes.fetch_add(int64_t(n), std::memory_order_relaxed) + int64_t(n);
   int64_t peak = g_peak.load(std::memory_order_relaxed);
@@ -30,24 +38,23 @@ Storage::Storage(void* d, size_t n, size_t cap, Device dev) : data(d), nbytes(n)
 }
 
 Storage::~Storage() {
-  alloc::release(data, capacity);
+  allocator->release(data, capacity);
   g_storages.fetch_sub(1, std::memory_order_relaxed);
   g_bytes.fetch_sub(int64_t(nbytes), std::memory_order_relaxed);
   ctx().external_bytes -= int64_t(nbytes);
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
-  // cpu and ref are both host memory; cuda needs the CUDA build
-  TF_CHECK(dev == Device::CPU || dev == Device::REF, Device, "allocation on device '", device_name(dev),
-           "' is not available in this build");
+  const DeviceAllocator* a = device_allocator(dev);
+  TF_CHECK(a, Device, "allocation on device '", device_name(dev), "' is not available in this build");
   uint64_t limit = g_limit.load();
   if (nbytes > limit)
     fail(ErrorCode::OutOfMemory, "cannot allocate ", nbytes, " bytes: over the allocation limit of ", limit,
          " bytes (physical memory); tensors this large do not fit on this machine");
   size_t cap = 0;
-  void* p = alloc::acquire(nbytes, &cap);
-  if (!p) fail(ErrorCode::OutOfMemory, "out of memory allocating ", nbytes, " bytes");
-  return std::make_shared<Storage>(p, nbytes, cap, dev);
+  void* p = a->acquire(nbytes, &cap);
+  if (!p) fail(ErrorCode::OutOfMemory, "out of memory allocating ", nbytes, " bytes on ", device_name(dev));
+  return std::make_shared<Storage>(p, nbytes, cap, dev, a);
 }
 
 MemoryStats memory_stats() {

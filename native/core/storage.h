@@ -8,15 +8,25 @@
 
 namespace tf {
 
+// A device's memory: where its buffers come from and go back to. Host devices (cpu, ref) use core/allocator; a
+// device backend registers its own (register_allocator), and every Storage frees through the one that made it.
+struct DeviceAllocator {
+  void* (*acquire)(size_t bytes, size_t* capacity);  // nullptr when out of memory
+  void (*release)(void* p, size_t capacity);
+};
+void register_allocator(Device d, const DeviceAllocator* a);
+const DeviceAllocator* device_allocator(Device d);  // nullptr: this build has no memory for d
+
 struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   size_t capacity = 0;  // the allocator's block size (>= nbytes)
   Device device = Device::CPU;
+  const DeviceAllocator* allocator = nullptr;  // frees `data`
   // Bumped by every in-place write, so autograd can refuse to use a saved tensor that changed.
   std::atomic<uint64_t> version{0};
 
-  Storage(void* d, size_t n, size_t cap, Device dev);
+  Storage(void* d, size_t n, size_t cap, Device dev, const DeviceAllocator* a);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
