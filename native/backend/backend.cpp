@@ -2,20 +2,22 @@
 #include "../core/context.h"
 #include "../core/error.h"
 #include "../cpu/dispatch.h"
-#include "../cpu/host_elementwise.h"
+#include "../cpu/host_backend.h"
 
 namespace tf {
 
 namespace {
-// Both host backends share the host entries: those call the current backend's rows, threaded or not.
-const Backend kCpu{Device::CPU, "cpu", &cpu::kernels, true, true,
-                   &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
-                   &host::reduce, &host::cumsum, &host::matmul, &host::softmax,
-                   &host::rand_uniform, &host::rand_normal, &host::rand_int, &host::combine};
-const Backend kRef{Device::REF, "ref", &cpu::reference_kernels, false, false,
-                   &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
-                   &host::reduce, &host::cumsum, &host::matmul, &host::softmax,
-                   &host::rand_uniform, &host::rand_normal, &host::rand_int, &host::combine};
+// Both host backends share the host entries (cpu/host_backend.h): those call the current backend's rows, threaded
+// or not, so the two differ only in the rows, the threading and the fast paths.
+constexpr Backend host_backend(Device d, const char* name, const cpu::KernelTable& (*rows)(), bool threaded,
+                               bool fast_paths) {
+  return Backend{d, name, rows, threaded, fast_paths,
+                 &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
+                 &host::reduce, &host::cumsum, &host::matmul, &host::softmax,
+                 &host::rand_uniform, &host::rand_normal, &host::rand_int, &host::combine};
+}
+const Backend kCpu = host_backend(Device::CPU, "cpu", &cpu::kernels, true, true);
+const Backend kRef = host_backend(Device::REF, "ref", &cpu::reference_kernels, false, false);
 const char* const kDevices[] = {"cpu", "ref"};
 }  // namespace
 

@@ -1,4 +1,4 @@
-#include "host_elementwise.h"
+#include "host_backend.h"
 #include "strided_loop.h"
 
 namespace tf {

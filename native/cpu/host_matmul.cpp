@@ -1,6 +1,6 @@
 // The matmul and softmax entries of the host backends, and the host GEMM driver the op layer's host loops still
 // use (conv, attention, norms): the current backend's GEMM rows, split over the pool by row or column blocks.
-#include "host_elementwise.h"
+#include "host_backend.h"
 #include <algorithm>
 #include "threadpool.h"
 #include "../ops/ops.h"

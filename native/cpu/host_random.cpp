@@ -1,7 +1,7 @@
 // The random fills and the fused steps' one pass for the host backends. Counter-based (rng/draws.h): element i
 // depends on (key, i) alone, so the split over the pool changes nothing, and every backend must give the same
 // numbers.
-#include "host_elementwise.h"
+#include "host_backend.h"
 #include <algorithm>
 #include <limits>
 #include "threadpool.h"

@@ -1,6 +1,6 @@
 // The reduction and scan entries of the host backends: x viewed as [O, R, I] (contiguous), reduced or scanned
 // over R, split over the pool by output blocks (and, for one long vector, by chunks of R reduced again).
-#include "host_elementwise.h"
+#include "host_backend.h"
 #include <algorithm>
 #include "threadpool.h"
 

@@ -32,7 +32,7 @@ napi_value cb(napi_env env, napi_callback_info ci) {
 
 // The token new_handle() is constructing a handle for. The wrap is made inside the constructor, so V8's
 // slack tracking sees the wrap's property and keeps it in the object (no property-array growth per handle).
-thread_local HandleTable::Token t_pending = 0;
+thread_local HandleTable::Token t_pending __attribute__((tls_model("initial-exec"))) = 0;
 
 Napi::Value Construct(const Napi::CallbackInfo& info) {
   bool ok = info.Length() == 1 && info[0].IsExternal() && info[0].As<Napi::External<void>>().Data() == &kHandleKey &&
