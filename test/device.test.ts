@@ -59,3 +59,23 @@ test('gradients flow back through .to() to the source device, in reverse and for
   expect(tan.device).toBe('ref');
   expect(arr(tan)).toEqual([3, 3, 3, 3, 3]);
 });
+
+test('a graph that crosses devices: each backward node runs on the device its forward ran on', () => {
+  // before: the backward of the 'ref' part ran on the call's device (cpu) and mixed devices (TF_DEVICE)
+  const x = tf.tensor([0.5, -1.25, 2], { dtype: 'float64', requiresGrad: true });
+  x.to('ref').square().to('cpu').mul(x).sum().backward();
+  expect(x.grad!.device).toBe('cpu');
+  arr(x.grad!).forEach((g, i) => expect(g).toBeCloseTo(3 * arr(x)[i] ** 2, 12));
+  const [g2] = tf.autograd.grad(x.to('ref').square().sum(), [x], { createGraph: true });
+  expect(g2!.device).toBe('cpu');
+  const [h] = tf.autograd.grad(g2!.sum(), [x]);  // second order through both devices
+  expect(arr(h!)).toEqual([2, 2, 2]);
+});
+
+test("backward with a gradient on another device than its output is TF_DEVICE", () => {
+  const x = tf.randn([3], { requiresGrad: true });
+  const y = x.to('ref').mul(2);
+  expectCode(() => y.backward(tf.ones([3])), 'TF_DEVICE');
+  y.backward(tf.ones([3]).to('ref'));
+  expect(arr(x.grad!)).toEqual([2, 2, 2]);
+});

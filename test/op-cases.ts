@@ -116,6 +116,7 @@ export function opCases(): OpCase[] {
   add('squeeze all', (x) => x.squeeze(), () => [randn64(1, 3, 1)]);
   add('contiguous', (x) => x.T.contiguous(), () => [randn64(3, 4)]);
   add('clone', (x) => x.clone().mul(x), () => [randn64(3, 4)]);
+  add('to the ref device and back', (x) => x.to('ref').square().to('cpu').mul(x), () => [randn64(3, 4)]);
   add('cat', (a, b) => tf.cat([a, b, a], 1), () => [randn64(2, 3), randn64(2, 1)]);
   add('stack', (a, b) => tf.stack([a, b], 1), () => [randn64(2, 3), randn64(2, 3)]);
   const idx2 = tf.tensor([[0, 2, 2], [1, 0, 3]], { dtype: 'int32' });

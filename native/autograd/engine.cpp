@@ -107,6 +107,8 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
   {
     GradModeGuard mode(create_graph);
     for (size_t i = 0; i < roots.size(); ++i) {
+      if (grad_roots[i].defined()) check_same_device(roots[i], grad_roots[i], "backward: an output and its gradient");
+      DeviceScope on(roots[i].device());  // an output's seed lives beside it
       Tensor g = grad_roots[i].defined() ? grad_roots[i] : ones(roots[i].shape(), roots[i].dtype());
       accumulate(root_edges[i].fn.get(), root_edges[i].input_nr, g);
     }
@@ -130,6 +132,9 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     TensorList out;
     if (run) {
       GradModeGuard mode(create_graph);
+      // A node's backward runs on the device its forward ran on (a graph may cross devices through .to()), so the
+      // tensors it creates land beside the ones it saved.
+      DeviceScope on(n->outs.empty() ? ctx().device : n->outs[0].device);
       for (size_t k = 0; k < grads.size(); ++k)
         if (!grads[k].defined()) grads[k] = zeros(n->outs[k].shape, n->outs[k].dtype);
       if (auto* acc = dynamic_cast<AccumulateGrad*>(n)) acc->create_graph = create_graph;

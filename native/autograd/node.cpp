@@ -21,7 +21,7 @@ static std::shared_ptr<Node> grad_accumulator(const Tensor& t) {
   TensorImpl* impl = t.impl();
   if (auto acc = impl->grad_accumulator.lock()) return acc;
   auto acc = std::make_shared<AccumulateGrad>(t.ptr());
-  acc->outs.push_back({t.shape(), t.dtype()});
+  acc->outs.push_back({t.shape(), t.dtype(), t.device()});
   impl->grad_accumulator = acc;
   return acc;
 }
@@ -45,7 +45,7 @@ void set_history(Tensor& out, const std::shared_ptr<Node>& node, int output_nr) 
   impl->output_nr = output_nr;
   impl->requires_grad = true;
   if (node->outs.size() <= size_t(output_nr)) node->outs.resize(output_nr + 1);
-  node->outs[output_nr] = {out.shape(), out.dtype()};
+  node->outs[output_nr] = {out.shape(), out.dtype(), out.device()};
 }
 
 int FnNode::save(const Tensor& t) {

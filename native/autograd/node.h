@@ -18,6 +18,7 @@ struct Edge {
 struct OutputMeta {
   Shape shape;
   DType dtype;
+  Device device = Device::CPU;  // where the forward op ran: its backward runs there too
 };
 
 struct Node : std::enable_shared_from_this<Node> {

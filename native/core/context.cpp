@@ -35,7 +35,7 @@ void note_call_device(Device d) {
     c.device_noted = true;
     return;
   }
-  TF_CHECK(c.device == d, Device, "expected all tensors on one device, got ", device_name(c.device), " and ",
+  TF_CHECK(c.device == d || c.devices_may_differ, Device, "expected all tensors on one device, got ", device_name(c.device), " and ",
            device_name(d), " (move one with .to('", device_name(c.device), "'))");
 }
 

@@ -24,6 +24,7 @@ struct Context {
   int64_t external_bytes = 0;  // storage bytes allocated minus freed while this context was current
   Device device = Device::CPU; // where new tensors go, and so which backend runs: the current call's device
   bool device_noted = false;   // a tensor argument of the current call has set `device`
+  bool devices_may_differ = false;  // the current call takes tensors of several devices (autograd's grad/backward)
 };
 
 namespace detail {
@@ -53,8 +54,30 @@ class CallScope {
   Device prev_device_;
   bool prev_noted_;
 };
-// The first tensor argument sets the call's device; a later one on another device is TF_DEVICE.
+// The first tensor argument sets the call's device; a later one on another device is TF_DEVICE, unless the call
+// allows several (AllowMixedDevices: backward and grad, whose graph may cross devices; each node then runs on
+// its own device).
 void note_call_device(Device d);
+class AllowMixedDevices {
+ public:
+  AllowMixedDevices() { ctx().devices_may_differ = true; }
+  ~AllowMixedDevices() { ctx().devices_may_differ = false; }
+  AllowMixedDevices(const AllowMixedDevices&) = delete;
+  AllowMixedDevices& operator=(const AllowMixedDevices&) = delete;
+};
+
+// Runs a scope on device d (new tensors go there), restoring the call's device after. The autograd engine runs
+// each node's backward under one.
+class DeviceScope {
+ public:
+  explicit DeviceScope(Device d) : prev_(ctx().device) { ctx().device = d; }
+  ~DeviceScope() { ctx().device = prev_; }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  Device prev_;
+};
 
 // Makes c current for a scope (and restores the previous one on exit, also on exceptions).
 class ContextScope {

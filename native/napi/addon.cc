@@ -403,6 +403,7 @@ BINDING(SgdStep) {
 // backward(outputs[], grads[] (null entries allowed), retainGraph, createGraph)
 BINDING(Backward) {
   GUARDED({
+    tf::AllowMixedDevices mixed;  // a graph may cross devices; the engine runs each node on its own
     tf::TensorList outs = tensor_list_arg(info, 0, "outputs");
     tf::TensorList grads = tensor_list_arg(info, 1, "gradients", true);
     bool create = bool_or(info, 3, false);
@@ -415,6 +416,7 @@ BINDING(Backward) {
 // grad(outputs[], inputs[], gradOutputs[], retainGraph, createGraph, allowUnused)
 BINDING(Grad) {
   GUARDED({
+    tf::AllowMixedDevices mixed;  // a graph may cross devices; the engine runs each node on its own
     tf::TensorList outs = tensor_list_arg(info, 0, "outputs");
     tf::TensorList ins = tensor_list_arg(info, 1, "inputs");
     tf::TensorList grads = tensor_list_arg(info, 2, "gradOutputs", true);
