@@ -444,6 +444,30 @@ describe('checkpoints', () => {
     }
   });
 
+  test('a state with NaN or infinite weights is never written; the earlier checkpoint stays (TF_NON_FINITE)', async () => {
+    tf.manualSeed(3);
+    const r = makeRun();
+    trainStep(r, 0);
+    const f = file('poison.ckpt');
+    io.saveCheckpoint(f, { model: r.model, ema: r.ema, optimizer: r.opt, step: 1 });
+    const good = fs.readFileSync(f);
+    const [name, p] = [...r.model.namedParameters()][0];
+    const saved = Array.from(p.data());
+    (p.data() as Float32Array)[0] = NaN;
+    expect(() => io.saveCheckpoint(f, { model: r.model, ema: r.ema, optimizer: r.opt, step: 2 }))
+      .toThrow(expect.objectContaining({ code: 'TF_NON_FINITE', message: expect.stringContaining(`model.${name}`) }));
+    await expect(io.saveCheckpointAsync(f, { model: r.model, step: 2 })).rejects.toMatchObject({ code: 'TF_NON_FINITE' });
+    (p.data() as Float32Array)[0] = Infinity;
+    expect(() => io.saveCheckpoint(f, { model: r.model, step: 2 })).toThrow(expect.objectContaining({ code: 'TF_NON_FINITE' }));
+    expect(fs.readFileSync(f).equals(good)).toBe(true);
+    (p.data() as Float32Array).set(saved);
+    // an optimizer slot or an EMA shadow poisoned is refused too
+    const [, m] = [...r.opt.stateDict().tensors][0];
+    (m.data() as Float32Array)[0] = NaN;
+    expect(() => io.saveCheckpoint(f, { model: r.model, optimizer: r.opt, step: 2 })).toThrow(expect.objectContaining({ code: 'TF_NON_FINITE' }));
+    expect(fs.readFileSync(f).equals(good)).toBe(true);
+  });
+
   test('file contents: prefixed names and metadata', () => {
     tf.manualSeed(1);
     const r = makeRun();

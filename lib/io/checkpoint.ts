@@ -12,6 +12,7 @@
 // EMA and optimizer as they were.
 import { Tensor, TensorfieldError } from '../tensor';
 import { noGrad } from '../autograd';
+import { tidy } from '../scope';
 import { getRngState, setRngState, RngState } from '../random';
 import type { Module } from '../nn/module';
 import type { EMA } from '../optim/ema';
@@ -108,15 +109,33 @@ function contents(state: CheckpointState): { tensors: Map<string, Tensor>; metad
   return { tensors, metadata };
 }
 
-/** Writes the checkpoint atomically (a crash never leaves a partial file at `file`). */
+// A checkpoint is what a run falls back to, so it must never hold a NaN or an infinity: a diverged step would
+// otherwise replace the last good state with a poisoned one. One isfinite pass and one reduction per tensor.
+function checkFinite(file: string, tensors: Map<string, Tensor>): void {
+  const bad: string[] = [];
+  noGrad(() => tidy(() => {
+    for (const [k, t] of tensors)
+      if ((t.dtype === 'float32' || t.dtype === 'float64') && t.numel() > 0 && t.isfinite().amin().item() === 0) bad.push(k);
+  }));
+  if (bad.length > 0)
+    throw new TensorfieldError('TF_NON_FINITE', `saveCheckpoint: refusing to write '${file}': ${bad.length} tensor(s) hold ` +
+      `NaN or infinite values (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''}); any earlier checkpoint there is intact`);
+}
+
+/**
+ * Writes the checkpoint atomically (a crash never leaves a partial file at `file`). Refuses (TF_NON_FINITE) a state
+ * whose parameters, EMA or optimizer slots hold a NaN or an infinity, leaving any earlier file untouched.
+ */
 export function saveCheckpoint(file: string, state: CheckpointState): void {
   const { tensors, metadata } = contents(state);
+  checkFinite(file, tensors);
   saveSafetensors(file, tensors, metadata);
 }
 
 /** Async form; the state is snapshotted before the returned promise is created, so training may go on. */
 export async function saveCheckpointAsync(file: string, state: CheckpointState): Promise<void> {
   const { tensors, metadata } = contents(state);
+  checkFinite(file, tensors);
   await saveSafetensorsAsync(file, tensors, metadata);
 }
 
