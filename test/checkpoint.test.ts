@@ -5,7 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '../lib';
 import { Tensor, io, nn, optim } from '../lib';
-import { writeFaults } from '../lib/io/atomic';
+import { writeFaults, removeStaleTemps, tempPathFor } from '../lib/io/atomic';
+import { spawnSync } from 'child_process';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-ckpt-')); });
@@ -319,6 +320,19 @@ describe('damaged and foreign files are TF_BAD_FILE', () => {
 });
 
 describe('atomic replacement', () => {
+  test('stale temporary files of dead writers are removed when a run opens its folder; a live writer\'s are kept', () => {
+    const d = fs.mkdtempSync(path.join(dir, 'stale-'));
+    const target = path.join(d, 'checkpoint.safetensors');
+    fs.writeFileSync(target, 'intact');
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);  // exited: its pid names no process now (reuse within the test is not expected)
+    const stale = `${target}.tmp-${deadPid}-0123456789ab`, live = tempPathFor(target), other = path.join(d, 'notes.tmp-1-x');
+    for (const f of [stale, live, other]) fs.writeFileSync(f, 'partial');
+    expect(removeStaleTemps(d)).toEqual([stale]);
+    expect([fs.existsSync(stale), fs.existsSync(live), fs.existsSync(other), fs.readFileSync(target, 'utf8')]).toEqual([false, true, true, 'intact']);
+    expect(removeStaleTemps(path.join(d, 'missing'))).toEqual([]);
+  });
+
   const tmpLeft = () => fs.readdirSync(dir).filter((f) => f.includes('.tmp-'));
   const big = () => new Map([['a', tf.rand([1000])], ['b', tf.rand([1000], { dtype: 'float64' })]]);
 

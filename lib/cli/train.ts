@@ -8,6 +8,7 @@ import * as tf from '../index';
 import { getMethod, resolveOptions, listMethods, type Method, type MethodRun, type DataSpec, type SampleOptions } from '../registry';
 import { openDataSource, DATA_SOURCES, type DataSource } from '../data/sources';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint';
+import { removeStaleTemps } from '../io/atomic';
 import { saveImageGrid } from '../io/png';
 import { saveScatterPNG, saveLinePlot } from '../io/plot';
 import { parseFlags, usageError, type FlagSpec } from './args';
@@ -146,6 +147,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   const { config: _c, out: _o, resume: _r, ...trainFlags } = flags;
   const cfg: RunConfig = { method: method.name, data: src.name, options, train: trainFlags, version: version() };
   fs.mkdirSync(dir, { recursive: true });
+  for (const p of removeStaleTemps(dir)) console.error(`removed ${p} (left by a writer that was killed mid-save)`);
 
   tf.manualSeed(flags.seed as number);
   const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) };
