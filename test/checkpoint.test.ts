@@ -203,6 +203,23 @@ describe('damaged and foreign files are TF_BAD_FILE', () => {
   const good = () => { io.saveSafetensors(file('good.safetensors'), sample(), { k: 'v' }); return fs.readFileSync(file('good.safetensors')); };
   const f32 = (n: number) => new Uint8Array(4 * n);
 
+  test('a header naming a tensor or a metadata key twice is refused, not resolved silently', () => {
+    const file8 = (header: string, data: number) => {
+      const h = Buffer.from(header, 'utf8'), b = Buffer.alloc(8 + h.length + data);
+      b.writeBigUInt64LE(BigInt(h.length), 0);
+      h.copy(b, 8);
+      return new Uint8Array(b);
+    };
+    const t = (o: number) => `{"dtype":"F32","shape":[1],"data_offsets":[${o},${o + 4}]}`;
+    expectBad(() => io.parseSafetensors(file8(`{"a":${t(0)},"a":${t(4)}}`, 8), 'dup'), /names 'a' twice/, 'dup');
+    expectBad(() => io.parseSafetensors(file8(`{"__metadata__":{"k":"1","k":"2"},"a":${t(0)}}`, 4), 'dupmeta'), /names 'k' twice/, 'dupmeta');
+    expectBad(() => io.parseSafetensors(file8(`{"__metadata__":{"k":"1"},"__metadata__":{"j":"2"},"a":${t(0)}}`, 4), 'dup2'), /names '__metadata__' twice/, 'dup2');
+    // the same name in different objects, escaped quotes and commas inside strings are not duplicates
+    const ok = io.parseSafetensors(file8(`{"__metadata__":{"a":"x\\",\\"a","b":"{,}"},"a":${t(0)}}`, 4), 'ok');
+    expect([...ok.tensors.keys()]).toEqual(['a']);
+    expect(ok.metadata).toEqual({ a: 'x","a', b: '{,}' });
+  });
+
   test('every truncation of a valid file (sync and async)', async () => {
     const buf = good();
     const n = Number(buf.readBigUInt64LE(0));

@@ -153,6 +153,35 @@ function headerLength(prefix: Uint8Array, fileSize: number, file: string): numbe
 }
 
 /** Validates the JSON header against the size of the data section that follows it. */
+// JSON.parse keeps the last of two equal keys without a word, so a header naming a tensor (or a metadata key)
+// twice would load one of them silently. The header is valid JSON by the time this runs; it walks it once,
+// keeping the keys of each open object.
+function firstDuplicateKey(text: string): string | null {
+  const stack: { keys: Set<string> | null; expectKey: boolean }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top && top.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return key;
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (ch === '{') stack.push({ keys: new Set(), expectKey: true });
+    else if (ch === '[') stack.push({ keys: null, expectKey: false });
+    else if (ch === '}' || ch === ']') stack.pop();
+    else if (ch === ',') {
+      const top = stack[stack.length - 1];
+      if (top && top.keys) top.expectKey = true;
+    }
+  }
+  return null;
+}
+
 export function parseHeader(json: Uint8Array, dataLength: number, file: string): SafetensorsHeader {
   let text: string;
   try {
@@ -168,6 +197,8 @@ export function parseHeader(json: Uint8Array, dataLength: number, file: string):
     throw bad(file, `the header is not valid JSON (${(e as Error).message}): corrupt, or not a safetensors file`);
   }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw bad(file, 'the header is not a JSON object');
+  const dup = firstDuplicateKey(text);
+  if (dup !== null) throw bad(file, `the header names '${dup}' twice (a tensor or a __metadata__ key): ambiguous, refused`);
   const metadata: Metadata = {};
   const entries: SafetensorsEntry[] = [];
   for (const [name, info] of Object.entries(obj as Record<string, unknown>)) {
