@@ -151,6 +151,19 @@ if (!built && process.env.CI) throw new Error('dist/ is missing: run `npm run bu
     expect(r.stdout).toMatch(new RegExp(`resumed .* at step ${stepAt}`));
   });
 
+  test('file-system errors are one TF_IO line naming the path and the cause, exit 1, no stack trace', () => {
+    const f = path.join(os.tmpdir(), `tf-cli-file-${process.pid}`);
+    fs.writeFileSync(f, 'x');
+    try {
+      const r = spawnSync(process.execPath, [cli, 'train', '--steps', '2', '--out', path.join(f, 'run')], { encoding: 'utf8', timeout: 60000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`mkdir '${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/run': a part of the path is a file, not a folder \\[TF_IO\\]`));
+      expect(r.stderr).not.toMatch(/\n\s+at /);  // no stack frames
+    } finally {
+      fs.unlinkSync(f);
+    }
+  });
+
   test('bad input exits 2 with the message; --help lists method options', () => {
     const r = spawnSync(process.execPath, [cli, 'train', '--data', 'nope'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

@@ -53,11 +53,30 @@ async function main(argv: string[]): Promise<number> {
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
+// What a file-system error means, said in a line instead of a Node stack trace.
+const FS_CAUSES: Record<string, string> = {
+  ENOSPC: 'no space left on the device (files are replaced atomically: what was there before is intact)',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'it is a folder, not a file',
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  EEXIST: 'it already exists',
+  EMFILE: 'too many open files',
+  EDQUOT: 'disk quota exceeded (files are replaced atomically: what was there before is intact)',
+};
+
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  const sys = e as NodeJS.ErrnoException & { dest?: string };
   if (e instanceof TensorfieldError || (e as { code?: string })?.code?.startsWith?.('TF_')) {
     const err = e as TensorfieldError;
     console.error(`tensorfield: ${err.message} [${err.code}]`);
     process.exitCode = err.code === 'TF_INVALID_ARGUMENT' ? 2 : 1;
+  } else if (sys && typeof sys.code === 'string' && FS_CAUSES[sys.code]) {
+    const where = sys.path ? ` '${sys.path}'${sys.dest ? ` -> '${sys.dest}'` : ''}` : '';
+    console.error(`tensorfield: ${sys.syscall ?? 'file operation'}${where}: ${FS_CAUSES[sys.code]} [TF_IO]`);
+    process.exitCode = 1;
   } else {
     console.error(e);
     process.exitCode = 1;
