@@ -18,6 +18,8 @@ namespace tf {
 
 struct CallKey;  // rng/draws.h: one random call's Philox key and call id
 
+constexpr int kMaxCombineTerms = 5;  // the most terms a fused step's one pass combines
+
 // An input as a whole-tensor entry reads it: over the output's shape, with its own element strides (0 along a
 // broadcast dim), so broadcasting copies nothing.
 struct Operand {

@@ -11,6 +11,7 @@
 namespace tf {
 
 using Shape = std::vector<int64_t>;
+constexpr int kMaxDims = 64;  // the most dims a shape may have (front doors refuse more; host loops rely on it)
 struct Node;
 struct TensorImpl;
 

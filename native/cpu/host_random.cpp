@@ -20,7 +20,7 @@ void blocks(int64_t n, int64_t per_block, F f) {
   });
 }
 
-constexpr int kMaxTerms = 5;
+constexpr int kMaxTerms = kMaxCombineTerms;
 
 template <class T>
 struct Pointers {

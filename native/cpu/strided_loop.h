@@ -11,8 +11,6 @@
 
 namespace tf {
 
-constexpr int kMaxDims = 64;  // the most dims a shape may have (napi/convert.cc refuses more)
-
 template <int N>
 struct StridedLoop {
   int nd = 0;                                   // coalesced dims, innermost last

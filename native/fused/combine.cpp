@@ -9,7 +9,7 @@
 
 namespace tf::fused {
 
-constexpr int kMaxTerms = 5;
+constexpr int kMaxTerms = kMaxCombineTerms;
 
 Tensor combine(const char* op, const std::vector<Term>& terms, double noise_scale, const Tensor& g0, Tensor out) {
   TF_CHECK(!terms.empty() && terms.size() <= size_t(kMaxTerms), Internal, op, ": ", terms.size(), " terms");

@@ -91,7 +91,8 @@ tf::Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name, 
   if (v.IsNumber()) { s.push_back(size_value(env, v, name, allow_minus_one)); return s; }
   if (!v.IsArray()) throw_js(env, "TF_INVALID_SIZE", std::string(name) + " must be an array of sizes", true);
   Napi::Array a = v.As<Napi::Array>();
-  if (a.Length() > 64) throw_js(env, "TF_INVALID_SIZE", std::string(name) + ": at most 64 dimensions");
+  if (a.Length() > uint32_t(tf::kMaxDims))
+    throw_js(env, "TF_INVALID_SIZE", std::string(name) + ": at most " + std::to_string(tf::kMaxDims) + " dimensions");
   for (uint32_t k = 0; k < a.Length(); ++k) s.push_back(size_value(env, a.Get(k), name, allow_minus_one));
   return s;
 }
@@ -103,7 +104,7 @@ tf::Dims dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (v.IsNumber()) { d.push_back(int_arg(info, i, name)); return d; }
   if (!v.IsArray()) arg_error(info.Env(), std::string(name) + " must be a number or an array of numbers");
   Napi::Array a = v.As<Napi::Array>();
-  if (a.Length() > 64) arg_error(info.Env(), std::string(name) + ": too many entries");
+  if (a.Length() > uint32_t(tf::kMaxDims)) arg_error(info.Env(), std::string(name) + ": too many entries");
   for (uint32_t k = 0; k < a.Length(); ++k) {
     Napi::Value e = a.Get(k);
     if (!e.IsNumber()) arg_error(info.Env(), std::string(name) + " entries must be integers");

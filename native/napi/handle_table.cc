@@ -31,7 +31,6 @@ void HandleTable::release(Token tok) {
   if (!t) return;
   Token i = tok & kSlotMask;
   tf::Tensor dead = std::move(*t);  // dropped after the slot is consistent again (a destructor cannot re-enter)
-  *t = tf::Tensor();
   slots_[i].gen = (slots_[i].gen + 1) & kGenMask;
   free_.push_back(uint32_t(i));
 }
