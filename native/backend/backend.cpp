@@ -14,7 +14,14 @@ constexpr Backend host_backend(Device d, const char* name, const cpu::KernelTabl
   return Backend{d, name, rows, threaded, fast_paths,
                  &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
                  &host::reduce, &host::cumsum, &host::matmul, &host::softmax,
-                 &host::rand_uniform, &host::rand_normal, &host::rand_int, &host::combine};
+                 &host::rand_uniform, &host::rand_normal, &host::rand_int, &host::combine,
+                 &host::fill, &host::sequence,
+                 &host::bernoulli, &host::binomial, &host::poisson, &host::multinomial, &host::count_step,
+                 &host::conv2d, &host::conv2d_input_grad, &host::conv2d_weight_grad,
+                 &host::group_norm, &host::group_norm_backward, &host::group_norm_tangent,
+                 &host::attention, &host::attention_backward,
+                 &host::gather, &host::scatter_add, &host::index_select, &host::index_add,
+                 &host::adam, &host::sgd};
 }
 const Backend kCpu = host_backend(Device::CPU, "cpu", &cpu::kernels, true, true);
 const Backend kRef = host_backend(Device::REF, "ref", &cpu::reference_kernels, false, false);

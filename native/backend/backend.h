@@ -4,13 +4,12 @@
 // Where this stands: 'cpu' and 'ref' are host backends (host memory; they share the host implementations in
 // cpu/host_*.cpp). 'cpu' runs the CPUID-chosen kernel rows, the thread pool and every special path (Winograd);
 // 'ref' the scalar reference rows, one thread, the plain algorithms only, so the conformance suite runs on it
-// against 'cpu'. The elementwise family (unary, binary, where, isfinite, copy/cast), reductions, scans, matmul,
-// softmax, the counter-based random fills and the fused steps' pass are whole-tensor entries below: the op layer
-// checks and records autograd, then calls one entry, and a CUDA backend implements the same entries as kernels.
-// The other families (conv, norms, attention, the data-dependent draws bernoulli/binomial/poisson/multinomial,
-// indexing, int8) still run host loops in the op layer over the current backend's rows (`kernels`); they move
-// behind entries as the CUDA backend needs them.
+// against 'cpu'. Every float family is a whole-tensor entry below: the op layer checks and records autograd,
+// then calls one entry, and a CUDA backend implements the same entries as kernels. What still runs host loops
+// in the op layer over the rows (`kernels`): the int8 family (ops/quant.cpp: its packed weight layout is the
+// CPU kernel's, see issue 29) and the host-only factories (from_buffer reads JS memory).
 #pragma once
+#include "../core/params.h"
 #include "../core/tensor.h"
 #include "../cpu/kernels.h"
 
@@ -26,6 +25,20 @@ struct Operand {
   const Tensor& t;
   const Shape& strides;
 };
+
+// What a data-dependent entry found wrong in its inputs, for the op layer to word: `code` 0 when all was well,
+// else an entry-specific reason (the enums below), the flat index of the first offender met and its value.
+// Which offender is "first" may depend on threading; that an error is raised does not.
+struct Verdict {
+  int code = 0;
+  int64_t at = -1;
+  double value = 0;
+  void flag(int c, int64_t i, double v) {
+    if (code == 0) { code = c; at = i; value = v; }
+  }
+};
+enum DrawProblem { kBadProbability = 1, kBadCount, kBadRate, kZeroRow, kTooFewCategories, kBadIndex, kBadNetOutput };
+enum class CountStep { BinomialBridge, TauLeap };
 
 struct Backend {
   Device device;
@@ -66,6 +79,57 @@ struct Backend {
   // contiguous, of out's shape and float dtype; out may be one of ins.
   bool (*combine)(const Tensor& out, const Tensor* ins, const double* c, int k, double noise_scale, const Tensor* g,
                   const CallKey& key);
+  // Fill any strided out with v; out [n] = start + i step, or (linspace) filled from both ends so out[n-1] == end.
+  bool (*fill)(const Tensor& out, double v);
+  bool (*sequence)(const Tensor& out, double start, double step, bool linspace, double end);
+
+  // The data-dependent draws, contiguous float64 operands of out's shape; each element from its own stream of
+  // `key`, as rng/draws.h draws. Bernoulli compares given uniforms u (drawn by rand_uniform) with p (float).
+  // multinomial: probs [rows, k] -> out int32 [rows, n].
+  bool (*bernoulli)(const Tensor& out, const Tensor& p, const Tensor& u, Verdict* v);
+  bool (*binomial)(const Tensor& out, const Tensor& count, const Tensor& prob, const CallKey& key, Verdict* v);
+  bool (*poisson)(const Tensor& out, const Tensor& rate, const CallKey& key, Verdict* v);
+  bool (*multinomial)(const Tensor& out, const Tensor& probs, bool replacement, const CallKey& key, Verdict* v);
+  // The count denoising steps (Blackout): out = clip(n + draw(n, y, q), 0, n_max), n, y, out of one float dtype,
+  // contiguous; q = (p_s - p_t) / (1 - p_t).
+  bool (*count_step)(CountStep kind, const Tensor& out, const Tensor& n, const Tensor& y, double q, double n_max,
+                     const CallKey& key, Verdict* v);
+
+  // Convolution, checked and contiguous: y [N, O, Ho, Wo] = conv(x [N, C, H, W], w [O, C/groups, kh, kw]) (+ bias
+  // [O] unless null); dx [N, C, H, W] from gy and w (the transposed convolution); dw from x and gy.
+  bool (*conv2d)(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p);
+  bool (*conv2d_input_grad)(const Tensor& dx, const Tensor& gy, const Tensor& w, const Conv2dParams& p);
+  bool (*conv2d_weight_grad)(const Tensor& dw, const Tensor& x, const Tensor& gy, const Conv2dParams& p);
+
+  // Group norm of contiguous x [N, C, S...] in G groups: y and stats [N, G, 2] (mean, 1/std); w, b [C] or null;
+  // silu: SiLU applied to y. The first-order backward (dx, and dw, db when w is given or b is) and the tangent
+  // dy from tx, tw, tb (each may be null), from the saved stats.
+  bool (*group_norm)(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w,
+                     const Tensor* b, double eps, bool silu);
+  bool (*group_norm_backward)(const Tensor& dx, const Tensor* dw, const Tensor* db, const Tensor& gy,
+                              const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w);
+  bool (*group_norm_tangent)(const Tensor& dy, const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w,
+                             const Tensor* tx, const Tensor* tw, const Tensor* tb);
+
+  // Attention over contiguous q [B, L, D], k [B, S, D], v [B, S, Dv]: out [B, L, Dv] and the probabilities P
+  // [B, L, S] (saved for the backward); causal masks j > i + (S - L). The backward from P and gy [B, L, Dv].
+  bool (*attention)(const Tensor& out, const Tensor& P, const Tensor& q, const Tensor& k, const Tensor& v,
+                    double scale, bool causal);
+  bool (*attention_backward)(const Tensor& dq, const Tensor& dk, const Tensor& dv, const Tensor& gy,
+                             const Tensor& P, const Tensor& q, const Tensor& k, const Tensor& v, double scale);
+
+  // Indexing, with int32 contiguous indices checked here (kBadIndex: the first out-of-range value). gather: out
+  // (index's shape) from x (any strides) along d; scatter_add: out (contiguous, holding x) += src at the indices,
+  // in index order; index_select: contiguous x viewed [O, n, I] -> out [O, k, I]; index_add: out [O, n, I]
+  // (contiguous, holding x) += src [O, k, I] (a 0-d x: every index adds the whole src).
+  bool (*gather)(const Tensor& out, const Tensor& x, int64_t d, const Tensor& index, Verdict* v);
+  bool (*scatter_add)(const Tensor& out, int64_t d, const Tensor& index, const Tensor& src, Verdict* v);
+  bool (*index_select)(const Tensor& out, const Tensor& x, int64_t d, const Tensor& index, Verdict* v);
+  bool (*index_add)(const Tensor& out, int64_t d, const Tensor& index, const Tensor& src, Verdict* v);
+
+  // Optimizer steps on one parameter, in place: p, its gradient g and state, contiguous, of one float dtype.
+  bool (*adam)(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamHyper& h);
+  bool (*sgd)(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdHyper& h);
 };
 
 // TF_DEVICE when this build has no backend for d.

@@ -1,16 +1,25 @@
-// The whole-tensor entries of the host backends (elementwise here; reductions in cpu/host_reduce.cpp) ('cpu' and 'ref'): one strided loop over the output calling the
-// current backend's rows, split over the pool when the backend threads. See backend/backend.h for the contract.
+// The whole-tensor entries of the host backends ('cpu' and 'ref'), one file per family (cpu/host_<family>.cpp):
+// each calls the current backend's kernel rows and splits over the pool when the backend threads. See
+// backend/backend.h for the contract.
 #pragma once
 #include "../backend/backend.h"
 
 namespace tf {
 namespace host {
 
+// The host GEMM driver the host entries share (cpu/host_matmul.cpp): C[M,N] (row stride ldc) (+)= A B with
+// operands by element strides, on the current backend's GEMM row, split across the pool (inline when called from a
+// pool task). Raw: no autograd.
+void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
+               int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate);
+
 bool unary(cpu::UnaryOp op, const Tensor& out, const Tensor& x, const cpu::UnaryParams& p);
 bool binary(cpu::BinaryOp op, const Tensor& out, Operand a, Operand b);
 bool where(const Tensor& out, Operand cond, Operand a, Operand b);
 bool isfinite(const Tensor& out, const Tensor& x);
 bool copy(const Tensor& out, Operand src);
+bool fill(const Tensor& out, double v);
+bool sequence(const Tensor& out, double start, double step, bool linspace, double end);
 // cpu/host_reduce.cpp
 bool reduce(cpu::ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
 bool cumsum(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
@@ -23,6 +32,38 @@ bool rand_normal(const Tensor& out, const CallKey& key);
 bool rand_int(const Tensor& out, const CallKey& key, int64_t low, uint64_t range);
 bool combine(const Tensor& out, const Tensor* ins, const double* c, int k, double noise_scale, const Tensor* g,
              const CallKey& key);
+
+// cpu/host_draws.cpp
+bool bernoulli(const Tensor& out, const Tensor& p, const Tensor& u, Verdict* v);
+bool binomial(const Tensor& out, const Tensor& count, const Tensor& prob, const CallKey& key, Verdict* v);
+bool poisson(const Tensor& out, const Tensor& rate, const CallKey& key, Verdict* v);
+bool multinomial(const Tensor& out, const Tensor& probs, bool replacement, const CallKey& key, Verdict* v);
+bool count_step(CountStep kind, const Tensor& out, const Tensor& n, const Tensor& y, double q, double n_max,
+                const CallKey& key, Verdict* v);
+// cpu/host_conv.cpp
+bool conv2d(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p);
+bool conv2d_input_grad(const Tensor& dx, const Tensor& gy, const Tensor& w, const Conv2dParams& p);
+bool conv2d_weight_grad(const Tensor& dw, const Tensor& x, const Tensor& gy, const Conv2dParams& p);
+// cpu/host_norm.cpp
+bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w, const Tensor* b,
+                double eps, bool silu);
+bool group_norm_backward(const Tensor& dx, const Tensor* dw, const Tensor* db, const Tensor& gy, const Tensor& x,
+                         const Tensor& stats, int64_t G, const Tensor* w);
+bool group_norm_tangent(const Tensor& dy, const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w,
+                        const Tensor* tx, const Tensor* tw, const Tensor* tb);
+// cpu/host_attention.cpp
+bool attention(const Tensor& out, const Tensor& P, const Tensor& q, const Tensor& k, const Tensor& v, double scale,
+               bool causal);
+bool attention_backward(const Tensor& dq, const Tensor& dk, const Tensor& dv, const Tensor& gy, const Tensor& P,
+                        const Tensor& q, const Tensor& k, const Tensor& v, double scale);
+// cpu/host_index.cpp
+bool gather(const Tensor& out, const Tensor& x, int64_t d, const Tensor& index, Verdict* v);
+bool scatter_add(const Tensor& out, int64_t d, const Tensor& index, const Tensor& src, Verdict* v);
+bool index_select(const Tensor& out, const Tensor& x, int64_t d, const Tensor& index, Verdict* v);
+bool index_add(const Tensor& out, int64_t d, const Tensor& index, const Tensor& src, Verdict* v);
+// cpu/host_optim.cpp
+bool adam(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamHyper& h);
+bool sgd(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdHyper& h);
 
 }  // namespace host
 }  // namespace tf

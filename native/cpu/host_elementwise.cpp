@@ -1,4 +1,9 @@
+// The elementwise entries of the host backends (unary, binary, where, isfinite, copy/cast, fill, sequences): one
+// strided loop over the output calling the current backend's rows, split over the pool when the backend threads.
 #include "host_backend.h"
+#include <cmath>
+#include <cstring>
+#include "dispatch.h"
 #include "strided_loop.h"
 
 namespace tf {
@@ -88,6 +93,34 @@ bool copy(const Tensor& out, Operand src) {
     return true;
   }
   return strided_copy(out, src);
+}
+
+bool fill(const Tensor& out, double v) {
+  if (v == 0 && !std::signbit(v) && out.is_contiguous()) {  // zeros: every dtype's zero is all-zero bytes
+    std::memset(out.raw_ptr(), 0, size_t(out.numel()) * dtype_size(out.dtype()));
+    return true;
+  }
+  TF_DISPATCH_ALL(out.dtype(), T, {
+    const T val = T(v);
+    StridedLoop<1> loop(out.shape(), {&out.strides()}, {out.raw_ptr()}, {esize(out.dtype())});
+    loop.run([&](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
+      T* d = reinterpret_cast<T*>(p[0]);
+      if (s[0] == 1) std::fill(d, d + n, val);
+      else for (int64_t i = 0; i < n; ++i) d[i * s[0]] = val;
+    }, 1 << 16);
+  });
+  return true;
+}
+
+bool sequence(const Tensor& out, double start, double step, bool linspace, double end) {
+  const int64_t n = out.numel();
+  TF_DISPATCH_ALL(out.dtype(), T, {
+    T* p = out.data_ptr<T>();
+    // linspace fills from both ends so the last value is exactly `end`
+    for (int64_t i = 0; i < n; ++i)
+      p[i] = T(!linspace || i < n / 2 ? start + step * double(i) : end - step * double(n - 1 - i));
+  });
+  return true;
 }
 
 }  // namespace host

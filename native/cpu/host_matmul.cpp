@@ -1,11 +1,12 @@
-// The matmul and softmax entries of the host backends, and the host GEMM driver the op layer's host loops still
-// use (conv, attention, norms): the current backend's GEMM rows, split over the pool by row or column blocks.
+// The matmul and softmax entries of the host backends, and the host GEMM driver the other host entries share
+// (conv, Winograd, attention): the current backend's GEMM rows, split over the pool by row or column blocks.
 #include "host_backend.h"
 #include <algorithm>
 #include "threadpool.h"
 #include "../ops/ops.h"
 
 namespace tf {
+namespace host {
 
 void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
                int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate) {
@@ -28,7 +29,6 @@ void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t
   }
 }
 
-namespace host {
 
 bool matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
   cpu::GemmFn fn = backend_kernels().gemm[int(a.dtype())];

@@ -3,7 +3,7 @@
 #include "steps.h"
 #include "common.h"
 #include "../rng/draws.h"
-#include "../cpu/threadpool.h"
+#include "../backend/backend.h"
 
 namespace tf::fused {
 
@@ -105,35 +105,23 @@ Tensor dpmpp_2m(const Tensor& x, const Tensor& D, const Tensor& Dprev, double al
 
 namespace {
 
-// The count steps: each element draws from its own stream, as binomial()/poisson() do, so a step equals the
-// composition from the same generator state.
-template <class Draw>
-Tensor count_step(const char* op, const Tensor& n0, const Tensor& y0, double p_t, double p_s, double n_max, Tensor out, Draw draw) {
+// The count steps: the backend's count_step entry, whose elements draw from their own streams as
+// binomial()/poisson() do, so a step equals the composition from the same generator state.
+Tensor count_step(CountStep kind, const char* op, const Tensor& n0, const Tensor& y0, double p_t, double p_s,
+                  double n_max, Tensor out) {
   require(finite({p_t, p_s, n_max}) && p_t >= 0 && p_t < 1 && p_s >= p_t && p_s <= 1, op,
           "needs 0 <= p_t < 1 and p_t <= p_s <= 1 (survival probabilities, going back in time)");
   require(n_max >= 0 && std::floor(n_max) == n_max, op, "nMax must be a non-negative integer");
   Tensor n = checked_input(op, n0, n0), y = checked_input(op, y0, n0);
   out = prepare_out(op, out, n0, {n, y});
   const double q = (p_s - p_t) / (1 - p_t);
-  TF_DISPATCH_FLOAT(n.dtype(), T, {
-    const T* np = n.data_ptr<T>();
-    const T* yp = y.data_ptr<T>();
-    for (int64_t i = 0; i < n.numel(); ++i) {
-      double v = double(np[i]);
-      TF_CHECK(v >= 0 && v <= n_max && std::floor(v) == v, InvalidArgument, op, ": counts must be integers in [0, ",
-               n_max, "], got ", v, " at ", i);
-      TF_CHECK(std::isfinite(double(yp[i])), InvalidArgument, op, ": the network output is not finite at ", i);
-    }
-    CallKey ck = next_call();
-    T* o = out.data_ptr<T>();
-    parallel_for(0, n.numel(), 256, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        ElementStream st(ck.key, uint64_t(i), ck.call);
-        double v = double(np[i]);
-        o[i] = T(std::min(n_max, std::max(0.0, v + draw(st, v, double(yp[i]), q))));
-      }
-    });
-  });
+  Verdict v;
+  CallKey ck = next_call();
+  current_backend().count_step(kind, out, n, y, q, n_max, ck, &v);
+  if (v.code) unwind_call(ck);
+  TF_CHECK(v.code != kBadCount, InvalidArgument, op, ": counts must be integers in [0, ", n_max, "], got ", v.value,
+           " at ", v.at);
+  TF_CHECK(v.code == 0, InvalidArgument, op, ": the network output is not finite at ", v.at);
   out.storage()->version++;
   return out;
 }
@@ -141,16 +129,11 @@ Tensor count_step(const char* op, const Tensor& n0, const Tensor& y0, double p_t
 }  // namespace
 
 Tensor binomial_bridge(const Tensor& n, const Tensor& y, double p_t, double p_s, double n_max, Tensor out) {
-  return count_step("binomialBridgeStep", n, y, p_t, p_s, n_max, out, [n_max](ElementStream& st, double v, double yv, double q) {
-    double missing = std::min(n_max - v, std::max(0.0, std::floor(yv + 0.5)));  // round half up, clipped to [0, n_max - n]
-    return binomial_draw(st, missing, q);
-  });
+  return count_step(CountStep::BinomialBridge, "binomialBridgeStep", n, y, p_t, p_s, n_max, out);
 }
 
 Tensor tau_leap(const Tensor& n, const Tensor& y, double p_t, double p_s, double n_max, Tensor out) {
-  return count_step("tauLeapStep", n, y, p_t, p_s, n_max, out, [](ElementStream& st, double, double yv, double q) {
-    return poisson_draw(st, std::max(0.0, yv) * q);
-  });
+  return count_step(CountStep::TauLeap, "tauLeapStep", n, y, p_t, p_s, n_max, out);
 }
 
 }  // namespace tf::fused

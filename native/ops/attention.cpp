@@ -1,6 +1,6 @@
 // Scaled dot-product attention as one native op over [B, L, D] x [B, S, D] x [B, S, Dv] (any leading batch
-// dims flattened): GEMM for the scores, the row softmax kernel, GEMM for the values; a fused first-order
-// backward from the saved probabilities. Double backward and forward mode use the composite definition.
+// dims flattened): the checks and rules here, the kernels are the backend's attention entries (host:
+// cpu/host_attention.cpp); a fused first-order backward from the saved probabilities. Double backward and forward mode use the composite definition.
 #include <cmath>
 #include "ops.h"
 #include "operators.h"
@@ -9,8 +9,6 @@
 #include "../autograd/composite.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
-#include "../cpu/dispatch.h"
-#include "../cpu/threadpool.h"
 
 namespace tf {
 
@@ -46,58 +44,24 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
   TF_CHECK(Shape(k.shape().begin(), k.shape().end() - 2) == batch && Shape(v.shape().begin(), v.shape().end() - 2) == batch,
            ShapeMismatch, "attention: batch dims differ: ", shape_str(q.shape()), ", ", shape_str(k.shape()), ", ", shape_str(v.shape()));
   int64_t B = checked_numel(batch);
-  Tensor qc = contiguous(detach(q)), kc = contiguous(detach(k)), vc = contiguous(detach(v));
+  // the entries see [B, L, D]: any leading batch dims flattened
+  Tensor qc = reshape(contiguous(detach(q)), {B, L, D}), kc = reshape(contiguous(detach(k)), {B, S, D});
+  Tensor vc = reshape(contiguous(detach(v)), {B, S, Dv});
   Shape os = batch; os.push_back(L); os.push_back(Dv);
   Tensor out = empty(os, q.dtype()), P = empty({B, L, S}, q.dtype());
-  int64_t es = int64_t(dtype_size(q.dtype()));
-  Tensor bias = causal ? causal_bias(L, S, q.dtype()) : Tensor();
-  cpu::SoftmaxFn smax = backend_kernels().softmax[int(q.dtype())];
-  parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t b = lo; b < hi; ++b) {
-      char* p = P.raw_ptr() + b * L * S * es;
-      // scores = q k^T (k read transposed by strides), then scale (+ causal bias) and softmax in place
-      gemm_into(q.dtype(), L, S, D, qc.raw_ptr() + b * L * D * es, D, 1, kc.raw_ptr() + b * S * D * es, 1, D, p, S, false);
-      TF_DISPATCH_FLOAT(q.dtype(), T, {
-        T* pp = reinterpret_cast<T*>(p);
-        const T* bp = causal ? bias.data_ptr<T>() : nullptr;
-        for (int64_t i = 0; i < L * S; ++i) pp[i] = pp[i] * T(scale) + (bp ? bp[i] : T(0));
-      });
-      smax(p, p, L, S, 0);
-      gemm_into(q.dtype(), L, Dv, S, p, S, 1, vc.raw_ptr() + b * S * Dv * es, Dv, 1, out.raw_ptr() + b * L * Dv * es, Dv, false);
-    }
-  });
+  TF_CHECK(current_backend().attention(reshape(out, {B, L, Dv}), P, qc, kc, vc, scale, causal), DType,
+           "attention: no kernel for ", dtype_name(q.dtype()), " on device '", current_backend().name, "'");
   TensorList inputs{q, k, v};
   if (compute_requires_grad(inputs)) {
-    auto node = make_node("AttentionBackward", inputs, [scale, causal, B, L, S, D, Dv, es](FnNode& n, const TensorList& gr) -> TensorList {
+    auto node = make_node("AttentionBackward", inputs, [scale, causal, B, L, S, D, Dv](FnNode& n, const TensorList& gr) -> TensorList {
       Tensor qs = n.saved(0), ks = n.saved(1), vs = n.saved(2), Ps = n.saved(3);
       if (GradMode::enabled())  // createGraph: differentiate the composite definition
         return composite_vjp(n, {qs, ks, vs}, gr[0], [&] { return attention_composite(qs, ks, vs, scale, causal); }, "attention");
       DType dt = qs.dtype();
-      Tensor go = contiguous(gr[0]), qc2 = contiguous(qs), kc2 = contiguous(ks), vc2 = contiguous(vs);
       Tensor dq = empty(qs.shape(), dt), dk = empty(ks.shape(), dt), dv = empty(vs.shape(), dt);
-      parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
-        Tensor dP = empty({L, S}, dt);
-        for (int64_t b = lo; b < hi; ++b) {
-          const char* p = Ps.raw_ptr() + b * L * S * es;
-          const char* g = go.raw_ptr() + b * L * Dv * es;
-          // dV = P^T dO ; dP = dO V^T
-          gemm_into(dt, S, Dv, L, p, 1, S, g, Dv, 1, dv.raw_ptr() + b * S * Dv * es, Dv, false);
-          gemm_into(dt, L, S, Dv, g, Dv, 1, vc2.raw_ptr() + b * S * Dv * es, 1, Dv, dP.raw_ptr(), S, false);
-          // dS = P * (dP - rowsum(dP * P)) * scale
-          TF_DISPATCH_FLOAT(dt, T, {
-            T* d = dP.data_ptr<T>();
-            const T* pp = reinterpret_cast<const T*>(p);
-            for (int64_t i = 0; i < L; ++i) {
-              double r = 0;
-              for (int64_t j = 0; j < S; ++j) r += double(d[i * S + j]) * double(pp[i * S + j]);
-              for (int64_t j = 0; j < S; ++j) d[i * S + j] = T(double(pp[i * S + j]) * (double(d[i * S + j]) - r) * scale);
-            }
-          });
-          // dQ = dS K ; dK = dS^T Q
-          gemm_into(dt, L, D, S, dP.raw_ptr(), S, 1, kc2.raw_ptr() + b * S * D * es, D, 1, dq.raw_ptr() + b * L * D * es, D, false);
-          gemm_into(dt, S, D, L, dP.raw_ptr(), 1, S, qc2.raw_ptr() + b * L * D * es, D, 1, dk.raw_ptr() + b * S * D * es, D, false);
-        }
-      });
+      auto flat = [&](const Tensor& t, int64_t R, int64_t F) { return reshape(contiguous(t), {B, R, F}); };
+      current_backend().attention_backward(flat(dq, L, D), flat(dk, S, D), flat(dv, S, Dv), flat(gr[0], L, Dv), Ps,
+                                           flat(qs, L, D), flat(ks, S, D), flat(vs, S, Dv), scale);
       return {n.needs_input_grad(0) ? dq : Tensor(), n.needs_input_grad(1) ? dk : Tensor(), n.needs_input_grad(2) ? dv : Tensor()};
     });
     node->save(q);

@@ -6,25 +6,15 @@
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../cpu/dispatch.h"
-#include "../cpu/threadpool.h"
 
 namespace tf {
 
 Tensor full(const Shape& s, double v, DType dt) {
   Tensor t = empty(s, dt);
-  int64_t n = t.numel();
-  TF_DISPATCH_ALL(dt, T, {
-    T val = T(v);
-    T* p = t.data_ptr<T>();
-    parallel_for(0, n, 1 << 16, [&](int64_t lo, int64_t hi) { std::fill(p + lo, p + hi, val); });
-  });
+  current_backend().fill(t, v);
   return t;
 }
-Tensor zeros(const Shape& s, DType dt) {
-  Tensor t = empty(s, dt);
-  std::memset(t.raw_ptr(), 0, size_t(t.numel()) * dtype_size(dt));
-  return t;
-}
+Tensor zeros(const Shape& s, DType dt) { return full(s, 0.0, dt); }
 Tensor ones(const Shape& s, DType dt) { return full(s, 1.0, dt); }
 
 Tensor arange(double start, double end, double step, DType dt) {
@@ -35,31 +25,21 @@ Tensor arange(double start, double end, double step, DType dt) {
   TF_CHECK(count < 9.0e15, InvalidSize, "arange: too many elements");
   int64_t n = count > 0 ? int64_t(count) : 0;
   Tensor t = empty({n}, dt);
-  TF_DISPATCH_ALL(dt, T, {
-    T* p = t.data_ptr<T>();
-    for (int64_t i = 0; i < n; ++i) p[i] = T(start + double(i) * step);
-  });
+  current_backend().sequence(t, start, step, false, end);
   return t;
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dt) {
   TF_CHECK(steps >= 0, InvalidSize, "linspace: steps must be non-negative, got ", steps);
   Tensor t = empty({steps}, dt);
-  TF_DISPATCH_ALL(dt, T, {
-    T* p = t.data_ptr<T>();
-    double step = steps > 1 ? (end - start) / double(steps - 1) : 0;
-    // fill from both ends so the last value is exactly `end`
-    for (int64_t i = 0; i < steps; ++i) p[i] = T(i < steps / 2 ? start + step * double(i) : end - step * double(steps - 1 - i));
-  });
+  current_backend().sequence(t, start, steps > 1 ? (end - start) / double(steps - 1) : 0, true, end);
   return t;
 }
 
 Tensor eye(int64_t n, int64_t m, DType dt) {
   Tensor t = zeros({n, m}, dt);
-  TF_DISPATCH_ALL(dt, T, {
-    T* p = t.data_ptr<T>();
-    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = T(1);
-  });
+  // the diagonal as a strided view of t, filled with ones
+  current_backend().fill(make_view(t, {std::min(n, m)}, {m + 1}, 0), 1.0);
   return t;
 }
 

@@ -7,7 +7,7 @@
 #include "../autograd/node.h"
 #include "../autograd/forward_ad.h"
 #include "../autograd/grad_mode.h"
-#include "../cpu/threadpool.h"
+#include "../backend/backend.h"
 
 namespace tf {
 
@@ -19,29 +19,10 @@ Tensor as_index(const Tensor& idx, const char* op) {
   return contiguous(to_dtype(idx, DType::I32));
 }
 
-// Calls f(linear index into `shape`, multi-index) for every element, in parallel chunks.
-template <class F>
-void for_each_index(const Shape& shape, F f) {
-  int64_t total = checked_numel(shape);
-  int64_t nd = int64_t(shape.size());
-  parallel_for(0, total, 16384, [&](int64_t lo, int64_t hi) {
-    std::vector<int64_t> idx(nd, 0);
-    int64_t rem = lo;
-    for (int64_t d = nd - 1; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
-    for (int64_t i = lo; i < hi; ++i) {
-      f(i, idx);
-      for (int64_t d = nd - 1; d >= 0; --d) {
-        if (++idx[d] < shape[d]) break;
-        idx[d] = 0;
-      }
-    }
-  });
-}
-
-int64_t offset_of(const Tensor& t, const std::vector<int64_t>& idx) {
-  int64_t off = t.offset();
-  for (size_t d = 0; d < idx.size(); ++d) off += idx[d] * t.strides()[d];
-  return off;
+// The op's wording of an entry's verdict on the indices
+void check_verdict(const Verdict& v, const char* op, int64_t d, int64_t n) {
+  TF_CHECK(v.code == 0, IndexOutOfRange, op, ": index ", int64_t(v.value), " is out of bounds for dimension ", d,
+           " of size ", n);
 }
 
 void check_gather_shapes(const Tensor& x, int64_t d, const Tensor& index, const char* op) {
@@ -128,23 +109,10 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index0) {
   Tensor index = as_index(index0, "gather");
   check_gather_shapes(x, d, index, "gather");
   Tensor out = empty(index.shape(), x.dtype());
-  int64_t es = int64_t(dtype_size(x.dtype())), n = x.dim() ? x.shape()[d] : 1;
-  const int32_t* ip = index.data_ptr<int32_t>();
-  const char* src = static_cast<const char*>(x.storage()->data);
-  char* dst = out.raw_ptr();
-  // A separate flag, not a sentinel value: -1 is itself an out-of-range index to report.
-  std::atomic<bool> any_bad{false};
-  std::atomic<int64_t> bad{0};
-  for_each_index(index.shape(), [&](int64_t i, std::vector<int64_t>& idx) {
-    int64_t j = ip[i];
-    if (j < 0 || j >= n) { bad.store(j); any_bad.store(true); return; }
-    int64_t keep = idx.empty() ? 0 : idx[d];
-    if (!idx.empty()) idx[d] = j;
-    std::memcpy(dst + i * es, src + offset_of(x, idx) * es, es);
-    if (!idx.empty()) idx[d] = keep;
-  });
-  TF_CHECK(!any_bad.load(), IndexOutOfRange, "gather: index ", bad.load(), " is out of bounds for dimension ", d,
-           " of size ", n);
+  int64_t n = x.dim() ? x.shape()[d] : 1;
+  Verdict v;
+  current_backend().gather(out, x, d, index, &v);
+  check_verdict(v, "gather", d, n);
   if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
     Shape s = x.shape();
     auto node = make_node("GatherBackward", {x}, [s, d](FnNode& nd, const TensorList& g) -> TensorList {
@@ -171,32 +139,10 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index0, const Ten
     GradModeGuard off(false);
     out = clone(x);
   }
-  Tensor src = src0;
   int64_t n = x.dim() ? x.shape()[d] : 1;
-  const int32_t* ip = index.data_ptr<int32_t>();
-  bool any_bad = false;  // a flag, not a sentinel: -1 is itself an out-of-range index
-  int64_t bad = 0;
-  // serial: several indices may hit the same output element
-  std::vector<int64_t> idx(index.dim(), 0);
-  int64_t total = index.numel();
-  TF_DISPATCH_ALL(x.dtype(), T, {
-    T* op = static_cast<T*>(out.storage()->data);
-    const T* sp = static_cast<const T*>(src.storage()->data);
-    for (int64_t i = 0; i < total; ++i) {
-      int64_t j = ip[i];
-      if (j < 0 || j >= n) { bad = j; any_bad = true; break; }
-      int64_t so = offset_of(src, idx);
-      int64_t keep = idx.empty() ? 0 : idx[d];
-      if (!idx.empty()) idx[d] = j;
-      op[offset_of(out, idx)] += sp[so];
-      if (!idx.empty()) idx[d] = keep;
-      for (int64_t k = int64_t(idx.size()) - 1; k >= 0; --k) {
-        if (++idx[k] < index.shape()[k]) break;
-        idx[k] = 0;
-      }
-    }
-  });
-  TF_CHECK(!any_bad, IndexOutOfRange, "scatterAdd: index ", bad, " is out of bounds for dimension ", d, " of size ", n);
+  Verdict v;
+  current_backend().scatter_add(out, d, index, src0, &v);
+  check_verdict(v, "scatterAdd", d, n);
   if (is_floating(x.dtype()) && compute_requires_grad({&x, &src0})) {
     Shape ss = src0.shape();
     auto node = make_node("ScatterAddBackward", {x, src0}, [d, ss](FnNode& nd, const TensorList& g) -> TensorList {
@@ -227,28 +173,12 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index0) {
   Tensor index = as_index(index0, "indexSelect");
   TF_CHECK(index.dim() <= 1, ShapeMismatch, "indexSelect: index must be 1-D, got shape ", shape_str(index.shape()));
   int64_t k = index.numel(), n = x.dim() ? x.shape()[d] : 1;
-  const int32_t* ip = index.data_ptr<int32_t>();
-  for (int64_t i = 0; i < k; ++i)
-    TF_CHECK(ip[i] >= 0 && ip[i] < n, IndexOutOfRange, "indexSelect: index ", ip[i], " is out of bounds for dimension ",
-             d, " of size ", n);
   Shape s = x.shape();
   if (x.dim()) s[d] = k;
   Tensor out = empty(s, x.dtype());
-  {
-    // [O, n, I] -> [O, k, I]: whole inner rows are copied, rows in parallel
-    Tensor xc = contiguous(detach(x));
-    int64_t O = 1, I = 1, es = int64_t(dtype_size(x.dtype()));
-    for (int64_t q = 0; q < d; ++q) O *= x.shape()[q];
-    for (int64_t q = d + 1; q < x.dim(); ++q) I *= x.shape()[q];
-    const char* src = xc.raw_ptr();
-    char* dst = out.raw_ptr();
-    parallel_for(0, O * k, std::max<int64_t>(1, 16384 / std::max<int64_t>(I, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) {
-        int64_t o = r / k, i = r % k;
-        std::memcpy(dst + r * I * es, src + (o * n + ip[i]) * I * es, size_t(I * es));
-      }
-    });
-  }
+  Verdict v;
+  current_backend().index_select(out, contiguous(detach(x)), d, index, &v);
+  check_verdict(v, "indexSelect", d, n);
   if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
     Shape xs = x.shape();
     auto node = make_node("IndexSelectBackward", {x}, [xs, d](FnNode& nd, const TensorList& g) -> TensorList {
@@ -271,32 +201,14 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index0, const Tenso
   if (x.dim()) expect[d] = k;
   TF_CHECK(src.shape() == expect, ShapeMismatch, "indexAdd: src has shape ", shape_str(src.shape()), ", expected ",
            shape_str(expect));
-  const int32_t* ip = index.data_ptr<int32_t>();
-  for (int64_t i = 0; i < k; ++i)
-    TF_CHECK(ip[i] >= 0 && ip[i] < n, IndexOutOfRange, "indexAdd: index ", ip[i], " is out of bounds for dimension ",
-             d, " of size ", n);
   Tensor out;
   {
     GradModeGuard off(false);
     out = contiguous(clone(x));
-    Tensor sc = contiguous(detach(src));
-    int64_t O = 1, I = 1;
-    for (int64_t q = 0; q < d; ++q) O *= x.shape()[q];
-    for (int64_t q = d + 1; q < x.dim(); ++q) I *= x.shape()[q];
-    TF_DISPATCH_ALL(x.dtype(), T, {
-      T* op = out.data_ptr<T>();
-      const T* sp = sc.data_ptr<T>();
-      // parallel over the outer dim only: repeated indices collide within one o, never across
-      parallel_for(0, O, std::max<int64_t>(1, 16384 / std::max<int64_t>(k * I, 1)), [&](int64_t lo, int64_t hi) {
-        for (int64_t o = lo; o < hi; ++o)
-          for (int64_t i = 0; i < k; ++i) {
-            T* drow = op + (o * n + ip[i]) * I;
-            const T* srow = sp + (x.dim() ? (o * k + i) * I : 0);  // 0-d: every index adds the whole src
-            for (int64_t j = 0; j < I; ++j) drow[j] += srow[j];
-          }
-      });
-    });
   }
+  Verdict v;
+  current_backend().index_add(out, d, index, contiguous(detach(src)), &v);
+  check_verdict(v, "indexAdd", d, n);
   if (is_floating(x.dtype()) && compute_requires_grad({&x, &src})) {
     auto node = make_node("IndexAddBackward", {x, src}, [d](FnNode& nd, const TensorList& g) -> TensorList {
       return {g[0], nd.needs_input_grad(1) ? index_select(g[0], d, nd.saved(0)) : Tensor()};

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+#include "../core/params.h"
 #include "../core/tensor.h"
 #include "../cpu/kernels.h"
 
@@ -110,16 +111,9 @@ void set_grad(const Tensor& x, const Tensor& g);
 
 // ---- linear algebra (ops/matmul.cpp) ----
 Tensor matmul(const Tensor& a, const Tensor& b);
-// C[M,N] (row stride ldc) (+)= A B with operands by element strides, split across the thread pool (runs
-// inline when called from a pool task). Raw: no autograd.
-void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
-               int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate);
 
-// ---- convolution (ops/conv.cpp): im2col + GEMM, Winograd for 3x3 stride 1 (ops/conv_winograd.cpp); the three
-// ops are each other's derivatives ----
-struct Conv2dParams {
-  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
-};
+// ---- convolution (ops/conv.cpp; the host kernels in cpu/host_conv.cpp: im2col + GEMM, Winograd for 3x3 stride 1
+// in cpu/conv_winograd.cpp); the three ops are each other's derivatives ----
 // x [N, C, H, W], w [O, C/groups, kh, kw] -> [N, O, Ho, Wo]
 Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dParams& p);
 // + bias [O] (undefined: none), added in the GEMM's epilogue when nothing is differentiated
@@ -186,11 +180,6 @@ Tensor attention_composite(const Tensor& q, const Tensor& k, const Tensor& v, do
 Tensor attention_op(const Tensor& q, const Tensor& k, const Tensor& v, double scale, bool causal, bool composite);
 
 // ---- optimizer updates (ops/optim.cpp): fused, in place, outside autograd ----
-struct AdamHyper {
-  double lr, beta1, beta2, eps, weight_decay;
-  int64_t step;     // 1-based, for bias correction
-  bool decoupled;   // AdamW
-};
 void adam_update(const TensorList& params, const TensorList& grads, const TensorList& m, const TensorList& v,
                  const AdamHyper& h);
 void sgd_update(const TensorList& params, const TensorList& grads, const TensorList& momentum_bufs, double lr,

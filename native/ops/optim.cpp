@@ -1,8 +1,8 @@
 // Fused optimizer updates: one native call updates a whole parameter group, reading and writing each
-// parameter, gradient and moment once. Optimizer state is not part of the autograd graph.
+// parameter, gradient and moment once (the backend's adam/sgd entries; host: cpu/host_optim.cpp). Optimizer state is not part of the autograd graph.
 #include <cmath>
 #include "ops.h"
-#include "../cpu/threadpool.h"
+#include "../backend/backend.h"
 
 namespace tf {
 
@@ -31,29 +31,8 @@ void adam_update(const TensorList& params, const TensorList& grads0, const Tenso
                  const AdamHyper& h) {
   check_group(params, grads0, ms, vs, "adam");
   TF_CHECK(h.step >= 1, InvalidArgument, "adam: step must be >= 1");
-  double bc1 = 1 - std::pow(h.beta1, double(h.step)), bc2 = 1 - std::pow(h.beta2, double(h.step));
-  double step_size = h.lr / bc1, sqrt_bc2 = std::sqrt(bc2);
   for (size_t i = 0; i < params.size(); ++i) {
-    Tensor g = contiguous(detach(grads0[i]));
-    TF_DISPATCH_FLOAT(params[i].dtype(), T, {
-      T* p = params[i].data_ptr<T>();
-      const T* gp = g.data_ptr<T>();
-      T* m = ms[i].data_ptr<T>();
-      T* v = vs[i].data_ptr<T>();
-      const T b1 = T(h.beta1), b2 = T(h.beta2), eps = T(h.eps), wd = T(h.weight_decay), lr = T(h.lr);
-      const T ss = T(step_size), sb = T(sqrt_bc2);
-      const bool decoupled = h.decoupled;
-      parallel_for(0, params[i].numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
-        for (int64_t k = lo; k < hi; ++k) {
-          T gk = gp[k];
-          if (decoupled) p[k] -= lr * wd * p[k];       // AdamW: decay the weight itself
-          else if (wd != T(0)) gk += wd * p[k];         // Adam: L2 penalty in the gradient
-          m[k] = b1 * m[k] + (T(1) - b1) * gk;
-          v[k] = b2 * v[k] + (T(1) - b2) * gk * gk;
-          p[k] -= ss * m[k] / (std::sqrt(v[k]) / sb + eps);
-        }
-      });
-    });
+    current_backend().adam(params[i], contiguous(detach(grads0[i])), ms[i], vs[i], h);
     params[i].storage()->version++;
     ms[i].storage()->version++;
     vs[i].storage()->version++;
@@ -63,24 +42,9 @@ void adam_update(const TensorList& params, const TensorList& grads0, const Tenso
 void sgd_update(const TensorList& params, const TensorList& grads0, const TensorList& bufs, double lr, double momentum,
                 double dampening, double weight_decay, bool nesterov, bool first_step) {
   check_group(params, grads0, bufs, {}, "sgd");
+  const SgdHyper h{lr, momentum, dampening, weight_decay, nesterov, first_step};
   for (size_t i = 0; i < params.size(); ++i) {
-    Tensor g = contiguous(detach(grads0[i]));
-    TF_DISPATCH_FLOAT(params[i].dtype(), T, {
-      T* p = params[i].data_ptr<T>();
-      const T* gp = g.data_ptr<T>();
-      T* b = bufs[i].data_ptr<T>();
-      const T mu = T(momentum), damp = T(dampening), wd = T(weight_decay), lrT = T(lr);
-      parallel_for(0, params[i].numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
-        for (int64_t k = lo; k < hi; ++k) {
-          T d = gp[k] + wd * p[k];
-          if (mu != T(0)) {
-            b[k] = first_step ? d : mu * b[k] + (T(1) - damp) * d;  // PyTorch: the first step stores d
-            d = nesterov ? d + mu * b[k] : b[k];
-          }
-          p[k] -= lrT * d;
-        }
-      });
-    });
+    current_backend().sgd(params[i], contiguous(detach(grads0[i])), bufs[i], h);
     params[i].storage()->version++;
     bufs[i].storage()->version++;
   }

@@ -9,7 +9,6 @@
 #include "../backend/backend.h"
 #include "../autograd/grad_mode.h"
 #include "../rng/draws.h"
-#include "../cpu/threadpool.h"
 
 namespace tf {
 
@@ -26,6 +25,23 @@ CallKey next_call() {
   uint64_t key = gen().seed ^ (c >> 32) * 0x9E3779B97F4A7C15ULL;
   return {key, uint32_t(c)};
 }
+
+void unwind_call(const CallKey& ck) {
+  if (uint32_t(gen().calls - 1) == ck.call) gen().calls--;
+}
+
+namespace {
+// Runs a data-dependent draw entry with a fresh call; a call refused by the entry's checks gives its number back,
+// so a refused draw leaves the generator as it was.
+template <class F>
+Verdict draw_call(F entry) {
+  Verdict v;
+  CallKey ck = next_call();
+  entry(ck, &v);
+  if (v.code) unwind_call(ck);
+  return v;
+}
+}  // namespace
 
 namespace {
 
@@ -145,15 +161,9 @@ Tensor bernoulli(const Tensor& p0) {
   Tensor p = contiguous(detach(p0));
   Tensor u = rand(p.shape(), p.dtype());
   Tensor out = empty(p.shape(), p.dtype());
-  TF_DISPATCH_FLOAT(p.dtype(), T, {
-    const T* pp = p.data_ptr<T>();
-    const T* up = u.data_ptr<T>();
-    T* o = out.data_ptr<T>();
-    for (int64_t i = 0; i < p.numel(); ++i) {
-      TF_CHECK(pp[i] >= 0 && pp[i] <= 1, InvalidArgument, "bernoulli: probabilities must be in [0, 1], got ", pp[i]);
-      o[i] = up[i] < pp[i] ? T(1) : T(0);
-    }
-  });
+  Verdict v;
+  current_backend().bernoulli(out, p, u, &v);
+  TF_CHECK(v.code == 0, InvalidArgument, "bernoulli: probabilities must be in [0, 1], got ", v.value);
   return out;
 }
 
@@ -164,21 +174,9 @@ Tensor binomial(const Tensor& count0, const Tensor& prob0) {
   Tensor count = contiguous(to_dtype(expand(detach(count0), s), DType::F64));
   Tensor prob = contiguous(to_dtype(expand(detach(prob0), s), DType::F64));
   Tensor out64 = empty(s, DType::F64);
-  const double* c = count.data_ptr<double>();
-  const double* pr = prob.data_ptr<double>();
-  for (int64_t i = 0; i < count.numel(); ++i) {
-    TF_CHECK(c[i] >= 0 && std::floor(c[i]) == c[i] && std::isfinite(c[i]), InvalidArgument,
-             "binomial: counts must be non-negative integers, got ", c[i]);
-    TF_CHECK(pr[i] >= 0 && pr[i] <= 1, InvalidArgument, "binomial: probabilities must be in [0, 1], got ", pr[i]);
-  }
-  CallKey ck = next_call();
-  double* o = out64.data_ptr<double>();
-  parallel_for(0, out64.numel(), 256, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      ElementStream st(ck.key, uint64_t(i), ck.call);
-      o[i] = binomial_draw(st, c[i], pr[i]);
-    }
-  });
+  Verdict v = draw_call([&](const CallKey& ck, Verdict* vv) { current_backend().binomial(out64, count, prob, ck, vv); });
+  TF_CHECK(v.code != kBadCount, InvalidArgument, "binomial: counts must be non-negative integers, got ", v.value);
+  TF_CHECK(v.code == 0, InvalidArgument, "binomial: probabilities must be in [0, 1], got ", v.value);
   return to_dtype(out64, prob0.dtype());
 }
 
@@ -186,18 +184,9 @@ Tensor poisson(const Tensor& rate0) {
   check_float_dtype(rate0.dtype(), "poisson");
   GradModeGuard off(false);
   Tensor rate = contiguous(to_dtype(detach(rate0), DType::F64));
-  const double* r = rate.data_ptr<double>();
-  for (int64_t i = 0; i < rate.numel(); ++i)
-    TF_CHECK(r[i] >= 0 && std::isfinite(r[i]), InvalidArgument, "poisson: rates must be finite and non-negative, got ", r[i]);
   Tensor out64 = empty(rate.shape(), DType::F64);
-  CallKey ck = next_call();
-  double* o = out64.data_ptr<double>();
-  parallel_for(0, out64.numel(), 256, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      ElementStream st(ck.key, uint64_t(i), ck.call);
-      o[i] = poisson_draw(st, r[i]);
-    }
-  });
+  Verdict v = draw_call([&](const CallKey& ck, Verdict* vv) { current_backend().poisson(out64, rate, ck, vv); });
+  TF_CHECK(v.code == 0, InvalidArgument, "poisson: rates must be finite and non-negative, got ", v.value);
   return to_dtype(out64, rate0.dtype());
 }
 
@@ -210,62 +199,15 @@ Tensor multinomial(const Tensor& probs0, int64_t num_samples, bool replacement) 
   Tensor probs = contiguous(to_dtype(detach(probs0), DType::F64));
   int64_t rows = probs.dim() == 2 ? probs.shape()[0] : 1, k = probs.shape().back();
   TF_CHECK(k > 0, InvalidArgument, "multinomial: no categories");
-  const double* p = probs.data_ptr<double>();
-  std::vector<double> row_max(rows, 0.0);
-  for (int64_t r = 0; r < rows; ++r) {
-    double total = 0;
-    int64_t nonzero = 0;
-    for (int64_t j = 0; j < k; ++j) {
-      double v = p[r * k + j];
-      TF_CHECK(v >= 0 && std::isfinite(v), InvalidArgument, "multinomial: probabilities must be finite and non-negative");
-      total += v;
-      nonzero += v > 0;
-      row_max[r] = std::max(row_max[r], v);
-    }
-    TF_CHECK(total > 0, InvalidArgument, "multinomial: a row of probabilities sums to zero");
-    TF_CHECK(replacement || num_samples <= nonzero, InvalidArgument, "multinomial: cannot draw ", num_samples,
-             " samples without replacement from ", nonzero, " categories with non-zero probability");
-  }
-  Shape os = probs.dim() == 2 ? Shape{rows, num_samples} : Shape{num_samples};
-  Tensor out = empty(os, DType::I32);
-  int32_t* o = out.data_ptr<int32_t>();
-  CallKey ck = next_call();
-  parallel_for(0, rows, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<double> cdf(k);
-    std::vector<std::pair<double, int32_t>> keys(k);
-    for (int64_t r = lo; r < hi; ++r) {
-      ElementStream st(ck.key, uint64_t(r), ck.call);
-      const double* pr = p + r * k;
-      // Weights are taken relative to the row's largest (the distribution does not change): unscaled, a row of
-      // huge weights summed to infinity (every draw then hit the last category), and a tiny weight made
-      // log(u)/p_j -inf, tying with the zero-probability categories below.
-      const double m = row_max[r];
-      if (replacement) {
-        double acc = 0;
-        for (int64_t j = 0; j < k; ++j) cdf[j] = acc += pr[j] / m;  // <= k: finite
-        for (int64_t s = 0; s < num_samples; ++s) {
-          double u = st.uniform() * cdf[k - 1];
-          int64_t j = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
-          if (j >= k) j = k - 1;  // u rounded up to the total
-          while (j > 0 && pr[j] == 0) --j;  // never land on a zero-probability category
-          o[r * num_samples + s] = int32_t(j);
-        }
-      } else {
-        // Efraimidis-Spirakis: the top-n keys log(u)/w_j are a weighted sample without replacement. A non-zero
-        // weight's key is kept finite (w_j may even underflow to 0) so it always outranks a zero weight's -inf.
-        const double lowest = std::numeric_limits<double>::lowest();
-        for (int64_t j = 0; j < k; ++j) {
-          double w = pr[j] / m, key = -INFINITY;
-          if (pr[j] > 0) key = w > 0 ? std::max(std::log(st.uniform_open()) / w, lowest) : lowest;
-          keys[j] = {key, int32_t(j)};
-        }
-        std::partial_sort(keys.begin(), keys.begin() + num_samples, keys.end(),
-                          [](const auto& a, const auto& b) { return a.first > b.first; });
-        for (int64_t s = 0; s < num_samples; ++s) o[r * num_samples + s] = keys[s].second;
-      }
-    }
+  Tensor out = empty({rows, num_samples}, DType::I32);
+  Verdict v = draw_call([&](const CallKey& ck, Verdict* vv) {
+    current_backend().multinomial(out, reshape(probs, {rows, k}), replacement, ck, vv);
   });
-  return out;
+  TF_CHECK(v.code != kBadProbability, InvalidArgument, "multinomial: probabilities must be finite and non-negative");
+  TF_CHECK(v.code != kZeroRow, InvalidArgument, "multinomial: a row of probabilities sums to zero");
+  TF_CHECK(v.code == 0, InvalidArgument, "multinomial: cannot draw ", num_samples,
+           " samples without replacement from ", int64_t(v.value), " categories with non-zero probability");
+  return probs.dim() == 2 ? out : reshape(out, {num_samples});
 }
 
 }  // namespace tf

@@ -14,6 +14,9 @@ struct CallKey {
   uint32_t call;
 };
 CallKey next_call();  // ops/random.cpp: the current context's generator (core/context.h)
+// A call refused by its checks gives its number back (when it is the last one drawn), so a refused random op
+// leaves the generator as it was.
+void unwind_call(const CallKey& ck);
 
 inline void block_words(const CallKey& ck, uint64_t b, uint32_t out[4]) {
   uint32_t ctr[4] = {uint32_t(b), uint32_t(b >> 32), 0xffffffffu, ck.call};

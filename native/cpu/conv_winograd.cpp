@@ -12,11 +12,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
-#include "../backend/backend.h"
+#include "host_backend.h"
 #include "../core/allocator.h"
-#include "../cpu/threadpool.h"
+#include "threadpool.h"
 
 namespace tf::winograd {
+using host::gemm_into;
 
 namespace {
 

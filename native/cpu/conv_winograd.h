@@ -2,7 +2,8 @@
 // multiplications per 2x2 output tile and channel pair instead of 36 (see conv_winograd.cpp).
 #pragma once
 #include <cstdint>
-#include "ops.h"
+#include "../core/params.h"
+#include "../core/dtype.h"
 
 namespace tf::winograd {
 

@@ -1,0 +1,23 @@
+// The plain parameter structs that the op layer checks and the backends' entries run with (backend/backend.h):
+// a convolution's geometry and an optimizer step's hyper-parameters.
+#pragma once
+#include <cstdint>
+
+namespace tf {
+
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+};
+
+struct AdamHyper {
+  double lr, beta1, beta2, eps, weight_decay;
+  int64_t step;     // 1-based, for bias correction
+  bool decoupled;   // AdamW
+};
+
+struct SgdHyper {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov, first_step;  // the first step stores the gradient as the momentum buffer (as PyTorch does)
+};
+
+}  // namespace tf
