@@ -44,13 +44,13 @@ export interface NativeModule {
   /** the ops with a float32 SIMD body: test/conformance.test.ts must cover each */
   simdUnaryOps: UnaryOpName[];
   simdBinaryOps: BinaryOpName[];
-  zeros(shape: number[], dtype?: DTypeName): T;
-  ones(shape: number[], dtype?: DTypeName): T;
-  full(shape: number[], value: number, dtype?: DTypeName): T;
-  empty(shape: number[], dtype?: DTypeName): T;
-  arange(start: number, end: number, step: number, dtype?: DTypeName): T;
-  linspace(start: number, end: number, steps: number, dtype?: DTypeName): T;
-  eye(n: number, m: number | undefined, dtype?: DTypeName): T;
+  zeros(shape: number[], dtype?: DTypeName, device?: string): T;
+  ones(shape: number[], dtype?: DTypeName, device?: string): T;
+  full(shape: number[], value: number, dtype?: DTypeName, device?: string): T;
+  empty(shape: number[], dtype?: DTypeName, device?: string): T;
+  arange(start: number, end: number, step: number, dtype?: DTypeName, device?: string): T;
+  linspace(start: number, end: number, steps: number, dtype?: DTypeName, device?: string): T;
+  eye(n: number, m: number | undefined, dtype?: DTypeName, device?: string): T;
   fromTyped(data: TypedArray, shape: number[], dtype?: DTypeName): T;
   unary(op: number, x: T, a?: number, b?: number): T;
   binary(op: number, a: Operand, b: Operand): T;
@@ -106,9 +106,9 @@ export interface NativeModule {
   setRngState(seed: string, calls: string): void;
   /** Test-only: one raw Philox4x32-10 block (ctr: 4 words, key: 2 words, each in [0, 2^32)); not public API. */
   _philoxBlock(ctr: number[], key: number[]): number[];
-  rand(shape: number[], dtype?: DTypeName): T;
-  randn(shape: number[], dtype?: DTypeName): T;
-  randint(low: number, high: number, shape: number[], dtype?: DTypeName): T;
+  rand(shape: number[], dtype?: DTypeName, device?: string): T;
+  randn(shape: number[], dtype?: DTypeName, device?: string): T;
+  randint(low: number, high: number, shape: number[], dtype?: DTypeName, device?: string): T;
   bernoulli(p: T): T;
   binomial(count: Operand, p: T): T;
   poisson(rate: T): T;

@@ -1,7 +1,7 @@
 // Seeded random tensors: Philox4x32-10, counter-based, so the same seed gives the same numbers whatever
 // the thread count. Each JS thread (main or worker) has its own generator.
 import { native } from './native';
-import { Tensor, TensorfieldError, CreateOptions, wrapNative, handle, asTensor } from './tensor';
+import { Tensor, TensorfieldError, CreateOptions, DeviceName, wrapNative, handle, asTensor } from './tensor';
 
 function finish(t: Tensor, opts?: CreateOptions): Tensor {
   if (opts?.requiresGrad) t.requiresGrad = true;
@@ -30,20 +30,20 @@ export function setRngState(state: RngState): void {
   native.setRngState(state.seed, state.calls);
 }
 /** Uniform on [0, 1). */
-export function rand(shape: number[], opts?: CreateOptions): Tensor { return finish(wrapNative(native.rand(shape, opts?.dtype)), opts); }
+export function rand(shape: number[], opts?: CreateOptions): Tensor { return finish(wrapNative(native.rand(shape, opts?.dtype, opts?.device)), opts); }
 /** Standard normal. */
-export function randn(shape: number[], opts?: CreateOptions): Tensor { return finish(wrapNative(native.randn(shape, opts?.dtype)), opts); }
+export function randn(shape: number[], opts?: CreateOptions): Tensor { return finish(wrapNative(native.randn(shape, opts?.dtype, opts?.device)), opts); }
 /** Integers uniform on [low, high). */
-export function randint(low: number, high: number, shape: number[], opts?: { dtype?: 'int32' | 'int8' | 'uint8' | 'float32' | 'float64' }): Tensor {
-  return wrapNative(native.randint(low, high, shape, opts?.dtype));
+export function randint(low: number, high: number, shape: number[], opts?: { dtype?: 'int32' | 'int8' | 'uint8' | 'float32' | 'float64'; device?: DeviceName }): Tensor {
+  return wrapNative(native.randint(low, high, shape, opts?.dtype, opts?.device));
 }
 export function randLike(t: Tensor): Tensor {
   const x = asTensor(t, 'randLike');
-  return rand(x.shape, { dtype: x.dtype });
+  return rand(x.shape, { dtype: x.dtype, device: x.device as DeviceName });
 }
 export function randnLike(t: Tensor): Tensor {
   const x = asTensor(t, 'randnLike');
-  return randn(x.shape, { dtype: x.dtype });
+  return randn(x.shape, { dtype: x.dtype, device: x.device as DeviceName });
 }
 /** 0/1 draws with the given probabilities (same shape and dtype). */
 export function bernoulli(p: Tensor): Tensor { return wrapNative(native.bernoulli(handle(p))); }

@@ -305,10 +305,17 @@ setTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);
 
 export interface CreateOptions {
   dtype?: DType;
+  /** where the tensor is made (default 'cpu'); the `...Like` factories default to their input's device */
+  device?: DeviceName;
   requiresGrad?: boolean;
 }
 
-function finish(t: Tensor, opts?: CreateOptions): Tensor {
+function finish(t0: Tensor, opts?: CreateOptions): Tensor {
+  let t = t0;
+  if (opts?.device !== undefined && t.device !== opts.device) {  // tensor(data): made from host memory, then moved
+    t = t0.to(opts.device);
+    t0.dispose();
+  }
   if (opts?.requiresGrad) t.requiresGrad = true;
   return t;
 }
@@ -361,32 +368,32 @@ export function tensor(data: NestedArray | TypedArray, opts0: CreateOptions & { 
 }
 
 export function zeros(shape: number[], opts?: CreateOptions): Tensor {
-  return finish(new Tensor(native.zeros(shape, opts?.dtype)), opts);
+  return finish(new Tensor(native.zeros(shape, opts?.dtype, opts?.device)), opts);
 }
 export function ones(shape: number[], opts?: CreateOptions): Tensor {
-  return finish(new Tensor(native.ones(shape, opts?.dtype)), opts);
+  return finish(new Tensor(native.ones(shape, opts?.dtype, opts?.device)), opts);
 }
 export function full(shape: number[], value: number, opts?: CreateOptions): Tensor {
-  return finish(new Tensor(native.full(shape, value, opts?.dtype)), opts);
+  return finish(new Tensor(native.full(shape, value, opts?.dtype, opts?.device)), opts);
 }
 /** Uninitialised memory: fast, but read nothing before writing it. */
 export function empty(shape: number[], opts?: CreateOptions): Tensor {
-  return finish(new Tensor(native.empty(shape, opts?.dtype)), opts);
+  return finish(new Tensor(native.empty(shape, opts?.dtype, opts?.device)), opts);
 }
 /** arange(end) or arange(start, end, step?) */
 export function arange(startOrEnd: number, end?: number, step = 1, opts?: CreateOptions): Tensor {
   const [s, e] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
-  return finish(new Tensor(native.arange(s, e, step, opts?.dtype)), opts);
+  return finish(new Tensor(native.arange(s, e, step, opts?.dtype, opts?.device)), opts);
 }
 export function linspace(start: number, end: number, steps: number, opts?: CreateOptions): Tensor {
-  return finish(new Tensor(native.linspace(start, end, steps, opts?.dtype)), opts);
+  return finish(new Tensor(native.linspace(start, end, steps, opts?.dtype, opts?.device)), opts);
 }
 export function eye(n: number, m?: number, opts?: CreateOptions): Tensor {
-  return finish(new Tensor(native.eye(n, m, opts?.dtype)), opts);
+  return finish(new Tensor(native.eye(n, m, opts?.dtype, opts?.device)), opts);
 }
 function like(t: Tensor, fn: string, opts?: CreateOptions): [number[], CreateOptions] {
   const x = asTensor(t, fn);
-  return [x.shape, { dtype: x.dtype, ...options(opts, fn) }];
+  return [x.shape, { dtype: x.dtype, device: x.device as DeviceName, ...options(opts, fn) }];
 }
 export function zerosLike(t: Tensor, opts?: CreateOptions): Tensor { return zeros(...like(t, 'zerosLike', opts)); }
 export function onesLike(t: Tensor, opts?: CreateOptions): Tensor { return ones(...like(t, 'onesLike', opts)); }

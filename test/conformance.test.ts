@@ -12,8 +12,9 @@
 //  - GEMM: |error| <= 2 K · 2^-24 · (|A||B|)_ij per element.
 import * as tf from '../lib';
 import { Tensor } from '../lib';
-import { arr, expectArraysEqual, expectClose, withIsa } from './helpers';
+import { arr, expectArraysEqual, expectClose, expectCode, withIsa } from './helpers';
 import { native } from '../lib/native';
+import { binomialBridgeStep, tauLeapStep } from '../lib/samplers/steps';
 
 const isas = tf.backend.supportedIsas().filter((i) => i !== 'scalar') as ('avx2' | 'avx512')[];
 const sizes = [1, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000, 4099];
@@ -254,6 +255,59 @@ describe("'ref' device vs the CPU backend's scalar path at one thread", () => {
     const want = arr(tf.conv2d(x, wt, { padding: 1 }));
     const bound = arr(tf.conv2d(x.abs(), wt.abs(), { padding: 1 })).map((v) => 2e-6 * v + 1e-30);
     for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(bound[i]);
+  });
+  // Every family behind a whole-tensor backend entry (backend/backend.h) runs on 'ref' with the same bits,
+  // derivatives included. float64 convolutions, so both devices take im2col (Winograd is float32 only).
+  test('each backend entry family on ref: conv (all three), group norm (backward, tangent), attention backward, indexing, draws, count steps, optimizer steps, fills', () => {
+    const dev = (t: Tensor, d: 'cpu' | 'ref') => t.to(d);
+    const gradsOf = (f: (...xs: Tensor[]) => Tensor) => (...xs: Tensor[]) => {
+      const ps = xs.map((x) => x.detach().requiresGrad_());
+      const gs = tf.autograd.grad(f(...ps).square().sum(), ps);
+      return tf.cat(gs.map((g) => g!.reshape(-1)), 0);
+    };
+    const x = tf.randn([2, 4, 7, 6], { dtype: 'float64' }), w = tf.randn([6, 2, 3, 3], { dtype: 'float64' });
+    same(gradsOf((a, c) => tf.conv2d(a, c, { padding: 1, groups: 2 })), x, w);
+    same(gradsOf((a, c) => tf.conv2d(a, c, { stride: 2, padding: 1, groups: 2 })), x, w);
+    const w1 = tf.randn([5, 4, 3, 3], { dtype: 'float64' });
+    same(gradsOf((a, c) => tf.conv2d(a, c, { padding: 1 })), x, w1);  // the flipped-kernel input gradient
+    const g = tf.randn([2, 8, 5, 5]), gw = tf.randn([8]), gb = tf.randn([8]);
+    same(gradsOf((t, a, c) => tf.nn.functional.groupNorm(t, 4, a, c)), g, gw, gb);
+    same((t, a, c, dt) => tf.func.jvp((u) => tf.nn.functional.groupNorm(u, 4, a, c), [t], [dt])[1][0], g, gw, gb, tf.randnLike(g));
+    const q = tf.randn([2, 6, 8]), k = tf.randn([2, 7, 8]), v = tf.randn([2, 7, 8]);
+    same(gradsOf((a, c, d) => tf.nn.functional.scaledDotProductAttention(a, c, d, { causal: true })), q, k, v);
+    const idx = tf.tensor([[0, 2, 2], [1, 0, 1]], { dtype: 'int32' }), sel = tf.tensor([2, 0, 2], { dtype: 'int32' });
+    same((t) => t.scatterAdd(1, dev(idx, t.device as 'cpu' | 'ref'), t.mul(3)), tf.randn([2, 3]));
+    same(gradsOf((t) => t.indexSelect(0, dev(sel, t.device as 'cpu' | 'ref'))), tf.randn([3, 4]));
+    same((t) => t.indexAdd(1, dev(sel, t.device as 'cpu' | 'ref'), t.mul(2).indexSelect(1, dev(sel, t.device as 'cpu' | 'ref'))), tf.randn([3, 4]));
+    const seeded = (f: (...xs: Tensor[]) => Tensor) => (...xs: Tensor[]) => { tf.manualSeed(5); return f(...xs); };
+    same(seeded((p) => tf.bernoulli(p)), tf.rand([300]));
+    same(seeded((c, p) => tf.binomial(c, p)), tf.randint(0, 200, [300]).float(), tf.rand([300]));
+    same(seeded((r) => tf.poisson(r)), tf.rand([300]).mul(40));
+    same(seeded((p) => tf.multinomial(p, 3).float()), tf.rand([4, 6]));
+    same(seeded((p) => tf.multinomial(p, 5, true).float()), tf.rand([4, 6]));
+    const n = tf.randint(0, 8, [200]).float(), y = tf.rand([200]).mul(9);
+    same(seeded((a, c) => binomialBridgeStep(a, c, 0.2, 0.5, 15)), n, y);
+    same(seeded((a, c) => tauLeapStep(a, c, 0.2, 0.5, 15)), n, y);
+    for (const make of [(p: Tensor[]) => new tf.optim.Adam(p, { lr: 0.1, weightDecay: 0.01 }),
+      (p: Tensor[]) => new tf.optim.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true })]) {
+      same((p0) => {
+        const p = p0.detach().requiresGrad_(), opt = make([p]);
+        for (let i = 0; i < 3; i++) { opt.zeroGrad(); p.square().sum().backward(); opt.step(); }
+        return p.detach();
+      }, tf.randn([50]));
+    }
+    same((t) => tf.eye(3, 5).to(t.device as 'cpu' | 'ref').add(t), tf.randn([3, 5]));
+  });
+  test("a bad index or probability on 'ref' is the same TF_* error as on 'cpu'", () => {
+    const bad = tf.tensor([0, 3], { dtype: 'int32' });
+    for (const d of ['cpu', 'ref'] as const) {
+      expectCode(() => tf.randn([2, 3]).to(d).indexSelect(1, bad.to(d)), 'TF_INDEX_OUT_OF_RANGE');
+      expectCode(() => tf.randn([2, 3]).to(d).gather(1, tf.tensor([[0, 5]], { dtype: 'int32' }).to(d)), 'TF_INDEX_OUT_OF_RANGE');
+      tf.manualSeed(3);
+      const before = tf.getRngState();
+      expectCode(() => tf.binomial(tf.tensor([2.5]).to(d), tf.tensor([0.5]).to(d)), 'TF_INVALID_ARGUMENT');
+      expect(tf.getRngState()).toEqual(before);  // a refused draw leaves the generator as it was
+    }
   });
   test('a training step: forward, backward and the gradients, on either device', () => {
     const x = tf.randn([16, 6]), w1 = tf.randn([6, 32]), w2 = tf.randn([32, 1]);

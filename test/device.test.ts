@@ -79,3 +79,29 @@ test("backward with a gradient on another device than its output is TF_DEVICE", 
   y.backward(tf.ones([3]).to('ref'));
   expect(arr(x.grad!)).toEqual([2, 2, 2]);
 });
+
+test("factories take { device }, the ...Like factories keep their input's, and an optimizer's state follows its parameters", () => {
+  const made = [tf.zeros([2, 3], { device: 'ref' }), tf.ones([2], { device: 'ref' }), tf.full([2], 7, { device: 'ref' }),
+    tf.empty([2], { device: 'ref' }), tf.arange(0, 5, 1, { device: 'ref' }), tf.linspace(0, 1, 5, { device: 'ref' }),
+    tf.eye(3, 4, { device: 'ref' }), tf.rand([3], { device: 'ref' }), tf.randn([3], { device: 'ref' }),
+    tf.randint(0, 9, [3], { device: 'ref' }), tf.tensor([1, 2, 3], { device: 'ref' })];
+  for (const t of made) expect(t.device).toBe('ref');
+  expect(arr(tf.eye(3, 4, { device: 'ref' }).to('cpu'))).toEqual(arr(tf.eye(3, 4)));
+  expect(arr(tf.linspace(-1, 2, 7, { device: 'ref' }).to('cpu'))).toEqual(arr(tf.linspace(-1, 2, 7)));
+  const x = tf.randn([4], { device: 'ref' });
+  for (const t of [tf.zerosLike(x), tf.onesLike(x), tf.fullLike(x, 2), tf.randLike(x), tf.randnLike(x)]) expect(t.device).toBe('ref');
+  expect(tf.zerosLike(x, { device: 'cpu' }).device).toBe('cpu');
+  // the generator is counter-based: the same state gives the same numbers on either device
+  tf.manualSeed(4);
+  const want = arr(tf.randn([100]));
+  tf.manualSeed(4);
+  expectArraysEqual(arr(tf.randn([100], { device: 'ref' }).to('cpu')), want, 'randn on ref');
+  expectCode(() => tf.zeros([2], { device: 'tpu' as never }), 'TF_DEVICE');
+  // a number count is made where the probabilities are
+  expect(tf.binomial(5, tf.rand([3], { device: 'ref' })).device).toBe('ref');
+  const p = tf.randn([5], { device: 'ref' }).requiresGrad_();
+  const opt = new tf.optim.Adam([p], { lr: 0.1 });
+  p.square().sum().backward();
+  opt.step();
+  expect(p.device).toBe('ref');
+});

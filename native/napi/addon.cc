@@ -33,26 +33,32 @@ Napi::Value wrap_list(Napi::Env env, const tf::TensorList& ts) {
 }
 
 // ---- creation -------------------------------------------------------------------------------------------
-BINDING(Zeros) { GUARDED({ return wrap(env, tf::zeros(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
-BINDING(Ones) { GUARDED({ return wrap(env, tf::ones(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+// A factory's optional last argument names the device its tensor is made on (and filled there, by that
+// device's backend entries).
+#define ON_DEVICE(i) tf::DeviceScope on_device_(device_or(info, i))
+BINDING(Zeros) { GUARDED({ ON_DEVICE(2); return wrap(env, tf::zeros(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Ones) { GUARDED({ ON_DEVICE(2); return wrap(env, tf::ones(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
 BINDING(Full) {
-  GUARDED({ return wrap(env, tf::full(shape_arg(info, 0, "shape"), num_arg(info, 1, "value"), dtype_or(info, 2, tf::DType::F32))); })
+  GUARDED({ ON_DEVICE(3); return wrap(env, tf::full(shape_arg(info, 0, "shape"), num_arg(info, 1, "value"), dtype_or(info, 2, tf::DType::F32))); })
 }
-BINDING(Empty) { GUARDED({ return wrap(env, tf::empty(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Empty) { GUARDED({ ON_DEVICE(2); return wrap(env, tf::empty(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
 BINDING(Arange) {
   GUARDED({
+    ON_DEVICE(4);
     return wrap(env, tf::arange(num_arg(info, 0, "start"), num_arg(info, 1, "end"), num_or(info, 2, 1, "step"),
                                 dtype_or(info, 3, tf::DType::F32)));
   })
 }
 BINDING(Linspace) {
   GUARDED({
+    ON_DEVICE(4);
     return wrap(env, tf::linspace(num_arg(info, 0, "start"), num_arg(info, 1, "end"), size_arg(info, 2, "linspace: steps"),
                                   dtype_or(info, 3, tf::DType::F32)));
   })
 }
 BINDING(Eye) {
   GUARDED({
+    ON_DEVICE(3);
     int64_t n = size_arg(info, 0, "eye: n");
     int64_t m = info[1].IsUndefined() || info[1].IsNull() ? n : size_arg(info, 1, "eye: m");
     return wrap(env, tf::eye(n, m, dtype_or(info, 2, tf::DType::F32)));
@@ -302,10 +308,11 @@ BINDING(SetRngState) {
     return env.Undefined();
   })
 }
-BINDING(Rand) { GUARDED({ return wrap(env, tf::rand(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
-BINDING(Randn) { GUARDED({ return wrap(env, tf::randn(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Rand) { GUARDED({ ON_DEVICE(2); return wrap(env, tf::rand(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
+BINDING(Randn) { GUARDED({ ON_DEVICE(2); return wrap(env, tf::randn(shape_arg(info, 0, "shape"), dtype_or(info, 1, tf::DType::F32))); }) }
 BINDING(Randint) {
   GUARDED({
+    ON_DEVICE(4);
     return wrap(env, tf::randint(int_arg(info, 0, "low"), int_arg(info, 1, "high"), shape_arg(info, 2, "shape"),
                                  dtype_or(info, 3, tf::DType::I32)));
   })
@@ -315,6 +322,7 @@ BINDING(Binomial) {
   GUARDED({
     Tensor p = tensor_arg(info, 1, "probabilities");
     // a plain-number count stays exact (float64), whatever the probabilities' dtype
+    tf::DeviceScope on_p(p.device());  // a plain-number count is made where the probabilities are
     Tensor count = info[0].IsNumber() ? tf::scalar_tensor(num_arg(info, 0, "count"), tf::DType::F64)
                                       : tensor_arg(info, 0, "count");
     return wrap(env, tf::binomial(count, p));

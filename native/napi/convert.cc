@@ -126,6 +126,15 @@ tf::DType dtype_or(const Napi::CallbackInfo& info, size_t i, tf::DType dflt) {
   return dt;
 }
 
+tf::Device device_or(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsUndefined() || info[i].IsNull()) return tf::Device::CPU;
+  if (!info[i].IsString()) throw_js(info.Env(), "TF_DEVICE", "device must be a string", true);
+  std::string s = info[i].As<Napi::String>().Utf8Value();
+  tf::Device d;
+  if (!tf::parse_device(s.c_str(), &d)) throw_js(info.Env(), "TF_DEVICE", "unknown device '" + s + "' (this build has: cpu, ref)", true);
+  return d;
+}
+
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsString()) arg_error(info.Env(), std::string(name) + " must be a string");
   return info[i].As<Napi::String>().Utf8Value();

@@ -30,6 +30,8 @@ tf::Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name, 
 // number | number[] | null/undefined (-> empty: "all dims")
 tf::Dims dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 tf::DType dtype_or(const Napi::CallbackInfo& info, size_t i, tf::DType dflt);
+// A factory's device argument: undefined or null is 'cpu'; an unknown name is TF_DEVICE.
+tf::Device device_or(const Napi::CallbackInfo& info, size_t i);
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 constexpr uint32_t kMaxTensorList = 1u << 24;  // longest list of tensors an op accepts
 tf::TensorList tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool allow_null = false);
