@@ -49,6 +49,7 @@
         "native/cpu/host_attention.cpp",
         "native/cpu/host_index.cpp",
         "native/cpu/host_optim.cpp",
+        "native/cpu/host_int8.cpp",
         "native/core/tensor.cpp",
         "native/cpu/dispatch.cpp",
         "native/cpu/threadpool.cpp",

@@ -152,7 +152,7 @@ export interface NativeModule {
   int8Conv2d(x: T, xScale: number, xZero: number, w: NativePackedInt8, kh: number, kw: number, e: NativeInt8Epilogue,
              stride: [number, number], padding: [number, number], dilation: [number, number]): T;
   dynamicQParams(x: T): { scale: number; zeroPoint: number };
-  int8Layout(): string;
+  int8Layout(device?: string): string;
 }
 
 /** An int8 weight [n, k] packed for one int8 kernel layout, with its per-row sums (zero-point compensation). */

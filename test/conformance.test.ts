@@ -298,6 +298,29 @@ describe("'ref' device vs the CPU backend's scalar path at one thread", () => {
     }
     same((t) => tf.eye(3, 5).to(t.device as 'cpu' | 'ref').add(t), tf.randn([3, 5]));
   });
+  test('the int8 family on ref: (de/re)quantization, fake quantization with its gradients, packing, int8 Linear and conv2d', () => {
+    const { quant } = tf;
+    const x = tf.randn([3, 4, 5, 5]);
+    same((t) => quant.dequantize(quant.quantize(t, 0.05, 128), 0.05, 128), x);
+    same((t, sc) => quant.dequantize(quant.quantize(t, sc, 0, { axis: 1, dtype: 'int8' }), sc, 0, { axis: 1 }),
+      x, tf.tensor([0.02, 0.03, 0.04, 0.05]));
+    same((t) => quant.requantize(quant.quantize(t, 0.05, 128), { scale: 0.05, zeroPoint: 128 }, { scale: 0.07, zeroPoint: 3, dtype: 'int8' }).float(), x);
+    same((t, sc) => {
+      const xs = t.detach().requiresGrad_(), ss = sc.detach().requiresGrad_();
+      const [gx, gs] = tf.autograd.grad(quant.fakeQuantize(xs, ss, 0, { qmin: -8, qmax: 7, axis: 1 }).square().sum(), [xs, ss]);
+      return tf.cat([gx!.reshape(-1), gs!.reshape(-1)], 0);
+    }, x, tf.tensor([0.1, 0.2, 0.15, 0.3]));
+    const wq = tf.randint(-127, 128, [6, 20], { dtype: 'int8' }), wScale = tf.rand([6]).add(0.01);
+    same((a, w, sc) => {
+      const pw = new quant.PackedInt8Weight(w.to('int8'));
+      const y = quant.int8Linear(a, 'dynamic', pw, { wScale: sc, act: 'silu' });
+      expect(quant.int8Kernel(a.device as 'cpu' | 'ref')).toBe(a.device === 'ref' ? 'ref' : quant.int8Kernel());
+      return y;
+    }, tf.randn([7, 20]), wq.float(), wScale);
+    const wc = tf.randint(-127, 128, [6, 4 * 3 * 3], { dtype: 'int8' });
+    same((a, w, sc) => quant.int8Conv2d(a, { scale: 0.05, zeroPoint: 120 }, new quant.PackedInt8Weight(w.to('int8')), [3, 3],
+      { wScale: sc, out: 'uint8', outScale: 0.1, outZero: 7 }, { padding: 1 }).float(), x, wc.float(), wScale);
+  });
   test("a bad index or probability on 'ref' is the same TF_* error as on 'cpu'", () => {
     const bad = tf.tensor([0, 3], { dtype: 'int32' });
     for (const d of ['cpu', 'ref'] as const) {

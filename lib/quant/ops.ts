@@ -2,7 +2,7 @@
 // r = (q - zeroPoint) * scale, rounding half to even; weights are int8 symmetric per output channel,
 // activations uint8 per tensor.
 import { native, NativePackedInt8, DTypeName } from '../native';
-import { Tensor, TensorfieldError, wrapNative, asTensor } from '../tensor';
+import { Tensor, TensorfieldError, DeviceName, wrapNative, asTensor } from '../tensor';
 import { keep } from '../scope';
 import { stack } from '../ops';
 
@@ -41,7 +41,7 @@ export function dynamicQParams(x: Tensor): ActQParams {
   return native.dynamicQParams(asTensor(x, 'dynamicQParams')._h);
 }
 /** The current int8 GEMM kernel's layout: 'ref', 'avx2-s16' or 'vnni'. */
-export function int8Kernel(): string { return native.int8Layout(); }
+export function int8Kernel(device: DeviceName = 'cpu'): string { return native.int8Layout(device); }
 
 /**
  * An int8 weight [n, k] with the packed copy the current int8 kernel reads. Packing happens once; if the ISA is
@@ -59,7 +59,7 @@ export class PackedInt8Weight {
   }
   /** The packing for the current kernel (repacked after an ISA switch). */
   native(): NativePackedInt8 {
-    const layout = native.int8Layout();
+    const layout = native.int8Layout(this.weight.device);
     if (!this.packedFor || this.packedFor.layout !== layout) {
       this.release();
       this.packedFor = native.packInt8Weight(this.weight._h);

@@ -21,7 +21,10 @@ constexpr Backend host_backend(Device d, const char* name, const cpu::KernelTabl
                  &host::group_norm, &host::group_norm_backward, &host::group_norm_tangent,
                  &host::attention, &host::attention_backward,
                  &host::gather, &host::scatter_add, &host::index_select, &host::index_add,
-                 &host::adam, &host::sgd};
+                 &host::adam, &host::sgd,
+                 &host::quantize, &host::dequantize, &host::requantize, &host::fake_quantize, &host::int8_range,
+                 &host::int8_layout, &host::int8_packed_bytes, &host::int8_pack, &host::int8_linear,
+                 &host::int8_conv2d};
 }
 const Backend kCpu = host_backend(Device::CPU, "cpu", &cpu::kernels, true, true);
 const Backend kRef = host_backend(Device::REF, "ref", &cpu::reference_kernels, false, false);

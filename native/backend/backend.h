@@ -4,14 +4,14 @@
 // Where this stands: 'cpu' and 'ref' are host backends (host memory; they share the host implementations in
 // cpu/host_*.cpp). 'cpu' runs the CPUID-chosen kernel rows, the thread pool and every special path (Winograd);
 // 'ref' the scalar reference rows, one thread, the plain algorithms only, so the conformance suite runs on it
-// against 'cpu'. Every float family is a whole-tensor entry below: the op layer checks and records autograd,
-// then calls one entry, and a CUDA backend implements the same entries as kernels. What still runs host loops
-// in the op layer over the rows (`kernels`): the int8 family (ops/quant.cpp: its packed weight layout is the
-// CPU kernel's, see issue 29) and the host-only factories (from_buffer reads JS memory).
+// against 'cpu'. Every family is a whole-tensor entry below: the op layer checks and records autograd, then
+// calls one entry, and a CUDA backend implements the same entries as kernels. Only from_buffer (it reads JS
+// memory into a new host tensor) and the kernel-table handles (`kernels`, for the ISA tests) stay host-side.
 #pragma once
 #include "../core/params.h"
 #include "../core/tensor.h"
 #include "../cpu/kernels.h"
+#include "../quant/int8_types.h"
 
 namespace tf {
 
@@ -51,15 +51,15 @@ struct Backend {
   // Whole-tensor entries, the elementwise family. The op layer has checked shapes, dtypes and devices and made
   // `out` on this device; each returns false when the backend has no kernel for the dtypes (the op layer then
   // says TF_DTYPE). `out` may alias an operand element for element (in-place updates).
-  bool (*unary)(cpu::UnaryOp op, const Tensor& out, const Tensor& x, const cpu::UnaryParams& p);
-  bool (*binary)(cpu::BinaryOp op, const Tensor& out, Operand a, Operand b);  // a, b of one dtype; out that or uint8
+  bool (*unary)(UnaryOp op, const Tensor& out, const Tensor& x, const UnaryParams& p);
+  bool (*binary)(BinaryOp op, const Tensor& out, Operand a, Operand b);  // a, b of one dtype; out that or uint8
   bool (*where)(const Tensor& out, Operand cond, Operand a, Operand b);       // cond uint8
   bool (*isfinite)(const Tensor& out, const Tensor& x);                      // out uint8
   bool (*copy)(const Tensor& out, Operand src);                              // any dtype to any dtype
 
   // Reductions and scans: x contiguous, viewed as [O, R, I]; reduce over R into out [O, I] (argmax/argmin write
   // int32), or scan along R into out [O, R, I]. R > 0.
-  bool (*reduce)(cpu::ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
+  bool (*reduce)(ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
   bool (*cumsum)(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
 
   // Batched matmul: out [..., M, N] contiguous = a [..., M, K] b [..., K, N], a and b already expanded to out's
@@ -130,6 +130,28 @@ struct Backend {
   // Optimizer steps on one parameter, in place: p, its gradient g and state, contiguous, of one float dtype.
   bool (*adam)(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamHyper& h);
   bool (*sgd)(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdHyper& h);
+
+  // The int8 family (quant/int8_types.h; conventions in ops/quant.h), contiguous operands. quantize: float x ->
+  // codes q (u8/i8); dequantize: codes (u8/i8/i32) -> float32 y; requantize: y = clamp(round_even((q - in_zero)
+  // mult) + out_zero, lo, hi); fake_quantize: y, the in-range mask (u8) and the scale / zero-point coefficients
+  // where asked. int8_range: the range [min(x, 0), max(x, 0)] of float32 x, false when x holds a non-finite value.
+  bool (*quantize)(const Tensor& q, const Tensor& x, const ChannelCoding& cc);
+  bool (*dequantize)(const Tensor& y, const Tensor& q, const ChannelCoding& cc);
+  bool (*requantize)(const Tensor& y, const Tensor& q, double mult, int64_t in_zero, int64_t out_zero, double lo,
+                     double hi);
+  bool (*fake_quantize)(const Tensor& y, const Tensor& inside, const Tensor* coef_s, const Tensor* coef_z,
+                        const Tensor& x, const ChannelCoding& cc);
+  bool (*int8_range)(const Tensor& x, double* lo, double* hi);
+  // Packing: the backend's layout name and packed size, and w [N, K] int8 packed into p (p.packed of
+  // int8_packed_bytes(N, K) bytes and p.colsum [N] int32 already made).
+  const char* (*int8_layout)();
+  int64_t (*int8_packed_bytes)(int64_t N, int64_t K);
+  void (*int8_pack)(const PackedInt8& p, const Tensor& w);
+  // out [M, N] (row stride N) = finish(codes [M, K] u8 x w); and the int8 convolution of x [B, C, H, W] (float32
+  // coded with x_scale / x_zero, or u8 codes) by w packed channels-last, into out [B, O, Ho, Wo].
+  bool (*int8_linear)(const Tensor& out, const Tensor& codes, const PackedInt8& w, const Int8Finish& f);
+  bool (*int8_conv2d)(const Tensor& out, const Tensor& x, double x_scale, int64_t x_zero, const PackedInt8& w,
+                      int64_t kh, int64_t kw, const Conv2dParams& p, const Int8Finish& f);
 };
 
 // TF_DEVICE when this build has no backend for d.

@@ -13,15 +13,15 @@ namespace host {
 void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
                int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate);
 
-bool unary(cpu::UnaryOp op, const Tensor& out, const Tensor& x, const cpu::UnaryParams& p);
-bool binary(cpu::BinaryOp op, const Tensor& out, Operand a, Operand b);
+bool unary(UnaryOp op, const Tensor& out, const Tensor& x, const UnaryParams& p);
+bool binary(BinaryOp op, const Tensor& out, Operand a, Operand b);
 bool where(const Tensor& out, Operand cond, Operand a, Operand b);
 bool isfinite(const Tensor& out, const Tensor& x);
 bool copy(const Tensor& out, Operand src);
 bool fill(const Tensor& out, double v);
 bool sequence(const Tensor& out, double start, double step, bool linspace, double end);
 // cpu/host_reduce.cpp
-bool reduce(cpu::ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
+bool reduce(ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
 bool cumsum(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I);
 // cpu/host_matmul.cpp
 bool matmul(const Tensor& out, const Tensor& a, const Tensor& b);
@@ -64,6 +64,19 @@ bool index_add(const Tensor& out, int64_t d, const Tensor& index, const Tensor& 
 // cpu/host_optim.cpp
 bool adam(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamHyper& h);
 bool sgd(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdHyper& h);
+// cpu/host_int8.cpp
+bool quantize(const Tensor& q, const Tensor& x, const ChannelCoding& cc);
+bool dequantize(const Tensor& y, const Tensor& q, const ChannelCoding& cc);
+bool requantize(const Tensor& y, const Tensor& q, double mult, int64_t in_zero, int64_t out_zero, double lo, double hi);
+bool fake_quantize(const Tensor& y, const Tensor& inside, const Tensor* coef_s, const Tensor* coef_z, const Tensor& x,
+                   const ChannelCoding& cc);
+bool int8_range(const Tensor& x, double* lo, double* hi);
+const char* int8_layout();
+int64_t int8_packed_bytes(int64_t N, int64_t K);
+void int8_pack(const PackedInt8& p, const Tensor& w);
+bool int8_linear(const Tensor& out, const Tensor& codes, const PackedInt8& w, const Int8Finish& f);
+bool int8_conv2d(const Tensor& out, const Tensor& x, double x_scale, int64_t x_zero, const PackedInt8& w, int64_t kh,
+                 int64_t kw, const Conv2dParams& p, const Int8Finish& f);
 
 }  // namespace host
 }  // namespace tf

@@ -33,7 +33,7 @@ bool strided_copy(const Tensor& out, Operand src) {
 }
 }  // namespace
 
-bool unary(cpu::UnaryOp op, const Tensor& out, const Tensor& x, const cpu::UnaryParams& p) {
+bool unary(UnaryOp op, const Tensor& out, const Tensor& x, const UnaryParams& p) {
   cpu::UnaryFn fn = backend_kernels().unary[op][int(x.dtype())];
   if (!fn) return false;
   StridedLoop<2> loop(x.shape(), {&out.strides(), &x.strides()}, {out.raw_ptr(), x.raw_ptr()},
@@ -44,7 +44,7 @@ bool unary(cpu::UnaryOp op, const Tensor& out, const Tensor& x, const cpu::Unary
   return true;
 }
 
-bool binary(cpu::BinaryOp op, const Tensor& out, Operand a, Operand b) {
+bool binary(BinaryOp op, const Tensor& out, Operand a, Operand b) {
   cpu::BinaryFn fn = backend_kernels().binary[op][int(a.t.dtype())];
   if (!fn) return false;
   StridedLoop<3> loop(out.shape(), {&out.strides(), &a.strides, &b.strides}, {out.raw_ptr(), a.t.raw_ptr(), b.t.raw_ptr()},

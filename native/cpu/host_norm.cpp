@@ -56,8 +56,8 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
   if (!is_floating(x.dtype())) return false;
   const Layout L(x, G);
   const int64_t S = L.S, Cg = L.Cg, M = L.M;
-  cpu::UnaryFn silu_fn = silu ? backend_kernels().unary[cpu::U_SILU][int(x.dtype())] : nullptr;
-  const cpu::UnaryParams no_params{0, 0};
+  cpu::UnaryFn silu_fn = silu ? backend_kernels().unary[U_SILU][int(x.dtype())] : nullptr;
+  const UnaryParams no_params{0, 0};
   TF_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data_ptr<T>();
     T* yp = y.data_ptr<T>();

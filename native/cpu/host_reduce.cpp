@@ -7,13 +7,13 @@
 namespace tf {
 namespace host {
 
-bool reduce(cpu::ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I) {
+bool reduce(ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I) {
   cpu::ReduceFn fn = backend_kernels().reduce[op][int(x.dtype())];
   if (!fn) return false;
   int64_t es = int64_t(dtype_size(x.dtype())), eo = int64_t(dtype_size(out.dtype()));
   const char* src = x.raw_ptr();
   char* dst = out.raw_ptr();
-  bool splittable = op == cpu::R_SUM || op == cpu::R_MAX || op == cpu::R_MIN;
+  bool splittable = op == R_SUM || op == R_MAX || op == R_MIN;
   if (O == 1 && I == 1 && splittable && R >= (1 << 16) && num_threads() > 1) {
     // one long vector: reduce chunks in parallel, then reduce the partials with the same kernel
     int64_t parts = std::min<int64_t>(num_threads() * 4, R / (1 << 14));

@@ -8,24 +8,9 @@
 namespace tf {
 namespace cpu {
 
-// From ops/op_table.h. The counts are constants, not enumerators, so a switch over the enum can be exhaustive.
-#define TF_X(E, ...) U_##E,
-enum UnaryOp { TF_UNARY_OPS(TF_X) };
-#undef TF_X
-#define TF_X(E, ...) +1
-constexpr int U_COUNT = 0 TF_UNARY_OPS(TF_X);
-#undef TF_X
-// a, b: the op's scalar parameters (leakyRelu slope; elu alpha; softplus beta, threshold; clamp lo, hi; pow exponent)
-struct UnaryParams { double a, b; };
+// Op identity (UnaryOp, BinaryOp, ReduceOp, UnaryParams) is the engine's, in ops/op_table.h.
 typedef void (*UnaryFn)(int64_t n, const char* x, int64_t sx, char* y, int64_t sy, const UnaryParams* p);
 
-#define TF_X(E, ...) B_##E,
-enum BinaryOp { TF_BINARY_OPS(TF_X) };
-#undef TF_X
-#define TF_X(E, ...) +1
-constexpr int B_COUNT = 0 TF_BINARY_OPS(TF_X);
-#undef TF_X
-inline bool is_comparison(int op) { return op >= B_EQ; }  // comparisons write uint8
 typedef void (*BinaryFn)(int64_t n, const char* a, int64_t sa, const char* b, int64_t sb, char* o, int64_t so);
 
 // where(cond, a, b): cond is uint8
@@ -34,7 +19,6 @@ typedef void (*WhereFn)(int64_t n, const char* c, int64_t sc, const char* a, int
 // isfinite: writes uint8
 typedef void (*PredFn)(int64_t n, const char* x, int64_t sx, char* o, int64_t so);
 
-enum ReduceOp { R_SUM, R_PROD, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN, R_COUNT };
 // out[i] = reduce over r of x[r * sr + i], for i in [0, I). argmax/argmin write int32 indices.
 typedef void (*ReduceFn)(const char* x, int64_t R, int64_t I, int64_t sr, char* out);
 // out[r * sr + i] = sum_{q <= r} x[q * sr + i]

@@ -105,18 +105,18 @@ std::pair<Tensor, Tensor> operand_pair(const Napi::CallbackInfo& info, size_t i)
 BINDING(Unary) {
   GUARDED({
     int64_t op = int_arg(info, 0, "op");
-    if (op < 0 || op >= tf::cpu::U_COUNT) arg_error(env, "unknown unary op");
+    if (op < 0 || op >= tf::U_COUNT) arg_error(env, "unknown unary op");
     Tensor x = tensor_arg(info, 1, "input");
     double a = num_or(info, 2, 0, "parameter"), b = num_or(info, 3, 0, "parameter");
-    return wrap(env, tf::unary(tf::cpu::UnaryOp(op), x, a, b));
+    return wrap(env, tf::unary(tf::UnaryOp(op), x, a, b));
   })
 }
 BINDING(Binary) {
   GUARDED({
     int64_t op = int_arg(info, 0, "op");
-    if (op < 0 || op >= tf::cpu::B_COUNT) arg_error(env, "unknown binary op");
+    if (op < 0 || op >= tf::B_COUNT) arg_error(env, "unknown binary op");
     auto [a, b] = operand_pair(info, 1);
-    return wrap(env, tf::binary(tf::cpu::BinaryOp(op), a, b));
+    return wrap(env, tf::binary(tf::BinaryOp(op), a, b));
   })
 }
 BINDING(Where) {
@@ -633,12 +633,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object u = Napi::Object::New(env), b = Napi::Object::New(env);
   Napi::Array su = Napi::Array::New(env), sb = Napi::Array::New(env);
 #define TF_X(E, js, node, uses_out, simd) \
-  u.Set(#js, int(tf::cpu::U_##E));         \
+  u.Set(#js, int(tf::U_##E));         \
   if (simd) su.Set(su.Length(), #js);
   TF_UNARY_OPS(TF_X)
 #undef TF_X
 #define TF_X(E, js, node, simd) \
-  b.Set(#js, int(tf::cpu::B_##E)); \
+  b.Set(#js, int(tf::B_##E)); \
   if (simd) sb.Set(sb.Length(), #js);
   TF_BINARY_OPS(TF_X)
 #undef TF_X

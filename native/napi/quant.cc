@@ -5,6 +5,7 @@
 #include <string>
 #include "convert.h"
 #include "../cpu/dispatch.h"
+#include "../ops/ops.h"
 #include "../ops/quant.h"
 
 namespace tfn {
@@ -12,9 +13,13 @@ namespace tfn {
 namespace {
 
 // A number becomes a 0-d float64 tensor; a tensor is taken as it is.
+// A number scale or zero point becomes a 0-d tensor on the device of the call's input (argument 0): made on the
+// host, where a scalar can be written, then moved, so a quantize on 'ref' (or a later device) does not mix devices.
 tf::Tensor param_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info[i].IsNumber()) return tf::scalar_tensor(info[i].As<Napi::Number>().DoubleValue(), tf::DType::F64);
-  return tensor_arg(info, i, name);
+  if (!info[i].IsNumber()) return tensor_arg(info, i, name);
+  tf::Tensor s = tf::scalar_tensor(info[i].As<Napi::Number>().DoubleValue(), tf::DType::F64);
+  tf::Device dev = tensor_arg(info, 0, "input").device();
+  return dev == s.device() ? s : tf::to_device(s, dev);
 }
 
 tf::PackedInt8 packed_arg(const Napi::CallbackInfo& info, size_t i) {
@@ -129,7 +134,15 @@ Napi::Value DynamicQParams(const Napi::CallbackInfo& info) {
     return o;
   })
 }
-Napi::Value Int8Layout(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), tf::cpu::kernels().gemm_u8s8.layout); }
+// The packed layout of the int8 kernel a device runs now (optional device name; default 'cpu')
+Napi::Value Int8Layout(const Napi::CallbackInfo& info) {
+  // the host entries read the kernel table of the call's device, so the query runs as a call on that device
+  GUARDED({
+    tf::Device dev = device_or(info, 0);
+    tf::DeviceScope on(dev);
+    return Napi::String::New(env, tf::backend(dev).int8_layout());
+  })
+}
 
 }  // namespace
 

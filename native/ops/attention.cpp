@@ -13,15 +13,12 @@
 namespace tf {
 
 namespace {
+// -1e30 where key j lies after query i (keys aligned to the end of the queries), 0 elsewhere; made from ops so it
+// is built on whatever device the call runs on.
 Tensor causal_bias(int64_t L, int64_t S, DType dt) {
-  Tensor m = zeros({L, S}, dt);
-  TF_DISPATCH_FLOAT(dt, T, {
-    T* p = m.data_ptr<T>();
-    for (int64_t i = 0; i < L; ++i)
-      for (int64_t j = 0; j < S; ++j)
-        if (j > i + (S - L)) p[i * S + j] = T(-1e30);
-  });
-  return m;
+  Tensor rows = reshape(arange(double(S - L), double(S), 1, DType::F64), {L, 1});
+  Tensor cols = reshape(arange(0, double(S), 1, DType::F64), {1, S});
+  return where(compare(B_GT, cols, rows), full({L, S}, -1e30, dt), zeros({L, S}, dt));
 }
 }  // namespace
 

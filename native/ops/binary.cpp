@@ -41,7 +41,7 @@ Tensor cast_nograd(const Tensor& t, DType dt) {
   return to_dtype(t, dt);
 }
 
-Tensor binary_forward(cpu::BinaryOp op, const Tensor& a0, const Tensor& b0, DType compute, DType out_dt) {
+Tensor binary_forward(BinaryOp op, const Tensor& a0, const Tensor& b0, DType compute, DType out_dt) {
   Tensor a = cast_nograd(a0, compute), b = cast_nograd(b0, compute);
   // Operands of the output's shape are read with their own strides: no broadcast vectors to build (a small op
   // pays for each allocation).
@@ -57,7 +57,7 @@ Tensor binary_forward(cpu::BinaryOp op, const Tensor& a0, const Tensor& b0, DTyp
   return out;
 }
 
-const char* binary_name(cpu::BinaryOp op) {
+const char* binary_name(BinaryOp op) {
 #define TF_X(E, js, node, ...) #node,
   static const char* const names[] = {TF_BINARY_OPS(TF_X)};
 #undef TF_X
@@ -68,23 +68,23 @@ const char* binary_name(cpu::BinaryOp op) {
 
 // g * d(a op b)/d(a) (which = 0) or d/d(b) (which = 1), elementwise and unreduced: shared by the backward
 // (g = output gradient, then summed to the input's shape) and the tangent rule (g = the input's tangent).
-Tensor binary_partial(cpu::BinaryOp op, const Tensor& g, const Tensor& x, const Tensor& y, int which) {
+Tensor binary_partial(BinaryOp op, const Tensor& g, const Tensor& x, const Tensor& y, int which) {
   switch (op) {
-    case cpu::B_ADD: return g;
-    case cpu::B_SUB: return which == 0 ? g : -g;
-    case cpu::B_MUL: return g * (which == 0 ? y : x);
-    case cpu::B_DIV: return which == 0 ? g / y : -(g * x) / (y * y);
-    case cpu::B_POW: {
+    case B_ADD: return g;
+    case B_SUB: return which == 0 ? g : -g;
+    case B_MUL: return g * (which == 0 ? y : x);
+    case B_DIV: return which == 0 ? g / y : -(g * x) / (y * y);
+    case B_POW: {
       if (which == 0) return g * (y * pow(x, y - 1.0));
       // d/dp x^p = x^p log x, taken as 0 where x <= 0 (the limit at x = 0 for p > 0)
       Tensor pos = gt0(x);
       Tensor safe = where(pos, x, sc(1, x));
       return mask_grad(pos, g * pow(safe, y) * log(safe));
     }
-    case cpu::B_MAX:
-    case cpu::B_MIN: {
-      Tensor win = compare(op == cpu::B_MAX ? cpu::B_GT : cpu::B_LT, x, y);
-      Tensor tie = compare(cpu::B_EQ, x, y);
+    case B_MAX:
+    case B_MIN: {
+      Tensor win = compare(op == B_MAX ? B_GT : B_LT, x, y);
+      Tensor tie = compare(B_EQ, x, y);
       // ties split the gradient evenly, as in PyTorch
       Tensor share = to_dtype(win, g.dtype()) + to_dtype(tie, g.dtype()) * 0.5;
       return which == 0 ? g * share : g * (1.0 - share);
@@ -93,14 +93,14 @@ Tensor binary_partial(cpu::BinaryOp op, const Tensor& g, const Tensor& x, const 
   }
 }
 
-Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   TF_CHECK(a.defined() && b.defined(), InvalidArgument, "binary op on an undefined tensor");
   check_same_device(a, b, "binary op");
-  if (cpu::is_comparison(op)) return compare(op, a, b);
+  if (is_comparison(op)) return compare(op, a, b);
   DType dt = promote(a.dtype(), b.dtype());
-  if ((op == cpu::B_DIV || op == cpu::B_POW) && !is_floating(dt)) dt = DType::F32;  // true division
+  if ((op == B_DIV || op == B_POW) && !is_floating(dt)) dt = DType::F32;  // true division
   Tensor out = binary_forward(op, a, b, dt, dt);
-  bool linear = op == cpu::B_ADD || op == cpu::B_SUB;
+  bool linear = op == B_ADD || op == B_SUB;
   if (is_floating(dt) && compute_requires_grad({&a, &b})) {
     Shape sa = a.shape(), sb = b.shape();
     DType da = a.dtype(), db = b.dtype();
@@ -122,19 +122,19 @@ Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor compare(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_same_device(a, b, "comparison");
   DType dt = promote(a.dtype(), b.dtype());
   return binary_forward(op, a, b, dt, DType::U8);
 }
 
-Tensor add(const Tensor& a, const Tensor& b) { return binary(cpu::B_ADD, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary(cpu::B_SUB, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary(cpu::B_MUL, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary(cpu::B_DIV, a, b); }
-Tensor pow(const Tensor& a, const Tensor& b) { return binary(cpu::B_POW, a, b); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return binary(cpu::B_MAX, a, b); }
-Tensor minimum(const Tensor& a, const Tensor& b) { return binary(cpu::B_MIN, a, b); }
+Tensor add(const Tensor& a, const Tensor& b) { return binary(B_ADD, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(B_SUB, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(B_MUL, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(B_DIV, a, b); }
+Tensor pow(const Tensor& a, const Tensor& b) { return binary(B_POW, a, b); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return binary(B_MAX, a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return binary(B_MIN, a, b); }
 Tensor mul_scalar(const Tensor& a, double s) { return mul(a, scalar_tensor(s, a.dtype())); }
 Tensor add_scalar(const Tensor& a, double s) { return add(a, scalar_tensor(s, a.dtype())); }
 
@@ -144,7 +144,7 @@ Tensor where(const Tensor& cond0, const Tensor& a0, const Tensor& b0) {
   Tensor cond = cast_nograd(cond0, DType::U8);
   if (cond0.dtype() != DType::U8) {
     GradModeGuard off(false);
-    cond = compare(cpu::B_NE, cond0, scalar_tensor(0, cond0.dtype()));
+    cond = compare(B_NE, cond0, scalar_tensor(0, cond0.dtype()));
   }
   DType dt = promote(a0.dtype(), b0.dtype());
   Tensor a = cast_nograd(a0, dt), b = cast_nograd(b0, dt);

@@ -19,7 +19,7 @@ void check_inplace(const Tensor& dst, const char* op) {
              ": the destination is an expanded view; several elements share memory");
 }
 
-void binary_inplace(cpu::BinaryOp op, const Tensor& dst, const Tensor& src0) {
+void binary_inplace(BinaryOp op, const Tensor& dst, const Tensor& src0) {
   check_same_device(dst, src0, "in-place op");
   Tensor src = src0.dtype() == dst.dtype() ? src0 : to_dtype(detach(src0), dst.dtype());
   Shape b = broadcast_shapes(dst.shape(), src.shape());
@@ -36,13 +36,13 @@ void binary_inplace(cpu::BinaryOp op, const Tensor& dst, const Tensor& src0) {
 void add_(const Tensor& dst, const Tensor& src, double alpha) {
   check_inplace(dst, "add_");
   GradModeGuard off(false);
-  binary_inplace(cpu::B_ADD, dst, alpha == 1.0 ? src : mul_scalar(detach(src), alpha));
+  binary_inplace(B_ADD, dst, alpha == 1.0 ? src : mul_scalar(detach(src), alpha));
 }
 
 void mul_(const Tensor& dst, const Tensor& src) {
   check_inplace(dst, "mul_");
   GradModeGuard off(false);
-  binary_inplace(cpu::B_MUL, dst, src);
+  binary_inplace(B_MUL, dst, src);
 }
 
 void copy_(const Tensor& dst, const Tensor& src) {

@@ -1,5 +1,5 @@
-// The one list of elementwise ops. Every other list is derived from these rows: the kernel-table enums
-// (cpu/kernels.h), the names the addon exports to JS (`native.unaryOps`, `native.binaryOps`), the backward
+// The one list of elementwise ops. Every other list is derived from these rows: the op enums
+// (below, in namespace tf; the kernel tables in cpu/kernels.h are indexed by them), the names the addon exports to JS (`native.unaryOps`, `native.binaryOps`), the backward
 // node names, which gradients reuse the output, which ops have a float32 SIMD body (cpu/simd/kernels_f32.inc
 // fills exactly those, and the addon exports the list so test/conformance.test.ts fails when one of them has
 // no case), and the switches over the enum that -Werror=switch makes exhaustive (reference kernel, backward).
@@ -56,3 +56,28 @@
   X(LE, le, LeBackward, 0)                 \
   X(GT, gt, GtBackward, 0)                 \
   X(GE, ge, GeBackward, 0)
+
+// Op identity, derived from the rows above (namespace tf: every backend and front door names ops by these).
+// The counts are constants, not enumerators, so a switch over the enum can be exhaustive.
+namespace tf {
+
+#define TF_X(E, ...) U_##E,
+enum UnaryOp { TF_UNARY_OPS(TF_X) };
+#undef TF_X
+#define TF_X(E, ...) +1
+constexpr int U_COUNT = 0 TF_UNARY_OPS(TF_X);
+#undef TF_X
+// a, b: the op's scalar parameters (leakyRelu slope; elu alpha; softplus beta, threshold; clamp lo, hi; pow exponent)
+struct UnaryParams { double a, b; };
+
+#define TF_X(E, ...) B_##E,
+enum BinaryOp { TF_BINARY_OPS(TF_X) };
+#undef TF_X
+#define TF_X(E, ...) +1
+constexpr int B_COUNT = 0 TF_BINARY_OPS(TF_X);
+#undef TF_X
+inline bool is_comparison(int op) { return op >= B_EQ; }  // comparisons write uint8
+
+enum ReduceOp { R_SUM, R_PROD, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN, R_COUNT };
+
+}  // namespace tf

@@ -18,7 +18,7 @@ inline Tensor operator-(double s, const Tensor& a) { return sub(sc(s, a), a); }
 inline Tensor operator*(const Tensor& a, double s) { return mul(a, sc(s, a)); }
 inline Tensor operator*(double s, const Tensor& a) { return mul(sc(s, a), a); }
 inline Tensor operator/(const Tensor& a, double s) { return div(a, sc(s, a)); }
-inline Tensor gt0(const Tensor& x) { return compare(cpu::B_GT, x, sc(0, x)); }
+inline Tensor gt0(const Tensor& x) { return compare(B_GT, x, sc(0, x)); }
 // where(mask, g, 0) — the masked gradient idiom
 inline Tensor mask_grad(const Tensor& mask, const Tensor& g) { return where(mask, g, sc(0, g)); }
 // Gradient for an input of another shape/dtype (broadcasting, type promotion).

@@ -29,7 +29,7 @@ Tensor to_device(const Tensor& t, Device dev);
 void copy_into(const Tensor& dst, const Tensor& src);
 
 // ---- elementwise (ops/unary.cpp, ops/binary.cpp) ----
-Tensor unary(cpu::UnaryOp op, const Tensor& x, double a = 0, double b = 0);
+Tensor unary(UnaryOp op, const Tensor& x, double a = 0, double b = 0);
 Tensor neg(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
@@ -57,7 +57,7 @@ Tensor pow_scalar(const Tensor& x, double p);
 Tensor floor(const Tensor& x);
 Tensor isfinite(const Tensor& x);
 
-Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
@@ -65,7 +65,7 @@ Tensor div(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Tensor& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
-Tensor compare(cpu::BinaryOp op, const Tensor& a, const Tensor& b);  // uint8 result, no gradient
+Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b);  // uint8 result, no gradient
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor mul_scalar(const Tensor& a, double s);
 Tensor add_scalar(const Tensor& a, double s);

@@ -6,6 +6,7 @@
 #pragma once
 #include <string>
 #include "../backend/backend.h"
+#include "../quant/int8_types.h"
 #include "ops.h"
 
 namespace tf {
@@ -23,31 +24,12 @@ Tensor requantize(const Tensor& q, double in_scale, int64_t in_zero, double out_
 Tensor fake_quantize(const Tensor& x, const Tensor& scale, const Tensor& zero, int64_t qmin, int64_t qmax,
                      int64_t axis);
 
-// W [N, K] int8 packed once for the current int8 kernel (backend_kernels().gemm_u8s8), with the column sums the
-// zero-point compensation needs.
-struct PackedInt8 {
-  Tensor packed;   // int8, flat, in `layout`
-  Tensor colsum;   // int32 [N]: sum_k W[n, k]
-  std::string layout;
-  int64_t N = 0, K = 0;
-};
+// W [N, K] int8 packed once for the current backend's int8 kernel, with its column sums (quant/int8_types.h).
 PackedInt8 pack_int8_weight(const Tensor& w);
 // TF_INVALID_ARGUMENT unless p's tensors match its n, k and layout (a hand-made weight must not let a kernel read
 // past its buffer). Every int8 op taking a PackedInt8 calls it.
 void check_packed_int8(const PackedInt8& p);
 
-enum class Int8Act { None, Relu, Silu };
-// The requantization epilogue: y[m, n] = act((acc - x_zero * colsum[n]) * x_scale * w_scale[n] + bias[n]),
-// written as float32, or coded as u8 / i8 with (out_scale, out_zero); int32 gives acc - x_zero * colsum[n] itself
-// (saturated), with no scale, bias or activation.
-struct Int8Epilogue {
-  Tensor w_scale;          // float32 [N]
-  Tensor bias;             // float32 [N] or undefined
-  Int8Act act = Int8Act::None;
-  DType out = DType::F32;  // F32, U8, I8 or I32
-  double out_scale = 1;
-  int64_t out_zero = 0;
-};
 // Activations: float32 (quantized here with x_scale / x_zero; x_scale <= 0 means dynamic: the per-tensor
 // range of this x, widened to include 0) or uint8 codes with (x_scale, x_zero). x [..., K] -> [..., N].
 Tensor int8_linear(const Tensor& x, double x_scale, int64_t x_zero, const PackedInt8& w, const Int8Epilogue& e);

@@ -31,11 +31,11 @@ Dims all_dims(int64_t n) {
 }
 
 // Raw reduction kernel launch, no autograd. dims normalized and non-empty (or tensor is 0-d).
-Tensor reduce_raw(cpu::ReduceOp op, const Tensor& x0, const Dims& dims, bool keepdim) {
+Tensor reduce_raw(ReduceOp op, const Tensor& x0, const Dims& dims, bool keepdim) {
   Tensor x = x0;
   Shape kshape = keepdim_shape(x.shape(), dims);
   bool adjacent = dims.empty() || dims.back() - dims.front() + 1 == int64_t(dims.size());
-  if (!adjacent && x.is_contiguous() && op != cpu::R_ARGMAX && op != cpu::R_ARGMIN) {
+  if (!adjacent && x.is_contiguous() && op != R_ARGMAX && op != R_ARGMIN) {
     // Separated runs of dims (a bias gradient sums [N, C, H, W] over 0, 2, 3): reduce the innermost run, then the
     // rest of the (contiguous, keepdim) result, so every pass reads memory in order instead of a permuted copy
     size_t k = dims.size() - 1;
@@ -58,16 +58,16 @@ Tensor reduce_raw(cpu::ReduceOp op, const Tensor& x0, const Dims& dims, bool kee
     for (int64_t d = 0; d < x0.dim(); ++d)
       (std::find(dims.begin(), dims.end(), d) == dims.end() ? O : R) *= x0.shape()[d];
   }
-  bool is_arg = op == cpu::R_ARGMAX || op == cpu::R_ARGMIN;
+  bool is_arg = op == R_ARGMAX || op == R_ARGMIN;
   if (R == 0) {
-    TF_CHECK(op == cpu::R_SUM || op == cpu::R_PROD, InvalidArgument,
+    TF_CHECK(op == R_SUM || op == R_PROD, InvalidArgument,
              "cannot take the max/min/argmax of an empty dimension");
   }
   DType out_dt = is_arg ? DType::I32 : x.dtype();
   Tensor out = empty(keepdim ? kshape : drop_dims(x0.shape(), dims), out_dt);
   if (R == 0) {
     GradModeGuard off(false);
-    fill_(out, op == cpu::R_SUM ? 0.0 : 1.0);
+    fill_(out, op == R_SUM ? 0.0 : 1.0);
     return out;
   }
   TF_CHECK(current_backend().reduce(op, out, x, O, R, I), DType, "this reduction does not support dtype ",
@@ -93,7 +93,7 @@ Tensor expand_grad(const Tensor& g, const Shape& in_shape, const Dims& dims, boo
 
 Tensor sum(const Tensor& x, const Dims& dims0, bool keepdim) {
   Dims dims = resolve(x, dims0, "sum");
-  Tensor out = reduce_raw(cpu::R_SUM, x, dims, keepdim);
+  Tensor out = reduce_raw(R_SUM, x, dims, keepdim);
   if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
     Shape s = x.shape();
     auto node = make_node("SumBackward", {x}, [s, dims, keepdim](FnNode&, const TensorList& g) -> TensorList {
@@ -115,7 +115,7 @@ Tensor mean(const Tensor& x, const Dims& dims0, bool keepdim) {
 
 Tensor prod(const Tensor& x, const Dims& dims0, bool keepdim) {
   TF_CHECK(!compute_requires_grad({&x}), NotImplemented, "prod does not support gradients yet");
-  return reduce_raw(cpu::R_PROD, x, resolve(x, dims0, "prod"), keepdim);
+  return reduce_raw(R_PROD, x, resolve(x, dims0, "prod"), keepdim);
 }
 
 Tensor var(const Tensor& x, const Dims& dims0, double correction, bool keepdim) {
@@ -133,14 +133,14 @@ Tensor std_(const Tensor& x, const Dims& dims, double correction, bool keepdim) 
 
 static Tensor extreme_all(bool is_max, const Tensor& x, const Dims& dims0, bool keepdim) {
   Dims dims = resolve(x, dims0, is_max ? "amax" : "amin");
-  Tensor out = reduce_raw(is_max ? cpu::R_MAX : cpu::R_MIN, x, dims, keepdim);
+  Tensor out = reduce_raw(is_max ? R_MAX : R_MIN, x, dims, keepdim);
   if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
     Shape s = x.shape();
     auto node = make_node(is_max ? "AmaxBackward" : "AminBackward", {x},
                           [s, dims, keepdim](FnNode& n, const TensorList& g) -> TensorList {
       Tensor xs = n.saved(0), y = n.saved(1);
       Tensor yk = keepdim ? y : reshape(y, keepdim_shape(s, dims));
-      Tensor hit = to_dtype(compare(cpu::B_EQ, xs, yk), g[0].dtype());
+      Tensor hit = to_dtype(compare(B_EQ, xs, yk), g[0].dtype());
       Tensor count = sum(hit, dims, true);  // ties share the gradient evenly, as in PyTorch
       return {expand_grad(g[0], s, dims, keepdim) * hit / count};
     });
@@ -151,7 +151,7 @@ static Tensor extreme_all(bool is_max, const Tensor& x, const Dims& dims0, bool 
   jvp_rule(out, {&x}, [&] {
     Tensor yk = keepdim ? out : reshape(out, keepdim_shape(x.shape(), dims));
     Tensor t = tangent(x);
-    Tensor hit = to_dtype(compare(cpu::B_EQ, x, yk), t.dtype());
+    Tensor hit = to_dtype(compare(B_EQ, x, yk), t.dtype());
     return sum(t * hit, dims, keepdim) / sum(hit, dims, keepdim);
   });
   return out;
@@ -162,7 +162,7 @@ Tensor amin(const Tensor& x, const Dims& dims, bool keepdim) { return extreme_al
 static std::pair<Tensor, Tensor> extreme_dim(bool is_max, const Tensor& x, int64_t dim, bool keepdim) {
   int64_t d = wrap_dim(dim, x.dim());
   Dims dims = x.dim() == 0 ? Dims{} : Dims{d};
-  Tensor idx = reduce_raw(is_max ? cpu::R_ARGMAX : cpu::R_ARGMIN, x, dims, true);
+  Tensor idx = reduce_raw(is_max ? R_ARGMAX : R_ARGMIN, x, dims, true);
   Tensor values;
   {
     GradModeGuard off(false);
@@ -188,7 +188,7 @@ static std::pair<Tensor, Tensor> extreme_dim(bool is_max, const Tensor& x, int64
 std::pair<Tensor, Tensor> max_dim(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(true, x, dim, keepdim); }
 std::pair<Tensor, Tensor> min_dim(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(false, x, dim, keepdim); }
 
-static Tensor argext(cpu::ReduceOp op, const Tensor& x, int64_t dim, bool keepdim, bool all) {
+static Tensor argext(ReduceOp op, const Tensor& x, int64_t dim, bool keepdim, bool all) {
   if (all) {
     Tensor flat = reshape(detach(x), {x.numel()});
     return reduce_raw(op, flat, {0}, false);
@@ -196,8 +196,8 @@ static Tensor argext(cpu::ReduceOp op, const Tensor& x, int64_t dim, bool keepdi
   int64_t d = wrap_dim(dim, x.dim());
   return reduce_raw(op, detach(x), x.dim() == 0 ? Dims{} : Dims{d}, keepdim);
 }
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim, bool all) { return argext(cpu::R_ARGMAX, x, dim, keepdim, all); }
-Tensor argmin(const Tensor& x, int64_t dim, bool keepdim, bool all) { return argext(cpu::R_ARGMIN, x, dim, keepdim, all); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim, bool all) { return argext(R_ARGMAX, x, dim, keepdim, all); }
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim, bool all) { return argext(R_ARGMIN, x, dim, keepdim, all); }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims0, bool keepdim) {
   check_float(x, "logsumexp");

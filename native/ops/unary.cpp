@@ -11,28 +11,28 @@ namespace tf {
 
 namespace {
 
-bool works_on_ints(cpu::UnaryOp op) {
+bool works_on_ints(UnaryOp op) {
   switch (op) {
-    case cpu::U_NEG: case cpu::U_ABS: case cpu::U_SIGN: case cpu::U_RELU: case cpu::U_CLAMP:
-    case cpu::U_SQUARE: case cpu::U_FLOOR: case cpu::U_COPY: return true;
+    case U_NEG: case U_ABS: case U_SIGN: case U_RELU: case U_CLAMP:
+    case U_SQUARE: case U_FLOOR: case U_COPY: return true;
     default: return false;
   }
 }
 
-Tensor unary_forward(cpu::UnaryOp op, const Tensor& x, double a, double b) {
+Tensor unary_forward(UnaryOp op, const Tensor& x, double a, double b) {
   Tensor in = x;
   if (!is_floating(x.dtype()) && !works_on_ints(op)) {
     GradModeGuard off(false);
     in = to_dtype(x, DType::F32);  // math functions of integers are computed in float32, as in PyTorch
   }
-  TF_CHECK(!(op == cpu::U_NEG && in.dtype() == DType::U8), DType, "neg is not defined for uint8 tensors");
+  TF_CHECK(!(op == U_NEG && in.dtype() == DType::U8), DType, "neg is not defined for uint8 tensors");
   Tensor out = empty(in.shape(), in.dtype());
-  TF_CHECK(current_backend().unary(op, out, in, cpu::UnaryParams{a, b}), DType,
+  TF_CHECK(current_backend().unary(op, out, in, UnaryParams{a, b}), DType,
            "this elementwise op does not support dtype ", dtype_name(in.dtype()));
   return out;
 }
 
-const char* unary_name(cpu::UnaryOp op) {
+const char* unary_name(UnaryOp op) {
 #define TF_X(E, js, node, ...) #node,
   static const char* const names[] = {TF_UNARY_OPS(TF_X)};
 #undef TF_X
@@ -40,7 +40,7 @@ const char* unary_name(cpu::UnaryOp op) {
 }
 
 // d out / d x as engine ops, given x, the output y and the op's parameters.
-Tensor unary_grad(cpu::UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& y, double a, double b) {
+Tensor unary_grad(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& y, double a, double b) {
   using namespace cpu;
   switch (op) {
     case U_NEG: return -g;
@@ -94,7 +94,7 @@ Tensor unary_grad(cpu::UnaryOp op, const Tensor& g, const Tensor& x, const Tenso
 }
 
 // The rules whose formula reads the output y rather than the input x (op_table.h's gradUsesOutput column).
-bool grad_uses_output(cpu::UnaryOp op) {
+bool grad_uses_output(UnaryOp op) {
 #define TF_X(E, js, node, uses_out, simd) uses_out != 0,
   static const bool uses[] = {TF_UNARY_OPS(TF_X)};
 #undef TF_X
@@ -103,7 +103,7 @@ bool grad_uses_output(cpu::UnaryOp op) {
 
 }  // namespace
 
-Tensor unary(cpu::UnaryOp op, const Tensor& x, double a, double b) {
+Tensor unary(UnaryOp op, const Tensor& x, double a, double b) {
   TF_CHECK(x.defined(), InvalidArgument, "unary op on an undefined tensor");
   Tensor out = unary_forward(op, x, a, b);
   if (is_floating(x.dtype()) && compute_requires_grad({&x})) {
@@ -121,41 +121,41 @@ Tensor unary(cpu::UnaryOp op, const Tensor& x, double a, double b) {
   return out;
 }
 
-Tensor neg(const Tensor& x) { return unary(cpu::U_NEG, x); }
-Tensor exp(const Tensor& x) { return unary(cpu::U_EXP, x); }
-Tensor log(const Tensor& x) { return unary(cpu::U_LOG, x); }
-Tensor log1p(const Tensor& x) { return unary(cpu::U_LOG1P, x); }
-Tensor expm1(const Tensor& x) { return unary(cpu::U_EXPM1, x); }
-Tensor sqrt(const Tensor& x) { return unary(cpu::U_SQRT, x); }
-Tensor rsqrt(const Tensor& x) { return unary(cpu::U_RSQRT, x); }
-Tensor abs(const Tensor& x) { return unary(cpu::U_ABS, x); }
-Tensor sign(const Tensor& x) { return unary(cpu::U_SIGN, x); }
-Tensor sin(const Tensor& x) { return unary(cpu::U_SIN, x); }
-Tensor cos(const Tensor& x) { return unary(cpu::U_COS, x); }
-Tensor tanh(const Tensor& x) { return unary(cpu::U_TANH, x); }
-Tensor sigmoid(const Tensor& x) { return unary(cpu::U_SIGMOID, x); }
-Tensor relu(const Tensor& x) { return unary(cpu::U_RELU, x); }
-Tensor leaky_relu(const Tensor& x, double slope) { return unary(cpu::U_LEAKY_RELU, x, slope); }
-Tensor elu(const Tensor& x, double alpha) { return unary(cpu::U_ELU, x, alpha); }
-Tensor silu(const Tensor& x) { return unary(cpu::U_SILU, x); }
-Tensor gelu(const Tensor& x, bool tanh_approx) { return unary(tanh_approx ? cpu::U_GELU_TANH : cpu::U_GELU, x); }
+Tensor neg(const Tensor& x) { return unary(U_NEG, x); }
+Tensor exp(const Tensor& x) { return unary(U_EXP, x); }
+Tensor log(const Tensor& x) { return unary(U_LOG, x); }
+Tensor log1p(const Tensor& x) { return unary(U_LOG1P, x); }
+Tensor expm1(const Tensor& x) { return unary(U_EXPM1, x); }
+Tensor sqrt(const Tensor& x) { return unary(U_SQRT, x); }
+Tensor rsqrt(const Tensor& x) { return unary(U_RSQRT, x); }
+Tensor abs(const Tensor& x) { return unary(U_ABS, x); }
+Tensor sign(const Tensor& x) { return unary(U_SIGN, x); }
+Tensor sin(const Tensor& x) { return unary(U_SIN, x); }
+Tensor cos(const Tensor& x) { return unary(U_COS, x); }
+Tensor tanh(const Tensor& x) { return unary(U_TANH, x); }
+Tensor sigmoid(const Tensor& x) { return unary(U_SIGMOID, x); }
+Tensor relu(const Tensor& x) { return unary(U_RELU, x); }
+Tensor leaky_relu(const Tensor& x, double slope) { return unary(U_LEAKY_RELU, x, slope); }
+Tensor elu(const Tensor& x, double alpha) { return unary(U_ELU, x, alpha); }
+Tensor silu(const Tensor& x) { return unary(U_SILU, x); }
+Tensor gelu(const Tensor& x, bool tanh_approx) { return unary(tanh_approx ? U_GELU_TANH : U_GELU, x); }
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   TF_CHECK(beta != 0 && std::isfinite(beta), InvalidArgument, "softplus: beta must be finite and non-zero");
-  return unary(cpu::U_SOFTPLUS, x, beta, threshold);
+  return unary(U_SOFTPLUS, x, beta, threshold);
 }
 Tensor clamp(const Tensor& x, double lo, double hi) {
   TF_CHECK(!(lo > hi), InvalidArgument, "clamp: min (", lo, ") is greater than max (", hi, ")");
-  return unary(cpu::U_CLAMP, x, lo, hi);
+  return unary(U_CLAMP, x, lo, hi);
 }
-Tensor erf(const Tensor& x) { return unary(cpu::U_ERF, x); }
-Tensor reciprocal(const Tensor& x) { return unary(cpu::U_RECIPROCAL, x); }
-Tensor square(const Tensor& x) { return unary(cpu::U_SQUARE, x); }
+Tensor erf(const Tensor& x) { return unary(U_ERF, x); }
+Tensor reciprocal(const Tensor& x) { return unary(U_RECIPROCAL, x); }
+Tensor square(const Tensor& x) { return unary(U_SQUARE, x); }
 Tensor pow_scalar(const Tensor& x, double p) {
-  if (p == 1) return unary(cpu::U_COPY, x);
+  if (p == 1) return unary(U_COPY, x);
   if (p == 2) return square(x);
-  return unary(cpu::U_POW_SCALAR, x, p);
+  return unary(U_POW_SCALAR, x, p);
 }
-Tensor floor(const Tensor& x) { return unary(cpu::U_FLOOR, x); }
+Tensor floor(const Tensor& x) { return unary(U_FLOOR, x); }
 
 Tensor isfinite(const Tensor& x) {
   Tensor out = empty(x.shape(), DType::U8);
