@@ -59,7 +59,9 @@ typedef enum tf_status {
   TF_INPLACE = 11,
   TF_NOT_IMPLEMENTED = 12,
   TF_INTERNAL = 13,
-  TF_NULL_POINTER = 14 /* a required pointer argument was NULL */
+  TF_NULL_POINTER = 14, /* a required pointer argument was NULL */
+  TF_BAD_FILE = 15,     /* a file that is corrupt, truncated or not of the expected format */
+  TF_IO = 16            /* the operating system refused a file operation (the message names the path and errno) */
 } tf_status;
 
 typedef enum tf_dtype { TF_FLOAT32 = 0, TF_FLOAT64 = 1, TF_INT32 = 2, TF_INT8 = 3, TF_UINT8 = 4 } tf_dtype;
@@ -189,6 +191,24 @@ TF_API tf_status tf_euler_step(const tf_tensor *x, const tf_tensor *denoised, do
 /* Heun's correction: x_hat + (sigma_next - sigma) / 2 * (d(x_hat) + d(x_euler)), d(x) = (x - denoised) / sigma */
 TF_API tf_status tf_heun_step(const tf_tensor *x_hat, const tf_tensor *denoised_hat, const tf_tensor *x_euler,
                               const tf_tensor *denoised_next, double sigma, double sigma_next, tf_tensor **out);
+
+/* ---- safetensors files (readable by Python's safetensors, PyTorch and the Node API's loadSafetensors) ---- */
+typedef struct tf_safetensors tf_safetensors; /* opaque: a loaded file */
+/* Writes n tensors under their names (any dtype, shape or strides) and, when meta_keys is not NULL, a
+ * "__metadata__" object of n_meta string pairs. The file is replaced atomically: a temporary file beside it is
+ * flushed and renamed over it, so a crash or a full disk (TF_IO) leaves the old file intact. */
+TF_API tf_status tf_safetensors_save(const char *path, const char *const *names, const tf_tensor *const *tensors, int n,
+                                     const char *const *meta_keys, const char *const *meta_values, int n_meta);
+/* Reads and validates a whole file: TF_BAD_FILE names the problem for a corrupt, truncated or foreign file. */
+TF_API tf_status tf_safetensors_load(const char *path, tf_safetensors **out);
+TF_API void tf_safetensors_free(tf_safetensors *f); /* NULL is ignored; tensors taken from it stay valid */
+TF_API tf_status tf_safetensors_count(const tf_safetensors *f, int *n);
+/* The i-th tensor's name, in data order; valid until tf_safetensors_free. */
+TF_API tf_status tf_safetensors_name(const tf_safetensors *f, int i, const char **name);
+/* A new reference to the tensor of that name; TF_INVALID_ARGUMENT when the file has none. */
+TF_API tf_status tf_safetensors_get(const tf_safetensors *f, const char *name, tf_tensor **out);
+/* The metadata value of key, or *value = NULL when absent; valid until tf_safetensors_free. */
+TF_API tf_status tf_safetensors_metadata(const tf_safetensors *f, const char *key, const char **value);
 
 #ifdef __cplusplus
 }

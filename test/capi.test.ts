@@ -92,13 +92,60 @@ const pkg = (...what: string[]) => run('pkg-config', [...what, 'tensorfield']).t
     expect(new Set(Array.from(fromC)).size).toBe(20);
   });
 
+  const checkExe = () => {
+    const exe = path.join(d, 'capi_plain');
+    if (!fs.existsSync(exe))
+      run('cc', ['-std=c99', '-D_POSIX_C_SOURCE=200809L', ...pkg('--cflags'), path.join(root, 'test/native/capi_check.c'),
+        ...pkg('--libs'), '-lm', '-lpthread', '-o', exe]);
+    return exe;
+  };
+
+  test('safetensors in C: a round trip, and every bad file refused with TF_BAD_FILE or TF_IO (under ASan)', () => {
+    const exe = path.join(d, 'capi_check');  // built by the error-path test above
+    const dir = fs.mkdtempSync(path.join(d, 'files-'));
+    expect(run(exe, ['files', dir], { ASAN_OPTIONS: 'detect_leaks=1:exitcode=86' })).toMatch(/^ok \d+ checks/);
+  });
+
+  test('a file the C API writes, the Node API reads with identical values, and the reverse', () => {
+    const fromC = path.join(d, 'from-c.safetensors');
+    run(checkExe(), ['st-write', fromC]);
+    const got = tf.io.loadSafetensors(fromC);
+    tf.manualSeed(7);
+    const w = tf.randn([3, 4]);
+    expect(got.tensors.get('w')!.toArray()).toEqual(w.toArray());
+    expect(got.tensors.get('i')!.dtype).toBe('int32');
+    expect(got.tensors.get('i')!.toArray()).toEqual([1, -2, 3]);
+    expect(got.tensors.get('u')!.toArray()).toEqual([[0, 255]]);
+    expect(got.tensors.get('d')!.toArray()).toEqual([0.1]);
+    expect(got.metadata.format).toBe('tensorfield-c');
+
+    const fromNode = path.join(d, 'from-node.safetensors');
+    const x = tf.randn([2, 3]), y = tf.tensor([1e-300, -2.5], { dtype: 'float64' }), z = tf.tensor([-128, 127], { dtype: 'int8' });
+    tf.io.saveSafetensors(fromNode, { 'x.weight': x.transpose(0, 1), 'é': y, z }, { format: 'node' });
+    const lines = run(checkExe(), ['st-read', fromNode]).trim().split('\n').map((l) => JSON.parse(l));
+    const byName = new Map(lines.filter((l) => l.name).map((l) => [l.name, l]));
+    expect(byName.get('x.weight')).toEqual({ name: 'x.weight', dtype: 'float32', shape: [3, 2],
+      values: (x.transpose(0, 1).toArray() as number[][]).flat() });
+    expect(byName.get('é')).toEqual({ name: 'é', dtype: 'float64', shape: [2], values: [1e-300, -2.5] });
+    expect(byName.get('z')!.values).toEqual([-128, 127]);
+    expect(lines[lines.length - 1]).toEqual({ 'metadata format': 'node' });
+  });
+
   test('the C example trains the 8-Gaussian denoiser and its fused-Heun samples land on the modes', () => {
     const exe = path.join(d, 'train_mlp');
     run('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2', ...pkg('--cflags'),
       path.join(root, 'examples/c/train_mlp.c'), ...pkg('--libs'), '-lm', '-o', exe]);
-    const out = run(exe, []);
+    const ckpt = path.join(d, 'mlp.safetensors');
+    const out = run(exe, ['4000', ckpt]);
     expect(out).toMatch(/8 of 8 modes/);
     expect(out.trim().split('\n').pop()).toBe('ok');
+    // its checkpoint, read by the Node API
+    const { tensors, metadata } = tf.io.loadSafetensors(ckpt);
+    expect([...tensors.keys()].sort()).toEqual(['b1', 'b2', 'b3', 'w1', 'w2', 'w3']);
+    expect(tensors.get('w1')!.shape).toEqual([3, 64]);
+    expect(tensors.get('w3')!.shape).toEqual([64, 2]);
+    expect(tensors.get('w2')!.isfinite().amin().item()).toBe(1);
+    expect(metadata).toEqual({ format: 'tensorfield-c-example', steps: '4000' });
     // and a short run under AddressSanitizer: no leak or memory error (the sample check is not the point here)
     const asan = path.join(d, 'train_mlp_asan');
     run('cc', ['-std=c99', '-g', '-fsanitize=address', ...pkg('--cflags'), path.join(root, 'examples/c/train_mlp.c'),

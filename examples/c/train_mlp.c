@@ -2,11 +2,13 @@
  * train_mlp.c: trains a small MLP denoiser on a mixture of 8 Gaussians through the C API alone, then samples it
  * with the fused Heun steps and checks the samples land on the mixture's modes.
  *
- *   cc -std=c99 train_mlp.c $(pkg-config --cflags --libs tensorfield) -o train_mlp && ./train_mlp [steps, default 4000]
+ *   cc -std=c99 train_mlp.c $(pkg-config --cflags --libs tensorfield) -lm -o train_mlp
+ *   ./train_mlp [steps, default 4000] [checkpoint.safetensors]
  *
  * The model is EDM's (Karras et al. 2022) preconditioned denoiser D(x, s) = c_skip x + c_out F(c_in x, log(s)/4)
  * with F a 3 -> 64 -> 64 -> 2 SiLU MLP; the loss is the EDM loss written on F's target, mean |F - (x0 - c_skip x) / c_out|^2,
- * which equals EDM's weighted denoiser loss. Exit status 0 when the samples pass the check, 1 when they do not,
+ * which equals EDM's weighted denoiser loss. With a second argument the trained weights are saved there as
+ * safetensors (w1, b1, w2, b2, w3, b3; the Node API's loadSafetensors reads them). Exit status 0 when the samples pass the check, 1 when they do not,
  * 2 on an API error.
  */
 #include <math.h>
@@ -232,6 +234,12 @@ int main(int argc, char **argv) {
   for (int k = 0; k < 8; ++k) modes += per_mode[k] >= BATCH / 32;
   printf("loss %.4f -> %.4f; %d of %d samples within 0.5 of a mode; %d of 8 modes hold >= %d\n", first, last, near,
          BATCH, modes, BATCH / 32);
+  if (argc > 2) {
+    const char *names[NPARAM] = {"w1", "b1", "w2", "b2", "w3", "b3"};
+    const char *keys[2] = {"format", "steps"}, *values[2] = {"tensorfield-c-example", argv[1]};
+    CHECK(tf_safetensors_save(argv[2], names, (const tf_tensor *const *)params, NPARAM, keys, values, 2));
+    printf("saved %s\n", argv[2]);
+  }
   for (int i = 0; i < NPARAM; ++i) {
     CHECK(tf_tensor_release(params[i]));
     CHECK(tf_tensor_release(adam_m[i]));

@@ -26,6 +26,8 @@ tf_status status_of(tf::ErrorCode c) {
     case tf::ErrorCode::InPlace: return TF_INPLACE;
     case tf::ErrorCode::NotImplemented: return TF_NOT_IMPLEMENTED;
     case tf::ErrorCode::Internal: return TF_INTERNAL;
+    case tf::ErrorCode::BadFile: return TF_BAD_FILE;
+    case tf::ErrorCode::Io: return TF_IO;
   }
   return TF_INTERNAL;
 }

@@ -50,6 +50,8 @@ TF_API const char* tf_status_name(tf_status s) {
     case TF_INPLACE: return tf::error_code_name(tf::ErrorCode::InPlace);
     case TF_NOT_IMPLEMENTED: return tf::error_code_name(tf::ErrorCode::NotImplemented);
     case TF_INTERNAL: return tf::error_code_name(tf::ErrorCode::Internal);
+    case TF_BAD_FILE: return tf::error_code_name(tf::ErrorCode::BadFile);
+    case TF_IO: return tf::error_code_name(tf::ErrorCode::Io);
   }
   return "TF_UNKNOWN";
 }

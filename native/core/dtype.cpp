@@ -61,6 +61,8 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::InPlace: return "TF_INPLACE";
     case ErrorCode::NotImplemented: return "TF_NOT_IMPLEMENTED";
     case ErrorCode::Internal: return "TF_INTERNAL";
+    case ErrorCode::BadFile: return "TF_BAD_FILE";
+    case ErrorCode::Io: return "TF_IO";
   }
   return "TF_INTERNAL";
 }

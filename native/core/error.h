@@ -20,6 +20,8 @@ enum class ErrorCode {
   InPlace,          // TF_INPLACE
   NotImplemented,   // TF_NOT_IMPLEMENTED
   Internal,         // TF_INTERNAL
+  BadFile,          // TF_BAD_FILE: a file that is corrupt, truncated or not of the expected format
+  Io,               // TF_IO: the operating system refused a file operation
 };
 
 const char* error_code_name(ErrorCode c);

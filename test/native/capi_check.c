@@ -3,6 +3,9 @@
  *   capi_check            every check below; prints "ok N checks" and exits 0, or names the first failure and exits 1
  *   capi_check values F   writes silu(randn([4, 3]) @ randn([3, 5])) after tf_manual_seed(42) to F as raw float32,
  *                         for the test to compare bit for bit with the same ops through the Node API
+ *   capi_check st-write F writes a safetensors file for the Node API to read: "w" randn([3, 4]) after seed 7,
+ *                         "i" int32 [1, -2, 3], "u" uint8 [[0, 255]], "d" float64 [0.1], metadata format=tensorfield-c
+ *   capi_check st-read F  prints each tensor of F, one JSON line each: {"name", "dtype", "shape", "values"}
  */
 #include <math.h>
 #include <pthread.h>
@@ -76,8 +79,158 @@ static int write_values(const char *path) {
   return 0;
 }
 
+static int st_write(const char *path) {
+  const int64_t sw[2] = {3, 4}, si = 3, su[2] = {1, 2}, sd = 1;
+  const int32_t iv[3] = {1, -2, 3};
+  const uint8_t uv[2] = {0, 255};
+  const double dv[1] = {0.1};
+  tf_tensor *t[4];
+  OK(tf_manual_seed(7));
+  OK(tf_randn(sw, 2, TF_FLOAT32, &t[0]));
+  OK(tf_tensor_from_data(iv, TF_INT32, &si, 1, &t[1]));
+  OK(tf_tensor_from_data(uv, TF_UINT8, su, 2, &t[2]));
+  OK(tf_tensor_from_data(dv, TF_FLOAT64, &sd, 1, &t[3]));
+  const char *names[4] = {"w", "i", "u", "d"}, *keys[1] = {"format"}, *vals[1] = {"tensorfield-c"};
+  OK(tf_safetensors_save(path, names, (const tf_tensor *const *)t, 4, keys, vals, 1));
+  for (int i = 0; i < 4; ++i) OK(tf_tensor_release(t[i]));
+  return 0;
+}
+
+static int st_read(const char *path) {
+  static const char *dt_names[] = {"float32", "float64", "int32", "int8", "uint8"};
+  tf_safetensors *f = NULL;
+  OK(tf_safetensors_load(path, &f));
+  int n = 0;
+  OK(tf_safetensors_count(f, &n));
+  for (int i = 0; i < n; ++i) {
+    const char *name;
+    tf_tensor *t;
+    tf_dtype dt;
+    int nd;
+    int64_t shape[8], numel;
+    OK(tf_safetensors_name(f, i, &name));
+    OK(tf_safetensors_get(f, name, &t));
+    OK(tf_tensor_dtype(t, &dt));
+    OK(tf_tensor_ndim(t, &nd));
+    OK(tf_tensor_shape(t, shape, 8));
+    OK(tf_tensor_numel(t, &numel));
+    tf_tensor *d; /* a contiguous copy, read through its data pointer */
+    OK(tf_op("copy", (const tf_tensor *const *)&t, 1, NULL, 0, &d));
+    void *p;
+    OK(tf_tensor_data(d, &p));
+    double *v = malloc(sizeof(double) * (size_t)(numel > 0 ? numel : 1));
+    for (int64_t k = 0; k < numel; ++k) {
+      switch (dt) {
+        case TF_FLOAT32: v[k] = ((float *)p)[k]; break;
+        case TF_FLOAT64: v[k] = ((double *)p)[k]; break;
+        case TF_INT32: v[k] = ((int32_t *)p)[k]; break;
+        case TF_INT8: v[k] = ((int8_t *)p)[k]; break;
+        case TF_UINT8: v[k] = ((uint8_t *)p)[k]; break;
+      }
+    }
+    printf("{\"name\": \"%s\", \"dtype\": \"%s\", \"shape\": [", name, dt_names[dt]);
+    for (int k = 0; k < nd; ++k) printf("%s%lld", k ? ", " : "", (long long)shape[k]);
+    printf("], \"values\": [");
+    for (int64_t k = 0; k < numel; ++k) printf("%s%.17g", k ? ", " : "", v[k]);
+    printf("]}\n");
+    free(v);
+    OK(tf_tensor_release(d));
+    OK(tf_tensor_release(t));
+  }
+  const char *fmt;
+  OK(tf_safetensors_metadata(f, "format", &fmt));
+  printf("{\"metadata format\": \"%s\"}\n", fmt ? fmt : "(none)");
+  tf_safetensors_free(f);
+  return 0;
+}
+
+static void write_bytes(const char *path, const void *p, size_t n) {
+  FILE *f = fopen(path, "wb");
+  EXPECT(f && fwrite(p, 1, n, f) == n, "write a test file");
+  fclose(f);
+}
+
+/* safetensors: a round trip in C and every way a file can be refused */
+static void check_files(const char *dir) {
+  char path[512], bad[512];
+  snprintf(path, sizeof path, "%s/c.safetensors", dir);
+  snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+  const int64_t s2 = 2;
+  const float fv[2] = {1.5f, -2.5f};
+  tf_tensor *a = NULL, *got = NULL;
+  OK(tf_tensor_from_data(fv, TF_FLOAT32, &s2, 1, &a));
+  const char *names[2] = {"a", "a"};
+  const tf_tensor *ts[2] = {a, a};
+  EXPECT_STATUS(tf_safetensors_save(path, names, ts, 2, NULL, NULL, 0), TF_INVALID_ARGUMENT, "given twice");
+  const char *reserved[1] = {"__metadata__"};
+  EXPECT_STATUS(tf_safetensors_save(path, reserved, ts, 1, NULL, NULL, 0), TF_INVALID_ARGUMENT, "reserved");
+  EXPECT_STATUS(tf_safetensors_save(path, names, ts, 1, NULL, NULL, 2), TF_INVALID_ARGUMENT, "meta_keys is NULL");
+  EXPECT_STATUS(tf_safetensors_save("/nonexistent-dir/x.safetensors", names, ts, 1, NULL, NULL, 0), TF_IO, "ENOENT");
+  OK(tf_safetensors_save(path, names, ts, 1, NULL, NULL, 0));
+  tf_safetensors *f = NULL;
+  OK(tf_safetensors_load(path, &f));
+  int n = 0;
+  OK(tf_safetensors_count(f, &n));
+  const char *nm = NULL, *meta = "x";
+  OK(tf_safetensors_name(f, 0, &nm));
+  EXPECT(n == 1 && strcmp(nm, "a") == 0, "one tensor named a");
+  EXPECT_STATUS(tf_safetensors_name(f, 1, &nm), TF_INDEX_OUT_OF_RANGE, "index 1");
+  EXPECT_STATUS(tf_safetensors_get(f, "b", &got), TF_INVALID_ARGUMENT, "no tensor named 'b'");
+  OK(tf_safetensors_metadata(f, "k", &meta));
+  EXPECT(meta == NULL, "absent metadata is NULL");
+  OK(tf_safetensors_get(f, "a", &got));
+  tf_safetensors_free(f);
+  float back[2];
+  OK(tf_tensor_copy_to(got, back, sizeof back));
+  EXPECT(back[0] == 1.5f && back[1] == -2.5f, "the tensor outlives its file object");
+  OK(tf_tensor_release(got));
+  OK(tf_tensor_release(a));
+
+  tf_safetensors *g = NULL;
+  EXPECT_STATUS(tf_safetensors_load("/nonexistent-dir/x.safetensors", &g), TF_IO, "ENOENT");
+  EXPECT_STATUS(tf_safetensors_load(dir, &g), TF_IO, "directory");
+  EXPECT_STATUS(tf_safetensors_load(NULL, &g), TF_NULL_POINTER, "path");
+  write_bytes(bad, "abc", 3);
+  EXPECT_STATUS(tf_safetensors_load(bad, &g), TF_BAD_FILE, "too short");
+  unsigned char huge[16] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '};
+  write_bytes(bad, huge, sizeof huge);
+  EXPECT_STATUS(tf_safetensors_load(bad, &g), TF_BAD_FILE, "over the");
+  const char *headers[][2] = {
+      {"[1,2,3] ", "does not start with '{'"},
+      {"{\"a\":1,} ", "expected a member name"},
+      {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{}}", "twice"},
+      {"{\"a\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]}}", "not supported"},
+      {"{\"a\":{\"dtype\":\"Q7\",\"shape\":[1],\"data_offsets\":[0,2]}}", "unknown dtype"},
+      {"{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", "non-negative"},
+      {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", "needs 8 bytes"},
+      {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", "gap in the data section"},
+      {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", "past the end"},
+      {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", "4 bytes of trailing data"},
+      {"{\"__metadata__\":{\"k\":1}}", "not a string"},
+      {"{\"\xff\":1}", "UTF-8"},
+  };
+  for (size_t i = 0; i < sizeof headers / sizeof headers[0]; ++i) {
+    unsigned char buf[256] = {0};
+    size_t hl = strlen(headers[i][0]);
+    for (int k = 0; k < 8; ++k) buf[k] = (unsigned char)(((uint64_t)hl) >> (8 * k));
+    memcpy(buf + 8, headers[i][0], hl);
+    write_bytes(bad, buf, 8 + hl + 8); /* and an 8-byte data section of zeros */
+    EXPECT_STATUS(tf_safetensors_load(bad, &g), TF_BAD_FILE, headers[i][1]);
+  }
+  EXPECT(g == NULL, "a refused file writes no output");
+  remove(bad);
+  remove(path);
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "values") == 0) return write_values(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "st-write") == 0) return st_write(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "st-read") == 0) return st_read(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "files") == 0) {
+    check_files(argv[2]);
+    printf("ok %d checks\n", checks);
+    return 0;
+  }
 
   /* version and names */
   EXPECT(tf_api_version() == TF_API_VERSION, "the library's API version is the header's");
