@@ -107,7 +107,7 @@ describe('bad flags and configs are errors that list the choices', () => {
     [['--steps', '-3'], /--steps must be a positive integer/],
     [['--solver', 'rk45'], /option 'solver' must be one of euler, heun, dpmpp2m/],
     [['--widht', '3'], /unknown flag --widht: .*nor an option of method 'edm'/],
-    [['--resume', '--out', path.join(tmp, 'nothing-here')], /--resume: no checkpoint/],
+    [['--resume', '--out', path.join(tmp, 'nothing-here')], /--resume: run folder '.*nothing-here' has no checkpoint/],
   ])('%j', async (args, re) => {
     await expect(trainCommand(args as string[], quiet)).rejects.toThrow(re as RegExp);
   });
