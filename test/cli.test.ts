@@ -174,5 +174,7 @@ if (!built && process.env.CI) throw new Error('dist/ is missing: run `npm run bu
     const h = spawnSync(process.execPath, [cli, 'train', '--help'], { encoding: 'utf8' });
     expect(h.status).toBe(0);
     expect(h.stdout).toMatch(/method edm .*\n(.*\n)*  --sigmaData/);
+    expect(h.stdout).toMatch(/ {2}--lr .*\[may change on --resume\]\n/);
+    expect(h.stdout).not.toMatch(/ {2}--hidden .*may change on --resume/);
   });
 });
