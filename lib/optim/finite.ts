@@ -4,7 +4,7 @@
 // (one sync per step, no element leaves native memory). A NaN or an infinity in any element makes its sum, and
 // so the total, non-finite; a finite total therefore proves every element finite. Only a non-finite total (a
 // real NaN/Inf, or finite values whose sum overflowed) pays for the exact per-tensor test that tells them apart.
-import type { Tensor } from '../tensor';
+import type { DeviceName, Tensor } from '../tensor';
 import { tidy } from '../scope';
 import { noGrad } from '../autograd';
 
@@ -18,7 +18,7 @@ export function countNonFinite(tensors: readonly Tensor[]): number {
     let total = floats[0].sum();
     for (let i = 1; i < floats.length; i++) {
       const s = floats[i].sum();
-      total = total.add(s.device === total.device ? s : s.to(total.device as never));
+      total = total.add(s.device === total.device ? s : s.to(total.device as DeviceName));
     }
     if (Number.isFinite(total.item())) return 0;
     let bad = 0;
