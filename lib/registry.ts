@@ -26,6 +26,19 @@ export interface OptionSpec {
   help: string;
   /** Allowed values for a string option. */
   choices?: readonly string[];
+  /** Numbers: whole numbers only (widths, step counts). */
+  integer?: boolean;
+  /** Numbers: the smallest allowed value; with minExclusive the value must be above it (lr > 0). */
+  min?: number;
+  minExclusive?: boolean;
+  /** Numbers: the largest allowed value; with maxExclusive the value must be below it (dropout < 1). */
+  max?: number;
+  maxExclusive?: boolean;
+  /**
+   * Does not change the model (learning rate, clipping, sampling), so `train --resume` may give a new value; the
+   * change is recorded in config.json. Options without it must match the run's.
+   */
+  resumable?: boolean;
 }
 
 export interface SampleOptions {
@@ -59,6 +72,8 @@ export interface Method {
   source: string;
   kinds: readonly DataSpec['kind'][];
   options: Record<string, OptionSpec>;
+  /** Checks that span options (sigmaMin < sigmaMax), after each has passed its own; throws TF_INVALID_ARGUMENT. */
+  checkOptions?(options: Record<string, OptionValue>): void;
   /** Options are complete (defaults filled in and validated by the CLI). */
   create(spec: DataSpec, options: Record<string, OptionValue>): MethodRun;
 }
@@ -80,7 +95,47 @@ export function getMethod(name: string): Method {
 
 export function listMethods(): Method[] { return [...methods.values()].sort((a, b) => a.name.localeCompare(b.name)); }
 
-/** Fills defaults and checks types and choices; unknown keys are an error naming the valid ones. */
+// Plain decimal notation only: Number() would also take '0x10' (16), '0b1', ' 1 ', '' (0) and 'Infinity'.
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A number written as text (a flag, or a config value): decimal notation only, else NaN. */
+export function parseDecimal(text: string): number {
+  return DECIMAL.test(text) ? Number(text) : NaN;
+}
+
+function badOption(m: Method, key: string, msg: string): TensorfieldError {
+  return new TensorfieldError('TF_INVALID_ARGUMENT', `method '${m.name}': option '${key}' ${msg}`);
+}
+
+/** The range an option's spec allows, in words ('a number > 0', 'an integer >= 1'). */
+function rangeText(spec: OptionSpec): string {
+  const parts = [spec.integer ? 'an integer' : 'a number'];
+  if (spec.min !== undefined) parts.push(`${spec.minExclusive ? '>' : '>='} ${spec.min}`);
+  if (spec.max !== undefined) parts.push(`${spec.min !== undefined ? 'and ' : ''}${spec.maxExclusive ? '<' : '<='} ${spec.max}`);
+  return parts.join(' ');
+}
+
+function checkValue(m: Method, key: string, spec: OptionSpec, given: unknown): OptionValue {
+  const kind = typeof spec.default;
+  let v = given;
+  // From a flag every value is text; a config file may give the JSON type itself, but nothing else ("lr": [1]).
+  if (typeof v === 'string' && kind === 'number') v = parseDecimal(v.trim() === v ? v : '');
+  else if (typeof v === 'string' && kind === 'boolean') v = v === 'true' ? true : v === 'false' ? false : v;
+  if (typeof v !== kind || (typeof v === 'number' && !Number.isFinite(v))) {
+    const shown = typeof given === 'string' ? `'${given}'` : JSON.stringify(given) ?? String(given);
+    const want = kind === 'number' ? 'a decimal number' : kind === 'boolean' ? 'true or false' : 'a string';
+    throw badOption(m, key, `must be ${want}, got ${shown}${Array.isArray(given) ? ' (a list)' : ''}`);
+  }
+  if (typeof v === 'number') {
+    const low = spec.min !== undefined && (spec.minExclusive ? v <= spec.min : v < spec.min);
+    const high = spec.max !== undefined && (spec.maxExclusive ? v >= spec.max : v > spec.max);
+    if ((spec.integer && !Number.isInteger(v)) || low || high) throw badOption(m, key, `must be ${rangeText(spec)}, got ${v}`);
+  }
+  if (spec.choices && !spec.choices.includes(v as string)) throw badOption(m, key, `must be one of ${spec.choices.join(', ')}, got '${String(v)}'`);
+  return v as OptionValue;
+}
+
+/** Fills defaults and checks types, ranges and choices; unknown keys are an error naming the valid ones. */
 export function resolveOptions(m: Method, given: Record<string, unknown>): Record<string, OptionValue> {
   const out: Record<string, OptionValue> = {};
   for (const key of Object.keys(given)) {
@@ -88,17 +143,7 @@ export function resolveOptions(m: Method, given: Record<string, unknown>): Recor
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `method '${m.name}' has no option '${key}' (valid: ${Object.keys(m.options).join(', ') || 'none'})`);
     }
   }
-  for (const [key, spec] of Object.entries(m.options)) {
-    let v = given[key] ?? spec.default;
-    if (typeof spec.default === 'number' && typeof v === 'string') v = Number(v);
-    if (typeof spec.default === 'boolean' && typeof v === 'string') v = v === 'true' ? true : v === 'false' ? false : v;
-    if (typeof v !== typeof spec.default || (typeof v === 'number' && !Number.isFinite(v))) {
-      throw new TensorfieldError('TF_INVALID_ARGUMENT', `method '${m.name}': option '${key}' must be a ${typeof spec.default}, got '${String(given[key])}'`);
-    }
-    if (spec.choices && !spec.choices.includes(v as string)) {
-      throw new TensorfieldError('TF_INVALID_ARGUMENT', `method '${m.name}': option '${key}' must be one of ${spec.choices.join(', ')}, got '${String(v)}'`);
-    }
-    out[key] = v as OptionValue;
-  }
+  for (const [key, spec] of Object.entries(m.options)) out[key] = key in given && given[key] !== undefined ? checkValue(m, key, spec, given[key]) : spec.default;
+  m.checkOptions?.(out);
   return out;
 }

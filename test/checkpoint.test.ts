@@ -111,12 +111,14 @@ describe('safetensors round trips', () => {
     io.saveSafetensors(file('a.safetensors'), t, md);
     const back = io.loadSafetensors(file('a.safetensors'));
     expectSameMap(back.tensors, t);
-    expect(back.metadata).toEqual(md);
+    // the writer adds the data section's hash; the loader checks it
+    expect(back.metadata).toEqual({ ...md, [io.DATA_SHA256_KEY]: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(back.integrity).toBe('verified');
     await io.saveSafetensorsAsync(file('b.safetensors'), t, md);
     expect(fs.readFileSync(file('b.safetensors')).equals(fs.readFileSync(file('a.safetensors')))).toBe(true);
     const back2 = await io.loadSafetensorsAsync(file('b.safetensors'));
     expectSameMap(back2.tensors, t);
-    expect(back2.metadata).toEqual(md);
+    expect(back2.metadata).toEqual(back.metadata);
     // in memory: the same bytes
     const mem = io.serializeSafetensors(t, md);
     expect(Buffer.from(mem).equals(fs.readFileSync(file('a.safetensors')))).toBe(true);
@@ -133,8 +135,8 @@ describe('safetensors round trips', () => {
     io.saveSafetensors(file('none.safetensors'), new Map());
     const r = io.loadSafetensors(file('none.safetensors'));
     expect(r.tensors.size).toBe(0);
-    expect(r.metadata).toEqual({});
-    expect(fs.readFileSync(file('none.safetensors')).length).toBe(16);  // 8 + "{}" padded to 8
+    // the hash of the empty data section: e3b0c442...
+    expect(r.metadata).toEqual({ [io.DATA_SHA256_KEY]: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
   });
 
   test('the writer refuses what the format cannot hold', () => {
@@ -158,7 +160,7 @@ describe('on-disk layout', () => {
     const json = text.trimEnd();
     expect(text.slice(json.length)).toMatch(/^ *$/);
     expect(text.length - json.length).toBeLessThan(8);
-    expect(json.startsWith('{"__metadata__":{"a":"b"},')).toBe(true);
+    expect(json.startsWith('{"__metadata__":{"a":"b","tensorfield.data_sha256":"')).toBe(true);
     const header = JSON.parse(json);
     // key order in the text is the layout order
     const order = [...json.matchAll(/"((?:[^"\\]|\\.)*)":\{"dtype"/g)].map((m) => JSON.parse(`"${m[1]}"`));
@@ -497,6 +499,48 @@ describe('checkpoints', () => {
     (m.data() as Float32Array)[0] = NaN;
     expect(() => io.saveCheckpoint(f, { model: r.model, optimizer: r.opt, step: 2 })).toThrow(expect.objectContaining({ code: 'TF_NON_FINITE' }));
     expect(fs.readFileSync(f).equals(good)).toBe(true);
+  });
+
+  test('integrity check of the data section: 3 flipped bits in a saved checkpoint make the load refuse it', async () => {
+    tf.manualSeed(4);
+    const r = makeRun();
+    trainStep(r, 0);
+    const f = file('flip.ckpt');
+    io.saveCheckpoint(f, { model: r.model, ema: r.ema, optimizer: r.opt, step: 1 });
+    const good = fs.readFileSync(f);
+    const n = Number(good.readBigUInt64LE(0));
+    const md = JSON.parse(good.subarray(8, 8 + n).toString('utf8')).__metadata__;
+    // the hash stored is the SHA-256 of the bytes after the header
+    const { createHash } = await import('crypto');
+    expect(md[io.DATA_SHA256_KEY]).toBe(createHash('sha256').update(good.subarray(8 + n)).digest('hex'));
+    expect(io.loadCheckpoint(f, { model: r.model }).integrity).toBe('verified');
+    // three single-bit flips spread over the data section (low mantissa bits: the values stay finite and plausible)
+    const bad = Buffer.from(good);
+    const data = good.length - 8 - n;
+    for (const at of [0.1, 0.5, 0.9]) bad[8 + n + Math.floor(data * at / 4) * 4] ^= 1 << (1 + Math.floor(at * 3));
+    expect(bad.equals(good)).toBe(false);
+    fs.writeFileSync(f, bad);
+    const before = r.model.parameters().map((p) => Buffer.from(bytes(p)));
+    const refused = expect.objectContaining({ code: 'TF_BAD_FILE', message: expect.stringMatching(/flip\.ckpt'.*the data does not match its hash/) });
+    expect(() => io.loadCheckpoint(f, { model: r.model, ema: r.ema, optimizer: r.opt })).toThrow(refused);
+    await expect(io.loadCheckpointAsync(f, { model: r.model })).rejects.toThrow(refused);
+    expect(() => io.loadSafetensors(f)).toThrow(refused);
+    expect(() => io.parseSafetensors(bad, 'flip.ckpt\'')).toThrow(refused);
+    // nothing was loaded
+    r.model.parameters().forEach((p, i) => expect(bytes(p).equals(before[i])).toBe(true));
+  });
+
+  test('integrity check of the data section: a file without the hash (another writer) loads, with a note', () => {
+    const x = tf.tensor(new Float32Array([1, 2, 3]));
+    const data = Buffer.from(bytes(x));
+    fs.writeFileSync(file('nohash.safetensors'), craft({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 12] } }, data));
+    const r = io.loadSafetensors(file('nohash.safetensors'));
+    expect(Array.from(r.tensors.get('x')!.dataSync())).toEqual([1, 2, 3]);
+    expect(r.integrity).toBe('unverified');
+    expect(r.note).toMatch(/nohash\.safetensors' has no data hash .*could not be verified/);
+    // a hash that is not a SHA-256 is damage, not absence
+    fs.writeFileSync(file('badhash.safetensors'), craft({ __metadata__: { [io.DATA_SHA256_KEY]: 'xyz' }, x: { dtype: 'F32', shape: [3], data_offsets: [0, 12] } }, data));
+    expectBad(() => io.loadSafetensors(file('badhash.safetensors')), /not a hex SHA-256/);
   });
 
   test('file contents: prefixed names and metadata', () => {

@@ -107,7 +107,7 @@ describe('bad flags and configs are errors that list the choices', () => {
     [['--steps', '-3'], /--steps must be a positive integer/],
     [['--solver', 'rk45'], /option 'solver' must be one of euler, heun, dpmpp2m/],
     [['--widht', '3'], /unknown flag --widht: .*nor an option of method 'edm'/],
-    [['--resume', '--out', path.join(tmp, 'nothing-here')], /--resume: no checkpoint/],
+    [['--resume', '--out', path.join(tmp, 'nothing-here')], /--resume: run folder '.*nothing-here' has no checkpoint/],
   ])('%j', async (args, re) => {
     await expect(trainCommand(args as string[], quiet)).rejects.toThrow(re as RegExp);
   });
@@ -174,5 +174,7 @@ if (!built && process.env.CI) throw new Error('dist/ is missing: run `npm run bu
     const h = spawnSync(process.execPath, [cli, 'train', '--help'], { encoding: 'utf8' });
     expect(h.status).toBe(0);
     expect(h.stdout).toMatch(/method edm .*\n(.*\n)*  --sigmaData/);
+    expect(h.stdout).toMatch(/ {2}--lr .*\[may change on --resume\]\n/);
+    expect(h.stdout).not.toMatch(/ {2}--hidden .*may change on --resume/);
   });
 });

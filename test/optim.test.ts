@@ -168,3 +168,68 @@ describe('training utilities', () => {
     expectClose(arr(p.grad!), [2, 4], 1e-6);
   });
 });
+
+describe('non-finite gradients', () => {
+  const make = () => {
+    const a = tf.tensor([1, 2], { requiresGrad: true }), b = tf.tensor([3], { requiresGrad: true });
+    return { a, b, params: [a, b] };
+  };
+  const snapshot = (opt: optim.Optimizer, ps: Tensor[]) => ({
+    params: ps.map((p) => arr(p)),
+    slots: [...opt.stateDict().tensors].map(([k, t]) => [k, arr(t)]),
+    stepCount: opt.stepCount,
+  });
+
+  test('optimizer steps refuse non-finite gradients (TF_NON_FINITE) and change nothing', () => {
+    for (const Opt of [optim.SGD, optim.Adam, optim.AdamW]) {
+      const { a, b, params } = make();
+      const opt = new Opt(params, { lr: 0.1, momentum: 0.9 } as never);
+      a.grad = tf.tensor([0.5, 0.5]); b.grad = tf.tensor([1]);
+      opt.step();  // slots exist now
+      const before = snapshot(opt, params);
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        a.grad = tf.tensor([0.5, bad]); b.grad = tf.tensor([1]);
+        expect(() => opt.step()).toThrow(expect.objectContaining({ code: 'TF_NON_FINITE', message: expect.stringMatching(new RegExp(`${Opt.name}\\.step: 1 gradient\\(s\\) hold NaN or infinite .*skipNonFinite`)) }));
+        expect(snapshot(opt, params)).toEqual(before);
+      }
+      expect(opt.skippedSteps).toBe(0);
+    }
+  });
+
+  test('optimizer steps with { skipNonFinite: true } skip the step, leave parameters and state untouched, and count it', () => {
+    for (const Opt of [optim.SGD, optim.Adam, optim.AdamW]) {
+      const { a, b, params } = make();
+      const opt = new Opt(params, { lr: 0.1, momentum: 0.9, skipNonFinite: true } as never);
+      // a policy, not a hyperparameter: not in the groups (nor in checkpoint metadata)
+      expect('skipNonFinite' in opt.groups[0]).toBe(false);
+      a.grad = tf.tensor([0.5, 0.5]); b.grad = tf.tensor([1]);
+      opt.step();
+      const before = snapshot(opt, params);
+      a.grad = tf.tensor([0.5, 0.5]); b.grad = tf.tensor([NaN]);
+      opt.step();
+      a.grad = tf.tensor([Infinity, 0.5]); b.grad = tf.tensor([1]);
+      opt.step();
+      expect(snapshot(opt, params)).toEqual(before);
+      expect([opt.skippedSteps, opt.stepCount]).toEqual([2, 1]);
+      // finite gradients step again; a sum that overflows float32 is not mistaken for a non-finite gradient
+      a.grad = tf.tensor([3e38, 3e38]); b.grad = tf.tensor([3e38]);
+      opt.step();
+      expect([opt.skippedSteps, opt.stepCount]).toEqual([2, 2]);
+    }
+    expectCode(() => new optim.Adam(make().params, { skipNonFinite: 'yes' as never }), 'TF_INVALID_ARGUMENT');
+  });
+
+  test('clipGradNorm whose norm is NaN or infinite throws TF_NON_FINITE; finite gradients whose squares overflow get their true norm', () => {
+    const { a, b, params } = make();
+    a.grad = tf.tensor([3, NaN]); b.grad = tf.tensor([4]);
+    expect(() => optim.clipGradNorm(params, 1)).toThrow(expect.objectContaining({ code: 'TF_NON_FINITE', message: expect.stringMatching(/clipGradNorm: 1 gradient\(s\) hold NaN/) }));
+    b.grad = tf.tensor([Infinity]);
+    expectCode(() => optim.clipGradNorm(params, 1), 'TF_NON_FINITE');
+    // asked not to throw: NaN back, gradients left for an optimizer that skips the step
+    expect(optim.clipGradNorm(params, 1, 1e-6, { errorIfNonFinite: false })).toBeNaN();
+    expect(arr(b.grad!)).toEqual([Infinity]);
+    a.grad = tf.tensor([3e20, 0]); b.grad = tf.tensor([4e20]);  // squares overflow float32, the norm does not
+    expect(optim.clipGradNorm(params, 1) / 5e20).toBeCloseTo(1, 5);
+    expectClose([...arr(a.grad!), ...arr(b.grad!)], [0.6, 0, 0.8], 1e-5);
+  });
+});

@@ -75,14 +75,17 @@ maybe('PyTorch reads tensorfield files and checkpoints as identical tensors; mis
   const ckptMd = io.readSafetensorsHeader(file('ckpt.safetensors')).metadata;
   expect(ckptMd['tensorfield.step']).toBe('3');
 
-  const good = runScript(file('all.safetensors'), writeJson('all.json', expected(tensors, md)),
+  // the writer adds the SHA-256 of the data section, which the script checks with hashlib
+  const allMd = io.readSafetensorsHeader(file('all.safetensors')).metadata;
+  expect(allMd).toEqual({ ...md, [io.DATA_SHA256_KEY]: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  const good = runScript(file('all.safetensors'), writeJson('all.json', expected(tensors, allMd)),
     file('ckpt.safetensors'), writeJson('ckpt.json', expected(live, ckptMd)));
   if (good.status !== 0) throw new Error(`read_safetensors.py failed (${good.status}):\n${good.out}`);
-  expect(good.out).toMatch(/OK .*all\.safetensors: 10 tensors, 2 metadata keys/);
+  expect(good.out).toMatch(/OK .*all\.safetensors: 10 tensors, 3 metadata keys/);
   expect(good.out).toMatch(new RegExp(`OK .*ckpt\\.safetensors: ${live.size} tensors`));
 
   // negative controls: a wrong expected value, a wrong sign of zero, a damaged data byte
-  const wrong = expected(tensors, md);
+  const wrong = expected(tensors, allMd);
   wrong.tensors.f64.values[0] = Math.PI + 4.440892098500626e-16;
   wrong.tensors.f32.values[1] = 0;
   const buf = fs.readFileSync(file('ckpt.safetensors'));
@@ -94,4 +97,5 @@ maybe('PyTorch reads tensorfield files and checkpoints as identical tensors; mis
   expect(bad.out).toMatch(/MISMATCH .*all\.safetensors: f64: element 0/);
   expect(bad.out).toMatch(/MISMATCH .*all\.safetensors: f32: element 1/);
   expect(bad.out).toMatch(/MISMATCH .*damaged\.safetensors: .*element/);
+  expect(bad.out).toMatch(/MISMATCH .*damaged\.safetensors: .*the data section does not match tensorfield\.data_sha256/);
 });

@@ -3,6 +3,7 @@
 // error that lists the valid ones instead of being silently ignored.
 import * as fs from 'fs';
 import { TensorfieldError } from '../tensor';
+import { parseDecimal } from '../registry';
 
 export type FlagType = 'number' | 'string' | 'boolean';
 export interface FlagSpec {
@@ -19,8 +20,9 @@ export function usageError(msg: string): TensorfieldError {
 
 function coerce(name: string, spec: FlagSpec, raw: unknown): number | string | boolean {
   if (spec.type === 'number') {
-    const v = typeof raw === 'number' ? raw : Number(raw);
-    if (typeof raw === 'boolean' || raw === '' || !Number.isFinite(v)) throw usageError(`--${name} needs a number, got '${String(raw)}'`);
+    // decimal text (a flag) or a JSON number (a config); Number() would read '0x10' as 16 and [1] as 1
+    const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDecimal(raw) : NaN;
+    if (!Number.isFinite(v)) throw usageError(`--${name} needs a number in decimal notation, got ${typeof raw === 'string' ? `'${raw}'` : JSON.stringify(raw)}`);
     return v;
   }
   if (spec.type === 'boolean') {
@@ -29,7 +31,7 @@ function coerce(name: string, spec: FlagSpec, raw: unknown): number | string | b
     if (raw === 'false' || raw === '0') return false;
     throw usageError(`--${name} is true or false, got '${String(raw)}'`);
   }
-  if (typeof raw !== 'string' || raw === '') throw usageError(`--${name} needs a value`);
+  if (typeof raw !== 'string' || raw === '') throw usageError(`--${name} needs a text value, got ${typeof raw === 'string' ? "''" : JSON.stringify(raw)}`);
   if (spec.choices && !spec.choices.includes(raw)) throw usageError(`--${name} must be one of ${spec.choices.join(', ')}, got '${raw}'`);
   return raw;
 }
@@ -38,9 +40,10 @@ function coerce(name: string, spec: FlagSpec, raw: unknown): number | string | b
  * Parses argv against the command's flags. Unknown flags go to `extra` when `allowExtra` (method options are
  * checked by the method), else they are an error.
  */
-export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, allowExtra = false): { flags: FlagValues; extra: Record<string, string | boolean>; given: Set<string> } {
+export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, allowExtra = false): { flags: FlagValues; extra: Record<string, unknown>; given: Set<string> } {
   const given: Record<string, unknown> = {};
-  const extra: Record<string, string | boolean> = {};
+  // flags give text (or true/false); a config's "options" keep their JSON values, for the method to type-check
+  const extra: Record<string, unknown> = {};
   const valid = () => Object.keys(specs).map((k) => `--${k}`).join(', ');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -78,7 +81,7 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, allo
       if (k in given) continue;  // flags win
       if (k in specs) given[k] = v;
       else if (k === 'options' && allowExtra && v && typeof v === 'object' && !Array.isArray(v)) {
-        for (const [ok, ov] of Object.entries(v as Record<string, unknown>)) if (!(ok in extra)) extra[ok] = String(ov);
+        for (const [ok, ov] of Object.entries(v as Record<string, unknown>)) if (!(ok in extra)) extra[ok] = ov;
       } else {
         throw usageError(`config '${file}': unknown key '${k}' (valid: ${Object.keys(specs).join(', ')}${allowExtra ? ', options' : ''})`);
       }

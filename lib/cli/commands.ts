@@ -9,6 +9,7 @@ import { evaluateSamples } from './evaluate';
 import { files, writeJson, version } from './run-dir';
 import { openRun, drawSamples, saveSamples, logDataset } from './train';
 import { runRecord } from './record';
+import { sampleChecked } from './sampling';
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder of a tensorfield train' },
@@ -43,11 +44,11 @@ export function sampleCommand(argv: string[], log = (s: string) => console.log(s
   const { flags } = parseFlags(argv, SAMPLE_FLAGS);
   const dir = requireRun(flags);
   const n = count('n', flags.n)!, st = count('steps', flags.steps);
-  const { src, run, step } = openRun(dir);
+  const { src, run, step, ctx } = openRun(dir, log);
   tf.manualSeed(flags.seed as number);
   const out = (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}.png`);
   const t0 = Date.now();
-  const r = drawSamples(src, run, n, out, { steps: st, solver: flags.solver as string | undefined });
+  const r = drawSamples(src, run, n, out, { steps: st, solver: flags.solver as string | undefined }, ctx);
   log(`${n} samples from ${dir} (step ${step}) in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${r.nfe} NFE -> ${out}`);
   r.x.dispose();
   return out;
@@ -60,10 +61,10 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
   const floorDraws = flags['floor-draws'] as number;
   if (!Number.isInteger(floorDraws) || floorDraws < 0 || floorDraws === 1) throw usageError(`--floor-draws must be 0 (no floor) or an integer >= 2, got ${floorDraws}`);
   if (!Number.isInteger(flags.seed)) throw usageError(`--seed must be an integer, got ${String(flags.seed)}`);
-  const { src, run, step, cfg } = openRun(dir);
+  const { src, run, step, cfg, ctx } = openRun(dir, log);
   logDataset(src, log);
   tf.manualSeed(flags.seed as number);
-  const r = run.sample(n, { steps: st, solver: flags.solver as string | undefined });
+  const r = sampleChecked(run, n, { steps: st, solver: flags.solver as string | undefined }, ctx);
   const m = { step, nfe: r.nfe, ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
   r.x.dispose();
   const file = st ? path.join(dir, `metrics-${st}.json`) : files(dir).metrics;
@@ -153,12 +154,12 @@ export async function quantizeCommand(argv: string[], log = (s: string) => conso
   const dir = requireRun(flags);
   const n = count('n', flags.n)!, calibN = count('calib', flags.calib)!, st = count('steps', flags.steps);
   const sopts = { steps: st, solver: flags.solver as string | undefined };
-  const { src, run, step, cfg } = openRun(dir);
+  const { src, run, step, cfg, ctx } = openRun(dir, log);
   if (!run.evalNetwork) throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `method '${cfg.method}' does not expose its evaluation network, so it cannot be quantized`);
   const timed = async (what: string, asIs: boolean) => {
     tf.manualSeed(flags.seed as number);
     const t0 = Date.now();
-    const r = run.sample(n, { ...sopts, asIs });
+    const r = sampleChecked(run, n, { ...sopts, asIs }, ctx);
     const seconds = (Date.now() - t0) / 1000;
     log(`${what}: ${n} samples in ${seconds.toFixed(2)} s (${(n / seconds).toFixed(1)} samples/s, ${r.nfe} NFE)`);
     const m = { seconds, samplesPerSecond: n / seconds, nfe: r.nfe, ...(await evaluateSamples(src, r.x, log)) };

@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
       for (const m of listMethods()) {
         console.log(`\nmethod ${m.name} (${m.source}; ${m.kinds.join('/')}): ${m.description}`);
         for (const [k, o] of Object.entries(m.options)) {
-          console.log(`  --${k.padEnd(14)} ${o.help}${o.choices ? ` [${o.choices.join('|')}]` : ''} (default ${String(o.default)})`);
+          console.log(`  --${k.padEnd(14)} ${o.help}${o.choices ? ` [${o.choices.join('|')}]` : ''} (default ${String(o.default)})${o.resumable ? ' [may change on --resume]' : ''}`);
         }
       }
     }

@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TensorfieldError } from '../tensor';
 import { writeFileAtomicSync } from '../io/atomic';
+import { makeDirs } from '../io/dirs';
+import type { ResumeChange } from './resume';
 
 export interface RunConfig {
   method: string;
@@ -11,6 +13,8 @@ export interface RunConfig {
   options: Record<string, number | string | boolean>;
   train: Record<string, number | string | boolean>;
   version: string;
+  /** What each --resume changed (options that do not change the model, training flags), oldest first. */
+  history?: ResumeChange[];
 }
 
 export const files = (dir: string) => ({
@@ -23,7 +27,7 @@ export const files = (dir: string) => ({
 });
 
 export function writeJson(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirs(path.dirname(file));
   writeFileAtomicSync(file, [Buffer.from(JSON.stringify(value, null, 2) + '\n')]);
 }
 
@@ -36,10 +40,26 @@ export function readRunConfig(dir: string): RunConfig {
     throw new TensorfieldError('TF_BAD_FILE', `run folder '${dir}': cannot read ${path.basename(f)} (${(e as Error).message}); ` +
       `pass the --out folder of a 'tensorfield train' run`);
   }
-  if (!cfg || typeof cfg.method !== 'string' || typeof cfg.data !== 'string' || typeof cfg.options !== 'object') {
-    throw new TensorfieldError('TF_BAD_FILE', `run folder '${dir}': config.json lacks method, data or options`);
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(cfg) || typeof cfg.method !== 'string' || typeof cfg.data !== 'string' || !isObject(cfg.options)) {
+    throw new TensorfieldError('TF_BAD_FILE', `run folder '${dir}': ${f} lacks method, data or options`);
   }
+  if (!isObject(cfg.train)) {
+    throw new TensorfieldError('TF_BAD_FILE', `run folder '${dir}': ${f} has no "train" section (the training flags the run was made ` +
+      'with); it was not written by tensorfield train, or was edited');
+  }
+  if (cfg.history !== undefined && !Array.isArray(cfg.history)) throw new TensorfieldError('TF_BAD_FILE', `run folder '${dir}': ${f}: "history" is not a list`);
   return cfg;
+}
+
+/** The checkpoint of a run folder; TF_BAD_FILE naming the folder when it has none (sample, eval, --resume). */
+export function requireCheckpoint(dir: string, why: string): string {
+  const f = files(dir).checkpoint;
+  if (!fs.existsSync(f)) {
+    throw new TensorfieldError('TF_BAD_FILE', `${why}: run folder '${dir}' has no checkpoint (${f} does not exist: the run ` +
+      'stopped before its first checkpoint, or the file was removed)');
+  }
+  return f;
 }
 
 export function version(): string {

@@ -1,21 +1,26 @@
 // `tensorfield train`: the training loop every method shares. One step = one batch from the data source and the
 // method's trainStep, under tidy (constant native memory). Checkpoints every --ckpt-every steps and at the end;
 // Ctrl-C finishes the current step, saves a checkpoint and exits with 130; --resume continues bit-identically
-// (the checkpoint holds model, EMA, optimizer, step and generator state). At the end: samples.png, loss.svg and
-// metrics.json in the run folder.
+// (the checkpoint holds model, EMA, optimizer, step and generator state) and may change what does not change the
+// model (lib/cli/resume.ts). The run folder is locked while training writes to it (lib/cli/lock.ts). At the end:
+// samples.png, loss.svg and metrics.json in the run folder.
 import * as fs from 'fs';
 import * as tf from '../index';
 import { getMethod, resolveOptions, listMethods, type Method, type MethodRun, type DataSpec, type SampleOptions } from '../registry';
 import { openDataSource, DATA_SOURCES, type DataSource } from '../data/sources';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint';
 import { removeStaleTemps } from '../io/atomic';
+import { makeDirs } from '../io/dirs';
 import { saveImageGrid } from '../io/png';
 import { saveScatterPNG, saveLinePlot } from '../io/plot';
 import { parseFlags, usageError, type FlagSpec } from './args';
 import { ProgressBar } from './progress';
 import { evaluateSamples, type Metrics } from './evaluate';
-import { files, writeJson, readRunConfig, version, type RunConfig } from './run-dir';
+import { files, writeJson, readRunConfig, requireCheckpoint, version, type RunConfig } from './run-dir';
 import { runRecord } from './record';
+import { lockRunDir } from './lock';
+import { resumeChanges } from './resume';
+import { sampleChecked, type SampleContext } from './sampling';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   method: { type: 'string', default: 'edm', help: 'method (tensorfield info lists them)' },
@@ -71,13 +76,16 @@ function methodFor(name: string, src: DataSource): Method {
 }
 
 /** Recreates a run's method and data from its folder and loads the checkpoint (for sample / eval). */
-export function openRun(dir: string): { cfg: RunConfig; src: DataSource; run: MethodRun; step: number } {
+export function openRun(dir: string, log: (s: string) => void = (s) => console.error(s)): { cfg: RunConfig; src: DataSource; run: MethodRun; step: number; ctx: SampleContext } {
   const cfg = readRunConfig(dir);
+  const ckpt = requireCheckpoint(dir, 'cannot load the trained model');
   const src = openDataSource(cfg.data, { fashionSource: String(cfg.train['fashion-source'] ?? 'auto') });
   const method = methodFor(cfg.method, src);
-  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) }, resolveOptions(method, cfg.options));
-  const ck = loadCheckpoint(files(dir).checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer });
-  return { cfg, src, run, step: ck.step };
+  const options = resolveOptions(method, cfg.options);
+  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) }, options);
+  const ck = loadCheckpoint(ckpt, { model: run.model, ema: run.ema, optimizer: run.optimizer });
+  if (ck.note) log(`note: ${ck.note}`);
+  return { cfg, src, run, step: ck.step, ctx: { method: method.name, options, step: ck.step } };
 }
 
 /** Says at the start which data a command uses, and plainly when Fashion-MNIST fell back to the shipped subset. */
@@ -102,11 +110,20 @@ export function saveSamples(src: DataSource, x: tf.Tensor, file: string): void {
   }
 }
 
-/** Draws samples and writes them as a PNG; returns them (the caller disposes). */
-export function drawSamples(src: DataSource, run: MethodRun, n: number, file: string, opts: SampleOptions = {}): { x: tf.Tensor; nfe: number } {
-  const r = run.sample(n, opts);
+/** Draws samples (refusing NaN or infinite ones: TF_NON_FINITE) and writes them as a PNG; returns them (the caller disposes). */
+export function drawSamples(src: DataSource, run: MethodRun, n: number, file: string, opts: SampleOptions, ctx: SampleContext): { x: tf.Tensor; nfe: number } {
+  const r = sampleChecked(run, n, opts, ctx);
   saveSamples(src, r.x, file);
   return r;
+}
+
+/** The advice after a divergence: a command that resumes from the last good checkpoint with a lower lr. */
+function divergenceAdvice(dir: string, method: Method, options: Record<string, unknown>, savedStep: number | null): string {
+  const lr = typeof options.lr === 'number' && method.options.lr?.resumable ? options.lr : null;
+  const lower = lr === null ? '' : ` --lr ${Number((lr / 10).toPrecision(3))}`;
+  if (savedStep === null) return `no checkpoint was written before it; start again with a lower learning rate (${lower.trim() || 'see --help'})`;
+  return `the last good checkpoint (step ${savedStep}) is in ${dir}; continue from it with a lower learning rate: ` +
+    `tensorfield train --resume --out ${dir}${lower}${'clip' in method.options ? ' (a smaller --clip helps too)' : ''}`;
 }
 
 export async function trainCommand(argv: string[], log: (s: string) => void = (s) => console.log(s)): Promise<TrainResult> {
@@ -115,9 +132,16 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   let extra: Record<string, unknown> = parsed.extra;
   // --resume continues the run in --out with its saved method, data, options and training flags (so `--resume`
   // alone finishes an interrupted run, and `--steps N --resume` extends it); what is given again overrides, and
-  // method, data and options must then match.
+  // must then not change the model (lib/cli/resume.ts).
   if (flags.resume && typeof flags.out === 'string' && fs.existsSync(files(flags.out).config)) {
     const prev = readRunConfig(flags.out);
+    // said first: the saved options of another method would otherwise read as unknown flags
+    for (const k of ['method', 'data'] as const) {
+      if (given.has(k) && flags[k] !== prev[k]) {
+        throw usageError(`--resume: '${flags.out}' was trained with ${k} ${prev[k]} (not ${String(flags[k])}), and its checkpoint holds that ` +
+          'model; resume with the same, or train into another --out');
+      }
+    }
     if (!given.has('method')) flags.method = prev.method;
     if (!given.has('data')) flags.data = prev.data;
     for (const [k, v] of Object.entries(prev.train)) if (k in TRAIN_FLAGS && !given.has(k)) flags[k] = v;
@@ -143,36 +167,71 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   }
   const options = resolveOptions(method, extra);
   const dir = (flags.out as string | undefined) ?? `runs/${method.name}-${src.name}`;
-  const f = files(dir);
   const { config: _c, out: _o, resume: _r, ...trainFlags } = flags;
   const cfg: RunConfig = { method: method.name, data: src.name, options, train: trainFlags, version: version() };
-  fs.mkdirSync(dir, { recursive: true });
-  for (const p of removeStaleTemps(dir)) console.error(`removed ${p} (left by a writer that was killed mid-save)`);
+  if (flags.resume) {
+    requireCheckpoint(dir, '--resume');
+    const prev = readRunConfig(dir);
+    resumeChanges(dir, method, prev, cfg);  // refuses model changes before anything is built or locked
+  }
+  makeDirs(dir);
+  const release = lockRunDir(dir, (s) => console.error(s));
+  try {
+    return await trainLocked(argv, log, { flags, src, method, options, dir, cfg });
+  } finally {
+    release();
+  }
+}
+
+interface Prepared {
+  flags: Record<string, number | string | boolean>;
+  src: DataSource;
+  method: Method;
+  options: Record<string, import('../registry').OptionValue>;
+  dir: string;
+  cfg: RunConfig;
+}
+
+/** The run itself, while this process holds the folder's lock. */
+async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared): Promise<TrainResult> {
+  const { flags, src, method, options, dir, cfg } = p;
+  const steps = flags.steps as number, batch = flags.batch as number;
+  const f = files(dir);
+  for (const q of removeStaleTemps(dir)) console.error(`removed ${q} (left by a writer that was killed mid-save)`);
 
   tf.manualSeed(flags.seed as number);
   const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) };
   const run = method.create(spec, options);
   let start = 0;
   let losses: [number, number][] = [];
+  let savedStep: number | null = null;
   if (flags.resume) {
-    if (!fs.existsSync(f.checkpoint)) throw usageError(`--resume: no checkpoint in '${dir}' (train without --resume to start)`);
+    // read again under the lock: the folder is ours now
     const prev = readRunConfig(dir);
-    if (prev.method !== cfg.method || prev.data !== cfg.data || JSON.stringify(prev.options) !== JSON.stringify(cfg.options)) {
-      throw usageError(`--resume: '${dir}' was trained with method ${prev.method}, data ${prev.data} and options ` +
-        `${JSON.stringify(prev.options)}; resume with the same ones`);
-    }
-    const ck = loadCheckpoint(f.checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer });
-    start = ck.step;
+    const changed = resumeChanges(dir, method, prev, cfg);
+    const ck = loadCheckpoint(requireCheckpoint(dir, '--resume'), { model: run.model, ema: run.ema, optimizer: run.optimizer });
+    if (ck.note) log(`note: ${ck.note}`);
+    start = savedStep = ck.step;
     losses = ((ck.extra as { losses?: [number, number][] })?.losses ?? []).slice();
+    cfg.history = [...(prev.history ?? [])];
+    if (Object.keys(changed).length) {
+      cfg.history.push({ step: start, date: new Date().toISOString(), changed });
+      log(`resume changes ${Object.entries(changed).map(([k, v]) => `--${k} ${JSON.stringify(v.from)} -> ${JSON.stringify(v.to)}`).join(', ')} (recorded in ${f.config})`);
+    }
     log(`resumed ${dir} at step ${start}`);
   }
   writeJson(f.config, cfg);
   logDataset(src, log);
   const info = tf.info();
   log(`tensorfield ${cfg.version} | ${method.name} on ${src.name} (${src.kind} ${src.itemShape.join('x')}, ${src.origin}) | ` +
-    `${run.model.parameters().reduce((a, p) => a + p.numel(), 0)} parameters | ISA ${info.isa} | ${info.threads} threads | out ${dir}`);
+    `${run.model.parameters().reduce((a, q) => a + q.numel(), 0)} parameters | ISA ${info.isa} | ${info.threads} threads | out ${dir}`);
 
-  const save = (step: number) => saveCheckpoint(f.checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer, step, extra: { losses } });
+  const save = (step: number) => {
+    saveCheckpoint(f.checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer, step, extra: { losses } });
+    savedStep = step;
+  };
+  const diverged = (step: number, cause: string) => new tf.TensorfieldError('TF_NON_FINITE',
+    `training diverged at step ${step}: ${cause}; ${divergenceAdvice(dir, method, options, savedStep)}`);
   let stop = false;
   const onSigint = () => {
     if (stop) process.exit(130);  // a second Ctrl-C does not wait
@@ -186,15 +245,22 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   try {
     bar.update(step);
     while (step < steps && !stop) {
-      const loss = tf.tidy(() => {
-        const b = src.batch(batch);
-        return run.trainStep(b, step);
-      });
-      step++;
-      if (!Number.isFinite(loss)) {
-        throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `the loss became ${loss} at step ${step}; the last good checkpoint is in ${dir} ` +
-          '(lower --lr or raise --clip and --resume)');
+      let loss: number;
+      try {
+        loss = tf.tidy(() => {
+          const b = src.batch(batch);
+          return run.trainStep(b, step);
+        });
+      } catch (e) {
+        // the optimizer's or clipGradNorm's refusal of NaN/Inf gradients: the same divergence as a NaN loss
+        const code = (e as { code?: string }).code;
+        if (code === 'TF_NON_FINITE' || code === 'TF_NONFINITE') {
+          throw diverged(step + 1, `the gradients became NaN or infinite (${(e as Error).message.split(/[;(]/)[0].trim()})`);
+        }
+        throw e;
       }
+      step++;
+      if (!Number.isFinite(loss)) throw diverged(step, `the loss became ${loss}`);
       if (Number.isNaN(first)) first = loss;
       smooth = Number.isNaN(smooth) ? loss : 0.98 * smooth + 0.02 * loss;
       windowSum += loss;
@@ -214,12 +280,12 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
     return { dir, steps: step, interrupted: true, metrics: null, lossFirst: first, lossLast: smooth };
   }
   writeJson(f.lossLog, losses);
-  saveLinePlot(f.loss, { title: `${method.name} on ${src.name}: training loss`, xLabel: 'step', yLabel: 'loss', logY: losses.every((p) => p[1] > 0),
-    series: [{ name: 'loss', x: losses.map((p) => p[0]), y: losses.map((p) => p[1]) }] });
+  saveLinePlot(f.loss, { title: `${method.name} on ${src.name}: training loss`, xLabel: 'step', yLabel: 'loss', logY: losses.every((q) => q[1] > 0),
+    series: [{ name: 'loss', x: losses.map((q) => q[0]), y: losses.map((q) => q[1]) }] });
   const n = (flags.samples as number) || (src.kind === 'points' ? 2000 : 256);
   log(`sampling ${n} ${src.kind === 'points' ? 'points' : 'images'}...`);
   const t0 = Date.now();
-  const r = drawSamples(src, run, n, f.samples);
+  const r = drawSamples(src, run, n, f.samples, {}, { method: method.name, options, step });
   const sampleSecs = (Date.now() - t0) / 1000;
   const metrics: Metrics = { step, nfe: r.nfe, samplesPerSecond: n / sampleSecs, ...(await evaluateSamples(src, r.x, log)) };
   r.x.dispose();

@@ -14,7 +14,8 @@ export function tempPathFor(target: string): string {
   return `${target}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,7 +6,8 @@
 //             tensorfield.parts (JSON list), tensorfield.rng (JSON {generator, seed, calls}),
 //             tensorfield.optim.class, tensorfield.optim.step_count, tensorfield.optim.groups (JSON: each group's
 //             hyperparameters and parameter count), tensorfield.ema.steps, tensorfield.ema.options (JSON),
-//             tensorfield.extra (JSON, when given).
+//             tensorfield.extra (JSON, when given), tensorfield.data_sha256 (added by the safetensors writer and
+//             verified on load: a corrupt data section is TF_BAD_FILE).
 // Loading restores the RNG state too, so a resumed run draws the same numbers as an uninterrupted one. It checks
 // everything (version, parts, names, shapes, dtypes) before changing anything, so a failed load leaves the model,
 // EMA and optimizer as they were.
@@ -61,6 +62,10 @@ export interface LoadedCheckpoint {
   extra: unknown;
   rng: RngState;
   metadata: Metadata;
+  /** Whether the data matched the file's SHA-256 ('unverified': a file without one, e.g. written by another tool). */
+  integrity: 'verified' | 'unverified';
+  /** Set when unverified: a sentence to show the user. */
+  note?: string;
 }
 
 function err(file: string, msg: string, code = 'TF_CHECKPOINT'): TensorfieldError {
@@ -262,7 +267,7 @@ function apply(file: string, loaded: SafetensorsContents, targets: LoadCheckpoin
   }
   if (opt && optimState) opt.loadStateDict({ tensors: optimState, stepCount: optimSteps });
   if (targets.restoreRng !== false) setRngState(rng);
-  return { step, extra, rng, metadata: md };
+  return { step, extra, rng, metadata: md, integrity: loaded.integrity, ...(loaded.note ? { note: loaded.note } : {}) };
 }
 
 /**

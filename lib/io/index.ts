@@ -1,7 +1,7 @@
 // File formats: safetensors tensors files and training checkpoints built on them.
 export {
   saveSafetensors, saveSafetensorsAsync, loadSafetensors, loadSafetensorsAsync, serializeSafetensors, parseSafetensors,
-  readSafetensorsHeader, MAX_HEADER_BYTES,
+  readSafetensorsHeader, MAX_HEADER_BYTES, DATA_SHA256_KEY,
 } from './safetensors';
 export type {
   SafetensorsDType, SafetensorsContents, SafetensorsEntry, SafetensorsHeader, TensorMap, Metadata,

@@ -6,7 +6,12 @@
 // the reference implementation does, so every tensor is naturally aligned in the file; files are replaced
 // atomically (lib/io/atomic.ts). The reader checks everything a corrupt, truncated or foreign file could get
 // wrong and throws TensorfieldError 'TF_BAD_FILE' naming the file and the problem.
+// Integrity: every file tensorfield writes carries the SHA-256 of its data section in __metadata__
+// ('tensorfield.data_sha256'); the readers hash the bytes as they read them and refuse a file whose data does not
+// match (flipped bits would otherwise load and surface steps later as a NaN loss). Files from other writers have
+// no hash and load as before, with `integrity: 'unverified'` and a note saying so.
 import * as fs from 'fs';
+import { createHash, type Hash } from 'crypto';
 import * as fsp from 'fs/promises';
 import * as os from 'os';
 import { Tensor, TensorfieldError, tensor } from '../tensor';
@@ -18,10 +23,17 @@ export type SafetensorsDType = 'F32' | 'F64' | 'I32' | 'I8' | 'U8';
 export type TensorMap = Map<string, Tensor> | Record<string, Tensor>;
 export type Metadata = Record<string, string>;
 
+/** The metadata key holding the hex SHA-256 of the data section (the bytes after the header). */
+export const DATA_SHA256_KEY = 'tensorfield.data_sha256';
+
 export interface SafetensorsContents {
   /** In file order. */
   tensors: Map<string, Tensor>;
   metadata: Metadata;
+  /** 'verified': the data matched its stored hash; 'unverified': the file has none (not written by tensorfield). */
+  integrity: 'verified' | 'unverified';
+  /** Set when unverified: a sentence naming the file, for the caller to show. */
+  note?: string;
 }
 
 /** One tensor's header entry; offsets are relative to the start of the data section. */
@@ -67,7 +79,7 @@ function swapBytes(b: Uint8Array, size: number): void {
 
 interface Layout { header: Uint8Array; order: [string, Tensor][] }
 
-function layout(tensors: TensorMap, metadata: Metadata | undefined): Layout {
+function layout(tensors: TensorMap, userMetadata: Metadata | undefined): Layout {
   const list: [string, Tensor][] = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const fail = (m: string) => new TensorfieldError('TF_INVALID_ARGUMENT', `saveSafetensors: ${m}`);
   for (const [name, t] of list) {
@@ -77,17 +89,22 @@ function layout(tensors: TensorMap, metadata: Metadata | undefined): Layout {
     if (t.isDisposed) throw fail(`tensor '${name}' has been disposed`);
     if (!TO_ST[t.dtype]) throw fail(`tensor '${name}' has dtype ${t.dtype}, which safetensors cannot hold`);
   }
-  if (metadata !== undefined) {
-    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw fail('metadata must be an object of strings');
-    for (const [k, v] of Object.entries(metadata))
+  if (userMetadata !== undefined) {
+    if (userMetadata === null || typeof userMetadata !== 'object' || Array.isArray(userMetadata)) throw fail('metadata must be an object of strings');
+    for (const [k, v] of Object.entries(userMetadata))
       if (typeof v !== 'string') throw fail(`metadata values must be strings; '${k}' is ${typeof v}`);
   }
   // largest elements first (stable), so each tensor starts at a multiple of its element size
   const order = list.map((e, i) => [e, i] as const)
     .sort((a, b) => ITEM[TO_ST[b[0][1].dtype]] - ITEM[TO_ST[a[0][1].dtype]] || a[1] - b[1]).map(([e]) => e);
+  // The hash goes in the header, which precedes the data: one extra read pass over the (zero-copy) tensor
+  // bytes before anything is written. A caller's own value for the key is replaced: it would not match.
+  const hash = createHash('sha256');
+  for (const [, t] of order) if (t.numel() > 0) hash.update(tensorBytes(t, false));
+  const metadata: Metadata = { ...(userMetadata ?? {}), [DATA_SHA256_KEY]: hash.digest('hex') };
   // Built by hand: JSON.stringify of an object would move integer-like names ("0", "1") to the front.
   const parts: string[] = [];
-  if (metadata !== undefined) parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
+  parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   let offset = 0;
   for (const [name, t] of order) {
     const dtype = TO_ST[t.dtype];
@@ -268,10 +285,38 @@ function bytesOf(a: TypedArray): Uint8Array { return new Uint8Array(a.buffer, a.
 
 function disposeAll(m: Map<string, Tensor>): void { for (const t of m.values()) t.dispose(); }
 
+/**
+ * Hashes the data section as it is read (in data order, which tiles it exactly: parseHeader checks that) and
+ * compares with the stored hash at the end. A file without one is 'unverified'.
+ */
+class DataCheck {
+  private readonly hash: Hash | null;
+  private readonly expected: string | undefined;
+  constructor(private readonly h: SafetensorsHeader, private readonly file: string) {
+    this.expected = h.metadata[DATA_SHA256_KEY];
+    if (this.expected !== undefined && !/^[0-9a-f]{64}$/.test(this.expected))
+      throw bad(file, `__metadata__ '${DATA_SHA256_KEY}' is ${JSON.stringify(this.expected)}, not a hex SHA-256`);
+    this.hash = this.expected === undefined ? null : createHash('sha256');
+  }
+  update(bytes: Uint8Array): void { this.hash?.update(bytes); }
+  finish(): Pick<SafetensorsContents, 'integrity' | 'note'> {
+    if (!this.hash) {
+      return { integrity: 'unverified', note: `safetensors file '${this.file}' has no data hash ('${DATA_SHA256_KEY}': not written by tensorfield), so its data could not be verified` };
+    }
+    const got = this.hash.digest('hex');
+    if (got !== this.expected)
+      throw bad(this.file, `the data does not match its hash (${DATA_SHA256_KEY} ${this.expected!.slice(0, 12)}..., the data hashes to ${got.slice(0, 12)}...): the file is corrupt (changed on disk or in transfer); refused`);
+    return { integrity: 'verified' };
+  }
+}
+
 /** Parses a whole file held in memory. */
 export function parseSafetensors(bytes: Uint8Array, name = '<buffer>'): SafetensorsContents {
   const n = headerLength(bytes.subarray(0, 8), bytes.byteLength, name);
   const h = parseHeader(bytes.subarray(8, 8 + n), bytes.byteLength - 8 - n, name);
+  const check = new DataCheck(h, name);
+  check.update(bytes.subarray(8 + n));
+  const integrity = check.finish();
   const tensors = new Map<string, Tensor>();
   try {
     for (const e of h.entries) {
@@ -283,7 +328,7 @@ export function parseSafetensors(bytes: Uint8Array, name = '<buffer>'): Safetens
     disposeAll(tensors);
     throw err;
   }
-  return { tensors, metadata: h.metadata };
+  return { tensors, metadata: h.metadata, ...integrity };
 }
 
 function readFullySync(fd: number, dst: Uint8Array, pos: number, file: string): void {
@@ -325,24 +370,29 @@ export function loadSafetensors(file: string): SafetensorsContents {
   const fd = fs.openSync(file, 'r');
   const arrays: [SafetensorsEntry, TypedArray][] = [];
   let h: SafetensorsHeader;
+  let integrity: Pick<SafetensorsContents, 'integrity' | 'note'>;
   try {
     h = readHeaderFd(fd, file);
+    const check = new DataCheck(h, file);
     for (const e of h.entries) {
       const a = allocFor(e);
       readFullySync(fd, bytesOf(a), 8 + h.headerLength + e.dataOffsets[0], file);
+      check.update(bytesOf(a));
       arrays.push([e, a]);
     }
+    integrity = check.finish();
   } finally {
     fs.closeSync(fd);
   }
-  // tensors are made only once everything is read, so a failure leaves nothing to dispose
-  return { tensors: new Map(arrays.map(([e, a]) => [e.name, makeTensor(e, a)])), metadata: h.metadata };
+  // tensors are made only once everything is read and verified, so a failure leaves nothing to dispose
+  return { tensors: new Map(arrays.map(([e, a]) => [e.name, makeTensor(e, a)])), metadata: h.metadata, ...integrity };
 }
 
 export async function loadSafetensorsAsync(file: string): Promise<SafetensorsContents> {
   const fh = await fsp.open(file, 'r');
   const arrays: [SafetensorsEntry, TypedArray][] = [];
   let h: SafetensorsHeader;
+  let integrity: Pick<SafetensorsContents, 'integrity' | 'note'>;
   try {
     const size = (await fh.stat()).size;
     const prefix = new Uint8Array(8);
@@ -351,13 +401,16 @@ export async function loadSafetensorsAsync(file: string): Promise<SafetensorsCon
     const json = new Uint8Array(n);
     await readFully(fh, json, 8, file);
     h = parseHeader(json, size - 8 - n, file);
+    const check = new DataCheck(h, file);
     for (const e of h.entries) {
       const a = allocFor(e);
       await readFully(fh, bytesOf(a), 8 + n + e.dataOffsets[0], file);
+      check.update(bytesOf(a));
       arrays.push([e, a]);
     }
+    integrity = check.finish();
   } finally {
     await fh.close();
   }
-  return { tensors: new Map(arrays.map(([e, a]) => [e.name, makeTensor(e, a)])), metadata: h.metadata };
+  return { tensors: new Map(arrays.map(([e, a]) => [e.name, makeTensor(e, a)])), metadata: h.metadata, ...integrity };
 }

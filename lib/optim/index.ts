@@ -1,5 +1,5 @@
 export { Optimizer, SGD, Adam, AdamW, clipGradNorm } from './optimizer';
-export type { ParamGroup, AdamOptions } from './optimizer';
+export type { ParamGroup, AdamOptions, StepPolicy } from './optimizer';
 export { LRScheduler, warmup, cosine, stepDecay, warmupCosine, inverseSqrt } from './schedule';
 export type { Schedule } from './schedule';
 export { EMA, gammaOfSigmaRel, sigmaRelOfGamma, MAX_SIGMA_REL } from './ema';

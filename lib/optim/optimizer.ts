@@ -1,9 +1,13 @@
 // Optimizers over parameter groups. Each step is one fused native update per group (lib/native adamStep /
-// sgdStep): parameter, gradient and moments are read and written once.
+// sgdStep): parameter, gradient and moments are read and written once. A step refuses gradients that hold a NaN
+// or an infinity (TF_NON_FINITE): applied, they would poison the parameters and every moment for good. With
+// { skipNonFinite: true } such a step is skipped instead (parameters, moments and the step count untouched) and
+// counted in skippedSteps, as AMP's GradScaler skips the steps whose scaled gradients overflowed.
 import { native } from '../native';
 import { Tensor, TensorfieldError, zerosLike } from '../tensor';
 import { keep } from '../scope';
 import { noGrad } from '../autograd';
+import { countNonFinite } from './finite';
 
 export interface ParamGroup {
   params: Tensor[];
@@ -11,15 +15,28 @@ export interface ParamGroup {
   [option: string]: unknown;
 }
 
+/** Options of every optimizer (not hyperparameters: they are not stored in the groups or in checkpoints). */
+export interface StepPolicy {
+  /** Skip (and count) a step whose gradients are not all finite instead of throwing TF_NON_FINITE. */
+  skipNonFinite?: boolean;
+}
+
 export abstract class Optimizer {
   groups: ParamGroup[];
   /** Steps taken (drives bias correction and schedules). */
   stepCount = 0;
+  /** Steps skipped because a gradient held a NaN or an infinity (with skipNonFinite). */
+  skippedSteps = 0;
+  readonly skipNonFinite: boolean;
   protected state = new Map<Tensor, Record<string, Tensor>>();
 
   constructor(params: Tensor[] | ParamGroup[], defaults: Record<string, unknown> & { lr: number }) {
+    const { skipNonFinite, ...hyper } = defaults as typeof defaults & StepPolicy;
+    if (skipNonFinite !== undefined && typeof skipNonFinite !== 'boolean')
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `optimizer: skipNonFinite must be true or false, got ${String(skipNonFinite)}`);
+    this.skipNonFinite = skipNonFinite ?? false;
     const groups = (params.length && !(params[0] instanceof Tensor) ? params : [{ params }]) as Partial<ParamGroup>[];
-    this.groups = groups.map((g) => ({ ...defaults, ...g } as ParamGroup));
+    this.groups = groups.map((g) => ({ ...hyper, ...g } as ParamGroup));
     for (const g of this.groups)
       for (const p of g.params)
         if (!p.requiresGrad) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'optimizer: every parameter must require grad');
@@ -42,6 +59,25 @@ export abstract class Optimizer {
       if (grad) { ps.push(p); gs.push(grad); }
     }
     return [ps, gs];
+  }
+
+  /**
+   * Whether this step may go ahead: true when every gradient is finite. Otherwise throws TF_NON_FINITE, or, with
+   * skipNonFinite, counts the skip and returns false. Called before anything (the step count included) changes.
+   */
+  protected gradientsFinite(): boolean {
+    const grads: Tensor[] = [];
+    for (const g of this.groups) for (const p of g.params) { const x = p.grad; if (x) grads.push(x); }
+    let bad: number;
+    try { bad = countNonFinite(grads); } finally { grads.forEach((x) => x.dispose()); }
+    if (bad === 0) return true;
+    if (this.skipNonFinite) {
+      this.skippedSteps++;
+      return false;
+    }
+    throw new TensorfieldError('TF_NON_FINITE', `${this.constructor.name}.step: ${bad} gradient(s) hold NaN or infinite values; ` +
+      `refusing the step (it would poison the parameters and the optimizer state). Construct the optimizer with ` +
+      `{ skipNonFinite: true } to skip such steps, or lower the learning rate / clip the gradients`);
   }
 
   abstract step(): void;
@@ -69,10 +105,11 @@ export abstract class Optimizer {
 }
 
 export class SGD extends Optimizer {
-  constructor(params: Tensor[] | ParamGroup[], opts: { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }) {
+  constructor(params: Tensor[] | ParamGroup[], opts: { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean } & StepPolicy) {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...opts });
   }
   step(): void {
+    if (!this.gradientsFinite()) return;
     this.stepCount++;
     for (const g of this.groups) {
       const [ps, gs] = this.withGrads(g);
@@ -85,7 +122,7 @@ export class SGD extends Optimizer {
   }
 }
 
-export interface AdamOptions { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number }
+export interface AdamOptions extends StepPolicy { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number }
 
 export class Adam extends Optimizer {
   protected decoupled = false;
@@ -93,6 +130,7 @@ export class Adam extends Optimizer {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...opts });
   }
   step(): void {
+    if (!this.gradientsFinite()) return;
     this.stepCount++;
     for (const g of this.groups) {
       const [ps, gs] = this.withGrads(g);
@@ -114,18 +152,40 @@ export class AdamW extends Adam {
   }
 }
 
-/** Scales gradients in place so their global L2 norm is at most maxNorm; returns the norm before clipping. */
-export function clipGradNorm(params: Tensor[], maxNorm: number, eps = 1e-6): number {
+/**
+ * Scales gradients in place so their global L2 norm is at most maxNorm; returns the norm before clipping.
+ * A gradient holding a NaN or an infinity has no norm to clip to: that is TF_NON_FINITE, unless
+ * `{ errorIfNonFinite: false }`, which returns the non-finite norm and leaves the gradients as they are (for an
+ * optimizer built with skipNonFinite to skip the step). Finite gradients whose squares overflow float32 still get
+ * their true norm (computed on gradients scaled by their largest magnitude).
+ */
+export function clipGradNorm(params: Tensor[], maxNorm: number, eps = 1e-6, opts: { errorIfNonFinite?: boolean } = {}): number {
   return noGrad(() => {
     const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
-    let sq = 0;
-    for (const g of grads) sq += g.square().sum().item();
-    const norm = Math.sqrt(sq);
-    if (norm > maxNorm) {
-      const c = maxNorm / (norm + eps);
-      for (const g of grads) g.mul_(c);
+    try {
+      let sq = 0;
+      for (const g of grads) sq += g.square().sum().item();
+      let norm = Math.sqrt(sq);
+      if (!Number.isFinite(norm)) {
+        const bad = countNonFinite(grads);
+        if (bad > 0) {
+          if (opts.errorIfNonFinite === false) return NaN;
+          throw new TensorfieldError('TF_NON_FINITE', `clipGradNorm: ${bad} gradient(s) hold NaN or infinite values, so the gradient norm is not finite ` +
+            '(pass { errorIfNonFinite: false } to get NaN back and leave the gradients to an optimizer with skipNonFinite)');
+        }
+        let top = 0;
+        for (const g of grads) top = Math.max(top, g.abs().amax().item());
+        let s = 0;
+        for (const g of grads) s += g.div(top).square().sum().item();
+        norm = top * Math.sqrt(s);
+      }
+      if (norm > maxNorm) {
+        const c = maxNorm / (norm + eps);
+        for (const g of grads) g.mul_(c);
+      }
+      return norm;
+    } finally {
+      grads.forEach((g) => g.dispose());
     }
-    grads.forEach((g) => g.dispose());
-    return norm;
   });
 }

@@ -6,9 +6,11 @@
 EXPECTED.json: {"metadata": {str: str}, "tensors": {name: {"dtype": "F32", "shape": [...], "values": [...]}}} with
 values flattened in row-major order; floats are JSON numbers (float64 holds every float32 exactly) or the strings
 "nan", "inf", "-inf", "-0". The file is parsed by hand (struct + json; needs only torch) and its layout checked;
-when the safetensors package is installed, safetensors.torch.load_file must give the same tensors. Prints an OK
+when the safetensors package is installed, safetensors.torch.load_file must give the same tensors. A file whose
+metadata holds tensorfield.data_sha256 must have a data section (the bytes after the header) with that SHA-256. Prints an OK
 line per file that matches; prints each mismatch to stderr and exits 1 if any file does not (2 on usage errors).
 """
+import hashlib
 import json
 import struct
 import sys
@@ -70,6 +72,9 @@ def parse(path):
         tensors[name] = t
     if base + cursor != len(buf):
         problems.append("tensors end at %d, the file at %d" % (base + cursor, len(buf)))
+    digest = metadata.get("tensorfield.data_sha256")
+    if digest is not None and hashlib.sha256(buf[base:]).hexdigest() != digest:
+        problems.append("the data section does not match tensorfield.data_sha256")
     return tensors, metadata, problems
 
 

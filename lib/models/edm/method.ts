@@ -2,7 +2,7 @@
 // the baseline denoiser every paper folder compares with. Training: sigma ~ logN(P_mean, P_std²), the
 // preconditioned network F regresses (x0 - c_skip y) / c_out, which is EDM's weighted denoising loss with its
 // weight lambda(sigma) c_out(sigma)² = 1 folded in. Sampling: the EDM-form solvers of lib/samplers.
-import { Tensor } from '../../tensor';
+import { Tensor, TensorfieldError } from '../../tensor';
 import { randn, randnLike } from '../../random';
 import { full } from '../../tensor';
 import { tidy } from '../../scope';
@@ -44,20 +44,24 @@ export const edmMethod: Method = {
   source: 'Karras et al. 2022 (baseline)',
   kinds: ['points', 'images'],
   options: {
-    lr: { default: 1e-3, help: 'Adam learning rate' },
-    sigmaData: { default: 0.5, help: 'data standard deviation in the preconditioning' },
+    lr: { min: 0, minExclusive: true, resumable: true, default: 1e-3, help: 'Adam learning rate' },
+    sigmaData: { min: 0, minExclusive: true, default: 0.5, help: 'data standard deviation in the preconditioning' },
     pMean: { default: -1.2, help: 'mean of ln(sigma) during training' },
-    pStd: { default: 1.2, help: 'std of ln(sigma) during training' },
-    emaGamma: { default: 7, help: 'power-function EMA of the evaluation weights: decay (1 - 1/step)^(gamma + 1), which forgets the initialisation at any run length (EDM2)' },
-    hidden: { default: 256, help: 'MLP width (points)' },
-    layers: { default: 3, help: 'MLP hidden layers (points)' },
-    channels: { default: 32, help: 'U-Net base channels (images; levels x1, x2)' },
-    dropout: { default: 0, help: 'U-Net dropout' },
-    clip: { default: 1, help: 'gradient-norm clip (0: off)' },
-    solver: { default: 'heun', help: 'sampler', choices: SOLVER_NAMES },
-    sampleSteps: { default: 18, help: 'noise levels of the sampler (Heun: 2 levels - 1 NFE)' },
-    sigmaMin: { default: 0.002, help: 'smallest sampling noise level' },
-    sigmaMax: { default: 80, help: 'largest sampling noise level' },
+    pStd: { min: 0, minExclusive: true, default: 1.2, help: 'std of ln(sigma) during training' },
+    emaGamma: { min: 0, default: 7, help: 'power-function EMA of the evaluation weights: decay (1 - 1/step)^(gamma + 1), which forgets the initialisation at any run length (EDM2)' },
+    hidden: { integer: true, min: 1, default: 256, help: 'MLP width (points)' },
+    layers: { integer: true, min: 1, default: 3, help: 'MLP hidden layers (points)' },
+    channels: { integer: true, min: 1, default: 32, help: 'U-Net base channels (images; levels x1, x2)' },
+    dropout: { min: 0, max: 1, maxExclusive: true, default: 0, help: 'U-Net dropout' },
+    clip: { min: 0, resumable: true, default: 1, help: 'gradient-norm clip (0: off)' },
+    solver: { resumable: true, default: 'heun', help: 'sampler', choices: SOLVER_NAMES },
+    sampleSteps: { integer: true, min: 1, resumable: true, default: 18, help: 'noise levels of the sampler (Heun: 2 levels - 1 NFE)' },
+    sigmaMin: { min: 0, minExclusive: true, resumable: true, default: 0.002, help: 'smallest sampling noise level' },
+    sigmaMax: { min: 0, minExclusive: true, resumable: true, default: 80, help: 'largest sampling noise level' },
+  },
+  checkOptions(o) {
+    if (!((o.sigmaMin as number) < (o.sigmaMax as number)))
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'edm': option 'sigmaMin' (${o.sigmaMin}) must be below option 'sigmaMax' (${o.sigmaMax})`);
   },
   create(spec: DataSpec, o: Record<string, OptionValue>): MethodRun {
     const net = new EDMNet(spec, o);

@@ -2,6 +2,8 @@
 // trigflow checkpoint) and 'sct' (consistency training, optionally initialised from one). Points use ScmMLP;
 // images a U-Net with the paper's conditioning: positional embedding of c_noise(t) = t (periods up to 10) and
 // adaptive double normalisation in every residual block.
+import * as fs from 'fs';
+import * as path from 'path';
 import { Tensor, TensorfieldError } from '../../tensor';
 import { Module } from '../../nn/module';
 import { loadCheckpoint } from '../../io/checkpoint';
@@ -41,11 +43,11 @@ export class ScmRunModel extends Module {
 }
 
 const common = {
-  sigmaData: { default: 0.5, help: 'sigma_d, the data standard deviation (TrigFlow noise scale)' },
-  hidden: { default: 256, help: 'MLP width (points)' },
-  blocks: { default: 3, help: 'residual blocks with adaptive double normalisation (points)' },
-  channels: { default: 32, help: 'U-Net base channels (images; levels x1, x2)' },
-  sigmaMax: { default: 80, help: 'sampling starts at t_max = arctan(sigmaMax / sigmaData)' },
+  sigmaData: { min: 0, minExclusive: true, default: 0.5, help: 'sigma_d, the data standard deviation (TrigFlow noise scale)' },
+  hidden: { integer: true, min: 1, default: 256, help: 'MLP width (points)' },
+  blocks: { integer: true, min: 1, default: 3, help: 'residual blocks with adaptive double normalisation (points)' },
+  channels: { integer: true, min: 1, default: 32, help: 'U-Net base channels (images; levels x1, x2)' },
+  sigmaMax: { min: 0, minExclusive: true, resumable: true, default: 80, help: 'sampling starts at t_max = arctan(sigmaMax / sigmaData)' },
   dropout: { default: 0, help: 'dropout rate in [0, 1) in every U-Net residual block, before its second conv (images; the paper: sCT 0.2-0.45, sCD 0, teacher 0-0.1)' },
   emaSigmaRel: { default: '', help: `EDM2 power-function EMA of relative width sigma_rel in (0, ${MAX_SIGMA_REL.toFixed(4)}] instead of --emaDecay (the paper: 0.025-0.075; empty: off)` },
   lrSchedule: { default: 'constant', choices: ['constant', 'inverse-sqrt'], help: 'learning-rate schedule: constant, or inverse-sqrt lr / sqrt(max(step / lrRefSteps, 1))' },
@@ -77,6 +79,16 @@ export function scmTrainerOptions(o: Record<string, OptionValue>): { emaSigmaRel
 
 /** The teacher's weights, EMA averaged, from a 'trigflow' checkpoint (same hidden/blocks/channels options). */
 function loadTeacher(spec: DataSpec, o: Record<string, OptionValue>, file: string): ScmRunModel {
+  // Said before any network is built, naming the option: a bare ENOENT from deep in the loader names neither.
+  let st: fs.Stats | null = null;
+  try { st = fs.statSync(file); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const cause = code === 'ENOENT' ? 'no such file' : code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : code === 'EACCES' ? 'permission denied' : String(code);
+    throw new TensorfieldError('TF_BAD_FILE', `--teacher '${file}': ${cause} (a checkpoint.safetensors of a 'tensorfield train --method trigflow' run is expected)`);
+  }
+  if (st.isDirectory()) {
+    throw new TensorfieldError('TF_BAD_FILE', `--teacher '${file}': it is a folder; give the checkpoint file in it (${path.join(file, 'checkpoint.safetensors')})`);
+  }
   const m = new ScmRunModel(spec, o);
   const ema = new EMA(m.net, { decay: 0.999 });
   const holder = new ScmRunModel(spec, o);
@@ -126,11 +138,11 @@ export const trigflowMethod: Method = {
   kinds: ['points', 'images'],
   options: {
     ...common,
-    lr: { default: 1e-3, help: 'Adam learning rate' },
+    lr: { min: 0, minExclusive: true, resumable: true, default: 1e-3, help: 'Adam learning rate' },
     pMean: { default: -0.8, help: 'mean of ln(sigma) for the time proposal' },
-    pStd: { default: 1.6, help: 'std of ln(sigma) for the time proposal' },
-    emaDecay: { default: 0.999, help: 'EMA decay of the evaluation weights' },
-    sampleSteps: { default: 64, help: 'trig-DDIM steps (NFE)' },
+    pStd: { min: 0, minExclusive: true, default: 1.6, help: 'std of ln(sigma) for the time proposal' },
+    emaDecay: { min: 0, max: 1, maxExclusive: true, default: 0.999, help: 'EMA decay of the evaluation weights' },
+    sampleSteps: { integer: true, min: 1, resumable: true, default: 64, help: 'trig-DDIM steps (NFE)' },
   },
   create(spec, o) {
     const so = scmTrainerOptions(o);
@@ -152,16 +164,16 @@ function consistencyMethod(mode: 'scd' | 'sct'): Method {
     options: {
       ...common,
       teacher: { default: '', help: mode === 'scd' ? 'trigflow checkpoint to distil (required; same hidden/blocks/channels)' : 'trigflow checkpoint to initialise from (optional)' },
-      lr: { default: 1e-4, help: 'Adam learning rate (betas 0.9, 0.99)' },
+      lr: { min: 0, minExclusive: true, resumable: true, default: 1e-4, help: 'Adam learning rate (betas 0.9, 0.99)' },
       pMean: { default: -1.0, help: 'mean of ln(sigma) for the time proposal' },
-      pStd: { default: 1.4, help: 'std of ln(sigma) for the time proposal' },
-      warmup: { default: 1000, help: 'tangent warm-up steps H (r = min(1, step/H))' },
-      tangentC: { default: 0.1, help: 'tangent normalisation constant c in g / (RMS(g) + c)' },
+      pStd: { min: 0, minExclusive: true, default: 1.4, help: 'std of ln(sigma) for the time proposal' },
+      warmup: { integer: true, min: 0, default: 1000, help: 'tangent warm-up steps H (r = min(1, step/H))' },
+      tangentC: { min: 0, default: 0.1, help: 'tangent normalisation constant c in g / (RMS(g) + c)' },
       tangent: { default: 'normalize', choices: ['normalize', 'clip'], help: 'bound on the tangent g: normalize (g / (RMS(g) + tangentC)) or clip (clip(g, -1, 1))' },
       priorWeight: { default: true, help: 'prior weight 1/sigma (false: weight 1)' },
-      emaDecay: { default: 0.999, help: 'EMA decay of the evaluation weights' },
-      tMid: { default: 1.1, help: 'intermediate time of 2-step sampling' },
-      sampleSteps: { default: 2, help: 'consistency steps: 1 or 2' },
+      emaDecay: { min: 0, max: 1, maxExclusive: true, default: 0.999, help: 'EMA decay of the evaluation weights' },
+      tMid: { min: 0, minExclusive: true, resumable: true, default: 1.1, help: 'intermediate time of 2-step sampling' },
+      sampleSteps: { integer: true, min: 1, max: 2, resumable: true, default: 2, help: 'consistency steps: 1 or 2' },
     },
     create(spec, o) {
       const so = scmTrainerOptions(o);
