@@ -25,13 +25,10 @@
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni"]
     },
     {
-      "target_name": "tensorfield",
-      "dependencies": [
-        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
-        "tf_avx2",
-        "tf_avx512",
-        "tf_avx512vnni"
-      ],
+      # The engine (everything but the front doors), built once here and linked by the addon; native/CMakeLists.txt
+      # builds the same files for libtensorfield (test/capi.test.ts checks the two lists agree).
+      "target_name": "tf_core",
+      "type": "static_library",
       "sources": [
         "native/core/dtype.cpp",
         "native/core/allocator.cpp",
@@ -83,6 +80,23 @@
         "native/fused/common.cpp",
         "native/fused/combine.cpp",
         "native/fused/steps.cpp",
+        "native/fused/step_table.cpp",
+        "native/io/json.cpp",
+        "native/io/safetensors.cpp"
+      ],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["<@(tf_common_cflags)", "-march=x86-64", "-mtune=generic"]
+    },
+    {
+      "target_name": "tensorfield",
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+        "tf_core",
+        "tf_avx2",
+        "tf_avx512",
+        "tf_avx512vnni"
+      ],
+      "sources": [
         "native/napi/convert.cc",
         "native/napi/handle_table.cc",
         "native/napi/handle.cc",

@@ -192,6 +192,48 @@ TF_API tf_status tf_euler_step(const tf_tensor *x, const tf_tensor *denoised, do
 TF_API tf_status tf_heun_step(const tf_tensor *x_hat, const tf_tensor *denoised_hat, const tf_tensor *x_euler,
                               const tf_tensor *denoised_next, double sigma, double sigma_next, tf_tensor **out);
 
+/* Any fused step by its Node API name (tf_fused_step_names lists them: euler, heun, edmChurn, ddim, ddpm,
+ * eulerMaruyama, interpolantSde, trigflow, trigflowDdim, dpmpp2m, binomialBridge, tauLeap), with its tensors (the
+ * state first; NULL where a tensor is optional) and schedule numbers in the order of the Node API's fusedStep
+ * (lib/samplers/steps.ts). into: NULL for a new tensor, or a contiguous tensor of the state's shape and dtype to
+ * write (the state itself for an in-place step); *out gets a new reference to the result either way. Steps that
+ * draw noise use the calling thread's generator. */
+TF_API tf_status tf_fused_step(const char *name, const tf_tensor *const *tensors, int n_tensors, const double *numbers,
+                               int n_numbers, tf_tensor *into, tf_tensor **out);
+TF_API tf_status tf_fused_step_names(char *buf, size_t cap, size_t *needed);
+
+typedef struct tf_sgd_options {
+  double lr, momentum, dampening, weight_decay;
+  int nesterov;
+  int first_step; /* 1 on the first step: the gradient becomes the momentum buffer (as PyTorch does) */
+} tf_sgd_options;
+/* One SGD step over n parameters, their gradients and momentum buffers (zeros at the start; unused without momentum). */
+TF_API tf_status tf_sgd_step(tf_tensor *const *params, const tf_tensor *const *grads, tf_tensor *const *momentum_bufs,
+                             int n, const tf_sgd_options *opts);
+
+/* ---- forward mode (JVP) ----
+ * Inside a dual level, tf_make_dual attaches a tangent to a primal; every op then carries tangents along, and
+ * tf_unpack_dual reads them back. One level at a time per context (entering a second is TF_AUTOGRAD); exiting
+ * a level that is not the current one does nothing. */
+TF_API tf_status tf_dual_level_enter(uint64_t *level);
+TF_API tf_status tf_dual_level_exit(uint64_t level);
+TF_API tf_status tf_make_dual(const tf_tensor *primal, const tf_tensor *tangent, tf_tensor **out);
+/* *primal: the value without its tangent; *tangent: the tangent, or NULL when it has none. */
+TF_API tf_status tf_unpack_dual(const tf_tensor *dual, tf_tensor **primal, tf_tensor **tangent);
+
+/* ---- int8 ---- */
+typedef struct tf_int8_weight tf_int8_weight; /* opaque: an int8 weight [n, k] packed for this CPU's int8 kernel */
+/* Packs an int8 tensor [n, k] (symmetric weights, one scale per output row given at use). */
+TF_API tf_status tf_int8_pack(const tf_tensor *weight, tf_int8_weight **out);
+TF_API void tf_int8_weight_free(tf_int8_weight *w); /* NULL is ignored */
+TF_API tf_status tf_int8_layout(char *buf, size_t cap); /* the int8 kernel's layout name ("vnni", "avx2", "ref") */
+typedef enum tf_int8_act { TF_INT8_NONE = 0, TF_INT8_RELU = 1, TF_INT8_SILU = 2 } tf_int8_act;
+/* y = act((x_codes - x_zero) . W^T * x_scale * w_scale + bias) for x float32 [..., k] (quantized here per tensor
+ * with x_scale / x_zero; x_scale <= 0: the dynamic range of this x) or uint8 codes [..., k]; w_scale float32 [n];
+ * bias float32 [n] or NULL. The result is float32 [..., n]. */
+TF_API tf_status tf_int8_linear(const tf_tensor *x, double x_scale, int x_zero, const tf_int8_weight *w,
+                                const tf_tensor *w_scale, const tf_tensor *bias, tf_int8_act act, tf_tensor **out);
+
 /* ---- safetensors files (readable by Python's safetensors, PyTorch and the Node API's loadSafetensors) ---- */
 typedef struct tf_safetensors tf_safetensors; /* opaque: a loaded file */
 /* Writes n tensors under their names (any dtype, shape or strides) and, when meta_keys is not NULL, a

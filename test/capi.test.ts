@@ -164,3 +164,21 @@ const pkg = (...what: string[]) => run('pkg-config', [...what, 'tensorfield']).t
     expect(out.trim().split('\n').pop()).toBe('ok');
   });
 });
+
+describe('one engine, two front doors', () => {
+  test("binding.gyp's tf_core (the addon's engine) holds exactly the files CMake builds into libtensorfield", () => {
+    const gyp = JSON.parse(fs.readFileSync(path.join(root, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, ''));
+    const target = (n: string) => gyp.targets.find((t: { target_name: string }) => t.target_name === n);
+    const core = new Set<string>(target('tf_core').sources);
+    // native/CMakeLists.txt's glob: every .cpp of these folders (cpu: its top level; the ISA folders are their own)
+    const dirs = ['core', 'backend', 'cpu', 'cpu/ref', 'autograd', 'ops', 'fused', 'io'];
+    const cmake = new Set(dirs.flatMap((dir) => fs.readdirSync(path.join(root, 'native', dir))
+      .filter((f) => f.endsWith('.cpp')).map((f) => `native/${dir}/${f}`)));
+    expect([...core].sort()).toEqual([...cmake].sort());
+    expect(fs.readFileSync(path.join(root, 'native/CMakeLists.txt'), 'utf8'))
+      .toContain(dirs.map((dir) => `\${TF_ROOT}/${dir}/*.cpp`).slice(0, 4).join(' '));
+    // the addon adds only its own N-API files to the engine it links
+    expect(target('tensorfield').sources.every((f: string) => f.startsWith('native/napi/'))).toBe(true);
+    expect(target('tensorfield').dependencies).toContain('tf_core');
+  });
+});

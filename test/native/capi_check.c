@@ -371,6 +371,85 @@ int main(int argc, char **argv) {
   OK(tf_tensor_copy_to(a, cv, sizeof cv));
   EXPECT(fabs(cv[0] - 0.9) < 1e-6 && fabs(cv[2] - 2.9) < 1e-6, "Adam's first step moves each weight by lr");
 
+  /* fused steps by name, SGD, forward mode, int8 */
+  {
+    const int64_t s4 = 4;
+    const float xv[4] = {1, 2, 3, 4}, dv[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+    tf_tensor *x = vec(xv, 4), *dn = vec(dv, 4), *e1 = NULL, *e2 = NULL, *e3 = NULL;
+    const tf_tensor *pair[2] = {x, dn};
+    const double sig[2] = {2.0, 1.0};
+    OK(tf_euler_step(x, dn, 2.0, 1.0, &e1));
+    OK(tf_fused_step("euler", pair, 2, sig, 2, NULL, &e2));
+    float a1[4], a2[4];
+    OK(tf_tensor_copy_to(e1, a1, sizeof a1));
+    OK(tf_tensor_copy_to(e2, a2, sizeof a2));
+    EXPECT(memcmp(a1, a2, sizeof a1) == 0 && a1[0] == 0.75f, "tf_fused_step(\"euler\") is tf_euler_step");
+    EXPECT_STATUS(tf_fused_step("eular", pair, 2, sig, 2, NULL, &e3), TF_INVALID_ARGUMENT, "known: euler");
+    EXPECT_STATUS(tf_fused_step("euler", pair, 1, sig, 2, NULL, &e3), TF_INVALID_ARGUMENT, "expected 2 tensors");
+    EXPECT_STATUS(tf_fused_step("euler", pair, 2, sig, 1, NULL, &e3), TF_INVALID_ARGUMENT, "expected 2 numbers");
+    OK(tf_fused_step("euler", pair, 2, sig, 2, x, &e3)); /* in place: x is the result */
+    OK(tf_tensor_copy_to(x, a2, sizeof a2));
+    EXPECT(memcmp(a1, a2, sizeof a1) == 0, "an in-place step writes its state");
+    char steps[512];
+    OK(tf_fused_step_names(steps, sizeof steps, NULL));
+    EXPECT(strstr(steps, "ddim") && strstr(steps, "binomialBridge"), "step names");
+
+    tf_tensor *buf = NULL, *gr = vec(dv, 4);
+    OK(tf_zeros(&s4, 1, TF_FLOAT32, &buf));
+    tf_sgd_options so = {0.1, 0.0, 0.0, 0.0, 0, 1}, sbad = {0.1, -1, 0, 0, 0, 1};
+    EXPECT_STATUS(tf_sgd_step(&x, (const tf_tensor *const *)&gr, &buf, 1, &sbad), TF_INVALID_ARGUMENT, "momentum");
+    OK(tf_sgd_step(&x, (const tf_tensor *const *)&gr, &buf, 1, &so));
+    OK(tf_tensor_copy_to(x, a2, sizeof a2));
+    EXPECT(fabsf(a2[0] - (a1[0] - 0.05f)) < 1e-7f, "SGD moves by lr * grad");
+
+    uint64_t lvl = 0;
+    tf_tensor *dual = NULL, *sqd = NULL, *pr = NULL, *tg = NULL;
+    EXPECT_STATUS(tf_make_dual(x, dn, &dual), TF_AUTOGRAD, "");
+    OK(tf_dual_level_enter(&lvl));
+    OK(tf_make_dual(x, dn, &dual));
+    OK(tf_square(dual, &sqd));
+    OK(tf_unpack_dual(sqd, &pr, &tg));
+    float tv[4];
+    OK(tf_tensor_copy_to(tg, tv, sizeof tv));
+    EXPECT(tv[0] == 2 * a2[0] * 0.5f && tv[3] == 2 * a2[3] * 0.5f, "the JVP of x^2 along v is 2 x v");
+    tf_tensor *pr2 = NULL, *tg2 = (tf_tensor *)1;
+    OK(tf_unpack_dual(x, &pr2, &tg2));
+    EXPECT(tg2 == NULL, "a tensor without a tangent unpacks to NULL");
+    uint64_t lvl2 = 0;
+    EXPECT_STATUS(tf_dual_level_enter(&lvl2), TF_AUTOGRAD, "nested");
+    OK(tf_dual_level_exit(lvl));
+    tf_tensor *after = NULL, *pr3 = NULL, *tg3 = (tf_tensor *)1;
+    OK(tf_square(dual, &after));
+    OK(tf_unpack_dual(after, &pr3, &tg3));
+    EXPECT(tg3 == NULL, "outside the level, ops carry no tangent");
+    OK(tf_tensor_release(after));
+    OK(tf_tensor_release(pr3));
+
+    /* int8: codes in, so the result is exact: (codes - zero) . W^T * x_scale * w_scale */
+    const int64_t sw[2] = {2, 3}, sx[2] = {1, 3}, s2 = 2;
+    const int8_t wv[6] = {1, -2, 3, 127, -127, 0};
+    const uint8_t xc[3] = {10, 20, 30};
+    const float ws[2] = {0.5f, 0.25f};
+    tf_tensor *w8 = NULL, *xq = NULL, *wsc = NULL, *y = NULL;
+    OK(tf_tensor_from_data(wv, TF_INT8, sw, 2, &w8));
+    OK(tf_tensor_from_data(xc, TF_UINT8, sx, 2, &xq));
+    OK(tf_tensor_from_data(ws, TF_FLOAT32, &s2, 1, &wsc));
+    tf_int8_weight *pw = NULL;
+    EXPECT_STATUS(tf_int8_pack(x, &pw), TF_DTYPE, "");
+    OK(tf_int8_pack(w8, &pw));
+    EXPECT_STATUS(tf_int8_linear(xq, 1.0, 10, pw, wsc, NULL, (tf_int8_act)7, &y), TF_INVALID_ARGUMENT, "activation");
+    OK(tf_int8_linear(xq, 1.0, 10, pw, wsc, NULL, TF_INT8_NONE, &y));
+    float yv[2];
+    OK(tf_tensor_copy_to(y, yv, sizeof yv));
+    /* codes - 10 = (0, 10, 20): row 0: 0 - 20 + 60 = 40 -> 20; row 1: 0 - 1270 + 0 -> -317.5 */
+    EXPECT(yv[0] == 20.0f && yv[1] == -317.5f, "int8 Linear on codes is exact");
+    char layout[32];
+    OK(tf_int8_layout(layout, sizeof layout));
+    tf_int8_weight_free(pw);
+    tf_tensor *rel[] = {x, dn, e1, e2, e3, buf, gr, dual, sqd, pr, tg, pr2, w8, xq, wsc, y};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; ++i) OK(tf_tensor_release(rel[i]));
+  }
+
   /* random state and contexts */
   uint64_t key, calls;
   const int64_t s8 = 8;
