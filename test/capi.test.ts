@@ -146,6 +146,8 @@ const pkg = (...what: string[]) => run('pkg-config', [...what, 'tensorfield']).t
     expect(tensors.get('w3')!.shape).toEqual([64, 2]);
     expect(tensors.get('w2')!.isfinite().amin().item()).toBe(1);
     expect(metadata).toEqual({ format: 'tensorfield-c-example', steps: '4000' });
+    const w1Sum = Number(/sum of w1: (\S+)\)/.exec(out)![1]);
+    expect(Math.fround(tensors.get('w1')!.sum().item())).toBe(Math.fround(w1Sum));  // the same values, to the bit
     // and a short run under AddressSanitizer: no leak or memory error (the sample check is not the point here)
     const asan = path.join(d, 'train_mlp_asan');
     run('cc', ['-std=c99', '-g', '-fsanitize=address', ...pkg('--cflags'), path.join(root, 'examples/c/train_mlp.c'),
@@ -162,6 +164,12 @@ const pkg = (...what: string[]) => run('pkg-config', [...what, 'tensorfield']).t
     const out = run(exe, []);
     expect(out).toMatch(/caught TF_SHAPE_MISMATCH/);
     expect(out.trim().split('\n').pop()).toBe('ok');
+    const asan = path.join(d, 'fit_linear_asan');
+    run('c++', ['-std=c++17', '-g', '-fsanitize=address', ...pkg('--cflags'), path.join(root, 'examples/cpp/fit_linear.cpp'),
+      ...pkg('--libs'), '-o', asan]);
+    const r = spawnSync(asan, [], { env: { ...env, ASAN_OPTIONS: 'detect_leaks=1:exitcode=86' } });
+    expect(r.stderr.toString()).not.toMatch(/Sanitizer/);
+    expect(r.status).toBe(0);
   });
 });
 

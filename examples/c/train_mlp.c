@@ -238,7 +238,12 @@ int main(int argc, char **argv) {
     const char *names[NPARAM] = {"w1", "b1", "w2", "b2", "w3", "b3"};
     const char *keys[2] = {"format", "steps"}, *values[2] = {"tensorfield-c-example", argv[1]};
     CHECK(tf_safetensors_save(argv[2], names, (const tf_tensor *const *)params, NPARAM, keys, values, 2));
-    printf("saved %s\n", argv[2]);
+    tf_tensor *sum;
+    double w1_sum;
+    CHECK(tf_sum(params[0], NULL, 0, 0, &sum));
+    CHECK(tf_tensor_item(sum, &w1_sum));
+    CHECK(tf_tensor_release(sum));
+    printf("saved %s (sum of w1: %.9g)\n", argv[2], w1_sum);
   }
   for (int i = 0; i < NPARAM; ++i) {
     CHECK(tf_tensor_release(params[i]));
