@@ -1,6 +1,7 @@
 // Function transforms: jvp (native forward mode), vjp, jacobian, hvp and divergence.
 import { native } from './native';
 import { Tensor, wrapNative, zerosLike, stack, tensor } from './index-internal';
+import type { DeviceName } from './tensor';
 import { grad } from './autograd';
 import { tidy } from './scope';
 import { randint } from './random';
@@ -59,10 +60,10 @@ export function vjp(fn: Fn, primals: Tensor | Tensor[], opts: { createGraph?: bo
  * [rows, n] with a 1 in column i of every row. Built from a JS array rather than written through a zero-copy
  * data() view, whose buffer would stay alive until V8 collects the view.
  */
-function basis(rows: number, n: number, i: number, dtype: Tensor['dtype']): Tensor {
+function basis(rows: number, n: number, i: number, dtype: Tensor['dtype'], device: string): Tensor {
   const v = dtype === 'float64' ? new Float64Array(rows * n) : new Float32Array(rows * n);
   for (let r = 0; r < rows; r++) v[r * n + i] = 1;
-  return tensor(v, { shape: [rows, n] });
+  return tensor(v, { shape: [rows, n], device: device as DeviceName });
 }
 
 /** The full Jacobian of a one-input, one-output function, shape [...out.shape, ...in.shape] (small inputs). */
@@ -72,7 +73,7 @@ export function jacobian(fn: (x: Tensor) => Tensor, x: Tensor, opts: { mode?: 'f
     const cols: Tensor[] = [];
     for (let i = 0; i < n; i++) {
       cols.push(tidy(() => {
-        return jvp(fn, x, basis(1, n, i, x.dtype).reshape(x.shape))[1][0];
+        return jvp(fn, x, basis(1, n, i, x.dtype, x.device).reshape(x.shape))[1][0];
       }));
     }
     const out = cols[0];
@@ -84,7 +85,7 @@ export function jacobian(fn: (x: Tensor) => Tensor, x: Tensor, opts: { mode?: 'f
   const rows: Tensor[] = [];
   for (let i = 0; i < m; i++) {
     rows.push(tidy(() => {
-      return back(basis(1, m, i, y.dtype).reshape(y.shape))[0];
+      return back(basis(1, m, i, y.dtype, y.device).reshape(y.shape))[0];
     }));
   }
   return stack(rows, 0).reshape([...y.shape, ...x.shape]);
@@ -122,7 +123,7 @@ export function divergence(f: (x: Tensor) => Tensor, x: Tensor, opts: Divergence
   if (method === 'exact') {
     let total: Tensor | null = null;
     for (let i = 0; i < D; i++) {
-      const [, [jv]] = jvp(f, x, basis(B, D, i, x.dtype).reshape(x.shape));
+      const [, [jv]] = jvp(f, x, basis(B, D, i, x.dtype, x.device).reshape(x.shape));
       const term = jv.reshape(B, D).select(1, i);
       total = total ? total.add(term) : term;
     }
@@ -131,7 +132,7 @@ export function divergence(f: (x: Tensor) => Tensor, x: Tensor, opts: Divergence
   const probes = opts.probes ?? 1;
   let acc: Tensor | null = null;
   for (let k = 0; k < probes; k++) {
-    const eps = randint(0, 2, x.shape, { dtype: x.dtype }).mul(2).sub(1);
+    const eps = randint(0, 2, x.shape, { dtype: x.dtype, device: x.device as DeviceName }).mul(2).sub(1);
     const [, [jv]] = jvp(f, x, eps);
     const est = jv.mul(eps).reshape(B, D).sum(1);
     acc = acc ? acc.add(est) : est;

@@ -105,3 +105,52 @@ test("factories take { device }, the ...Like factories keep their input's, and a
   opt.step();
   expect(p.device).toBe('ref');
 });
+
+// Models made on the CPU and moved with toDevice('ref') must run there end to end: every tensor a forward pass
+// makes for itself (time embeddings, dropout masks, attention masks, interpolation matrices, GRU state) is made
+// on its input's device. ref and cpu run different float32 kernels (Winograd and SIMD sums on cpu), so outputs
+// of O(1) agree to ~1e-6, not bit for bit; 1e-5 allows ten times the largest difference seen (4.2e-7).
+test("models moved with toDevice('ref') give the CPU's outputs and train there; helpers follow their input's device", () => {
+  const close = (a: tf.Tensor, b: tf.Tensor) => expect(a.to('cpu').sub(b).abs().amax().item()).toBeLessThan(1e-5);
+  const cases: [string, () => tf.nn.Module & { forward: (...x: tf.Tensor[]) => tf.Tensor }, () => tf.Tensor[]][] = [
+    ['unet', () => new tf.nn.models.UNet({ inChannels: 1, imageSize: 8, baseChannels: 16, channelMult: [1, 2], numResBlocks: 1,
+      attnResolutions: [4], groups: 4 }), () => [tf.randn([2, 1, 8, 8]), tf.rand([2])]],
+    ['mlp', () => new tf.nn.models.MLPDenoiser({ dim: 2, hidden: 32, layers: 3 }), () => [tf.randn([4, 2]), tf.rand([4])]],
+    ['transformer', () => new tf.nn.models.Transformer({ vocabSize: 20, dim: 16, heads: 2, depth: 1, maxLen: 8, causal: true }),
+      () => [tf.randint(0, 20, [2, 8], { dtype: 'int32' })]],
+  ];
+  for (const [, make, inputs] of cases) {
+    tf.manualSeed(1);
+    const m = make().eval(), ins = inputs();
+    const want = m.forward(...ins);
+    expect(m.toDevice('ref')).toBe(m);
+    for (const p of m.parameters()) expect(p.device).toBe('ref');
+    const got = m.forward(...ins.map((t) => t.to('ref')));
+    expect(got.device).toBe('ref');
+    close(got, want);
+    // one training step on ref: gradients and optimizer state stay there
+    const opt = new tf.optim.Adam(m.parameters(), { lr: 1e-3 });
+    m.forward(...ins.map((t) => t.to('ref'))).float().square().mean().backward();
+    opt.step();
+    for (const p of m.parameters()) expect(p.device).toBe('ref');
+    m.toDevice('cpu');
+    expect(m.parameters()[0].device).toBe('cpu');
+    m.dispose();
+  }
+  // functional pieces that build tensors of their own
+  const x = tf.randn([2, 3, 4, 4]);
+  close(tf.nn.functional.upsampleBilinear(x.to('ref'), 2), tf.nn.functional.upsampleBilinear(x, 2));
+  expect(tf.nn.functional.dropout(x.to('ref'), 0.5, true).device).toBe('ref');
+  const q = tf.randn([1, 5, 8]);
+  close(tf.nn.functional.scaledDotProductAttention(q.to('ref'), q.to('ref'), q.to('ref'), { causal: true, composite: true }),
+    tf.nn.functional.scaledDotProductAttention(q, q, q, { causal: true, composite: true }));
+  const gru = new tf.nn.GRUCell(3, 5).toDevice('ref');
+  expect(gru.forward(tf.randn([2, 3], { device: 'ref' })).device).toBe('ref');
+  const f = (v: tf.Tensor) => v.sin().mul(v);
+  const v = tf.randn([2, 3]);
+  close(tf.func.jacobian(f, v.to('ref')), tf.func.jacobian(f, v));
+  close(tf.func.divergence(f, v.to('ref'), { method: 'hutchinson' }).mul(0), tf.zeros([2]));
+  const c = tf.samplers.preconditioningTensor('vp', tf.rand([3], { device: 'ref' }).add(0.1));
+  expect(c.cNoise.device).toBe('ref');
+  expectCode(() => new tf.nn.Linear(2, 2).toDevice('tpu'), 'TF_DEVICE');
+});

@@ -1,6 +1,7 @@
 // Stateless layer math, written with engine ops (so every function is differentiable to any order and in
 // forward mode). Fused native fast paths for the hot ones come with the performance work.
 import { Tensor, TensorfieldError, full, tensor, zeros, wrapNative } from '../tensor';
+import type { DeviceName } from '../tensor';
 import { native } from '../native';
 import { conv2d } from '../conv';
 import { bernoulli } from '../random';
@@ -48,7 +49,7 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   if (p < 0 || p > 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `dropout: p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
-  const mask = bernoulli(full(x.shape, 1 - p, { dtype: x.dtype }));
+  const mask = bernoulli(full(x.shape, 1 - p, { dtype: x.dtype, device: x.device as DeviceName }));
   return x.mul(mask).div(1 - p);
 }
 
@@ -74,17 +75,17 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   let s = q.matmul(k.transpose(-2, -1)).mul(scale);
   if (opts.causal) {
     const Lq = q.shape[q.ndim - 2], Lk = k.shape[k.ndim - 2];
-    s = s.add(causalMask(Lq, Lk, q.dtype));
+    s = s.add(causalMask(Lq, Lk, q.dtype, q.device as DeviceName));
   }
   if (opts.mask) s = opts.mask.dtype === 'uint8' ? s.add(opts.mask.eq(0).to(s.dtype).mul(-1e30)) : s.add(opts.mask);
   return s.softmax(-1).matmul(v);
 }
 
 /** [Lq, Lk] additive mask: 0 where key j <= query i (aligned at the end), -1e30 elsewhere. */
-export function causalMask(Lq: number, Lk: number, dtype: Tensor['dtype'] = 'float32'): Tensor {
+export function causalMask(Lq: number, Lk: number, dtype: Tensor['dtype'] = 'float32', device: DeviceName = 'cpu'): Tensor {
   const m = new Float64Array(Lq * Lk);
   for (let i = 0; i < Lq; i++) for (let j = 0; j < Lk; j++) if (j > i + (Lk - Lq)) m[i * Lk + j] = -1e30;
-  return tensor(m, { shape: [Lq, Lk], dtype });
+  return tensor(m, { shape: [Lq, Lk], dtype, device });
 }
 
 /** Nearest-neighbour upsampling of [N, C, H, W] by an integer factor. */
@@ -93,7 +94,7 @@ export function upsampleNearest(x: Tensor, scale: number): Tensor {
   return x.reshape(N, C, H, 1, W, 1).expand(N, C, H, scale, W, scale).reshape(N, C, H * scale, W * scale);
 }
 
-function interpMatrix(out: number, inp: number, alignCorners: boolean, dtype: Tensor['dtype']): Tensor {
+function interpMatrix(out: number, inp: number, alignCorners: boolean, dtype: Tensor['dtype'], device: DeviceName): Tensor {
   const m = new Float64Array(out * inp);
   for (let o = 0; o < out; o++) {
     let src = alignCorners ? (out > 1 ? (o * (inp - 1)) / (out - 1) : 0) : ((o + 0.5) * inp) / out - 0.5;
@@ -102,13 +103,14 @@ function interpMatrix(out: number, inp: number, alignCorners: boolean, dtype: Te
     m[o * inp + i0] += 1 - f;
     m[o * inp + i1] += f;
   }
-  return tensor(m, { shape: [out, inp], dtype });
+  return tensor(m, { shape: [out, inp], dtype, device });
 }
 
 /** Bilinear upsampling of [N, C, H, W] to [N, C, H*scale, W*scale] (PyTorch's half-pixel convention). */
 export function upsampleBilinear(x: Tensor, scale: number, alignCorners = false): Tensor {
   const [, , H, W] = x.shape;
-  const Ah = interpMatrix(H * scale, H, alignCorners, x.dtype), Aw = interpMatrix(W * scale, W, alignCorners, x.dtype);
+  const dev = x.device as DeviceName;
+  const Ah = interpMatrix(H * scale, H, alignCorners, x.dtype, dev), Aw = interpMatrix(W * scale, W, alignCorners, x.dtype, dev);
   return Ah.matmul(x).matmul(Aw.T);  // separable: rows then columns, as two batched matmuls
 }
 
@@ -132,8 +134,8 @@ export function sinusoidalEmbedding(t: Tensor, dim: number, maxPeriod = 10000): 
   // collects it, which a training loop calling this every step would turn into steady native growth.
   const fd = new Float64Array(half);
   for (let i = 0; i < half; i++) fd[i] = Math.exp((-Math.log(maxPeriod) * i) / half);
-  const freqs = tensor(t.dtype === 'float64' ? fd : Float32Array.from(fd), { shape: [half] });
+  const freqs = tensor(t.dtype === 'float64' ? fd : Float32Array.from(fd), { shape: [half], device: t.device as DeviceName });
   const a = t.reshape(-1, 1).mul(freqs);
   const e = cat([a.cos(), a.sin()], 1);
-  return dim % 2 ? cat([e, zeros([e.shape[0], 1], { dtype: e.dtype })], 1) : e;
+  return dim % 2 ? cat([e, zeros([e.shape[0], 1], { dtype: e.dtype, device: e.device as DeviceName })], 1) : e;
 }

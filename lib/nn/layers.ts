@@ -1,5 +1,6 @@
 // Layers with PyTorch's parameter layouts and default initialisation (seeded by tensorfield.manualSeed).
 import { Tensor, TensorfieldError, ones, zeros, tensor } from '../tensor';
+import type { DeviceName } from '../tensor';
 import { rand, randn } from '../random';
 import { conv2d, convTranspose2d, Pair } from '../conv';
 import { cat } from '../ops';
@@ -209,7 +210,7 @@ export class GRUCell extends Module {
     });
   }
   forward(x: Tensor, h?: Tensor | null): Tensor {
-    const hp = h ?? zeros([x.shape[0], this.hiddenSize], { dtype: x.dtype });
+    const hp = h ?? zeros([x.shape[0], this.hiddenSize], { dtype: x.dtype, device: x.device as DeviceName });
     const gi = this.ih.forward(x), gh = this.hh.forward(hp);
     const H = this.hiddenSize;
     const r = gi.narrow(1, 0, H).add(gh.narrow(1, 0, H)).sigmoid();

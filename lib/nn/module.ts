@@ -1,8 +1,10 @@
 // Module: parameters, buffers and submodules registered by name (in registration order), train/eval mode,
 // state dicts. Parameters are kept out of tidy() scopes: a module owns them until dispose().
 import { Tensor, TensorfieldError } from '../tensor';
+import type { DeviceName } from '../tensor';
 import { keep } from '../scope';
 import { noGrad } from '../autograd';
+import { info } from '../engine';
 
 export type StateDict = Map<string, Tensor>;
 
@@ -119,28 +121,47 @@ export abstract class Module {
    * against finite differences); returns this. Gradients and optimizer state of the old tensors are dropped.
    */
   toDtype(dtype: 'float32' | 'float64'): this {
-    const swap = (map: Map<string, Tensor | null>, isParam: boolean) => {
-      for (const [name, old] of map) {
-        if (!old || old.dtype === dtype || (old.dtype !== 'float32' && old.dtype !== 'float64')) continue;
-        const self = this as unknown as Record<string, unknown>;
-        const holders = Object.keys(self).filter((k) => self[k] === old);
-        if (!holders.length) throw new TensorfieldError('TF_INVALID_ARGUMENT', `toDtype: ${this.constructor.name}.${name} is not held in a property`);
-        const t = keep(noGrad(() => old.to(dtype)));
-        if (isParam) t.requiresGrad = true;
-        map.set(name, t);
-        for (const k of holders) self[k] = t;
-        old.dispose();
-      }
-    };
-    swap(this._params, true);
-    swap(this._buffers, false);
-    for (const m of this._modules.values()) m.toDtype(dtype);
-    return this;
+    return this.replaceTensors((t) => (t.dtype === dtype || (t.dtype !== 'float32' && t.dtype !== 'float64') ? null : t.to(dtype)), 'toDtype');
   }
 
-  /** Moves the module to a device. Only 'cpu' exists in this build. */
+  /**
+   * Moves every parameter and buffer to `device` ('cpu', 'ref', ... `info().devices`) in place; returns this.
+   * Gradients and optimizer state of the old tensors are dropped (make the optimizer after moving, as in PyTorch).
+   */
   toDevice(device: string): this {
-    if (device !== 'cpu') throw new TensorfieldError('TF_DEVICE', `device '${device}' is not available in this build (cpu only)`);
+    if (!(info().devices as string[]).includes(device))
+      throw new TensorfieldError('TF_DEVICE', `toDevice: device '${device}' is not available in this build (it has: ${info().devices.join(', ')})`);
+    return this.replaceTensors((t) => (t.device === device ? null : t.to(device as DeviceName)), 'toDevice');
+  }
+
+  // Replaces each parameter and buffer t by convert(t) (null: keep t), in every property that holds it, and
+  // frees the old tensor. The new tensors are made first, so a failing conversion leaves the module unchanged.
+  private replaceTensors(convert: (t: Tensor) => Tensor | null, what: string): this {
+    const plan: { map: Map<string, Tensor | null>; name: string; old: Tensor; t: Tensor; holder: Module; isParam: boolean }[] = [];
+    try {
+      for (const [, m] of this.namedModules()) {
+        for (const [map, isParam] of [[m._params, true], [m._buffers, false]] as const) {
+          for (const [name, old] of map) {
+            if (!old) continue;
+            const self = m as unknown as Record<string, unknown>;
+            if (!Object.keys(self).some((k) => self[k] === old))
+              throw new TensorfieldError('TF_INVALID_ARGUMENT', `${what}: ${m.constructor.name}.${name} is not held in a property`);
+            const t = noGrad(() => convert(old));
+            if (t) plan.push({ map, name, old, t: keep(t), holder: m, isParam });
+          }
+        }
+      }
+    } catch (e) {
+      for (const p of plan) p.t.dispose();
+      throw e;
+    }
+    for (const { map, name, old, t, holder, isParam } of plan) {
+      const self = holder as unknown as Record<string, unknown>;
+      if (isParam) t.requiresGrad = true;
+      map.set(name, t);
+      for (const k of Object.keys(self)) if (self[k] === old) self[k] = t;
+      old.dispose();
+    }
     return this;
   }
 

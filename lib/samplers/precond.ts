@@ -3,6 +3,7 @@
 // TrigFlow (Lu & Song 2024) is EDM's with c_out's sign flipped and c_noise = t = atan(s / sigmaData): its
 // consistency function cos t x_t - sin t sigmaData F(x_t / sigmaData, t) is exactly this D written in x_t = cos t x.
 import { Tensor, TensorfieldError, onesLike, tensor } from '../tensor';
+import type { DeviceName } from '../tensor';
 import { VPSchedule } from './schedules';
 import type { Denoiser } from './solvers';
 
@@ -70,7 +71,7 @@ export function preconditioningTensor(kind: PrecondKind, s: Tensor, opts: Precon
 // float64 — [N] numbers per step, negligible next to the network.
 function hostMap(like: Tensor, f: (v: number) => number): Tensor {
   const v = Float64Array.from(like.dataSync() as ArrayLike<number>, f);
-  return tensor(like.dtype === 'float64' ? v : Float32Array.from(v), { shape: like.shape });
+  return tensor(like.dtype === 'float64' ? v : Float32Array.from(v), { shape: like.shape, device: like.device as DeviceName });
 }
 
 /**
