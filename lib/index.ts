@@ -20,4 +20,5 @@ import * as data from './data';
 import * as samplers from './samplers';
 import * as metrics from './metrics';
 import * as quant from './quant';
-export { autograd, func, nn, optim, io, data, samplers, metrics, quant };
+import * as linalg from './linalg';
+export { autograd, func, nn, optim, io, data, samplers, metrics, quant, linalg };

@@ -1,0 +1,178 @@
+// Gauge freedom and intrinsic dimension (lib/models/gauge, lib/linalg): the gauge experiment without training
+// against exact fields, the dimension estimators against exact scores, the conservative net's symmetric Jacobian
+// and its double-backward training gradient against float64 finite differences.
+import * as tf from '../lib';
+import * as g from '../lib/models/gauge';
+import { singularValues, symEig } from '../lib/linalg';
+import { expectCode } from './helpers';
+
+describe('host linear algebra (float64 Jacobi)', () => {
+  test('symEig reconstructs a symmetric matrix with orthonormal vectors and ascending values', () => {
+    tf.manualSeed(3);
+    const n = 12;
+    const B = tf.randn([n, n], { dtype: 'float64' });
+    const A = B.add(B.transpose(0, 1)).dataSync() as Float64Array;
+    const { values, vectors: V } = symEig(A, n);
+    for (let i = 1; i < n; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]);
+    let err = 0, orth = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let r = 0, o = 0;
+      for (let k = 0; k < n; k++) { r += V[i * n + k] * values[k] * V[j * n + k]; o += V[k * n + i] * V[k * n + j]; }
+      err = Math.max(err, Math.abs(r - A[i * n + j]));
+      orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
+    }
+    // Jacobi is backward stable: errors of a few ulps times the norm (|A| ~ 10 here)
+    expect(err).toBeLessThan(1e-12);
+    expect(orth).toBeLessThan(1e-13);
+    // a known spectrum: diag(1..n) conjugated by a rotation
+    const d = symEig([2, 1, 0, 1, 2, 0, 0, 0, 5], 3).values;
+    expect(Array.from(d).map((v) => +v.toFixed(12))).toEqual([1, 3, 5]);
+  });
+
+  test('singularValues match the square roots of the eigenvalues of A^T A, for A and A^T, and see a rank drop', () => {
+    tf.manualSeed(4);
+    const m = 9, n = 5;
+    const A = tf.randn([m, n], { dtype: 'float64' });
+    const a = A.dataSync() as Float64Array;
+    const sv = singularValues(a, m, n);
+    const ata = A.transpose(0, 1).matmul(A).dataSync() as Float64Array;
+    const ev = Array.from(symEig(ata, n).values).reverse().map(Math.sqrt);
+    ev.forEach((v, i) => expect(Math.abs(sv[i] - v)).toBeLessThan(1e-12 * sv[0]));
+    const svT = singularValues(A.transpose(0, 1).contiguous().dataSync() as Float64Array, n, m);
+    svT.forEach((v, i) => expect(Math.abs(v - sv[i])).toBeLessThan(1e-12 * sv[0]));
+    // rank 2: three singular values vanish (to rounding)
+    const low = tf.randn([m, 2], { dtype: 'float64' }).matmul(tf.randn([2, n], { dtype: 'float64' }));
+    const s2 = singularValues(low.dataSync() as Float64Array, m, n);
+    expect(s2[1]).toBeGreaterThan(1e-3);
+    expect(s2[2]).toBeLessThan(1e-13 * s2[0]);
+    expect(tf.linalg.svdvals(A).shape).toEqual([n]);
+    expectCode(() => tf.linalg.eigh(A), 'TF_SHAPE_MISMATCH');
+    expectCode(() => tf.linalg.svdvals(tf.tensor([NaN, 1, 2, 3], { shape: [2, 2] } as never).reshape(2, 2)), 'TF_NON_FINITE');
+  });
+});
+
+describe('gauge freedom without training (digest B §2.6.1)', () => {
+  // Same prior draws through each field's probability-flow ODE (RK4, 200 steps; 100 and 400 steps give the same
+  // moments to 1e-4, so the integration error is far below the tolerances).
+  const moments = (x: tf.Tensor) => {
+    const m = x.mean(0), c = x.sub(m).transpose(0, 1).matmul(x.sub(m)).div(x.shape[0]);
+    return [...(m.toArray() as number[]), ...(c.toArray() as number[][]).flat()];
+  };
+  const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+
+  test('isotropic Gaussian: the rotated field B has the score A\'s samples and likelihoods; the wrong conservative C does not', () => {
+    const mix: g.Mixture2d = { means: [[0, 0]], std: 0.5 };
+    const A: g.Field = (x, t) => g.mixtureScore(mix, x, t);
+    tf.manualSeed(1);
+    const z = tf.randn([20000, 2]);
+    const mA = moments(g.sampleFlow(A, z));
+    for (const c of [1, 2]) expect(maxDiff(moments(g.sampleFlow(g.rotated(A, c), z)), mA)).toBeLessThan(0.02);
+    expect(maxDiff(moments(g.sampleFlow(g.gaussianScore(1.5), z)), mA)).toBeGreaterThan(0.5);
+    // per-point likelihoods on 2,000 data points
+    const pts = tf.randn([2000, 2]).mul(0.5);
+    const nA = g.flowNll(A, pts), nB = g.flowNll(g.rotated(A, 1), pts), nC = g.flowNll(g.gaussianScore(1.5), pts);
+    const exact = g.mixtureLogProb(mix, pts, 1e-3).neg();
+    expect(nA.sub(nB).abs().mean().item()).toBeLessThan(0.01);
+    expect(nA.sub(exact).abs().mean().item()).toBeLessThan(0.01);
+    expect(nC.sub(nA).abs().mean().item()).toBeGreaterThan(0.1);
+  });
+
+  test('two-mode mixture: B keeps the marginals (moments within Monte Carlo error of the exact ones) and the likelihoods', () => {
+    const mix: g.Mixture2d = { means: [[-1.5, 0], [1.5, 0.5]], std: 0.5 };
+    const A: g.Field = (x, t) => g.mixtureScore(mix, x, t);
+    // The two flows send the same draws to different places, so their sample moments differ by Monte Carlo error
+    // (the standard error of a variance of 2.5 from 20,000 draws is ~0.025), not by 0.02; each is compared with
+    // the exact moments of p_eps at 4 standard errors instead.
+    const a = g.VP.alpha(1e-3), v = a * a * 0.25 + 1 - a * a;
+    const m = [0, 0.25 * a], dx = 1.5 * a, dy = 0.25 * a;  // half the distance between the scaled means
+    const exact = [m[0], m[1], v + dx * dx, dx * dy, dx * dy, v + dy * dy];
+    const se = exact.map((_, i) => 4 * Math.sqrt((i < 2 ? 1 : 2) * (v + dx * dx) ** (i < 2 ? 1 : 2) / 20000));
+    tf.manualSeed(2);
+    const z = tf.randn([20000, 2]);
+    for (const f of [A, g.rotated(A, 1), g.rotated(A, 2)]) {
+      const got = moments(g.sampleFlow(f, z));
+      got.forEach((val, i) => expect(Math.abs(val - exact[i])).toBeLessThan(se[i]));
+    }
+    expect(Math.abs(moments(g.sampleFlow(g.gaussianScore(1.5), z))[2] - exact[2])).toBeGreaterThan(0.1);
+    const comp = Array.from({ length: 2000 }, (_, i) => i % 2);
+    const pts = tf.randn([2000, 2]).mul(0.5).add(tf.tensor(Float32Array.from(comp.flatMap((k) => mix.means[k])), { shape: [2000, 2] }));
+    const nA = g.flowNll(A, pts), nB = g.flowNll(g.rotated(A, 1), pts), nC = g.flowNll(g.gaussianScore(1.5), pts);
+    expect(nA.sub(nB).abs().mean().item()).toBeLessThan(0.01);
+    expect(nA.sub(g.mixtureLogProb(mix, pts, 1e-3).neg()).abs().mean().item()).toBeLessThan(0.01);
+    expect(nC.sub(nA).abs().mean().item()).toBeGreaterThan(0.1);
+  });
+
+  test('the rotated part satisfies the gauge condition div(p_t r) = 0 (finite differences, float64)', () => {
+    const mix: g.Mixture2d = { means: [[-1.5, 0], [1.5, 0.5]], std: 0.5 };
+    const A: g.Field = (x, t) => g.mixtureScore(mix, x, t);
+    const r: g.Field = (x, t) => g.rotated(A, 1)(x, t).sub(A(x, t));
+    tf.manualSeed(5);
+    for (const t of [0.05, 0.3, 0.9]) {
+      // central differences with h = 1e-4 on p r of size ~0.1: truncation ~h^2 |p r'''| ~ 1e-9, rounding ~1e-12 / h
+      expect(g.gaugeResidual(mix, r, tf.randn([200, 2]).mul(1.5), t).abs().amax().item()).toBeLessThan(1e-6);
+      // and a non-gauge field (the score itself as r) is far from it
+      expect(g.gaugeResidual(mix, A, tf.randn([200, 2]).mul(1.5), t).abs().amax().item()).toBeGreaterThan(1e-2);
+    }
+  });
+});
+
+describe('intrinsic-dimension estimators on exact scores', () => {
+  test('a 3-D Gaussian in R^10: score-SVD (A) and the Jacobian spectrum (B1) both give 3 at every point', () => {
+    const D = 10, k = 3, s = 0.01;
+    const man = new tf.data.SubspaceManifold({ intrinsicDim: k, ambientDim: D, seed: 7 });
+    const score = g.subspaceGaussianScore(man.embedding, D, k, s);
+    tf.manualSeed(6);
+    const pts = man.sample(20);
+    for (let i = 0; i < 20; i++) {
+      const x0 = pts.select(0, i);
+      const a = g.scoreSvdDimension(score, x0, s);
+      expect(a.dim).toBe(3);
+      const b = g.jacobianDimension(score, x0, s);
+      expect(b.dim).toBe(3);
+      expect(b.asymmetry).toBeLessThan(1e-6);
+    }
+    expectCode(() => g.scoreSvdDimension(score, pts.select(0, 0), 0), 'TF_INVALID_ARGUMENT');
+  });
+});
+
+describe('the two parameterisations', () => {
+  test("the conservative net's Jacobian is symmetric to 1e-5 in float32; a free net's is not", () => {
+    tf.manualSeed(8);
+    const D = 6, sig = tf.full([1], 0.1);
+    const cons = new g.ConservativeScoreNet(D, 32, 2), free = new g.FreeScoreNet(D, 32, 2);
+    const x0 = tf.randn([D]);
+    const jc = g.jacobianDimension((x) => cons.score(x, sig, true), x0, 0.1);
+    const jf = g.jacobianDimension((x) => free.score(x, sig), x0, 0.1);
+    expect(jc.asymmetry).toBeLessThan(1e-5);
+    expect(jf.asymmetry).toBeGreaterThan(0.1);
+  });
+
+  test('the double-backward DSM gradient matches float64 central differences', () => {
+    tf.manualSeed(9);
+    const D = 3;
+    const net = new g.ConservativeScoreNet(D, 8, 2).toDtype('float64');
+    const x0 = tf.randn([5, D], { dtype: 'float64' });
+    // the loss's own draws (sigma, z) are fixed by reseeding before each evaluation
+    const loss = () => { tf.manualSeed(10); return g.dsmLoss(net, x0); };
+    const l = loss();
+    l.backward();
+    let worst = 0;
+    for (const p of net.parameters().slice(0, 4)) {
+      const gr = p.grad!.dataSync() as Float64Array, pv = p.data() as Float64Array;  // pv: a view of p's memory
+      for (const i of [0, Math.floor(pv.length / 2), pv.length - 1]) {
+        const h = 1e-5, keep = pv[i];
+        // not under noGrad: the loss itself differentiates the energy (the score is grad_x E)
+        pv[i] = keep + h;
+        const up = loss().item();
+        pv[i] = keep - h;
+        const dn = loss().item();
+        pv[i] = keep;
+        const fd = (up - dn) / (2 * h);
+        worst = Math.max(worst, Math.abs(fd - gr[i]) / Math.max(1e-6, Math.abs(fd) + Math.abs(gr[i])));
+      }
+    }
+    // central differences in float64 with h = 1e-5: truncation ~h^2 = 1e-10 relative, rounding ~eps |L| / (h |g|)
+    // ~1e-16 * 10 / (1e-5 * 1e-3) = 1e-7 for the smallest entries checked; a wrong double backward is off by O(1)
+    expect(worst).toBeLessThan(1e-5);
+  });
+});
