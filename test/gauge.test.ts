@@ -135,6 +135,28 @@ describe('intrinsic-dimension estimators on exact scores', () => {
   });
 });
 
+describe('the flow-map estimator (B2)', () => {
+  test("on a 3-D Gaussian in R^10 with its exact score, Y(t)'s singular values are the closed form and the dimension is 3", () => {
+    const D = 10, k = 3;
+    const man = new tf.data.SubspaceManifold({ intrinsicDim: k, ambientDim: D, seed: 7 });
+    tf.manualSeed(1);
+    const x0 = man.sample(1).reshape(D).double();  // float64, so the Jacobian (entries up to 1/sigma^2 = 1e4) is exact
+    const r = g.flowMapDimension(g.subspaceGaussianVeScore(man.embedding, D, k), x0, { steps: 100 });
+    expect(r.dim).toBe(3);
+    // dx/dt is linear with a known solution: along the subspace Y scales by sqrt((1 + s_t^2) / (1 + s_1^2)), off it by
+    // s_t / s_1 (VE, sigma in [0.01, 4]). Off the subspace Y' = L Y with L = ln 400 ~ 6: RK4's global relative error is
+    // about L (hL)^4 / 120 = 3e-7 at h = 1/100 (1e-5 at h = 1/50, measured), so 1e-5 bounds it with room
+    const s = (t: number) => 0.01 * Math.exp(t * Math.log(400));
+    r.t.forEach((t, i) => {
+      const tan = Math.sqrt((1 + s(t) ** 2) / 17), nor = s(t) / 4;
+      const sv = r.singularValues[i];
+      for (let j = 0; j < 3; j++) expect(Math.abs(sv[j] / tan - 1)).toBeLessThan(1e-5);
+      for (let j = 3; j < D; j++) expect(Math.abs(sv[j] / nor - 1)).toBeLessThan(1e-5);
+    });
+    expectCode(() => g.flowMapDimension(g.subspaceGaussianVeScore(man.embedding, D, k), x0, { steps: 0 }), 'TF_INVALID_ARGUMENT');
+  });
+});
+
 describe('the two parameterisations', () => {
   test("the conservative net's Jacobian is symmetric to 1e-5 in float32; a free net's is not", () => {
     tf.manualSeed(8);

@@ -6,17 +6,32 @@
 // Data: (a) S^2 in R^10, (b) a 3-D Gaussian in a random 3-D subspace of R^10 (10,000 training points each, random
 // isometries from lib/data/manifold). VE-SDE sigma in [0.01, 4]; nets 3 x 128 SiLU; Adam 1e-3, batch 256, 4,000
 // steps (the digest's plan; nothing was tuned). Seeds 1-3 (none used before). One JSON line per run.
-//   node scripts/gauge/id.js [seeds=1,2,3] [steps=4000]
+// Also estimator B2 (the flow-map Jacobian, 50 RK4 steps each way) at the first 10 of the 50 points, and with
+// --figure FILE.svg the singular values of Y(t) for seed 1's conservative model at the subspace's first point,
+// beside the exact field's.
+//   node scripts/gauge/id.js [seeds=1,2,3] [steps=4000] [--figure FILE.svg]
 const tf = require('../../dist/index.js');
 const g = require('../../dist/models/gauge/index.js');
 
-const seeds = (process.argv[2] ?? '1,2,3').split(',').map(Number);
-const steps = Number(process.argv[3] ?? 4000);
+const args = process.argv.slice(2);
+const fig = args.includes('--figure') ? args.splice(args.indexOf('--figure'), 2)[1] : null;
+const seeds = (args[0] ?? '1,2,3').split(',').map(Number);
+const steps = Number(args[1] ?? 4000);
 const D = 10, sigmaMin = 0.01;
 const datasets = [
   ['S^2 in R^10', 2, () => new tf.data.SphereManifold({ intrinsicDim: 2, ambientDim: D, seed: 11 })],
   ['3-D Gaussian in R^10', 3, () => new tf.data.SubspaceManifold({ intrinsicDim: 3, ambientDim: D, seed: 12 })],
 ];
+function figure(man, x0, learned) {
+  const exact = g.flowMapDimension(g.subspaceGaussianVeScore(man.embedding, D, 3), x0.double(), { steps: 50, sigmaMin, sigmaMax: 4 });
+  const series = [];
+  for (const [name, r, dash] of [['learned', learned, ''], ['exact', exact, ' (exact)']]) {
+    for (let j = 0; j < D; j++) series.push({ name: `${j < 3 ? 'on' : 'off'}-manifold sv ${j + 1}${dash}`, x: r.t, y: r.singularValues.map((sv) => sv[j]) });
+  }
+  tf.io.saveLinePlot(fig, { title: 'Singular values of the flow-map Jacobian Y(t) = dx_t/dx_1, 3-D Gaussian in R^10 (conservative model, seed 1)',
+    xLabel: 't (VE: sigma = 0.01 * 400^t)', yLabel: 'singular value', logY: true, series: series.filter((s, i) => i % D < 4 || i % D === D - 1) });
+  console.error(`wrote ${fig}`);
+}
 tf.setNumThreads(Number(process.env.TENSORFIELD_NUM_THREADS ?? 1));
 for (const seed of seeds) {
   for (const [name, d, make] of datasets) {
@@ -39,10 +54,16 @@ for (const seed of seeds) {
         okA += a.dim === d; okB += b.dim === d; agree += a.dim === b.dim; asym += b.asymmetry / 50;
         dimsA.push(a.dim);
       }
+      let okB2 = 0;
+      for (let i = 0; i < 10; i++) {
+        const r = g.flowMapDimension((x, s) => net.score(x, tf.full([x.shape[0]], s), kind === 'conservative'), test.select(0, i), { steps: 50, sigmaMin, sigmaMax: 4 });
+        okB2 += r.dim === d;
+        if (fig && seed === seeds[0] && i === 0 && kind === 'conservative' && d === 3) figure(man, test.select(0, 0), r);
+      }
       const hist = {};
       for (const v of dimsA) hist[v] = (hist[v] ?? 0) + 1;
       console.log(JSON.stringify({ data: name, trueDim: d, model: kind, seed, steps, finalLoss: +loss.toFixed(4), trainSeconds: trainS,
-        accuracyA: okA / 50, accuracyB1: okB / 50, agreementAB1: agree / 50, jacobianAsymmetry: +asym.toExponential(2), histogramA: hist }));
+        accuracyA: okA / 50, accuracyB1: okB / 50, accuracyB2of10: okB2 / 10, agreementAB1: agree / 50, jacobianAsymmetry: +asym.toExponential(2), histogramA: hist }));
       net.dispose(); train.dispose(); test.dispose(); sig.dispose();
     }
   }

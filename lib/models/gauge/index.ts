@@ -5,3 +5,4 @@ export * from './fields';
 export * from './id';
 export * from './nets';
 export * from './train';
+export * from './flowmap';
