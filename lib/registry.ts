@@ -63,6 +63,12 @@ export interface MethodRun {
    * transform it in place (tensorfield quantize) and then sample with { asIs: true }.
    */
   evalNetwork?(): Module;
+  /**
+   * The learned score grad_x log p_sigma at noise level sigma (evaluation weights), for methods that have one
+   * (dimension estimates: tensorfield id). x [n, ...itemShape]. differentiable: the result keeps its graph to x
+   * (Jacobians of the score); otherwise it is detached.
+   */
+  score?(x: Tensor, sigma: number, differentiable?: boolean): Tensor;
 }
 
 export interface Method {

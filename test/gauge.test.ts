@@ -198,3 +198,28 @@ describe('the two parameterisations', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 });
+
+describe('CLI: method gauge and tensorfield id', () => {
+  test('trains a conservative field on subspace3-r10 and id finds 3; a run without a score field is refused', async () => {
+    await import('../lib/models');  // registers the methods, as the CLI's main does
+    const { trainCommand } = await import('../lib/cli/train');
+    const { idCommand } = await import('../lib/cli/id');
+    const fs = await import('fs'), os = await import('os'), path = await import('path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-gauge-'));
+    const quiet = () => undefined;
+    try {
+      await trainCommand(['--method', 'gauge', '--data', 'subspace3-r10', '--steps', '1500', '--seed', '1', '--out', path.join(dir, 'g')], quiet);
+      const lines: string[] = [];
+      const r = idCommand(['--run', path.join(dir, 'g'), '--n', '10'], (s) => lines.push(s));
+      expect(r.trueDim).toBe(3);
+      // measured: 10 of 10 at 1,500 steps (the script's 4,000-step runs: 50 of 50 over 3 seeds)
+      expect(r.accuracy).toBeGreaterThanOrEqual(0.9);
+      expect(lines.some((l) => /histogram/.test(l))).toBe(true);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'g', 'id.json'), 'utf8')).dims).toHaveLength(10);
+      await trainCommand(['--method', 'edm', '--data', 'eight-gaussians', '--steps', '5', '--out', path.join(dir, 'e')], quiet);
+      expectCode(() => idCommand(['--run', path.join(dir, 'e')], quiet), 'TF_INVALID_ARGUMENT');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -7,6 +7,7 @@ import { tidy } from '../scope';
 import type { Distribution } from './gmm';
 import { eightGaussians } from './gmm';
 import { Checkerboard, TwoMoons, SwissRoll, Rings } from './toy';
+import { SphereManifold, SubspaceManifold } from './manifold';
 import { loadFashionMNIST, imagesToTensor, randomHorizontalFlip, describeFashionSource, type FashionDatasetInfo, type ImageDataset } from './fashion_mnist';
 
 export interface DataSource {
@@ -31,6 +32,8 @@ export interface DataSource {
    * the real-data floor of FD_cls. Built on first use.
    */
   floorPool?: () => FloorPool;
+  /** Points on a manifold: its intrinsic dimension (what dimension estimates are checked against). */
+  intrinsicDim?: number;
 }
 
 /** Real images disjoint from the reference statistics: the train split, less any image identical to a test image. */
@@ -101,8 +104,14 @@ const TOY: Record<string, () => Distribution> = {
   'swiss-roll': () => new SwissRoll(),
   rings: () => new Rings(),
 };
+// Points on manifolds of known dimension (lib/data/manifold.ts), fixed embeddings: for dimension estimates.
+const MANIFOLDS: Record<string, () => SphereManifold | SubspaceManifold> = {
+  'sphere2-r10': () => new SphereManifold({ intrinsicDim: 2, ambientDim: 10, seed: 11 }),
+  'subspace3-r10': () => new SubspaceManifold({ intrinsicDim: 3, ambientDim: 10, seed: 12 }),
+  'sphere5-r20': () => new SphereManifold({ intrinsicDim: 5, ambientDim: 20, seed: 13 }),
+};
 const IMAGES = ['fashion', 'fashion14'] as const;
-export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...IMAGES];
+export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES];
 
 export interface DataSourceOptions {
   /** Fashion-MNIST: 'auto' (Debian package, else the shipped subset), 'full', 'embedded' or a directory. */
@@ -122,6 +131,12 @@ function toySource(name: string): DataSource {
   // within 3 component stds of a centre counts as on the mode (99% of a 2-D Gaussian's mass is inside 3.03 std)
   if (modes && stds) src.modes = { centres: modes, radius: 3 * Math.max(...stds) };
   return src;
+}
+
+function manifoldSource(name: string): DataSource {
+  const m = MANIFOLDS[name]();
+  return { name, kind: 'points', itemShape: [m.dim], origin: 'generated', intrinsicDim: m.intrinsicDim,
+    batch: (n) => m.sample(n), real: (n) => m.sample(n) };
 }
 
 function fashionSource(name: string, o: DataSourceOptions): DataSource {
@@ -150,6 +165,7 @@ function fashionSource(name: string, o: DataSourceOptions): DataSource {
 /** A data source by name (valid names: DATA_SOURCES). */
 export function openDataSource(name: string, opts: DataSourceOptions = {}): DataSource {
   if (name in TOY) return toySource(name);
+  if (name in MANIFOLDS) return manifoldSource(name);
   if ((IMAGES as readonly string[]).includes(name)) return fashionSource(name, opts);
   throw new TensorfieldError('TF_INVALID_ARGUMENT', `unknown data '${name}' (valid: ${DATA_SOURCES.join(', ')})`);
 }

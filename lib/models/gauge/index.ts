@@ -6,3 +6,4 @@ export * from './id';
 export * from './nets';
 export * from './train';
 export * from './flowmap';
+export { gaugeMethod } from './method';

@@ -6,7 +6,7 @@ import { Tensor } from '../../tensor';
 import { cat } from '../../ops';
 import { Module } from '../../nn/module';
 import { Linear } from '../../nn/layers';
-import { grad } from '../../autograd';
+import { enableGrad, grad } from '../../autograd';
 
 abstract class ScoreNet extends Module {
   protected layers: Linear[] = [];
@@ -43,8 +43,11 @@ export class ConservativeScoreNet extends ScoreNet {
   }
   energy(x: Tensor, sigma: Tensor): Tensor { return this.trunk(x, sigma).reshape(-1); }
   score(x: Tensor, sigma: Tensor, createGraph = false): Tensor {
-    const xi = x.requiresGrad ? x : x.detach().requiresGrad_();
-    const [g] = grad(this.energy(xi, sigma).sum(), xi, { createGraph: true });
-    return createGraph ? g! : g!.detach();
+    // the score is a gradient even where the caller records nothing (a sampler under noGrad)
+    return enableGrad(() => {
+      const xi = x.requiresGrad ? x : x.detach().requiresGrad_();
+      const [g] = grad(this.energy(xi, sigma).sum(), xi, { createGraph });
+      return createGraph ? g! : g!.detach();
+    });
   }
 }

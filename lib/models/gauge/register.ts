@@ -1,0 +1,4 @@
+import { registerMethod } from '../../registry';
+import { gaugeMethod } from './method';
+
+registerMethod(gaugeMethod);
