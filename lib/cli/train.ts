@@ -75,7 +75,7 @@ export function openRun(dir: string): { cfg: RunConfig; src: DataSource; run: Me
   const cfg = readRunConfig(dir);
   const src = openDataSource(cfg.data, { fashionSource: String(cfg.train['fashion-source'] ?? 'auto') });
   const method = methodFor(cfg.method, src);
-  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) }, resolveOptions(method, cfg.options));
+  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n) }, resolveOptions(method, cfg.options));
   const ck = loadCheckpoint(files(dir).checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer });
   return { cfg, src, run, step: ck.step };
 }
@@ -95,6 +95,11 @@ export function logDataset(src: DataSource, log: (s: string) => void): void {
 export function saveSamples(src: DataSource, x: tf.Tensor, file: string): void {
   if (src.kind === 'points') {
     if (src.itemShape[0] === 2) saveScatterPNG(x, file);
+  } else if (src.kind === 'counts') {
+    if (src.itemShape.length !== 3) return;  // vectors of counts (documents): no picture
+    const grid = tf.tidy(() => x.slice(0, 0, Math.min(64, x.shape[0])).to('float32').mul(2 / src.maxCount!).sub(1));
+    saveImageGrid(grid, file, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
+    grid.dispose();
   } else {
     const grid = tf.tidy(() => x.slice(0, 0, Math.min(64, x.shape[0])).clamp(-1, 1));
     saveImageGrid(grid, file, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
@@ -150,7 +155,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   for (const p of removeStaleTemps(dir)) console.error(`removed ${p} (left by a writer that was killed mid-save)`);
 
   tf.manualSeed(flags.seed as number);
-  const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) };
+  const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n) };
   const run = method.create(spec, options);
   let start = 0;
   let losses: [number, number][] = [];
@@ -216,8 +221,8 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   writeJson(f.lossLog, losses);
   saveLinePlot(f.loss, { title: `${method.name} on ${src.name}: training loss`, xLabel: 'step', yLabel: 'loss', logY: losses.every((p) => p[1] > 0),
     series: [{ name: 'loss', x: losses.map((p) => p[0]), y: losses.map((p) => p[1]) }] });
-  const n = (flags.samples as number) || (src.kind === 'points' ? 2000 : 256);
-  log(`sampling ${n} ${src.kind === 'points' ? 'points' : 'images'}...`);
+  const n = (flags.samples as number) || (src.kind === 'images' ? 256 : src.kind === 'counts' ? 1000 : 2000);
+  log(`sampling ${n} ${src.kind}...`);
   const t0 = Date.now();
   const r = drawSamples(src, run, n, f.samples);
   const sampleSecs = (Date.now() - t0) / 1000;

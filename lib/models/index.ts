@@ -2,3 +2,4 @@
 import './edm';
 import './scm';
 import './interpolants/register';
+import './blackout';
