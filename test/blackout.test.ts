@@ -154,6 +154,16 @@ describe('loss', () => {
     gradcheck((r) => bo.poissonNll(bo.rateOf(r), target, [0.5, 1.5, 3]), [raw], { label: 'poissonNll' });
   });
 
+  test("'scaled' rates (1 - p) softplus(raw): value and gradient against float64 central differences", () => {
+    tf.manualSeed(10);
+    const target = tf.randint(0, 4, [2, 3], { dtype: 'float64' });
+    const raw = tf.randn([2, 3], { dtype: 'float64' });
+    const y = bo.rateOf(raw, [0.9, 0.25], 'scaled');
+    const sp = arr(raw.softplus());
+    expect(arr(y)).toEqual(sp.map((v, i) => v * (i < 3 ? 1 - 0.9 : 1 - 0.25)));
+    gradcheck((r) => bo.poissonNll(bo.rateOf(r, [0.9, 0.25], 'scaled'), target, [1, 2]), [raw], { label: 'scaled poissonNll' });
+  });
+
   test('value: mean of w (y - target log y)', () => {
     const y = tf.tensor([[1, 2], [3, 4]], { dtype: 'float64' }), target = tf.tensor([[0, 1], [2, 3]], { dtype: 'float64' });
     const want = ((1 - 0) + (2 - Math.log(2))) * 2 + ((3 - 2 * Math.log(3)) + (4 - 3 * Math.log(4))) * 0.5;
@@ -214,6 +224,8 @@ describe('errors', () => {
     expectCode(() => bo.checkCounts(tf.tensor([17]), 16, 'x'), 'TF_INVALID_ARGUMENT');
     expectCode(() => bo.poissonNll(tf.ones([2, 3]), tf.ones([2, 2]), [1, 1]), 'TF_SHAPE_MISMATCH');
     expectCode(() => bo.poissonNll(tf.ones([2, 3]), tf.ones([2, 3]), [1]), 'TF_SHAPE_MISMATCH');
+    expectCode(() => bo.rateOf(tf.ones([2, 3]), [0.5], 'scaled'), 'TF_SHAPE_MISMATCH');
+    expectCode(() => bo.rateOf(tf.ones([2, 3]), [0.5, 0.5], 'logit' as bo.RateParam), 'TF_INVALID_ARGUMENT');
     const s = bo.blackoutSchedule(10);
     const zeroRate: bo.RateFn = (n) => tf.zerosLike(n);
     expectCode(() => bo.sampleBlackout(zeroRate, [2, 3], s, 16, { sampler: 'euler' as bo.BlackoutSampler }), 'TF_INVALID_ARGUMENT');

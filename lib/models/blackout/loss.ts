@@ -6,10 +6,24 @@ import { tidy } from '../../scope';
 import { perItem } from './forward';
 
 /**
- * The rate estimate y = softplus(raw) (the official code's link: positive, and linear for large counts so
- * a 255-count pixel is not squashed).
+ * How the network's raw output becomes the rate estimate y ~ E[n_0 - n_t | n_t]:
+ *  - 'paper': y = softplus(raw), the official code's link (positive, linear for large counts);
+ *  - 'scaled': y = (1 - p_t) softplus(raw). The deficit n_0 - n_t is Binomial(n_0, 1 - p_t) before conditioning,
+ *    so it shrinks to 0 as p_t -> 1, and 'paper' must drive raw towards -inf there, where the Poisson gradient
+ *    sigmoid(raw)(1 - target/y) vanishes with y: in short runs the low-noise rates stay far too high (measured:
+ *    100x at p = 0.99995 on the digits, lib/models/blackout/README.md). Here softplus(raw) estimates the O(1)
+ *    ratio E[n_0 - n_t | n_t] / (1 - p_t), and the reverse birth rate y p / (1 - p) is just p softplus(raw).
  */
-export function rateOf(raw: Tensor): Tensor { return raw.softplus(); }
+export type RateParam = 'paper' | 'scaled';
+export const RATE_PARAMS: readonly RateParam[] = ['paper', 'scaled'];
+
+/** y from raw [B, ...] and each item's p_t ([B]). */
+export function rateOf(raw: Tensor, p?: ArrayLike<number>, param: RateParam = 'paper'): Tensor {
+  if (param === 'paper') return raw.softplus();
+  if (param !== 'scaled') throw new TensorfieldError('TF_INVALID_ARGUMENT', `blackout: rate parameterisation must be one of ${RATE_PARAMS.join(', ')}, got '${String(param)}'`);
+  if (!p || p.length !== raw.shape[0]) throw new TensorfieldError('TF_SHAPE_MISMATCH', `blackout rateOf: 'scaled' needs one p per item (${raw.shape[0]}), got ${p?.length ?? 'none'}`);
+  return tidy(() => raw.softplus().mul(perItem(Array.from(p, (v) => 1 - v), raw.ndim - 1, raw.dtype as 'float32' | 'float64')));
+}
 
 /**
  * mean over the batch and elements of w_b (y - target log y). y is floored at 1e-30 inside the log only: a

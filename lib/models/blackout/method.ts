@@ -6,6 +6,7 @@ import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '..
 import { BlackoutNet, BLACKOUT_NETS, type BlackoutNetKind } from './network';
 import { BlackoutTrainer } from './train';
 import { LOSS_WEIGHTINGS, type LossWeighting } from './schedule';
+import { RATE_PARAMS, type RateParam } from './loss';
 import { sampleBlackout, networkRate, BLACKOUT_SAMPLERS, type BlackoutSampler } from './sample';
 import { checkCounts } from './forward';
 
@@ -23,6 +24,7 @@ export const blackoutMethod: Method = {
     T: { default: 1000, help: 'observation times (logit-uniform in p)' },
     tEnd: { default: 10, help: 'last observation time; p = e^{-tEnd} there (the paper: 15 for CIFAR-10, 10 for binarised MNIST)' },
     weighting: { default: 'instantaneous', choices: LOSS_WEIGHTINGS, help: 'loss weight per index: instantaneous p_k dt_k T (the code), finite-time (p_{k-1} - p_k) T, or elbo p_k/(1-p_k) dt_k T' },
+    rateParam: { default: 'paper', choices: RATE_PARAMS, help: "rate link: paper softplus(raw), or scaled (1 - p_t) softplus(raw) (learns the low-noise rates in short runs; see the folder's README)" },
     net: { default: 'auto', choices: BLACKOUT_NETS, help: 'rate network: mlp, unet, or auto (MLP for vectors and items of <= 64 elements)' },
     hidden: { default: 512, help: 'MLP width' },
     layers: { default: 2, help: 'MLP hidden layers' },
@@ -42,7 +44,7 @@ export const blackoutMethod: Method = {
     }
     const net = netOf(spec, o), evalNet = netOf(spec, o);
     const tr = new BlackoutTrainer(net, { nMax: nMax!, T: o.T as number, tEnd: o.tEnd as number, weighting: o.weighting as LossWeighting,
-      lr: o.lr as number, clip: o.clip as number, emaGamma: o.emaGamma as number });
+      lr: o.lr as number, clip: o.clip as number, emaGamma: o.emaGamma as number, rateParam: o.rateParam as RateParam });
     let checked = false;
     return {
       model: net, ema: tr.ema, optimizer: tr.opt,
@@ -56,7 +58,7 @@ export const blackoutMethod: Method = {
         evalNet.eval();
         const steps = so.steps ?? ((o.sampleSteps as number) || tr.schedule.T);
         const sampler = (so.solver ?? o.sampler) as BlackoutSampler;
-        const x = sampleBlackout(networkRate((a, k) => evalNet.forward(a, k), nMax!), [n, ...spec.itemShape], tr.schedule, nMax!, { sampler, steps });
+        const x = sampleBlackout(networkRate((a, k) => evalNet.forward(a, k), nMax!, o.rateParam as RateParam), [n, ...spec.itemShape], tr.schedule, nMax!, { sampler, steps });
         return { x, nfe: steps };
       },
     };

@@ -13,6 +13,7 @@ import { noGrad } from '../../autograd';
 import { binomialBridgeStep, tauLeapStep } from '../../samplers/steps';
 import type { BlackoutSchedule } from './schedule';
 import { modelInput } from './forward';
+import { rateOf, type RateParam } from './loss';
 
 export type BlackoutSampler = 'bridge' | 'tau' | 'bridge-sr';
 export const BLACKOUT_SAMPLERS: readonly BlackoutSampler[] = ['bridge', 'tau', 'bridge-sr'];
@@ -71,10 +72,10 @@ export function sampleBlackout(rate: RateFn, shape: number[], s: BlackoutSchedul
   return u;
 }
 
-/** A RateFn from a network raw(input, k) -> softplus rates, for sampleBlackout. */
-export function networkRate(net: (x: Tensor, k: Tensor) => Tensor, nMax: number): RateFn {
+/** A RateFn from a network raw(input, k) and its rate link (loss.ts), for sampleBlackout. */
+export function networkRate(net: (x: Tensor, k: Tensor) => Tensor, nMax: number, param: RateParam = 'paper'): RateFn {
   return (nt, k, p) => tidy(() => {
-    const B = nt.shape[0];
-    return net(modelInput(nt, new Array(B).fill(p), nMax), full([B], k)).softplus();
+    const B = nt.shape[0], ps = new Array(B).fill(p);
+    return rateOf(net(modelInput(nt, ps, nMax), full([B], k)), ps, param);
   });
 }

@@ -1,5 +1,5 @@
 // One Blackout training step: k ~ Uniform{0..T-1} per item, n_t ~ Binomial(n_0, p_k), rates
-// y = softplus(net(n_t - (nMax/2) p_k, k)), and the weighted Poisson NLL of target n_0 - n_t (loss.ts).
+// y = rateOf(net(n_t - (nMax/2) p_k, k)) (softplus, optionally times 1 - p_k), and the weighted Poisson NLL of target n_0 - n_t (loss.ts).
 import { Tensor, tensor } from '../../tensor';
 import { randint } from '../../random';
 import { tidy } from '../../scope';
@@ -7,7 +7,7 @@ import { Adam, clipGradNorm } from '../../optim/optimizer';
 import { EMA } from '../../optim/ema';
 import { blackoutSchedule, lossWeights, type BlackoutSchedule, type LossWeighting } from './schedule';
 import { forwardSample, modelInput } from './forward';
-import { poissonNll, rateOf } from './loss';
+import { poissonNll, rateOf, type RateParam } from './loss';
 import type { BlackoutNet } from './network';
 
 export interface BlackoutTrainerOptions {
@@ -15,6 +15,8 @@ export interface BlackoutTrainerOptions {
   T?: number;
   tEnd?: number;
   weighting?: LossWeighting;
+  /** Rate link (loss.ts): 'paper' softplus(raw) or 'scaled' (1 - p) softplus(raw). */
+  rateParam?: RateParam;
   lr?: number;
   /** Gradient-norm clip (0: off). */
   clip?: number;
@@ -23,11 +25,12 @@ export interface BlackoutTrainerOptions {
 }
 
 /** The loss of a batch of counts n0 at the given observation indices (differentiable in the network). */
-export function blackoutLoss(net: BlackoutNet, n0: Tensor, k: ArrayLike<number>, s: BlackoutSchedule, w: Float64Array, nMax: number): Tensor {
+export function blackoutLoss(net: BlackoutNet, n0: Tensor, k: ArrayLike<number>, s: BlackoutSchedule, w: Float64Array, nMax: number,
+  rateParam: RateParam = 'paper'): Tensor {
   return tidy(() => {
     const p = Array.from(k, (i) => s.p[i]);
     const nt = forwardSample(n0, p);
-    const y = rateOf(net.forward(modelInput(nt, p, nMax), tensor(Float64Array.from(k), { dtype: n0.dtype as 'float32' })));
+    const y = rateOf(net.forward(modelInput(nt, p, nMax), tensor(Float64Array.from(k), { dtype: n0.dtype as 'float32' })), p, rateParam);
     return poissonNll(y, n0.sub(nt), Array.from(k, (i) => w[i]));
   });
 }
@@ -47,7 +50,7 @@ export class BlackoutTrainer {
   trainStep(n0: Tensor): number {
     const loss = tidy(() => {
       const k = randint(0, this.schedule.T, [n0.shape[0]], { dtype: 'int32' }).dataSync();
-      const l = blackoutLoss(this.net, n0, k, this.schedule, this.weights, this.o.nMax);
+      const l = blackoutLoss(this.net, n0, k, this.schedule, this.weights, this.o.nMax, this.o.rateParam ?? 'paper');
       this.opt.zeroGrad();
       l.backward();
       if ((this.o.clip ?? 1) > 0) clipGradNorm(this.net.parameters(), this.o.clip ?? 1);
