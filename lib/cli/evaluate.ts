@@ -3,7 +3,9 @@
 // gap), mode coverage. Images: FD_cls and the classifier score against the real test set's statistics, with the
 // real-data floor at the same sample count (FD is biased upward at small n, so the floor is what to compare with):
 // the mean and spread of FD_cls over `floorDraws` disjoint samples of real images that are NOT in the reference
-// statistics (train images; a sample from inside the reference scores ~35 % too low).
+// statistics (train images; a sample from inside the reference scores ~35 % too low). Counts: the count metrics of
+// lib/metrics/counts.ts (histogram TV with a train-item floor, MMD² against test-vs-test and an independent-element
+// baseline); floorSeed seeds the baseline's draws.
 import { Tensor, TensorfieldError } from '../tensor';
 import { tidy } from '../scope';
 import type { DataSource } from '../data/sources';
