@@ -8,7 +8,9 @@
 // images against the same reference.
 //
 // Fixed before the run (issue 24 gives no threshold, so this is a comparison, not a pass/fail): report FD_cls of
-// Blackout (bridge), of EDM thresholded and unthresholded, and the floor, all at the same n and seeds.
+// Blackout (bridge), of EDM thresholded and unthresholded, and the floor, all at the same n and seeds. Added after
+// a first, interrupted run showed the bridge's samples nearly empty: Blackout with tau-leaping and with the
+// stochastically rounded bridge too (same model, same sampling seed), and the fraction of pixels on.
 //
 //   TENSORFIELD_NUM_THREADS=1 node scripts/blackout/fd-vs-edm.js [--steps 3000] [--batch 32] [--n 600] [--seed 0] [--sampleSeed 1234]
 'use strict';
@@ -44,7 +46,8 @@ async function main() {
   console.log(`reference: ${o.ref} binarised test images; floor (first ${o.n} binarised train images): ${floor.toFixed(2)}`);
   const batchOf = () => tf.tidy(() => train.indexSelect(0, tf.randint(0, d.trainCount, [o.batch])));
   const spec = { name: 'fashion14-bin', kind: 'images', itemShape: [1, 14, 14] };
-  const results = { floor };
+  const realOn = d.test.subarray(0, o.ref * 196).reduce((a, v) => a + v, 0) / (o.ref * 196);
+  const results = { floor, realOnFraction: realOn };
 
   // Blackout
   tf.manualSeed(o.seed);
@@ -55,14 +58,18 @@ async function main() {
   const boTrain = (Date.now() - t0) / 1000;
   const evalNet = new bo.BlackoutNet({ itemShape: [1, 14, 14], net: 'unet', channels: o.channels });
   tr.ema.copyTo(evalNet); evalNet.eval();
-  tf.manualSeed(o.sampleSeed);
-  t0 = Date.now();
-  const xb = bo.sampleBlackout(bo.networkRate((a, k) => evalNet.forward(a, k), 1), [o.n, 1, 14, 14], tr.schedule, 1, { sampler: 'bridge', steps: 100 });
-  const boSample = (Date.now() - t0) / 1000;
-  const xbImg = tf.tidy(() => xb.to('float32').mul(2).sub(1));
-  results.blackout = { fdCls: frechetDistanceStats(featureStats(xbImg), reference), params: net.parameters().reduce((a, p) => a + p.numel(), 0), trainSeconds: boTrain, sampleSeconds: boSample, nfe: 100, dtype: xb.dtype };
-  saveImageGrid(xbImg.slice(0, 0, 64), path.join(__dirname, '..', '..', 'lib', 'models', 'blackout', 'figures', 'fashion14-bin-blackout.png'), { nrow: 8, scale: 4 });
-  console.log(`blackout: FD_cls ${results.blackout.fdCls.toFixed(2)} (${results.blackout.params} parameters, train ${boTrain.toFixed(0)} s, sample ${boSample.toFixed(0)} s)`);
+  results.blackout = { params: net.parameters().reduce((a, p) => a + p.numel(), 0), trainSeconds: boTrain, nfe: 100 };
+  for (const sampler of ['bridge', 'tau', 'bridge-sr']) {
+    tf.manualSeed(o.sampleSeed);
+    t0 = Date.now();
+    const xb = bo.sampleBlackout(bo.networkRate((a, k) => evalNet.forward(a, k), 1), [o.n, 1, 14, 14], tr.schedule, 1, { sampler, steps: 100 });
+    const secs = (Date.now() - t0) / 1000;
+    const img = tf.tidy(() => xb.to('float32').mul(2).sub(1));
+    results.blackout[sampler] = { fdCls: frechetDistanceStats(featureStats(img), reference), sampleSeconds: secs, dtype: xb.dtype, onFraction: tf.tidy(() => xb.to('float32').mean().item()) };
+    saveImageGrid(img.slice(0, 0, 64), path.join(__dirname, '..', '..', 'lib', 'models', 'blackout', 'figures', `fashion14-bin-blackout-${sampler}.png`), { nrow: 8, scale: 4 });
+    console.log(`blackout ${sampler}: FD_cls ${results.blackout[sampler].fdCls.toFixed(2)}, pixels on ${results.blackout[sampler].onFraction.toFixed(3)} (${results.blackout.params} parameters, train ${boTrain.toFixed(0)} s, sample ${secs.toFixed(0)} s)`);
+    xb.dispose(); img.dispose();
+  }
 
   // EDM, same U-Net, same steps and batch, on the same images as -1 / +1
   const edm = getMethod('edm');
@@ -76,8 +83,9 @@ async function main() {
   const r = run.sample(o.n);
   const edmSample = (Date.now() - t0) / 1000;
   const thr = tf.tidy(() => r.x.gt(0).to('float32').mul(2).sub(1));
+  const onFraction = tf.tidy(() => r.x.gt(0).to('float32').mean().item());
   results.edm = { fdClsThresholded: frechetDistanceStats(featureStats(thr), reference), fdClsRaw: frechetDistanceStats(featureStats(r.x.clamp(-1, 1)), reference),
-    params: run.model.parameters().reduce((a, p) => a + p.numel(), 0), trainSeconds: edmTrain, sampleSeconds: edmSample, nfe: r.nfe };
+    params: run.model.parameters().reduce((a, p) => a + p.numel(), 0), trainSeconds: edmTrain, sampleSeconds: edmSample, nfe: r.nfe, onFraction };
   saveImageGrid(thr.slice(0, 0, 64), path.join(__dirname, '..', '..', 'lib', 'models', 'blackout', 'figures', 'fashion14-bin-edm-thresholded.png'), { nrow: 8, scale: 4 });
   console.log(`edm: FD_cls thresholded ${results.edm.fdClsThresholded.toFixed(2)}, unthresholded ${results.edm.fdClsRaw.toFixed(2)} (${results.edm.params} parameters, train ${edmTrain.toFixed(0)} s, sample ${edmSample.toFixed(0)} s, ${r.nfe} NFE)`);
 
