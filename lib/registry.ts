@@ -6,10 +6,15 @@ import type { Module } from './nn/module';
 import type { EMA } from './optim/ema';
 import type { Optimizer } from './optim/optimizer';
 
-/** What the method trains on: points [N, dim] or images [N, C, H, W] (values in [-1, 1]). */
+/**
+ * What the method trains on: points [N, dim], images [N, C, H, W] (values in [-1, 1]), or counts (integer-valued
+ * float32 in [0, maxCount], items [dim] or [C, H, W]).
+ */
 export interface DataSpec {
   name: string;
-  kind: 'points' | 'images';
+  kind: 'points' | 'images' | 'counts';
+  /** Counts: the largest value an element can take. */
+  maxCount?: number;
   /** Shape of one item: [dim] or [C, H, W]. */
   itemShape: number[];
   /**

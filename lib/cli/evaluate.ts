@@ -3,12 +3,15 @@
 // gap), mode coverage. Images: FD_cls and the classifier score against the real test set's statistics, with the
 // real-data floor at the same sample count (FD is biased upward at small n, so the floor is what to compare with):
 // the mean and spread of FD_cls over `floorDraws` disjoint samples of real images that are NOT in the reference
-// statistics (train images; a sample from inside the reference scores ~35 % too low).
+// statistics (train images; a sample from inside the reference scores ~35 % too low). Counts: the count metrics of
+// lib/metrics/counts.ts (histogram TV with a train-item floor, MMD² against test-vs-test and an independent-element
+// baseline); floorSeed seeds the baseline's draws.
 import { Tensor, TensorfieldError } from '../tensor';
 import { tidy } from '../scope';
 import type { DataSource } from '../data/sources';
 import { slicedWasserstein, mmd2, energyDistance, modeCoverage } from '../metrics/samples';
 import { meanLogLikelihood } from '../metrics/likelihood';
+import { countMetrics } from '../metrics/counts';
 import { fashionFrechetDistanceAsync, classifierScoreAsync, fashionRealFloorAsync } from '../metrics/fashion';
 
 export type Metrics = Record<string, number>;
@@ -23,6 +26,18 @@ export interface EvaluateOptions {
 export async function evaluateSamples(src: DataSource, samples: Tensor, onProgress?: (msg: string) => void, opts: EvaluateOptions = {}): Promise<Metrics> {
   const n = samples.shape[0];
   const m: Metrics = { samples: n };
+  if (src.kind === 'counts') {
+    // the whole test split (real() caps at its size); countMetrics cuts it into two halves (lib/metrics/counts.ts)
+    const test = src.real(Number.MAX_SAFE_INTEGER), train = src.trainItems?.(n);
+    try {
+      onProgress?.('count metrics: histogram TV (real-data floor), MMD² against test-vs-test and the independent-element baseline');
+      Object.assign(m, countMetrics(samples, test, src.maxCount!, { seed: opts.floorSeed ?? 0, train }));
+    } finally {
+      test.dispose();
+      train?.dispose();
+    }
+    return m;
+  }
   if (src.kind === 'points') {
     const real = src.real(n);
     try {

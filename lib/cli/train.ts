@@ -82,7 +82,7 @@ export function openRun(dir: string, log: (s: string) => void = (s) => console.e
   const src = openDataSource(cfg.data, { fashionSource: String(cfg.train['fashion-source'] ?? 'auto') });
   const method = methodFor(cfg.method, src);
   const options = resolveOptions(method, cfg.options);
-  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) }, options);
+  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n) }, options);
   const ck = loadCheckpoint(ckpt, { model: run.model, ema: run.ema, optimizer: run.optimizer });
   if (ck.note) log(`note: ${ck.note}`);
   return { cfg, src, run, step: ck.step, ctx: { method: method.name, options, step: ck.step } };
@@ -103,6 +103,11 @@ export function logDataset(src: DataSource, log: (s: string) => void): void {
 export function saveSamples(src: DataSource, x: tf.Tensor, file: string): void {
   if (src.kind === 'points') {
     if (src.itemShape[0] === 2) saveScatterPNG(x, file);
+  } else if (src.kind === 'counts') {
+    if (src.itemShape.length !== 3) return;  // vectors of counts (documents): no picture
+    const grid = tf.tidy(() => x.slice(0, 0, Math.min(64, x.shape[0])).to('float32').mul(2 / src.maxCount!).sub(1));
+    saveImageGrid(grid, file, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
+    grid.dispose();
   } else {
     const grid = tf.tidy(() => x.slice(0, 0, Math.min(64, x.shape[0])).clamp(-1, 1));
     saveImageGrid(grid, file, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
@@ -200,7 +205,7 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
   for (const q of removeStaleTemps(dir)) console.error(`removed ${q} (left by a writer that was killed mid-save)`);
 
   tf.manualSeed(flags.seed as number);
-  const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape, draw: (n) => src.batch(n) };
+  const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n) };
   const run = method.create(spec, options);
   let start = 0;
   let losses: [number, number][] = [];
@@ -280,10 +285,10 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
     return { dir, steps: step, interrupted: true, metrics: null, lossFirst: first, lossLast: smooth };
   }
   writeJson(f.lossLog, losses);
-  saveLinePlot(f.loss, { title: `${method.name} on ${src.name}: training loss`, xLabel: 'step', yLabel: 'loss', logY: losses.every((q) => q[1] > 0),
-    series: [{ name: 'loss', x: losses.map((q) => q[0]), y: losses.map((q) => q[1]) }] });
-  const n = (flags.samples as number) || (src.kind === 'points' ? 2000 : 256);
-  log(`sampling ${n} ${src.kind === 'points' ? 'points' : 'images'}...`);
+  saveLinePlot(f.loss, { title: `${method.name} on ${src.name}: training loss`, xLabel: 'step', yLabel: 'loss', logY: losses.every((p) => p[1] > 0),
+    series: [{ name: 'loss', x: losses.map((p) => p[0]), y: losses.map((p) => p[1]) }] });
+  const n = (flags.samples as number) || (src.kind === 'images' ? 256 : src.kind === 'counts' ? 1000 : 2000);
+  log(`sampling ${n} ${src.kind}...`);
   const t0 = Date.now();
   const r = drawSamples(src, run, n, f.samples, {}, { method: method.name, options, step });
   const sampleSecs = (Date.now() - t0) / 1000;

@@ -29,3 +29,5 @@ export type { BrownOptions, TextCorpus } from './text';
 export { npmPackageDir } from './packages';
 export { openDataSource, DATA_SOURCES } from './sources';
 export type { DataSource, DataSourceOptions, FloorPool } from './sources';
+export { loadCountData, fashionCounts, fashionCountData, digitsCountData, brownCountData, COUNT_SOURCES, SKLEARN_DIGITS_CSV } from './counts';
+export type { CountDataset } from './counts';

@@ -1,6 +1,7 @@
 // Training data by name, as the CLI and the paper scripts ask for it: 2-D toy densities (exact log-density and,
 // for mixtures, modes) and Fashion-MNIST at 28 or 14 pixels. Each source draws batches from the engine
-// generator, so a checkpoint that stores the generator state resumes the same batch sequence.
+// generator, so a checkpoint that stores the generator state resumes the same batch sequence. Count data
+// (lib/data/counts.ts) is kind 'counts': integer-valued float32 batches in [0, maxCount].
 import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { randint } from '../random';
 import { tidy } from '../scope';
@@ -8,17 +9,22 @@ import type { Distribution } from './gmm';
 import { eightGaussians } from './gmm';
 import { Checkerboard, TwoMoons, SwissRoll, Rings } from './toy';
 import { SphereManifold, SubspaceManifold } from './manifold';
+import { loadCountData, COUNT_SOURCES } from './counts';
 import { loadFashionMNIST, imagesToTensor, randomHorizontalFlip, describeFashionSource, type FashionDatasetInfo, type ImageDataset } from './fashion_mnist';
 
 export interface DataSource {
   name: string;
-  kind: 'points' | 'images';
+  kind: 'points' | 'images' | 'counts';
+  /** Counts: the largest value an element can take. */
+  maxCount?: number;
   /** Shape of one item: [dim] or [C, H, W]. */
   itemShape: number[];
   /** A random training batch (float32, the caller owns it). */
   batch(n: number): Tensor;
   /** n held-out real items for evaluation (images: the test split; points: fresh draws). */
   real(n: number): Tensor;
+  /** Counts: the first n train items (all of them at most), in file order: the real-data floor of the count metrics. */
+  trainItems?: (n: number) => Tensor;
   /** The exact density, when known. */
   density?: Distribution;
   /** Mode centres and a radius for mode-coverage metrics, when the target has modes. */
@@ -111,7 +117,7 @@ const MANIFOLDS: Record<string, () => SphereManifold | SubspaceManifold> = {
   'sphere5-r20': () => new SphereManifold({ intrinsicDim: 5, ambientDim: 20, seed: 13 }),
 };
 const IMAGES = ['fashion', 'fashion14'] as const;
-export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES];
+export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES, ...COUNT_SOURCES];
 
 export interface DataSourceOptions {
   /** Fashion-MNIST: 'auto' (Debian package, else the shipped subset), 'full', 'embedded' or a directory. */
@@ -162,10 +168,30 @@ function fashionSource(name: string, o: DataSourceOptions): DataSource {
   };
 }
 
+/** Count data: random train items as float32 counts; real(n) is the first n test items (all of them at most). */
+function countSource(name: string, o: DataSourceOptions): DataSource {
+  const d = loadCountData(name, o.fashionSource ?? 'auto');
+  const train = tensor(d.train, { shape: [d.trainCount, ...d.itemShape], dtype: 'float32' });
+  let test: Tensor | null = null;
+  return {
+    name, kind: 'counts', itemShape: d.itemShape, maxCount: d.maxCount, origin: d.origin, dataset: d.dataset,
+    batch: (n) => tidy(() => {
+      const x = train.indexSelect(0, randint(0, d.trainCount, [n]));
+      return o.flip && d.itemShape.length === 3 ? randomHorizontalFlip(x) : x;
+    }),
+    trainItems: (n) => train.slice(0, 0, Math.min(n, d.trainCount)).contiguous(),
+    real: (n) => {
+      test ??= tensor(d.test, { shape: [d.testCount, ...d.itemShape], dtype: 'float32' });
+      return test.slice(0, 0, Math.min(n, d.testCount)).contiguous();
+    },
+  };
+}
+
 /** A data source by name (valid names: DATA_SOURCES). */
 export function openDataSource(name: string, opts: DataSourceOptions = {}): DataSource {
   if (name in TOY) return toySource(name);
   if (name in MANIFOLDS) return manifoldSource(name);
   if ((IMAGES as readonly string[]).includes(name)) return fashionSource(name, opts);
+  if ((COUNT_SOURCES as readonly string[]).includes(name)) return countSource(name, opts);
   throw new TensorfieldError('TF_INVALID_ARGUMENT', `unknown data '${name}' (valid: ${DATA_SOURCES.join(', ')})`);
 }

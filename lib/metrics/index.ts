@@ -29,3 +29,5 @@ export {
 export type { Density, LogLikelihood } from './likelihood';
 export { crpsEnsemble, meanCrps, crpsGaussian, quantileLoss, erf, normalCdf, normalPdf } from './forecast';
 export type { CrpsOptions } from './forecast';
+export { countMetrics, countHistogramTV, countHistograms, independentElements, referenceBandwidths, countMatrix } from './counts';
+export type { CountMetrics, CountMatrix } from './counts';

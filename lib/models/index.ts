@@ -3,3 +3,4 @@ import './edm';
 import './scm';
 import './interpolants/register';
 import './gauge/register';
+import './blackout';
