@@ -49,7 +49,7 @@ export function sampleCommand(argv: string[], log = (s: string) => console.log(s
   const out = (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}.png`);
   const t0 = Date.now();
   const r = drawSamples(src, run, n, out, { steps: st, solver: flags.solver as string | undefined }, ctx);
-  log(`${n} samples from ${dir} (step ${step}) in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${r.nfe} NFE -> ${out}`);
+  log(`${n} samples from ${dir} (step ${step}) in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${r.nfe} NFE ${r.wrote ? `-> ${out}` : `(no picture for ${src.name}: ${src.itemShape.join('x')} items)`}`);
   r.x.dispose();
   return out;
 }

@@ -100,11 +100,13 @@ export function logDataset(src: DataSource, log: (s: string) => void): void {
 }
 
 /** Writes samples as a PNG: a scatter plot of 2-D points, or a grid of the first 64 images (other points: nothing). */
-export function saveSamples(src: DataSource, x: tf.Tensor, file: string): void {
+/** Returns whether a picture was written (points in other than 2-D and vectors of counts have none). */
+export function saveSamples(src: DataSource, x: tf.Tensor, file: string): boolean {
   if (src.kind === 'points') {
-    if (src.itemShape[0] === 2) saveScatterPNG(x, file);
+    if (src.itemShape[0] !== 2) return false;
+    saveScatterPNG(x, file);
   } else if (src.kind === 'counts') {
-    if (src.itemShape.length !== 3) return;  // vectors of counts (documents): no picture
+    if (src.itemShape.length !== 3) return false;  // vectors of counts (documents): no picture
     const grid = tf.tidy(() => x.slice(0, 0, Math.min(64, x.shape[0])).to('float32').mul(2 / src.maxCount!).sub(1));
     saveImageGrid(grid, file, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
     grid.dispose();
@@ -113,13 +115,13 @@ export function saveSamples(src: DataSource, x: tf.Tensor, file: string): void {
     saveImageGrid(grid, file, { nrow: 8, scale: src.itemShape[1] <= 14 ? 4 : 2 });
     grid.dispose();
   }
+  return true;
 }
 
 /** Draws samples (refusing NaN or infinite ones: TF_NON_FINITE) and writes them as a PNG; returns them (the caller disposes). */
-export function drawSamples(src: DataSource, run: MethodRun, n: number, file: string, opts: SampleOptions, ctx: SampleContext): { x: tf.Tensor; nfe: number } {
+export function drawSamples(src: DataSource, run: MethodRun, n: number, file: string, opts: SampleOptions, ctx: SampleContext): { x: tf.Tensor; nfe: number; wrote: boolean } {
   const r = sampleChecked(run, n, opts, ctx);
-  saveSamples(src, r.x, file);
-  return r;
+  return { ...r, wrote: saveSamples(src, r.x, file) };
 }
 
 /** The advice after a divergence: a command that resumes from the last good checkpoint with a lower lr. */
@@ -296,6 +298,6 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
   r.x.dispose();
   writeJson(f.metrics, { ...metrics, record: runRecord(src, { n, seeds: { train: flags.seed as number, floor: 0 }, call: `train ${argv.join(' ')}` }) });
   log(`metrics: ${Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ')}`);
-  log(`wrote ${f.samples}, ${f.loss}, ${f.metrics}, ${f.checkpoint}`);
+  log(`wrote ${r.wrote ? `${f.samples}, ` : ''}${f.loss}, ${f.metrics}, ${f.checkpoint}`);
   return { dir, steps: step, interrupted: false, metrics, lossFirst: first, lossLast: smooth };
 }
