@@ -29,7 +29,7 @@ ST_DTYPE = {torch.float32: "F32", torch.float64: "F64", torch.int32: "I32", torc
 
 
 def write_safetensors(path, tensors, metadata):
-    """The safetensors layout, written with struct/json only (same bytes a reader expects from save_file)."""
+    """The safetensors layout with struct/json only; tensors in state_dict order (any order is valid)."""
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, t in tensors.items():
         t = t.detach().contiguous().cpu()
