@@ -1,4 +1,5 @@
 // Loads the compiled addon and declares its raw interface. Everything public goes through lib/tensor.ts.
+import * as fs from 'fs';
 import * as path from 'path';
 
 export type DTypeName = 'float32' | 'float64' | 'int32' | 'int8' | 'uint8';
@@ -179,19 +180,36 @@ export interface EngineInfo {
   int8Kernel: string;
 }
 
+/**
+ * Where the addon may be, in the order tried: a build from source first (a checkout, or an install asked to
+ * build: a forced source build must win over the shipped binary), then the prebuilt binary the packed package
+ * carries (prebuilds/<platform>-<arch>/, scripts/prebuild.js; the same rule as scripts/prebuild-path.js).
+ */
+export function addonCandidates(root = path.join(__dirname, '..')): string[] {
+  return [
+    path.join(root, 'build', 'Release', 'tensorfield.node'),
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'tensorfield.node'),
+  ];
+}
+
 function load(): NativeModule {
-  const file = path.join(__dirname, '..', 'build', 'Release', 'tensorfield.node');
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require(file) as NativeModule;
-  } catch (e) {
-    const err = new Error(
-      `tensorfield: could not load the native addon at ${file} (${(e as Error).message}). ` +
-        'Build it with `npm install` (or `npm run build:native`): it needs g++ and Node headers.',
-    );
-    (err as Error & { code: string }).code = 'TF_NATIVE_LOAD';
-    throw err;
+  const tried: string[] = [];
+  for (const file of addonCandidates()) {
+    if (!fs.existsSync(file)) { tried.push(`${file}: not there`); continue; }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      return require(file) as NativeModule;
+    } catch (e) {
+      // a file that exists but does not load (another libc, a damaged copy): say why, and try the next one
+      tried.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
+  const err = new Error(
+    `tensorfield: could not load the native addon (${tried.join('; ')}). ` +
+      'Build it with `npm install` (or `npm run build:native`): it needs g++ and Node headers.',
+  );
+  (err as Error & { code: string }).code = 'TF_NATIVE_LOAD';
+  throw err;
 }
 
 export const native: NativeModule = load();

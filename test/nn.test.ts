@@ -37,7 +37,7 @@ describe('Module', () => {
     sd.delete('a.bias');
     sd.set('extra', tf.zeros([1]));
     expectCode(() => b.loadStateDict(sd), 'TF_STATE_DICT');
-    try { b.loadStateDict(sd); } catch (e) { expect((e as Error).message).toMatch(/missing keys: a\.bias.*unexpected keys: extra/); }
+    try { b.loadStateDict(sd); } catch (e) { expect((e as Error).message).toMatch(/missing keys \(1\): a\.bias.*unexpected keys \(1\): extra/); }
     const bad = a.stateDict();
     bad.set('a.weight', tf.zeros([2, 2]));
     expect(() => b.loadStateDict(bad)).toThrow(/a\.weight: expected \[4,3\], got \[2,2\]/);

@@ -3,6 +3,7 @@ export {
   saveSafetensors, saveSafetensorsAsync, loadSafetensors, loadSafetensorsAsync, serializeSafetensors, parseSafetensors,
   readSafetensorsHeader, MAX_HEADER_BYTES, DATA_SHA256_KEY,
 } from './safetensors';
+export { saveFile, loadFile } from './save_file';
 export type {
   SafetensorsDType, SafetensorsContents, SafetensorsEntry, SafetensorsHeader, TensorMap, Metadata,
 } from './safetensors';

@@ -7,6 +7,8 @@ import { noGrad } from '../autograd';
 import { info } from '../engine';
 
 export type StateDict = Map<string, Tensor>;
+/** What loadStateDict did not match (both empty after a strict load), as PyTorch's _IncompatibleKeys. */
+export interface LoadStateDictResult { missingKeys: string[]; unexpectedKeys: string[] }
 
 export abstract class Module {
   private _params = new Map<string, Tensor | null>();
@@ -30,6 +32,8 @@ export abstract class Module {
     this._modules.set(name, m);
     return m;
   }
+  /** The child registered as `name` (containers read their members through this, so replaceChild reaches them). */
+  protected getModule(name: string): Module | undefined { return this._modules.get(name); }
   /** Replaces a registered parameter's tensor (used by loaders and converters). */
   protected setParam(name: string, t: Tensor): void {
     if (!this._params.has(name)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `no parameter named '${name}'`);
@@ -94,26 +98,33 @@ export abstract class Module {
   }
 
   /**
-   * Copies values in. strict (default): every key must match, with the same shape; errors list all the
-   * missing, unexpected and mis-shaped keys at once.
+   * Copies values in by name, as PyTorch's load_state_dict. Every key is compared first and nothing is copied
+   * unless the load goes through. strict (default): a missing or unexpected key throws TF_STATE_DICT, the message
+   * listing all the missing, unexpected and mis-shaped keys at once (also on the error as `missingKeys`,
+   * `unexpectedKeys`, `shapeMismatches`). Non-strict: returns the missing and unexpected keys and loads the rest;
+   * a shape mismatch still throws, as in PyTorch. `strict` may also be passed as a bare boolean.
    */
-  loadStateDict(state: StateDict | Record<string, Tensor>, strict = true): void {
+  loadStateDict(state: StateDict | Record<string, Tensor>, opts: { strict?: boolean } | boolean = {}): LoadStateDictResult {
+    const strict = typeof opts === 'boolean' ? opts : opts.strict ?? true;
     const src = state instanceof Map ? state : new Map(Object.entries(state));
     const own = this.stateDict();
-    const missing = [...own.keys()].filter((k) => !src.has(k));
-    const unexpected = [...src.keys()].filter((k) => !own.has(k));
-    const misShaped = [...own.entries()].filter(([k, t]) => src.has(k) && String(src.get(k)!.shape) !== String(t.shape))
+    const missingKeys = [...own.keys()].filter((k) => !src.has(k));
+    const unexpectedKeys = [...src.keys()].filter((k) => !own.has(k));
+    const shapeMismatches = [...own.entries()].filter(([k, t]) => src.has(k) && String(src.get(k)!.shape) !== String(t.shape))
       .map(([k, t]) => `${k}: expected [${t.shape}], got [${src.get(k)!.shape}]`);
-    if (misShaped.length || (strict && (missing.length || unexpected.length))) {
+    if (shapeMismatches.length || (strict && (missingKeys.length || unexpectedKeys.length))) {
       const parts = [];
-      if (missing.length) parts.push(`missing keys: ${missing.join(', ')}`);
-      if (unexpected.length) parts.push(`unexpected keys: ${unexpected.join(', ')}`);
-      if (misShaped.length) parts.push(`shape mismatch: ${misShaped.join('; ')}`);
-      throw new TensorfieldError('TF_STATE_DICT', `loadStateDict: ${parts.join(' | ')}`);
+      if (missingKeys.length) parts.push(`missing keys (${missingKeys.length}): ${missingKeys.join(', ')}`);
+      if (unexpectedKeys.length) parts.push(`unexpected keys (${unexpectedKeys.length}): ${unexpectedKeys.join(', ')}`);
+      if (shapeMismatches.length) parts.push(`shape mismatch (${shapeMismatches.length}): ${shapeMismatches.join('; ')}`);
+      const hint = !strict || shapeMismatches.length ? '' : ' (pass { strict: false } to load the matching keys and get the others back)';
+      const err = new TensorfieldError('TF_STATE_DICT', `loadStateDict into ${this.constructor.name}: ${parts.join(' | ')}${hint}`);
+      throw Object.assign(err, { missingKeys, unexpectedKeys, shapeMismatches });
     }
     noGrad(() => {
       for (const [k, t] of own) if (src.has(k)) t.copy_(src.get(k)!);
     });
+    return { missingKeys, unexpectedKeys };
   }
 
   /**

@@ -4,3 +4,5 @@ export { UNet, ResBlock } from './unet';
 export type { UNetConfig } from './unet';
 export { Transformer, TransformerBlock } from './transformer';
 export type { TransformerConfig } from './transformer';
+export { ConvDenoiser, ConvDenoiserBlock } from './conv_denoiser';
+export type { ConvDenoiserConfig } from './conv_denoiser';

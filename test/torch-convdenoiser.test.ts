@@ -1,0 +1,91 @@
+// A PyTorch state_dict loads into the equivalent tensorfield model by name and gives PyTorch's outputs: the
+// baselines' ConvDenoiser (../shared/baselines/models.py), saved by scripts/make_torch_fixture.py into
+// test/fixtures/torch-convdenoiser/. When /usr/bin/python3 has torch and the baselines are there, the fixture
+// is also regenerated into a temporary folder and checked the same way.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '../lib';
+import { io, nn } from '../lib';
+import { arr, expectCode, maxAbsDiff } from './helpers';
+
+const FIXTURE = path.join(__dirname, 'fixtures', 'torch-convdenoiser');
+const SCRIPT = path.join(__dirname, '..', 'scripts', 'make_torch_fixture.py');
+const BASELINES = path.join(__dirname, '..', '..', 'shared', 'baselines');
+const PY = '/usr/bin/python3';
+
+interface Fixture { model: Map<string, tf.Tensor>; x: tf.Tensor; cNoise: tf.Tensor; y32: number[]; y64: number[]; sizes: nn.models.ConvDenoiserConfig }
+
+function readFixture(dir: string): Fixture {
+  const model = io.loadFile(path.join(dir, 'model.safetensors'));
+  const { tensors, metadata, integrity } = io.loadSafetensors(path.join(dir, 'io.safetensors'));
+  // written by Python, so it carries no tensorfield data hash
+  expect(integrity).toBe('unverified');
+  const sizes = { c1: +metadata.c1, c2: +metadata.c2, temb: +metadata.temb, tdim: +metadata.tdim };
+  return { model, x: tensors.get('x')!, cNoise: tensors.get('c_noise')!, y32: arr(tensors.get('y32')!), y64: arr(tensors.get('y64')!), sizes };
+}
+
+/** Loads the state dict strictly and checks the outputs in float64 and float32. */
+function checkAgainstTorch(f: Fixture): void {
+  const net = new nn.models.ConvDenoiser(f.sizes).eval();
+  expect(new Set(net.stateDict().keys())).toEqual(new Set(f.model.keys()));
+  const before = arr(tf.noGrad(() => net.forward(f.x, f.cNoise)));
+  expect(maxAbsDiff(before, f.y32)).toBeGreaterThan(1e-2);  // a fresh init is far from torch's weights
+  expect(net.loadStateDict(f.model)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+
+  const scale = Math.max(...f.y64.map(Math.abs));
+  // float32: both engines round at every op and sum in different orders (GEMM blocking; tensorfield runs the
+  // 3x3 convolutions with >= 8 channels as Winograd), so both differ from the float64 result by float32 rounding
+  // accumulated over ~10 layers of dot products of up to 144 terms. PyTorch's own float32 error against float64 on this fixture is
+  // ~1e-6 of the output scale; 1e-5 of the scale leaves room for a different order of summation, and is still
+  // 100x below what one wrong weight, a missed bias or an off-by-one group does (> 1e-3, checked below).
+  const y32 = arr(tf.noGrad(() => net.forward(f.x, f.cNoise)));
+  const torchErr = maxAbsDiff(f.y32, f.y64) / scale, ourErr = maxAbsDiff(y32, f.y64) / scale;
+  expect(torchErr).toBeLessThan(1e-5);
+  expect(ourErr).toBeLessThan(1e-5);
+  expect(maxAbsDiff(y32, f.y32) / scale).toBeLessThan(1e-5);
+
+  // A wrong parameter shows far above that tolerance: the same check must fail with one channel's bias nudged
+  // (one channel: a shift of all of them is removed by the GroupNorm that follows).
+  tf.noGrad(() => net.d2.t.bias!.narrow(0, 0, 1).add_(1e-2));
+  expect(maxAbsDiff(arr(tf.noGrad(() => net.forward(f.x, f.cNoise))), f.y32) / scale).toBeGreaterThan(1e-4);
+  net.loadStateDict(f.model);
+
+  // float64: the same weights and inputs, exact in float64 on both sides; only summation order differs, so the
+  // outputs agree to ~1e-15 of the scale. 1e-10 catches any structural difference that float32 could hide.
+  net.toDtype('float64');
+  const y64 = arr(tf.noGrad(() => net.forward(f.x.to('float64'), f.cNoise.to('float64'))));
+  expect(maxAbsDiff(y64, f.y64) / scale).toBeLessThan(1e-10);
+}
+
+test('the committed PyTorch ConvDenoiser state_dict loads by name and matches PyTorch in float32 and float64', () => {
+  checkAgainstTorch(readFixture(FIXTURE));
+});
+
+test('loading into a model of another size or layout reports the keys that do not fit', () => {
+  const { model } = readFixture(FIXTURE);
+  const wide = new nn.models.ConvDenoiser({ c1: 16, c2: 16, temb: 16, tdim: 32 });
+  expect(() => wide.loadStateDict(model)).toThrow(/shape mismatch \(\d+\): .*inc\.weight: expected \[16,1,3,3\], got \[8,1,3,3\]/);
+  const unet = new nn.models.UNet({ inChannels: 1, imageSize: 8, baseChannels: 8, channelMult: [1], numResBlocks: 1 });
+  expectCode(() => unet.loadStateDict(model), 'TF_STATE_DICT');
+});
+
+const hasTorch = fs.existsSync(PY) && fs.existsSync(path.join(BASELINES, 'models.py')) &&
+  spawnSync(PY, ['-c', 'import torch'], { timeout: 60000 }).status === 0;
+if (!hasTorch) console.log(`torch-convdenoiser: regeneration skipped (needs ${PY} with torch and ${BASELINES}/models.py)`);
+(hasTorch ? test : test.skip)('a fixture regenerated by scripts/make_torch_fixture.py passes the same check', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-torchfix-'));
+  try {
+    // the machine's OpenBLAS overrides are for other tools; torch picks its own kernels without them
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const r = spawnSync(PY, [SCRIPT, '--baselines', BASELINES, '--out', dir], { encoding: 'utf8', timeout: 120000, env });
+    expect(`${r.stdout}${r.stderr}`).toMatch(/make_torch_fixture: \d+ parameters/);
+    expect(r.status).toBe(0);
+    checkAgainstTorch(readFixture(dir));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
