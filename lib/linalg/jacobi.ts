@@ -3,56 +3,77 @@
 // eigenvalues and singular values (the spectral gaps of intrinsic-dimension estimates live there).
 // Matrices are row-major Float64Arrays.
 
+import { TensorfieldError } from '../tensor';
+
 const EPS = 2.220446049250313e-16;
+// Math functions bound once at module scope: inside a vm context (jest's sandbox) every lookup of a global such as
+// Math goes through the context's interceptors, which made these O(n^3) loops ~40x slower.
+const { abs, sqrt, sign } = Math;
 
 /**
- * Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations: values ascending, vectors as the
- * columns of a row-major n x n matrix (A = V diag(values) V^T). Only the upper triangle is read as given; the
- * matrix is symmetrised first ((A + A^T) / 2), so a slightly asymmetric input gives its symmetric part's spectrum.
+ * Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations: A = V diag(values) V^T, V's
+ * columns the eigenvectors. Jacobi is slower than tridiagonal QL but simple to get right and accurate to
+ * working precision for every eigenvalue, small ones included (they matter for the matrix square roots).
+ * Only the lower triangle's mirror is assumed equal: the input is symmetrised first.
  */
-export function symEig(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
-  const A = new Float64Array(n * n), V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    V[i * n + i] = 1;
-    for (let j = 0; j < n; j++) A[i * n + j] = 0.5 * (a[i * n + j] + a[j * n + i]);
-  }
+export function symmetricEigen(aIn: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
+  if (aIn.length !== n * n) throw new TensorfieldError('TF_SHAPE_MISMATCH', `symmetricEigen: expected ${n * n} entries, got ${aIn.length}`);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = 0.5 * (aIn[i * n + j] + aIn[j * n + i]);
+  for (let i = 0; i < n * n; i++)
+    if (!Number.isFinite(a[i])) throw new TensorfieldError('TF_INVALID_ARGUMENT', `symmetricEigen: matrix contains a non-finite value (${a[i]}) at flat index ${i}`);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
   let scale = 0;
-  for (let i = 0; i < n * n; i++) scale += A[i] * A[i];
-  for (let sweep = 0; sweep < 100; sweep++) {
+  for (let i = 0; i < n * n; i++) scale += a[i] * a[i];
+  scale = sqrt(scale);
+  for (let sweep = 0; sweep < 100 && scale > 0; sweep++) {
     let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += A[i * n + j] * A[i * n + j];
-    if (off <= EPS * EPS * scale || off === 0) break;
-    for (let p = 0; p < n; p++) {
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j] * a[i * n + j];
+    // Converged when the off-diagonal mass is at rounding level relative to the whole matrix.
+    if (sqrt(2 * off) <= 1e-15 * scale) break;
+    for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
+        const apq = a[p * n + q];
         if (apq === 0) continue;
-        // the rotation that zeroes A[p][q] (Golub & Van Loan, sym.schur2), with t the smaller root
-        const tau = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
-        const c = 1 / Math.sqrt(1 + t * t), s = t * c;
-        for (let k = 0; k < n; k++) {  // columns p, q
-          const akp = A[k * n + p], akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {  // rows p, q
-          const apk = A[p * n + k], aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
+        const app = a[p * n + p], aqq = a[q * n + q];
+        // Rotation angle from the stable formula for t = tan(theta) (the smaller root).
+        const theta = (aqq - app) / (2 * apq);
+        const t = sign(theta || 1) / (abs(theta) + sqrt(theta * theta + 1));
+        const c = 1 / sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p], akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
         }
         for (let k = 0; k < n; k++) {
-          const vkp = V[k * n + p], vkq = V[k * n + q];
-          V[k * n + p] = c * vkp - s * vkq;
-          V[k * n + q] = s * vkp + c * vkq;
+          const apk = a[p * n + k], aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        a[p * n + q] = 0;
+        a[q * n + p] = 0;
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p], vkq = v[k * n + q];
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
         }
       }
     }
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => A[i * n + i] - A[j * n + j]);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = a[i * n + i];
+  return { values, vectors: v };
+}
+
+/** symmetricEigen with the values ascending and the vectors (columns) in the same order. */
+export function symEig(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
+  const e = symmetricEigen(a, n);
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => e.values[i] - e.values[j]);
   const values = new Float64Array(n), vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
-    values[dst] = A[src * n + src];
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = V[k * n + src];
+    values[dst] = e.values[src];
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = e.vectors[k * n + src];
   });
   return { values, vectors };
 }
@@ -78,11 +99,11 @@ export function singularValues(a: ArrayLike<number>, m: number, n: number): Floa
           beta += uq * uq;
           gamma += up * uq;
         }
-        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta)) continue;
+        if (gamma === 0 || abs(gamma) <= EPS * sqrt(alpha * beta)) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
-        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t), s = c * t;
+        const t = sign(zeta || 1) / (abs(zeta) + sqrt(1 + zeta * zeta));
+        const c = 1 / sqrt(1 + t * t), s = c * t;
         for (let k = 0; k < rows; k++) {
           const up = U[k * cols + p], uq = U[k * cols + q];
           U[k * cols + p] = c * up - s * uq;
@@ -96,7 +117,7 @@ export function singularValues(a: ArrayLike<number>, m: number, n: number): Floa
   for (let j = 0; j < cols; j++) {
     let s = 0;
     for (let k = 0; k < rows; k++) s += U[k * cols + j] * U[k * cols + j];
-    sv[j] = Math.sqrt(s);
+    sv[j] = sqrt(s);
   }
   return sv.sort().reverse();
 }

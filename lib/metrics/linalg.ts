@@ -1,10 +1,10 @@
 // Dense float64 linear algebra in plain JS for the metrics: small symmetric matrices (feature covariances are
 // at most a few hundred wide), where exactness matters more than speed and float32 engine ops would not do.
 import { Tensor, TensorfieldError } from '../tensor';
+import { symmetricEigen } from '../linalg/jacobi';
 
-// Math functions bound once at module scope: inside a vm context (jest's test sandbox, for one) every lookup of a
-// global such as Math goes through the context's interceptors, which made the O(n²) loops here ~40x slower.
-const { abs, sqrt, sign } = Math;
+export { symmetricEigen };
+
 
 /** Row-major rows x cols float64 matrix. */
 export interface Matrix { rows: number; cols: number; data: Float64Array }
@@ -89,61 +89,6 @@ export function matmulSq(a: Float64Array, b: Float64Array, n: number): Float64Ar
     }
   }
   return c;
-}
-
-/**
- * Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations: A = V diag(values) V^T, V's
- * columns the eigenvectors. Jacobi is slower than tridiagonal QL but simple to get right and accurate to
- * working precision for every eigenvalue, small ones included (they matter for the matrix square roots).
- * Only the lower triangle's mirror is assumed equal: the input is symmetrised first.
- */
-export function symmetricEigen(aIn: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
-  if (aIn.length !== n * n) throw new TensorfieldError('TF_SHAPE_MISMATCH', `symmetricEigen: expected ${n * n} entries, got ${aIn.length}`);
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = 0.5 * (aIn[i * n + j] + aIn[j * n + i]);
-  checkFinite(a, 'symmetricEigen', 'matrix');
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  let scale = 0;
-  for (let i = 0; i < n * n; i++) scale += a[i] * a[i];
-  scale = sqrt(scale);
-  for (let sweep = 0; sweep < 100 && scale > 0; sweep++) {
-    let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j] * a[i * n + j];
-    // Converged when the off-diagonal mass is at rounding level relative to the whole matrix.
-    if (sqrt(2 * off) <= 1e-15 * scale) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q];
-        if (apq === 0) continue;
-        const app = a[p * n + p], aqq = a[q * n + q];
-        // Rotation angle from the stable formula for t = tan(theta) (the smaller root).
-        const theta = (aqq - app) / (2 * apq);
-        const t = sign(theta || 1) / (abs(theta) + sqrt(theta * theta + 1));
-        const c = 1 / sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p], akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k], aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        a[p * n + q] = 0;
-        a[q * n + p] = 0;
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = a[i * n + i];
-  return { values, vectors: v };
 }
 
 /** V diag(f(values)) V^T. */
