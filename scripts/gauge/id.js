@@ -9,20 +9,25 @@
 // Also estimator B2 (the flow-map Jacobian, 50 RK4 steps each way) at the first 10 of the 50 points, and with
 // --figure FILE.svg the singular values of Y(t) for seed 1's conservative model at the subspace's first point,
 // beside the exact field's.
-//   node scripts/gauge/id.js [seeds=1,2,3] [steps=4000] [--figure FILE.svg]
+//   node scripts/gauge/id.js [seeds=1,2,3] [steps=4000] [--figure FILE.svg] [--data 'S^5' (a name prefix)]
+// (S^5 in R^20 was added after the first two were run; the same criteria apply to it.)
 const tf = require('../../dist/index.js');
 const g = require('../../dist/models/gauge/index.js');
 
 const args = process.argv.slice(2);
 const fig = args.includes('--figure') ? args.splice(args.indexOf('--figure'), 2)[1] : null;
+const only = args.includes('--data') ? args.splice(args.indexOf('--data'), 2)[1] : null;
 const seeds = (args[0] ?? '1,2,3').split(',').map(Number);
 const steps = Number(args[1] ?? 4000);
-const D = 10, sigmaMin = 0.01;
+const sigmaMin = 0.01;
+// [name, true dimension, ambient dimension, make]
 const datasets = [
-  ['S^2 in R^10', 2, () => new tf.data.SphereManifold({ intrinsicDim: 2, ambientDim: D, seed: 11 })],
-  ['3-D Gaussian in R^10', 3, () => new tf.data.SubspaceManifold({ intrinsicDim: 3, ambientDim: D, seed: 12 })],
-];
+  ['S^2 in R^10', 2, 10, () => new tf.data.SphereManifold({ intrinsicDim: 2, ambientDim: 10, seed: 11 })],
+  ['3-D Gaussian in R^10', 3, 10, () => new tf.data.SubspaceManifold({ intrinsicDim: 3, ambientDim: 10, seed: 12 })],
+  ['S^5 in R^20', 5, 20, () => new tf.data.SphereManifold({ intrinsicDim: 5, ambientDim: 20, seed: 13 })],
+].filter(([name]) => !only || name.startsWith(only));
 function figure(man, x0, learned) {
+  const D = 10;
   const exact = g.flowMapDimension(g.subspaceGaussianVeScore(man.embedding, D, 3), x0.double(), { steps: 50, sigmaMin, sigmaMax: 4 });
   const series = [];
   for (const [name, r, dash] of [['learned', learned, ''], ['exact', exact, ' (exact)']]) {
@@ -34,7 +39,7 @@ function figure(man, x0, learned) {
 }
 tf.setNumThreads(Number(process.env.TENSORFIELD_NUM_THREADS ?? 1));
 for (const seed of seeds) {
-  for (const [name, d, make] of datasets) {
+  for (const [name, d, D, make] of datasets) {
     for (const kind of ['conservative', 'free']) {
       tf.manualSeed(seed);
       const man = make();
