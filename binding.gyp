@@ -6,14 +6,14 @@
     {
       "target_name": "tf_avx2",
       "type": "static_library",
-      "sources": ["native/cpu/avx2/kernels.cpp", "native/cpu/avx2/gemm_u8s8.cpp"],
+      "sources": ["native/cpu/avx2/kernels.cpp", "native/cpu/avx2/gemm_u8s8.cpp", "native/cpu/avx2/fft.cpp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-ffp-contract=fast"]
     },
     {
       "target_name": "tf_avx512",
       "type": "static_library",
-      "sources": ["native/cpu/avx512/kernels.cpp"],
+      "sources": ["native/cpu/avx512/kernels.cpp", "native/cpu/avx512/fft.cpp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-ffp-contract=fast"]
     },
@@ -47,6 +47,8 @@
         "native/cpu/host_index.cpp",
         "native/cpu/host_optim.cpp",
         "native/cpu/host_int8.cpp",
+        "native/cpu/host_fft.cpp",
+        "native/cpu/fft_plan.cpp",
         "native/core/tensor.cpp",
         "native/cpu/dispatch.cpp",
         "native/cpu/threadpool.cpp",
@@ -55,6 +57,8 @@
         "native/cpu/ref/gemm.cpp",
         "native/cpu/ref/gemm_u8s8.cpp",
         "native/cpu/ref/table.cpp",
+        "native/cpu/ref/fft.cpp",
+        "native/cpu/ref/dft.cpp",
         "native/autograd/grad_mode.cpp",
         "native/autograd/node.cpp",
         "native/autograd/engine.cpp",
@@ -76,6 +80,7 @@
         "native/ops/norm.cpp",
         "native/ops/attention.cpp",
         "native/ops/quant.cpp",
+        "native/ops/fft.cpp",
         "native/ops/autograd_meta.cpp",
         "native/fused/common.cpp",
         "native/fused/combine.cpp",

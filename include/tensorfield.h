@@ -139,6 +139,9 @@ TF_API tf_status tf_square(const tf_tensor *x, tf_tensor **out);
  *   binary ops ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"): 2.
  *   "matmul" 2; "sum", "mean", "amax", "amin" 1, dims= (ints, default all), keepdim=; "softmax", "logSoftmax" 1, dim=;
  *   "reshape" 1, shape=; "transpose" 1, dim0=, dim1=; "cat" n >= 1, dim=;
+ *   "fft" 1 (complex: a trailing (re, im) dim of size 2), dim= (a signal dim, default -1), inverse= (0/1),
+ *     scale= (every output times it, default 1); "rfft" 1 (real) dim=, scale=: n/2 + 1 bins; "irfft" 1
+ *     (complex) dim=, n= (output length, default 2 (m - 1)), scale=. Unnormalised unless scale says otherwise.
  *   "conv2d" 2 or 3 (x, w, bias), stride=, padding=, dilation= (1 or 2 ints), groups=;
  *   "groupNorm" 1 or 3 (x, weight, bias), groups=, eps=; "attention" 3 (q, k, v), scale=, causal=;
  *   "where" 3 (cond, a, b).

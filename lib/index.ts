@@ -21,4 +21,5 @@ import * as samplers from './samplers';
 import * as metrics from './metrics';
 import * as quant from './quant';
 import * as linalg from './linalg';
-export { autograd, func, nn, optim, io, data, samplers, metrics, quant, linalg };
+import * as fft from './fft';
+export { autograd, func, nn, optim, io, data, samplers, metrics, quant, linalg, fft };

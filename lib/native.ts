@@ -72,6 +72,9 @@ export interface NativeModule {
   cumsum(x: T, dim: number): T;
   softmax(x: T, dim: number): T;
   logSoftmax(x: T, dim: number): T;
+  fft(x: T, dim: number, inverse: boolean, scale: number): T;
+  rfft(x: T, dim: number, scale: number): T;
+  irfft(x: T, dim: number, n: number, scale: number): T;
   view(x: T, shape: number[]): T;
   reshape(x: T, shape: number[]): T;
   permute(x: T, dims: number[]): T;

@@ -68,6 +68,12 @@ struct Backend {
   bool (*matmul)(const Tensor& out, const Tensor& a, const Tensor& b);
   bool (*softmax)(const Tensor& out, const Tensor& x, bool log);
 
+  // Discrete Fourier transforms along the middle axis of contiguous float tensors viewed [O, n, I] (real) or
+  // [O, n, I, 2] (complex): C2C x [O, n, I, 2] -> out [O, n, I, 2]; R2C x [O, n, I] -> out [O, n/2 + 1, I, 2];
+  // C2R x [O, m, I, 2] -> out [O, n, I], the real signal of the hermitian spectrum whose first min(m, n/2 + 1)
+  // entries are x's (the rest zero; the imaginary parts of the DC and, n even, Nyquist terms ignored). n >= 1.
+  bool (*fft)(const Tensor& out, const Tensor& x, int64_t O, int64_t n, int64_t I, int64_t m, const FftParams& p);
+
   // Random fills of a contiguous out, counter-based (rng/draws.h): element i depends on (key, i) alone, so every
   // backend gives the same numbers for the same generator state. Uniform [0, 1) and standard normal (float
   // dtypes); integers low + r mod range (any dtype).

@@ -120,6 +120,16 @@ std::vector<OpEntry> make_table() {
   t.push_back({"logSoftmax", 1, 1, {"dim"}, [](const tf::TensorList& in, const Attrs& a) {
                  return tf::log_softmax(in[0], int_attr(a, "dim", -1));
                }});
+  // Fourier transforms: complex values as a trailing (re, im) dim of size 2; scale multiplies every output
+  t.push_back({"fft", 1, 1, {"dim", "inverse", "scale"}, [](const tf::TensorList& in, const Attrs& a) {
+                 return tf::fft_c2c(in[0], int_attr(a, "dim", -1), a.number("inverse", 0) != 0, a.number("scale", 1));
+               }});
+  t.push_back({"rfft", 1, 1, {"dim", "scale"}, [](const tf::TensorList& in, const Attrs& a) {
+                 return tf::rfft(in[0], int_attr(a, "dim", -1), a.number("scale", 1));
+               }});
+  t.push_back({"irfft", 1, 1, {"dim", "n", "scale"}, [](const tf::TensorList& in, const Attrs& a) {
+                 return tf::irfft(in[0], int_attr(a, "dim", -1), int_attr(a, "n", 0), a.number("scale", 1));
+               }});
   t.push_back({"reshape", 1, 1, {"shape"}, [](const tf::TensorList& in, const Attrs& a) {
                  TF_CHECK(a.has("shape"), InvalidArgument, "op 'reshape' needs the attribute 'shape'");
                  return tf::reshape(in[0], a.ints("shape", {}));

@@ -1,5 +1,5 @@
 // The plain parameter structs that the op layer checks and the backends' entries run with (backend/backend.h):
-// a convolution's geometry and an optimizer step's hyper-parameters.
+// a convolution's geometry, an optimizer step's hyper-parameters, a Fourier transform's kind.
 #pragma once
 #include <cstdint>
 
@@ -18,6 +18,14 @@ struct AdamHyper {
 struct SgdHyper {
   double lr, momentum, dampening, weight_decay;
   bool nesterov, first_step;  // the first step stores the gradient as the momentum buffer (as PyTorch does)
+};
+
+// The discrete Fourier transforms (ops/fft.cpp): complex to complex, real to the half spectrum, half spectrum to
+// real. A complex value is a (re, im) pair in a trailing dimension of size 2.
+struct FftParams {
+  enum Kind { C2C, R2C, C2R } kind;
+  bool inverse;  // C2C only: exp(+2 pi i jk / n) instead of exp(-2 pi i jk / n)
+  double scale;  // every output times this
 };
 
 }  // namespace tf

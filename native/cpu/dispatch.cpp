@@ -62,6 +62,7 @@ void init() {
     g_tables[1] = g_tables[0];
     fill_avx2(g_tables[1]);
     fill_avx2_int8(g_tables[1]);
+    fill_fft_avx2(g_tables[1]);
     g_tables[1].isa = "avx2";
   }
   if (can_run("avx512", f)) {
@@ -69,6 +70,7 @@ void init() {
     fill_avx512(g_tables[2]);
     // int8: VNNI where the CPU has it; AVX-512 without VNNI keeps the exact AVX2 kernel
     if (f.avx512vnni) fill_vnni_int8(g_tables[2]); else fill_avx2_int8(g_tables[2]);
+    fill_fft_avx512(g_tables[2]);
     g_tables[2].isa = "avx512";
   }
   std::string best = can_run("avx512", f) ? "avx512" : can_run("avx2", f) ? "avx2" : "scalar";

@@ -26,6 +26,8 @@ bool cumsum(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I)
 // cpu/host_matmul.cpp
 bool matmul(const Tensor& out, const Tensor& a, const Tensor& b);
 bool softmax(const Tensor& out, const Tensor& x, bool log);
+// cpu/host_fft.cpp
+bool fft(const Tensor& out, const Tensor& x, int64_t O, int64_t n, int64_t I, int64_t m, const FftParams& p);
 // cpu/host_random.cpp
 bool rand_uniform(const Tensor& out, const CallKey& key);
 bool rand_normal(const Tensor& out, const CallKey& key);

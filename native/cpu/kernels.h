@@ -45,6 +45,12 @@ struct GemmU8S8 {
                int64_t ldc, int64_t n0, int64_t n1);
 };
 
+// In-place forward complex DFTs of L interleaved transforms by `plan` (cpu/fft_plan.h): re and im hold element
+// j of lane l at j L + l; work holds 2 plan->work_elems L scalars. L is a multiple of the row's fft_lanes and
+// every buffer is 64-byte aligned. Only float32 and float64 rows exist.
+struct FftPlan;
+typedef void (*FftFn)(const FftPlan* plan, int64_t L, char* re, char* im, char* work);
+
 enum { NDT = 5 };  // matches tf::kNumDTypes
 
 struct KernelTable {
@@ -59,6 +65,8 @@ struct KernelTable {
   SoftmaxFn softmax[NDT];
   CastFn cast[NDT][NDT];
   GemmU8S8 gemm_u8s8;
+  FftFn fft[NDT];
+  int fft_lanes[NDT];
 };
 
 void fill_reference(KernelTable& t);  // cpu/ref: every slot
@@ -66,6 +74,9 @@ void fill_avx2(KernelTable& t);       // cpu/avx2: float32 overrides (requires A
 void fill_avx512(KernelTable& t);     // cpu/avx512: float32 overrides (requires AVX-512 F/BW/VL/DQ)
 void fill_avx2_int8(KernelTable& t);  // cpu/avx2/gemm_u8s8.cpp (AVX2)
 void fill_vnni_int8(KernelTable& t);  // cpu/avx512vnni/gemm_u8s8.cpp (AVX-512 F/BW + VNNI)
+void fill_fft_scalar(KernelTable& t); // cpu/ref/fft.cpp: the FFT rows, one lane (cpu/simd/fft.inc)
+void fill_fft_avx2(KernelTable& t);   // cpu/avx2/fft.cpp: 8 float / 4 double lanes
+void fill_fft_avx512(KernelTable& t); // cpu/avx512/fft.cpp: 16 float / 8 double lanes
 
 }  // namespace cpu
 }  // namespace tf

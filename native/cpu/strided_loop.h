@@ -62,19 +62,26 @@ struct StridedLoop {
       std::array<int64_t, kMaxDims> idx;
       int64_t rem = lo;
       for (int d = nd - 1; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
+      std::array<char*, N> p;
+      for (int k = 0; k < N; ++k) {
+        int64_t off = 0;
+        for (int d = 0; d < nd; ++d) off += idx[d] * st[d][k];
+        p[k] = base[k] + off * esize[k];
+      }
+      // the pointers move with the index: one add per operand per row, plus one per wrapped dim (a permuted
+      // copy with a short innermost run spent most of its time recomputing every offset from every dim)
       int64_t pos = lo;
       while (pos < hi) {
-        std::array<char*, N> p;
-        for (int k = 0; k < N; ++k) {
-          int64_t off = 0;
-          for (int d = 0; d < nd; ++d) off += idx[d] * st[d][k];
-          p[k] = base[k] + off * esize[k];
-        }
         int64_t n = std::min(inner - idx[nd - 1], hi - pos);
         row(p, inner_st, n);
         pos += n;
         idx[nd - 1] += n;
-        for (int d = nd - 1; d > 0 && idx[d] >= shape[d]; --d) { idx[d] = 0; idx[d - 1]++; }
+        for (int k = 0; k < N; ++k) p[k] += n * inner_st[k] * esize[k];
+        for (int d = nd - 1; d > 0 && idx[d] >= shape[d]; --d) {
+          for (int k = 0; k < N; ++k) p[k] += (st[d - 1][k] - shape[d] * st[d][k]) * esize[k];
+          idx[d] = 0;
+          idx[d - 1]++;
+        }
       }
     });
   }

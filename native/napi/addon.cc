@@ -177,6 +177,21 @@ BINDING(Norm) {
 }
 BINDING(Cumsum) { GUARDED({ return wrap(env, tf::cumsum(tensor_arg(info, 0), int_arg(info, 1, "dim"))); }) }
 BINDING(Softmax) { GUARDED({ return wrap(env, tf::softmax(tensor_arg(info, 0), int_arg(info, 1, "dim"))); }) }
+BINDING(Fft) {
+  GUARDED({
+    return wrap(env, tf::fft_c2c(tensor_arg(info, 0), int_arg(info, 1, "dim"), bool_or(info, 2, false),
+                                 num_or(info, 3, 1, "scale")));
+  })
+}
+BINDING(Rfft) {
+  GUARDED({ return wrap(env, tf::rfft(tensor_arg(info, 0), int_arg(info, 1, "dim"), num_or(info, 2, 1, "scale"))); })
+}
+BINDING(Irfft) {
+  GUARDED({
+    return wrap(env, tf::irfft(tensor_arg(info, 0), int_arg(info, 1, "dim"), int_arg(info, 2, "n"),
+                               num_or(info, 3, 1, "scale")));
+  })
+}
 BINDING(LogSoftmax) { GUARDED({ return wrap(env, tf::log_softmax(tensor_arg(info, 0), int_arg(info, 1, "dim"))); }) }
 
 // ---- views and copies -----------------------------------------------------------------------------------
@@ -607,6 +622,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"where", Where}, {"isfinite", IsFinite}, {"sum", Sum}, {"mean", Mean}, {"var", Var}, {"std", Std},
       {"amax", Amax}, {"amin", Amin}, {"maxDim", MaxDim}, {"minDim", MinDim}, {"argmax", Argmax},
       {"argmin", Argmin}, {"logsumexp", Logsumexp}, {"norm", Norm}, {"cumsum", Cumsum}, {"softmax", Softmax},
+      {"fft", Fft}, {"rfft", Rfft}, {"irfft", Irfft},
       {"logSoftmax", LogSoftmax}, {"view", View}, {"reshape", Reshape}, {"permute", Permute},
       {"transpose", Transpose}, {"expand", Expand}, {"slice", Slice}, {"narrow", Narrow}, {"select", Select},
       {"squeeze", Squeeze}, {"unsqueeze", Unsqueeze}, {"flatten", Flatten}, {"detach", Detach},

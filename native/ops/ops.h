@@ -91,6 +91,12 @@ Tensor cumsum(const Tensor& x, int64_t dim);
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 
+// ---- Fourier transforms (ops/fft.cpp): complex values are (re, im) pairs in a trailing dim of size 2, and
+// `dim` counts the signal dims (not that pair); every output is multiplied by `scale` ----
+Tensor fft_c2c(const Tensor& x, int64_t dim, bool inverse, double scale);  // [..., n, ..., 2] -> same shape
+Tensor rfft(const Tensor& x, int64_t dim, double scale);                   // real n -> n/2 + 1 bins
+Tensor irfft(const Tensor& x, int64_t dim, int64_t n, double scale);       // m bins -> real n (n <= 0: 2 (m - 1))
+
 // ---- views (ops/view.cpp) ----
 Tensor view(const Tensor& x, const Shape& shape);      // requires compatible strides
 Tensor reshape(const Tensor& x, const Shape& shape);   // view when possible, else copy; -1 allowed

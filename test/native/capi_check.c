@@ -323,6 +323,25 @@ int main(int argc, char **argv) {
   OK(tf_tensor_copy_to(r, cv, sizeof cv));
   EXPECT(cv[0] == -1 && cv[2] == 2, "leakyRelu with slope 0.5");
   OK(tf_tensor_release(r));
+  /* rfft by name: [1, 2, 3, 4] -> (10, 0), (-2, 2), (-2, 0); irfft brings it back; a real input to "fft" is refused */
+  const float fv[4] = {1, 2, 3, 4};
+  tf_tensor *fx = vec(fv, 4), *fX = NULL, *fy = NULL;
+  const tf_tensor *fin[1] = {fx};
+  OK(tf_op("rfft", fin, 1, NULL, 0, &fX));
+  float spec[6];
+  OK(tf_tensor_copy_to(fX, spec, sizeof spec));
+  EXPECT(spec[0] == 10 && spec[1] == 0 && spec[2] == -2 && spec[3] == 2 && spec[4] == -2 && spec[5] == 0, "rfft values");
+  tf_attr fn = {"n", TF_ATTR_NUMBER, 4, NULL, 0}, fs = {"scale", TF_ATTR_NUMBER, 0.25, NULL, 0};
+  tf_attr fattrs[2] = {fn, fs};
+  const tf_tensor *Xin[1] = {fX};
+  OK(tf_op("irfft", Xin, 1, fattrs, 2, &fy));
+  float back[4];
+  OK(tf_tensor_copy_to(fy, back, sizeof back));
+  EXPECT(fabsf(back[0] - 1) < 1e-6f && fabsf(back[3] - 4) < 1e-6f, "irfft round trip");
+  EXPECT_STATUS(tf_op("fft", fin, 1, NULL, 0, &r), TF_SHAPE_MISMATCH, "trailing dim of size 2");
+  OK(tf_tensor_release(fx));
+  OK(tf_tensor_release(fX));
+  OK(tf_tensor_release(fy));
   char names[4096];
   size_t need = 0;
   OK(tf_op_names(names, sizeof names, &need));

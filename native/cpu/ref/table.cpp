@@ -15,6 +15,7 @@ void fill_reference(KernelTable& t) {
   fill_reference_reduce(t);
   fill_reference_gemm(t);
   fill_reference_gemm_u8s8(t);
+  fill_fft_scalar(t);
 }
 
 }  // namespace cpu
