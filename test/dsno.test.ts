@@ -8,6 +8,9 @@ import * as dsno from '../lib/models/dsno';
 import { exactTeacher, gaussianCase } from '../lib/models/scm/exact';
 import { eightGaussians } from '../lib/data';
 import { expectClose, expectCode } from './helpers';
+import { trainCommand, TRAIN_FLAGS } from '../lib/cli/train';
+import { evalCommand } from '../lib/cli/commands';
+import '../lib/models';
 
 beforeAll(() => tf.manualSeed(3));
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dsno-'));
@@ -99,4 +102,34 @@ test('loss: per-slice L1/L2 with the weights; training lowers it on a fixed batc
   let last = first;
   for (let i = 0; i < 100; i++) last = tr.step(xT, traj);
   expect(last).toBeLessThan(0.2 * first);
+});
+
+describe('CLI method dsno', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-dsno-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const quiet = () => undefined;
+  const small = ['--data', 'eight-gaussians', '--batch', '64', '--hidden', '32', '--blocks', '1', '--samples', '200', '--ckpt-every', '10'];
+
+  test('no dsno option shadows a train flag', () => {
+    for (const k of Object.keys(dsno.dsnoMethod.options)) expect([k, k in TRAIN_FLAGS]).toEqual([k, false]);
+  });
+
+  test('distils a trigflow checkpoint: trajectories beside it, training, one-call sampling, resume reuses them', async () => {
+    const teacherDir = path.join(tmp, 'teacher');
+    await trainCommand(['--method', 'trigflow', ...small, '--steps', '10', '--out', teacherDir, '--sampleSteps', '8'], quiet);
+    const ck = path.join(teacherDir, 'checkpoint.safetensors');
+    const dir = path.join(tmp, 'dsno');
+    const opts = ['--method', 'dsno', ...small, '--teacher', ck, '--nTraj', '300', '--teacherSteps', '16', '--width', '32', '--opBlocks', '1'];
+    const r = await trainCommand([...opts, '--steps', '10', '--out', dir], quiet);
+    expect(r.steps).toBe(10);
+    const trajDir = path.join(teacherDir, 'dsno-trajectories-300-16-quad4');
+    expect(fs.existsSync(path.join(trajDir, 'manifest.json'))).toBe(true);
+    const stamp = fs.statSync(path.join(trajDir, 'shard-00000.safetensors')).mtimeMs;
+    const e = await evalCommand(['--run', dir, '--n', '100'], quiet);
+    expect(Object.values(e).every((v) => typeof v !== 'number' || Number.isFinite(v))).toBe(true);
+    const r2 = await trainCommand([...opts, '--steps', '20', '--out', dir, '--resume'], quiet);
+    expect(r2.steps).toBe(20);
+    expect(fs.statSync(path.join(trajDir, 'shard-00000.safetensors')).mtimeMs).toBe(stamp);  // reused, not remade
+    await expect(trainCommand(['--method', 'dsno', ...small, '--steps', '2', '--out', path.join(tmp, 'bad')], quiet)).rejects.toThrow(/teacher/);
+  });
 });

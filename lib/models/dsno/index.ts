@@ -5,3 +5,7 @@ export * from './trajectories';
 export * from './operator';
 export * from './loss';
 export * from './train';
+export { dsnoMethod } from './method';
+import { registerMethod } from '../../registry';
+import { dsnoMethod } from './method';
+registerMethod(dsnoMethod);

@@ -5,7 +5,7 @@ export * from './loss';
 export * from './exact';
 export * from './sample';
 export * from './train';
-export { trigflowMethod, scdMethod, sctMethod, ScmRunModel } from './method';
+export { trigflowMethod, scdMethod, sctMethod, ScmRunModel, loadTeacher } from './method';
 import { registerMethod } from '../../registry';
 import { trigflowMethod, scdMethod, sctMethod } from './method';
 registerMethod(trigflowMethod);

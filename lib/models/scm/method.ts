@@ -78,7 +78,7 @@ export function scmTrainerOptions(o: Record<string, OptionValue>): { emaSigmaRel
 }
 
 /** The teacher's weights, EMA averaged, from a 'trigflow' checkpoint (same hidden/blocks/channels options). */
-function loadTeacher(spec: DataSpec, o: Record<string, OptionValue>, file: string): ScmRunModel {
+export function loadTeacher(spec: DataSpec, o: Record<string, OptionValue>, file: string): ScmRunModel {
   // Said before any network is built, naming the option: a bare ENOENT from deep in the loader names neither.
   let st: fs.Stats | null = null;
   try { st = fs.statSync(file); } catch (e) {
