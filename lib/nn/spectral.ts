@@ -24,21 +24,17 @@ export function spectralConv1d(x: Tensor, weight: Tensor): Tensor {
   const K = Math.min(modes, Math.floor(T / 2) + 1);
   if (K < 1) throw new TensorfieldError('TF_SHAPE_MISMATCH', 'spectralConv1d: needs at least one mode');
   const R = rest.reduce((a, b) => a * b, 1);
-  // [B, Cin, K, ...rest, 2] -> [K, B * R, Cin] real and imaginary parts (split before the permutation, so the
-  // copies move runs of Cin values rather than (re, im) pairs)
+  // [B, Cin, K, ...rest, 2] -> [K, B R, 2 Cin]: each row the real parts of its Cin values, then the imaginary
   const X = rfft(x, { dim: 2 }).narrow(2, 0, K);
-  const perm = [2, 0, ...rest.map((_, i) => 3 + i), 1];
-  const part = (c: number) => X.select(-1, c).permute(perm).reshape([K, B * R, cin]);
-  const Xr = part(0), Xi = part(1);
+  const nd = X.ndim;
+  const Xm = X.permute([2, 0, ...rest.map((_, i) => 3 + i), nd - 1, 1]).reshape([K, B * R, 2 * cin]);
+  // (Xr + i Xi)(Wr + i Wi) as one real product per bin: [Xr Xi] [[Wr, Wi], [-Wi, Wr]] = [Yr Yi]
   const W = weight.narrow(2, 0, K).permute([2, 0, 1, 3]);  // [K, Cin, Cout, 2]
   const Wr = W.select(3, 0), Wi = W.select(3, 1);
-  // (Xr + i Xi)(Wr + i Wi), one complex [B R, Cin] x [Cin, Cout] product per bin
-  const Yr = matmul(Xr, Wr).sub(matmul(Xi, Wi));
-  const Yi = matmul(Xr, Wi).add(matmul(Xi, Wr));
-  // [K, B R, Cout] -> [B, Cout, K, ...rest], then the pair; irfft treats the missing bins K..T/2 as zero
-  const back = [1, rest.length + 2, 0, ...rest.map((_, i) => 2 + i)];
-  const unpack = (Z: Tensor) => Z.reshape([K, B, ...rest, cout]).permute(back).unsqueeze(-1);
-  const Y = cat([unpack(Yr), unpack(Yi)], -1);
+  const Wb = cat([cat([Wr, Wi], 2), cat([Wi.neg(), Wr], 2)], 1);  // [K, 2 Cin, 2 Cout]
+  const Ym = matmul(Xm, Wb);                                        // [K, B R, 2 Cout]
+  // -> [B, Cout, K, ...rest, 2]; irfft treats the missing bins K..T/2 as zero
+  const Y = Ym.reshape([K, B, ...rest, 2, cout]).permute([1, rest.length + 3, 0, ...rest.map((_, i) => 2 + i), rest.length + 2]);
   return irfft(Y, { dim: 2, n: T });
 }
 
