@@ -85,6 +85,25 @@ test('operator: one call returns every slice; zero temporal weights = the per-sl
   expectCode(() => new dsno.DsnoMLP({ dim: 2, times: [] }), 'TF_INVALID_ARGUMENT');
 });
 
+test('image operator: zero temporal weights = the teacher U-Net on each slice; fno weights mix the slices', () => {
+  const unet = { inChannels: 1, imageSize: 8, baseChannels: 4, channelMult: [1, 2], numResBlocks: 1, groups: 2, maxPeriod: 10 };
+  const taus = [1.2, 0.8, 0.3, 0.05];
+  const op = new dsno.DsnoUNet({ unet, sliceTimes: taus, modes: 2, spectralInit: 'zeros' });
+  expect(op.timeConvs.length).toBe(7);  // 1 + 1 down blocks, the middle, 2 + 2 up blocks (numResBlocks + 1 per up level)
+  const x = tf.randn([3, 1, 8, 8]);
+  const y = tf.noGrad(() => op.forward(x));
+  expect(y.shape).toEqual([3, 4, 1, 8, 8]);
+  for (let m = 0; m < 4; m++) {
+    const want = tf.noGrad(() => op.unet.forward(x, tf.full([3], taus[m])));
+    expectClose(y.select(1, m).contiguous().dataSync(), want.dataSync(), 1e-5, 0, `slice ${m}`);
+  }
+  const mixed = new dsno.DsnoUNet({ unet, sliceTimes: taus, modes: 2 });
+  mixed.unet.loadStateDict(op.unet.stateDict());
+  const d = tf.noGrad(() => mixed.forward(x).sub(op.forward(x)).abs().max().item());
+  expect(d).toBeGreaterThan(0);
+  expectCode(() => op.forward(tf.randn([3, 1, 6, 6])), 'TF_SHAPE_MISMATCH');
+});
+
 test('loss: per-slice L1/L2 with the weights; training lowers it on a fixed batch', () => {
   const p = tf.tensor(new Float32Array([1, 2, 3, 4]), { shape: [1, 2, 2] });
   const t = tf.zeros([1, 2, 2]);
@@ -131,5 +150,17 @@ describe('CLI method dsno', () => {
     expect(r2.steps).toBe(20);
     expect(fs.statSync(path.join(trajDir, 'shard-00000.safetensors')).mtimeMs).toBe(stamp);  // reused, not remade
     await expect(trainCommand(['--method', 'dsno', ...small, '--steps', '2', '--out', path.join(tmp, 'bad')], quiet)).rejects.toThrow(/teacher/);
+  });
+
+  test('images: a trigflow U-Net teacher distilled into the time-batched U-Net operator', async () => {
+    const img = ['--data', 'fashion14', '--fashion-source', 'embedded', '--channels', '8', '--batch', '4', '--ckpt-every', '2',
+      '--samples', '8', '--threads', '1'];
+    const teacherDir = path.join(tmp, 'img-teacher');
+    await trainCommand(['--method', 'trigflow', ...img, '--steps', '2', '--out', teacherDir, '--sampleSteps', '4'], quiet);
+    const r = await trainCommand(['--method', 'dsno', ...img, '--steps', '2', '--out', path.join(tmp, 'img-dsno'), '--teacher',
+      path.join(teacherDir, 'checkpoint.safetensors'), '--nTraj', '8', '--teacherSteps', '16'], quiet);
+    expect(r.steps).toBe(2);
+    expect(Number.isFinite(r.lossLast)).toBe(true);
+    expect(Number.isFinite(r.metrics!.fdCls)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ export * from './trajectories';
 export * from './operator';
 export * from './loss';
 export * from './train';
+export * from './unet-operator';
 export { dsnoMethod } from './method';
 import { registerMethod } from '../../registry';
 import { dsnoMethod } from './method';

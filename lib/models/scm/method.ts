@@ -9,7 +9,7 @@ import { Module } from '../../nn/module';
 import { loadCheckpoint } from '../../io/checkpoint';
 import { EMA, MAX_SIGMA_REL } from '../../optim/ema';
 import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
-import { UNet } from '../../nn/models/unet';
+import { UNet, type UNetConfig } from '../../nn/models/unet';
 import { ScmMLP, LogvarHead } from './network';
 import { TrigFlowTrainer, ConsistencyTrainer } from './train';
 import { consistencySample, trigflowOdeSample, priorNoise, tMaxOf } from './sample';
@@ -23,9 +23,14 @@ function makeNet(spec: DataSpec, o: Record<string, OptionValue>): ScmNet {
     if (dropout !== 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `--dropout is implemented for the image U-Net only; points (ScmMLP) take 0, got ${dropout}`);
     return new ScmMLP({ dim: spec.itemShape[0], hidden: o.hidden as number, blocks: o.blocks as number, embDim: 64 });
   }
+  return new UNet(scmUNetConfig(spec, o));
+}
+
+/** The image network's configuration (levels x1, x2, one block each, the paper's conditioning). */
+export function scmUNetConfig(spec: DataSpec, o: Record<string, OptionValue>): UNetConfig {
   const [c, h] = spec.itemShape;
-  return new UNet({ inChannels: c, imageSize: h, baseChannels: o.channels as number, channelMult: [1, 2], numResBlocks: 1, groups: 8,
-    noiseScale: 1, maxPeriod: 10, doubleNorm: true, dropout });
+  return { inChannels: c, imageSize: h, baseChannels: o.channels as number, channelMult: [1, 2], numResBlocks: 1, groups: 8,
+    noiseScale: 1, maxPeriod: 10, doubleNorm: true, dropout: o.dropout as number };
 }
 
 const asNet = (net: ScmNet) => (x: Tensor, t: Tensor) => net.forward(x, t);

@@ -118,7 +118,16 @@ export class UNet extends Module {
   }
 
   /** x [N, C, H, W], noise level / time [N], optional one-hot labels [N, numClasses]. */
-  forward(x: Tensor, t: Tensor, labels?: Tensor | null): Tensor {
+  forward(x: Tensor, t: Tensor, labels?: Tensor | null): Tensor { return this.forwardWith(x, t, labels ?? null); }
+
+  /**
+   * forward, with `between` applied to the features after every residual block (after its attention, if any)
+   * and after the middle, in order, k counting from 0: where an operator network (DSNO) inserts its temporal
+   * layers.
+   */
+  forwardWith(x: Tensor, t: Tensor, labels: Tensor | null, between?: (h: Tensor, k: number) => Tensor): Tensor {
+    let k = 0;
+    const hook = (h: Tensor) => (between ? between(h, k++) : h);
     let emb = this.t2.forward(this.t1.forward(this.embed.forward(t)).silu());
     if (this.label && labels) emb = emb.add(this.label.forward(labels));
     emb = emb.silu();
@@ -128,15 +137,17 @@ export class UNet extends Module {
       lv.blocks.forEach((b, i) => {
         h = b.forward(h, emb);
         if (lv.attn[i]) h = lv.attn[i]!.forward(h);
+        h = hook(h);
         skips.push(h);
       });
       if (lv.pool) { h = lv.pool.forward(h); skips.push(h); }
     }
-    h = this.mid2.forward(this.midAttn.forward(this.mid1.forward(h, emb)), emb);
+    h = hook(this.mid2.forward(this.midAttn.forward(this.mid1.forward(h, emb)), emb));
     for (const lv of this.up) {
       lv.blocks.forEach((b, i) => {
         h = b.forward(cat([h, skips.pop()!], 1), emb);
         if (lv.attn[i]) h = lv.attn[i]!.forward(h);
+        h = hook(h);
       });
       if (lv.upConv) h = lv.upConv.forward(upsampleNearest(h, 2));
     }
