@@ -364,7 +364,9 @@ export function tensor(data: NestedArray | TypedArray, opts0: CreateOptions & { 
     for (const e of v) walk(e, d + 1);
   };
   walk(data, 0);
-  return finish(new Tensor(native.fromTyped(Float64Array.from(flat), shape, opts.dtype ?? 'float32')), opts);
+  // a given shape lays the values out as it says (a flat list into a matrix), as for typed arrays; the engine
+  // refuses one whose element count differs (before, it was silently ignored)
+  return finish(new Tensor(native.fromTyped(Float64Array.from(flat), opts.shape ?? shape, opts.dtype ?? 'float32')), opts);
 }
 
 export function zeros(shape: number[], opts?: CreateOptions): Tensor {

@@ -168,3 +168,11 @@ describe('engine', () => {
     expect(pkg.types).toBe('dist/index.d.ts');
   });
 });
+
+test('tensor(plain array, { shape }) lays the values out in that shape, and refuses a count that differs', () => {
+  const t = tf.tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] });
+  expect(t.shape).toEqual([2, 3]);
+  expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+  expect(tf.tensor([[1, 2], [3, 4]], { shape: [4] }).shape).toEqual([4]);
+  expect(() => tf.tensor([1, 2, 3], { shape: [2, 2] })).toThrow(expect.objectContaining({ code: 'TF_SHAPE_MISMATCH' }));
+});
