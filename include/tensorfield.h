@@ -142,6 +142,9 @@ TF_API tf_status tf_square(const tf_tensor *x, tf_tensor **out);
  *   "fft" 1 (complex: a trailing (re, im) dim of size 2), dim= (a signal dim, default -1), inverse= (0/1),
  *     scale= (every output times it, default 1); "rfft" 1 (real) dim=, scale=: n/2 + 1 bins; "irfft" 1
  *     (complex) dim=, n= (output length, default 2 (m - 1)), scale=. Unnormalised unless scale says otherwise.
+ *   "cholesky" 1 ([..., n, n]; the lower factor of the symmetric part), jitter= (added to the diagonal); not
+ *     positive definite is TF_INVALID_ARGUMENT; "triangularSolve" 2 (T [..., n, n], B [..., n, k]: X = op(T)^-1 B),
+ *     upper= (0/1: which triangle of T is read), transpose= (0/1: op(T) = T^T).
  *   "conv2d" 2 or 3 (x, w, bias), stride=, padding=, dilation= (1 or 2 ints), groups=;
  *   "groupNorm" 1 or 3 (x, weight, bias), groups=, eps=; "attention" 3 (q, k, v), scale=, causal=;
  *   "where" 3 (cond, a, b).

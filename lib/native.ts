@@ -75,6 +75,8 @@ export interface NativeModule {
   fft(x: T, dim: number, inverse: boolean, scale: number): T;
   rfft(x: T, dim: number, scale: number): T;
   irfft(x: T, dim: number, n: number, scale: number): T;
+  cholesky(a: T, jitter: number): T;
+  triangularSolve(t: T, b: T, upper: boolean, transpose: boolean): T;
   view(x: T, shape: number[]): T;
   reshape(x: T, shape: number[]): T;
   permute(x: T, dims: number[]): T;

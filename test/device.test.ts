@@ -154,3 +154,17 @@ test("models moved with toDevice('ref') give the CPU's outputs and train there; 
   expect(c.cNoise.device).toBe('ref');
   expectCode(() => new tf.nn.Linear(2, 2).toDevice('tpu'), 'TF_DEVICE');
 });
+
+test('a gradient summed from two uses (fan-out) stays on its device', () => {
+  // The engine added the two contributions on the context's device (the call's: 'cpu' here, as the root and the
+  // leaf are on cpu), so the sum for the 'ref' tensor was labelled 'cpu' and the next 'ref' node refused it.
+  const x = tf.randn([3], { dtype: 'float64' }).requiresGrad_();
+  const xr = x.to('ref');
+  const z = xr.exp();  // used twice below; its backward multiplies by the saved (ref) output
+  const y = z.mul(z.sin()).to('cpu').sum();
+  const [g] = tf.autograd.grad(y, [x]);
+  expect(g!.device).toBe('cpu');
+  const xv = Array.from(x.dataSync() as Float64Array);
+  const want = xv.map((v) => { const e = Math.exp(v); return e * (Math.sin(e) + e * Math.cos(e)); });
+  Array.from(g!.dataSync() as Float64Array).forEach((v, i) => expect(v).toBeCloseTo(want[i], 12));
+});

@@ -99,7 +99,12 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     TensorList& buf = buffers[n];
     if (buf.size() < n->outs.size()) buf.resize(n->outs.size());
     Tensor& slot = buf.at(input_nr);
-    slot = slot.defined() ? add(slot, g) : g;
+    if (!slot.defined()) { slot = g; return; }
+    // Two contributions to one gradient are summed on their device: outside a node's scope the context's device is
+    // the caller's, and a sum made there was labelled with it (a fan-out on 'ref' came back as a 'cpu' tensor).
+    check_same_device(slot, g, "backward: two gradients of one tensor");
+    DeviceScope on(g.device());
+    slot = add(slot, g);
   };
 
   TensorList captured(inputs.size());

@@ -13,7 +13,7 @@ constexpr Backend host_backend(Device d, const char* name, const cpu::KernelTabl
                                bool fast_paths) {
   return Backend{d, name, rows, threaded, fast_paths,
                  &host::unary, &host::binary, &host::where, &host::isfinite, &host::copy,
-                 &host::reduce, &host::cumsum, &host::matmul, &host::softmax, &host::fft,
+                 &host::reduce, &host::cumsum, &host::matmul, &host::softmax, &host::fft, &host::cholesky, &host::trisolve,
                  &host::rand_uniform, &host::rand_normal, &host::rand_int, &host::combine,
                  &host::fill, &host::sequence,
                  &host::bernoulli, &host::binomial, &host::poisson, &host::multinomial, &host::count_step,

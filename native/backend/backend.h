@@ -38,6 +38,8 @@ struct Verdict {
   }
 };
 enum DrawProblem { kBadProbability = 1, kBadCount, kBadRate, kZeroRow, kTooFewCategories, kBadIndex, kBadNetOutput };
+// What a factorisation found: `at` the matrix (batch index), `value` the offending pivot or diagonal entry.
+enum LinalgProblem { kNotPositiveDefinite = 1, kSingular };
 enum class CountStep { BinomialBridge, TauLeap };
 
 struct Backend {
@@ -73,6 +75,14 @@ struct Backend {
   // C2R x [O, m, I, 2] -> out [O, n, I], the real signal of the hermitian spectrum whose first min(m, n/2 + 1)
   // entries are x's (the rest zero; the imaginary parts of the DC and, n even, Nyquist terms ignored). n >= 1.
   bool (*fft)(const Tensor& out, const Tensor& x, int64_t O, int64_t n, int64_t I, int64_t m, const FftParams& p);
+
+  // Dense factorisations of `batch` contiguous n x n float matrices. cholesky: L (lower, upper part zero) with
+  // a + jitter I = L L^T, reading a's lower triangle; a pivot that is not > 0 (or not finite) flags
+  // kNotPositiveDefinite. trisolve: x [batch, n, k] = op(t)^-1 b, t [batch, n, n] triangular, b [batch, n, k]
+  // (x may be b); a zero diagonal entry flags kSingular.
+  bool (*cholesky)(const Tensor& l, const Tensor& a, int64_t batch, int64_t n, double jitter, Verdict* v);
+  bool (*trisolve)(const Tensor& x, const Tensor& t, const Tensor& b, int64_t batch, int64_t n, int64_t k,
+                   const TriSolveParams& p, Verdict* v);
 
   // Random fills of a contiguous out, counter-based (rng/draws.h): element i depends on (key, i) alone, so every
   // backend gives the same numbers for the same generator state. Uniform [0, 1) and standard normal (float

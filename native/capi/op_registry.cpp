@@ -130,6 +130,13 @@ std::vector<OpEntry> make_table() {
   t.push_back({"irfft", 1, 1, {"dim", "n", "scale"}, [](const tf::TensorList& in, const Attrs& a) {
                  return tf::irfft(in[0], int_attr(a, "dim", -1), int_attr(a, "n", 0), a.number("scale", 1));
                }});
+  // dense factorisations over the last two dims
+  t.push_back({"cholesky", 1, 1, {"jitter"}, [](const tf::TensorList& in, const Attrs& a) {
+                 return tf::cholesky(in[0], a.number("jitter", 0));
+               }});
+  t.push_back({"triangularSolve", 2, 2, {"upper", "transpose"}, [](const tf::TensorList& in, const Attrs& a) {
+                 return tf::triangular_solve(in[0], in[1], a.number("upper", 0) != 0, a.number("transpose", 0) != 0);
+               }});
   t.push_back({"reshape", 1, 1, {"shape"}, [](const tf::TensorList& in, const Attrs& a) {
                  TF_CHECK(a.has("shape"), InvalidArgument, "op 'reshape' needs the attribute 'shape'");
                  return tf::reshape(in[0], a.ints("shape", {}));

@@ -28,4 +28,10 @@ struct FftParams {
   double scale;  // every output times this
 };
 
+// A triangular solve op(T) X = B (ops/linalg.cpp): T upper or lower, op(T) = T or T^T.
+struct TriSolveParams {
+  bool upper;
+  bool transpose;
+};
+
 }  // namespace tf

@@ -28,6 +28,10 @@ bool matmul(const Tensor& out, const Tensor& a, const Tensor& b);
 bool softmax(const Tensor& out, const Tensor& x, bool log);
 // cpu/host_fft.cpp
 bool fft(const Tensor& out, const Tensor& x, int64_t O, int64_t n, int64_t I, int64_t m, const FftParams& p);
+// cpu/host_linalg.cpp
+bool cholesky(const Tensor& l, const Tensor& a, int64_t batch, int64_t n, double jitter, Verdict* v);
+bool trisolve(const Tensor& x, const Tensor& t, const Tensor& b, int64_t batch, int64_t n, int64_t k,
+              const TriSolveParams& p, Verdict* v);
 // cpu/host_random.cpp
 bool rand_uniform(const Tensor& out, const CallKey& key);
 bool rand_normal(const Tensor& out, const CallKey& key);

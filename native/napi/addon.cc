@@ -192,6 +192,13 @@ BINDING(Irfft) {
                                num_or(info, 3, 1, "scale")));
   })
 }
+BINDING(Cholesky) { GUARDED({ return wrap(env, tf::cholesky(tensor_arg(info, 0), num_or(info, 1, 0, "jitter"))); }) }
+BINDING(TriangularSolve) {
+  GUARDED({
+    return wrap(env, tf::triangular_solve(tensor_arg(info, 0), tensor_arg(info, 1), bool_or(info, 2, false),
+                                          bool_or(info, 3, false)));
+  })
+}
 BINDING(LogSoftmax) { GUARDED({ return wrap(env, tf::log_softmax(tensor_arg(info, 0), int_arg(info, 1, "dim"))); }) }
 
 // ---- views and copies -----------------------------------------------------------------------------------
@@ -622,7 +629,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"where", Where}, {"isfinite", IsFinite}, {"sum", Sum}, {"mean", Mean}, {"var", Var}, {"std", Std},
       {"amax", Amax}, {"amin", Amin}, {"maxDim", MaxDim}, {"minDim", MinDim}, {"argmax", Argmax},
       {"argmin", Argmin}, {"logsumexp", Logsumexp}, {"norm", Norm}, {"cumsum", Cumsum}, {"softmax", Softmax},
-      {"fft", Fft}, {"rfft", Rfft}, {"irfft", Irfft},
+      {"fft", Fft}, {"rfft", Rfft}, {"irfft", Irfft}, {"cholesky", Cholesky}, {"triangularSolve", TriangularSolve},
       {"logSoftmax", LogSoftmax}, {"view", View}, {"reshape", Reshape}, {"permute", Permute},
       {"transpose", Transpose}, {"expand", Expand}, {"slice", Slice}, {"narrow", Narrow}, {"select", Select},
       {"squeeze", Squeeze}, {"unsqueeze", Unsqueeze}, {"flatten", Flatten}, {"detach", Detach},

@@ -97,6 +97,12 @@ Tensor fft_c2c(const Tensor& x, int64_t dim, bool inverse, double scale);  // [.
 Tensor rfft(const Tensor& x, int64_t dim, double scale);                   // real n -> n/2 + 1 bins
 Tensor irfft(const Tensor& x, int64_t dim, int64_t n, double scale);       // m bins -> real n (n <= 0: 2 (m - 1))
 
+// ---- dense factorisations (ops/linalg.cpp), over the last two dims with batch dims in front ----
+// L lower triangular with (A + A^T)/2 + jitter I = L L^T; TF_INVALID_ARGUMENT when not positive definite
+Tensor cholesky(const Tensor& a, double jitter);
+// X = op(T)^-1 B, T [..., n, n] upper or lower triangular (only that triangle is read), op = T or T^T, B [..., n, k]
+Tensor triangular_solve(const Tensor& t, const Tensor& b, bool upper, bool transpose);
+
 // ---- views (ops/view.cpp) ----
 Tensor view(const Tensor& x, const Shape& shape);      // requires compatible strides
 Tensor reshape(const Tensor& x, const Shape& shape);   // view when possible, else copy; -1 allowed

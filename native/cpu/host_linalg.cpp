@@ -1,0 +1,174 @@
+// The dense factorisation entries of the host backends. 'ref' runs the references (cpu/ref/linalg.cpp, sums in
+// double). 'cpu' runs in the tensor's precision, split over the pool by matrix:
+//  - Cholesky, right-looking in blocks of kBlock columns: the diagonal block by the column-axpy form (each step
+//    subtracts a multiple of the pivot column, kept contiguous, from the rows below: no reductions, so the inner
+//    loops vectorise), the panel below it by row substitution, and the trailing matrix by one GEMM (the host GEMM
+//    driver) per block;
+//  - triangular solves by row substitution, each row of x updated as a whole (an axpy over the k right-hand sides).
+#include "host_backend.h"
+#include <algorithm>
+#include <cmath>
+#include <vector>
+#include "ref/linalg.h"
+#include "threadpool.h"
+
+namespace tf {
+namespace host {
+
+namespace {
+
+constexpr int64_t kBlock = 64;
+
+// The lower triangle of the n x n block at a (row stride ld), factored in place (column-axpy form). Returns the
+// column of a failed pivot, or -1.
+template <typename S>
+int64_t chol_block(S* a, int64_t n, int64_t ld, double jitter, S* col, double* bad) {
+  for (int64_t j = 0; j < n; ++j) {
+    S s = a[j * ld + j] + S(jitter);
+    if (!(s > 0) || !std::isfinite(double(s))) { *bad = double(s); return j; }
+    S d = std::sqrt(s);
+    a[j * ld + j] = d;
+    for (int64_t i = j + 1; i < n; ++i) col[i] = a[i * ld + j] /= d;
+    // rows below subtract l_ij times the pivot column: a[i][c] -= l_ij l_cj for j < c <= i
+    for (int64_t i = j + 1; i < n; ++i) {
+      const S lij = col[i];
+      S* row = a + i * ld;
+      for (int64_t c = j + 1; c <= i; ++c) row[c] -= lij * col[c];
+    }
+  }
+  return -1;
+}
+
+// One matrix, blocked. a is copied into l first (jitter applied in the diagonal block's pivots), upper zeroed.
+template <typename S>
+int64_t chol_one(const S* a, S* l, int64_t n, double jitter, double* bad) {
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c <= i; ++c) l[i * n + c] = a[i * n + c];
+    for (int64_t c = i + 1; c < n; ++c) l[i * n + c] = 0;
+  }
+  std::vector<S> col(static_cast<size_t>(n)), neg;
+  for (int64_t k0 = 0; k0 < n; k0 += kBlock) {
+    const int64_t kb = std::min(kBlock, n - k0), rest = n - k0 - kb;
+    int64_t f = chol_block(l + k0 * n + k0, kb, n, jitter, col.data() + k0, bad);
+    if (f >= 0) return k0 + f;
+    if (rest == 0) break;
+    // panel: rows below solve x L11^T = a_i by substitution over the block's columns
+    S* L11 = l + k0 * n + k0;
+    for (int64_t i = k0 + kb; i < n; ++i) {
+      S* x = l + i * n + k0;
+      for (int64_t c = 0; c < kb; ++c) {
+        S v = x[c];
+        for (int64_t d = 0; d < c; ++d) v -= x[d] * L11[c * n + d];
+        x[c] = v / L11[c * n + c];
+      }
+    }
+    // trailing: A22 -= L21 L21^T, as A22 += (-L21) L21^T through the GEMM driver (the full square; the upper part
+    // it writes is zeroed at the end)
+    neg.assign(size_t(rest * kb), S(0));
+    for (int64_t i = 0; i < rest; ++i)
+      for (int64_t c = 0; c < kb; ++c) neg[i * kb + c] = -l[(k0 + kb + i) * n + k0 + c];
+    const char* L21 = reinterpret_cast<const char*>(l + (k0 + kb) * n + k0);
+    gemm_into(std::is_same<S, float>::value ? DType::F32 : DType::F64, rest, rest, kb,
+              reinterpret_cast<const char*>(neg.data()), kb, 1, L21, 1, n,
+              reinterpret_cast<char*>(l + (k0 + kb) * n + k0 + kb), n, true);
+  }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = i + 1; c < n; ++c) l[i * n + c] = 0;
+  return -1;
+}
+
+template <typename S>
+int64_t trisolve_one(const S* t, const S* b, S* x, int64_t n, int64_t k, const TriSolveParams& p, double* bad) {
+  const bool lower = p.upper == p.transpose;
+  if (x != b) std::copy(b, b + n * k, x);
+  for (int64_t s = 0; s < n; ++s) {
+    const int64_t i = lower ? s : n - 1 - s;
+    const S d = t[i * n + i];
+    if (d == 0 || !std::isfinite(double(d))) { *bad = double(d); return i; }
+    S* xi = x + i * k;
+    const int64_t j0 = lower ? 0 : i + 1, j1 = lower ? i : n;
+    for (int64_t j = j0; j < j1; ++j) {
+      const S tij = p.transpose ? t[j * n + i] : t[i * n + j];
+      const S* xj = x + j * k;
+      for (int64_t c = 0; c < k; ++c) xi[c] -= tij * xj[c];
+    }
+    const S inv = S(1) / d;
+    for (int64_t c = 0; c < k; ++c) xi[c] *= inv;
+  }
+  return -1;
+}
+
+template <typename S>
+void run_cholesky(const Tensor& l, const Tensor& a, int64_t batch, int64_t n, double jitter, Verdict* v) {
+  const S* A = reinterpret_cast<const S*>(a.raw_ptr());
+  S* L = reinterpret_cast<S*>(l.raw_ptr());
+  std::vector<Verdict> found(static_cast<size_t>(batch), Verdict{});
+  parallel_for(0, batch, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * n, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t m = lo; m < hi; ++m) {
+      double bad = 0;
+      if (chol_one(A + m * n * n, L + m * n * n, n, jitter, &bad) >= 0) found[m].flag(kNotPositiveDefinite, m, bad);
+    }
+  });
+  for (const Verdict& f : found) if (f.code) { *v = f; return; }  // the first matrix that failed, whatever the threads
+}
+
+template <typename S>
+void run_trisolve(const Tensor& x, const Tensor& t, const Tensor& b, int64_t batch, int64_t n, int64_t k,
+                  const TriSolveParams& p, Verdict* v) {
+  const S* T = reinterpret_cast<const S*>(t.raw_ptr());
+  const S* B = reinterpret_cast<const S*>(b.raw_ptr());
+  S* X = reinterpret_cast<S*>(x.raw_ptr());
+  std::vector<Verdict> found(static_cast<size_t>(batch), Verdict{});
+  parallel_for(0, batch, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * (n + k), 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t m = lo; m < hi; ++m) {
+      double bad = 0;
+      if (trisolve_one(T + m * n * n, B + m * n * k, X + m * n * k, n, k, p, &bad) >= 0) found[m].flag(kSingular, m, bad);
+    }
+  });
+  for (const Verdict& f : found) if (f.code) { *v = f; return; }
+}
+
+}  // namespace
+
+bool cholesky(const Tensor& l, const Tensor& a, int64_t batch, int64_t n, double jitter, Verdict* v) {
+  DType dt = a.dtype();
+  if (dt != DType::F32 && dt != DType::F64) return false;
+  if (!current_backend().fast_paths) {
+    const int64_t es = int64_t(dtype_size(dt));
+    for (int64_t m = 0; m < batch; ++m) {
+      double bad = 0;
+      if (cpu::cholesky_reference(dt, a.raw_ptr() + m * n * n * es, l.raw_ptr() + m * n * n * es, n, jitter, &bad)) {
+        v->flag(kNotPositiveDefinite, m, bad);
+        return true;
+      }
+    }
+    return true;
+  }
+  if (dt == DType::F32) run_cholesky<float>(l, a, batch, n, jitter, v);
+  else run_cholesky<double>(l, a, batch, n, jitter, v);
+  return true;
+}
+
+bool trisolve(const Tensor& x, const Tensor& t, const Tensor& b, int64_t batch, int64_t n, int64_t k,
+              const TriSolveParams& p, Verdict* v) {
+  DType dt = t.dtype();
+  if (dt != DType::F32 && dt != DType::F64) return false;
+  if (!current_backend().fast_paths) {
+    const int64_t es = int64_t(dtype_size(dt));
+    for (int64_t m = 0; m < batch; ++m) {
+      double bad = 0;
+      if (cpu::trisolve_reference(dt, t.raw_ptr() + m * n * n * es, b.raw_ptr() + m * n * k * es,
+                                  x.raw_ptr() + m * n * k * es, n, k, p, &bad)) {
+        v->flag(kSingular, m, bad);
+        return true;
+      }
+    }
+    return true;
+  }
+  if (dt == DType::F32) run_trisolve<float>(x, t, b, batch, n, k, p, v);
+  else run_trisolve<double>(x, t, b, batch, n, k, p, v);
+  return true;
+}
+
+}  // namespace host
+}  // namespace tf
