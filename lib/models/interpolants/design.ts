@@ -157,16 +157,23 @@ export interface KineticEnergyEstimate {
   n: number;
 }
 
-/** KE^ on n fresh pairs with stratified times t_i = (i + u_i) / n (gamma = 0). */
-export function kineticEnergyEstimate(P: LearnedInterpolant, b: (x: Tensor, t: Tensor) => Tensor, x0: Tensor, x1: Tensor): KineticEnergyEstimate {
+/**
+ * KE^ on n fresh pairs with stratified times t_i = (i + u_i) / n (gamma = 0); with `atTime`, the integrand
+ * E[2 (dI/dt)·b^ - |b^|²] at that one time instead (the energy profile over t).
+ */
+export function kineticEnergyEstimate(P: LearnedInterpolant, b: (x: Tensor, t: Tensor) => Tensor, x0: Tensor, x1: Tensor,
+  opts: { atTime?: number } = {}): KineticEnergyEstimate {
   const fn = 'kineticEnergyEstimate';
   if (!(x0 instanceof Tensor) || x0.ndim !== 2) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: x0 must be [n, d]`);
   const n = x0.shape[0];
   if (n < 2) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: need n >= 2 pairs`);
+  if (opts.atTime !== undefined && !(opts.atTime >= 0 && opts.atTime <= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: atTime must be in [0, 1]`);
   return noGrad(() => tidy(() => {
     // Stratified times: one per interval [i/n, (i+1)/n), so the t-integral's quadrature error is O(1/n²).
     const idx = new Float64Array(n).map((_, i) => i);
-    const t = rand([n], { dtype: x0.dtype }).add(tensor(x0.dtype === 'float64' ? idx : Float32Array.from(idx), { shape: [n] })).div(n);
+    const t = opts.atTime !== undefined
+      ? tensor(x0.dtype === 'float64' ? new Float64Array(n).fill(opts.atTime) : new Float32Array(n).fill(opts.atTime), { shape: [n] })
+      : rand([n], { dtype: x0.dtype }).add(tensor(x0.dtype === 'float64' ? idx : Float32Array.from(idx), { shape: [n] })).div(n);
     const { I, dI } = P.path(t, x0, x1);
     const y = b(I, t);
     const q = dI.mul(y).sum(1).mul(2).sub(y.mul(y).sum(1));
