@@ -84,6 +84,10 @@ describe('learnedBLoss', () => {
       const a = arr(ours), r = arr(ref);
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - r[i])).toBeLessThan(1e-12 * (1 + Math.abs(r[i])));
     }
+    // Bad input.
+    expectCode(() => learnedBLoss({} as SI.LearnedInterpolant, b, x0, x1), 'TF_INVALID_ARGUMENT');
+    expectCode(() => learnedBLoss(P, b, x0, x1, { tMin: 0.5, tMax: 0.2 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => learnedBLoss(P, (x) => x.sum(1), x0, x1), 'TF_SHAPE_MISMATCH');
   });
 });
 const learnedBLoss = SI.learnedBLoss;

@@ -92,7 +92,7 @@ export class LearnedInterpolant extends Module {
 }
 
 export interface LearnedLossOptions {
-  /** Per-row times [n]; default uniform on [tMin, tMax] (default [0, 1]: the b target is bounded when gamma' is). */
+  /** Per-row times [n]; default uniform on [tMin, tMax] (default [0, 1] for gamma = 0, else [1e-4, 1 - 1e-4]). */
   t?: Tensor;
   tMin?: number;
   tMax?: number;
@@ -108,8 +108,12 @@ export function learnedBLoss(P: LearnedInterpolant, b: Field, x0: Tensor, x1: Te
   const fn = 'learnedBLoss';
   if (!(P instanceof LearnedInterpolant)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: P must be a LearnedInterpolant`);
   if (!(x0 instanceof Tensor)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: x0 must be a tensor`);
+  if (typeof b !== 'function') throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: b must be a field (x, t) => tensor`);
   const n = x0.shape[0], dt = floatDtype(x0, fn);
-  const tMin = opts.tMin ?? 0, tMax = opts.tMax ?? 1;
+  const G = opts.gamma;
+  const noisy = !!G && !G.isZero;
+  // With gamma, gamma' may be infinite at the ends (brownian): draw inside, as objectives.ts does.
+  const tMin = opts.tMin ?? (noisy ? 1e-4 : 0), tMax = opts.tMax ?? (noisy ? 1 - 1e-4 : 1);
   if (!(tMin >= 0 && tMax <= 1 && tMin <= tMax)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: need 0 <= tMin <= tMax <= 1`);
   const tT = opts.t ?? rand([n], { dtype: dt }).mul(tMax - tMin).add(tMin);
   const t = tT.reshape(n);
@@ -122,8 +126,7 @@ export function learnedBLoss(P: LearnedInterpolant, b: Field, x0: Tensor, x1: Te
     return y.mul(y).mul(0.5).sub(y.mul(target)).sum(1);
   };
   let L: Tensor;
-  const G = opts.gamma;
-  if (!G || G.isZero) {
+  if (!noisy) {
     L = half(I, dI);
   } else {
     const ts = timesOf(t, n, fn);
