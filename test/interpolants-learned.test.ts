@@ -201,3 +201,73 @@ describe('max-min design', () => {
     expect(err).toBeLessThan(0.3 * errLin);
   });
 });
+
+describe('Schrödinger bridge (gamma > 0)', () => {
+  const s2 = 0.5;
+  const sb = SI.gaussianSB(M0, S0, M1, S1, s2);
+  test('the coupling is entropic: the joint precision of (x0, x1) has off-diagonal block -I / sigma²; ends are S0, S1', () => {
+    const C = sb.C;
+    const J = [S0[0], S0[1], C[0], C[1], S0[2], S0[3], C[2], C[3], C[0], C[2], S1[0], S1[1], C[1], C[3], S1[2], S1[3]];
+    const P = SI.symFunc(J, 4, (x) => 1 / x);
+    expect([P[2], P[3], P[6], P[7]].map((v) => v * s2).map((v) => +v.toFixed(10))).toEqual([-1, 0, 0, -1]);
+    for (let i = 0; i < 4; i++) { expect(Math.abs(sb.cov(0)[i] - S0[i])).toBeLessThan(1e-12); expect(Math.abs(sb.cov(1)[i] - S1[i])).toBeLessThan(1e-12); }
+  });
+
+  test('sigma -> 0: the coupling tends to OT (Cov(x0, x1) = S0 T) and J to W2²', () => {
+    const ot = SI.gaussianOT(M0, S0, M1, S1), small = SI.gaussianSB(M0, S0, M1, S1, 1e-5);
+    const S0T = SI.matMul(S0, ot.T, 2);
+    for (let i = 0; i < 4; i++) expect(Math.abs(small.C[i] - S0T[i])).toBeLessThan(1e-4);
+    expect(Math.abs(small.energy - ot.w2sq)).toBeLessThan(1e-5);
+  });
+
+  test('the closed-form bridge is a stationary point (minimum) of J over Gaussian paths; the linear one is not', () => {
+    const Pm = [1, 0.3, 0.3, -0.5];
+    const J = (cov: (t: number) => Float64Array, dcov: (t: number) => Float64Array, e: number) => SI.gaussianPathEnergy(0.5,
+      (t) => cov(t).map((v, i) => v + e * t * (1 - t) * Pm[i]), (t) => dcov(t).map((v, i) => v + e * (1 - 2 * t) * Pm[i]), 2, s2, 400);
+    const e = 1e-3;
+    const j0 = J(sb.cov, sb.dcov, 0), jp = J(sb.cov, sb.dcov, e), jm = J(sb.cov, sb.dcov, -e);
+    expect(Math.abs(j0 - sb.energy)).toBeLessThan(1e-8);
+    // First-order change ~ 0 (the slope), curvature > 0.
+    expect(Math.abs(jp - jm) / (2 * e)).toBeLessThan(1e-4);
+    expect(jp + jm - 2 * j0).toBeGreaterThan(0);
+    // The linear interpolant's path (independent coupling): a clear slope, and a larger J.
+    const lc = (t: number) => Float64Array.from(S0.map((v, i) => (1 - t) ** 2 * v + t * t * S1[i] + (i === 0 || i === 3 ? s2 * t * (1 - t) : 0)));
+    const ld = (t: number) => Float64Array.from(S0.map((v, i) => -2 * (1 - t) * v + 2 * t * S1[i] + (i === 0 || i === 3 ? s2 * (1 - 2 * t) : 0)));
+    expect(Math.abs(J(lc, ld, e) - J(lc, ld, -e)) / (2 * e)).toBeGreaterThan(0.01);
+    // Its own (non-gradient) velocity costs more than the gradient one on the same path.
+    expect(SI.linearInterpolantSBEnergy(M0, S0, M1, S1, s2)).toBeGreaterThan(J(lc, ld, 0) + 1e-3);
+    expect(J(lc, ld, 0)).toBeGreaterThan(sb.energy);
+  });
+
+  test('learnedSLoss at g = 0 is objectives.ts s loss of the linear path with the same gamma; bad input', () => {
+    const P = new SI.LearnedInterpolant({ dim: 2 }).toDtype('float64');
+    tf.manualSeed(6);
+    const x0 = tf.randn([64, 2], { dtype: 'float64' }), x1 = tf.randn([64, 2], { dtype: 'float64' }).add(0.5);
+    const z = tf.randn([64, 2], { dtype: 'float64' }), t = tf.rand([64], { dtype: 'float64' }).mul(0.98).add(0.01);
+    const s = (x: Tensor, tt: Tensor) => x.mul(-0.8).add(tt.reshape(64, 1).mul(x.square()).mul(0.2));
+    const g = SI.gammaSchedule('a-brownian', s2);
+    const ours = arr(SI.learnedSLoss(P, s, x0, x1, { t, z, gamma: g, reduction: 'none' }));
+    const ref = arr(SI.interpolantLoss(SI.interpolant({ path: 'linear', gamma: g }), 's', s, x0, x1, { t, z, reduction: 'none' }));
+    for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - ref[i])).toBeLessThan(1e-12 * (1 + Math.abs(ref[i])));
+    expectCode(() => SI.learnedSLoss(P, s, x0, x1), 'TF_INVALID_ARGUMENT'); // no gamma
+    expectCode(() => SI.gaussianSB(M0, S0, M1, S1, 0), 'TF_INVALID_ARGUMENT');
+  });
+
+  test('a short max-min with the bridge objective lowers J below the linear interpolant\'s', () => {
+    const jLin = SI.linearInterpolantSBEnergy(M0, S0, M1, S1, s2);
+    const chol = (S: number[]) => { const a = Math.sqrt(S[0]), b = S[2] / a; return [[a, b], [0, Math.sqrt(S[3] - b * b)]]; };
+    const drawer = (m: number[], S: number[]) => { const Lt = tf.keep(tf.tensor(chol(S))), mu = tf.keep(tf.tensor([m]));
+      return (n: number) => tf.randn([n, 2]).matmul(Lt).add(mu); };
+    const d0 = drawer(M0, S0), d1 = drawer(M1, S1);
+    const gamma = SI.gammaSchedule('a-brownian', s2), sWeight = s2 * s2 / 4;
+    tf.manualSeed(8);
+    const P = new SI.LearnedInterpolant({ dim: 2 });
+    SI.maxMinTrain(P, new SI.TimeField(2), d0, d1, { outerSteps: 500, warmup: 300, gamma, s: new SI.TimeField(2), sWeight });
+    const b = new SI.TimeField(2), s = new SI.TimeField(2);
+    SI.fitVelocity(P, b, d0, d1, { steps: 800, gamma, s, sWeight });
+    const est = tf.tidy(() => SI.bridgeEnergyEstimate(P, (x, t) => b.forward(x, t), (x, t) => s.forward(x, t), d0(50000), d1(50000), { gamma, sWeight }));
+    // The gap jLin - J_SB is 0.29; require 40 % of it closed beyond 3 SE (SE ~ 0.02 at n = 50000).
+    expect(est.total.value + 3 * est.total.stdErr).toBeLessThan(jLin - 0.4 * (jLin - sb.energy));
+    expect(est.total.value).toBeGreaterThan(sb.energy - 0.1);
+  });
+});

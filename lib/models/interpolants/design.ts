@@ -22,6 +22,15 @@
 // so the outer step is gradient *ascent* on L_b in theta with b^ held fixed: the gradient reaches theta through
 // dI/dt in the target and through x_t = I_theta in b^'s argument. `innerSteps` b-steps per theta-step.
 //
+// The noisy case (gamma > 0): the Schrödinger bridge for the reference dX = sigma dW minimises, over density paths
+// with their probability-flow velocity v, J = int E[|v|² + (sigma⁴/4)|grad log rho_t|²] dt (gaussian-ot.ts, header;
+// the constant is checked there: the closed-form bridge is stationary for this J and not for sigma⁴/2). With
+// min L_s = -½ int E|s|² (objectives.ts's score objective, s = grad log rho_t), J = -2 min_(b^, s^) (L_b + (sigma⁴/4) L_s),
+// so the same alternating scheme, with s^ fitted beside b^ and the ascent on L_b + (sigma⁴/4) L_s, targets the
+// bridge when gamma = sigma sqrt(t (1 - t)) (the bridge's own noise; its marginals are then reachable by I_theta
+// with independent x0, x1 by the construction in learned.ts applied to the deterministic part's covariance).
+// `InnerFields` carries s^ and the weight; `bridgeEnergyEstimate` measures J^.
+//
 // Measuring the result: after training, a fresh b^ is fitted to the frozen interpolant (`fitVelocity`), and
 //   KE^ = -2 L_b[b^] = int E[2 (dI/dt)·b^ - |b^|²] dt = int E|b|² - int E|b^ - b|² dt
 // is a lower bound on the interpolant's kinetic energy whose bias is second order in the fit error (the plain
@@ -29,13 +38,13 @@
 // int E|dI/dt|² beside it.
 import { Tensor, TensorfieldError, tensor } from '../../tensor';
 import { cat } from '../../ops';
-import { rand } from '../../random';
+import { rand, randnLike } from '../../random';
 import { tidy } from '../../scope';
 import { noGrad } from '../../autograd';
 import { Module } from '../../nn/module';
 import { Linear } from '../../nn/layers';
 import { Adam } from '../../optim/optimizer';
-import { LearnedInterpolant, learnedBLoss } from './learned';
+import { LearnedInterpolant, learnedBLoss, learnedSLoss } from './learned';
 import type { GammaSchedule } from './schedules';
 
 /** A small velocity network b^(t, x): [x, t] -> SiLU MLP -> d (t enters raw: the fields here are smooth in t). */
@@ -80,17 +89,38 @@ function positiveInt(v: unknown, what: string, fn: string, min = 1): number {
   return v as number;
 }
 
-/** Fits b^ to the (frozen) interpolant P by `steps` Adam steps on L_b; returns the last losses' mean. */
+/** The fields the inner problem fits: the velocity, and (for the bridge objective) the score with its weight. */
+export interface InnerFields {
+  /** s^ for the Schrödinger-bridge objective L_b + sWeight L_s (gamma > 0); omit for the OT objective L_b. */
+  s?: TimeField;
+  /** sigma⁴ / 4 for the bridge with reference variance sigma² per unit time (see the header). */
+  sWeight?: number;
+}
+
+function innerObjective(P: LearnedInterpolant, b: TimeField, x0: Tensor, x1: Tensor, gamma: GammaSchedule | undefined, f: InnerFields): Tensor {
+  const L = learnedBLoss(P, (x, t) => b.forward(x, t), x0, x1, { gamma });
+  if (!f.s) return L;
+  return L.add(learnedSLoss(P, (x, t) => f.s!.forward(x, t), x0, x1, { gamma }).mul(f.sWeight ?? 1));
+}
+
+function checkInner(f: InnerFields, gamma: GammaSchedule | undefined, fn: string): void {
+  if (f.s && (!gamma || gamma.isZero)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: a score field needs gamma > 0`);
+  if (f.sWeight !== undefined && !(f.sWeight >= 0 && Number.isFinite(f.sWeight))) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: sWeight must be >= 0`);
+}
+
+/** Fits b^ (and s^) to the (frozen) interpolant P by `steps` Adam steps; returns the last (<= 100) losses' mean. */
 export function fitVelocity(P: LearnedInterpolant, b: TimeField, draw0: Draw, draw1: Draw,
-  opts: { steps: number; batch?: number; lr?: number; gamma?: GammaSchedule; optimizer?: Adam }): number {
+  opts: { steps: number; batch?: number; lr?: number; gamma?: GammaSchedule; optimizer?: Adam } & InnerFields): number {
   const fn = 'fitVelocity';
   const steps = positiveInt(opts.steps, 'steps', fn, 0), batch = positiveInt(opts.batch ?? 512, 'batch', fn);
-  const opt = opts.optimizer ?? new Adam(b.parameters(), { lr: opts.lr ?? 2e-3 });
+  checkInner(opts, opts.gamma, fn);
+  const params = opts.s ? [...b.parameters(), ...opts.s.parameters()] : b.parameters();
+  const opt = opts.optimizer ?? new Adam(params, { lr: opts.lr ?? 2e-3 });
   let tail = 0, k = 0;
   for (let i = 0; i < steps; i++) {
     const l = tidy(() => {
       // The interpolant is frozen here: no gradient reaches its parameters.
-      const L = learnedBLossFrozen(P, b, draw0(batch), draw1(batch), opts.gamma);
+      const L = frozen(P.parameters(), () => innerObjective(P, b, draw0(batch), draw1(batch), opts.gamma, opts));
       opt.zeroGrad();
       L.backward();
       opt.step();
@@ -101,48 +131,42 @@ export function fitVelocity(P: LearnedInterpolant, b: TimeField, draw0: Draw, dr
   return k ? tail / k : NaN;
 }
 
-/** L_b with the interpolant's path detached (only b^ trains). */
-function learnedBLossFrozen(P: LearnedInterpolant, b: TimeField, x0: Tensor, x1: Tensor, gamma?: GammaSchedule): Tensor {
-  const wasTraining = P.parameters().map((p) => p.requiresGrad);
-  P.parameters().forEach((p) => p.requiresGrad_(false));
-  try {
-    return learnedBLoss(P, (x, t) => b.forward(x, t), x0, x1, { gamma });
-  } finally {
-    P.parameters().forEach((p, i) => p.requiresGrad_(wasTraining[i]));
-  }
+/** Runs fn with these parameters excluded from the tape. */
+function frozen<R>(ps: Tensor[], fn: () => R): R {
+  const was = ps.map((p) => p.requiresGrad);
+  ps.forEach((p) => p.requiresGrad_(false));
+  try { return fn(); } finally { ps.forEach((p, i) => p.requiresGrad_(was[i])); }
 }
 
 /**
- * The alternating max-min (see the header): `warmup` b^ steps, then per outer step `innerSteps` b^ steps and one
- * ascent step on L_b in theta. Returns the L_b of every outer step.
+ * The alternating max-min (see the header): `warmup` inner steps, then per outer step `innerSteps` inner steps and
+ * one ascent step on the inner objective (L_b, or L_b + sWeight L_s with a score field) in theta. Returns the
+ * objective of every outer step.
  */
-export function maxMinTrain(P: LearnedInterpolant, b: TimeField, draw0: Draw, draw1: Draw, opts: MaxMinOptions): number[] {
+export function maxMinTrain(P: LearnedInterpolant, b: TimeField, draw0: Draw, draw1: Draw, opts: MaxMinOptions & InnerFields): number[] {
   const fn = 'maxMinTrain';
   const outer = positiveInt(opts.outerSteps, 'outerSteps', fn, 0), inner = positiveInt(opts.innerSteps ?? 5, 'innerSteps', fn);
   const warmup = positiveInt(opts.warmup ?? 500, 'warmup', fn, 0), batch = positiveInt(opts.batch ?? 512, 'batch', fn);
   const lrB = opts.lrB ?? 2e-3, lrI = opts.lrI ?? 1e-3;
   if (!(lrB > 0 && lrI > 0)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: learning rates must be > 0`);
-  const optB = new Adam(b.parameters(), { lr: lrB }), optI = new Adam(P.parameters(), { lr: lrI });
-  fitVelocity(P, b, draw0, draw1, { steps: warmup, batch, gamma: opts.gamma, optimizer: optB });
+  checkInner(opts, opts.gamma, fn);
+  const fieldParams = opts.s ? [...b.parameters(), ...opts.s.parameters()] : b.parameters();
+  const optB = new Adam(fieldParams, { lr: lrB }), optI = new Adam(P.parameters(), { lr: lrI });
+  const fields: InnerFields = { s: opts.s, sWeight: opts.sWeight };
+  fitVelocity(P, b, draw0, draw1, { steps: warmup, batch, gamma: opts.gamma, optimizer: optB, ...fields });
   const history: number[] = [];
   for (let s = 0; s < outer; s++) {
-    fitVelocity(P, b, draw0, draw1, { steps: inner, batch, gamma: opts.gamma, optimizer: optB });
-    const Lb = tidy(() => {
-      const bParams = b.parameters(), was = bParams.map((p) => p.requiresGrad);
-      bParams.forEach((p) => p.requiresGrad_(false));
-      try {
-        const L = learnedBLoss(P, (x, t) => b.forward(x, t), draw0(batch), draw1(batch), { gamma: opts.gamma });
-        optI.zeroGrad();
-        // Ascent on L_b in theta: minimise -L_b.
-        L.neg().backward();
-        optI.step();
-        return L.item();
-      } finally {
-        bParams.forEach((p, i) => p.requiresGrad_(was[i]));
-      }
-    });
-    history.push(Lb);
-    if (opts.onLog && (s + 1) % (opts.logEvery ?? 100) === 0) opts.onLog(s + 1, Lb);
+    fitVelocity(P, b, draw0, draw1, { steps: inner, batch, gamma: opts.gamma, optimizer: optB, ...fields });
+    const L = tidy(() => frozen(fieldParams, () => {
+      const l = innerObjective(P, b, draw0(batch), draw1(batch), opts.gamma, fields);
+      optI.zeroGrad();
+      // Ascent on the inner objective in theta: minimise its negative.
+      l.neg().backward();
+      optI.step();
+      return l.item();
+    }));
+    history.push(L);
+    if (opts.onLog && (s + 1) % (opts.logEvery ?? 100) === 0) opts.onLog(s + 1, L);
   }
   return history;
 }
@@ -186,5 +210,54 @@ export function kineticEnergyEstimate(P: LearnedInterpolant, b: (x: Tensor, t: T
     };
     const a = ms(q), c = ms(p);
     return { value: a.m, stdErr: a.se, pathEnergy: c.m, pathEnergyStdErr: c.se, n };
+  }));
+}
+
+export interface BridgeEnergyEstimate {
+  /** -2 L_b[b^]: int E|b|² (a lower bound, as for KE^). */
+  kinetic: { value: number; stdErr: number };
+  /** -2 L_s[s^]: int E|s|² (the path's Fisher information; a lower bound likewise). */
+  fisher: { value: number; stdErr: number };
+  /** J^ = kinetic + sWeight fisher, with the SE of the per-sample sum. */
+  total: { value: number; stdErr: number };
+  n: number;
+}
+
+/**
+ * The bridge objective J = int E|b|² + sWeight E|s|² dt for x_t = I + gamma z, estimated as -2 (L_b[b^] + sWeight
+ * L_s[s^]) on n pairs with stratified t in [1e-4, 1 - 1e-4] (gamma' and 1/gamma are infinite at the ends; the
+ * antithetic estimators stay bounded) and shared z; `atTime` gives the integrand at one time instead.
+ */
+export function bridgeEnergyEstimate(P: LearnedInterpolant, b: (x: Tensor, t: Tensor) => Tensor, s: (x: Tensor, t: Tensor) => Tensor,
+  x0: Tensor, x1: Tensor, opts: { gamma: GammaSchedule; sWeight: number; atTime?: number }): BridgeEnergyEstimate {
+  const fn = 'bridgeEnergyEstimate';
+  if (!(x0 instanceof Tensor) || x0.ndim !== 2) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: x0 must be [n, d]`);
+  const n = x0.shape[0];
+  if (n < 2) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: need n >= 2 pairs`);
+  if (!opts || !opts.gamma || opts.gamma.isZero) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: needs gamma > 0`);
+  if (!(opts.sWeight >= 0)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: sWeight must be >= 0`);
+  if (opts.atTime !== undefined && !(opts.atTime > 0 && opts.atTime < 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: atTime must be in (0, 1)`);
+  return noGrad(() => tidy(() => {
+    const lo = 1e-4, hi = 1 - 1e-4;
+    const dt = x0.dtype as 'float32' | 'float64';
+    const idx = new Float64Array(n).map((_, i) => i);
+    const t = opts.atTime !== undefined
+      ? tensor(dt === 'float64' ? new Float64Array(n).fill(opts.atTime) : new Float32Array(n).fill(opts.atTime), { shape: [n] })
+      : rand([n], { dtype: dt }).add(tensor(dt === 'float64' ? idx : Float32Array.from(idx), { shape: [n] })).div(n).mul(hi - lo).add(lo);
+    const z = randnLike(x0);
+    const lb = learnedBLoss(P, b, x0, x1, { t, z, gamma: opts.gamma, reduction: 'none' }).dataSync() as ArrayLike<number>;
+    const ls = learnedSLoss(P, s, x0, x1, { t, z, gamma: opts.gamma, reduction: 'none' }).dataSync() as ArrayLike<number>;
+    const ms = (f: (i: number) => number) => {
+      let m = 0; for (let i = 0; i < n; i++) m += f(i); m /= n;
+      let v = 0; for (let i = 0; i < n; i++) v += (f(i) - m) ** 2;
+      return { value: m, stdErr: Math.sqrt(v / (n - 1) / n) };
+    };
+    // The t-integral over [lo, hi] is the mean times (hi - lo).
+    const w = opts.atTime !== undefined ? 1 : hi - lo;
+    const scale = (e: { value: number; stdErr: number }) => ({ value: e.value * w, stdErr: e.stdErr * w });
+    return {
+      kinetic: scale(ms((i) => -2 * lb[i])), fisher: scale(ms((i) => -2 * ls[i])),
+      total: scale(ms((i) => -2 * (lb[i] + opts.sWeight * ls[i]))), n,
+    };
   }));
 }

@@ -143,3 +143,41 @@ export function learnedBLoss(P: LearnedInterpolant, b: Field, x0: Tensor, x1: Te
   }
   return (opts.reduction ?? 'mean') === 'none' ? L : L.mean();
 }
+
+/**
+ * The score objective for the learned interpolant with gamma > 0 (objectives.ts's s with alpha x0 + beta x1 replaced
+ * by I_theta): L_s[s^] = E_t E[½|s^(t, x_t)|² + gamma^{-1} z · s^(t, x_t)], minimised by s = grad log rho_t, with
+ * min L_s = -½ int E|s|² dt (the Fisher information of the path). Antithetic: x_t^± = I ± gamma z with targets ∓ z / gamma.
+ */
+export function learnedSLoss(P: LearnedInterpolant, s: Field, x0: Tensor, x1: Tensor, opts: LearnedLossOptions = {}): Tensor {
+  const fn = 'learnedSLoss';
+  if (!(P instanceof LearnedInterpolant)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: P must be a LearnedInterpolant`);
+  if (typeof s !== 'function') throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: s must be a field (x, t) => tensor`);
+  if (!(x0 instanceof Tensor)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: x0 must be a tensor`);
+  const G = opts.gamma;
+  if (!G || G.isZero) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: the score objective needs gamma > 0 (its target is -z / gamma)`);
+  const n = x0.shape[0], dt = floatDtype(x0, fn);
+  const tMin = opts.tMin ?? 1e-4, tMax = opts.tMax ?? 1 - 1e-4;
+  if (!(tMin >= 0 && tMax <= 1 && tMin <= tMax)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: need 0 <= tMin <= tMax <= 1`);
+  const t = (opts.t ?? rand([n], { dtype: dt }).mul(tMax - tMin).add(tMin)).reshape(n);
+  const ts = timesOf(t, n, fn);
+  const gv = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    gv[i] = G.gamma(ts[i]);
+    if (!(gv[i] > 0)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: the score target divides by gamma, which is 0 at t = ${ts[i]}`);
+  }
+  const col = tensor(dt === 'float64' ? gv : Float32Array.from(gv), { shape: [n, 1] });
+  const z = opts.z ?? randnLike(x0);
+  if (z.shape.join(',') !== x0.shape.join(',')) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: z must have x0's shape`);
+  const { I } = P.path(t, x0, x1);
+  const noise = col.mul(z), target = z.div(col).neg();
+  const half = (xt: Tensor, tg: Tensor): Tensor => {
+    const y = s(xt, t);
+    if (y.shape.join(',') !== xt.shape.join(',')) {
+      throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: the field returned [${y.shape.join(', ')}] for x of shape [${xt.shape.join(', ')}]`);
+    }
+    return y.mul(y).mul(0.5).sub(y.mul(tg)).sum(1);
+  };
+  const L = half(I.add(noise), target).add(half(I.sub(noise), target.neg())).mul(0.5);
+  return (opts.reduction ?? 'mean') === 'none' ? L : L.mean();
+}
