@@ -9,3 +9,6 @@ export * from './dynamics';
 export * from './likelihood';
 export * from './control';
 export { interpolantMethod, InterpolantNets, samplingFields, sdeEps, type FieldPair } from './method';
+export * from './gaussian-ot';
+export * from './learned';
+export * from './design';
