@@ -38,6 +38,27 @@ struct StridedLoop {
       ++nd;
     }
     if (nd == 0) { shape[0] = 1; st[0] = {}; nd = 1; }
+    // A short innermost run (the (re, im) pair of a permuted spectrum, a channel dim of 3) would cost a row call
+    // per few elements: run a long dim innermost instead, the one whose strides are smallest over all operands
+    // (so the walk stays within cache lines). Each element is computed on its own, so the order of the walk
+    // does not change any result.
+    if (nd >= 2 && shape[nd - 1] < 16) {
+      int best = -1;
+      int64_t best_cost = 0;
+      for (int d = 0; d < nd - 1; ++d) {
+        if (shape[d] < 16) continue;
+        int64_t cost = 0;
+        for (int k = 0; k < N; ++k) cost += st[d][k] < 0 ? -st[d][k] : st[d][k];
+        if (best < 0 || cost < best_cost) { best = d; best_cost = cost; }
+      }
+      if (best >= 0 && best_cost <= 64 * N) {
+        int64_t s0 = shape[best];
+        std::array<int64_t, N> t0 = st[best];
+        for (int d = best; d < nd - 1; ++d) { shape[d] = shape[d + 1]; st[d] = st[d + 1]; }
+        shape[nd - 1] = s0;
+        st[nd - 1] = t0;
+      }
+    }
   }
 
   int64_t numel() const {
