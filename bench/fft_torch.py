@@ -2,9 +2,12 @@
 the DSNO/FNO code writes it (rfft, einsum over complex weights on the lowest modes, irfft).
 Run: /usr/bin/python3 bench/fft_torch.py [threads]"""
 import json, os, sys, time
-import torch
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+# OpenBLAS keeps its own thread pool: left at its default it spins beside torch's threads (a 512 x 512 potrf took
+# 52 ms at torch.set_num_threads(1), 6.6 ms with OpenBLAS at one thread too)
+os.environ.setdefault('OPENBLAS_NUM_THREADS', str(threads))
+import torch
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 reps = int(os.environ.get('REPS', 21))
