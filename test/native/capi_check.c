@@ -342,6 +342,22 @@ int main(int argc, char **argv) {
   OK(tf_tensor_release(fx));
   OK(tf_tensor_release(fX));
   OK(tf_tensor_release(fy));
+  /* cholesky by name: [[4, 2], [2, 3]] = L L^T with L = [[2, 0], [1, sqrt 2]]; an indefinite matrix is refused */
+  const float spd[4] = {4, 2, 2, 3}, indef[4] = {1, 0, 0, -1};
+  const int64_t s22[2] = {2, 2};
+  tf_tensor *am = NULL, *lm = NULL, *indefm = NULL;
+  OK(tf_tensor_from_data(spd, TF_FLOAT32, s22, 2, &am));
+  const tf_tensor *ain[1] = {am};
+  OK(tf_op("cholesky", ain, 1, NULL, 0, &lm));
+  float lv[4];
+  OK(tf_tensor_copy_to(lm, lv, sizeof lv));
+  EXPECT(lv[0] == 2 && lv[1] == 0 && lv[2] == 1 && fabsf(lv[3] - sqrtf(2.0f)) < 1e-6f, "cholesky values");
+  OK(tf_tensor_from_data(indef, TF_FLOAT32, s22, 2, &indefm));
+  const tf_tensor *bin_[1] = {indefm};
+  EXPECT_STATUS(tf_op("cholesky", bin_, 1, NULL, 0, &r), TF_INVALID_ARGUMENT, "not positive definite");
+  OK(tf_tensor_release(am));
+  OK(tf_tensor_release(lm));
+  OK(tf_tensor_release(indefm));
   char names[4096];
   size_t need = 0;
   OK(tf_op_names(names, sizeof names, &need));
