@@ -4,3 +4,4 @@ import './scm';
 import './interpolants/register';
 import './gauge/register';
 import './blackout';
+import './diffusion-blocks/register';
