@@ -6,6 +6,11 @@ import * as tf from '../lib';
 import { erf, erfc, normalCdf, normalPpf } from '../lib/special/normal';
 import * as P from '../lib/models/diffusion-blocks/partition';
 import { expectCode } from './helpers';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import '../lib/models';
+import { trainCommand, openRun } from '../lib/cli/train';
 
 describe('standard normal in float64 (lib/special/normal)', () => {
   // Reference values: Abramowitz & Stegun tables / any statistics package, quoted to 15-16 digits.
@@ -291,5 +296,27 @@ describe('blockwise model and training', () => {
     expectCode(() => DB.assembleBlocks(t, [{ block: 0, net: own() }, { block: 1, net: own() }]), 'TF_INVALID_ARGUMENT');  // block 2 missing
     expectCode(() => DB.assembleBlocks(t, [{ block: 0, net: own() }, { block: 0, net: own() }]), 'TF_INVALID_ARGUMENT');
     expectCode(() => DB.assembleBlocks(t, [{ block: 0, net: DB.createDblocks(spec, options({ stem: 'own', width: 8 })).model }]), 'TF_INVALID_ARGUMENT');
+  });
+});
+
+describe('the CLI method dblocks', () => {
+  // in-process `tensorfield train`; runs of one block each joined as scripts/diffusion-blocks/assemble.js does
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-dblocks-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  test('train reports the step peak; runs of one block each, joined, equal a run of every block bit for bit', async () => {
+    const base = ['--method', 'dblocks', '--data', 'eight-gaussians', '--stem', 'own', '--blocks', '2', '--layers', '2', '--width', '16',
+      '--emb-dim', '16', '--batch', '32', '--seed', '5', '--samples', '100', '--threads', '1'];
+    const quiet = () => undefined;
+    await trainCommand([...base, '--steps', '12', '--out', path.join(tmp, 'seq')], quiet);
+    const m = JSON.parse(fs.readFileSync(path.join(tmp, 'seq', 'metrics.json'), 'utf8'));
+    expect(m.stepPeakBytes).toBeGreaterThan(0);
+    expect(m.optimizerStateBytes).toBeGreaterThan(0);
+    for (const b of [1, 0]) await trainCommand([...base, '--steps', '6', '--block', String(b), '--out', path.join(tmp, `b${b}`)], quiet);
+    const seq = openRun(path.join(tmp, 'seq'), quiet).run as DB.DblocksRun;
+    const target = DB.createDblocks(spec, { ...(openRun(path.join(tmp, 'seq'), quiet).ctx.options) }).model;
+    DB.assembleBlocks(target, [0, 1].map((b) => ({ block: b, net: (openRun(path.join(tmp, `b${b}`), quiet).run as DB.DblocksRun).model })));
+    const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
+    const differ = seq.model.namedParameters().filter(([, p], i) => !bytes(p).equals(bytes(target.namedParameters()[i][1])));
+    expect(differ.map(([k]) => k)).toEqual([]);
   });
 });
