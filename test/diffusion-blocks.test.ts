@@ -276,6 +276,18 @@ describe('blockwise model and training', () => {
     expect(changed).toBeGreaterThan(a.length / 2);  // training moved the weights (the identity is not the init's)
   });
 
+  test('images are denoised as flat vectors: a block step and samples of the item shape', () => {
+    tf.manualSeed(6);
+    const img: DataSpec = { name: 'tiny', kind: 'images', itemShape: [1, 4, 4], draw: (n) => tf.rand([n, 1, 4, 4]).mul(2).sub(1) };
+    const run = DB.createDblocks(img, options({ stem: 'own' }));
+    expect(run.model.cfg.dim).toBe(16);
+    const l = tf.tidy(() => run.trainStep(tf.zeros([8, 1, 4, 4]), 0));
+    expect(Number.isFinite(l)).toBe(true);
+    const r = run.sample(5, { steps: 4 });
+    expect(r.x.shape).toEqual([5, 1, 4, 4]);
+    r.x.dispose();
+  });
+
   test('bad input is a TF_* error', () => {
     const check = (over: Record<string, OptionValue>) => () => DB.checkDblocksOptions(options(over));
     expectCode(check({ layers: 7 }), 'TF_INVALID_ARGUMENT');
@@ -289,7 +301,7 @@ describe('blockwise model and training', () => {
     expectCode(() => run.model.forwardBlock(0, tf.zeros([2, 3]), tf.zeros([2])), 'TF_SHAPE_MISMATCH');
     expectCode(() => run.trainer.step(0, tf.zeros([4, 3])), 'TF_SHAPE_MISMATCH');
     expectCode(() => run.optimizer.step(), 'TF_INVALID_ARGUMENT');
-    expectCode(() => DB.createDblocks({ ...spec, kind: 'images', itemShape: [1, 4, 4] }, options()), 'TF_INVALID_ARGUMENT');
+    expectCode(() => DB.createDblocks({ ...spec, kind: 'counts', itemShape: [4], maxCount: 3 }, options()), 'TF_INVALID_ARGUMENT');
     expectCode(() => DB.assembleBlocks(run.model, []), 'TF_INVALID_ARGUMENT');  // shared stem
     const own = () => DB.createDblocks(spec, options({ stem: 'own' })).model;
     const t = own();

@@ -1,7 +1,7 @@
 // The CLI method 'dblocks' (points): the blockwise denoiser, trained one block per step, sampled with each solver
 // step routed to the block owning its sigma. `--block i` trains block i alone (stem 'own' only: a block that shares
 // its stem and head with others cannot be trained apart); `assemble.ts` joins such runs for sampling.
-import { TensorfieldError } from '../../tensor';
+import { Tensor, TensorfieldError } from '../../tensor';
 import { getRngState } from '../../random';
 import { SOLVER_NAMES, type SolverName } from '../../samplers/solvers';
 import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
@@ -60,11 +60,15 @@ export interface DblocksRun extends MethodRun {
 
 /** Builds the run; the thread's generator must be seeded (the CLI seeds it first): own-mode block streams derive from it. */
 export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): DblocksRun {
-  if (spec.kind !== 'points' || spec.itemShape.length !== 1)
-    throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'dblocks' trains on points [n, dim], not ${spec.kind} [${spec.itemShape}]`);
+  if (spec.kind === 'counts')
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'dblocks' trains on points or images, not counts [${spec.itemShape}]`);
+  // Images are denoised as flat vectors by the same residual MLP (the digest's Fashion-MNIST 14x14 plan).
+  const dim = spec.itemShape.reduce((a, b) => a * b, 1);
+  const flat = (x: Tensor) => (x.ndim === 2 ? x : x.reshape([x.shape[0], dim]));
+  const draw = spec.draw ? (n: number) => flat(spec.draw!(n)) : null;
   const B = o.blocks as number, fixed = o.block as number, stem = o.stem as StemMode;
   const streams = stem === 'own' ? new BlockStreams(getRngState().seed, B) : null;
-  const net = new BlockwiseDenoiser({ dim: spec.itemShape[0], layers: o.layers as number, blocks: B, width: o.width as number,
+  const net = new BlockwiseDenoiser({ dim, layers: o.layers as number, blocks: B, width: o.width as number,
     embDim: o.embDim as number, stem }, (b) => { if (streams && b >= 0) streams.enter(b); }, (b) => { if (streams && b >= 0) streams.leave(b); });
   const groups = [...Array.from({ length: B }, (_, b) => net.blockParameters(b)), net.sharedParameters()];
   const optimizer = new BlockOptimizers(groups, o.lr as number, (g, total) => stepsOfBlock(g, total, B, fixed));
@@ -77,7 +81,7 @@ export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): D
     trainStep(batch, step) {
       const b = blockOfStep(step, B, fixed);
       // With per-block streams the block draws its own data, so its batches do not depend on other blocks' steps.
-      const r = streams && spec.draw ? trainer.step(b, spec.draw, batch.shape[0]) : trainer.step(b, batch);
+      const r = streams && draw ? trainer.step(b, draw, batch.shape[0]) : trainer.step(b, flat(batch));
       reports.push(r);
       return r.loss;
     },
@@ -90,8 +94,12 @@ export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): D
     sample(n: number, so: SampleOptions = {}) {
       net.eval();
       try {
-        return sampleRouted(net, trainer.edges, n, { steps: so.steps ?? (o.sampleSteps as number), solver: (so.solver ?? o.solver) as SolverName,
+        const r = sampleRouted(net, trainer.edges, n, { steps: so.steps ?? (o.sampleSteps as number), solver: (so.solver ?? o.solver) as SolverName,
           sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number, sigmaData: o.sigmaData as number });
+        if (spec.kind === 'points') return r;
+        const x = r.x.reshape([n, ...spec.itemShape]);
+        r.x.dispose();
+        return { x, nfe: r.nfe };
       } finally { net.train(); }
     },
   };
@@ -101,7 +109,7 @@ export const dblocksMethod: Method = {
   name: 'dblocks',
   description: 'DiffusionBlocks: L residual layers in B blocks, each an EDM denoiser for its own noise range, trained one block per step (or apart, --block i) and sampled one block per step',
   source: 'Shing & Akiba 2025, arXiv 2506.14202 (DiffusionBlocks)',
-  kinds: ['points'],
+  kinds: ['points', 'images'],
   options: DBLOCKS_OPTIONS,
   checkOptions: checkDblocksOptions,
   create: createDblocks,
