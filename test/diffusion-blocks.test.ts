@@ -330,5 +330,11 @@ describe('the CLI method dblocks', () => {
     const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
     const differ = seq.model.namedParameters().filter(([, p], i) => !bytes(p).equals(bytes(target.namedParameters()[i][1])));
     expect(differ.map(([k]) => k)).toEqual([]);
+    // --stem own keeps every block's stream position in the checkpoint: a resumed run continues it exactly
+    await trainCommand([...base, '--steps', '6', '--out', path.join(tmp, 'res')], quiet);
+    await trainCommand([...base, '--steps', '12', '--resume', '--out', path.join(tmp, 'res')], quiet);
+    const res = (openRun(path.join(tmp, 'res'), quiet).run as DB.DblocksRun).model;
+    const differRes = seq.model.namedParameters().filter(([, p], i) => !bytes(p).equals(bytes(res.namedParameters()[i][1])));
+    expect(differRes.map(([k]) => k)).toEqual([]);
   });
 });

@@ -67,9 +67,11 @@ export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): D
   const flat = (x: Tensor) => (x.ndim === 2 ? x : x.reshape([x.shape[0], dim]));
   const draw = spec.draw ? (n: number) => flat(spec.draw!(n)) : null;
   const B = o.blocks as number, fixed = o.block as number, stem = o.stem as StemMode;
-  const streams = stem === 'own' ? new BlockStreams(getRngState().seed, B) : null;
+  const streams: BlockStreams | null = stem === 'own' ? new BlockStreams(getRngState().seed, B) : null;
   const net = new BlockwiseDenoiser({ dim, layers: o.layers as number, blocks: B, width: o.width as number,
     embDim: o.embDim as number, stem }, (b) => { if (streams && b >= 0) streams.enter(b); }, (b) => { if (streams && b >= 0) streams.leave(b); });
+  // made before the model (its blocks' weights come from them), kept in its buffer from then on
+  if (streams) streams.attach(net.streamState!);
   const groups = [...Array.from({ length: B }, (_, b) => net.blockParameters(b)), net.sharedParameters()];
   const optimizer = new BlockOptimizers(groups, o.lr as number, (g, total) => stepsOfBlock(g, total, B, fixed));
   const noise: NoiseDist = { pMean: o.pMean as number, pStd: o.pStd as number, sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number };

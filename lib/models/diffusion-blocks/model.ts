@@ -3,7 +3,7 @@
 // through block b touches no other block's layers, so they neither run nor hold activations or gradients.
 // The stem and head are either shared by all blocks (the official code) or owned by each block ('own': every
 // block a self-contained denoiser, which is what training blocks apart needs: nothing is written by two blocks).
-import { Tensor, TensorfieldError } from '../../tensor';
+import { Tensor, TensorfieldError, zeros } from '../../tensor';
 import { Module } from '../../nn/module';
 import { LayerNorm, Linear, SinusoidalEmbedding } from '../../nn/layers';
 import { noGrad } from '../../autograd';
@@ -85,6 +85,11 @@ export class BlockwiseDenoiser extends Module {
   readonly forwards: number[];
   /** Residual layers run since construction (a layer that never ran holds no activations). */
   readonly layerRuns: number[];
+  /**
+   * 'own' mode: every block's random-stream position ([B, 8] float64, key and call count as 16-bit pieces), a
+   * buffer so checkpoints carry it and a resumed run continues each block's stream (train.ts BlockStreams).
+   */
+  readonly streamState: Tensor | null;
 
   /**
    * init(b) is called before block b's own parameters are made (and init(-1) before the shared stem and head), so
@@ -103,6 +108,7 @@ export class BlockwiseDenoiser extends Module {
     this.forwards = new Array(c.blocks).fill(0);
     this.layerRuns = new Array(c.layers).fill(0);
     const per = c.layers / c.blocks;
+    this.streamState = c.stem === 'own' ? this.buffer('streamState', zeros([c.blocks, 8], { dtype: 'float64' })) : null;
     const makeEnds = (k: number) => {
       this.stems.push(this.module(`stem${k}`, new BlockStem(c.dim, c.width, c.embDim)));
       this.heads.push(this.module(`head${k}`, new BlockHead(c.width, c.dim)));

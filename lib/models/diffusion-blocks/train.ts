@@ -39,6 +39,7 @@ export interface StepReport {
  */
 export class BlockStreams {
   private readonly states: RngState[];
+  private store: Tensor | null = null;
   constructor(baseKey: string, blocks: number) {
     const mask = (1n << 64n) - 1n;
     const base = BigInt(`0x${baseKey}`);
@@ -48,15 +49,35 @@ export class BlockStreams {
       return { seed: k.toString(16), calls: '0' };
     });
   }
+  /**
+   * Mirrors the positions into store ([B, 8] float64) after every use and reads them back before it: with a model
+   * buffer as the store, a checkpoint saves them and loading one moves the streams (a resumed run continues them).
+   */
+  attach(store: Tensor): void {
+    this.store = store;
+    this.states.forEach((_, b) => this.save(b));
+  }
+  private save(b: number): void {
+    if (!this.store) return;
+    const s = this.states[b], pieces = [...toPieces(s.seed), ...toPieces(s.calls)];
+    noGrad(() => tidy(() => { this.store!.narrow(0, b, 1).copy_(tensor(Float64Array.from(pieces), { shape: [1, 8], dtype: 'float64' })); }));
+  }
+  private load(b: number): void {
+    if (!this.store) return;
+    const v = tidy(() => Array.from(this.store!.narrow(0, b, 1).dataSync() as Float64Array));
+    this.states[b] = { seed: fromPieces(v.slice(0, 4)), calls: fromPieces(v.slice(4, 8)) };
+  }
   private outer: RngState[] = [];
   /** Makes block b's stream the thread's generator until leave(b). */
   enter(b: number): void {
+    this.load(b);
     this.outer.push(getRngState());
     setRngState(this.states[b]);
   }
   /** Saves block b's stream where it stands and puts the caller's generator back. */
   leave(b: number): void {
     this.states[b] = getRngState();
+    this.save(b);
     setRngState(this.outer.pop()!);
   }
   /** Runs fn with block b's stream as the thread's generator, then puts the caller's generator back. */
@@ -64,8 +85,16 @@ export class BlockStreams {
     this.enter(b);
     try { return fn(); } finally { this.leave(b); }
   }
-  get(b: number): RngState { return this.states[b]; }
-  set(b: number, s: RngState): void { this.states[b] = s; }
+  get(b: number): RngState { this.load(b); return this.states[b]; }
+}
+
+/** A 64-bit hex string as four 16-bit numbers (exact in float64), most significant first, and back. */
+function toPieces(hex: string): number[] {
+  const h = hex.padStart(16, '0');
+  return [0, 4, 8, 12].map((i) => parseInt(h.slice(i, i + 4), 16));
+}
+function fromPieces(v: number[]): string {
+  return BigInt(`0x${v.map((x) => x.toString(16).padStart(4, '0')).join('')}`).toString(16);
 }
 
 export class BlockTrainer {
