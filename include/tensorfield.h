@@ -84,6 +84,12 @@ TF_API tf_status tf_context_make_current(tf_context *ctx);
 /* ---- engine settings ---- */
 TF_API tf_status tf_set_num_threads(int n); /* n >= 1 */
 TF_API int tf_get_num_threads(void);
+/* Bytes held by live tensor buffers in this process now, and the most held at once since the last
+   tf_reset_peak_bytes (or since load). Either pointer may be NULL. */
+TF_API tf_status tf_memory_bytes(int64_t *live_bytes, int64_t *peak_bytes);
+/* Starts a new peak window at the bytes live now (per training step, say); *closed_peak (may be NULL) gets the
+   peak of the window it closes. */
+TF_API tf_status tf_reset_peak_bytes(int64_t *closed_peak);
 /* The instruction set the CPU kernels run ("scalar", "avx2", "avx512"), copied into buf (NUL-terminated). */
 TF_API tf_status tf_isa(char *buf, size_t cap);
 

@@ -18,6 +18,12 @@ export interface MemoryInfo {
   reportedToV8: number;
 }
 export function memory(): MemoryInfo { return native.memory(); }
+/**
+ * Starts a new peak window: memory().peakBytes becomes the bytes live now and then rises with every allocation
+ * above it, so reading it after a training step gives that step's peak (live tensors before the step included).
+ * Returns the peak of the window it closes. The counter is process-wide (all threads).
+ */
+export function resetPeakMemory(): number { return native.resetPeakMemory(); }
 export function setNumThreads(n: number): void { native.setNumThreads(n); }
 export function getNumThreads(): number { return native.getNumThreads(); }
 /** ISA in use, what this CPU supports, CPU name and features, threads. */

@@ -8,7 +8,7 @@ export type { Conv2dOptions, ConvTranspose2dOptions } from './conv';
 export { manualSeed, getRngState, setRngState, rand, randn, randint, randLike, randnLike, bernoulli, binomial, poisson, multinomial } from './random';
 export { tidy, keep, dispose } from './scope';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';
-export { memory, setNumThreads, getNumThreads, info, backend, cuda } from './engine';
+export { memory, resetPeakMemory, setNumThreads, getNumThreads, info, backend, cuda } from './engine';
 export type { MemoryInfo } from './engine';
 export type { RngState } from './random';
 import * as autograd from './autograd';

@@ -142,6 +142,7 @@ export interface NativeModule {
   unpackDual(t: T): [T, T | null];
   isGradEnabled(): boolean;
   memory(): import("./engine").MemoryInfo;
+  resetPeakMemory(): number;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setIsa(isa: string): void;

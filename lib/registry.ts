@@ -74,6 +74,8 @@ export interface MethodRun {
    * (Jacobians of the score); otherwise it is detached.
    */
   score?(x: Tensor, sigma: number, differentiable?: boolean): Tensor;
+  /** Numbers the method measured while training (e.g. the allocator's peak bytes per step), added to `train`'s metrics. */
+  trainReport?(): Record<string, number>;
 }
 
 export interface Method {

@@ -294,7 +294,7 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
   const t0 = Date.now();
   const r = drawSamples(src, run, n, f.samples, {}, { method: method.name, options, step });
   const sampleSecs = (Date.now() - t0) / 1000;
-  const metrics: Metrics = { step, nfe: r.nfe, samplesPerSecond: n / sampleSecs, ...(await evaluateSamples(src, r.x, log)) };
+  const metrics: Metrics = { step, nfe: r.nfe, samplesPerSecond: n / sampleSecs, ...(run.trainReport?.() ?? {}), ...(await evaluateSamples(src, r.x, log)) };
   r.x.dispose();
   writeJson(f.metrics, { ...metrics, record: runRecord(src, { n, seeds: { train: flags.seed as number, floor: 0 }, call: `train ${argv.join(' ')}` }) });
   log(`metrics: ${Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ')}`);

@@ -5,3 +5,4 @@ import './interpolants/register';
 import './gauge/register';
 import './blackout';
 import './dsno';
+import './diffusion-blocks/register';

@@ -72,6 +72,19 @@ TF_API tf_status tf_set_num_threads(int n) {
     tf::set_num_threads(n);
   });
 }
+TF_API tf_status tf_memory_bytes(int64_t* live_bytes, int64_t* peak_bytes) {
+  return call("tf_memory_bytes", [&] {
+    tf::MemoryStats s = tf::memory_stats();
+    if (live_bytes) *live_bytes = s.bytes;
+    if (peak_bytes) *peak_bytes = s.peak_bytes;
+  });
+}
+TF_API tf_status tf_reset_peak_bytes(int64_t* closed_peak) {
+  return call("tf_reset_peak_bytes", [&] {
+    int64_t p = tf::reset_peak_bytes();
+    if (closed_peak) *closed_peak = p;
+  });
+}
 TF_API int tf_get_num_threads(void) { return tf::num_threads(); }
 TF_API tf_status tf_isa(char* buf, size_t cap) {
   return call("tf_isa", [&] { copy_string(tf::cpu::current_isa(), buf, cap, "buf"); });

@@ -60,6 +60,10 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
 MemoryStats memory_stats() {
   return {g_storages.load(), g_bytes.load(), g_tensors.load(), g_peak.load()};
 }
+int64_t reset_peak_bytes() {
+  // exchange, not store: an allocation racing with the reset still raises the new window's peak afterwards
+  return g_peak.exchange(g_bytes.load(std::memory_order_relaxed));
+}
 int64_t thread_external_bytes() { return ctx().external_bytes; }
 void set_allocation_limit(uint64_t b) { g_limit.store(b); }
 uint64_t allocation_limit() { return g_limit.load(); }

@@ -42,6 +42,9 @@ struct MemoryStats {
   int64_t peak_bytes;
 };
 MemoryStats memory_stats();
+// Starts a new peak window: the peak becomes the bytes live now, so the next memory_stats().peak_bytes is the most
+// held at once since this call (per training step, say). Returns the peak of the window it closes.
+int64_t reset_peak_bytes();
 // Net bytes allocated minus freed under the current context (core/context.h): what its JS environment reports to V8.
 int64_t thread_external_bytes();
 // Largest single allocation allowed (default: physical memory). Guards against lazily-committed giant mallocs.

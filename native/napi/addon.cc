@@ -500,6 +500,8 @@ BINDING(Memory) {
   o.Set("reportedToV8", double(addon_data(env)->reported_bytes));
   return o;
 }
+// Starts a new peak window (live bytes now); returns the closed window's peak.
+BINDING(ResetPeakMemory) { return Napi::Number::New(info.Env(), double(tf::reset_peak_bytes())); }
 BINDING(EmptyCache) {
   tf::alloc::empty_cache();
   return info.Env().Undefined();
@@ -643,7 +645,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"add_", AddInPlace}, {"mul_", MulInPlace}, {"copy_", CopyInPlace}, {"fill_", FillInPlace},
       {"groupNorm", GroupNorm}, {"attention", Attention}, {"adamStep", AdamStep}, {"fusedStep", FusedStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
       {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
-      {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"setNumThreads", SetNumThreads},
+      {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"resetPeakMemory", ResetPeakMemory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},
       {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor}, {"toDevice", ToDevice},
       {"_philoxBlock", PhiloxBlock},

@@ -500,6 +500,24 @@ int main(int argc, char **argv) {
   OK(tf_tensor_copy_to(z, x2, sizeof x2));
   OK(tf_tensor_release(z));
   EXPECT(memcmp(x1, x2, sizeof x1) == 0, "a restored generator repeats its stream");
+  {
+    /* the peak window: a reset brings the peak down to the live bytes; a 4 MB tensor raises it; releasing it
+       leaves the peak where it was until the next reset */
+    int64_t live0 = 0, peak = 0, closed = -1, live = 0;
+    const int64_t big = 1 << 20;
+    tf_tensor *t = NULL;
+    OK(tf_reset_peak_bytes(&closed));
+    EXPECT(closed >= 0, "tf_reset_peak_bytes reports the closed window's peak");
+    OK(tf_memory_bytes(&live0, &peak));
+    EXPECT(peak == live0, "after a reset the peak is the live bytes");
+    OK(tf_zeros(&big, 1, TF_FLOAT32, &t));
+    OK(tf_tensor_release(t));
+    OK(tf_memory_bytes(&live, &peak));
+    EXPECT(live == live0 && peak >= live0 + 4 * big, "a released 4 MB tensor stays in the peak");
+    OK(tf_reset_peak_bytes(NULL));
+    OK(tf_memory_bytes(NULL, &peak));
+    EXPECT(peak == live0, "a second reset drops it");
+  }
   tf_context *ctx = NULL;
   OK(tf_context_create(&ctx));
   OK(tf_context_make_current(ctx));

@@ -1,0 +1,118 @@
+// The CLI method 'dblocks' (points): the blockwise denoiser, trained one block per step, sampled with each solver
+// step routed to the block owning its sigma. `--block i` trains block i alone (stem 'own' only: a block that shares
+// its stem and head with others cannot be trained apart); `assemble.ts` joins such runs for sampling.
+import { Tensor, TensorfieldError } from '../../tensor';
+import { getRngState } from '../../random';
+import { SOLVER_NAMES, type SolverName } from '../../samplers/solvers';
+import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
+import { BlockwiseDenoiser, type StemMode } from './model';
+import { BlockOptimizers } from './optimizers';
+import { BlockStreams, BlockTrainer, sampleRouted, type StepReport } from './train';
+import type { NoiseDist, PartitionKind } from './partition';
+
+/** The block a global training step trains: the fixed block, or round robin (equal updates for every block). */
+export const blockOfStep = (step: number, blocks: number, fixed: number): number => (fixed >= 0 ? fixed : step % blocks);
+
+/** Steps block (or the shared group, g = blocks) has taken after `total` global steps of that schedule. */
+export function stepsOfBlock(g: number, total: number, blocks: number, fixed: number): number {
+  if (g === blocks) return total;
+  if (fixed >= 0) return g === fixed ? total : 0;
+  return Math.max(0, Math.ceil((total - g) / blocks));
+}
+
+export const DBLOCKS_OPTIONS = {
+  blocks: { integer: true, min: 1, default: 4, help: 'blocks B (B = 1: the end-to-end baseline)' },
+  block: { integer: true, min: -1, default: -1, help: 'train only this block (0 = highest noise; needs --stem own); -1: all, round robin' },
+  partition: { default: 'equiprob', choices: ['equiprob', 'uniform'], help: 'noise partition: equal log-normal mass per block, or equal ln-sigma width (ablation)' },
+  overlap: { min: 0, default: 0.1, help: 'overlap gamma: each block trains on its range widened by gamma of its ln-sigma width' },
+  stem: { default: 'shared', choices: ['shared', 'own'], help: 'stem and head shared by all blocks (official code), or one per block (blocks trainable apart)' },
+  layers: { integer: true, min: 1, default: 12, help: 'residual layers L (divisible by blocks)' },
+  width: { integer: true, min: 1, default: 128, help: 'residual width' },
+  embDim: { integer: true, min: 1, default: 128, help: 'noise-embedding width (FiLM input)' },
+  lr: { min: 0, minExclusive: true, resumable: true, default: 1e-3, help: 'Adam learning rate (every block)' },
+  clip: { min: 0, resumable: true, default: 1, help: 'gradient-norm clip over the stepping parameters (0: off)' },
+  sigmaData: { min: 0, minExclusive: true, default: 0.5, help: 'data standard deviation in the EDM preconditioning' },
+  pMean: { default: -1.2, help: 'mean of ln(sigma) of the training noise' },
+  pStd: { min: 0, minExclusive: true, default: 1.2, help: 'std of ln(sigma) of the training noise' },
+  sigmaMin: { min: 0, minExclusive: true, default: 0.002, help: 'smallest noise level (truncation of training noise, end of sampling)' },
+  sigmaMax: { min: 0, minExclusive: true, default: 80, help: 'largest noise level' },
+  solver: { resumable: true, default: 'euler', choices: SOLVER_NAMES, help: 'sampler (the paper: Euler)' },
+  sampleSteps: { integer: true, min: 2, resumable: true, default: 32, help: 'noise levels of the sampler' },
+} as const;
+
+export function checkDblocksOptions(o: Record<string, OptionValue>): void {
+  const bad = (m: string) => new TensorfieldError('TF_INVALID_ARGUMENT', `method 'dblocks': ${m}`);
+  const B = o.blocks as number, L = o.layers as number, i = o.block as number;
+  if (L % B !== 0) throw bad(`option 'layers' (${L}) must be divisible by option 'blocks' (${B})`);
+  if (i >= B) throw bad(`option 'block' (${i}) must be below option 'blocks' (${B})`);
+  if (i >= 0 && o.stem !== 'own') throw bad(`training one block alone (--block ${i}) needs --stem own: a shared stem and head would be trained by every block`);
+  if (!((o.sigmaMin as number) < (o.sigmaMax as number))) throw bad(`option 'sigmaMin' (${o.sigmaMin}) must be below option 'sigmaMax' (${o.sigmaMax})`);
+}
+
+export interface DblocksRun extends MethodRun {
+  model: BlockwiseDenoiser;
+  optimizer: BlockOptimizers;
+  trainer: BlockTrainer;
+  streams: BlockStreams | null;
+  /** Every training step's memory report (peak bytes from the allocator). */
+  reports: StepReport[];
+}
+
+/** Builds the run; the thread's generator must be seeded (the CLI seeds it first): own-mode block streams derive from it. */
+export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): DblocksRun {
+  if (spec.kind === 'counts')
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'dblocks' trains on points or images, not counts [${spec.itemShape}]`);
+  // Images are denoised as flat vectors by the same residual MLP (the digest's Fashion-MNIST 14x14 plan).
+  const dim = spec.itemShape.reduce((a, b) => a * b, 1);
+  const flat = (x: Tensor) => (x.ndim === 2 ? x : x.reshape([x.shape[0], dim]));
+  const draw = spec.draw ? (n: number) => flat(spec.draw!(n)) : null;
+  const B = o.blocks as number, fixed = o.block as number, stem = o.stem as StemMode;
+  const streams: BlockStreams | null = stem === 'own' ? new BlockStreams(getRngState().seed, B) : null;
+  const net = new BlockwiseDenoiser({ dim, layers: o.layers as number, blocks: B, width: o.width as number,
+    embDim: o.embDim as number, stem }, (b) => { if (streams && b >= 0) streams.enter(b); }, (b) => { if (streams && b >= 0) streams.leave(b); });
+  // made before the model (its blocks' weights come from them), kept in its buffer from then on
+  if (streams) streams.attach(net.streamState!);
+  const groups = [...Array.from({ length: B }, (_, b) => net.blockParameters(b)), net.sharedParameters()];
+  const optimizer = new BlockOptimizers(groups, o.lr as number, (g, total) => stepsOfBlock(g, total, B, fixed));
+  const noise: NoiseDist = { pMean: o.pMean as number, pStd: o.pStd as number, sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number };
+  const trainer = new BlockTrainer(net, optimizer, { partition: o.partition as PartitionKind, overlap: o.overlap as number, noise,
+    sigmaData: o.sigmaData as number, clip: o.clip as number }, streams);
+  const reports: StepReport[] = [];
+  return {
+    model: net, optimizer, trainer, streams, reports,
+    trainStep(batch, step) {
+      const b = blockOfStep(step, B, fixed);
+      // With per-block streams the block draws its own data, so its batches do not depend on other blocks' steps.
+      const r = streams && draw ? trainer.step(b, draw, batch.shape[0]) : trainer.step(b, flat(batch));
+      reports.push(r);
+      return r.loss;
+    },
+    trainReport(): Record<string, number> {
+      if (!reports.length) return {};
+      const tail = reports.slice(Math.min(reports.length - 1, B));  // past every block's first step (lazy moments)
+      return { stepPeakBytes: Math.max(...tail.map((r) => r.stepBytes)), baseBytes: tail[tail.length - 1].baseBytes,
+        optimizerStateBytes: optimizer.stateBytes() };
+    },
+    sample(n: number, so: SampleOptions = {}) {
+      net.eval();
+      try {
+        const r = sampleRouted(net, trainer.edges, n, { steps: so.steps ?? (o.sampleSteps as number), solver: (so.solver ?? o.solver) as SolverName,
+          sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number, sigmaData: o.sigmaData as number });
+        if (spec.kind === 'points') return r;
+        const x = r.x.reshape([n, ...spec.itemShape]);
+        r.x.dispose();
+        return { x, nfe: r.nfe };
+      } finally { net.train(); }
+    },
+  };
+}
+
+export const dblocksMethod: Method = {
+  name: 'dblocks',
+  description: 'DiffusionBlocks: L residual layers in B blocks, each an EDM denoiser for its own noise range, trained one block per step (or apart, --block i) and sampled one block per step',
+  source: 'Shing & Akiba 2025, arXiv 2506.14202 (DiffusionBlocks)',
+  kinds: ['points', 'images'],
+  options: DBLOCKS_OPTIONS,
+  checkOptions: checkDblocksOptions,
+  create: createDblocks,
+};

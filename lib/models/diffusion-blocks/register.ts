@@ -1,0 +1,4 @@
+import { registerMethod } from '../../registry';
+import { dblocksMethod } from './method';
+
+registerMethod(dblocksMethod);
