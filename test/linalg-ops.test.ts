@@ -90,6 +90,23 @@ test('cpu float32 against the double reference on random SPD batches, and thread
   } finally { tf.setNumThreads(prev); }
 });
 
+test('blocked triangular solves (n past the block size) on cpu equal the reference, every variant', () => {
+  for (const n of [65, 150]) {
+    const M = tf.randn([2, n, n], { dtype: 'float64' });
+    const L = tf.linalg.cholesky(M.matmul(M.transpose(-2, -1)).div(n).add(tf.eye(n, n, { dtype: 'float64' })));
+    for (const upper of [false, true]) for (const left of [true, false]) {
+      const T = (upper ? L.transpose(-2, -1) : L).contiguous();
+      const B = tf.randn(left ? [2, n, 5] : [2, 5, n], { dtype: 'float64' });
+      const got = f64(tf.linalg.solveTriangular(T, B, { upper, left }));
+      const want = f64(tf.linalg.solveTriangular(T.to('ref'), B.to('ref'), { upper, left }));
+      expectClose(got, want, 1e-11, 0, `n=${n} upper=${upper} left=${left}`);
+      // and the residual: T X = B (or X T = B)
+      const X = tf.linalg.solveTriangular(T, B, { upper, left });
+      expectClose(f64(left ? T.matmul(X) : X.matmul(T)), f64(B), 1e-11, 0, 'residual');
+    }
+  }
+});
+
 describe('derivatives (float64)', () => {
   const spd = (n: number, batch: number[] = []) => {
     const M = tf.randn([...batch, n, n], { dtype: 'float64' });

@@ -7,6 +7,7 @@
 //  - triangular solves by row substitution, each row of x updated as a whole (an axpy over the k right-hand sides).
 #include "host_backend.h"
 #include <algorithm>
+#include <type_traits>
 #include <cmath>
 #include <vector>
 #include "ref/linalg.h"
@@ -77,16 +78,17 @@ int64_t chol_one(const S* a, S* l, int64_t n, double jitter, double* bad) {
   return -1;
 }
 
+// Row substitution over rows [r0, r1) of x, using only the columns of op(t) inside that range (the rest were
+// applied by the caller). Returns the row of a zero diagonal, or -1.
 template <typename S>
-int64_t trisolve_one(const S* t, const S* b, S* x, int64_t n, int64_t k, const TriSolveParams& p, double* bad) {
-  const bool lower = p.upper == p.transpose;
-  if (x != b) std::copy(b, b + n * k, x);
-  for (int64_t s = 0; s < n; ++s) {
-    const int64_t i = lower ? s : n - 1 - s;
+int64_t substitute(const S* t, S* x, int64_t n, int64_t k, const TriSolveParams& p, bool lower, int64_t r0,
+                   int64_t r1, double* bad) {
+  for (int64_t s = r0; s < r1; ++s) {
+    const int64_t i = lower ? s : r1 - 1 - (s - r0);
     const S d = t[i * n + i];
     if (d == 0 || !std::isfinite(double(d))) { *bad = double(d); return i; }
     S* xi = x + i * k;
-    const int64_t j0 = lower ? 0 : i + 1, j1 = lower ? i : n;
+    const int64_t j0 = lower ? r0 : i + 1, j1 = lower ? i : r1;
     for (int64_t j = j0; j < j1; ++j) {
       const S tij = p.transpose ? t[j * n + i] : t[i * n + j];
       const S* xj = x + j * k;
@@ -94,6 +96,37 @@ int64_t trisolve_one(const S* t, const S* b, S* x, int64_t n, int64_t k, const T
     }
     const S inv = S(1) / d;
     for (int64_t c = 0; c < k; ++c) xi[c] *= inv;
+  }
+  return -1;
+}
+
+// Blocked: rows in blocks of kBlock, each first updated by one GEMM with the rows already solved
+// (x_R -= op(t)[R, solved] x_solved), then solved by substitution inside the block.
+template <typename S>
+int64_t trisolve_one(const S* t, const S* b, S* x, int64_t n, int64_t k, const TriSolveParams& p, double* bad) {
+  const bool lower = p.upper == p.transpose;
+  if (x != b) std::copy(b, b + n * k, x);
+  std::vector<S> tmp;
+  const DType dt = std::is_same<S, float>::value ? DType::F32 : DType::F64;
+  const int64_t nblocks = (n + kBlock - 1) / kBlock;
+  for (int64_t q = 0; q < nblocks; ++q) {
+    // the q-th block in solving order: from the top for lower, from the bottom for upper
+    const int64_t r0 = lower ? q * kBlock : std::max<int64_t>(0, n - (q + 1) * kBlock);
+    const int64_t r1 = lower ? std::min(n, r0 + kBlock) : n - q * kBlock;
+    const int64_t s0 = lower ? 0 : r1, s1 = lower ? r0 : n;  // the rows already solved
+    if (s1 > s0) {
+      const int64_t m = r1 - r0, kk = s1 - s0;
+      tmp.assign(size_t(m * k), S(0));
+      // op(t)[r, c] for r in R, c in the solved rows: t[r][c] (row stride n) or, transposed, t[c][r]
+      const S* A = p.transpose ? t + s0 * n + r0 : t + r0 * n + s0;
+      const int64_t rsA = p.transpose ? 1 : n, csA = p.transpose ? n : 1;
+      gemm_into(dt, m, k, kk, reinterpret_cast<const char*>(A), rsA, csA, reinterpret_cast<const char*>(x + s0 * k), k, 1,
+                reinterpret_cast<char*>(tmp.data()), k, false);
+      S* xr = x + r0 * k;
+      for (int64_t e = 0; e < m * k; ++e) xr[e] -= tmp[e];
+    }
+    int64_t f = substitute(t, x, n, k, p, lower, r0, r1, bad);
+    if (f >= 0) return f;
   }
   return -1;
 }
