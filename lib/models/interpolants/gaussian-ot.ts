@@ -126,12 +126,7 @@ export function linearInterpolantKineticEnergy(m0: ArrayLike<number>, S0in: Arra
     for (let i = 0; i < d * d; i++) { C[i] = (1 - t) ** 2 * S0[i] + t * t * S1[i]; Cd[i] = -2 * (1 - t) * S0[i] + 2 * t * S1[i]; }
     return 0.25 * trace(matMul(matMul(Cd, symFunc(C, d, (x) => 1 / x), d), Cd, d), d);
   };
-  const h = 1 / intervals;
-  let s = f(0) + f(1);
-  for (let k = 1; k < intervals; k++) s += (k % 2 ? 4 : 2) * f(k * h);
-  let dm = 0;
-  for (let i = 0; i < d; i++) dm += (a1[i] - a0[i]) ** 2;
-  return dm + (s * h) / 3;
+  return meanEnergy(a0, a1, d) + simpson(f, intervals);
 }
 
 // Schrödinger bridge between N(m0, S0) and N(m1, S1) for the reference Brownian motion dX = sigma dW (variance
@@ -235,10 +230,20 @@ export function linearInterpolantSBEnergy(m0: ArrayLike<number>, S0in: ArrayLike
     const Si = symFunc(S, d, (x) => 1 / x);
     return 0.25 * trace(matMul(matMul(Sd, Si, d), Sd, d), d) + (sigma2 * sigma2 / 4) * trace(Si, d);
   };
+  return meanEnergy(a0, a1, d) + simpson(f, intervals);
+}
+
+// Simpson's rule for the integral of f over [0, 1] on an even number of intervals.
+function simpson(f: (t: number) => number, intervals: number): number {
   const h = 1 / intervals;
   let s = f(0) + f(1);
   for (let k = 1; k < intervals; k++) s += (k % 2 ? 4 : 2) * f(k * h);
+  return (s * h) / 3;
+}
+
+// |a1 - a0|^2: the kinetic energy of the means' straight path.
+function meanEnergy(a0: ArrayLike<number>, a1: ArrayLike<number>, d: number): number {
   let dm = 0;
   for (let i = 0; i < d; i++) dm += (a1[i] - a0[i]) ** 2;
-  return dm + (s * h) / 3;
+  return dm;
 }
