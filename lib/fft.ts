@@ -103,3 +103,27 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   const ar = a.select(-1, 0), ai = a.select(-1, 1), br = b.select(-1, 0), bi = b.select(-1, 1);
   return cat([ar.mul(br).sub(ai.mul(bi)).unsqueeze(-1), ar.mul(bi).add(ai.mul(br)).unsqueeze(-1)], -1);
 }
+
+// ---- 2-D transforms over the last two dims, composed from the 1-D ops (their norms multiply) ----
+
+/** 2-D DFT of a real x [..., H, W] over its last two dims: [..., H, W/2 + 1, 2]. */
+export function rfft2(x: Tensor, opts: { norm?: FftNorm } = {}): Tensor {
+  const t = asTensor(x, 'rfft2');
+  if (t.ndim < 2) throw new TensorfieldError('TF_SHAPE_MISMATCH', `rfft2: needs at least two dims, got [${t.shape}]`);
+  return fft(rfft(t, { dim: -1, norm: opts.norm }), { dim: -2, norm: opts.norm });
+}
+
+/** The inverse of rfft2: X [..., H, W/2 + 1, 2] -> real [..., H, W] (w: the output width, default 2 (bins - 1)). */
+export function irfft2(x: Tensor, opts: { w?: number; norm?: FftNorm } = {}): Tensor {
+  const t = asTensor(x, 'irfft2');
+  if (t.ndim < 3) throw new TensorfieldError('TF_SHAPE_MISMATCH', `irfft2: needs [..., H, bins, 2], got [${t.shape}]`);
+  return irfft(ifft(t, { dim: -2, norm: opts.norm }), { dim: -1, n: opts.w, norm: opts.norm });
+}
+
+/** 2-D complex DFT over the last two signal dims of x [..., H, W, 2]. */
+export function fft2(x: Tensor, opts: { norm?: FftNorm } = {}): Tensor {
+  return fft(fft(x, { dim: -1, norm: opts.norm }), { dim: -2, norm: opts.norm });
+}
+export function ifft2(x: Tensor, opts: { norm?: FftNorm } = {}): Tensor {
+  return ifft(ifft(x, { dim: -1, norm: opts.norm }), { dim: -2, norm: opts.norm });
+}

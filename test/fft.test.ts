@@ -195,3 +195,25 @@ test('complex helpers: mul, abs, real, imag, complex', () => {
   expect(tf.fft.complex(tf.fft.real(a), tf.fft.imag(a)).sub(a).abs().max().item()).toBe(0);
   expect(f64(tf.fft.abs(a))[0]).toBeCloseTo(Math.hypot(av[0], av[1]), 14);
 });
+
+test('2-D: rfft2 equals an explicit 2-D DFT; irfft2 and ifft2 invert; gradients', () => {
+  const H = 5, W = 6;
+  const x = tf.randn([2, H, W], { dtype: 'float64' });
+  const X = tf.fft.rfft2(x);
+  expect(X.shape).toEqual([2, H, W / 2 + 1, 2]);
+  const xv = x.dataSync() as Float64Array, got = X.dataSync() as Float64Array;
+  for (let b = 0; b < 2; b++) for (let u = 0; u < H; u++) for (let v = 0; v <= W / 2; v++) {
+    let re = 0, im = 0;
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+      const a = -2 * Math.PI * (u * h / H + v * w / W);
+      re += xv[(b * H + h) * W + w] * Math.cos(a); im += xv[(b * H + h) * W + w] * Math.sin(a);
+    }
+    const k = ((b * H + u) * (W / 2 + 1) + v) * 2;
+    expect(Math.abs(got[k] - re) + Math.abs(got[k + 1] - im)).toBeLessThan(1e-12);
+  }
+  expect(tf.fft.irfft2(X, { w: W }).sub(x).abs().max().item()).toBeLessThan(1e-13);
+  const z = tf.randn([3, 4, 5, 2], { dtype: 'float64' });
+  expect(tf.fft.ifft2(tf.fft.fft2(z, { norm: 'ortho' }), { norm: 'ortho' }).sub(z).abs().max().item()).toBeLessThan(1e-13);
+  gradcheck((t) => tf.fft.irfft2(tf.fft.rfft2(t).square(), { w: 4 }), [tf.randn([3, 4], { dtype: 'float64' })]);
+  expectCode(() => tf.fft.rfft2(tf.ones([4])), 'TF_SHAPE_MISMATCH');
+});
