@@ -80,12 +80,8 @@ export function choleskyLogdet(l: Tensor): Tensor {
   checkMatrices(l, 'choleskyLogdet');
   if (l.ndim < 2 || l.shape[l.ndim - 1] !== l.shape[l.ndim - 2]) throw new TensorfieldError('TF_SHAPE_MISMATCH', `choleskyLogdet: expected [..., n, n], got [${l.shape}]`);
   const n = l.shape[l.ndim - 1];
-  const eye = eyeLike(n, l);
+  const eye = eyeOf(n, n, { dtype: l.dtype as 'float32' | 'float64', device: l.device as DeviceName });
   return l.mul(eye).sum(-1).log().sum(-1).mul(2);
-}
-
-function eyeLike(n: number, like: Tensor): Tensor {
-  return eyeOf(n, n, { dtype: like.dtype as "float32" | "float64", device: like.device as DeviceName });
 }
 
 /** Squared distances between the rows of a [..., N, d] and b [..., M, d] (or time stamps [..., N] and [..., M]). */
@@ -111,11 +107,14 @@ export function rbfKernel(a: Tensor, b: Tensor, opts: KernelOptions = {}): Tenso
 }
 
 /**
- * The Ornstein-Uhlenbeck (exponential) covariance v exp(-|a_i - b_j| / l). For time stamps ([..., N]) the
- * distance is |t_i - t_j| (its gradient at 0 is 0); for rows, sqrt of the squared distance.
+ * The Ornstein-Uhlenbeck (exponential) covariance v exp(-|a_i - b_j| / l). For time stamps ([N], or rows of one
+ * value [..., N, 1]) the distance is |t_i - t_j| (its gradient at 0 is 0); for longer rows, sqrt of the squared
+ * distance.
  */
 export function ouKernel(a: Tensor, b: Tensor, opts: KernelOptions = {}): Tensor {
   const { l, v } = kernelOpts(opts, 'ouKernel');
-  const d = a.ndim === 1 && b.ndim === 1 ? a.unsqueeze(-1).sub(b.unsqueeze(-2)).abs() : pairwiseSqDist(a, b).sqrt();
+  const A = a.ndim === 1 ? a.unsqueeze(-1) : a, B = b.ndim === 1 ? b.unsqueeze(-1) : b;
+  const scalarRows = A.shape[A.ndim - 1] === 1 && B.shape[B.ndim - 1] === 1;
+  const d = scalarRows ? A.unsqueeze(-2).sub(B.unsqueeze(-3)).abs().squeeze([-1]) : pairwiseSqDist(A, B).sqrt();
   return d.mul(-1 / l).exp().mul(v);
 }

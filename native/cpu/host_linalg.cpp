@@ -42,12 +42,12 @@ int64_t chol_block(S* a, int64_t n, int64_t ld, double jitter, S* col, double* b
 
 // One matrix, blocked. a is copied into l first (jitter applied in the diagonal block's pivots), upper zeroed.
 template <typename S>
-int64_t chol_one(const S* a, S* l, int64_t n, double jitter, double* bad) {
+int64_t chol_one(const S* a, S* l, int64_t n, double jitter, double* bad, std::vector<S>& col, std::vector<S>& neg) {
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t c = 0; c <= i; ++c) l[i * n + c] = a[i * n + c];
     for (int64_t c = i + 1; c < n; ++c) l[i * n + c] = 0;
   }
-  std::vector<S> col(static_cast<size_t>(n)), neg;
+  col.resize(static_cast<size_t>(n));
   for (int64_t k0 = 0; k0 < n; k0 += kBlock) {
     const int64_t kb = std::min(kBlock, n - k0), rest = n - k0 - kb;
     int64_t f = chol_block(l + k0 * n + k0, kb, n, jitter, col.data() + k0, bad);
@@ -103,10 +103,10 @@ int64_t substitute(const S* t, S* x, int64_t n, int64_t k, const TriSolveParams&
 // Blocked: rows in blocks of kBlock, each first updated by one GEMM with the rows already solved
 // (x_R -= op(t)[R, solved] x_solved), then solved by substitution inside the block.
 template <typename S>
-int64_t trisolve_one(const S* t, const S* b, S* x, int64_t n, int64_t k, const TriSolveParams& p, double* bad) {
+int64_t trisolve_one(const S* t, const S* b, S* x, int64_t n, int64_t k, const TriSolveParams& p, double* bad,
+                     std::vector<S>& tmp) {
   const bool lower = p.upper == p.transpose;
   if (x != b) std::copy(b, b + n * k, x);
-  std::vector<S> tmp;
   const DType dt = std::is_same<S, float>::value ? DType::F32 : DType::F64;
   const int64_t nblocks = (n + kBlock - 1) / kBlock;
   for (int64_t q = 0; q < nblocks; ++q) {
@@ -137,9 +137,10 @@ void run_cholesky(const Tensor& l, const Tensor& a, int64_t batch, int64_t n, do
   S* L = reinterpret_cast<S*>(l.raw_ptr());
   std::vector<Verdict> found(static_cast<size_t>(batch), Verdict{});
   parallel_for(0, batch, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * n, 1)), [&](int64_t lo, int64_t hi) {
+    std::vector<S> col, neg;  // scratch shared by this task's matrices
     for (int64_t m = lo; m < hi; ++m) {
       double bad = 0;
-      if (chol_one(A + m * n * n, L + m * n * n, n, jitter, &bad) >= 0) found[m].flag(kNotPositiveDefinite, m, bad);
+      if (chol_one(A + m * n * n, L + m * n * n, n, jitter, &bad, col, neg) >= 0) found[m].flag(kNotPositiveDefinite, m, bad);
     }
   });
   for (const Verdict& f : found) if (f.code) { *v = f; return; }  // the first matrix that failed, whatever the threads
@@ -153,9 +154,10 @@ void run_trisolve(const Tensor& x, const Tensor& t, const Tensor& b, int64_t bat
   S* X = reinterpret_cast<S*>(x.raw_ptr());
   std::vector<Verdict> found(static_cast<size_t>(batch), Verdict{});
   parallel_for(0, batch, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * (n + k), 1)), [&](int64_t lo, int64_t hi) {
+    std::vector<S> tmp;  // scratch shared by this task's matrices
     for (int64_t m = lo; m < hi; ++m) {
       double bad = 0;
-      if (trisolve_one(T + m * n * n, B + m * n * k, X + m * n * k, n, k, p, &bad) >= 0) found[m].flag(kSingular, m, bad);
+      if (trisolve_one(T + m * n * n, B + m * n * k, X + m * n * k, n, k, p, &bad, tmp) >= 0) found[m].flag(kSingular, m, bad);
     }
   });
   for (const Verdict& f : found) if (f.code) { *v = f; return; }

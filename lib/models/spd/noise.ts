@@ -6,7 +6,7 @@
 import { Tensor, TensorfieldError, eye } from '../../tensor';
 import { randn } from '../../random';
 import { cat } from '../../ops';
-import { cholesky, choleskySolve, pairwiseSqDist, solveTriangular } from '../../linalg';
+import { cholesky, choleskySolve, ouKernel, rbfKernel, solveTriangular } from '../../linalg';
 
 export type NoiseKind = 'gp' | 'ou' | 'white';
 
@@ -56,9 +56,11 @@ export class NoiseProcess {
     const N = t.shape[t.ndim - 1];
     const I = eye(N, N, { dtype: t.dtype as 'float32' | 'float64', device: t.device as never });
     if (this.kind === 'white') return I.expand([...t.shape.slice(0, -1), N, N]).contiguous();
+    // the times as rows of one value, so batched series each get their own matrix
+    const r = t.unsqueeze(-1);
     const k = this.kind === 'gp'
-      ? pairwiseSqDist(t.unsqueeze(-1), t.unsqueeze(-1)).mul(-1 / (this.sigma * this.sigma)).exp()
-      : t.unsqueeze(-1).sub(t.unsqueeze(-2)).abs().mul(-this.theta).exp();
+      ? rbfKernel(r, r, { lengthscale: this.sigma / Math.SQRT2 })  // exp(-d^2 / (2 l^2)) = exp(-(d / sigma)^2)
+      : ouKernel(r, r, { lengthscale: 1 / this.theta });
     return k.add(I.mul(this.jitter));
   }
 
