@@ -7,10 +7,11 @@
 #include "storage.h"
 #include "error.h"
 #include "context.h"
+#include "small_vector.h"
 
 namespace tf {
 
-using Shape = std::vector<int64_t>;
+using Shape = SmallVector<int64_t, 6>;  // inline up to 6 dims: no heap allocation for the usual shape
 constexpr int kMaxDims = 64;  // the most dims a shape may have (front doors refuse more; host loops rely on it)
 struct Node;
 struct TensorImpl;

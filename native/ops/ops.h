@@ -11,7 +11,7 @@
 
 namespace tf {
 
-using Dims = std::vector<int64_t>;
+using Dims = Shape;  // dim lists are short too (core/small_vector.h)
 
 // ---- creation / conversion (ops/creation.cpp) ----
 Tensor zeros(const Shape& s, DType dt = DType::F32);
