@@ -5,26 +5,12 @@ import * as path from 'path';
 export type DTypeName = 'float32' | 'float64' | 'int32' | 'int8' | 'uint8';
 export type TypedArray = Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array;
 
-/** The native tensor handle (a plain object wrapping a slot of the addon's per-environment slab, native/napi/handle.cc); lib/tensor.ts wraps it. */
-export interface NativeTensor {
-  readonly shape: number[];
-  readonly strides: number[];
-  readonly offset: number;
-  readonly dtype: DTypeName;
-  readonly device: string;
-  readonly numel: number;
-  readonly isLeaf: boolean;
-  readonly gradFn: string | null;
-  readonly isDisposed: boolean;
-  requiresGrad: boolean;
-  grad: NativeTensor | null;
-  isContiguous(): boolean;
-  /** copy = true: a fresh JS-owned copy instead of a zero-copy view */
-  data(copy?: boolean): TypedArray;
-  item(): number;
-  dispose(): void;
-  sharesStorage(other: NativeTensor): boolean;
-}
+/**
+ * The native tensor handle: an opaque napi External holding a token into the addon's per-environment slab
+ * (native/napi/handle.cc). It has no properties; the handle functions of NativeModule (shapeOf, dtypeOf, dataOf,
+ * dispose, ...) read it. lib/tensor.ts wraps it.
+ */
+export type NativeTensor = { readonly __tensorfieldHandle: unique symbol };
 
 /** The rows of native/ops/op_table.h, as TypeScript sees them. */
 export const UNARY_OPS = ['neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'sign', 'sin', 'cos', 'tanh',
@@ -150,6 +136,28 @@ export interface NativeModule {
   setAllocationLimit(bytes: number): void;
   cudaStatus(): { available: boolean; reason: string };
   isTensor(x: unknown): boolean;
+  // the handle functions: each takes a handle first (TF_DISPOSED for a disposed one)
+  shapeOf(h: T): number[];
+  stridesOf(h: T): number[];
+  offsetOf(h: T): number;
+  dtypeOf(h: T): DTypeName;
+  deviceOf(h: T): string;
+  numelOf(h: T): number;
+  isLeaf(h: T): boolean;
+  gradFnOf(h: T): string | null;
+  /** false for a live handle, true for a disposed one; TF_INVALID_ARGUMENT for anything else */
+  isDisposed(h: T): boolean;
+  requiresGradOf(h: T): boolean;
+  setRequiresGrad(h: T, on: boolean): void;
+  gradOf(h: T): T | null;
+  setGrad(h: T, g: T | null): void;
+  isContiguous(h: T): boolean;
+  /** copy = true: a fresh JS-owned copy instead of a zero-copy view */
+  dataOf(h: T, copy?: boolean): TypedArray;
+  itemOf(h: T): number;
+  /** frees the tensor now; a disposed handle is ignored */
+  dispose(h: T): void;
+  sharesStorage(h: T, other: T): boolean;
   quantize(x: T, scale: Operand, zeroPoint: Operand, axis?: number, dtype?: DTypeName): T;
   dequantize(q: T, scale: Operand, zeroPoint: Operand, axis?: number): T;
   requantize(q: T, inScale: number, inZero: number, outScale: number, outZero: number, dtype?: DTypeName): T;

@@ -88,25 +88,25 @@ export class Tensor {
   }
 
   // ---- metadata ----
-  get shape(): number[] { return this._h.shape; }
-  get dtype(): DType { return this._h.dtype; }
-  get device(): string { return this._h.device; }
-  get strides(): number[] { return this._h.strides; }
-  get ndim(): number { return this._h.shape.length; }
-  get isDisposed(): boolean { return this._h.isDisposed; }
-  get isLeaf(): boolean { return this._h.isLeaf; }
+  get shape(): number[] { return native.shapeOf(this._h); }
+  get dtype(): DType { return native.dtypeOf(this._h); }
+  get device(): string { return native.deviceOf(this._h); }
+  get strides(): number[] { return native.stridesOf(this._h); }
+  get ndim(): number { return native.shapeOf(this._h).length; }
+  get isDisposed(): boolean { return native.isDisposed(this._h); }
+  get isLeaf(): boolean { return native.isLeaf(this._h); }
   /** Name of the backward node that produced this tensor, or null for leaves. */
-  get gradFn(): string | null { return this._h.gradFn; }
-  get requiresGrad(): boolean { return this._h.requiresGrad; }
-  set requiresGrad(v: boolean) { this._h.requiresGrad = v; }
+  get gradFn(): string | null { return native.gradFnOf(this._h); }
+  get requiresGrad(): boolean { return native.requiresGradOf(this._h); }
+  set requiresGrad(v: boolean) { native.setRequiresGrad(this._h, v); }
   /** The accumulated gradient of a leaf (a new handle each time: dispose it freely). */
   get grad(): Tensor | null {
-    const g = this._h.grad;
+    const g = native.gradOf(this._h);
     return g ? new Tensor(g) : null;
   }
-  set grad(g: Tensor | null) { this._h.grad = g === null || g === undefined ? null : handle(g); }
+  set grad(g: Tensor | null) { native.setGrad(this._h, g === null || g === undefined ? null : handle(g)); }
   dim(): number { return this.ndim; }
-  numel(): number { return this._h.numel; }
+  numel(): number { return native.numelOf(this._h); }
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
@@ -119,19 +119,19 @@ export class Tensor {
     if (d < 0 || d >= s.length) throw new TensorfieldError('TF_DIM_OUT_OF_RANGE', `dimension ${dim} is out of range for shape [${s}]`);
     return s[d];
   }
-  isContiguous(): boolean { return this._h.isContiguous(); }
-  requiresGrad_(on = true): this { this._h.requiresGrad = on; return this; }
+  isContiguous(): boolean { return native.isContiguous(this._h); }
+  requiresGrad_(on = true): this { native.setRequiresGrad(this._h, on); return this; }
   /** True if both tensors view the same native storage. */
-  sharesStorage(other: Tensor): boolean { return this._h.sharesStorage(handle(other)); }
+  sharesStorage(other: Tensor): boolean { return native.sharesStorage(this._h, handle(other)); }
 
   // ---- data access ----
   /** Zero-copy typed-array view of a contiguous tensor (writes show in the tensor); a copy otherwise. */
-  data(): TypedArray { return this._h.data(); }
+  data(): TypedArray { return native.dataOf(this._h); }
   /** A copy of the elements (row-major) that does not keep native memory alive. */
-  dataSync(): TypedArray { return this._h.data(true); }
+  dataSync(): TypedArray { return native.dataOf(this._h, true); }
   /** A copy as nested JS arrays. */
   toArray(): NestedArray {
-    const flat = Array.from(this._h.data(true) as ArrayLike<number>);
+    const flat = Array.from(native.dataOf(this._h, true) as ArrayLike<number>);
     const shape = this.shape;
     if (shape.length === 0) return flat[0];
     let pos = 0;
@@ -142,9 +142,9 @@ export class Tensor {
     };
     return build(0);
   }
-  item(): number { return this._h.item(); }
+  item(): number { return native.itemOf(this._h); }
   /** Releases this handle's reference to the native memory now (instead of at garbage collection). */
-  dispose(): void { this._h.dispose(); }
+  dispose(): void { native.dispose(this._h); }
   toString(): string { return `Tensor(shape=[${this.shape}], dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`; }
 
   // ---- elementwise ----

@@ -141,7 +141,7 @@ describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
       const w = tf.randn([16, 16, 3, 3], 'float32');
       let dw;
       for (let i = 0; i < 300; i++) dw = tf.conv2dWeightGrad(x, r, [16, 16, 3, 3], [1, 1], [1, 1], [1, 1], 1);
-      console.log(JSON.stringify(Array.from(dw.data())));`;
+      console.log(JSON.stringify(Array.from(tf.dataOf(dw))));`;
     const run = (threads: string) => {
       const env: NodeJS.ProcessEnv = { ...process.env, TENSORFIELD_NUM_THREADS: threads };
       delete env.TENSORFIELD_CONV;
@@ -155,7 +155,7 @@ describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
     const addon = path.resolve(__dirname, '..', 'build', 'Release', 'tensorfield.node');
     const child = `const tf = require(${JSON.stringify(addon)}); tf.manualSeed(7);
       const x = tf.randn([1, 16, 6, 6], 'float32'), w = tf.randn([16, 16, 3, 3], 'float32');
-      console.log(JSON.stringify(Array.from(tf.conv2d(x, w, [1, 1], [1, 1], [1, 1], 1).data())));`;
+      console.log(JSON.stringify(Array.from(tf.dataOf(tf.conv2d(x, w, [1, 1], [1, 1], [1, 1], 1)))));`;
     const run = (mode: string | undefined) => {
       const env: NodeJS.ProcessEnv = { ...process.env };
       delete env.TENSORFIELD_CONV;

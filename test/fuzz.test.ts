@@ -152,6 +152,9 @@ function draw(pool: Pool, nativeSide: boolean, depth: number): unknown {
 
 // ---- the surface under test ----
 // prepare() draws the arguments and returns the call, so that a trace can show a call before it runs
+const HANDLE_FUNCTIONS = ['shapeOf', 'stridesOf', 'offsetOf', 'dtypeOf', 'deviceOf', 'numelOf', 'isLeaf', 'gradFnOf',
+  'isDisposed', 'requiresGradOf', 'setRequiresGrad', 'gradOf', 'setGrad', 'isContiguous', 'dataOf', 'itemOf', 'dispose',
+  'sharesStorage'];
 type Target = { name: string; kind: 'module' | 'method' | 'accessor' | 'native' | 'handle'; prepare: (pool: Pool) => () => unknown };
 
 function functionsOf(obj: Record<string, unknown>, prefix: string, skip: Set<string>): [string, (...a: unknown[]) => unknown][] {
@@ -235,7 +238,7 @@ function buildTargets(): Target[] {
   const nat = native as unknown as Record<string, unknown>;
   const opCodes = [...Object.values(native.unaryOps), ...Object.values(native.binaryOps)];
   // the raw addon: the same guards must hold without the TypeScript layer in front
-  for (const [name, fn] of functionsOf(nat, 'native.', new Set(['setAllocationLimit', 'NativeTensor']))) {
+  for (const [name, fn] of functionsOf(nat, 'native.', new Set(['setAllocationLimit']))) {
     const takesOp = name === 'native.unary' || name === 'native.binary';
     targets.push({
       name, kind: 'native',
@@ -246,30 +249,18 @@ function buildTargets(): Target[] {
       },
     });
   }
-  targets.push({
-    name: 'new native.NativeTensor', kind: 'native',
-    prepare: (pool) => {
-      const Ctor = nat.NativeTensor as new (...a: unknown[]) => unknown;
-      const a = Array.from({ length: int(3) }, () => arg(pool, true));
-      return () => new Ctor(...a);
-    },
-  });
-  // methods and accessors of the raw handle
-  const handleProto = Object.getPrototypeOf(tf.zeros([1])._h) as Record<string, unknown>;
-  for (const k of Object.getOwnPropertyNames(handleProto)) {
-    if (k === 'constructor') continue;
-    const desc = Object.getOwnPropertyDescriptor(handleProto, k)!;
+  // The raw handle's functions (handles are Externals, native/napi/handle.h; their accessors are module
+  // functions taking the handle first): called on a pool tensor's handle with random further arguments. The
+  // loop above also calls them with a random first argument.
+  for (const k of HANDLE_FUNCTIONS) {
+    const fn = nat[k] as (...a: unknown[]) => unknown;
     targets.push({
-      name: `NativeTensor#${k}`, kind: 'handle',
+      name: `native.${k}(handle, ...)`, kind: 'handle',
       prepare: (pool) => {
-        const self = receiver(pool)._h as unknown as Record<string, unknown>;
-        drawn[0] = self;
-        if (typeof desc.value === 'function') {
-          const fn = desc.value as (...a: unknown[]) => unknown;
-          const a = args(pool, fn, true);
-          return () => fn.apply(self, a);
-        }
-        return accessor(self, k, desc, pool, true);
+        const self = receiver(pool)._h;
+        const a = args(pool, fn, true);
+        if (a.length === 0) a.push(self); else a[0] = self;
+        return () => fn(...a);
       },
     });
   }
@@ -280,7 +271,7 @@ function describeValue(v: unknown, depth = 0): string {
   if (v instanceof Tensor) return v.isDisposed ? 'Tensor(disposed)' : `Tensor(${v.dtype}[${v.shape}]${v.isContiguous() ? '' : ' strided'}${v.requiresGrad ? ' grad' : ''})`;
   if (native.isTensor(v)) {
     const h = v as Tensor['_h'];
-    return h.isDisposed ? 'handle(disposed)' : `handle(${h.dtype}[${h.shape}])`;
+    return native.isDisposed(h) ? 'handle(disposed)' : `handle(${native.dtypeOf(h)}[${native.shapeOf(h)}])`;
   }
   if (typeof v === 'symbol' || typeof v === 'bigint') return String(v) + (typeof v === 'bigint' ? 'n' : '');
   if (typeof v === 'function') return 'function';
@@ -297,7 +288,7 @@ function describeValue(v: unknown, depth = 0): string {
 function release(v: unknown, depth = 0): void {
   if (depth > 3 || v === null || typeof v !== 'object') return;
   if (v instanceof Tensor) { v.dispose(); return; }
-  if (native.isTensor(v)) { (v as Tensor['_h']).dispose(); return; }
+  if (native.isTensor(v)) { native.dispose(v as Tensor['_h']); return; }
   if (Array.isArray(v)) { for (const x of Object.values(v)) release(x, depth + 1); return; }  // sparse-safe
   if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) release(x, depth + 1);
 }

@@ -13,7 +13,7 @@ const ADDON = path.resolve(__dirname, '..', 'build', 'Release', 'tensorfield.nod
 const CHILD = `
 const crypto = require('crypto');
 const tf = require(${JSON.stringify(ADDON)});
-const hash = (t) => { const d = t.data(); return crypto.createHash('sha256').update(Buffer.from(d.buffer, d.byteOffset, d.byteLength)).digest('hex'); };
+const hash = (t) => { const d = tf.dataOf(t); return crypto.createHash('sha256').update(Buffer.from(d.buffer, d.byteOffset, d.byteLength)).digest('hex'); };
 if (process.env.SET_THREADS) tf.setNumThreads(Number(process.env.SET_THREADS));
 tf.manualSeed(2024);
 const r = tf.randn([100003], 'float32');

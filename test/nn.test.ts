@@ -127,7 +127,7 @@ describe('layers against closed forms', () => {
     const addon = require('path').join(__dirname, '..', 'build', 'Release', 'tensorfield.node');
     const code = `const t = require(${JSON.stringify(addon)});
       const x = t.randn([2, 4, 3], 'float64'), v = t.randn([2, 4, 3], 'float64');
-      const w = t.ones([4], 'float64'); w.requiresGrad = true;
+      const w = t.ones([4], 'float64'); t.setRequiresGrad(w, true);
       const lv = t.enterDualLevel(); const d = t.makeDual(x, v); t.groupNorm(d, 2, w, null, 1e-5); t.exitDualLevel(lv);`;
     const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, TENSORFIELD_DEBUG: '1' }, encoding: 'utf8' });
     expect(r.status).toBe(0);

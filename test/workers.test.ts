@@ -17,8 +17,8 @@ const COMPUTE = `function compute(tf, seed, iters) {
   tf.manualSeed(seed);
   const U = tf.unaryOps, B = tf.binaryOps;
   const at = (t, i) => {
-    const f = tf.reshape(t, [-1]), e = tf.select(f, 0, i), v = e.item();
-    f.dispose(); e.dispose();
+    const f = tf.reshape(t, [-1]), e = tf.select(f, 0, i), v = tf.itemOf(e);
+    tf.dispose(f); tf.dispose(e);
     return v;
   };
   const out = [];
@@ -26,17 +26,17 @@ const COMPUTE = `function compute(tf, seed, iters) {
     const a = tf.randn([64, 48], 'float64'), b = tf.randn([48, 80], 'float64');
     const c = tf.matmul(a, b);
     const s = tf.sum(c, null, false), m = tf.amax(c, 1, false);
-    out.push(s.item(), at(m, 0), at(m, 63));
+    out.push(tf.itemOf(s), at(m, 0), at(m, 63));
     const x = tf.randn([32, 16], 'float32'), w = tf.randn([16, 8], 'float32');
-    w.requiresGrad = true;
+    tf.setRequiresGrad(w, true);
     const xw = tf.matmul(x, w), h = tf.unary(U.tanh, xw), hh = tf.binary(B.mul, h, h);
     const loss = tf.mean(hh, null, false);
     tf.backward([loss], [null], false, false);
-    const g = w.grad, gs = tf.sum(g, null, false);
-    out.push(loss.item(), gs.item(), at(g, 3));
+    const g = tf.gradOf(w), gs = tf.sum(g, null, false);
+    out.push(tf.itemOf(loss), tf.itemOf(gs), at(g, 3));
     const v = tf.rand([1 << 17], 'float32'), vs = tf.sum(v, null, false);
-    out.push(vs.item());
-    for (const t of [a, b, c, s, m, x, w, xw, h, hh, loss, g, gs, v, vs]) t.dispose();
+    out.push(tf.itemOf(vs));
+    for (const t of [a, b, c, s, m, x, w, xw, h, hh, loss, g, gs, v, vs]) tf.dispose(t);
   }
   return out;
 }`;
@@ -145,11 +145,11 @@ describe('worker_threads', () => {
       tf.setGradEnabled(false);
       tf.manualSeed(7);
       const x = tf.randn([3], 'float32');
-      parentPort.postMessage({ type: 'done', grad: tf.isGradEnabled(), x: Array.from(x.data()) });
+      parentPort.postMessage({ type: 'done', grad: tf.isGradEnabled(), x: Array.from(tf.dataOf(x)) });
     `, {});
     native.setGradEnabled(true);
     native.manualSeed(7);
-    const mine = Array.from(native.randn([3], 'float32').data() as Float32Array);
+    const mine = Array.from(native.dataOf(native.randn([3], 'float32')) as Float32Array);
     const d = await w.next('done');
     await w.exited;
     expect(d.grad).toBe(false);
@@ -166,7 +166,7 @@ describe('worker_threads', () => {
       for (;;) {
         const r = compute(tf, 5, 1);
         const keep = tf.randn([64, 64], 'float32');
-        keep.requiresGrad = true;
+        tf.setRequiresGrad(keep, true);
         globalThis.held = (globalThis.held || []).concat([tf.sum(tf.matmul(keep, keep), null, false)]);
         if (first) { parentPort.postMessage({ type: 'running', r }); first = false; }
       }
@@ -174,7 +174,7 @@ describe('worker_threads', () => {
     const longCalls = start(`
       const a = tf.randn([700, 700], 'float32');
       parentPort.postMessage({ type: 'running' });
-      for (;;) tf.matmul(a, a).dispose();
+      for (;;) tf.dispose(tf.matmul(a, a));
     `, {});
     const holder = start(`
       const held = [];

@@ -67,7 +67,7 @@ export class PackedInt8Weight {
     return this.packedFor;
   }
   private release(): void {
-    if (this.packedFor) { this.packedFor.packed.dispose(); this.packedFor.colSum.dispose(); this.packedFor = null; }
+    if (this.packedFor) { native.dispose(this.packedFor.packed); native.dispose(this.packedFor.colSum); this.packedFor = null; }
   }
   dispose(): void { this.release(); this.weight.dispose(); }
 }

@@ -623,7 +623,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Node runs each environment on its own thread: the environment's context is that thread's from now on.
   tf::set_current_context(&data->context);
   t_addon = data;
-  exports.Set("NativeTensor", define_handle_class(env));
+  register_handle_functions(env, exports);
   struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
   static const Entry entries[] = {
       {"zeros", Zeros}, {"ones", Ones}, {"full", Full}, {"empty", Empty}, {"arange", Arange},

@@ -1,5 +1,5 @@
 // Per-environment state (main thread and each worker_thread get their own): the engine context (grad mode,
-// dual level, generator, byte count), the handle class, the tensors its handles hold, and how many external
+// dual level, generator, byte count), the tensors its handles hold, and how many external
 // bytes this environment has reported to V8.
 #pragma once
 #include <napi.h>
@@ -13,8 +13,6 @@ struct AddonData {
   // current for this environment's thread at load; no longer current once the environment is torn down.
   tf::Context context;
   ~AddonData();
-  Napi::FunctionReference handle_ctor;
-  Napi::Reference<Napi::External<void>> handle_key;  // the constructor's argument: only the addon has it
   HandleTable handles;
   int64_t reported_bytes = 0;
 };

@@ -11,16 +11,29 @@ thread_local AddonData* t_addon __attribute__((tls_model("initial-exec"))) = nul
 
 namespace {
 
-char kHandleKey;  // its address is the secret the constructor checks
+// A handle's token, or 0 when v is not an External (any other value, or a foreign object).
+HandleTable::Token token_of(napi_env env, napi_value v) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok) {
+    bool pending = false;  // napi_get_value_external sets no exception, but be sure none leaks to the caller
+    napi_is_exception_pending(env, &pending);
+    if (pending) { napi_value e; napi_get_and_clear_last_exception(env, &e); }
+    return 0;
+  }
+  return reinterpret_cast<uintptr_t>(p);
+}
 
+// Runs only for a handle that was never disposed (dispose deletes the reference first).
 void finalize_handle(napi_env env, void* data, void*) {
-  if (AddonData* d = addon_data(env)) d->handles.release(reinterpret_cast<uintptr_t>(data));
+  AddonData* d = addon_data(env);
+  if (!d) return;  // the environment is being torn down: Node frees its references itself
+  if (napi_ref r = d->handles.release(reinterpret_cast<uintptr_t>(data))) napi_delete_reference(env, r);
 }
 
 // Adapts a node-addon-api style body to a raw N-API callback (C++ exceptions become JS exceptions).
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
 napi_value cb(napi_env env, napi_callback_info ci) {
-  tf::CallScope call;  // a handle method is a call too (grad = g notes g's device)
+  tf::CallScope call;  // a handle function is a call too (setGrad notes the gradient's device)
   try {
     Napi::CallbackInfo info(env, ci);
     return F(info);
@@ -30,27 +43,12 @@ napi_value cb(napi_env env, napi_callback_info ci) {
   }
 }
 
-// The token new_handle() is constructing a handle for. The wrap is made inside the constructor, so V8's
-// slack tracking sees the wrap's property and keeps it in the object (no property-array growth per handle).
-thread_local HandleTable::Token t_pending __attribute__((tls_model("initial-exec"))) = 0;
-
-Napi::Value Construct(const Napi::CallbackInfo& info) {
-  bool ok = info.Length() == 1 && info[0].IsExternal() && info[0].As<Napi::External<void>>().Data() == &kHandleKey &&
-            t_pending != 0;
-  if (!ok) throw_js(info.Env(), "TF_INVALID_ARGUMENT", "NativeTensor cannot be constructed directly; use tensorfield.tensor()", true);
-  HandleTable::Token tok = t_pending;
-  t_pending = 0;
-  NAPI_THROW_IF_FAILED(info.Env(), napi_wrap(info.Env(), info.This(), reinterpret_cast<void*>(tok), finalize_handle, nullptr, nullptr),
-                       Napi::Value());
-  return info.This();
-}
-
-// The receiver's live tensor: TF_DISPOSED for a disposed handle, TF_INVALID_ARGUMENT for anything else.
+// The first argument's live tensor: TF_DISPOSED for a disposed handle, TF_INVALID_ARGUMENT for anything else.
 tf::Tensor& self(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (tf::Tensor* t = handle_tensor(env, info.This())) return *t;
-  if (is_handle(env, info.This())) throw_js(env, "TF_DISPOSED", "this tensor has been disposed and can no longer be used");
-  arg_error(env, "the receiver is not a tensor handle");
+  if (tf::Tensor* t = handle_tensor(env, info[0])) return *t;
+  if (is_handle(env, info[0])) throw_js(env, "TF_DISPOSED", "this tensor has been disposed and can no longer be used");
+  arg_error(env, "the first argument is not a tensor handle");
 }
 
 Napi::Array to_array(Napi::Env env, const tf::Shape& s) {
@@ -76,8 +74,8 @@ Napi::Value GetRequiresGrad(const Napi::CallbackInfo& info) { return Napi::Boole
 Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const tf::Tensor& x = self(info);
-  if (!info[0].IsBoolean()) arg_error(env, "requiresGrad must be a boolean");
-  bool on = info[0].As<Napi::Boolean>().Value();
+  if (!info[1].IsBoolean()) arg_error(env, "requiresGrad must be a boolean");
+  bool on = info[1].As<Napi::Boolean>().Value();
   TFN_GUARD(env, { tf::set_requires_grad(x, on); })
   return env.Undefined();
 }
@@ -89,11 +87,11 @@ Napi::Value GetGrad(const Napi::CallbackInfo& info) {
 Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const tf::Tensor& x = self(info);
-  if (info[0].IsNull() || info[0].IsUndefined()) {
+  if (info[1].IsNull() || info[1].IsUndefined()) {
     x.impl()->grad = tf::Tensor();
     return env.Undefined();
   }
-  tf::Tensor g = tensor_from(env, info[0], "grad");
+  tf::Tensor g = tensor_from(env, info[1], "grad");
   TFN_GUARD(env, { tf::set_grad(x, g); })
   return env.Undefined();
 }
@@ -118,7 +116,7 @@ Napi::Value Data(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   tf::Tensor x = self(info);
   TFN_GUARD(env, {
-    bool want_copy = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+    bool want_copy = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
     if (!x.is_contiguous()) x = tf::contiguous(tf::detach(x));
     size_t nbytes = size_t(x.numel()) * tf::dtype_size(x.dtype());
     napi_value ab = nullptr;
@@ -161,12 +159,14 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), v);
 }
 
-// Frees the tensor now: the wrap is removed (its finalizer will not run) and the slot released.
+// Frees the tensor now: the finalizer reference is deleted (no finalizer will run) and the slot released. A
+// disposed handle is ignored (dispose twice is fine); anything else is TF_INVALID_ARGUMENT.
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  void* tok = nullptr;
-  if (napi_remove_wrap(env, info.This(), &tok) == napi_ok) {
-    addon_data(env)->handles.release(reinterpret_cast<uintptr_t>(tok));
+  HandleTable::Token tok = token_of(env, info[0]);
+  if (!HandleTable::ours(tok)) arg_error(env, "dispose: the argument is not a tensor handle");
+  if (napi_ref r = addon_data(env)->handles.release(tok)) {
+    napi_delete_reference(env, r);
     sync_external_memory(env);
   }
   return env.Undefined();
@@ -174,90 +174,57 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
 
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (handle_tensor(env, info.This())) return Napi::Boolean::New(env, false);
-  if (is_handle(env, info.This())) return Napi::Boolean::New(env, true);
-  arg_error(env, "the receiver is not a tensor handle");
+  if (handle_tensor(env, info[0])) return Napi::Boolean::New(env, false);
+  if (is_handle(env, info[0])) return Napi::Boolean::New(env, true);
+  arg_error(env, "the first argument is not a tensor handle");
 }
 
 Napi::Value SharesStorage(const Napi::CallbackInfo& info) {
   const tf::Tensor& x = self(info);
-  tf::Tensor o = tensor_arg(info, 0, "other");
+  tf::Tensor o = tensor_arg(info, 1, "other");
   return Napi::Boolean::New(info.Env(), x.storage() == o.storage());
-}
-
-napi_property_descriptor getter(const char* name, napi_callback get, napi_callback set = nullptr) {
-  return {name, nullptr, nullptr, get, set, nullptr, napi_default, nullptr};
-}
-napi_property_descriptor method(const char* name, napi_callback fn) {
-  return {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default_method, nullptr};
 }
 
 }  // namespace
 
-Napi::Function define_handle_class(Napi::Env env) {
-  const napi_property_descriptor props[] = {
-      getter("shape", cb<Shape>),
-      getter("strides", cb<Strides>),
-      getter("offset", cb<Offset>),
-      getter("dtype", cb<DType>),
-      getter("device", cb<Device>),
-      getter("numel", cb<Numel>),
-      getter("isLeaf", cb<IsLeaf>),
-      getter("gradFn", cb<GradFn>),
-      getter("isDisposed", cb<IsDisposed>),
-      getter("requiresGrad", cb<GetRequiresGrad>, cb<SetRequiresGrad>),
-      getter("grad", cb<GetGrad>, cb<SetGrad>),
-      method("isContiguous", cb<IsContiguous>),
-      method("data", cb<Data>),
-      method("item", cb<Item>),
-      method("dispose", cb<Dispose>),
-      method("sharesStorage", cb<SharesStorage>),
+void register_handle_functions(Napi::Env env, Napi::Object exports) {
+  struct Entry { const char* name; napi_callback fn; };
+  static const Entry entries[] = {
+      {"shapeOf", cb<Shape>}, {"stridesOf", cb<Strides>}, {"offsetOf", cb<Offset>}, {"dtypeOf", cb<DType>},
+      {"deviceOf", cb<Device>}, {"numelOf", cb<Numel>}, {"isLeaf", cb<IsLeaf>}, {"gradFnOf", cb<GradFn>},
+      {"isDisposed", cb<IsDisposed>}, {"requiresGradOf", cb<GetRequiresGrad>}, {"setRequiresGrad", cb<SetRequiresGrad>},
+      {"gradOf", cb<GetGrad>}, {"setGrad", cb<SetGrad>}, {"isContiguous", cb<IsContiguous>}, {"dataOf", cb<Data>},
+      {"itemOf", cb<Item>}, {"dispose", cb<Dispose>}, {"sharesStorage", cb<SharesStorage>},
   };
-  napi_value ctor;
-  NAPI_THROW_IF_FAILED(env, napi_define_class(env, "NativeTensor", NAPI_AUTO_LENGTH, cb<Construct>, nullptr,
-                                              sizeof(props) / sizeof(props[0]), props, &ctor),
-                       Napi::Function());
-  AddonData* d = addon_data(env);
-  d->handle_ctor = Napi::Persistent(Napi::Function(env, ctor));
-  d->handle_key = Napi::Persistent(Napi::External<void>::New(env, &kHandleKey));
-  return Napi::Function(env, ctor);
+  for (const Entry& e : entries) {
+    napi_value fn;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, nullptr, &fn));
+    exports.Set(e.name, Napi::Value(env, fn));
+  }
 }
 
 Napi::Value new_handle(Napi::Env env, tf::Tensor t) {
   AddonData* d = addon_data(env);
-  napi_value key = d->handle_key.Value();
-  napi_value obj;
   HandleTable::Token tok = d->handles.add(std::move(t));
-  t_pending = tok;
-  napi_status st = napi_new_instance(env, d->handle_ctor.Value(), 1, &key, &obj);
-  if (st != napi_ok || t_pending != 0) {  // the constructor did not take the token: nothing holds it
-    t_pending = 0;
+  napi_value ext;
+  napi_ref ref = nullptr;
+  napi_status st = napi_create_external(env, reinterpret_cast<void*>(tok), nullptr, nullptr, &ext);
+  if (st == napi_ok) st = napi_add_finalizer(env, ext, reinterpret_cast<void*>(tok), finalize_handle, nullptr, &ref);
+  if (st != napi_ok) {  // nothing holds the token: free it here
     d->handles.release(tok);
-    NAPI_THROW_IF_FAILED(env, st == napi_ok ? napi_generic_failure : st, Napi::Value());
+    NAPI_THROW_IF_FAILED(env, st, Napi::Value());
   }
+  d->handles.set_ref(tok, ref);
   sync_external_memory(env);
-  return Napi::Value(env, obj);
+  return Napi::Value(env, ext);
 }
 
 tf::Tensor* handle_tensor(Napi::Env env, napi_value v) {
-  void* tok = nullptr;
-  if (napi_unwrap(env, v, &tok) != napi_ok) return nullptr;
-  return addon_data(env)->handles.get(reinterpret_cast<uintptr_t>(tok));
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return nullptr;
+  return addon_data(env)->handles.get(reinterpret_cast<uintptr_t>(p));
 }
 
-bool is_handle(Napi::Env env, napi_value v) {
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_object) return false;
-  if (handle_tensor(env, v)) return true;
-  // Only a disposed handle (or a foreign object) gets here: instanceof is the slow, rare path.
-  bool yes = false;
-  if (napi_instanceof(env, v, addon_data(env)->handle_ctor.Value(), &yes) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);  // a Proxy's trap may throw: not a tensor, and not our error
-    if (pending) { napi_value e; napi_get_and_clear_last_exception(env, &e); }
-    return false;
-  }
-  return yes;
-}
+bool is_handle(Napi::Env env, napi_value v) { return HandleTable::ours(token_of(env, v)); }
 
 }  // namespace tfn

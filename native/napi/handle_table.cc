@@ -18,7 +18,7 @@ HandleTable::Token HandleTable::add(tf::Tensor t) {
 }
 
 tf::Tensor* HandleTable::get(Token tok) {
-  if ((tok & (Token(0xFFFF) << 48)) != kTag) return nullptr;
+  if (!ours(tok)) return nullptr;
   Token i = tok & kSlotMask;
   if (i >= slots_.size()) return nullptr;
   Slot& s = slots_[i];
@@ -26,13 +26,20 @@ tf::Tensor* HandleTable::get(Token tok) {
   return &s.t;
 }
 
-void HandleTable::release(Token tok) {
+napi_ref HandleTable::release(Token tok) {
   tf::Tensor* t = get(tok);
-  if (!t) return;
+  if (!t) return nullptr;
   Token i = tok & kSlotMask;
   tf::Tensor dead = std::move(*t);  // dropped after the slot is consistent again (a destructor cannot re-enter)
+  napi_ref r = slots_[i].ref;
+  slots_[i].ref = nullptr;
   slots_[i].gen = (slots_[i].gen + 1) & kGenMask;
   free_.push_back(uint32_t(i));
+  return r;
+}
+
+void HandleTable::set_ref(Token tok, napi_ref r) {
+  if (get(tok)) slots_[tok & kSlotMask].ref = r;
 }
 
 }  // namespace tfn

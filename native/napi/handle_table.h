@@ -2,6 +2,7 @@
 // pointer, so a token from anywhere else, or one whose slot was freed and reused, is recognised and refused.
 // Adding and releasing are O(1) with no allocation once the slab has grown to the environment's peak.
 #pragma once
+#include <node_api.h>
 #include <cstdint>
 #include <vector>
 #include "../core/tensor.h"
@@ -14,8 +15,13 @@ class HandleTable {
   Token add(tf::Tensor t);
   // The live tensor of a token, or nullptr (not a token of this table, or released). Valid until the next add.
   tf::Tensor* get(Token tok);
-  // Frees the slot (the engine tensor is dropped now); a stale or foreign token is ignored.
-  void release(Token tok);
+  // Frees the slot (the engine tensor is dropped now) and returns the finalizer reference it held, for the
+  // caller to delete; a stale or foreign token is ignored (null).
+  napi_ref release(Token tok);
+  // The finalizer reference of a live token's JS handle (handle.cc deletes it at dispose, so no finalizer runs).
+  void set_ref(Token tok, napi_ref r);
+  // tok carries this table's tag: a handle of this environment, live or disposed.
+  static bool ours(Token tok) { return (tok & (Token(0xFFFF) << 48)) == kTag; }
   size_t live() const { return slots_.size() - free_.size(); }
 
  private:
@@ -26,6 +32,7 @@ class HandleTable {
   static constexpr uint32_t kGenMask = (1u << 20) - 1;
   struct Slot {
     tf::Tensor t;
+    napi_ref ref = nullptr;
     uint32_t gen = 0;
   };
   std::vector<Slot> slots_;
