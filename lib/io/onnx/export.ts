@@ -82,31 +82,34 @@ export function exportOnnx(module: Module, exampleInputs: Tensor | Tensor[], opt
     throw new TensorfieldError('TF_INVALID_ARGUMENT', `exportOnnx: ${inputNames.length} input names for ${inputs.length} inputs`);
   if (new Set([...inputNames, outputName]).size !== inputNames.length + 1 || [...inputNames, outputName].some((n) => typeof n !== 'string' || !n))
     throw new TensorfieldError('TF_INVALID_ARGUMENT', `exportOnnx: input and output names must be distinct non-empty strings, got ${JSON.stringify([...inputNames, outputName])}`);
+  if (options.file !== undefined && (typeof options.file !== 'string' || !options.file))
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', 'exportOnnx: file must be a non-empty path');
   const fwd = (module as unknown as { forward?: (...a: Tensor[]) => unknown }).forward;
   if (typeof fwd !== 'function') throw new TensorfieldError('TF_UNSUPPORTED', `exportOnnx: ${module.constructor.name} has no forward()`);
+
+  // the graph first: a module without an emitter fails here with TF_UNSUPPORTED naming it, before its
+  // forward runs on inputs it may not take
+  const ctx = new OnnxContext(module);
+  for (const n of [...inputNames, outputName]) ctx.reserve(n);
+  const last = ctx.emit(module, inputNames);
+  // the graph's output gets its own name (an Identity also covers a module that returns its input)
+  ctx.nodes.push({ op: 'Identity', inputs: [last], outputs: [outputName], name: ctx.fresh('output/Identity') });
 
   // the reference run, in eval mode like the exported graph (dropout off), restoring the caller's mode
   const wasTraining = module.training;
   module.eval();
   let output: Tensor;
   try {
-    const out = noGrad(() => tidy(() => {
+    output = keep(noGrad(() => tidy(() => {
       const y = fwd.apply(module, inputs);
       if (!(y instanceof Tensor)) throw new TensorfieldError('TF_UNSUPPORTED', `exportOnnx: ${module.constructor.name}.forward returns ${Array.isArray(y) ? 'an array' : typeof y}; only one output tensor is exported`);
       return y;
-    }));
-    output = keep(out);
+    })));
   } finally { module.train(wasTraining); }
   try {
-    const ctx = new OnnxContext(module);
-    for (const n of [...inputNames, outputName]) ctx.reserve(n);
-    let out = ctx.emit(module, inputNames);
-    // the graph's output gets its own name (an Identity also covers a module that returns its input)
-    ctx.nodes.push({ op: 'Identity', inputs: [out], outputs: [outputName], name: ctx.fresh('output/Identity') });
-    out = outputName;
     const dims = (shape: number[]): (number | string)[] => (dynamicBatch ? ['batch', ...shape.slice(1)] : shape);
     const vin: ValueInfoData[] = inputs.map((t, i) => ({ name: inputNames[i], dtype: DTYPES[t.dtype], dims: dims(t.shape) }));
-    const vout: ValueInfoData = { name: out, dtype: DTYPES[output.dtype] ?? 'float32', dims: dims(output.shape) };
+    const vout: ValueInfoData = { name: outputName, dtype: DTYPES[output.dtype] ?? 'float32', dims: dims(output.shape) };
     const bytes = encodeModel({
       irVersion: ONNX_IR_VERSION,
       opsets: [{ domain: '', version: ONNX_OPSET }],
@@ -116,10 +119,7 @@ export function exportOnnx(module: Module, exampleInputs: Tensor | Tensor[], opt
       graph: { name: module.constructor.name, nodes: ctx.nodes, initializers: ctx.initializers, inputs: vin, outputs: [vout] },
       metadata: options.metadata,
     });
-    if (options.file !== undefined) {
-      if (typeof options.file !== 'string' || !options.file) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'exportOnnx: file must be a non-empty path');
-      writeFileAtomicSync(options.file, [bytes]);
-    }
+    if (options.file !== undefined) writeFileAtomicSync(options.file, [bytes]);
     return { bytes, inputNames, outputName, output, nodeCount: ctx.nodes.length, opset: ONNX_OPSET };
   } catch (e) {
     output.dispose();
