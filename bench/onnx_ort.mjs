@@ -2,6 +2,8 @@
 // exported with tf.io.exportOnnx, fp32 and int8 QDQ (after quantizeModel), run by onnxruntime-node beside
 // tensorfield's own fp32 and int8 forward: the same model, weights, inputs and batch; one forward, no grad,
 // median of timed calls after warm-up; and each output's relative L2 error against tensorfield fp32.
+// int8 comes twice: as quantizeModel makes it by default (float outputs; ORT runs its Convs as DequantizeLinear +
+// float Conv) and with quantizeOutputs (each layer's output coded to uint8 too; ORT fuses QLinearConv).
 // Also lists the ops ORT's optimizer left in each graph (whether it fused the QDQ pairs into integer kernels).
 // Run: npm run build:ts && node bench/onnx_ort.mjs [threads=1] [batch=64]   (onnxruntime-node: a devDependency)
 import { createRequire } from 'module';
@@ -18,11 +20,13 @@ const info = tf.info();
 console.log(`U-Net 1x14x14 (16 ch) batch ${B} | tensorfield ${info.isa}, int8 kernel ${info.int8Kernel} | onnxruntime-node ${ort.env.versions.common} | ${info.cpu} | ${T} thread(s) | node ${process.version}`);
 
 const make = () => { tf.manualSeed(0); return new tf.nn.models.UNet({ inChannels: 1, imageSize: 14, baseChannels: 16, channelMult: [1, 2], numResBlocks: 1, groups: 8, noiseScale: 100 }).eval(); };
-const f32 = make(), q = make();
+const f32 = make(), q = make(), qo = make();
 tf.manualSeed(1);
 // calibration as `tensorfield quantize` sees it: noisy images at EDM's c_noise = ln(sigma) / 4 over its sigma range
 const calib = Array.from({ length: 8 }, () => { const s = tf.rand([32]).mul(Math.log(80 / 0.002)).add(Math.log(0.002)); return [tf.randn([32, 1, 14, 14]), s.div(4)]; });
 const report = tf.quant.quantizeModel(q, calib);
+// the same with every layer's output coded too (quantizeOutputs): the form ORT fuses into QLinearConv
+tf.quant.quantizeModel(qo, calib, { quantizeOutputs: true });
 const x = tf.randn([B, 1, 14, 14]), t = tf.rand([B]).mul(2.7).sub(1.6);
 
 async function median(fn, n = 21) {
@@ -53,17 +57,17 @@ const rel = (a, ref) => { let n = 0, d = 0; for (let i = 0; i < ref.length; i++)
 
 const ref = tf.noGrad(() => f32.forward(x, t)).dataSync();
 const rows = [];
-for (const [name, m] of [['fp32', f32], ['int8', q]]) {
+for (const [name, m] of [['fp32', f32], ['int8', q], ['int8 coded outputs', qo]]) {
   const y = tf.noGrad(() => m.forward(x, t)).dataSync();
   const ms = await median(() => tf.noGrad(() => tf.tidy(() => { m.forward(x, t); })));
   rows.push({ engine: 'tensorfield', model: name, 'median ms': ms.toFixed(2), 'images/s': (B / ms * 1e3).toFixed(0), 'rel err vs tf fp32': rel(y, ref).toExponential(2) });
 }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-onnx-bench-'));
 const fused = {};
-for (const [name, m] of [['fp32', f32], ['int8 QDQ', q]]) {
+for (const [name, m] of [['fp32', f32], ['int8 QDQ', q], ['int8 QDQ coded outputs', qo]]) {
   const r = tf.io.exportOnnx(m, [x, t], { inputNames: ['x', 't'] });
   r.output.dispose();
-  const optimized = path.join(tmp, `${name.replace(' ', '_')}.opt.onnx`);
+  const optimized = path.join(tmp, `${name.replace(/ /g, '_')}.opt.onnx`);
   const sess = await ort.InferenceSession.create(r.bytes, {
     executionProviders: ['cpu'], intraOpNumThreads: T, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', optimizedModelFilePath: optimized, logSeverityLevel: 3,
   });
