@@ -171,6 +171,32 @@ describe('fp32 export matches tensorfield in onnxruntime', () => {
   });
 });
 
+describe('fp32: U-Net options and the other layers', () => {
+  test('U-Net with bias conditioning; with double norm, attention levels, heads and class labels', async () => {
+    for (const cfg of [{ adaptiveScale: false }, { doubleNorm: true, attnResolutions: [8], heads: 2, numClasses: 3, maxPeriod: 10 }]) {
+      tf.manualSeed(0);
+      const net = new tf.nn.models.UNet({ inChannels: 2, imageSize: 8, baseChannels: 8, channelMult: [1, 2], numResBlocks: 2, groups: 4, ...cfg }).eval();
+      const feeds: Record<string, tf.Tensor> = { x: tf.randn([2, 2, 8, 8]), t: tf.randn([2]) };
+      if (cfg.numClasses) feeds.labels = tf.tensor([[1, 0, 0], [0, 0, 1]]);
+      const r = tf.io.exportOnnx(net, Object.values(feeds), { inputNames: Object.keys(feeds) });
+      expect(relErr(await runOrt(r.bytes, feeds), r.output.dataSync())).toBeLessThan(FP32_TOL);
+    }
+  });
+
+  test('strided conv, GroupNorm without affine, Upsample, AvgPool2d, Flatten, LayerNorm, GELU tanh, RMSNorm, FourierFeatures', async () => {
+    tf.manualSeed(1);
+    const seq = new tf.nn.Sequential(new tf.nn.Conv2d(3, 4, 3, { padding: 1, stride: 2 }), new tf.nn.GroupNorm(2, 4, { affine: false }),
+      new tf.nn.Upsample(2), new tf.nn.AvgPool2d(2), new tf.nn.ReLU(), new tf.nn.Flatten(), new tf.nn.Linear(64, 8),
+      new tf.nn.LayerNorm(8, { affine: false }), new tf.nn.GELU('tanh'), new tf.nn.RMSNorm(8), new tf.nn.Activation('tanh'), new tf.nn.SiLU());
+    const x = tf.randn([3, 3, 8, 8]);
+    const r = tf.io.exportOnnx(seq, x);
+    expect(relErr(await runOrt(r.bytes, { input_0: x }), r.output.dataSync())).toBeLessThan(FP32_TOL);
+    const ff = new tf.nn.FourierFeatures(8, 4), t = tf.randn([5]);
+    const rf = tf.io.exportOnnx(ff, t);
+    expect(relErr(await runOrt(rf.bytes, { input_0: t }), rf.output.dataSync())).toBeLessThan(FP32_TOL);
+  });
+});
+
 describe('int8 QDQ export', () => {
   test('the demo U-Net quantized by quantizeModel: same codes and parameters, ORT error vs fp32 = tensorfield int8\'s', async () => {
     tf.manualSeed(0);
