@@ -157,7 +157,7 @@ describe('fp32 export matches tensorfield in onnxruntime', () => {
     expect(relErr(gc, rc.output.dataSync())).toBeLessThan(FP32_TOL);
   });
 
-  test('the Transformer (token embedding, causal attention, LayerNorm, GELU), at another batch', async () => {
+  test('the Transformer (token embedding, causal attention, LayerNorm, GELU), at another batch and sequence length', async () => {
     tf.manualSeed(2);
     const tr = new tf.nn.models.Transformer({ vocabSize: 20, maxLen: 16, dim: 32, depth: 2, heads: 4 });
     const tokens = (b: number, l: number) => tf.tensor(Int32Array.from({ length: b * l }, (_, i) => (i * 7 + 3) % 20), { shape: [b, l], dtype: 'int32' });
@@ -168,6 +168,15 @@ describe('fp32 export matches tensorfield in onnxruntime', () => {
     const got = await runOrt(r.bytes, { tokens: tok });
     expect(relErr(got, ref)).toBeLessThan(FP32_TOL);
     expect(maxRelErr(got, ref)).toBeLessThan(FP32_TOL);
+    // a symbolic sequence length (dynamicAxes): the positional rows and the causal mask follow the input's length
+    const rd = tf.io.exportOnnx(tr, tokens(2, 12), { inputNames: ['tokens'], dynamicAxes: { tokens: { 1: 'seq' }, output: { 1: 'seq' } } });
+    rd.output.dispose();
+    for (const L of [5, 16]) {
+      const tk = tokens(2, L);
+      expect(relErr(await runOrt(rd.bytes, { tokens: tk }), forward(tr, tk).dataSync())).toBeLessThan(FP32_TOL);
+    }
+    expectCode(() => tf.io.exportOnnx(tr, tokens(2, 12), { dynamicAxes: { tokens: { 1: 'seq' } } }), 'TF_INVALID_ARGUMENT');  // no input 'tokens'
+    expectCode(() => tf.io.exportOnnx(tr, tokens(2, 12), { dynamicAxes: { input_0: { 2: 'seq' } } }), 'TF_INVALID_ARGUMENT');
   });
 });
 

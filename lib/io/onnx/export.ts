@@ -8,7 +8,8 @@
 // Int8 layers (quantizeModel / convertQat) are written as QDQ with their own codes and parameters (emitters/quant.ts).
 //
 // The example inputs fix the dtypes and every dim but the first, which is a symbolic 'batch' unless
-// dynamicBatch is false. The model is run once on them to find the output's shape (and returned as `output`).
+// dynamicBatch is false; dynamicAxes (torch.onnx.export's dynamic_axes) names more symbolic dims, e.g. a
+// Transformer's sequence length. The emitters write no static shapes, so such dims really vary at run time. The model is run once on them to find the output's shape (and returned as `output`).
 import { Tensor, TensorfieldError } from '../../tensor';
 import { noGrad } from '../../autograd';
 import { tidy, keep } from '../../scope';
@@ -35,6 +36,11 @@ export interface ExportOnnxOptions {
   outputName?: string;
   /** First dim of every input and of the output symbolic ('batch'), so any batch size runs (default true). */
   dynamicBatch?: boolean;
+  /**
+   * More symbolic dims, by input or output name: { tokens: { 1: 'seq' }, output: { 1: 'seq' } } (as
+   * torch.onnx.export's dynamic_axes). Negative axes count from the end.
+   */
+  dynamicAxes?: Record<string, Record<number, string>>;
   /** Extra key/value pairs stored in the model's metadata_props. */
   metadata?: Record<string, string>;
 }
@@ -84,6 +90,15 @@ export function exportOnnx(module: Module, exampleInputs: Tensor | Tensor[], opt
     throw new TensorfieldError('TF_INVALID_ARGUMENT', `exportOnnx: input and output names must be distinct non-empty strings, got ${JSON.stringify([...inputNames, outputName])}`);
   if (options.file !== undefined && (typeof options.file !== 'string' || !options.file))
     throw new TensorfieldError('TF_INVALID_ARGUMENT', 'exportOnnx: file must be a non-empty path');
+  for (const [name, axes] of Object.entries(options.dynamicAxes ?? {})) {
+    const rank = name === outputName ? null : inputs[inputNames.indexOf(name)]?.ndim;
+    if (rank === undefined) throw new TensorfieldError('TF_INVALID_ARGUMENT', `exportOnnx: dynamicAxes names '${name}', which is not an input or the output (${[...inputNames, outputName].join(', ')})`);
+    for (const [axis, sym] of Object.entries(axes ?? {})) {
+      const a = Number(axis);
+      if (!Number.isInteger(a) || (rank !== null && (a >= rank || a < -rank)) || typeof sym !== 'string' || !sym)
+        throw new TensorfieldError('TF_INVALID_ARGUMENT', `exportOnnx: dynamicAxes['${name}'][${axis}] = ${JSON.stringify(sym)}: need an axis of the tensor and a non-empty name`);
+    }
+  }
   const fwd = (module as unknown as { forward?: (...a: Tensor[]) => unknown }).forward;
   if (typeof fwd !== 'function') throw new TensorfieldError('TF_UNSUPPORTED', `exportOnnx: ${module.constructor.name} has no forward()`);
 
@@ -107,9 +122,22 @@ export function exportOnnx(module: Module, exampleInputs: Tensor | Tensor[], opt
     })));
   } finally { module.train(wasTraining); }
   try {
-    const dims = (shape: number[]): (number | string)[] => (dynamicBatch ? ['batch', ...shape.slice(1)] : shape);
-    const vin: ValueInfoData[] = inputs.map((t, i) => ({ name: inputNames[i], dtype: DTYPES[t.dtype], dims: dims(t.shape) }));
-    const vout: ValueInfoData = { name: outputName, dtype: DTYPES[output.dtype] ?? 'float32', dims: dims(output.shape) };
+    const dims = (name: string, shape: number[]): (number | string)[] => {
+      const d: (number | string)[] = dynamicBatch ? ['batch', ...shape.slice(1)] : [...shape];
+      for (const [axis, sym] of Object.entries(options.dynamicAxes?.[name] ?? {})) {
+        const a = Number(axis) < 0 ? Number(axis) + shape.length : Number(axis);
+        if (a < 0 || a >= shape.length) throw new TensorfieldError('TF_INVALID_ARGUMENT', `exportOnnx: dynamicAxes['${name}'] has axis ${axis}, but '${name}' has ${shape.length} dims`);
+        d[a] = sym;
+      }
+      return d;
+    };
+    const vin: ValueInfoData[] = inputs.map((t, i) => ({ name: inputNames[i], dtype: DTYPES[t.dtype], dims: dims(inputNames[i], t.shape) }));
+    const vout: ValueInfoData = { name: outputName, dtype: DTYPES[output.dtype] ?? 'float32', dims: dims(outputName, output.shape) };
+    if (options.dynamicAxes?.[outputName] === undefined && Object.keys(options.dynamicAxes ?? {}).length) {
+      // an input dim that varies may make output dims vary too: leave the output's non-batch dims unnamed
+      // rather than declare sizes that would be wrong at other lengths
+      vout.dims = vout.dims.map((d, i) => (i === 0 && dynamicBatch ? d : `${outputName}_dim${i}`));
+    }
     const bytes = encodeModel({
       irVersion: ONNX_IR_VERSION,
       opsets: [{ domain: '', version: ONNX_OPSET }],
