@@ -180,5 +180,9 @@ export function encodeModel(m: ModelData): Uint8Array {
   w.message(7, (g) => writeGraph(g, m.graph));
   for (const o of m.opsets) w.message(8, (s) => { if (o.domain) s.string(1, o.domain); s.int(2, o.version); });
   for (const [k, v] of Object.entries(m.metadata ?? {})) w.message(14, (e) => e.string(1, k).string(2, v));
+  // protobuf parsers (onnxruntime's included) refuse messages of 2 GiB or more; larger weights would need ONNX's
+  // external-data files, which this writer does not produce
+  if (w.length >= 2 ** 31)
+    throw new TensorfieldError('TF_UNSUPPORTED', `exportOnnx: the model is ${(w.length / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB limit (external data files are not written)`);
   return w.finish();
 }
