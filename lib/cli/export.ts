@@ -25,7 +25,12 @@ export const EXPORT_FLAGS: Record<string, FlagSpec> = {
   seed: QUANTIZE_FLAGS.seed,
 };
 
-export interface ExportCommandResult { file: string; int8: boolean; bytes: number; nodes: number; report?: tf.quant.LayerReport[] }
+export interface ExportCommandResult {
+  file: string; int8: boolean; bytes: number; nodes: number;
+  /** the network that was exported (quantized in place with --int8) */
+  network: tf.nn.Module;
+  report?: tf.quant.LayerReport[];
+}
 
 export function exportCommand(argv: string[], log = (s: string) => console.log(s)): ExportCommandResult {
   const { flags } = parseFlags(argv, EXPORT_FLAGS);
@@ -65,6 +70,6 @@ export function exportCommand(argv: string[], log = (s: string) => console.log(s
     r.output.dispose();
     log(`wrote ${flags.onnx}: ${net.constructor.name} of ${flags.run} (step ${step}), ${flags.int8 ? 'int8 QDQ' : 'float32'}, ` +
       `opset ${r.opset}, ${r.nodeCount} nodes, ${(r.bytes.length / 1024).toFixed(0)} KiB; inputs x [batch, ${src.itemShape.join(', ')}], c_noise [batch]`);
-    return { file: flags.onnx, int8: flags.int8 as boolean, bytes: r.bytes.length, nodes: r.nodeCount, report };
+    return { file: flags.onnx, int8: flags.int8 as boolean, bytes: r.bytes.length, nodes: r.nodeCount, network: net, report };
   } finally { x.dispose(); cNoise.dispose(); }
 }
