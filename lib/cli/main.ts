@@ -8,6 +8,7 @@ import { trainCommand, TRAIN_FLAGS } from './train';
 import { sampleCommand, evalCommand, infoCommand, benchCommand, quantizeCommand, SAMPLE_FLAGS, EVAL_FLAGS, QUANTIZE_FLAGS } from './commands';
 import { demoCommand, DEMO_FLAGS } from './demo';
 import { idCommand, ID_FLAGS } from './id';
+import { exportCommand, EXPORT_FLAGS } from './export';
 import { listMethods } from '../registry';
 
 const COMMANDS: Record<string, { help: string; flags?: Record<string, import('./args').FlagSpec>; run: (argv: string[]) => unknown }> = {
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { help: string; flags?: Record<string, import('./
   sample: { help: 'draw samples from a trained run into a PNG', flags: SAMPLE_FLAGS, run: sampleCommand },
   eval: { help: 'sample a trained run and compute its metrics', flags: EVAL_FLAGS, run: evalCommand },
   quantize: { help: 'int8 post-training quantization of a trained run; compares its samples and speed with float32', flags: QUANTIZE_FLAGS, run: quantizeCommand },
+  export: { help: 'write a trained run\'s network as an ONNX model (--onnx file; --int8 for the quantized network as QDQ)', flags: EXPORT_FLAGS, run: exportCommand },
   id: { help: 'intrinsic-dimension estimates (per point, histogram) from a trained score field (method gauge)', flags: ID_FLAGS, run: idCommand },
   bench: { help: 'quick engine figures on this machine (GEMM, op overhead, fused steps)', run: benchCommand },
   info: { help: 'version, ISA path, threads, CUDA availability, methods and data', run: infoCommand },

@@ -10,6 +10,10 @@ export type {
 export { saveCheckpoint, saveCheckpointAsync, loadCheckpoint, loadCheckpointAsync, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
 export type { CheckpointState, LoadCheckpointTargets, LoadedCheckpoint } from './checkpoint';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic';
+export { exportOnnx, ONNX_OPSET, ONNX_IR_VERSION } from './onnx/export';
+export type { ExportOnnxOptions, ExportOnnxResult } from './onnx/export';
+export { registerOnnxEmitter, OnnxContext } from './onnx/graph';
+export type { OnnxEmitter, OnnxExportable } from './onnx/graph';
 export { encodePNG, savePNG, imageGrid, saveImageGrid, crc32 } from './png';
 export type { RawImage, ImageGridOptions } from './png';
 export { scatterImage, saveScatterPNG, linePlotSVG, saveLinePlot } from './plot';

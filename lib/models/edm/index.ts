@@ -3,3 +3,4 @@ import { edmMethod } from './method';
 
 export { edmMethod, EDMNet } from './method';
 registerMethod(edmMethod);
+import './onnx';
