@@ -95,10 +95,12 @@ export class FdpDenoiser extends Module {
     const inp = this.inputs(gridCoords(grid, y.dtype), t, y);
     let phi = this.inr.flatParams().map((p) => (p.ndim === 1 ? p.reshape([1, 1, p.shape[0]]).expand([B, 1, p.shape[0]]) : p.unsqueeze(0).expand([B, ...p.shape])));
     const rates = this.o.metaSgd ? this.innerRates() : [];
+    const modes = grid.reduce((a, b) => a * b, 1);
     for (let s = 0; s < this.o.innerSteps; s++) {
       const fit = this.toFunctions(this.inr.forwardWith(phi, inp), grid);
-      // summed (not averaged) over the batch: each sample's gradient is its own loss's
-      const loss = spectralSquaredError(fit, y, this.sde, null).sum();
+      // the code's inner loss: per sample, the weighted squared error summed over channels and AVERAGED over the
+      // full spectrum's modes; summed (not averaged) over the batch, so each sample's gradient is its own loss's
+      const loss = spectralSquaredError(fit, y, this.sde, null).sum().mul(this.o.channels / modes);
       // retainGraph: the first-order ablation still backpropagates the outer loss through this forward graph
       const gs = grad(loss, phi, { createGraph: order === 'second', retainGraph: true });
       phi = phi.map((p, i) => {
