@@ -40,8 +40,10 @@ export class GaborINR extends Module {
       const fanIn = l === 0 ? inDim : hidden + (this.o.skip ? inDim : 0);
       const out = l === layers ? outDim : hidden;
       const bound = l === 0 ? 1 / fanIn : Math.sqrt(6 / fanIn) / this.o.freq;
-      this.param(`w${l}`, uniform([fanIn, out], bound));
-      this.param(`b${l}`, uniform([out], bound));
+      // held as properties w0, b0, ... too, so that toDtype / load can swap the tensors
+      const self = this as unknown as Record<string, Tensor>;
+      self[`w${l}`] = this.param(`w${l}`, uniform([fanIn, out], bound));
+      self[`b${l}`] = this.param(`b${l}`, uniform([out], bound));
     }
   }
 

@@ -59,7 +59,8 @@ export class FdpDenoiser extends Module {
     const inDim = grid.length + 1 + (this.o.yInput ? channels : 0);
     this.inr = this.module('inr', new GaborINR({ inDim, outDim: channels, hidden: opts.hidden, layers: opts.layers }));
     if (this.o.metaSgd) {
-      this.inr.flatParams().forEach((p, i) => this.param(`lr${i}`, rand(p.shape).mul(0.095).add(0.005)));
+      const self = this as unknown as Record<string, Tensor>;  // properties too, so toDtype can swap them
+      this.inr.flatParams().forEach((p, i) => { self[`lr${i}`] = this.param(`lr${i}`, rand(p.shape).mul(0.095).add(0.005)); });
     }
   }
 
