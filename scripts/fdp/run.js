@@ -21,7 +21,7 @@ const { runRecord } = require('../../dist/cli/record');
 const DEFAULTS = {
   model: 'fdp', data: 'bandlimited64', seed: 0, evalSeed: 1000,
   steps: 1500, batch: 32, timeBudget: 0,
-  hidden: 64, layers: 4, innerSteps: 3, innerLr: 1e-2, order: 'second', energyNorm: 1, weighting: 'code', curriculum: 0,
+  hidden: 64, layers: 4, innerSteps: 3, innerLr: 1e-2, yInput: 0, order: 'second', energyNorm: 1, weighting: 'code', curriculum: 0,
   lr: 1e-3, warmup: 100, optimizer: 'adabelief',
   nGen: 1000, sampleSteps: 25, snr: 0.19, factor: 0, superRes: 4,
   edmHidden: 256, edmLayers: 3,
@@ -51,7 +51,7 @@ const budgetDone = (s) => (o.timeBudget > 0 ? (Date.now() - t0) / 1000 >= o.time
 let steps = 0;
 if (o.model === 'fdp') {
   const sde = new fdp.HeatSDE({ grid: [P], energyNorm: o.energyNorm });
-  const net = new fdp.FdpDenoiser({ grid: [P], channels: 1, hidden: o.hidden, layers: o.layers, innerSteps: o.innerSteps, innerLr: o.innerLr }, sde);
+  const net = new fdp.FdpDenoiser({ grid: [P], channels: 1, hidden: o.hidden, layers: o.layers, innerSteps: o.innerSteps, innerLr: o.innerLr, yInput: o.yInput === 1 }, sde);
   params = net.numParameters();
   const tr = new fdp.FdpTrainer(net, { lr: o.lr, warmup: o.warmup, decaySteps: o.steps, optimizer: o.optimizer, order: o.order, weighting: o.weighting, curriculum: o.curriculum });
   let acc = 0, cnt = 0;
@@ -61,24 +61,27 @@ if (o.model === 'fdp') {
     if (steps % 100 === 0) { lossCurve.push([steps, acc / cnt]); log(`step ${steps} loss ${(acc / cnt).toFixed(4)} ${(((Date.now() - t0) / steps)).toFixed(0)} ms/step`); acc = 0; cnt = 0; }
   }
   trainSeconds = (Date.now() - t0) / 1000;
-  const evalNet = new fdp.FdpDenoiser({ grid: [P], channels: 1, hidden: o.hidden, layers: o.layers, innerSteps: o.innerSteps, innerLr: o.innerLr }, sde);
+  const evalNet = new fdp.FdpDenoiser({ grid: [P], channels: 1, hidden: o.hidden, layers: o.layers, innerSteps: o.innerSteps, innerLr: o.innerLr, yInput: o.yInput === 1 }, sde);
   tr.ema.copyTo(evalNet);
   tf.manualSeed(o.evalSeed);
   const t1 = Date.now();
   const xs = [], ss = [];
   for (let done = 0; done < o.nGen; done += 250) {
     const m = Math.min(250, o.nGen - done);
-    const r = fdp.sampleFdp(evalNet, m, { steps: o.sampleSteps, snr: o.snr, factor: o.factor, readGrid: [o.superRes * P] });
-    xs.push(r.x.reshape([m, P])); ss.push(r.readOut.reshape([m, o.superRes * P])); nfe = r.nfe;
+    // a model fed the noisy values (yInput) has no values to read between the grid points: no super-resolution
+    const r = fdp.sampleFdp(evalNet, m, { steps: o.sampleSteps, snr: o.snr, factor: o.factor, readGrid: o.yInput === 1 ? undefined : [o.superRes * P] });
+    xs.push(r.x.reshape([m, P])); if (r.readOut) ss.push(r.readOut.reshape([m, o.superRes * P])); nfe = r.nfe;
     log(`sampled ${done + m}/${o.nGen}`);
   }
   sampleSeconds = (Date.now() - t1) / 1000;
   gen = tf.cat(xs, 0);
+  if (ss.length) {
   const fine = tf.cat(ss, 0);
   // band-limited downsampling to the training grid: keep the rfft bins 0..P/2 of the fine grid (an ideal low-pass,
   // unlike picking every 4th point, which would return the 64-grid read-out itself)
   const down = tf.fft.irfft(tf.fft.rfft(fine, { norm: 'forward' }).narrow(1, 0, P / 2 + 1), { n: P, norm: 'forward' });
   superRes = { grid: o.superRes * P, metrics: functionMetrics(down, refB, K), leakageFineGrid: functionMetrics(fine, fine, K).leakage };
+  }
 } else if (o.model === 'edm') {
   const m = getMethod('edm');
   const opts = resolveOptions(m, { hidden: o.edmHidden, layers: o.edmLayers, lr: o.lr });
