@@ -21,7 +21,7 @@ const { runRecord } = require('../../dist/cli/record');
 const DEFAULTS = {
   model: 'fdp', data: 'bandlimited64', seed: 0, evalSeed: 1000,
   steps: 1500, batch: 32, timeBudget: 0,
-  hidden: 64, layers: 4, innerSteps: 3, innerLr: 1e-2, yInput: 0, order: 'second', energyNorm: 1, weighting: 'code', curriculum: 0,
+  hidden: 64, layers: 4, innerSteps: 3, innerLr: 1e-2, yInput: 0, order: 'second', energyNorm: 1, xNorm: 0, weighting: 'code', curriculum: 0,
   lr: 1e-3, warmup: 100, optimizer: 'adabelief',
   nGen: 1000, sampleSteps: 25, snr: 0.19, factor: 0, superRes: 4,
   edmHidden: 256, edmLayers: 3,
@@ -50,7 +50,7 @@ const t0 = Date.now();
 const budgetDone = (s) => (o.timeBudget > 0 ? (Date.now() - t0) / 1000 >= o.timeBudget : s >= o.steps);
 let steps = 0;
 if (o.model === 'fdp') {
-  const sde = new fdp.HeatSDE({ grid: [P], energyNorm: o.energyNorm });
+  const sde = new fdp.HeatSDE({ grid: [P], energyNorm: o.energyNorm, xNorm: o.xNorm > 0 ? o.xNorm : undefined });
   const net = new fdp.FdpDenoiser({ grid: [P], channels: 1, hidden: o.hidden, layers: o.layers, innerSteps: o.innerSteps, innerLr: o.innerLr, yInput: o.yInput === 1 }, sde);
   params = net.numParameters();
   const tr = new fdp.FdpTrainer(net, { lr: o.lr, warmup: o.warmup, decaySteps: o.steps, optimizer: o.optimizer, order: o.order, weighting: o.weighting, curriculum: o.curriculum });
