@@ -8,6 +8,10 @@ import { Tensor } from '../lib';
 import * as fdp from '../lib/models/fdp';
 import { getMethod, resolveOptions } from '../lib/registry';
 import '../lib/models';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { trainCommand, TRAIN_FLAGS } from '../lib/cli/train';
 import { expectClose, expectCode, gradcheck } from './helpers';
 
 beforeAll(() => tf.setNumThreads(1));
@@ -214,6 +218,20 @@ describe('sampler, read-out grids and the CLI method', () => {
       expect(x.shape).toEqual([2, ...spec.itemShape]);
     }
     expectCode(() => m.create({ name: 'c', kind: 'counts', itemShape: [4], maxCount: 3 }, resolveOptions(m, {})), 'TF_INVALID_ARGUMENT');
+  });
+
+  test('tensorfield train --method fdp --data bandlimited64: trains, checkpoints, samples, resumes; no option shadows a train flag', async () => {
+    for (const k of Object.keys(fdp.fdpMethod.options)) expect([k, k in TRAIN_FLAGS]).toEqual([k, false]);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-fdp-'));
+    try {
+      const quiet = () => undefined;
+      const opts = ['--method', 'fdp', '--data', 'bandlimited64', '--batch', '8', '--hidden', '8', '--layers', '1', '--samples', '4', '--sampleSteps', '2', '--ckpt-every', '2', '--out', tmp];
+      expect((await trainCommand([...opts, '--steps', '3'], quiet)).steps).toBe(3);
+      expect(fs.existsSync(path.join(tmp, 'checkpoint.safetensors'))).toBe(true);
+      expect((await trainCommand([...opts, '--steps', '5', '--resume'], quiet)).steps).toBe(5);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   test('bad input is a TF_ error', () => {
