@@ -31,3 +31,5 @@ export { openDataSource, DATA_SOURCES } from './sources';
 export type { DataSource, DataSourceOptions, FloorPool } from './sources';
 export { loadCountData, fashionCounts, fashionCountData, digitsCountData, brownCountData, COUNT_SOURCES, SKLEARN_DIGITS_CSV } from './counts';
 export type { CountDataset } from './counts';
+export { bandLimitedFunctions, dailyCurves } from './functions';
+export type { BandLimitedOptions, BandLimitedSet, DailyCurves } from './functions';

@@ -10,6 +10,8 @@ import { eightGaussians } from './gmm';
 import { Checkerboard, TwoMoons, SwissRoll, Rings } from './toy';
 import { SphereManifold, SubspaceManifold } from './manifold';
 import { loadCountData, COUNT_SOURCES } from './counts';
+import { bandLimitedFunctions, dailyCurves } from './functions';
+import { SeededRandom } from './prng';
 import { loadFashionMNIST, imagesToTensor, randomHorizontalFlip, describeFashionSource, type FashionDatasetInfo, type ImageDataset } from './fashion_mnist';
 
 export interface DataSource {
@@ -117,7 +119,9 @@ const MANIFOLDS: Record<string, () => SphereManifold | SubspaceManifold> = {
   'sphere5-r20': () => new SphereManifold({ intrinsicDim: 5, ambientDim: 20, seed: 13 }),
 };
 const IMAGES = ['fashion', 'fashion14'] as const;
-export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES, ...COUNT_SOURCES];
+// Functions on a 1-D grid (lib/data/functions.ts), items [points]: for function-space models (FDP).
+const FUNCTIONS = ['bandlimited64', 'seattle-temp24'] as const;
+export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES, ...COUNT_SOURCES, ...FUNCTIONS];
 
 export interface DataSourceOptions {
   /** Fashion-MNIST: 'auto' (Debian package, else the shipped subset), 'full', 'embedded' or a directory. */
@@ -187,11 +191,44 @@ function countSource(name: string, o: DataSourceOptions): DataSource {
   };
 }
 
+/** Train and test rows of a fixed function set: batches draw train rows with the engine generator. */
+function rowsSource(name: string, origin: string, points: number, train: Float32Array, test: Float32Array): DataSource {
+  const nTrain = train.length / points, nTest = test.length / points;
+  const tr = tensor(train, { shape: [nTrain, points] }), te = tensor(test, { shape: [nTest, points] });
+  return {
+    name, kind: 'points', itemShape: [points], origin,
+    batch: (n) => tidy(() => tr.indexSelect(0, randint(0, nTrain, [n]))),
+    trainItems: (n) => tr.slice(0, 0, Math.min(n, nTrain)).contiguous(),
+    real: (n) => te.slice(0, 0, Math.min(n, nTest)).contiguous(),
+  };
+}
+
+/**
+ * bandlimited64: 20000 train / 2000 test band-limited functions (K = 3) on 64 points, fixed seeds 1 and 2.
+ * seattle-temp24: the 364 complete daily temperature curves of vega's hourly normals, split by a seeded
+ * permutation (seed 0) into 273 train / 91 test days, mapped to [-1, 1] by the train split's min and max.
+ */
+function functionSource(name: string): DataSource {
+  if (name === 'bandlimited64') {
+    return rowsSource(name, 'generated', 64, bandLimitedFunctions(20000, { points: 64, seed: 1 }).values,
+      bandLimitedFunctions(2000, { points: 64, seed: 2 }).values);
+  }
+  const d = dailyCurves('seattle-weather-hourly-normals', 'temperature');
+  const perm = new SeededRandom(0).permutation(d.days), nTest = Math.floor(d.days / 4);
+  const pick = (ids: ArrayLike<number>) => { const o = new Float32Array(ids.length * 24); for (let i = 0; i < ids.length; i++) o.set(d.values.subarray(ids[i] * 24, ids[i] * 24 + 24), i * 24); return o; };
+  const test = pick(perm.subarray(0, nTest)), train = pick(perm.subarray(nTest));
+  let lo = Infinity, hi = -Infinity;
+  for (const v of train) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const scale = (a: Float32Array) => a.map((v) => (2 * (v - lo)) / (hi - lo) - 1);
+  return rowsSource(name, 'vega-datasets seattle-weather-hourly-normals.csv (temperature)', 24, scale(train), scale(test));
+}
+
 /** A data source by name (valid names: DATA_SOURCES). */
 export function openDataSource(name: string, opts: DataSourceOptions = {}): DataSource {
   if (name in TOY) return toySource(name);
   if (name in MANIFOLDS) return manifoldSource(name);
   if ((IMAGES as readonly string[]).includes(name)) return fashionSource(name, opts);
   if ((COUNT_SOURCES as readonly string[]).includes(name)) return countSource(name, opts);
+  if ((FUNCTIONS as readonly string[]).includes(name)) return functionSource(name);
   throw new TensorfieldError('TF_INVALID_ARGUMENT', `unknown data '${name}' (valid: ${DATA_SOURCES.join(', ')})`);
 }

@@ -31,3 +31,5 @@ export { crpsEnsemble, meanCrps, crpsGaussian, quantileLoss, erf, normalCdf, nor
 export type { CrpsOptions } from './forecast';
 export { countMetrics, countHistogramTV, countHistograms, independentElements, referenceBandwidths, countMatrix } from './counts';
 export type { CountMetrics, CountMatrix } from './counts';
+export { fourierAmplitudes, outOfBandFraction, medianPairDistance, functionMetrics, functionRows } from './functions';
+export type { FunctionMetrics } from './functions';

@@ -6,3 +6,4 @@ import './gauge/register';
 import './blackout';
 import './dsno';
 import './diffusion-blocks/register';
+import './fdp';

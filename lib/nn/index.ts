@@ -2,6 +2,8 @@ export { Module } from './module';
 export type { StateDict, LoadStateDictResult } from './module';
 export * from './layers';
 export { SpectralConv1d, spectralConv1d } from './spectral';
+export { GaborINR, gabor } from './inr';
+export type { GaborINROptions } from './inr';
 export type { SpectralInit } from './spectral';
 export { SiLU, ReLU, GELU, Tanh, Sigmoid, Identity, Flatten } from './activations';
 export { ModuleList, ModuleDict } from './containers';

@@ -1,4 +1,6 @@
 export { Optimizer, SGD, Adam, AdamW, clipGradNorm } from './optimizer';
+export { AdaBelief } from './adabelief';
+export type { AdaBeliefOptions } from './adabelief';
 export type { ParamGroup, AdamOptions, StepPolicy } from './optimizer';
 export { LRScheduler, warmup, cosine, stepDecay, warmupCosine, inverseSqrt } from './schedule';
 export type { Schedule } from './schedule';
