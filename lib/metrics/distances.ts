@@ -78,3 +78,12 @@ export function kthSmallest(row: Float64Array, k: number, skip = -1): number {
   }
   return best[k - 1];
 }
+
+/** The median pairwise distance within m's rows (all pairs i < j), 1 when it is 0 or m has under two rows. */
+export function matrixMedianDistance(m: Matrix): number {
+  const ds: number[] = [];
+  forEachSqDistRow(m, m, (i, row) => { for (let j = i + 1; j < row.length; j++) ds.push(row[j]); });
+  ds.sort((u, v) => u - v);
+  const med = Math.sqrt(ds[Math.floor(ds.length / 2)] ?? 0);
+  return med > 0 ? med : 1;
+}

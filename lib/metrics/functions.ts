@@ -5,7 +5,7 @@
 import { Tensor, TensorfieldError } from '../tensor';
 import { toMatrix, type Matrix, type Samples } from './linalg';
 import { wasserstein1dPow, mmd2 } from './samples';
-import { forEachSqDistRow } from './distances';
+import { matrixMedianDistance } from './distances';
 
 /** |c_k| x 2 for k = 1..K (the amplitude a of a sin(2 pi k x + phi)), c_k = (1/P) sum_j f_j e^{-2 pi i jk/P}; [n][K]. */
 export function fourierAmplitudes(x: Samples, K: number): Float64Array[] { return amplitudesOf(toMatrix(x, 'fourierAmplitudes'), K); }
@@ -49,12 +49,7 @@ export function medianPairDistance(x: Samples): number { return medianOf(toMatri
 
 function medianOf(m: Matrix): number {
   const r = Math.min(m.rows, 1000);
-  const sub: Matrix = { rows: r, cols: m.cols, data: m.data.subarray(0, r * m.cols) };
-  const ds: number[] = [];
-  forEachSqDistRow(sub, sub, (i, row) => { for (let j = i + 1; j < row.length; j++) ds.push(row[j]); });
-  ds.sort((a, b) => a - b);
-  const med = Math.sqrt(ds[Math.floor(ds.length / 2)] ?? 0);
-  return med > 0 ? med : 1;
+  return matrixMedianDistance({ rows: r, cols: m.cols, data: m.data.subarray(0, r * m.cols) });
 }
 
 export interface FunctionMetrics {

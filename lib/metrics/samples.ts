@@ -2,7 +2,7 @@
 // sliced Wasserstein, MMD², energy distance, and mode coverage against known mode centres.
 import { TensorfieldError } from '../tensor';
 import { Samples, Matrix, toMatrix, requireRows, sameDim } from './linalg';
-import { forEachSqDistRow } from './distances';
+import { forEachSqDistRow, matrixMedianDistance } from './distances';
 import { SeededRandom } from '../data/prng';
 
 // Math functions bound once at module scope: inside a vm context (jest's test sandbox, for one) every lookup of a
@@ -100,12 +100,7 @@ function medianDistance(a: Matrix, b: Matrix): number {
     return { rows, cols: s.cols, data };
   };
   const pa = pick(a, 500), pb = pick(b, 500);
-  const pooled: Matrix = { rows: pa.rows + pb.rows, cols: a.cols, data: new Float64Array([...pa.data, ...pb.data]) };
-  const ds: number[] = [];
-  forEachSqDistRow(pooled, pooled, (i, row) => { for (let j = i + 1; j < row.length; j++) ds.push(row[j]); });
-  ds.sort((u, v) => u - v);
-  const med = sqrt(ds[Math.floor(ds.length / 2)] ?? 0);
-  return med > 0 ? med : 1;
+  return matrixMedianDistance({ rows: pa.rows + pb.rows, cols: a.cols, data: new Float64Array([...pa.data, ...pb.data]) });
 }
 
 /**

@@ -29,8 +29,6 @@ class SmallVector {
   using const_pointer = const T*;
   using iterator = T*;
   using const_iterator = const T*;
-  using reverse_iterator = std::reverse_iterator<T*>;
-  using const_reverse_iterator = std::reverse_iterator<const T*>;
 
   SmallVector() = default;
   explicit SmallVector(size_t n) { resize(n); }
@@ -56,11 +54,9 @@ class SmallVector {
     assign(il.begin(), il.end());
     return *this;
   }
-  operator std::vector<T>() const { return std::vector<T>(begin(), end()); }  // NOLINT
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  size_t capacity() const { return cap_; }
   T* data() { return ptr_; }
   const T* data() const { return ptr_; }
   T& operator[](size_t i) { return ptr_[i]; }
@@ -74,12 +70,6 @@ class SmallVector {
   T* end() { return ptr_ + size_; }
   const T* begin() const { return ptr_; }
   const T* end() const { return ptr_ + size_; }
-  const T* cbegin() const { return ptr_; }
-  const T* cend() const { return ptr_ + size_; }
-  reverse_iterator rbegin() { return reverse_iterator(end()); }
-  reverse_iterator rend() { return reverse_iterator(begin()); }
-  const_reverse_iterator rbegin() const { return const_reverse_iterator(end()); }
-  const_reverse_iterator rend() const { return const_reverse_iterator(begin()); }
 
   void reserve(size_t n) {
     if (n <= cap_) return;
@@ -120,11 +110,6 @@ class SmallVector {
       ptr_[size_++] = v;
     }
   }
-  template <class... A>
-  T& emplace_back(A&&... a) {
-    push_back(T(std::forward<A>(a)...));
-    return back();
-  }
   void pop_back() { --size_; }
 
   T* insert(const T* pos, const T& v) { return insert(pos, size_t(1), v); }
@@ -148,7 +133,6 @@ class SmallVector {
     size_ += n;
     return ptr_ + at;
   }
-  T* insert(const T* pos, std::initializer_list<T> il) { return insert(pos, il.begin(), il.end()); }
   T* erase(const T* pos) { return erase(pos, pos + 1); }
   T* erase(const T* first, const T* last) {
     size_t at = size_t(first - ptr_), n = size_t(last - first);
@@ -156,19 +140,11 @@ class SmallVector {
     size_ -= n;
     return ptr_ + at;
   }
-  void swap(SmallVector& o) noexcept {
-    SmallVector t(std::move(o));
-    o = std::move(*this);
-    *this = std::move(t);
-  }
 
   friend bool operator==(const SmallVector& a, const SmallVector& b) {
     return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
   }
   friend bool operator!=(const SmallVector& a, const SmallVector& b) { return !(a == b); }
-  friend bool operator<(const SmallVector& a, const SmallVector& b) {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
-  }
 
  private:
   void release() {

@@ -11,16 +11,11 @@ thread_local AddonData* t_addon __attribute__((tls_model("initial-exec"))) = nul
 
 namespace {
 
-// A handle's token, or 0 when v is not an External (any other value, or a foreign object).
+// A handle's token, or 0 when v is not an External (any other value; it sets no JS exception). A foreign
+// External's pointer lacks the table's tag, so HandleTable refuses it.
 HandleTable::Token token_of(napi_env env, napi_value v) {
   void* p = nullptr;
-  if (napi_get_value_external(env, v, &p) != napi_ok) {
-    bool pending = false;  // napi_get_value_external sets no exception, but be sure none leaks to the caller
-    napi_is_exception_pending(env, &pending);
-    if (pending) { napi_value e; napi_get_and_clear_last_exception(env, &e); }
-    return 0;
-  }
-  return reinterpret_cast<uintptr_t>(p);
+  return napi_get_value_external(env, v, &p) == napi_ok ? reinterpret_cast<uintptr_t>(p) : 0;
 }
 
 // Runs only for a handle that was never disposed (dispose deletes the reference first).
@@ -219,11 +214,7 @@ Napi::Value new_handle(Napi::Env env, tf::Tensor t) {
   return Napi::Value(env, ext);
 }
 
-tf::Tensor* handle_tensor(Napi::Env env, napi_value v) {
-  void* p = nullptr;
-  if (napi_get_value_external(env, v, &p) != napi_ok) return nullptr;
-  return addon_data(env)->handles.get(reinterpret_cast<uintptr_t>(p));
-}
+tf::Tensor* handle_tensor(Napi::Env env, napi_value v) { return addon_data(env)->handles.get(token_of(env, v)); }
 
 bool is_handle(Napi::Env env, napi_value v) { return HandleTable::ours(token_of(env, v)); }
 
