@@ -74,6 +74,12 @@ export interface MethodRun {
    * (Jacobians of the score); otherwise it is detached.
    */
   score?(x: Tensor, sigma: number, differentiable?: boolean): Tensor;
+  /**
+   * For quantization recipes (lib/quant, tensorfield quantize): clean items x0 made noisy at levels drawn from the
+   * training loss's own distribution ('training') or uniformly from the levels the sampler visits ('sampler',
+   * with opts' steps), as the evaluation network's inputs, with the regression target of the method's loss.
+   */
+  denoiserBatch?(x0: Tensor, levels: 'training' | 'sampler', opts?: SampleOptions): { inputs: Tensor[]; target: Tensor };
   /** Numbers the method measured while training (e.g. the allocator's peak bytes per step), added to `train`'s metrics. */
   trainReport?(): Record<string, number>;
 }
@@ -89,6 +95,40 @@ export interface Method {
   checkOptions?(options: Record<string, OptionValue>): void;
   /** Options are complete (defaults filled in and validated by the CLI). */
   create(spec: DataSpec, options: Record<string, OptionValue>): MethodRun;
+}
+
+/** What a quantization recipe gets from `tensorfield quantize`. */
+export interface QuantContext {
+  /** the evaluation network (float32, eval mode): the recipe converts it to int8 in place */
+  net: Module;
+  /** a fresh float32 copy of the evaluation network (a teacher), owned by the caller */
+  teacher(): Module;
+  /** one batch of n training items at noise levels, as MethodRun.denoiserBatch */
+  batch(n: number, levels: 'training' | 'sampler'): { inputs: Tensor[]; target: Tensor };
+  options: { calibBatches: number; batchSize: number; steps: number; lr: number };
+  log(s: string): void;
+  /** progress of long work (done of total, fields) */
+  progress(label: string, total: number): { update(done: number, fields?: Record<string, number | string>): void; finish(): void };
+}
+
+/** A way to make an int8 network (ptq, qat-kd): registered by a paper's folder, found by tensorfield quantize. */
+export interface QuantRecipe {
+  name: string;
+  description: string;
+  source: string;
+  /** Converts ctx.net in place; returns the per-layer report (lib/quant LayerReport) and numbers worth keeping. */
+  run(ctx: QuantContext): { report: import('./quant/convert').LayerReport[]; info: Record<string, unknown> };
+}
+
+const recipes = new Map<string, QuantRecipe>();
+export function registerQuantRecipe(r: QuantRecipe): void {
+  if (recipes.has(r.name)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `quantization recipe '${r.name}' is already registered`);
+  recipes.set(r.name, r);
+}
+export function getQuantRecipe(name: string): QuantRecipe {
+  const r = recipes.get(name);
+  if (!r) throw new TensorfieldError('TF_INVALID_ARGUMENT', `unknown quantization method '${name}' (valid: ${[...recipes.keys()].sort().join(', ') || 'none registered'})`);
+  return r;
 }
 
 const methods = new Map<string, Method>();

@@ -6,10 +6,28 @@ import { DATA_SOURCES } from '../data/sources';
 import * as steps from '../samplers/steps';
 import { parseFlags, usageError, type FlagSpec } from './args';
 import { evaluateSamples } from './evaluate';
-import { files, writeJson, version } from './run-dir';
-import { openRun, drawSamples, saveSamples, logDataset } from './train';
+import { files, writeJson, version, readRunConfig } from './run-dir';
+import { openRun, saveSamples, logDataset } from './train';
 import { runRecord } from './record';
-import { sampleChecked } from './sampling';
+import { sampleChecked, checkFinite } from './sampling';
+import { openPrecision, quantizeWithRecipe, type PrecisionMode, type PrecisionRun } from './int8';
+
+/** The precision flags of sample / eval / bench: --int8 alone means int8. */
+function precisionOf(flags: Record<string, unknown>): { mode: PrecisionMode; file: string | undefined; k: number } {
+  let mode = flags.precision as PrecisionMode;
+  const file = flags.int8 as string | undefined;
+  if (file !== undefined && mode === 'float32') mode = 'int8';
+  const k = flags['high-steps'] as number;
+  if (!Number.isInteger(k) || k < 0) throw usageError(`--high-steps must be a non-negative integer, got ${k}`);
+  return { mode, file, k };
+}
+
+function openWith(dir: string, flags: Record<string, unknown>, log: (s: string) => void): PrecisionRun {
+  const p = precisionOf(flags);
+  const r = openPrecision(dir, p.mode, p.file, p.k, log);
+  if (p.mode !== 'float32') log(`precision: ${p.mode}${p.mode === 'mixed' ? ` (float32 at the first and last ${p.k} noise levels)` : ''} from ${p.file}`);
+  return r;
+}
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder of a tensorfield train' },
@@ -18,6 +36,9 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 1, help: 'seed of the sampling noise' },
   out: { type: 'string', help: 'PNG file (default <run>/samples-<steps>.png)' },
+  precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
+  int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
+  'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
 };
 
 export const EVAL_FLAGS: Record<string, FlagSpec> = {
@@ -26,6 +47,9 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   steps: { type: 'number', help: 'sampler steps (default: the method\'s)' },
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 2, help: 'seed of the sampling noise' },
+  precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
+  int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
+  'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
   'floor-draws': { type: 'number', default: 3, help: 'images: disjoint real samples (train images, not in the reference) for the FD_cls floor, >= 2 (mean, sd, range); 0 skips it' },
 };
 
@@ -44,13 +68,17 @@ export function sampleCommand(argv: string[], log = (s: string) => console.log(s
   const { flags } = parseFlags(argv, SAMPLE_FLAGS);
   const dir = requireRun(flags);
   const n = count('n', flags.n)!, st = count('steps', flags.steps);
-  const { src, run, step, ctx } = openRun(dir, log);
+  const pr = openWith(dir, flags, log);
+  const { src, step, ctx } = pr;
   tf.manualSeed(flags.seed as number);
-  const out = (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}.png`);
+  const mode = precisionOf(flags).mode;
+  const out = (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}${mode === 'float32' ? '' : `-${mode}`}.png`);
   const t0 = Date.now();
-  const r = drawSamples(src, run, n, out, { steps: st, solver: flags.solver as string | undefined }, ctx);
-  log(`${n} samples from ${dir} (step ${step}) in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${r.nfe} NFE ${r.wrote ? `-> ${out}` : `(no picture for ${src.name}: ${src.itemShape.join('x')} items)`}`);
+  const r = checkFinite(pr.sample(n, { steps: st, solver: flags.solver as string | undefined }), ctx, { steps: st });
+  const wrote = saveSamples(src, r.x, out);
+  log(`${n} samples from ${dir} (step ${step}) in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${r.nfe} NFE ${wrote ? `-> ${out}` : `(no picture for ${src.name}: ${src.itemShape.join('x')} items)`}`);
   r.x.dispose();
+  pr.dispose();
   return out;
 }
 
@@ -61,13 +89,18 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
   const floorDraws = flags['floor-draws'] as number;
   if (!Number.isInteger(floorDraws) || floorDraws < 0 || floorDraws === 1) throw usageError(`--floor-draws must be 0 (no floor) or an integer >= 2, got ${floorDraws}`);
   if (!Number.isInteger(flags.seed)) throw usageError(`--seed must be an integer, got ${String(flags.seed)}`);
-  const { src, run, step, cfg, ctx } = openRun(dir, log);
+  const pr = openWith(dir, flags, log);
+  const { src, step, ctx } = pr;
+  const cfg = readRunConfig(dir);
   logDataset(src, log);
   tf.manualSeed(flags.seed as number);
-  const r = sampleChecked(run, n, { steps: st, solver: flags.solver as string | undefined }, ctx);
-  const m = { step, nfe: r.nfe, ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
+  const r = checkFinite(pr.sample(n, { steps: st, solver: flags.solver as string | undefined }), ctx, { steps: st });
+  pr.dispose();
+  const m = { step, nfe: r.nfe, ...(r.calls ? { float32Calls: r.calls.float32, int8Calls: r.calls.int8 } : {}), ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
   r.x.dispose();
-  const file = st ? path.join(dir, `metrics-${st}.json`) : files(dir).metrics;
+  const p = precisionOf(flags);
+  const tag = p.mode === 'float32' ? '' : `-${p.mode}${p.mode === 'mixed' ? p.k : ''}-${path.basename(p.file!).replace(/\.safetensors$/, '')}`;
+  const file = st || tag ? path.join(dir, `metrics${st ? `-${st}` : ''}${tag}.json`) : files(dir).metrics;
   const trainSeed = Number(cfg.train.seed ?? 0);
   writeJson(file, { ...m, record: runRecord(src, { n, seeds: { train: Number.isInteger(trainSeed) ? trainSeed : 0, sample: flags.seed as number, floor: 0 } }) });
   log(JSON.stringify(m, null, 2));
@@ -101,9 +134,59 @@ function timeIt(fn: () => void, minMs = 300): number {
   return times[times.length >> 1];
 }
 
+export const BENCH_FLAGS: Record<string, FlagSpec> = {
+  run: { type: 'string', help: 'a trained run: time its sampling step in float32, and int8 / mixed with --int8 (medians)' },
+  int8: { type: 'string', help: 'int8 checkpoint of the run (tensorfield quantize --method ...)' },
+  'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end' },
+  n: { type: 'number', default: 16, help: '--run: items per sampling batch' },
+  steps: { type: 'number', help: '--run: sampler steps (default: the method\'s)' },
+  solver: { type: 'string', help: '--run: sampler (default: the method\'s)' },
+  reps: { type: 'number', default: 5, help: '--run: timed sampling runs per precision (after one warm-up)' },
+};
+
+/**
+ * bench --run: the median wall time of one sampling step (a whole sampling run of n items, divided by its NFE)
+ * for float32, int8 and mixed, each over `reps` runs after a warm-up, on the same seeds. Writes <run>/bench-int8.json.
+ */
+function benchRun(flags: Record<string, unknown>, log: (s: string) => void): Record<string, number> {
+  const dir = flags.run as string;
+  const n = count('n', flags.n)!, reps = count('reps', flags.reps)!, st = count('steps', flags.steps);
+  const k = flags['high-steps'] as number;
+  if (!Number.isInteger(k) || k < 0) throw usageError(`--high-steps must be a non-negative integer, got ${k}`);
+  const modes: PrecisionMode[] = flags.int8 ? ['float32', 'int8', 'mixed'] : ['float32'];
+  const so = { steps: st, solver: flags.solver as string | undefined };
+  const out: Record<string, number> = {};
+  const runs = modes.map((m) => [m, openPrecision(dir, m, flags.int8 as string | undefined, k, () => {})] as const);
+  try {
+    for (const [m, pr] of runs) {
+      const times: number[] = [];
+      let nfe = 0;
+      for (let r = 0; r <= reps; ++r) {
+        tf.manualSeed(7 + r);
+        const t0 = process.hrtime.bigint();
+        const s = pr.sample(n, so);
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        nfe = s.nfe;
+        s.x.dispose();
+        if (r > 0) times.push(ms / s.nfe);
+      }
+      times.sort((a, b) => a - b);
+      out[`${m}_ms_per_nfe`] = times[times.length >> 1];
+      out[`${m}_nfe`] = nfe;
+      log(`${m}: ${out[`${m}_ms_per_nfe`].toFixed(2)} ms per network evaluation (median of ${reps}, batch ${n}, ${nfe} NFE per run)`);
+    }
+  } finally { for (const [, pr] of runs) pr.dispose(); }
+  for (const m of modes.slice(1)) out[`${m}_speedup`] = out.float32_ms_per_nfe / out[`${m}_ms_per_nfe`];
+  if (flags.int8) log(`speed-up over float32: int8 ${out.int8_speedup.toFixed(2)}x, mixed ${out.mixed_speedup.toFixed(2)}x (threads ${tf.info().threads}, ISA ${tf.info().isa}, int8 kernel ${tf.quant.int8Kernel()})`);
+  writeJson(path.join(dir, 'bench-int8.json'), { ...out, batch: n, reps, highSteps: k, int8: flags.int8 ?? null, threads: tf.info().threads, isa: tf.info().isa, cpu: tf.info().cpu, int8Kernel: tf.quant.int8Kernel(), date: new Date().toISOString() });
+  return out;
+}
+
 /** Quick figures on this machine (medians): GEMM, a tiny op's overhead, a fused step against its composition. */
 export function benchCommand(argv: string[], log = (s: string) => console.log(s)): Record<string, number> {
-  parseFlags(argv, {});
+  const { flags } = parseFlags(argv, BENCH_FLAGS);
+  if (flags.run !== undefined) return benchRun(flags, log);
+  if (flags.int8 !== undefined) throw usageError('--int8 needs --run <folder>');
   const out: Record<string, number> = {};
   tf.tidy(() => {
     for (const n of [256, 512, 1024]) {
@@ -139,8 +222,22 @@ export const QUANTIZE_FLAGS: Record<string, FlagSpec> = {
   n: { type: 'number', default: 1000, help: 'samples to evaluate, float32 and int8 (same noise)' },
   steps: { type: 'number', help: 'sampler steps (default: the method\'s)' },
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
-  seed: { type: 'number', default: 2, help: 'seed of the sampling noise' },
+  seed: { type: 'number', default: 2, help: 'seed of the sampling noise (with --method: of calibration and training)' },
+  method: { type: 'string', help: 'ptq or qat-kd: the paper\'s scheme (arXiv 2311.16133), written as an int8 checkpoint <run>/int8-<method>.safetensors that sample/eval/bench load with --int8 (without it: in-memory PTQ through the sampler, compared with float32)' },
+  'calib-batches': { type: 'number', default: 32, help: '--method: calibration batches (noise levels mixed uniformly over the sampler\'s)' },
+  batch: { type: 'number', default: 64, help: '--method: items per calibration / training batch' },
+  'qat-steps': { type: 'number', default: 300, help: '--method qat-kd: training steps' },
+  lr: { type: 'number', default: 1e-4, help: '--method qat-kd: AdamW learning rate' },
+  'eval-items': { type: 'number', default: 512, help: '--method: held-out items for the relative error of the predictions per noise level' },
+  out: { type: 'string', help: '--method: int8 checkpoint file (default <run>/int8-<method>.safetensors)' },
 };
+
+/** tensorfield quantize --method ptq|qat-kd: an int8 checkpoint from a registered recipe (lib/cli/int8.ts). */
+export function quantizeRecipeCommand(argv: string[], log = (s: string) => console.log(s)): ReturnType<typeof quantizeWithRecipe> {
+  const { flags } = parseFlags(argv, QUANTIZE_FLAGS);
+  if (flags.method === undefined) throw usageError('--method ptq|qat-kd is required here');
+  return quantizeWithRecipe(requireRun(flags), flags, log);
+}
 
 export interface QuantizeResult { report: tf.quant.LayerReport[]; float32: Record<string, number>; int8: Record<string, number> }
 
@@ -152,6 +249,7 @@ export interface QuantizeResult { report: tf.quant.LayerReport[]; float32: Recor
 export async function quantizeCommand(argv: string[], log = (s: string) => console.log(s)): Promise<QuantizeResult> {
   const { flags } = parseFlags(argv, QUANTIZE_FLAGS);
   const dir = requireRun(flags);
+  if (flags.method !== undefined) throw usageError('quantizeCommand is the in-memory PTQ; --method goes through quantizeRecipeCommand');
   const n = count('n', flags.n)!, calibN = count('calib', flags.calib)!, st = count('steps', flags.steps);
   const sopts = { steps: st, solver: flags.solver as string | undefined };
   const { src, run, step, cfg, ctx } = openRun(dir, log);

@@ -27,7 +27,11 @@ export function samplerLabel(ctx: SampleContext, opts: SampleOptions): string {
 
 /** run.sample, refusing NaN or infinite samples (TF_NON_FINITE); the caller disposes x. */
 export function sampleChecked(run: MethodRun, n: number, opts: SampleOptions, ctx: SampleContext): { x: Tensor; nfe: number } {
-  const r = run.sample(n, opts);
+  return checkFinite(run.sample(n, opts), ctx, opts);
+}
+
+/** Samples already drawn, refused (disposed, TF_NON_FINITE) when they hold NaN or infinite values. */
+export function checkFinite<R extends { x: Tensor }>(r: R, ctx: SampleContext, opts: SampleOptions): R {
   if (countNonFinite([r.x]) > 0) {
     r.x.dispose();
     throw new TensorfieldError('TF_NON_FINITE', `the samples drawn from '${ctx.method}' at training step ${ctx.step} with ` +

@@ -47,7 +47,7 @@ function matches(name: string, skip: (string | RegExp)[] | undefined): boolean {
 }
 
 // Every module below `model` with its full name, its parent and the key it is registered under there.
-function walk(model: Module, prefix = '', out: { name: string; m: Module; parent: Module; key: string }[] = []) {
+export function walk(model: Module, prefix = '', out: { name: string; m: Module; parent: Module; key: string }[] = []) {
   for (const [key, m] of model.namedChildren()) {
     const name = prefix + key;
     out.push({ name, m, parent: model, key });
@@ -78,7 +78,7 @@ export function prepareQat(model: Module, opts: QuantizeOptions = {}): { layers:
   return { layers, kept };
 }
 
-function qatLayers(model: Module): Map<string, QatLayer> {
+export function qatLayers(model: Module): Map<string, QatLayer> {
   const out = new Map<string, QatLayer>();
   for (const { name, m } of walk(model)) if (m instanceof QatLayer) out.set(name, m);
   return out;
@@ -100,6 +100,18 @@ export function calibrate(model: Module, data: Calibration): void {
     if (l.calibrating && l.inQ.observer.count === 0)
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `calibrate: layer '${name}' never ran on the calibration data`);
     l.freeze();
+  }
+}
+
+/**
+ * The end of QAT (PyTorch's disable_all_observers + sync): observers stop moving the activation scales, and the
+ * weight scales are taken from the final weights, so evaluation, the simulation and convertQat use the same codes.
+ */
+export function endQat(model: Module): void {
+  for (const l of qatLayers(model).values()) {
+    l.inQ.observing = false;
+    if (l.outQ) l.outQ.observing = false;
+    l.syncWeightScale();
   }
 }
 

@@ -4,3 +4,7 @@ export * from './observers';
 export * from './layers';
 export * from './qat';
 export * from './convert';
+export * from './checkpoint';
+export * from './mixed';
+export * from './distill';
+export * from './compare';

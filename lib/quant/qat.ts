@@ -27,6 +27,11 @@ export interface QatOptions {
   quantizeOutputs?: boolean;
   /** code inputs per call from their own range instead of calibrated parameters */
   dynamic?: boolean;
+  /**
+   * After calibration, observers keep watching during training (model.train()) and the activation scales follow
+   * them, as PyTorch's FakeQuantize does with its observer enabled; disableObservers() ends it. Not with learnScales.
+   */
+  observeInTraining?: boolean;
 }
 
 const [WQMIN, WQMAX] = CODE_RANGE.int8;
@@ -45,7 +50,14 @@ export class ActQuantizer extends Module {
   readonly observer: Observer;
   scale: Tensor | null = null;
   zeroPoint = 0;
-  constructor(private opts: QatOptions) { super(); this.observer = new Observer(opts.observer); }
+  /** observers active after freeze() in training mode (QatOptions.observeInTraining; off after disableObservers) */
+  observing: boolean;
+  constructor(private opts: QatOptions) {
+    super();
+    this.observer = new Observer(opts.observer);
+    if (opts.observeInTraining && opts.learnScales) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'QAT: observeInTraining and learnScales exclude each other (scales come from the observer or from training)');
+    this.observing = !!opts.observeInTraining;
+  }
   get frozen(): boolean { return this.scale !== null; }
   freeze(): void {
     if (this.opts.dynamic) return;
@@ -65,6 +77,12 @@ export class ActQuantizer extends Module {
       return fakeQuantize(x, q.scale, q.zeroPoint, { qmin: AQMIN, qmax: AQMAX });
     }
     if (!this.scale) { this.observer.observe(x); return x; }
+    if (this.observing && this.training) {
+      this.observer.observe(x);
+      const q = this.observer.qparams();
+      noGrad(() => this.scale!.fill_(q.scale));
+      this.zeroPoint = q.zeroPoint;
+    }
     const s = this.opts.learnScales ? learnedStep(this.scale, 1 / Math.sqrt(x.numel() * AQMAX)) : this.scale;
     return fakeQuantize(x, s, this.zeroPoint, { qmin: AQMIN, qmax: AQMAX });
   }
@@ -95,13 +113,18 @@ abstract class QatLayer extends Module {
   /** Ends calibration: activation scales from the observers. */
   freeze(): void { this.inQ.freeze(); this.outQ?.freeze(); }
 
+  /** Weight scales from the current weights (max |w| / 127 per output channel): the end of training's sync. */
+  syncWeightScale(): void {
+    if (this.opts.learnScales) return;
+    noGrad(() => this.wScale.copy_(this.weight.detach().abs().reshape(this.weight.shape[0], -1).amax(1).div(127).clamp(1e-12, Infinity)));
+  }
   /** The weight as the int8 layer will see it (fake-quantized per output channel). */
   fakeWeight(): Tensor {
     let s = this.wScale;
     if (!this.opts.learnScales) {
       // in training, scales follow the weights (max |w| per channel): fixed scales would clip growing weights;
       // in eval they stay as set (at construction: minmax or mse)
-      if (this.training) noGrad(() => this.wScale.copy_(this.weight.detach().abs().reshape(this.weight.shape[0], -1).amax(1).div(127).clamp(1e-12, Infinity)));
+      if (this.training) this.syncWeightScale();
     } else {
       const perChannel = this.weight.numel() / this.weight.shape[0];
       s = learnedStep(this.wScale, 1 / Math.sqrt(perChannel * 127));

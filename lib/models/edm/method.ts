@@ -3,8 +3,8 @@
 // preconditioned network F regresses (x0 - c_skip y) / c_out, which is EDM's weighted denoising loss with its
 // weight lambda(sigma) c_out(sigma)² = 1 folded in. Sampling: the EDM-form solvers of lib/samplers.
 import { Tensor, TensorfieldError } from '../../tensor';
-import { randn, randnLike } from '../../random';
-import { full } from '../../tensor';
+import { rand, randn, randnLike } from '../../random';
+import { full, tensor } from '../../tensor';
 import { tidy } from '../../scope';
 import { noGrad } from '../../autograd';
 import { Module } from '../../nn/module';
@@ -91,6 +91,23 @@ export const edmMethod: Method = {
         });
         ema.update();
         return loss;
+      },
+      denoiserBatch(x0: Tensor, levels: 'training' | 'sampler', so: SampleOptions = {}) {
+        return tidy(() => {
+          const B = x0.shape[0];
+          let sigma: Tensor;
+          if (levels === 'training') sigma = randn([B]).mul(o.pStd as number).add(o.pMean as number).exp();
+          else {
+            // uniform over the sampler's nonzero levels: every step inference takes, mixed in one batch
+            const grid = edmSigmas(so.steps ?? (o.sampleSteps as number), { sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number }).slice(0, -1);
+            const u = rand([B]).dataSync() as Float32Array;
+            sigma = tensor(Array.from(u, (v) => grid[Math.min(grid.length - 1, Math.floor(v * grid.length))]));
+          }
+          sigma = sigma.reshape([B, ...perItem.slice(1)]);
+          const y = x0.add(randnLike(x0).mul(sigma));
+          const c = preconditioningTensor('edm', sigma, { sigmaData: sd });
+          return { inputs: [y.mul(c.cIn), c.cNoise.reshape([B])], target: x0.sub(y.mul(c.cSkip)).div(c.cOut) };
+        });
       },
       evalNetwork() {
         ema.copyTo(evalNet);

@@ -1,0 +1,58 @@
+// The two ways `tensorfield quantize --method` makes an int8 network from a trained run, on the paper's scheme:
+//  ptq     calibrate on batches whose noise levels are drawn uniformly from the sampler's levels (the recipe's
+//          t ~ U{0..999}: every level mixed, one scale per tensor), then convert;
+//  qat-kd  the same calibration, then QAT with distillation against the frozen float network (observers still
+//          moving), then observers off, weight scales synced, convert. Training batches draw their levels like
+//          the calibration ones.
+import { noGrad } from '../../autograd';
+import { tidy } from '../../scope';
+import { prepareQat, calibrate, convertQat, type LayerReport } from '../../quant/convert';
+import { distill } from '../../quant/distill';
+import type { QuantContext, QuantRecipe } from '../../registry';
+import { PAPER_SCHEME } from './scheme';
+
+type Net = { forward: (...a: import('../../tensor').Tensor[]) => import('../../tensor').Tensor };
+
+function calibrateOn(ctx: QuantContext): void {
+  const bar = ctx.progress('calibrating', ctx.options.calibBatches);
+  calibrate(ctx.net, (m) => {
+    for (let i = 0; i < ctx.options.calibBatches; ++i) {
+      tidy(() => { const b = ctx.batch(ctx.options.batchSize, 'sampler'); noGrad(() => (m as unknown as Net).forward(...b.inputs)); });
+      bar.update(i + 1);
+    }
+  });
+  bar.finish();
+}
+
+export const ptqRecipe: QuantRecipe = {
+  name: 'ptq',
+  description: 'post-training quantization on the paper\'s scheme, calibrated over mixed noise levels',
+  source: 'Chang et al. 2023 (arXiv 2311.16133), baseline',
+  run(ctx) {
+    const { kept } = prepareQat(ctx.net, PAPER_SCHEME);
+    calibrateOn(ctx);
+    const report: LayerReport[] = [...kept, ...convertQat(ctx.net, PAPER_SCHEME)];
+    return { report, info: { scheme: PAPER_SCHEME, calibBatches: ctx.options.calibBatches, batchSize: ctx.options.batchSize } };
+  },
+};
+
+export const qatKdRecipe: QuantRecipe = {
+  name: 'qat-kd',
+  description: 'calibration, then quantization-aware training distilled from the frozen float network, then conversion',
+  source: 'Chang et al. 2023 (arXiv 2311.16133)',
+  run(ctx) {
+    const teacher = ctx.teacher();
+    const opts = { ...PAPER_SCHEME, observeInTraining: true };
+    const { kept } = prepareQat(ctx.net, opts);
+    calibrateOn(ctx);
+    const bar = ctx.progress('QAT+KD', ctx.options.steps);
+    const losses: number[] = [], task: number[] = [], kd: number[] = [];
+    distill(ctx.net, teacher, () => ctx.batch(ctx.options.batchSize, 'sampler'), {
+      steps: ctx.options.steps, lr: ctx.options.lr, kdWeight: 1, clip: 1,
+      onStep: (s, t) => { losses.push(t.loss); task.push(t.task); kd.push(t.kd); bar.update(s + 1, { loss: t.loss, kd: t.kd }); },
+    });
+    bar.finish();
+    const report: LayerReport[] = [...kept, ...convertQat(ctx.net, opts)];
+    return { report, info: { scheme: opts, calibBatches: ctx.options.calibBatches, batchSize: ctx.options.batchSize, steps: ctx.options.steps, lr: ctx.options.lr, losses, task, kd } };
+  },
+};
