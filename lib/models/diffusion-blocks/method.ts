@@ -1,5 +1,5 @@
-// The CLI method 'dblocks' (points and images; MLP or DiT): the blockwise denoiser, trained one block per step, sampled with each solver
-// step routed to the block owning its sigma. `--block i` trains block i alone (stem 'own' only: a block that shares
+// The CLI method 'dblocks' (points and images; MLP or DiT): the blockwise denoiser, trained one block per step,
+// sampled with each solver step routed to the block owning its sigma. `--block i` trains block i alone (stem 'own' only: a block that shares
 // its stem and head with others cannot be trained apart); `assemble.ts` joins such runs for sampling.
 import { Tensor, TensorfieldError, tensor } from '../../tensor';
 import { getRngState } from '../../random';
