@@ -33,3 +33,4 @@ export { countMetrics, countHistogramTV, countHistograms, independentElements, r
 export type { CountMetrics, CountMatrix } from './counts';
 export { fourierAmplitudes, outOfBandFraction, medianPairDistance, functionMetrics, functionRows } from './functions';
 export type { FunctionMetrics } from './functions';
+export { CharNGram } from './ngram';

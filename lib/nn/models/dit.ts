@@ -65,10 +65,11 @@ function modulate(x: Tensor, shift: Tensor, scale: Tensor): Tensor {
 /**
  * One DiT block: x += g1 attn(mod(LN(x))); x += g2 mlp(mod(LN(x))), with (shift, scale, gate) x 2 from one linear
  * map of c. That map starts at zero, so the gates are zero and the block starts as the identity (AdaLN-Zero).
+ * `causal`: token i attends to tokens <= i only (sequence models, e.g. the DiffusionBlocks char-LM).
  */
 export class DiTBlock extends Module {
   norm1: LayerNorm; attn: MultiheadAttention; norm2: LayerNorm; fc1: Linear; fc2: Linear; ada: Linear;
-  constructor(readonly dim: number, heads: number, condDim: number, mlpRatio = 4) {
+  constructor(readonly dim: number, heads: number, condDim: number, mlpRatio = 4, readonly causal = false) {
     super();
     this.norm1 = this.module('norm1', new LayerNorm(dim, { affine: false, eps: 1e-6 }));
     this.attn = this.module('attn', new MultiheadAttention(dim, heads));
@@ -81,7 +82,8 @@ export class DiTBlock extends Module {
   forward(x: Tensor, c: Tensor): Tensor {
     const m = this.ada.forward(c), d = this.dim;
     const part = (i: number) => m.narrow(1, i * d, d);
-    const h = x.add(this.attn.forward(modulate(this.norm1.forward(x), part(0), part(1))).mul(part(2).unsqueeze(1)));
+    const a = this.attn.forward(modulate(this.norm1.forward(x), part(0), part(1)), null, { causal: this.causal });
+    const h = x.add(a.mul(part(2).unsqueeze(1)));
     const y = this.fc2.forward(this.fc1.forward(modulate(this.norm2.forward(h), part(3), part(4))).gelu());
     return h.add(y.mul(part(5).unsqueeze(1)));
   }
