@@ -1,2 +1,7 @@
-// Stochastic process diffusion (Biloš et al., ICML 2023): noise processes over irregular time stamps. See README.md.
+// Stochastic process diffusion (Biloš et al., ICML 2023): noise processes over irregular time stamps, the discrete
+// (DSPD) and continuous (CSPD) diffusions with that noise, the Gaussian oracle denoiser. See README.md.
 export * from './noise';
+export * from './schedule';
+export * from './dspd';
+export * from './cspd';
+export * from './oracle';
