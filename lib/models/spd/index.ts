@@ -5,3 +5,7 @@ export * from './schedule';
 export * from './dspd';
 export * from './cspd';
 export * from './oracle';
+export * from './np-data';
+export * from './np-model';
+export * from './np-train';
+export * from './np-eval';
