@@ -16,7 +16,7 @@ const { ProgressBar } = require('../../dist/cli/progress');
 
 const DEFAULTS = {
   noise: 'gp', sigma: 0.2, theta: 2, seed: 0, evalSeed: 1000, dataSeed: 1, testSeed: 2,
-  nTrain: 800, nTest: 200, epochs: 200, batch: 128, lr: 1e-3, hidden: 32, samples: 100, gridSamples: 20, grid: 50,
+  nTrain: 800, nTest: 200, epochs: 200, batch: 128, lr: 1e-3, hidden: 32, heads: 1, samples: 100, gridSamples: 20, grid: 50,
 };
 const { positional: [out], o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/spd/np-benchmark.js <out.json> [--flag value ...]' });
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
@@ -27,15 +27,16 @@ const record = runRecord(`np-gp-curves (${o.nTrain} train, data seed ${o.dataSee
   { n: o.nTest, seeds: { train: o.seed, evaluation: o.evalSeed, data: o.dataSeed, test: o.testSeed } });
 
 tf.manualSeed(o.seed);
-const net = new spd.NpDenoiser({ hidden: o.hidden });
+const net = new spd.NpDenoiser({ hidden: o.hidden, heads: o.heads });
 const params = net.parameters().reduce((a, p) => a + p.numel(), 0);
 const bar = new ProgressBar({ total: o.epochs * Math.ceil(o.nTrain / o.batch), label: `train ${o.noise}`, unit: 'step' });
+const kernelScales = () => Array.from(net.logScale.dataSync(), Math.exp);
 const t0 = Date.now();
 const lossCurve = spd.trainNp(net, train, noise, { epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed,
   onStep: (s, total, l) => bar.update(s, { loss: l }) });
 bar.finish();
 const trainSeconds = (Date.now() - t0) / 1000;
-log(`trained ${o.noise} in ${trainSeconds.toFixed(1)} s; loss first/last epoch ${lossCurve[0].toFixed(4)} / ${lossCurve[lossCurve.length - 1].toFixed(4)}; kernel scale ${Math.exp(net.logScale.item()).toFixed(4)}`);
+log(`trained ${o.noise} in ${trainSeconds.toFixed(1)} s; loss first/last epoch ${lossCurve[0].toFixed(4)} / ${lossCurve[lossCurve.length - 1].toFixed(4)}; kernel scales ${kernelScales().map((v) => v.toFixed(4)).join(' ')}`);
 
 tf.manualSeed(o.evalSeed);
 const t1 = Date.now();
@@ -48,7 +49,7 @@ const oracle = spd.npScores(test, spd.oracleSamples(test, o.samples, o.evalSeed)
 const oracleDense = spd.oracleSamples(test, o.gridSamples, o.evalSeed + 1, grid);
 const msiModel = spd.meanSquaredIncrement(dense.values, o.grid), msiOracle = spd.meanSquaredIncrement(oracleDense.values, o.grid);
 const result = {
-  ...record, noise: o.noise, options: o, params, trainSeconds, sampleSeconds, kernelScale: Math.exp(net.logScale.item()),
+  ...record, noise: o.noise, options: o, params, trainSeconds, sampleSeconds, kernelScales: kernelScales(),
   lossFirstEpoch: lossCurve[0], lossLastEpoch: lossCurve[lossCurve.length - 1], lossEvery10: lossCurve.filter((_, i) => i % 10 === 9),
   quantileLoss: model.ql, oracleQuantileLoss: oracle.ql, qlRatio: model.ql / oracle.ql,
   energyScore: model.energy, oracleEnergyScore: oracle.energy,

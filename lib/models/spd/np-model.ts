@@ -47,7 +47,14 @@ export function npBatch(curves: NpCurve[], noise: NoiseProcess, o: { repeat?: nu
   };
 }
 
-export interface NpDenoiserOptions { hidden?: number; stepEmbed?: number; initScale?: number }
+export interface NpDenoiserOptions {
+  hidden?: number;
+  stepEmbed?: number;
+  /** the first head's initial kernel scale s; head i starts at initScale 2^(i - 1) (0.1, 0.2, 0.4, ... by default) */
+  initScale?: number;
+  /** kernel-attention heads, each with its own learnable scale (the paper's model: 1) */
+  heads?: number;
+}
 
 export class NpDenoiser extends Module {
   readonly ctx1: Linear; readonly ctx2: Linear;
@@ -61,20 +68,23 @@ export class NpDenoiser extends Module {
     this.ctx2 = this.module('ctx2', new Linear(H, H));
     this.embed = this.module('embed', new SinusoidalEmbedding(E, 1000, 1));
     // inputs per point: noisy value, time, step embedding, attended context (H), summed kernel weight
-    this.p1 = this.module('p1', new Linear(2 + E + H + 1, H));
+    const nh = o.heads ?? 1;
+    this.p1 = this.module('p1', new Linear(2 + E + nh * H + nh, H));
     this.p2 = this.module('p2', new Linear(H, H));
     this.p3 = this.module('p3', new Linear(H, 1));
-    this.logScale = this.param('logScale', tensor(new Float32Array([Math.log(o.initScale ?? 0.2)]), { dtype: 'float32' }));
+    const s0 = o.initScale ?? (nh === 1 ? 0.2 : 0.1);
+    this.logScale = this.param('logScale', tensor(Float32Array.from({ length: nh }, (_, i) => Math.log(s0 * 2 ** i)), { dtype: 'float32', shape: [nh, 1, 1] }));
   }
   /** x [B, M] noisy targets, k [B] step indices -> predicted correlated noise [B, M]. */
   forward(x: Tensor, k: Tensor, b: NpBatch): Tensor {
     const [B, M] = x.shape, C = b.tC.shape[1];
     const h = this.ctx2.forward(this.ctx1.forward(cat([b.yC.unsqueeze(-1), b.tC.unsqueeze(-1)], -1).reshape(B * C, 2)).relu()).relu().reshape(B, C, -1);
-    const d2 = b.tT.unsqueeze(-1).sub(b.tC.unsqueeze(-2)).square();                      // [B, M, C]
-    const w = d2.div(this.logScale.mul(2).exp()).neg().exp().mul(b.mC.unsqueeze(1));    // exp(-d^2 / s^2), context pads 0
-    const z = w.matmul(h);                                                               // [B, M, H]
+    const d2 = b.tT.unsqueeze(-1).sub(b.tC.unsqueeze(-2)).square().unsqueeze(1);         // [B, 1, M, C]
+    const w = d2.div(this.logScale.mul(2).exp()).neg().exp().mul(b.mC.unsqueeze(1).unsqueeze(1));  // [B, heads, M, C]: exp(-d^2 / s^2), context pads 0
+    const z = w.matmul(h.unsqueeze(1)).permute([0, 2, 1, 3]).reshape(B, M, -1);         // [B, M, heads * H]
+    const wsum = w.sum(-1).permute([0, 2, 1]);                                           // [B, M, heads]
     const e = this.embed.forward(k).unsqueeze(1).expand([B, M, this.embed.dim]);
-    const feat = cat([x.unsqueeze(-1), b.tT.unsqueeze(-1), e, z, w.sum(-1, true)], -1).reshape(B * M, -1);
+    const feat = cat([x.unsqueeze(-1), b.tT.unsqueeze(-1), e, z, wsum], -1).reshape(B * M, -1);
     return this.p3.forward(this.p2.forward(this.p1.forward(feat).relu()).relu()).reshape(B, M);
   }
 }
