@@ -9,3 +9,7 @@ export * from './np-data';
 export * from './np-model';
 export * from './np-train';
 export * from './np-eval';
+export { spdMethod } from './method';
+import { registerMethod } from '../../registry';
+import { spdMethod } from './method';
+registerMethod(spdMethod);
