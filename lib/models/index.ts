@@ -7,3 +7,4 @@ import './blackout';
 import './dsno';
 import './diffusion-blocks/register';
 import './fdp';
+import './spd';
