@@ -6,14 +6,14 @@
     {
       "target_name": "tf_avx2",
       "type": "static_library",
-      "sources": ["native/cpu/avx2/kernels.cpp", "native/cpu/avx2/gemm_u8s8.cpp", "native/cpu/avx2/fft.cpp"],
+      "sources": ["native/cpu/avx2/kernels.cpp", "native/cpu/avx2/gemm_u8s8.cpp", "native/cpu/avx2/fft.cpp", "native/cpu/avx2/linalg.cpp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-ffp-contract=fast"]
     },
     {
       "target_name": "tf_avx512",
       "type": "static_library",
-      "sources": ["native/cpu/avx512/kernels.cpp", "native/cpu/avx512/fft.cpp"],
+      "sources": ["native/cpu/avx512/kernels.cpp", "native/cpu/avx512/fft.cpp", "native/cpu/avx512/linalg.cpp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-ffp-contract=fast"]
     },
@@ -59,6 +59,7 @@
         "native/cpu/ref/gemm_u8s8.cpp",
         "native/cpu/ref/table.cpp",
         "native/cpu/ref/fft.cpp",
+        "native/cpu/ref/linalg_rows.cpp",
         "native/cpu/ref/dft.cpp",
         "native/cpu/ref/linalg.cpp",
         "native/autograd/grad_mode.cpp",

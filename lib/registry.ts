@@ -22,6 +22,9 @@ export interface DataSpec {
    * interpolant). The CLI supplies it; a method that needs it and finds none says so.
    */
   draw?: (n: number) => Tensor;
+  /** Labelled data: the number of classes, and n fresh items with int32 labels [n] (class-conditional methods). */
+  classes?: number;
+  drawLabeled?: (n: number) => { x: Tensor; y: Tensor };
 }
 
 export type OptionValue = number | string | boolean;

@@ -11,7 +11,7 @@
 // 2 n u cond = 1.6e-4 relative to max |L| is the budget.
 import * as tf from '../lib';
 import { Tensor } from '../lib';
-import { expectClose, expectCode, gradcheck, gradgradcheck, jvpcheck } from './helpers';
+import { expectClose, expectCode, forEachIsa, gradcheck, gradgradcheck, jvpcheck } from './helpers';
 
 beforeAll(() => tf.manualSeed(9));
 
@@ -71,15 +71,24 @@ describe.each(['cpu', 'ref'] as const)('on %s', (device) => {
   });
 });
 
-test('cpu float32 against the double reference on random SPD batches, and thread-count independence', () => {
-  for (const n of [5, 48, 100]) {
-    const M = tf.randn([4, n, n]);
-    const A = M.matmul(M.transpose(-2, -1)).div(n).add(tf.eye(n, n));  // eigenvalues in [1, ~5]: cond <= 5
-    const ref = f64(tf.linalg.cholesky(A.to('ref')));
-    const got = f64(tf.linalg.cholesky(A));
-    const scale = Math.max(...ref.map(Math.abs));
-    expectClose(got, ref, 2 * n * 6e-8 * 5 * scale, 0, `n=${n}`);
-  }
+test('every ISA row (cpu/simd/linalg.inc) against the double reference on random SPD batches, and thread-count independence', () => {
+  // n covers one lane, the chunk tails of every lane width (8, 16, 4 vectors of them) and the 64-column block
+  const sizes = [1, 5, 17, 48, 64, 65, 100];
+  const cases = sizes.map((n) => {
+    const M = tf.randn([3, n, n], { dtype: 'float64' });
+    return { n, A64: M.matmul(M.transpose(-2, -1)).div(n).add(tf.eye(n, n, { dtype: 'float64' })) };  // cond <= 5
+  });
+  forEachIsa((isa) => {
+    for (const { n, A64 } of cases) {
+      const ref64 = f64(tf.linalg.cholesky(A64.to('ref')));
+      const scale = Math.max(...ref64.map(Math.abs));
+      // float64: the same algorithm in double, summed in another order: rounding only (n u cond |L| ~ 1e-13)
+      expectClose(f64(tf.linalg.cholesky(A64)), ref64, 1e-12 * scale, 0, `${isa} float64 n=${n}`);
+      const A = A64.to('float32');
+      const ref = f64(tf.linalg.cholesky(A.to('ref')));
+      expectClose(f64(tf.linalg.cholesky(A)), ref, 2 * n * 6e-8 * 5 * scale, 0, `${isa} float32 n=${n}`);
+    }
+  });
   const M = tf.randn([16, 80, 80]);
   const A = M.matmul(M.transpose(-2, -1)).div(80).add(tf.eye(80, 80));
   const prev = tf.getNumThreads();
@@ -88,6 +97,37 @@ test('cpu float32 against the double reference on random SPD batches, and thread
     tf.setNumThreads(2); const b = tf.linalg.cholesky(A).dataSync();
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
   } finally { tf.setNumThreads(prev); }
+});
+
+test('every ISA row solves like the reference: k = 1 (the dot form), k off the lane width, each variant', () => {
+  const cases = [7, 48, 65].map((n) => {
+    const M = tf.randn([2, n, n], { dtype: 'float64' });
+    return { n, L: tf.linalg.cholesky(M.matmul(M.transpose(-2, -1)).div(n).add(tf.eye(n, n, { dtype: 'float64' }))) };
+  });
+  forEachIsa((isa) => {
+    for (const { n, L } of cases) for (const k of [1, 3, 16, 37]) for (const upper of [false, true]) for (const left of [true, false]) {
+      const T = (upper ? L.transpose(-2, -1) : L).contiguous();
+      const B = tf.randn(left ? [2, n, k] : [2, k, n], { dtype: 'float64' });
+      const want = f64(tf.linalg.solveTriangular(T.to('ref'), B.to('ref'), { upper, left }));
+      // float64 with cond(L) <= sqrt(5): rounding of a different summation order only
+      expectClose(f64(tf.linalg.solveTriangular(T, B, { upper, left })), want, 1e-11, 0, `${isa} n=${n} k=${k} upper=${upper} left=${left}`);
+      // float32 against the double reference: forward error <= n u cond |x|, with cond(L) <= sqrt(5) and |x| <= ~10
+      const got32 = f64(tf.linalg.solveTriangular(T.to('float32'), B.to('float32'), { upper, left }));
+      const scale = Math.max(1, ...want.map(Math.abs));
+      expectClose(got32, want, 4 * n * 6e-8 * scale, 0, `${isa} float32 n=${n} k=${k}`);
+    }
+  });
+});
+
+test('cholesky factors the symmetric part (a + a^T)/2 on every path: a skew part changes nothing', () => {
+  const n = 20;
+  const M = tf.randn([2, n, n], { dtype: 'float64' });
+  const A = M.matmul(M.transpose(-2, -1)).div(n).add(tf.eye(n, n, { dtype: 'float64' }));
+  const K = tf.randn([2, n, n], { dtype: 'float64' });
+  const skewed = A.add(K.sub(K.transpose(-2, -1)));
+  for (const dev of ['cpu', 'ref'] as const) {
+    expectClose(f64(tf.linalg.cholesky(skewed.to(dev))), f64(tf.linalg.cholesky(A.to(dev))), 1e-12, 0, dev);
+  }
 });
 
 test('blocked triangular solves (n past the block size) on cpu equal the reference, every variant', () => {

@@ -66,6 +66,12 @@ export function camelOptions(extra: Record<string, unknown>, method: Method): Re
   return out;
 }
 
+/** What a method sees of a data source. */
+export function dataSpecOf(src: DataSource): DataSpec {
+  return { name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n),
+    classes: src.classes, drawLabeled: src.labeledBatch };
+}
+
 function methodFor(name: string, src: DataSource): Method {
   const m = getMethod(name);
   if (!m.kinds.includes(src.kind)) {
@@ -82,7 +88,7 @@ export function openRun(dir: string, log: (s: string) => void = (s) => console.e
   const src = openDataSource(cfg.data, { fashionSource: String(cfg.train['fashion-source'] ?? 'auto') });
   const method = methodFor(cfg.method, src);
   const options = resolveOptions(method, cfg.options);
-  const run = method.create({ name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n) }, options);
+  const run = method.create(dataSpecOf(src), options);
   const ck = loadCheckpoint(ckpt, { model: run.model, ema: run.ema, optimizer: run.optimizer });
   if (ck.note) log(`note: ${ck.note}`);
   return { cfg, src, run, step: ck.step, ctx: { method: method.name, options, step: ck.step } };
@@ -207,7 +213,7 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
   for (const q of removeStaleTemps(dir)) console.error(`removed ${q} (left by a writer that was killed mid-save)`);
 
   tf.manualSeed(flags.seed as number);
-  const spec: DataSpec = { name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n) };
+  const spec: DataSpec = dataSpecOf(src);
   const run = method.create(spec, options);
   let start = 0;
   let losses: [number, number][] = [];

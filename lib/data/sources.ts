@@ -23,6 +23,9 @@ export interface DataSource {
   itemShape: number[];
   /** A random training batch (float32, the caller owns it). */
   batch(n: number): Tensor;
+  /** Labelled data: the number of classes, and a random batch with its int32 labels [n] (the caller owns both). */
+  classes?: number;
+  labeledBatch?: (n: number) => { x: Tensor; y: Tensor };
   /** n held-out real items for evaluation (images: the test split; points: fresh draws). */
   real(n: number): Tensor;
   /** Counts: the first n train items (all of them at most), in file order: the real-data floor of the count metrics. */
@@ -164,6 +167,17 @@ function fashionSource(name: string, o: DataSourceOptions): DataSource {
       const x = images.indexSelect(0, randint(0, train.count, [n]));
       return o.flip ? randomHorizontalFlip(x) : x;
     }),
+    classes: 10,
+    // one index draw for images and labels alike, so the pairs stay together
+    labeledBatch: (n) => {
+      const idx = randint(0, train.count, [n]);
+      try {
+        const at = idx.dataSync() as ArrayLike<number>;
+        const y = tensor(Int32Array.from({ length: n }, (_, k) => train.labels[at[k]]), { shape: [n], dtype: 'int32' });
+        const x = tidy(() => { const g = images.indexSelect(0, idx); return o.flip ? randomHorizontalFlip(g) : g; });
+        return { x, y };
+      } finally { idx.dispose(); }
+    },
     real: (n) => {
       if (!test) test = imagesToTensor(loadFashionMNIST({ split: 'test', source }), { resolution });
       const m = Math.min(n, test.shape[0]);

@@ -29,7 +29,9 @@ export {
 export type { Density, LogLikelihood } from './likelihood';
 export { crpsEnsemble, meanCrps, crpsGaussian, quantileLoss, erf, normalCdf, normalPdf } from './forecast';
 export type { CrpsOptions } from './forecast';
+export { energyScore, normalizedQuantileLoss, sortedQuantile, DECILES } from './ensemble-scores';
 export { countMetrics, countHistogramTV, countHistograms, independentElements, referenceBandwidths, countMatrix } from './counts';
 export type { CountMetrics, CountMatrix } from './counts';
 export { fourierAmplitudes, outOfBandFraction, medianPairDistance, functionMetrics, functionRows } from './functions';
 export type { FunctionMetrics } from './functions';
+export { CharNGram } from './ngram';

@@ -8,3 +8,4 @@ import './dsno';
 import './diffusion-blocks/register';
 import './fdp';
 import './quant-diffusion';
+import './spd';

@@ -77,7 +77,8 @@ struct Backend {
   bool (*fft)(const Tensor& out, const Tensor& x, int64_t O, int64_t n, int64_t I, int64_t m, const FftParams& p);
 
   // Dense factorisations of `batch` contiguous n x n float matrices. cholesky: L (lower, upper part zero) with
-  // a + jitter I = L L^T, reading a's lower triangle; a pivot that is not > 0 (or not finite) flags
+  // sym(a) + jitter I = L L^T, where sym(a)_ij = (a_ij + a_ji) * 0.5 in a's precision (both triangles are read, so
+  // the op needs no separate symmetrising pass); a pivot that is not > 0 (or not finite) flags
   // kNotPositiveDefinite. trisolve: x [batch, n, k] = op(t)^-1 b, t [batch, n, n] triangular, b [batch, n, k]
   // (x may be b); a zero diagonal entry flags kSingular.
   bool (*cholesky)(const Tensor& l, const Tensor& a, int64_t batch, int64_t n, double jitter, Verdict* v);

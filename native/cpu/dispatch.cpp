@@ -57,12 +57,14 @@ void init() {
   // unit may contain that ISA's instructions.
   CpuFeatures f = detect();
   fill_reference(g_tables[0]);
+  fill_linalg_scalar(g_tables[0]);
   g_tables[0].isa = "scalar";
   if (can_run("avx2", f)) {
     g_tables[1] = g_tables[0];
     fill_avx2(g_tables[1]);
     fill_avx2_int8(g_tables[1]);
     fill_fft_avx2(g_tables[1]);
+    fill_linalg_avx2(g_tables[1]);
     g_tables[1].isa = "avx2";
   }
   if (can_run("avx512", f)) {
@@ -71,6 +73,7 @@ void init() {
     // int8: VNNI where the CPU has it; AVX-512 without VNNI keeps the exact AVX2 kernel
     if (f.avx512vnni) fill_vnni_int8(g_tables[2]); else fill_avx2_int8(g_tables[2]);
     fill_fft_avx512(g_tables[2]);
+    fill_linalg_avx512(g_tables[2]);
     g_tables[2].isa = "avx512";
   }
   std::string best = can_run("avx512", f) ? "avx512" : can_run("avx2", f) ? "avx2" : "scalar";

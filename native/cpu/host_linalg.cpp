@@ -1,16 +1,16 @@
 // The dense factorisation entries of the host backends. 'ref' runs the references (cpu/ref/linalg.cpp, sums in
 // double). 'cpu' runs in the tensor's precision, split over the pool by matrix:
-//  - Cholesky, right-looking in blocks of kBlock columns: the diagonal block by the column-axpy form (each step
-//    subtracts a multiple of the pivot column, kept contiguous, from the rows below: no reductions, so the inner
-//    loops vectorise), the panel below it by row substitution, and the trailing matrix by one GEMM (the host GEMM
-//    driver) per block;
-//  - triangular solves by row substitution, each row of x updated as a whole (an axpy over the k right-hand sides).
+//  - Cholesky, right-looking in blocks of kBlock columns: the diagonal block by the kernel table's chol_block row
+//    (Crout by columns, per ISA: cpu/simd/linalg.inc), the panel below it by row substitution, and the trailing
+//    matrix by one GEMM (the host GEMM driver) per block;
+//  - triangular solves in blocks of kBlock rows: one GEMM with the rows already solved, then the table's
+//    tri_subst row inside the block.
 #include "host_backend.h"
 #include <algorithm>
 #include <type_traits>
-#include <cmath>
 #include <vector>
 #include "ref/linalg.h"
+#include "dispatch.h"
 #include "threadpool.h"
 
 namespace tf {
@@ -20,37 +20,23 @@ namespace {
 
 constexpr int64_t kBlock = 64;
 
-// The lower triangle of the n x n block at a (row stride ld), factored in place (column-axpy form). Returns the
-// column of a failed pivot, or -1.
-template <typename S>
-int64_t chol_block(S* a, int64_t n, int64_t ld, double jitter, S* col, double* bad) {
-  for (int64_t j = 0; j < n; ++j) {
-    S s = a[j * ld + j] + S(jitter);
-    if (!(s > 0) || !std::isfinite(double(s))) { *bad = double(s); return j; }
-    S d = std::sqrt(s);
-    a[j * ld + j] = d;
-    for (int64_t i = j + 1; i < n; ++i) col[i] = a[i * ld + j] /= d;
-    // rows below subtract l_ij times the pivot column: a[i][c] -= l_ij l_cj for j < c <= i
-    for (int64_t i = j + 1; i < n; ++i) {
-      const S lij = col[i];
-      S* row = a + i * ld;
-      for (int64_t c = j + 1; c <= i; ++c) row[c] -= lij * col[c];
-    }
-  }
-  return -1;
-}
+// The kernel-table rows of an element type (float32 [0], float64 [1]).
+template <typename S> constexpr int la_row() { return std::is_same<S, float>::value ? 0 : 1; }
 
-// One matrix, blocked. a is copied into l first (jitter applied in the diagonal block's pivots), upper zeroed.
+// One matrix, blocked. a's symmetric part is copied into l first (jitter applied in the diagonal block's pivots),
+// upper zeroed.
 template <typename S>
-int64_t chol_one(const S* a, S* l, int64_t n, double jitter, double* bad, std::vector<S>& col, std::vector<S>& neg) {
+int64_t chol_one(const S* a, S* l, int64_t n, double jitter, double* bad, std::vector<S>& work, std::vector<S>& neg) {
+  const cpu::KernelTable& kt = cpu::kernels();
   for (int64_t i = 0; i < n; ++i) {
-    for (int64_t c = 0; c <= i; ++c) l[i * n + c] = a[i * n + c];
+    for (int64_t c = 0; c <= i; ++c) l[i * n + c] = (a[i * n + c] + a[c * n + i]) * S(0.5);
     for (int64_t c = i + 1; c < n; ++c) l[i * n + c] = 0;
   }
-  col.resize(static_cast<size_t>(n));
+  work.resize(static_cast<size_t>(kt.chol_work[la_row<S>()](std::min(kBlock, n))));
   for (int64_t k0 = 0; k0 < n; k0 += kBlock) {
     const int64_t kb = std::min(kBlock, n - k0), rest = n - k0 - kb;
-    int64_t f = chol_block(l + k0 * n + k0, kb, n, jitter, col.data() + k0, bad);
+    int64_t f = kt.chol_block[la_row<S>()](reinterpret_cast<char*>(l + k0 * n + k0), kb, n, jitter,
+                                           reinterpret_cast<char*>(work.data()), bad);
     if (f >= 0) return k0 + f;
     if (rest == 0) break;
     // panel: rows below solve x L11^T = a_i by substitution over the block's columns
@@ -75,28 +61,6 @@ int64_t chol_one(const S* a, S* l, int64_t n, double jitter, double* bad, std::v
   }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = i + 1; c < n; ++c) l[i * n + c] = 0;
-  return -1;
-}
-
-// Row substitution over rows [r0, r1) of x, using only the columns of op(t) inside that range (the rest were
-// applied by the caller). Returns the row of a zero diagonal, or -1.
-template <typename S>
-int64_t substitute(const S* t, S* x, int64_t n, int64_t k, const TriSolveParams& p, bool lower, int64_t r0,
-                   int64_t r1, double* bad) {
-  for (int64_t s = r0; s < r1; ++s) {
-    const int64_t i = lower ? s : r1 - 1 - (s - r0);
-    const S d = t[i * n + i];
-    if (d == 0 || !std::isfinite(double(d))) { *bad = double(d); return i; }
-    S* xi = x + i * k;
-    const int64_t j0 = lower ? r0 : i + 1, j1 = lower ? i : r1;
-    for (int64_t j = j0; j < j1; ++j) {
-      const S tij = p.transpose ? t[j * n + i] : t[i * n + j];
-      const S* xj = x + j * k;
-      for (int64_t c = 0; c < k; ++c) xi[c] -= tij * xj[c];
-    }
-    const S inv = S(1) / d;
-    for (int64_t c = 0; c < k; ++c) xi[c] *= inv;
-  }
   return -1;
 }
 
@@ -125,7 +89,8 @@ int64_t trisolve_one(const S* t, const S* b, S* x, int64_t n, int64_t k, const T
       S* xr = x + r0 * k;
       for (int64_t e = 0; e < m * k; ++e) xr[e] -= tmp[e];
     }
-    int64_t f = substitute(t, x, n, k, p, lower, r0, r1, bad);
+    int64_t f = cpu::kernels().tri_subst[la_row<S>()](reinterpret_cast<const char*>(t), reinterpret_cast<char*>(x), n, k,
+                                                      p.transpose, lower, r0, r1, bad);
     if (f >= 0) return f;
   }
   return -1;
@@ -137,10 +102,10 @@ void run_cholesky(const Tensor& l, const Tensor& a, int64_t batch, int64_t n, do
   S* L = reinterpret_cast<S*>(l.raw_ptr());
   std::vector<Verdict> found(static_cast<size_t>(batch), Verdict{});
   parallel_for(0, batch, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * n, 1)), [&](int64_t lo, int64_t hi) {
-    std::vector<S> col, neg;  // scratch shared by this task's matrices
+    std::vector<S> work, neg;  // scratch shared by this task's matrices
     for (int64_t m = lo; m < hi; ++m) {
       double bad = 0;
-      if (chol_one(A + m * n * n, L + m * n * n, n, jitter, &bad, col, neg) >= 0) found[m].flag(kNotPositiveDefinite, m, bad);
+      if (chol_one(A + m * n * n, L + m * n * n, n, jitter, &bad, work, neg) >= 0) found[m].flag(kNotPositiveDefinite, m, bad);
     }
   });
   for (const Verdict& f : found) if (f.code) { *v = f; return; }  // the first matrix that failed, whatever the threads

@@ -51,6 +51,17 @@ struct GemmU8S8 {
 struct FftPlan;
 typedef void (*FftFn)(const FftPlan* plan, int64_t L, char* re, char* im, char* work);
 
+// The dense factorisations' inner kernels (cpu/simd/linalg.inc; host_linalg.cpp blocks around them). Only the
+// float32 [0] and float64 [1] rows exist.
+// chol_block: the lower triangle of the n x n block at a (row stride ld) factored in place, jitter added to each
+// pivot; work holds chol_work(n) scalars. Returns the column of a failed pivot (value in *bad), or -1.
+typedef int64_t (*CholBlockFn)(char* a, int64_t n, int64_t ld, double jitter, char* work, double* bad);
+typedef int64_t (*CholWorkFn)(int64_t n);
+// tri_subst: row substitution over rows [r0, r1) of x (n x k, contiguous) with op(t) (n x n), lower or upper as
+// op(t) is; only op(t)'s columns in [r0, r1) are used. Returns the row of a zero diagonal (value in *bad), or -1.
+typedef int64_t (*TriSubstFn)(const char* t, char* x, int64_t n, int64_t k, int transpose, int lower, int64_t r0,
+                              int64_t r1, double* bad);
+
 enum { NDT = 5 };  // matches tf::kNumDTypes
 
 struct KernelTable {
@@ -67,6 +78,9 @@ struct KernelTable {
   GemmU8S8 gemm_u8s8;
   FftFn fft[NDT];
   int fft_lanes[NDT];
+  CholBlockFn chol_block[2];
+  CholWorkFn chol_work[2];
+  TriSubstFn tri_subst[2];
 };
 
 void fill_reference(KernelTable& t);  // cpu/ref: every slot
@@ -77,6 +91,9 @@ void fill_vnni_int8(KernelTable& t);  // cpu/avx512vnni/gemm_u8s8.cpp (AVX-512 F
 void fill_fft_scalar(KernelTable& t); // cpu/ref/fft.cpp: the FFT rows, one lane (cpu/simd/fft.inc)
 void fill_fft_avx2(KernelTable& t);   // cpu/avx2/fft.cpp: 8 float / 4 double lanes
 void fill_fft_avx512(KernelTable& t); // cpu/avx512/fft.cpp: 16 float / 8 double lanes
+void fill_linalg_scalar(KernelTable& t);  // cpu/ref/linalg_rows.cpp: one lane (cpu/simd/linalg.inc)
+void fill_linalg_avx2(KernelTable& t);    // cpu/avx2/linalg.cpp: 8 float / 4 double lanes
+void fill_linalg_avx512(KernelTable& t);  // cpu/avx512/linalg.cpp: 16 float / 8 double lanes
 
 }  // namespace cpu
 }  // namespace tf

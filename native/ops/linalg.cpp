@@ -105,10 +105,10 @@ Tensor triangular_solve(const Tensor& t0, const Tensor& b0, bool upper, bool tra
 Tensor cholesky(const Tensor& a0, double jitter) {
   const int64_t n = check_square(a0, "cholesky");
   TF_CHECK(jitter >= 0 && std::isfinite(jitter), InvalidArgument, "cholesky: jitter must be a finite number >= 0, got ", jitter);
-  Tensor as;
+  Tensor as;  // the backend factors the symmetric part itself (backend.h)
   {
     GradModeGuard off(false);
-    as = contiguous(mul_scalar(detach(a0) + mT(detach(a0)), 0.5));
+    as = contiguous(detach(a0));
   }
   Tensor l = empty(as.shape(), as.dtype());
   const int64_t batch = n == 0 ? 0 : as.numel() / (n * n);

@@ -1,13 +1,13 @@
-// The CLI method 'dblocks' (points): the blockwise denoiser, trained one block per step, sampled with each solver
-// step routed to the block owning its sigma. `--block i` trains block i alone (stem 'own' only: a block that shares
+// The CLI method 'dblocks' (points and images; MLP or DiT): the blockwise denoiser, trained one block per step,
+// sampled with each solver step routed to the block owning its sigma. `--block i` trains block i alone (stem 'own' only: a block that shares
 // its stem and head with others cannot be trained apart); `assemble.ts` joins such runs for sampling.
-import { Tensor, TensorfieldError } from '../../tensor';
+import { Tensor, TensorfieldError, tensor } from '../../tensor';
 import { getRngState } from '../../random';
 import { SOLVER_NAMES, type SolverName } from '../../samplers/solvers';
 import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
-import { BlockwiseDenoiser, type StemMode } from './model';
+import { BlockwiseDenoiser, type BlockArch, type StemMode } from './model';
 import { BlockOptimizers } from './optimizers';
-import { BlockStreams, BlockTrainer, sampleRouted, type StepReport } from './train';
+import { BlockStreams, BlockTrainer, sampleRouted, type LabeledBatch, type StepReport } from './train';
 import type { NoiseDist, PartitionKind } from './partition';
 
 /** The block a global training step trains: the fixed block, or round robin (equal updates for every block). */
@@ -28,7 +28,13 @@ export const DBLOCKS_OPTIONS = {
   stem: { default: 'shared', choices: ['shared', 'own'], help: 'stem and head shared by all blocks (official code), or one per block (blocks trainable apart)' },
   layers: { integer: true, min: 1, default: 12, help: 'residual layers L (divisible by blocks)' },
   width: { integer: true, min: 1, default: 128, help: 'residual width' },
-  embDim: { integer: true, min: 1, default: 128, help: 'noise-embedding width (FiLM input)' },
+  embDim: { integer: true, min: 1, default: 128, help: 'noise-embedding width (FiLM / AdaLN input)' },
+  arch: { default: 'mlp', choices: ['mlp', 'dit'], help: 'denoiser: FiLM residual MLP over flat vectors, or DiT blocks with AdaLN-Zero over image patches (images only)' },
+  patch: { integer: true, min: 1, default: 2, help: 'DiT patch size (divides the image side)' },
+  heads: { integer: true, min: 1, default: 4, help: 'DiT attention heads (divide width)' },
+  conditional: { default: false, help: 'class-conditional on the data\'s labels (Fashion-MNIST), with label dropout for classifier-free guidance' },
+  labelDropout: { min: 0, max: 1, default: 0.1, help: 'probability a training label is replaced by the null label (conditional)' },
+  guidance: { resumable: true, default: 1, help: 'classifier-free guidance weight w at sampling, D = D_null + w (D_label - D_null) (conditional; 1: plain conditional)' },
   lr: { min: 0, minExclusive: true, resumable: true, default: 1e-3, help: 'Adam learning rate (every block)' },
   clip: { min: 0, resumable: true, default: 1, help: 'gradient-norm clip over the stepping parameters (0: off)' },
   sigmaData: { min: 0, minExclusive: true, default: 0.5, help: 'data standard deviation in the EDM preconditioning' },
@@ -47,6 +53,9 @@ export function checkDblocksOptions(o: Record<string, OptionValue>): void {
   if (i >= B) throw bad(`option 'block' (${i}) must be below option 'blocks' (${B})`);
   if (i >= 0 && o.stem !== 'own') throw bad(`training one block alone (--block ${i}) needs --stem own: a shared stem and head would be trained by every block`);
   if (!((o.sigmaMin as number) < (o.sigmaMax as number))) throw bad(`option 'sigmaMin' (${o.sigmaMin}) must be below option 'sigmaMax' (${o.sigmaMax})`);
+  if (o.arch === 'dit' && (o.width as number) % (o.heads as number) !== 0) throw bad(`option 'width' (${o.width}) must be divisible by option 'heads' (${o.heads})`);
+  if (o.arch === 'dit' && (o.width as number) % 4 !== 0) throw bad(`option 'width' (${o.width}) must be a multiple of 4 for --arch dit (2-D sin-cos positions)`);
+  if (o.guidance !== 1 && !o.conditional) throw bad(`option 'guidance' (${o.guidance}) needs --conditional`);
 }
 
 export interface DblocksRun extends MethodRun {
@@ -62,28 +71,40 @@ export interface DblocksRun extends MethodRun {
 export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): DblocksRun {
   if (spec.kind === 'counts')
     throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'dblocks' trains on points or images, not counts [${spec.itemShape}]`);
-  // Images are denoised as flat vectors by the same residual MLP (the digest's Fashion-MNIST 14x14 plan).
+  // The model reads and writes flat vectors: the MLP denoises images as vectors (the digest's Fashion-MNIST 14x14
+  // plan), the DiT reshapes them to images and patches internally.
   const dim = spec.itemShape.reduce((a, b) => a * b, 1);
+  const arch = o.arch as BlockArch;
+  if (arch === 'dit' && spec.kind !== 'images')
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'dblocks': --arch dit denoises images, not ${spec.kind} [${spec.itemShape}]`);
+  const classes = o.conditional ? spec.classes ?? 0 : 0;
+  if (o.conditional && !(classes > 0 && spec.drawLabeled))
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'dblocks': --conditional needs labelled data; '${spec.name}' has no labels`);
   const flat = (x: Tensor) => (x.ndim === 2 ? x : x.reshape([x.shape[0], dim]));
-  const draw = spec.draw ? (n: number) => flat(spec.draw!(n)) : null;
+  // a conditional model draws its own labelled batches (the CLI's batch has no labels)
+  const draw: ((n: number) => Tensor | LabeledBatch) | null = classes > 0
+    ? (n: number) => { const d = spec.drawLabeled!(n); return { x: flat(d.x), y: d.y }; }
+    : spec.draw ? (n: number) => flat(spec.draw!(n)) : null;
   const B = o.blocks as number, fixed = o.block as number, stem = o.stem as StemMode;
   const streams: BlockStreams | null = stem === 'own' ? new BlockStreams(getRngState().seed, B) : null;
   const net = new BlockwiseDenoiser({ dim, layers: o.layers as number, blocks: B, width: o.width as number,
-    embDim: o.embDim as number, stem }, (b) => { if (streams && b >= 0) streams.enter(b); }, (b) => { if (streams && b >= 0) streams.leave(b); });
+    embDim: o.embDim as number, stem, arch, image: arch === 'dit' ? spec.itemShape : undefined, patch: o.patch as number,
+    heads: o.heads as number, classes },
+  (b) => { if (streams && b >= 0) streams.enter(b); }, (b) => { if (streams && b >= 0) streams.leave(b); });
   // made before the model (its blocks' weights come from them), kept in its buffer from then on
   if (streams) streams.attach(net.streamState!);
   const groups = [...Array.from({ length: B }, (_, b) => net.blockParameters(b)), net.sharedParameters()];
   const optimizer = new BlockOptimizers(groups, o.lr as number, (g, total) => stepsOfBlock(g, total, B, fixed));
   const noise: NoiseDist = { pMean: o.pMean as number, pStd: o.pStd as number, sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number };
   const trainer = new BlockTrainer(net, optimizer, { partition: o.partition as PartitionKind, overlap: o.overlap as number, noise,
-    sigmaData: o.sigmaData as number, clip: o.clip as number }, streams);
+    sigmaData: o.sigmaData as number, clip: o.clip as number, labelDropout: o.labelDropout as number }, streams);
   const reports: StepReport[] = [];
   return {
     model: net, optimizer, trainer, streams, reports,
     trainStep(batch, step) {
       const b = blockOfStep(step, B, fixed);
       // With per-block streams the block draws its own data, so its batches do not depend on other blocks' steps.
-      const r = streams && draw ? trainer.step(b, draw, batch.shape[0]) : trainer.step(b, flat(batch));
+      const r = (streams || classes > 0) && draw ? trainer.step(b, draw, batch.shape[0]) : trainer.step(b, flat(batch));
       reports.push(r);
       return r.loss;
     },
@@ -96,8 +117,11 @@ export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): D
     sample(n: number, so: SampleOptions = {}) {
       net.eval();
       try {
+        // a conditional model samples the classes in turn (sample i has class i mod classes), so any n covers them evenly
+        const labels = classes > 0 ? tensor(Int32Array.from({ length: n }, (_, i) => i % classes), { shape: [n], dtype: 'int32' }) : undefined;
         const r = sampleRouted(net, trainer.edges, n, { steps: so.steps ?? (o.sampleSteps as number), solver: (so.solver ?? o.solver) as SolverName,
-          sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number, sigmaData: o.sigmaData as number });
+          sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number, sigmaData: o.sigmaData as number, labels, guidance: o.guidance as number });
+        labels?.dispose();
         if (spec.kind === 'points') return r;
         const x = r.x.reshape([n, ...spec.itemShape]);
         r.x.dispose();

@@ -1,15 +1,19 @@
-// The blockwise denoiser for points: a stem (input projection + noise embedding), L FiLM residual layers split
-// into B contiguous blocks, and a head. Block b's denoiser is stem -> layers [bL/B, (b+1)L/B) -> head; a forward
+// The blockwise denoiser: a stem (input projection + noise embedding, + class embedding when conditional), L
+// residual layers split into B contiguous blocks, and a head. Two architectures share that frame: 'mlp' (FiLM
+// residual layers over a flat vector: points, or images as vectors) and 'dit' (DiT blocks with AdaLN-Zero over
+// image patches, lib/nn/models/dit.ts). Inputs and outputs are flat [n, dim] either way. Block b's denoiser is stem -> layers [bL/B, (b+1)L/B) -> head; a forward
 // through block b touches no other block's layers, so they neither run nor hold activations or gradients.
 // The stem and head are either shared by all blocks (the official code) or owned by each block ('own': every
 // block a self-contained denoiser, which is what training blocks apart needs: nothing is written by two blocks).
-import { Tensor, TensorfieldError, zeros } from '../../tensor';
+import { Tensor, TensorfieldError, full, zeros } from '../../tensor';
 import { Module } from '../../nn/module';
-import { LayerNorm, Linear, SinusoidalEmbedding } from '../../nn/layers';
+import { Embedding, LayerNorm, Linear, SinusoidalEmbedding } from '../../nn/layers';
+import { DiTBlock, DiTFinalLayer, PatchEmbed, unpatchify } from '../../nn/models/dit';
 import { noGrad } from '../../autograd';
 import { blockLayers } from './partition';
 
 export type StemMode = 'shared' | 'own';
+export type BlockArch = 'mlp' | 'dit';
 
 export interface BlockwiseConfig {
   /** Data dimension. */
@@ -21,6 +25,16 @@ export interface BlockwiseConfig {
   /** Width of the noise embedding the FiLM layers read. */
   embDim?: number;
   stem?: StemMode;
+  /** 'mlp' (FiLM residual layers) or 'dit' (AdaLN-Zero transformer blocks over patches; needs image). */
+  arch?: BlockArch;
+  /** [C, H, W] of an image item (dim = C H W); required by 'dit'. */
+  image?: number[];
+  /** DiT patch size (divides H and W). */
+  patch?: number;
+  /** DiT attention heads (divide width). */
+  heads?: number;
+  /** Classes for class conditioning (0: unconditional). Label `classes` is the null (dropped) label. */
+  classes?: number;
 }
 
 /**
@@ -48,19 +62,49 @@ export class FiLMResidualLayer extends Module {
   }
 }
 
-/** Input projection and the noise embedding: c_noise = ln(sigma)/4 scaled by 100 so the sinusoids resolve it. */
+/**
+ * The conditioning vector: silu(E_noise(c_noise) [+ E_class(y)]), c_noise = ln(sigma)/4 scaled by 100 so the
+ * sinusoids resolve it. The class table has classes + 1 rows, the last the null label (classifier-free guidance);
+ * it starts at N(0, 0.02^2) as DiT's.
+ */
+export class CondEmbed extends Module {
+  embed: SinusoidalEmbedding;
+  embProj: Linear;
+  label: Embedding | null;
+  constructor(embDim: number, readonly classes: number) {
+    super();
+    this.embed = this.module('embed', new SinusoidalEmbedding(64, 10000, 100));
+    this.embProj = this.module('embProj', new Linear(64, embDim));
+    this.label = classes > 0 ? this.module('label', new Embedding(classes + 1, embDim)) : null;
+    if (this.label) noGrad(() => { this.label!.weight.mul_(0.02); });
+  }
+  forward(cNoise: Tensor, labels?: Tensor): Tensor {
+    const e = this.embProj.forward(this.embed.forward(cNoise));
+    if (!this.label) return e.silu();
+    const y = labels ?? full([cNoise.shape[0]], this.classes, { dtype: 'int32' });  // none given: the null label
+    return e.add(this.label.forward(y)).silu();
+  }
+}
+
+/** MLP stem: input projection and the conditioning vector. (Parameter names: inProj, embed, embProj, label.) */
 export class BlockStem extends Module {
   inProj: Linear;
   embed: SinusoidalEmbedding;
   embProj: Linear;
-  constructor(dim: number, width: number, embDim: number) {
+  label: Embedding | null;
+  private readonly cond: CondEmbed;
+  constructor(dim: number, width: number, embDim: number, classes = 0) {
     super();
     this.inProj = this.module('inProj', new Linear(dim, width));
-    this.embed = this.module('embed', new SinusoidalEmbedding(64, 10000, 100));
-    this.embProj = this.module('embProj', new Linear(64, embDim));
+    // the embedding's parts are registered here under their historical names, so older checkpoints load
+    const cond = new CondEmbed(embDim, classes);
+    this.embed = this.module('embed', cond.embed);
+    this.embProj = this.module('embProj', cond.embProj);
+    this.label = cond.label ? this.module('label', cond.label) : null;
+    this.cond = cond;
   }
-  forward(x: Tensor, cNoise: Tensor): { z: Tensor; emb: Tensor } {
-    return { z: this.inProj.forward(x), emb: this.embProj.forward(this.embed.forward(cNoise)).silu() };
+  forward(x: Tensor, cNoise: Tensor, labels?: Tensor): { z: Tensor; emb: Tensor } {
+    return { z: this.inProj.forward(x), emb: this.cond.forward(cNoise, labels) };
   }
 }
 
@@ -72,14 +116,46 @@ export class BlockHead extends Module {
     this.norm = this.module('norm', new LayerNorm(width));
     this.out = this.module('out', new Linear(width, dim));
   }
-  forward(z: Tensor): Tensor { return this.out.forward(this.norm.forward(z).silu()); }
+  forward(z: Tensor, _emb?: Tensor): Tensor { return this.out.forward(this.norm.forward(z).silu()); }
 }
+
+/** DiT stem: flat [n, C H W] -> image -> patch tokens [n, T, width] with positions, and the conditioning vector. */
+export class DiTStem extends Module {
+  patches: PatchEmbed;
+  cond: CondEmbed;
+  constructor(readonly image: number[], patch: number, width: number, embDim: number, classes = 0) {
+    super();
+    this.patches = this.module('patches', new PatchEmbed(image[0], image[1], image[2], patch, width));
+    this.cond = this.module('cond', new CondEmbed(embDim, classes));
+  }
+  forward(x: Tensor, cNoise: Tensor, labels?: Tensor): { z: Tensor; emb: Tensor } {
+    const [C, H, W] = this.image;
+    return { z: this.patches.forward(x.reshape(x.shape[0], C, H, W)), emb: this.cond.forward(cNoise, labels) };
+  }
+}
+
+/** DiT head: the modulated final layer, patches back to the image, flattened. */
+export class DiTHead extends Module {
+  final: DiTFinalLayer;
+  constructor(readonly image: number[], readonly patch: number, width: number, embDim: number) {
+    super();
+    this.final = this.module('final', new DiTFinalLayer(width, embDim, image[0] * patch * patch));
+  }
+  forward(z: Tensor, emb: Tensor): Tensor {
+    const [C, H, W] = this.image;
+    return unpatchify(this.final.forward(z, emb), this.patch, C, H, W).reshape(z.shape[0], C * H * W);
+  }
+}
+
+type Stem = BlockStem | DiTStem;
+type Head = BlockHead | DiTHead;
+type Layer = FiLMResidualLayer | DiTBlock;
 
 /** Parameter names: `stem<k>.*`, `head<k>.*` (k = 0 when shared, else the block), `layer<j>.*`. */
 export class BlockwiseDenoiser extends Module {
-  readonly stems: BlockStem[] = [];
-  readonly heads: BlockHead[] = [];
-  readonly layers: FiLMResidualLayer[] = [];
+  readonly stems: Stem[] = [];
+  readonly heads: Head[] = [];
+  readonly layers: Layer[] = [];
   readonly cfg: Required<BlockwiseConfig>;
   /** Forward passes per block since construction (routing checks and cost accounting). */
   readonly forwards: number[];
@@ -97,10 +173,21 @@ export class BlockwiseDenoiser extends Module {
    */
   constructor(cfg: BlockwiseConfig, init: (block: number) => void = () => {}, done: (block: number) => void = () => {}) {
     super();
-    const c = { embDim: 128, stem: 'shared' as StemMode, ...cfg };
+    const c = { embDim: 128, stem: 'shared' as StemMode, arch: 'mlp' as BlockArch, image: [] as number[], patch: 2, heads: 4, classes: 0, ...cfg };
     const fn = 'BlockwiseDenoiser';
-    for (const k of ['dim', 'layers', 'blocks', 'width', 'embDim'] as const)
+    for (const k of ['dim', 'layers', 'blocks', 'width', 'embDim', 'patch', 'heads'] as const)
       if (!Number.isInteger(c[k]) || c[k] < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: ${k} must be an integer >= 1, got ${c[k]}`);
+    if (!Number.isInteger(c.classes) || c.classes < 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: classes must be an integer >= 0, got ${c.classes}`);
+    if (c.arch !== 'mlp' && c.arch !== 'dit') throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: arch must be 'mlp' or 'dit', got '${String(c.arch)}'`);
+    if (c.arch === 'dit') {
+      const [C, H, W] = c.image;
+      if (c.image.length !== 3 || C * H * W !== c.dim)
+        throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: arch 'dit' needs image [C, H, W] with C H W = dim (${c.dim}), got [${c.image}]`);
+      if (H % c.patch || W % c.patch)
+        throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: patch ${c.patch} does not divide the ${H}x${W} image`);
+      if (c.width % c.heads || c.width % 4)
+        throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: width ${c.width} must be a multiple of 4 and of heads (${c.heads}) for 'dit'`);
+    }
     if (c.layers % c.blocks !== 0)
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: ${c.layers} layers do not split into ${c.blocks} equal blocks`);
     if (c.stem !== 'shared' && c.stem !== 'own') throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: stem must be 'shared' or 'own', got '${String(c.stem)}'`);
@@ -109,15 +196,18 @@ export class BlockwiseDenoiser extends Module {
     this.layerRuns = new Array(c.layers).fill(0);
     const per = c.layers / c.blocks;
     this.streamState = c.stem === 'own' ? this.buffer('streamState', zeros([c.blocks, 8], { dtype: 'float64' })) : null;
+    const dit = c.arch === 'dit';
     const makeEnds = (k: number) => {
-      this.stems.push(this.module(`stem${k}`, new BlockStem(c.dim, c.width, c.embDim)));
-      this.heads.push(this.module(`head${k}`, new BlockHead(c.width, c.dim)));
+      this.stems.push(this.module(`stem${k}`, dit ? new DiTStem(c.image, c.patch, c.width, c.embDim, c.classes)
+        : new BlockStem(c.dim, c.width, c.embDim, c.classes)));
+      this.heads.push(this.module(`head${k}`, dit ? new DiTHead(c.image, c.patch, c.width, c.embDim) : new BlockHead(c.width, c.dim)));
     };
     if (c.stem === 'shared') { init(-1); makeEnds(0); done(-1); }
     for (let b = 0; b < c.blocks; b++) {
       init(b);
       if (c.stem === 'own') makeEnds(b);
-      for (let j = b * per; j < (b + 1) * per; j++) this.layers.push(this.module(`layer${j}`, new FiLMResidualLayer(c.width, c.embDim)));
+      for (let j = b * per; j < (b + 1) * per; j++)
+        this.layers.push(this.module(`layer${j}`, dit ? new DiTBlock(c.width, c.heads, c.embDim) : new FiLMResidualLayer(c.width, c.embDim)));
       done(b);
     }
   }
@@ -126,18 +216,25 @@ export class BlockwiseDenoiser extends Module {
 
   private end(b: number): number { return this.cfg.stem === 'shared' ? 0 : b; }
 
-  /** F_b(xIn, cNoise) [n, dim]: the stem, block b's layers only, the head. */
-  forwardBlock(b: number, xIn: Tensor, cNoise: Tensor): Tensor {
+  /**
+   * F_b(xIn, cNoise, labels) [n, dim]: the stem, block b's layers only, the head. labels: int32 [n] in
+   * [0, classes] (classes = the null label); omitted, a conditional model uses the null label for all.
+   */
+  forwardBlock(b: number, xIn: Tensor, cNoise: Tensor, labels?: Tensor): Tensor {
     if (!Number.isInteger(b) || b < 0 || b >= this.blocks)
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `BlockwiseDenoiser: block ${b} is outside 0..${this.blocks - 1}`);
     if (xIn.ndim !== 2 || xIn.shape[1] !== this.cfg.dim)
       throw new TensorfieldError('TF_SHAPE_MISMATCH', `BlockwiseDenoiser: expected x [n, ${this.cfg.dim}], got [${xIn.shape}]`);
+    if (labels && this.cfg.classes === 0)
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', 'BlockwiseDenoiser: labels given to an unconditional model (classes = 0)');
+    if (labels && (labels.ndim !== 1 || labels.shape[0] !== xIn.shape[0] || labels.dtype !== 'int32'))
+      throw new TensorfieldError('TF_SHAPE_MISMATCH', `BlockwiseDenoiser: labels must be int32 [${xIn.shape[0]}], got ${labels.dtype} [${labels.shape}]`);
     this.forwards[b]++;
     const [j0, j1] = blockLayers(b, this.cfg.layers, this.blocks);
-    const { z: z0, emb } = this.stems[this.end(b)].forward(xIn, cNoise);
+    const { z: z0, emb } = this.stems[this.end(b)].forward(xIn, cNoise, labels);
     let z = z0;
     for (let j = j0; j < j1; j++) { z = this.layers[j].forward(z, emb); this.layerRuns[j]++; }
-    return this.heads[this.end(b)].forward(z);
+    return this.heads[this.end(b)].forward(z, emb);
   }
 
   /** The parameters block b trains: its layers, and its stem and head when it owns them. */

@@ -1,2 +1,15 @@
-// Stochastic process diffusion (Biloš et al., ICML 2023): noise processes over irregular time stamps. See README.md.
+// Stochastic process diffusion (Biloš et al., ICML 2023): noise processes over irregular time stamps, the discrete
+// (DSPD) and continuous (CSPD) diffusions with that noise, the Gaussian oracle denoiser. See README.md.
 export * from './noise';
+export * from './schedule';
+export * from './dspd';
+export * from './cspd';
+export * from './oracle';
+export * from './np-data';
+export * from './np-model';
+export * from './np-train';
+export * from './np-eval';
+export { spdMethod } from './method';
+import { registerMethod } from '../../registry';
+import { spdMethod } from './method';
+registerMethod(spdMethod);

@@ -6,3 +6,4 @@ export { Transformer, TransformerBlock } from './transformer';
 export type { TransformerConfig } from './transformer';
 export { ConvDenoiser, ConvDenoiserBlock } from './conv_denoiser';
 export type { ConvDenoiserConfig } from './conv_denoiser';
+export { DiTBlock, DiTFinalLayer, PatchEmbed, patchify, unpatchify, sincos2d } from './dit';

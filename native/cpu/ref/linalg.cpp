@@ -9,15 +9,17 @@ namespace {
 
 template <typename S>
 int chol(const S* a, S* l, int64_t n, double jitter, double* bad) {
+  // the symmetric part, rounded to S as the op's contract says (backend.h)
+  auto sym = [&](int64_t i, int64_t j) { return double((a[i * n + j] + a[j * n + i]) * S(0.5)); };
   std::vector<double> L(size_t(n * n), 0.0);
   for (int64_t j = 0; j < n; ++j) {
-    double s = double(a[j * n + j]) + jitter;
+    double s = sym(j, j) + jitter;
     for (int64_t k = 0; k < j; ++k) s -= L[j * n + k] * L[j * n + k];
     if (!(s > 0) || !std::isfinite(s)) { *bad = s; return 1; }
     double d = std::sqrt(s);
     L[j * n + j] = d;
     for (int64_t i = j + 1; i < n; ++i) {
-      double v = a[i * n + j];
+      double v = sym(i, j);
       for (int64_t k = 0; k < j; ++k) v -= L[i * n + k] * L[j * n + k];
       L[i * n + j] = v / d;
     }
