@@ -108,7 +108,7 @@ export interface QuantContext {
   teacher(): Module;
   /** one batch of n training items at noise levels, as MethodRun.denoiserBatch */
   batch(n: number, levels: 'training' | 'sampler'): { inputs: Tensor[]; target: Tensor };
-  options: { calibBatches: number; batchSize: number; steps: number; lr: number };
+  options: { calibBatches: number; batchSize: number; steps: number; lr: number; taskWeight: number; observers: 'moving' | 'frozen' };
   log(s: string): void;
   /** progress of long work (done of total, fields) */
   progress(label: string, total: number): { update(done: number, fields?: Record<string, number | string>): void; finish(): void };

@@ -227,7 +227,9 @@ export const QUANTIZE_FLAGS: Record<string, FlagSpec> = {
   'calib-batches': { type: 'number', default: 32, help: '--method: calibration batches (noise levels mixed uniformly over the sampler\'s)' },
   batch: { type: 'number', default: 64, help: '--method: items per calibration / training batch' },
   'qat-steps': { type: 'number', default: 300, help: '--method qat-kd: training steps' },
-  lr: { type: 'number', default: 1e-4, help: '--method qat-kd: AdamW learning rate' },
+  lr: { type: 'number', default: 1e-5, help: '--method qat-kd: AdamW learning rate (the recipe\'s 1e-5)' },
+  observers: { type: 'string', default: 'moving', choices: ['moving', 'frozen'], help: '--method qat-kd: activation observers during training: moving (the official code) or frozen at the calibrated scales' },
+  'task-weight': { type: 'number', default: 1, help: '--method qat-kd: weight of the method\'s own loss beside the distillation term (the recipe: 1; 0: pure distillation)' },
   'eval-items': { type: 'number', default: 512, help: '--method: held-out items for the relative error of the predictions per noise level' },
   out: { type: 'string', help: '--method: int8 checkpoint file (default <run>/int8-<method>.safetensors)' },
 };

@@ -36,7 +36,9 @@ export function quantizeWithRecipe(dir: string, flags: Record<string, unknown>, 
   const opts = {
     calibBatches: positiveInt('calib-batches', flags['calib-batches']), batchSize: positiveInt('batch', flags.batch),
     steps: recipe.name === 'ptq' ? 0 : positiveInt('qat-steps', flags['qat-steps']), lr: flags.lr as number,
+    taskWeight: flags['task-weight'] as number, observers: flags.observers as 'moving' | 'frozen',
   };
+  if (!(opts.taskWeight >= 0)) throw usageError(`--task-weight must be >= 0, got ${String(flags['task-weight'])}`);
   if (!(opts.lr > 0)) throw usageError(`--lr must be a positive number, got ${String(flags.lr)}`);
   const evalItems = positiveInt('eval-items', flags['eval-items']);
   const sopts: SampleOptions = { steps: flags.steps as number | undefined, solver: flags.solver as string | undefined };

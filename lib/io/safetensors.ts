@@ -359,15 +359,29 @@ function readHeaderFd(fd: number, file: string): SafetensorsHeader {
   return parseHeader(json, size - 8 - n, file);
 }
 
+// A file that cannot be opened (missing, a folder, no permission) is bad input too: TF_BAD_FILE with the reason,
+// not the raw system error.
+function cannotOpen(file: string, e: unknown): TensorfieldError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be opened (${(e as Error).message})`;
+  return new TensorfieldError('TF_BAD_FILE', `safetensors file '${file}' ${why}`);
+}
+function openSyncChecked(file: string): number {
+  let fd: number;
+  try { fd = fs.openSync(file, 'r'); } catch (e) { throw cannotOpen(file, e); }
+  if (fs.fstatSync(fd).isDirectory()) { fs.closeSync(fd); throw cannotOpen(file, { code: 'EISDIR' }); }  // Linux opens folders
+  return fd;
+}
+
 /** The validated header alone (names, dtypes, shapes, offsets, metadata), without reading tensor data. */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  const fd = fs.openSync(file, 'r');
+  const fd = openSyncChecked(file);
   try { return readHeaderFd(fd, file); } finally { fs.closeSync(fd); }
 }
 
 /** Reads a file written by tensorfield, Python's safetensors or anything else that follows the format. */
 export function loadSafetensors(file: string): SafetensorsContents {
-  const fd = fs.openSync(file, 'r');
+  const fd = openSyncChecked(file);
   const arrays: [SafetensorsEntry, TypedArray][] = [];
   let h: SafetensorsHeader;
   let integrity: Pick<SafetensorsContents, 'integrity' | 'note'>;
@@ -389,7 +403,8 @@ export function loadSafetensors(file: string): SafetensorsContents {
 }
 
 export async function loadSafetensorsAsync(file: string): Promise<SafetensorsContents> {
-  const fh = await fsp.open(file, 'r');
+  const fh = await fsp.open(file, 'r').catch((e: unknown) => { throw cannotOpen(file, e); });
+  if ((await fh.stat()).isDirectory()) { await fh.close(); throw cannotOpen(file, { code: 'EISDIR' }); }
   const arrays: [SafetensorsEntry, TypedArray][] = [];
   let h: SafetensorsHeader;
   let integrity: Pick<SafetensorsContents, 'integrity' | 'note'>;

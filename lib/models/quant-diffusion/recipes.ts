@@ -42,17 +42,19 @@ export const qatKdRecipe: QuantRecipe = {
   source: 'Chang et al. 2023 (arXiv 2311.16133)',
   run(ctx) {
     const teacher = ctx.teacher();
-    const opts = { ...PAPER_SCHEME, observeInTraining: true };
+    // the official code keeps the observers moving during QAT; --observers frozen keeps the calibrated scales
+    // (measured on a toy MLP, test/quant-diffusion.test.ts: frozen beats PTQ on every seed, moving is erratic)
+    const opts = { ...PAPER_SCHEME, observeInTraining: ctx.options.observers !== 'frozen' };
     const { kept } = prepareQat(ctx.net, opts);
     calibrateOn(ctx);
     const bar = ctx.progress('QAT+KD', ctx.options.steps);
     const losses: number[] = [], task: number[] = [], kd: number[] = [];
     distill(ctx.net, teacher, () => ctx.batch(ctx.options.batchSize, 'sampler'), {
-      steps: ctx.options.steps, lr: ctx.options.lr, kdWeight: 1, clip: 1,
+      steps: ctx.options.steps, lr: ctx.options.lr, kdWeight: 1, taskWeight: ctx.options.taskWeight, clip: 1,
       onStep: (s, t) => { losses.push(t.loss); task.push(t.task); kd.push(t.kd); bar.update(s + 1, { loss: t.loss, kd: t.kd }); },
     });
     bar.finish();
     const report: LayerReport[] = [...kept, ...convertQat(ctx.net, opts)];
-    return { report, info: { scheme: opts, calibBatches: ctx.options.calibBatches, batchSize: ctx.options.batchSize, steps: ctx.options.steps, lr: ctx.options.lr, losses, task, kd } };
+    return { report, info: { scheme: opts, calibBatches: ctx.options.calibBatches, batchSize: ctx.options.batchSize, steps: ctx.options.steps, lr: ctx.options.lr, taskWeight: ctx.options.taskWeight, observers: ctx.options.observers, losses, task, kd } };
   },
 };

@@ -57,7 +57,7 @@ abstract class TrainerBase {
   }
   protected update(loss: Tensor): number {
     const v = loss.item();
-    if (!Number.isFinite(v)) throw new TensorfieldError('TF_NONFINITE', `training step ${this.step}: the loss is ${v}`);
+    if (!Number.isFinite(v)) throw new TensorfieldError('TF_NON_FINITE', `training step ${this.step}: the loss is ${v}`);
     this.opt.zeroGrad();
     loss.backward();
     this.sched?.apply(this.step);
