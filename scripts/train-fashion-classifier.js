@@ -34,17 +34,8 @@ function parseArgs(argv) {
   return o;
 }
 
-// Seeded shuffles (mulberry32) so a run is reproducible from its seed alone.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded shuffles (mulberry32, lib/data/prng.ts) so a run is reproducible from its seed alone.
+const rng = require('../dist/data/prng').mulberry32;
 function permutation(n, rand) {
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as tf from '../lib';
 import { Tensor } from '../lib';
 import { native } from '../lib/native';
+import { mulberry32 } from '../lib/data/prng';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 const CALLS = Number(process.env.FUZZ_CALLS ?? 30000);
@@ -14,17 +15,7 @@ const CHAINS = Number(process.env.FUZZ_CHAINS ?? 1500);
 const TRACE = process.env.FUZZ_TRACE;
 const POOL_REFRESH = 150;  // calls between rebuilding the value pool (calls dispose and overwrite its tensors)
 
-// ---- deterministic PRNG (mulberry32: 32-bit state, plenty for picking arguments) ----
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// ---- deterministic PRNG (mulberry32, lib/data/prng.ts: 32-bit state, plenty for picking arguments) ----
 const random = mulberry32(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <X>(xs: readonly X[]): X => xs[int(xs.length)];

@@ -13,7 +13,7 @@ export { Checkerboard, TwoMoons, SwissRoll, Rings } from './toy';
 export type { CheckerboardOptions, TwoMoonsOptions, SwissRollOptions, RingsOptions } from './toy';
 export { SphereManifold, SubspaceManifold, randomIsometry } from './manifold';
 export type { ManifoldOptions, SubspaceOptions } from './manifold';
-export { SeededRandom } from './prng';
+export { SeededRandom, mulberry32 } from './prng';
 export { DataLoader } from './loader';
 export type { DataLoaderOptions } from './loader';
 export { parseCSV } from './csv';

@@ -71,3 +71,19 @@ export class SeededRandom {
     return p;
   }
 }
+
+/**
+ * mulberry32: a 32-bit-state uniform generator on [0, 1) with 32 random bits per draw. Weaker than SeededRandom
+ * (one 32-bit output per double), kept because recorded data sets and fuzz sequences were drawn with it: the
+ * spd neural-process curves, the classifier's shuffles and the fuzzer's argument picks.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

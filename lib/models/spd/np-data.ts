@@ -5,22 +5,14 @@
 // The oracle is the GP posterior given the context (the code's observation noise 1e-2).
 import { TensorfieldError } from '../../tensor';
 import { cholesky } from '../../metrics/gaussian';
+import { mulberry32 } from '../../data/prng';
 
 export const NP_DATA_SCALE = 0.05;
 export const NP_JITTER = 1e-4;
 export const NP_ORACLE_NOISE = 1e-2;
 
-/** A seeded uniform generator on [0, 1) (mulberry32: a 32-bit state, enough for data generation). */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator on [0, 1) (mulberry32, lib/data/prng.ts: the recorded curves were drawn with it). */
+export const seededUniform = mulberry32;
 
 /** Standard normal draws by Box-Muller from a uniform generator. */
 export function seededNormal(u: () => number): () => number {
