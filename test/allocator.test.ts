@@ -65,3 +65,28 @@ test('eviction under a tiny cache limit keeps every live tensor intact', () => {
   tf.backend.setCacheLimit(0);
   expect(tf.memory().cachedBytes).toBe(0);
 });
+
+// A full cache of sizes no longer in use must not shut out the sizes in use: the oldest blocks make room. Before
+// the fix, once stale classes filled the limit every new block was unmapped on release and every acquire missed
+// (a char-LM whose context grew one position per character ran 5-10x slower once the cache was full).
+const staleScript = `
+const tf = require(${JSON.stringify(path.join(root, 'dist'))});
+tf.backend.setCacheLimit(1024 * 1024);
+// fill the 1 MiB cache with four 256 KiB blocks of one class, then stop using that class
+const a = [0, 1, 2, 3].map(() => tf.zeros([65536]));
+for (const t of a) t.dispose();
+const full = tf.memory().cachedBytes;
+const hits = tf.memory().cacheHits;
+// another class (320 KiB), allocated and freed 10 times
+for (let i = 0; i < 10; i++) tf.zeros([81920]).dispose();
+console.log(JSON.stringify({ full, reused: tf.memory().cacheHits - hits, cached: tf.memory().cachedBytes }));
+`;
+
+(built ? test : test.skip)('a cache full of stale size classes evicts its oldest blocks, so the class in use is served from the cache', () => {
+  const r = spawnSync(process.execPath, ['-e', staleScript], { encoding: 'utf8', timeout: 60000 });
+  expect([r.status, r.stderr]).toEqual([0, '']);
+  const o = JSON.parse(r.stdout.trim());
+  expect(o.full).toBe(1024 * 1024);
+  expect(o.reused).toBe(9);  // the first acquire misses; its release evicts two old blocks; the other 9 hit
+  expect(o.cached).toBeLessThanOrEqual(1024 * 1024);
+});

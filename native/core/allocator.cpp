@@ -1,6 +1,7 @@
 #include "allocator.h"
 #include <sys/mman.h>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -46,9 +47,18 @@ uint64_t default_limit() {
   return uint64_t(1) << 30;
 }
 
+// A freed block waiting for reuse, stamped with when it was freed.
+struct Cached { void* p; uint64_t seq; };
+
 struct Cache {
   std::mutex mu;
-  std::unordered_map<size_t, std::vector<void*>> free;  // class size -> blocks
+  std::unordered_map<size_t, std::vector<Cached>> free;  // class size -> blocks, most recently freed last
+  // Every cached block by age (seq -> class size): when a release would pass the limit, the oldest blocks are
+  // unmapped to make room. Without this, a cache filled with classes the program no longer uses (shapes that grow
+  // step by step, as a sliding context does) refused every new block and every acquire missed: mmap, page
+  // faults and munmap per tensor (a char-LM's generation ran 5-10x slower than its forward passes).
+  std::map<uint64_t, size_t> age;
+  uint64_t next_seq = 0;
   uint64_t limit = default_limit();
   int64_t cached_bytes = 0, cached_blocks = 0, hits = 0, misses = 0;
 };
@@ -81,7 +91,8 @@ void* acquire(size_t bytes, size_t* capacity) {
     std::lock_guard<std::mutex> g(c.mu);
     auto it = c.free.find(cls);
     if (it != c.free.end() && !it->second.empty()) {
-      void* p = it->second.back();
+      void* p = it->second.back().p;
+      c.age.erase(it->second.back().seq);
       it->second.pop_back();
       c.cached_bytes -= int64_t(cls);
       c.cached_blocks--;
@@ -109,16 +120,31 @@ void release(void* p, size_t capacity) {
     return;
   }
   Cache& c = cache();
+  std::vector<std::pair<void*, size_t>> evicted;  // unmapped after the lock is released
+  bool cached = false;
   {
     std::lock_guard<std::mutex> g(c.mu);
-    if (uint64_t(c.cached_bytes) + capacity <= c.limit) {
-      c.free[capacity].push_back(p);
+    if (capacity <= c.limit) {
+      // make room by dropping the oldest cached blocks (of any class) until this one fits
+      while (uint64_t(c.cached_bytes) + capacity > c.limit && !c.age.empty()) {
+        auto oldest = c.age.begin();
+        auto& v = c.free[oldest->second];
+        for (size_t i = 0; i < v.size(); ++i)
+          if (v[i].seq == oldest->first) { evicted.emplace_back(v[i].p, oldest->second); v.erase(v.begin() + i); break; }
+        c.cached_bytes -= int64_t(oldest->second);
+        c.cached_blocks--;
+        c.age.erase(oldest);
+      }
+      uint64_t seq = c.next_seq++;
+      c.free[capacity].push_back({p, seq});
+      c.age.emplace(seq, capacity);
       c.cached_bytes += int64_t(capacity);
       c.cached_blocks++;
-      return;
+      cached = true;
     }
   }
-  unmap(p, capacity);
+  for (auto& [q, n] : evicted) unmap(q, n);
+  if (!cached) unmap(p, capacity);
 }
 
 CacheStats cache_stats() {
@@ -133,8 +159,9 @@ void empty_cache() {
   {
     std::lock_guard<std::mutex> g(c.mu);
     for (auto& [cls, v] : c.free)
-      for (void* p : v) blocks.emplace_back(p, cls);
+      for (const Cached& b : v) blocks.emplace_back(b.p, cls);
     c.free.clear();
+    c.age.clear();
     c.cached_bytes = c.cached_blocks = 0;
   }
   for (auto& [p, n] : blocks) unmap(p, n);
