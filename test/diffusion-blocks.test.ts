@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import '../lib/models';
 import { trainCommand, openRun } from '../lib/cli/train';
+import { assembleCommand } from '../lib/cli/assemble';
 
 describe('standard normal in float64 (lib/special/normal)', () => {
   // Reference values: Abramowitz & Stegun tables / any statistics package, quoted to 15-16 digits.
@@ -312,7 +313,7 @@ describe('blockwise model and training', () => {
 });
 
 describe('the CLI method dblocks', () => {
-  // in-process `tensorfield train`; runs of one block each joined as scripts/diffusion-blocks/assemble.js does
+  // in-process `tensorfield train`; runs of one block each joined by `tensorfield assemble`
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-dblocks-'));
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
   test('train reports the step peak; runs of one block each, joined, equal a run of every block bit for bit', async () => {
@@ -325,8 +326,16 @@ describe('the CLI method dblocks', () => {
     expect(m.optimizerStateBytes).toBeGreaterThan(0);
     for (const b of [1, 0]) await trainCommand([...base, '--steps', '6', '--block', String(b), '--out', path.join(tmp, `b${b}`)], quiet);
     const seq = openRun(path.join(tmp, 'seq'), quiet).run as DB.DblocksRun;
-    const target = DB.createDblocks(spec, { ...(openRun(path.join(tmp, 'seq'), quiet).ctx.options) }).model;
-    DB.assembleBlocks(target, [0, 1].map((b) => ({ block: b, net: (openRun(path.join(tmp, `b${b}`), quiet).run as DB.DblocksRun).model })));
+    // tensorfield assemble (runs in any order) writes a run folder that opens like any other
+    const r = assembleCommand(['--out', path.join(tmp, 'joined'), '--runs', [1, 0].map((b) => path.join(tmp, `b${b}`)).join(',')], quiet);
+    expect(r.blocks).toEqual([0, 1]);
+    const target = (openRun(path.join(tmp, 'joined'), quiet).run as DB.DblocksRun).model;
+    // bad input: an existing checkpoint, a missing block, a run of every block, no runs
+    expectCode(() => assembleCommand(['--out', path.join(tmp, 'joined'), '--runs', path.join(tmp, 'b0')], quiet), 'TF_INVALID_ARGUMENT');
+    expectCode(() => assembleCommand(['--out', path.join(tmp, 'j2'), '--runs', path.join(tmp, 'b0')], quiet), 'TF_INVALID_ARGUMENT');
+    expectCode(() => assembleCommand(['--out', path.join(tmp, 'j3'), '--runs', [path.join(tmp, 'b0'), path.join(tmp, 'seq')].join(',')], quiet), 'TF_INVALID_ARGUMENT');
+    expectCode(() => assembleCommand(['--out', path.join(tmp, 'j4')], quiet), 'TF_INVALID_ARGUMENT');
+    expect(fs.existsSync(path.join(tmp, 'j2', 'checkpoint.safetensors')) || fs.existsSync(path.join(tmp, 'j3'))).toBe(false);
     const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
     const differ = seq.model.namedParameters().filter(([, p], i) => !bytes(p).equals(bytes(target.namedParameters()[i][1])));
     expect(differ.map(([k]) => k)).toEqual([]);

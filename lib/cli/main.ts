@@ -8,6 +8,7 @@ import { trainCommand, TRAIN_FLAGS } from './train';
 import { sampleCommand, evalCommand, infoCommand, benchCommand, quantizeCommand, quantizeRecipeCommand, SAMPLE_FLAGS, EVAL_FLAGS, QUANTIZE_FLAGS, BENCH_FLAGS } from './commands';
 import { demoCommand, DEMO_FLAGS } from './demo';
 import { idCommand, ID_FLAGS } from './id';
+import { assembleCommand, ASSEMBLE_FLAGS } from './assemble';
 import { exportCommand, EXPORT_FLAGS } from './export';
 import { listMethods } from '../registry';
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { help: string; flags?: Record<string, import('./
   eval: { help: 'sample a trained run and compute its metrics', flags: EVAL_FLAGS, run: evalCommand },
   quantize: { help: 'int8 quantization of a trained run: --method ptq|qat-kd writes an int8 checkpoint (sample/eval/bench --int8 load it); without --method, in-memory PTQ compared with float32', flags: QUANTIZE_FLAGS, run: (a) => (a.includes('--method') || a.some((x) => x.startsWith('--method=')) ? quantizeRecipeCommand(a) : quantizeCommand(a)) },
   export: { help: 'write a trained run\'s network as an ONNX model (--onnx file; --int8 for the quantized network as QDQ)', flags: EXPORT_FLAGS, run: exportCommand },
+  assemble: { help: 'join dblocks runs that each trained one block (--block i) into one run folder for sample / eval', flags: ASSEMBLE_FLAGS, run: assembleCommand },
   id: { help: 'intrinsic-dimension estimates (per point, histogram) from a trained score field (method gauge)', flags: ID_FLAGS, run: idCommand },
   bench: { help: 'quick engine figures on this machine (GEMM, op overhead, fused steps); --run: sampling-step latency float32 / int8 / mixed', flags: BENCH_FLAGS, run: benchCommand },
   info: { help: 'version, ISA path, threads, CUDA availability, methods and data', run: infoCommand },
