@@ -18,6 +18,18 @@ export function usageError(msg: string): TensorfieldError {
   return new TensorfieldError('TF_INVALID_ARGUMENT', msg);
 }
 
+/** A flag that must be a positive integer (TF_INVALID_ARGUMENT naming it otherwise). */
+export function positiveInt(name: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 1) throw usageError(`--${name} must be a positive integer, got ${String(v)}`);
+  return v as number;
+}
+
+/** --high-steps: float32 noise levels at each end of a mixed-precision sampler, a non-negative integer. */
+export function highSteps(v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 0) throw usageError(`--high-steps must be a non-negative integer, got ${String(v)}`);
+  return v as number;
+}
+
 function coerce(name: string, spec: FlagSpec, raw: unknown): number | string | boolean {
   if (spec.type === 'number') {
     // decimal text (a flag) or a JSON number (a config); Number() would read '0x10' as 16 and [1] as 1

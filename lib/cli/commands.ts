@@ -4,7 +4,7 @@ import * as tf from '../index';
 import { listMethods } from '../registry';
 import { DATA_SOURCES } from '../data/sources';
 import * as steps from '../samplers/steps';
-import { parseFlags, usageError, type FlagSpec } from './args';
+import { parseFlags, usageError, positiveInt, highSteps, type FlagSpec } from './args';
 import { evaluateSamples } from './evaluate';
 import { files, writeJson, version, readRunConfig } from './run-dir';
 import { openRun, saveSamples, logDataset } from './train';
@@ -17,16 +17,14 @@ function precisionOf(flags: Record<string, unknown>): { mode: PrecisionMode; fil
   let mode = flags.precision as PrecisionMode;
   const file = flags.int8 as string | undefined;
   if (file !== undefined && mode === 'float32') mode = 'int8';
-  const k = flags['high-steps'] as number;
-  if (!Number.isInteger(k) || k < 0) throw usageError(`--high-steps must be a non-negative integer, got ${k}`);
-  return { mode, file, k };
+  return { mode, file, k: highSteps(flags['high-steps']) };
 }
 
-function openWith(dir: string, flags: Record<string, unknown>, log: (s: string) => void): PrecisionRun {
+function openWith(dir: string, flags: Record<string, unknown>, log: (s: string) => void): { pr: PrecisionRun; p: ReturnType<typeof precisionOf> } {
   const p = precisionOf(flags);
-  const r = openPrecision(dir, p.mode, p.file, p.k, log);
+  const pr = openPrecision(dir, p.mode, p.file, p.k, log);
   if (p.mode !== 'float32') log(`precision: ${p.mode}${p.mode === 'mixed' ? ` (float32 at the first and last ${p.k} noise levels)` : ''} from ${p.file}`);
-  return r;
+  return { pr, p };
 }
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
@@ -59,20 +57,17 @@ function requireRun(flags: Record<string, unknown>): string {
 }
 
 function count(name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isInteger(v) || (v as number) < 1) throw usageError(`--${name} must be a positive integer, got ${String(v)}`);
-  return v as number;
+  return v === undefined ? undefined : positiveInt(name, v);
 }
 
 export function sampleCommand(argv: string[], log = (s: string) => console.log(s)): string {
   const { flags } = parseFlags(argv, SAMPLE_FLAGS);
   const dir = requireRun(flags);
   const n = count('n', flags.n)!, st = count('steps', flags.steps);
-  const pr = openWith(dir, flags, log);
+  const { pr, p } = openWith(dir, flags, log);
   const { src, step, ctx } = pr;
   tf.manualSeed(flags.seed as number);
-  const mode = precisionOf(flags).mode;
-  const out = (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}${mode === 'float32' ? '' : `-${mode}`}.png`);
+  const out = (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}${p.mode === 'float32' ? '' : `-${p.mode}`}.png`);
   const t0 = Date.now();
   const r = checkFinite(pr.sample(n, { steps: st, solver: flags.solver as string | undefined }), ctx, { steps: st });
   const wrote = saveSamples(src, r.x, out);
@@ -89,7 +84,7 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
   const floorDraws = flags['floor-draws'] as number;
   if (!Number.isInteger(floorDraws) || floorDraws < 0 || floorDraws === 1) throw usageError(`--floor-draws must be 0 (no floor) or an integer >= 2, got ${floorDraws}`);
   if (!Number.isInteger(flags.seed)) throw usageError(`--seed must be an integer, got ${String(flags.seed)}`);
-  const pr = openWith(dir, flags, log);
+  const { pr, p } = openWith(dir, flags, log);
   const { src, step, ctx } = pr;
   const cfg = readRunConfig(dir);
   logDataset(src, log);
@@ -98,7 +93,6 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
   pr.dispose();
   const m = { step, nfe: r.nfe, ...(r.calls ? { float32Calls: r.calls.float32, int8Calls: r.calls.int8 } : {}), ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
   r.x.dispose();
-  const p = precisionOf(flags);
   const tag = p.mode === 'float32' ? '' : `-${p.mode}${p.mode === 'mixed' ? p.k : ''}-${path.basename(p.file!).replace(/\.safetensors$/, '')}`;
   const file = st || tag ? path.join(dir, `metrics${st ? `-${st}` : ''}${tag}.json`) : files(dir).metrics;
   const trainSeed = Number(cfg.train.seed ?? 0);
@@ -151,8 +145,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
 function benchRun(flags: Record<string, unknown>, log: (s: string) => void): Record<string, number> {
   const dir = flags.run as string;
   const n = count('n', flags.n)!, reps = count('reps', flags.reps)!, st = count('steps', flags.steps);
-  const k = flags['high-steps'] as number;
-  if (!Number.isInteger(k) || k < 0) throw usageError(`--high-steps must be a non-negative integer, got ${k}`);
+  const k = highSteps(flags['high-steps']);
   const modes: PrecisionMode[] = flags.int8 ? ['float32', 'int8', 'mixed'] : ['float32'];
   const so = { steps: st, solver: flags.solver as string | undefined };
   const out: Record<string, number> = {};

@@ -11,17 +11,12 @@ import { getQuantRecipe, type MethodRun, type QuantContext, type SampleOptions }
 import { getRngState, setRngState } from '../random';
 import type { Module } from '../nn/module';
 import type { DataSource } from '../data/sources';
-import { usageError } from './args';
+import { usageError, positiveInt } from './args';
 import { openRun, logDataset } from './train';
 import { writeJson } from './run-dir';
 import { ProgressBar } from './progress';
 import { runRecord } from './record';
 import type { SampleContext } from './sampling';
-
-const positiveInt = (name: string, v: unknown): number => {
-  if (!Number.isInteger(v) || (v as number) < 1) throw usageError(`--${name} must be a positive integer, got ${String(v)}`);
-  return v as number;
-};
 
 /** A second copy of a run's evaluation network in float32 (the teacher / the high-precision network). */
 function floatCopy(dir: string): Module {
@@ -109,14 +104,23 @@ export function openPrecision(dir: string, mode: PrecisionMode, file: string | u
   for (const f of floats.values()) f.dispose();
   if (mode === 'int8') return { ...o, sample: (n, so) => o.run.sample(n, { ...so, asIs: true }), dispose: () => {} };
   const floatNet = floatCopy(dir);
+  // the levels a sampler visits, from a one-item probe that leaves the generator as it was; once per sampler
+  // options (a probe on every call cost a bench rep about a tenth of its time)
+  const probed = new Map<string, number[]>();
+  const levelsOf = (so: SampleOptions): number[] => {
+    const key = JSON.stringify([so.steps ?? null, so.solver ?? null]);
+    let levels = probed.get(key);
+    if (!levels) {
+      const rng = getRngState();
+      try { levels = tf.quant.recordLevels(net, () => o.run.sample(1, { ...so, asIs: true }).x.dispose()); } finally { setRngState(rng); }
+      probed.set(key, levels);
+    }
+    return levels;
+  };
   return {
     ...o,
     sample(n, so) {
-      // the levels this sampler visits, from a one-item probe that leaves the generator as it was
-      const rng = getRngState();
-      let levels: number[];
-      try { levels = tf.quant.recordLevels(net, () => o.run.sample(1, { ...so, asIs: true }).x.dispose()); } finally { setRngState(rng); }
-      const r = tf.quant.withEdgeSteps(net, floatNet, levels, k, () => o.run.sample(n, { ...so, asIs: true }));
+      const r = tf.quant.withEdgeSteps(net, floatNet, levelsOf(so), k, () => o.run.sample(n, { ...so, asIs: true }));
       return { ...r.result, calls: r.calls };
     },
     dispose: () => floatNet.dispose(),

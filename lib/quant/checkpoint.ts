@@ -108,8 +108,9 @@ function layerSpec(file: string, e: Int8LayerEntry, float: Linear | Conv2d, tens
 export function loadInt8Checkpoint(file: string, model: Module): { layers: Int8LayerEntry[]; extra: unknown; floats: Map<string, Module> } {
   const { tensors, metadata } = loadSafetensors(file);
   const replaced: [Module, string, QuantizedLinear | QuantizedConv2d, string][] = [];
+  let entries: Int8LayerEntry[] = [];
   try {
-    const entries = parseLayers(file, metadata);
+    entries = parseLayers(file, metadata);
     // module names may hold dots (U-Net levels register 'down0.pool'), so parents come from the walk, not the name
     const where = new Map(walk(model).map((w) => [w.name, w] as const));
     const expected = new Map<string, Tensor>(model.stateDict());
@@ -146,5 +147,5 @@ export function loadInt8Checkpoint(file: string, model: Module): { layers: Int8L
   }
   model.loadStateDict(tensors);
   for (const t of tensors.values()) t.dispose();
-  return { layers: parseLayers(file, metadata), floats, extra: metadata[K.extra] !== undefined ? JSON.parse(metadata[K.extra]) : undefined };
+  return { layers: entries, floats, extra: metadata[K.extra] !== undefined ? JSON.parse(metadata[K.extra]) : undefined };
 }

@@ -77,12 +77,11 @@ function main() {
 
   // samples: prompts of promptLen characters from the prompt files (positions from a fixed JS sequence, so every
   // run gets the same prompts), then `length` generated characters each
-  const promptIds = [];
-  for (let i = 0; i < o.samples; i++) {
+  const promptAt = Array.from({ length: o.samples }, (_, i) => {
     const t = prompts[i % prompts.length];
-    const start = Math.floor(((i * 2654435761) % 4294967296) / 4294967296 * (t.length - o.promptLen));
-    promptIds.push(t.slice(start, start + o.promptLen));
-  }
+    return { t, start: Math.floor(((i * 2654435761) % 4294967296) / 4294967296 * (t.length - o.promptLen)) };
+  });
+  const promptIds = promptAt.map(({ t, start }) => t.slice(start, start + o.promptLen));
   tf.manualSeed(1000 + o.seed);
   const g0 = Date.now();
   const g = generateChars(net, tr.edges, promptIds, o.length, { steps: o.genSteps, sigmaMin: 0.002, sigmaMax: 80 });
@@ -94,11 +93,7 @@ function main() {
   const genPpl = judgeModel.perplexity(scored);
   // references under the same judge: real continuations of the same prompts (the real text's floor), and text
   // drawn from the training unigram frequencies (the ceiling a model that learned nothing but frequencies gets)
-  const real = promptIds.map((_, i) => {
-    const t = prompts[i % prompts.length];
-    const start = Math.floor(((i * 2654435761) % 4294967296) / 4294967296 * (t.length - o.promptLen));
-    return t.slice(start + o.promptLen - (o.order - 1), start + o.promptLen + o.length);
-  });
+  const real = promptAt.map(({ t, start }) => t.slice(start + o.promptLen - (o.order - 1), start + o.promptLen + o.length));
   const realPpl = judgeModel.perplexity(real);
   const freq = new Float64Array(V); for (const c of trainAll) freq[c]++;
   const cdf = []; { let a = 0; for (const f of freq) { a += f / trainAll.length; cdf.push(a); } }

@@ -70,19 +70,31 @@ export const edmMethod: Method = {
     const optimizer = new Adam(net.parameters(), { lr: o.lr as number });
     const sd = o.sigmaData as number;
     const perItem = [1, ...spec.itemShape.map(() => 1)];
+    // Noisy network inputs and the regression target, at levels from the training distribution or uniform over
+    // the sampler's nonzero levels: the training step's batch, and the one quantization recipes calibrate and
+    // train on (denoiserBatch).
+    const noisyBatch = (x0: Tensor, levels: 'training' | 'sampler', so: SampleOptions = {}) => {
+      const B = x0.shape[0];
+      let sigma: Tensor;
+      if (levels === 'training') sigma = randn([B]).mul(o.pStd as number).add(o.pMean as number).exp();
+      else {
+        const grid = edmSigmas(so.steps ?? (o.sampleSteps as number), { sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number }).slice(0, -1);
+        const u = rand([B]).dataSync() as Float32Array;
+        sigma = tensor(Array.from(u, (v) => grid[Math.min(grid.length - 1, Math.floor(v * grid.length))]));
+      }
+      sigma = sigma.reshape([B, ...perItem.slice(1)]);
+      const y = x0.add(randnLike(x0).mul(sigma));
+      const c = preconditioningTensor('edm', sigma, { sigmaData: sd });
+      return { inputs: [y.mul(c.cIn), c.cNoise.reshape([B])], target: x0.sub(y.mul(c.cSkip)).div(c.cOut) };
+    };
     return {
       model: net,
       ema,
       optimizer,
       trainStep(x0: Tensor): number {
         const loss = tidy(() => {
-          const B = x0.shape[0];
-          const sigma = randn([B]).mul(o.pStd as number).add(o.pMean as number).exp().reshape([B, ...perItem.slice(1)]);
-          const y = x0.add(randnLike(x0).mul(sigma));
-          const c = preconditioningTensor('edm', sigma, { sigmaData: sd });
-          const F = net.forward(y.mul(c.cIn), c.cNoise.reshape([B]));
-          const target = x0.sub(y.mul(c.cSkip)).div(c.cOut);
-          const l = F.sub(target).square().mean();
+          const { inputs, target } = noisyBatch(x0, 'training');
+          const l = net.forward(inputs[0], inputs[1]).sub(target).square().mean();
           optimizer.zeroGrad();
           l.backward();
           if ((o.clip as number) > 0) clipGradNorm(net.parameters(), o.clip as number);
@@ -93,21 +105,7 @@ export const edmMethod: Method = {
         return loss;
       },
       denoiserBatch(x0: Tensor, levels: 'training' | 'sampler', so: SampleOptions = {}) {
-        return tidy(() => {
-          const B = x0.shape[0];
-          let sigma: Tensor;
-          if (levels === 'training') sigma = randn([B]).mul(o.pStd as number).add(o.pMean as number).exp();
-          else {
-            // uniform over the sampler's nonzero levels: every step inference takes, mixed in one batch
-            const grid = edmSigmas(so.steps ?? (o.sampleSteps as number), { sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number }).slice(0, -1);
-            const u = rand([B]).dataSync() as Float32Array;
-            sigma = tensor(Array.from(u, (v) => grid[Math.min(grid.length - 1, Math.floor(v * grid.length))]));
-          }
-          sigma = sigma.reshape([B, ...perItem.slice(1)]);
-          const y = x0.add(randnLike(x0).mul(sigma));
-          const c = preconditioningTensor('edm', sigma, { sigmaData: sd });
-          return { inputs: [y.mul(c.cIn), c.cNoise.reshape([B])], target: x0.sub(y.mul(c.cSkip)).div(c.cOut) };
-        });
+        return tidy(() => noisyBatch(x0, levels, so));
       },
       evalNetwork() {
         ema.copyTo(evalNet);
