@@ -16,10 +16,13 @@ struct I8 {
   typedef __m256i Reg;
   typedef int16_t BElem;
   typedef uint16_t AElem;
-  static const int kLanes = 8, kGroup = 2, MR = 4, NR = 16;  // 8 accumulators: no spills with 16 ymm registers
+  // 4 rows x 2 registers: 8 accumulators, no spills with 16 ymm registers
+  static const int kLanes = 8, kGroup = 2, MR = 4, NV = 2, KC = 256, MC = 96;
   static Reg zero() { return _mm256_setzero_si256(); }
   static Reg load(const int16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static Reg loadc(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static void store(int32_t* p, Reg r) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), r); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_epi32(a, b); }
   static Reg bcast(int32_t v) { return _mm256_set1_epi32(v); }
   static Reg dot(Reg acc, Reg a, Reg b) { return _mm256_add_epi32(_mm256_madd_epi16(a, b), acc); }
 };
