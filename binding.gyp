@@ -25,6 +25,13 @@
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni"]
     },
     {
+      "target_name": "tf_avx512bf16",
+      "type": "static_library",
+      "sources": ["native/cpu/avx512bf16/gemm_bf16.cpp"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512bf16"]
+    },
+    {
       # The engine (everything but the front doors), built once here and linked by the addon; native/CMakeLists.txt
       # builds the same files for libtensorfield (test/capi.test.ts checks the two lists agree).
       "target_name": "tf_core",
@@ -103,7 +110,8 @@
         "tf_core",
         "tf_avx2",
         "tf_avx512",
-        "tf_avx512vnni"
+        "tf_avx512vnni",
+        "tf_avx512bf16"
       ],
       "sources": [
         "native/napi/convert.cc",

@@ -132,6 +132,8 @@ export interface NativeModule {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setIsa(isa: string): void;
+  setMatmulPrecision(p: string): void;
+  getMatmulPrecision(): 'fp32' | 'bf16';
   info(): EngineInfo;
   setAllocationLimit(bytes: number): void;
   cudaStatus(): { available: boolean; reason: string };
@@ -184,6 +186,9 @@ export interface NativeInt8Epilogue {
 export interface EngineInfo {
   isa: 'scalar' | 'avx2' | 'avx512';
   supportedIsas: string[];
+  /** what float32 matmuls run at precision 'bf16' on this path: 'avx512-bf16', or 'none (fp32)' */
+  bf16Matmul: string;
+  matmulPrecision: 'fp32' | 'bf16';
   cpu: string;
   features: Record<string, boolean>;
   threads: number;

@@ -49,6 +49,7 @@ bool can_run(const std::string& isa, const CpuFeatures& f) {
 }
 
 KernelTable g_tables[3];
+std::atomic<int> g_matmul_precision{int(MatmulPrecision::FP32)};
 std::atomic<const KernelTable*> g_current{nullptr};
 std::once_flag g_once;
 
@@ -72,6 +73,7 @@ void init() {
     fill_avx512(g_tables[2]);
     // int8: VNNI where the CPU has it; AVX-512 without VNNI keeps the exact AVX2 kernel
     if (f.avx512vnni) fill_vnni_int8(g_tables[2]); else fill_avx2_int8(g_tables[2]);
+    if (f.avx512bf16) fill_bf16_gemm(g_tables[2]);
     fill_fft_avx512(g_tables[2]);
     fill_linalg_avx512(g_tables[2]);
     g_tables[2].isa = "avx512";
@@ -83,6 +85,9 @@ void init() {
   // current_isa() reports what actually runs.
   if (!can_run(want, f)) want = best;
   g_current.store(&g_tables[want == "avx512" ? 2 : want == "avx2" ? 1 : 0]);
+  // TENSORFIELD_MATMUL_PRECISION=bf16 sets the matmul precision at load (an unknown value leaves fp32)
+  const char* mp = std::getenv("TENSORFIELD_MATMUL_PRECISION");
+  if (mp && std::string(mp) == "bf16") g_matmul_precision.store(int(MatmulPrecision::BF16));
 }
 
 }  // namespace
@@ -119,6 +124,16 @@ void set_isa(const std::string& name) {
 }
 
 CpuFeatures cpu_features() { return detect(); }
+
+// Both run init first, so TENSORFIELD_MATMUL_PRECISION cannot override a later explicit choice.
+void set_matmul_precision(MatmulPrecision p) {
+  kernels();
+  g_matmul_precision.store(int(p), std::memory_order_relaxed);
+}
+MatmulPrecision matmul_precision() {
+  kernels();
+  return MatmulPrecision(g_matmul_precision.load(std::memory_order_relaxed));
+}
 
 std::string cpu_brand() {
   unsigned regs[12];

@@ -14,6 +14,14 @@ std::string current_isa();
 std::vector<std::string> supported_isas();  // in increasing order: scalar, avx2, avx512 (what this CPU runs)
 void set_isa(const std::string& name);      // TF_INVALID_ARGUMENT if unknown or unsupported here
 std::string cpu_brand();
+
+// The precision of float32 matmuls (matmul, Linear, conv, attention; forward and backward), like PyTorch's
+// set_float32_matmul_precision: 'fp32' (default) multiplies in float32; 'bf16' rounds the operands to bf16 and
+// accumulates in float32, on the CPU where it has bf16 instructions (KernelTable::gemm_bf16; elsewhere fp32
+// stays) and always on the 'ref' device (the scalar model, so tests compare against it). Process-wide.
+enum class MatmulPrecision { FP32 = 0, BF16 = 1 };
+void set_matmul_precision(MatmulPrecision p);
+MatmulPrecision matmul_precision();
 struct CpuFeatures { bool avx2, fma, avx512f, avx512bw, avx512vl, avx512dq, avx512vnni, avx512bf16, os_avx, os_avx512; };
 CpuFeatures cpu_features();
 

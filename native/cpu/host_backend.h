@@ -7,9 +7,12 @@
 namespace tf {
 namespace host {
 
+// The GEMM rows a float matmul of dtype dt runs with: the table's, or the bf16 ones when the matmul precision is
+// 'bf16' (cpu/dispatch.h).
+cpu::GemmFn gemm_fn(DType dt);
 // The host GEMM driver the host entries share (cpu/host_matmul.cpp): C[M,N] (row stride ldc) (+)= A B with
-// operands by element strides, on the current backend's GEMM row, split across the pool (inline when called from a
-// pool task). Raw: no autograd.
+// operands by element strides, on gemm_fn(dt), split across the pool (inline when called from a pool task). Raw:
+// no autograd.
 void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
                int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate);
 

@@ -3,14 +3,25 @@
 #include "host_backend.h"
 #include <algorithm>
 #include "threadpool.h"
+#include "dispatch.h"
+#include "../backend/backend.h"
 #include "../ops/ops.h"
 
 namespace tf {
 namespace host {
 
+cpu::GemmFn gemm_fn(DType dt) {
+  const cpu::KernelTable& t = backend_kernels();
+  if (dt == DType::F32 && cpu::matmul_precision() == cpu::MatmulPrecision::BF16) {
+    if (!current_backend().fast_paths) return &cpu::gemm_bf16_reference;  // 'ref': the model, always
+    if (t.gemm_bf16) return t.gemm_bf16;
+  }
+  return t.gemm[int(dt)];
+}
+
 void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t rsA, int64_t csA, const char* B,
                int64_t rsB, int64_t csB, char* C, int64_t ldc, bool accumulate) {
-  cpu::GemmFn fn = backend_kernels().gemm[int(dt)];
+  cpu::GemmFn fn = gemm_fn(dt);
   TF_CHECK(fn, DType, "GEMM is not available for dtype ", dtype_name(dt));
   int64_t es = int64_t(dtype_size(dt));
   if (M == 0 || N == 0) return;
@@ -31,7 +42,7 @@ void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t
 
 
 bool matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
-  cpu::GemmFn fn = backend_kernels().gemm[int(a.dtype())];
+  cpu::GemmFn fn = gemm_fn(a.dtype());
   if (!fn) return false;
   const int64_t nd = out.dim() - 2;
   const int64_t M = a.shape()[nd], K = a.shape()[nd + 1], N = b.shape()[nd + 1];

@@ -73,6 +73,7 @@ struct KernelTable {
   ReduceFn reduce[R_COUNT][NDT];
   ScanFn cumsum[NDT];
   GemmFn gemm[NDT];
+  GemmFn gemm_bf16;  // float32 operands at bf16 precision where this CPU has bf16 instructions, else null
   SoftmaxFn softmax[NDT];
   CastFn cast[NDT][NDT];
   GemmU8S8 gemm_u8s8;
@@ -83,7 +84,11 @@ struct KernelTable {
   TriSubstFn tri_subst[2];
 };
 
-void fill_reference(KernelTable& t);  // cpu/ref: every slot
+void fill_reference(KernelTable& t);  // cpu/ref: every slot (but gemm_bf16: the reference has no bf16 hardware)
+void fill_bf16_gemm(KernelTable& t);  // cpu/avx512bf16/gemm_bf16.cpp (AVX-512 F/BW + BF16)
+// The model of the matmul precision 'bf16' (cpu/ref/gemm.cpp): inputs rounded to bf16, exact products, double sum.
+void gemm_bf16_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
+                         int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate);
 void fill_avx2(KernelTable& t);       // cpu/avx2: float32 overrides (requires AVX2+FMA)
 void fill_avx512(KernelTable& t);     // cpu/avx512: float32 overrides (requires AVX-512 F/BW/VL/DQ)
 void fill_avx2_int8(KernelTable& t);  // cpu/avx2/gemm_u8s8.cpp (AVX2)

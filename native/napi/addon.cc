@@ -529,11 +529,28 @@ BINDING(SetIsa) {
     return env.Undefined();
   })
 }
+// The float32 matmul precision (cpu/dispatch.h): 'fp32' | 'bf16'.
+BINDING(SetMatmulPrecision) {
+  GUARDED({
+    std::string p = string_arg(info, 0, "precision");
+    TF_CHECK(p == "fp32" || p == "bf16", InvalidArgument, "setMatmulPrecision: expected 'fp32' or 'bf16', got '", p,
+             "'");
+    tf::cpu::set_matmul_precision(p == "bf16" ? tf::cpu::MatmulPrecision::BF16 : tf::cpu::MatmulPrecision::FP32);
+    return env.Undefined();
+  })
+}
+BINDING(GetMatmulPrecision) {
+  return Napi::String::New(info.Env(),
+                           tf::cpu::matmul_precision() == tf::cpu::MatmulPrecision::BF16 ? "bf16" : "fp32");
+}
 BINDING(Info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("isa", tf::cpu::current_isa());
   o.Set("int8Kernel", tf::cpu::kernels().gemm_u8s8.layout);
+  // what a float32 matmul runs at precision 'bf16' on this path: bf16 instructions, or fp32 where there are none
+  o.Set("bf16Matmul", tf::cpu::kernels().gemm_bf16 ? "avx512-bf16" : "none (fp32)");
+  o.Set("matmulPrecision", tf::cpu::matmul_precision() == tf::cpu::MatmulPrecision::BF16 ? "bf16" : "fp32");
   Napi::Array sup = Napi::Array::New(env);
   auto isas = tf::cpu::supported_isas();
   for (size_t i = 0; i < isas.size(); ++i) sup.Set(uint32_t(i), isas[i]);
@@ -646,7 +663,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"groupNorm", GroupNorm}, {"attention", Attention}, {"adamStep", AdamStep}, {"fusedStep", FusedStep}, {"sgdStep", SgdStep}, {"backward", Backward}, {"grad", Grad}, {"setGradEnabled", SetGradEnabled},
       {"isGradEnabled", IsGradEnabled}, {"enterDualLevel", EnterDualLevel}, {"exitDualLevel", ExitDualLevel},
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"resetPeakMemory", ResetPeakMemory}, {"setNumThreads", SetNumThreads},
-      {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"info", Info},
+      {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"setMatmulPrecision", SetMatmulPrecision},
+      {"getMatmulPrecision", GetMatmulPrecision}, {"info", Info},
       {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor}, {"toDevice", ToDevice},
       {"_philoxBlock", PhiloxBlock},
   };

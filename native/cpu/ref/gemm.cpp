@@ -1,5 +1,6 @@
 // Scalar reference GEMM (triple loop, double accumulator) and softmax rows.
 #include "../kernels.h"
+#include "../bf16.h"
 #include <cmath>
 
 namespace tf {
@@ -41,6 +42,22 @@ void softmax_ref(const char* x, char* y, int64_t rows, int64_t n, int log) {
 }
 
 }  // namespace
+
+// The matmul precision 'bf16' as a model: the float32 inputs rounded to bf16 (cpu/bf16.h), their exact products
+// summed in double, the sum rounded once. Every bf16 kernel is within float32 accumulation error of this.
+void gemm_bf16_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
+                         int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate) {
+  const float* A = reinterpret_cast<const float*>(a);
+  const float* B = reinterpret_cast<const float*>(b);
+  float* C = reinterpret_cast<float*>(c);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = accumulate ? double(C[m * ldc + n]) : 0.0;
+      for (int64_t k = 0; k < K; ++k)
+        s += double(bf16_round(A[m * rsA + k * csA])) * double(bf16_round(B[k * rsB + n * csB]));
+      C[m * ldc + n] = float(s);
+    }
+}
 
 void fill_reference_gemm(KernelTable& t) {
   t.gemm[0] = &gemm_ref<float>;

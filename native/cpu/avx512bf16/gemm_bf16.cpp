@@ -1,0 +1,174 @@
+// float32 GEMM at bf16 precision (the matmul precision 'bf16', cpu/dispatch.h) for AVX512-BF16: A and B are
+// rounded to bf16 while they are packed (cpu/bf16.h: nearest, ties to even), and vdpbf16ps multiplies pairs of
+// them into float32 accumulators: acc += a[2p] b[2p] + a[2p+1] b[2p+1]. A bf16 x bf16 product is exact in
+// float32, so the only errors are the input rounding (2^-8 relative each) and float32 accumulation; the test
+// states the bound (test/bf16-matmul.test.ts). The instruction treats bf16 subnormals as zero and flushes
+// subnormal results, which the bound's absolute term covers.
+//
+// Same structure as the int8 kernel (cpu/simd/gemm_u8s8.inc), with k pairs in place of k groups of four:
+//   packed B: for each block of KP k pairs and each panel of NR = 64 columns, per pair p the 64 columns' 32-bit
+//             lanes (bf16(b[2p][n]) low, bf16(b[2p+1][n]) high); zero past N and K;
+//   packed A: MC rows x KP pairs, the same lanes along k; the micro-kernel broadcasts one lane per row.
+// test/native/gemm_bf16_check.cpp compiles this file against a scalar model of the intrinsics (TF_EMULATE_AVX512)
+// so the packing and tails are checked against the reference on every CPU.
+#ifndef TF_EMULATE_AVX512
+#include <immintrin.h>
+#endif
+#include "../kernels.h"
+#include "../bf16.h"
+#include <stdint.h>
+#include <string.h>
+
+namespace tf {
+namespace cpu {
+namespace {
+
+constexpr int kLanes = 16, NV = 4, NR = NV * kLanes, MR = 5;
+// KP pairs per block: a panel slice is KP * NR * 4 = 32 KiB (L1); MC rows of packed A 40 KiB and NC columns of
+// packed B 512 KiB (L2). MR x NV = 5 x 4 as in the int8 kernel (20 accumulators; 6 rows spill).
+constexpr int64_t KP = 128, MC = 16 * MR, NC = 1024;
+
+#ifdef TF_EMULATE_AVX512
+inline __m512 dot(__m512 acc, __m512i a, __m512i b) { return tf_emulated_dpbf16_ps(acc, a, b); }
+#else
+// The instruction with its accumulator tied in place (the intrinsic makes GCC copy accumulators every step).
+inline __m512 dot(__m512 acc, __m512i a, __m512i b) {
+  __asm__("vdpbf16ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+  return acc;
+}
+#endif
+
+inline uint32_t pair(float lo, float hi) { return uint32_t(bf16_bits(lo)) | (uint32_t(bf16_bits(hi)) << 16); }
+
+// B rows [k0, k0 + kc) x columns [j0, j0 + nc) -> panels (see above). Rows contiguous (cs == 1) and rows of the
+// transposed operand (rs == 1, a Linear's weight) both read sequentially.
+void pack_b(const float* B, int64_t rs, int64_t cs, int64_t K, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+            uint32_t* out) {
+  const int64_t P = (kc + 1) / 2;
+  for (int64_t jp = 0; jp < nc; jp += NR) {
+    const int64_t w = nc - jp < NR ? nc - jp : NR;
+    for (int64_t p = 0; p < P; ++p) {
+      const int64_t k = k0 + 2 * p;
+      const bool has_hi = k + 1 < K && 2 * p + 1 < kc;
+      uint32_t* o = out + p * NR;
+      const float* r0 = B + k * rs + (j0 + jp) * cs;
+      for (int64_t j = 0; j < w; ++j) o[j] = pair(r0[j * cs], has_hi ? r0[rs + j * cs] : 0.0f);
+      for (int64_t j = w; j < NR; ++j) o[j] = 0;
+    }
+    out += P * NR;
+  }
+}
+
+// A rows [i0, i0 + mc) x k [k0, k0 + kc) -> ap[r * P + p]
+void pack_a(const float* A, int64_t rs, int64_t cs, int64_t K, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
+            uint32_t* ap) {
+  const int64_t P = (kc + 1) / 2;
+  for (int64_t r = 0; r < mc; ++r) {
+    const float* row = A + (i0 + r) * rs + k0 * cs;
+    uint32_t* o = ap + r * P;
+    const int64_t full = kc / 2;
+    for (int64_t p = 0; p < full; ++p) o[p] = pair(row[2 * p * cs], row[(2 * p + 1) * cs]);
+    if (full < P) o[full] = pair(row[2 * full * cs], 0.0f);
+  }
+  (void)K;
+}
+
+// One MR x NR tile over P pairs; rows past `rows` re-read the last valid row (computed, never stored). The
+// accumulators are named variables: GCC keeps an array of them in memory.
+#define TF_BF_FOR_V(X, r) X(r, 0) X(r, 1) X(r, 2) X(r, 3)
+#define TF_BF_FOR_RV(X) TF_BF_FOR_V(X, 0) TF_BF_FOR_V(X, 1) TF_BF_FOR_V(X, 2) TF_BF_FOR_V(X, 3) TF_BF_FOR_V(X, 4)
+#define TF_BF_DECL(r, v) __m512 c##r##_##v = _mm512_setzero_ps();
+#define TF_BF_DOT(r, v) c##r##_##v = dot(c##r##_##v, a##r, b##v);
+#define TF_BF_OUT(r, v) _mm512_storeu_ps(&tile[r][v * kLanes], c##r##_##v);
+static_assert(MR == 5 && NV == 4, "the macros above name 5 x 4 accumulators");
+void micro(int64_t P, const uint32_t* ap, const uint32_t* bp, float* C, int64_t ldc, int rows, int cols, bool acc) {
+  const uint32_t* a[MR];
+  for (int r = 0; r < MR; ++r) a[r] = ap + (r < rows ? r : rows - 1) * P;
+  TF_BF_FOR_RV(TF_BF_DECL)
+  for (int64_t p = 0; p < P; ++p) {
+    const __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + kLanes),
+                  b2 = _mm512_loadu_si512(bp + 2 * kLanes), b3 = _mm512_loadu_si512(bp + 3 * kLanes);
+    const __m512i a0 = _mm512_set1_epi32(int(a[0][p])), a1 = _mm512_set1_epi32(int(a[1][p])),
+                  a2 = _mm512_set1_epi32(int(a[2][p])), a3 = _mm512_set1_epi32(int(a[3][p])),
+                  a4 = _mm512_set1_epi32(int(a[4][p]));
+    TF_BF_FOR_RV(TF_BF_DOT)
+    bp += NR;
+  }
+  alignas(64) float tile[MR][NR];
+  TF_BF_FOR_RV(TF_BF_OUT)
+  if (cols == NR) {
+    for (int r = 0; r < rows; ++r)
+      for (int v = 0; v < NV; ++v) {
+        float* p = C + r * ldc + v * kLanes;
+        const __m512 t = _mm512_loadu_ps(&tile[r][v * kLanes]);
+        _mm512_storeu_ps(p, acc ? _mm512_add_ps(_mm512_loadu_ps(p), t) : t);
+      }
+    return;
+  }
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) C[r * ldc + c] = acc ? C[r * ldc + c] + tile[r][c] : tile[r][c];
+}
+#undef TF_BF_FOR_V
+#undef TF_BF_FOR_RV
+#undef TF_BF_DECL
+#undef TF_BF_DOT
+#undef TF_BF_OUT
+
+// Scratch for the packed blocks: per thread, grown once (the GEMM runs on pool threads, one call at a time each).
+struct Scratch {
+  uint32_t* p = nullptr;
+  size_t n = 0;
+  uint32_t* get(size_t want) {
+    if (want > n) {
+      delete[] p;
+      p = new uint32_t[want + 16];
+      n = want;
+    }
+    return p;
+  }
+  ~Scratch() { delete[] p; }
+};
+
+void gemm_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA, int64_t csA, const char* bc,
+               int64_t rsB, int64_t csB, char* cc, int64_t ldc, int accumulate) {
+  const float* A = reinterpret_cast<const float*>(ac);
+  const float* B = reinterpret_cast<const float*>(bc);
+  float* C = reinterpret_cast<float*>(cc);
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    if (!accumulate)
+      for (int64_t m = 0; m < M; ++m) memset(C + m * ldc, 0, size_t(N) * sizeof(float));
+    return;
+  }
+  const int64_t kc_max = K < 2 * KP ? K : 2 * KP;
+  const int64_t pmax = (kc_max + 1) / 2;
+  const int64_t nc_max = N < NC ? N : NC;
+  static thread_local Scratch sa, sb;
+  uint32_t* ap = sa.get(size_t(MC * pmax));
+  uint32_t* bp = sb.get(size_t((nc_max + NR - 1) / NR * NR * pmax));
+  for (int64_t j0 = 0; j0 < N; j0 += NC) {
+    const int64_t nc = N - j0 < NC ? N - j0 : NC;
+    for (int64_t k0 = 0; k0 < K; k0 += 2 * KP) {
+      const int64_t kc = K - k0 < 2 * KP ? K - k0 : 2 * KP, P = (kc + 1) / 2;
+      const bool acc = accumulate || k0 > 0;
+      pack_b(B, rsB, csB, K, k0, kc, j0, nc, bp);
+      for (int64_t i0 = 0; i0 < M; i0 += MC) {
+        const int64_t mc = M - i0 < MC ? M - i0 : MC;
+        pack_a(A, rsA, csA, K, i0, mc, k0, kc, ap);
+        for (int64_t jp = 0; jp < nc; jp += NR) {
+          const int cols = int(nc - jp < NR ? nc - jp : NR);
+          for (int64_t r0 = 0; r0 < mc; r0 += MR)
+            micro(P, ap + r0 * P, bp + (jp / NR) * P * NR, C + (i0 + r0) * ldc + j0 + jp, ldc,
+                  int(mc - r0 < MR ? mc - r0 : MR), cols, acc);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void fill_bf16_gemm(KernelTable& t) { t.gemm_bf16 = &gemm_bf16; }
+
+}  // namespace cpu
+}  // namespace tf
