@@ -271,6 +271,36 @@ describe('int8 Linear and conv2d against their float simulation', () => {
       }
     });
   });
+  test('conv2d across the coding tiles (64 pixels x 64 channels), wide and narrow weight panels, and the blocked NCHW epilogue: every ISA equals the scalar path bit for bit', () => {
+    for (const O of [20, 33, 70]) {  // 20: a narrow panel; 33: one wide; 70: a wide and a narrow one
+      const x = tf.randn([2, 70, 9, 10]);
+      const wq = tf.randint(-127, 128, [O, 9 * 70], { dtype: 'int8' });
+      const ws = tf.rand([O]).mul(0.002).add(0.0005);
+      const bias = tf.randn([O]);
+      const xq = { scale: 0.03, zeroPoint: 131 };
+      const run = (isa: 'scalar' | 'avx2' | 'avx512') => withIsa(isa, () => {
+        const pw = new PackedInt8Weight(wq.clone());  // it owns (and disposes) its weight
+        const outs = [
+          int8Conv2d(x, xq, pw, [3, 3], { wScale: ws, bias, out: 'int32' }, { padding: 1 }),
+          int8Conv2d(x, xq, pw, [3, 3], { wScale: ws, bias, out: 'uint8', outScale: 0.05, outZero: 100 }, { padding: 1, stride: 2 }),
+          int8Conv2d(x, xq, pw, [3, 3], { wScale: ws, bias, act: 'silu' }, { padding: 1 }),
+        ].map(arr);
+        pw.dispose();
+        return outs;
+      });
+      const ref = run('scalar');
+      for (const isa of isas) run(isa).forEach((o, j) => expectArraysEqual(o, ref[j], `${isa} O=${O} output ${j}`));
+    }
+  });
+  test('uint8 activation coding on every ISA path: ties to even, clamping, infinities and NaN as the model says', () => {
+    const xs = [-1e30, -Infinity, -3.05, -0.25, -0.05, 0, 0.05, 0.15, 0.25, 0.35, 1.25, 12.7, 12.75, 25.5, 26, Infinity, NaN, 3e38];
+    const x = tf.tensor(Array.from({ length: 5 }, () => xs).flat());  // 90 values: vector bodies and a tail
+    const f = Math.fround;
+    const even = (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
+    const model = (v: number) => (Number.isNaN(v) ? 3 : Math.min(255, Math.max(0, even(f(f(v) / f(0.1))) + 3)));
+    for (const isa of isas)
+      withIsa(isa, () => expectArraysEqual(arr(quantize(x, 0.1, 3, { dtype: 'uint8' })), arr(x).map(model), isa));
+  });
   test('int8Kernel names the current layout', () => {
     expect(withIsa('scalar', () => int8Kernel())).toBe('ref');
     expect(['ref', 'avx2-s16', 'vnni']).toContain(int8Kernel());

@@ -33,6 +33,10 @@ typedef void (*SoftmaxFn)(const char* x, char* y, int64_t rows, int64_t n, int l
 
 typedef void (*CastFn)(int64_t n, const char* x, int64_t sx, char* y, int64_t sy);
 
+// float32 -> uint8 codes of n contiguous values: q = clamp(round_half_even(x / s) + z, lo, hi), NaN -> z, exactly
+// as quant::quant_code_fast (quant/qmath.h) computes it, on every path (the int8 layers' activation coding).
+typedef void (*CodeU8Fn)(int64_t n, const float* x, float s, float z, float lo, float hi, uint8_t* q);
+
 // Int8 GEMM, u8 x s8 -> s32: C[M, n0:n1] (row stride ldc) = A[M,K] (uint8, row stride lda) times W^T, where
 // W[N,K] (int8, one row per output channel) was packed once by `pack` into this kernel's own layout. Integer
 // arithmetic throughout, so every path must equal the reference bit for bit. n0 is a multiple of 64 (a
@@ -77,6 +81,7 @@ struct KernelTable {
   SoftmaxFn softmax[NDT];
   CastFn cast[NDT][NDT];
   GemmU8S8 gemm_u8s8;
+  CodeU8Fn code_u8;
   FftFn fft[NDT];
   int fft_lanes[NDT];
   CholBlockFn chol_block[2];

@@ -16,8 +16,8 @@ struct I8 {
   typedef __m256i Reg;
   typedef int16_t BElem;
   typedef uint16_t AElem;
-  // 4 rows x 2 registers: 8 accumulators, no spills with 16 ymm registers
-  static const int kLanes = 8, kGroup = 2, MR = 4, NV = 2, KC = 256, MC = 96;
+  // 4 rows x 2 registers: 8 accumulators, no spills with 16 ymm registers (8 x 1 for a panel of <= 8 columns)
+  static const int kLanes = 8, kGroup = 2, MR = 4, MRn = 8, NV = 2, KC = 256, MC = 96;
   static Reg zero() { return _mm256_setzero_si256(); }
   static Reg load(const int16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static Reg loadc(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }

@@ -27,8 +27,9 @@ struct I8 {
   typedef int8_t BElem;
   typedef uint8_t AElem;
   // 5 rows x 4 registers: 20 accumulators; per k group 4 weight loads + 5 broadcasts feed 20 vpdpbusd (the
-  // former 8 x 2 tile needed 10 loads for 16). KC = 128 groups: a panel slice is 32 KiB, in a 48 KiB L1.
-  static const int kLanes = 16, kGroup = 4, MR = TF_VNNI_MR, NV = 4, KC = TF_VNNI_KC, MC = 16 * MR;
+  // former 8 x 2 tile needed 10 loads for 16). A panel with at most 32 columns (a 32-channel layer) runs the
+  // narrow 8 x 2 tile instead. KC = 128 groups: a panel slice is 32 KiB, in a 48 KiB L1.
+  static const int kLanes = 16, kGroup = 4, MR = TF_VNNI_MR, MRn = 8, NV = 4, KC = TF_VNNI_KC, MC = 16 * MR;
   static Reg zero() { return _mm512_setzero_si512(); }
   static Reg load(const int8_t* p) { return _mm512_loadu_si512(p); }
   static Reg loadc(const int32_t* p) { return _mm512_loadu_si512(p); }

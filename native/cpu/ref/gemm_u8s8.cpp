@@ -1,6 +1,7 @@
 // Scalar reference for the int8 GEMM: the integer definition every SIMD path is checked against bit for bit.
 // Its packed layout is W itself ([N,K] int8, row-major).
 #include "../kernels.h"
+#include "../../quant/qmath.h"
 #include <string.h>
 
 namespace tf {
@@ -24,10 +25,15 @@ void ref_gemm(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, co
     }
 }
 
+void ref_code_u8(int64_t n, const float* x, float s, float z, float lo, float hi, uint8_t* q) {
+  for (int64_t i = 0; i < n; ++i) q[i] = uint8_t(int32_t(quant::quant_code_fast(x[i], s, z, lo, hi)));
+}
+
 }  // namespace
 
 void fill_reference_gemm_u8s8(KernelTable& t) {
   t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm};
+  t.code_u8 = &ref_code_u8;
 }
 
 }  // namespace cpu
