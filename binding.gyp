@@ -25,6 +25,13 @@
       "cflags_cc": ["<@(tf_common_cflags)", "-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni"]
     },
     {
+      "target_name": "tf_amx",
+      "type": "static_library",
+      "sources": ["native/cpu/amx/gemm_u8s8.cpp"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["<@(tf_common_cflags)", "-mamx-tile", "-mamx-int8"]
+    },
+    {
       "target_name": "tf_avx512bf16",
       "type": "static_library",
       "sources": ["native/cpu/avx512bf16/gemm_bf16.cpp"],
@@ -111,7 +118,8 @@
         "tf_avx2",
         "tf_avx512",
         "tf_avx512vnni",
-        "tf_avx512bf16"
+        "tf_avx512bf16",
+        "tf_amx"
       ],
       "sources": [
         "native/napi/convert.cc",

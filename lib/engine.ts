@@ -30,11 +30,11 @@ export function getNumThreads(): number { return native.getNumThreads(); }
 export function info(): EngineInfo { return native.info(); }
 
 export const backend = {
-  /** Current kernel path: 'scalar' | 'avx2' | 'avx512'. */
+  /** Current kernel path: 'scalar' | 'avx2' | 'avx512' | 'amx' (avx512 with the int8 GEMM on AMX tiles). */
   get isa(): string { return native.info().isa; },
   supportedIsas(): string[] { return native.info().supportedIsas; },
   /** Switches the kernel path at run time (tests compare paths); TENSORFIELD_ISA sets it at load. */
-  setIsa(isa: 'scalar' | 'avx2' | 'avx512'): void { native.setIsa(isa); },
+  setIsa(isa: 'scalar' | 'avx2' | 'avx512' | 'amx'): void { native.setIsa(isa); },
   /**
    * The precision of float32 matmuls — matmul, Linear, conv and attention, forward and backward — like PyTorch's
    * `set_float32_matmul_precision`. 'fp32' (default): float32 multiplies. 'bf16': operands rounded to bfloat16

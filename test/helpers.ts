@@ -77,16 +77,16 @@ export function forEachIsa(fn: (isa: string) => void): void {
   const best = isas[isas.length - 1];
   try {
     for (const isa of isas) {
-      tf.backend.setIsa(isa as 'scalar' | 'avx2' | 'avx512');
+      tf.backend.setIsa(isa as 'scalar' | 'avx2' | 'avx512' | 'amx');
       fn(isa);
     }
   } finally {
-    tf.backend.setIsa(best as 'scalar' | 'avx2' | 'avx512');
+    tf.backend.setIsa(best as 'scalar' | 'avx2' | 'avx512' | 'amx');
   }
 }
 
-export function withIsa<R>(isa: 'scalar' | 'avx2' | 'avx512', fn: () => R): R {
-  const prev = tf.backend.isa as 'scalar' | 'avx2' | 'avx512';
+export function withIsa<R>(isa: 'scalar' | 'avx2' | 'avx512' | 'amx', fn: () => R): R {
+  const prev = tf.backend.isa as 'scalar' | 'avx2' | 'avx512' | 'amx';
   tf.backend.setIsa(isa);
   try { return fn(); } finally { tf.backend.setIsa(prev); }
 }

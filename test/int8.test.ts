@@ -116,6 +116,44 @@ describe('the VNNI kernel source, against a scalar model of its intrinsics', () 
   });
 });
 
+describe('the AMX kernel source, against a scalar model of the tile instructions', () => {
+  // The real tdpbusd path runs in every per-ISA test above where supportedIsas() lists 'amx' (CPUID, XCR0 and
+  // Linux's tile-data permission all agree); here its packing, tiling and tails run on any CPU.
+  const gxx = spawnSync('g++', ['--version']).status === 0;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-amx-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const build = (src: string, out: string) => execFileSync('g++', ['-O1', '-std=c++17', '-DTF_EMULATE_AMX',
+    '-DTF_KERNEL_FILL=fill_amx_int8', '-include', path.join(root, 'test/native/amx_emulation.h'), '-I',
+    path.join(root, 'native/cpu'), src, path.join(root, 'native/cpu/ref/gemm_u8s8.cpp'),
+    path.join(root, 'test/native/gemm_u8s8_check.cpp'), '-o', out]);
+  (gxx ? test : test.skip)('equals the reference on 93 shapes, saturation corners included', () => {
+    build(path.join(root, 'native/cpu/amx/gemm_u8s8.cpp'), path.join(dir, 'amx'));
+    expect(execFileSync(path.join(dir, 'amx')).toString()).toMatch(/^ok \d+/);
+  });
+  (gxx ? test : test.skip)('a kernel that loads the second weight tile from the wrong columns is caught', () => {
+    const src = fs.readFileSync(path.join(root, 'native/cpu/amx/gemm_u8s8.cpp'), 'utf8');
+    const bad = '_tile_loadd(7, b + kk * NR * 4 + 64, NR * 4);';
+    expect(src).toContain(bad);
+    fs.mkdirSync(path.join(dir, 'mut', 'amx'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'native/cpu/kernels.h'), path.join(dir, 'mut', 'kernels.h'));
+    const mut = path.join(dir, 'mut', 'amx', 'gemm_u8s8.cpp');
+    fs.writeFileSync(mut, src.replace(bad, '_tile_loadd(7, b + kk * NR * 4 + 128, NR * 4);'));
+    build(mut, path.join(dir, 'mut-bin'));
+    const r = spawnSync(path.join(dir, 'mut-bin'));
+    expect(r.status).toBe(1);
+    expect(r.stdout.toString()).toMatch(/mismatch/);
+  });
+  test("'amx' is listed only where it can run, and asking for it elsewhere is a clear error", () => {
+    const f = tf.info().features;
+    if (tf.backend.supportedIsas().includes('amx')) {
+      expect(f.amxTile && f.amxInt8).toBe(true);
+      expect(withIsa('amx', () => int8Kernel())).toBe('amx');
+    } else {
+      expectCode(() => tf.backend.setIsa('amx'), 'TF_INVALID_ARGUMENT');
+    }
+  });
+});
+
 describe('quantize / dequantize / requantize', () => {
   const f = Math.fround;
   const roundEven = (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };

@@ -26,8 +26,12 @@ CpuFeatures detect() {
   uint64_t xcr0 = osxsave ? xgetbv0() : 0;
   f.os_avx = (xcr0 & 0x6) == 0x6;              // XMM and YMM state saved by the OS
   f.os_avx512 = (xcr0 & 0xe6) == 0xe6;         // plus opmask and ZMM state
+  f.os_amx = (xcr0 & 0x60000) == 0x60000;      // tile configuration and tile data state
   if (__get_cpuid_max(0, nullptr) >= 7) {
     __cpuid_count(7, 0, a, b, c, d);
+    f.amx_bf16 = d & (1u << 22);
+    f.amx_tile = d & (1u << 24);
+    f.amx_int8 = d & (1u << 25);
     f.avx2 = b & (1u << 5);
     f.avx512f = b & (1u << 16);
     f.avx512dq = b & (1u << 17);
@@ -40,15 +44,32 @@ CpuFeatures detect() {
   return f;
 }
 
+// Linux grants the tile-data state per process on request; asked once, the answer kept.
+bool amx_permitted() {
+  static const bool ok = amx_request_permission();
+  return ok;
+}
+
 bool can_run(const std::string& isa, const CpuFeatures& f) {
   if (isa == "scalar") return true;
   if (isa == "avx2") return f.os_avx && f.avx2 && f.fma;
   if (isa == "avx512")
     return can_run("avx2", f) && f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+  // amx: the avx512 rows with the int8 GEMM on tiles; only where the CPU, XCR0 and the kernel's permission agree
+  if (isa == "amx") return can_run("avx512", f) && f.amx_tile && f.amx_int8 && f.os_amx && amx_permitted();
   return false;
 }
 
-KernelTable g_tables[3];
+// The ISA names in increasing order; a table's index in g_tables is its name's index here.
+const char* const kIsaNames[] = {"scalar", "avx2", "avx512", "amx"};
+constexpr int kNumIsas = 4;
+int isa_index(const std::string& name) {
+  for (int i = 0; i < kNumIsas; ++i)
+    if (name == kIsaNames[i]) return i;
+  return -1;
+}
+
+KernelTable g_tables[kNumIsas];
 std::atomic<int> g_matmul_precision{int(MatmulPrecision::FP32)};
 std::atomic<const KernelTable*> g_current{nullptr};
 std::once_flag g_once;
@@ -78,13 +99,20 @@ void init() {
     fill_linalg_avx512(g_tables[2]);
     g_tables[2].isa = "avx512";
   }
-  std::string best = can_run("avx512", f) ? "avx512" : can_run("avx2", f) ? "avx2" : "scalar";
+  if (can_run("amx", f)) {
+    g_tables[3] = g_tables[2];  // the avx512 rows, the int8 GEMM on AMX tiles
+    fill_amx_int8(g_tables[3]);
+    g_tables[3].isa = "amx";
+  }
+  std::string best = "scalar";
+  for (const char* n : kIsaNames)
+    if (can_run(n, f)) best = n;
   const char* env = std::getenv("TENSORFIELD_ISA");
   std::string want = env && *env ? env : best;
   // An unknown or unsupported override falls back to the best path rather than aborting the load;
   // current_isa() reports what actually runs.
   if (!can_run(want, f)) want = best;
-  g_current.store(&g_tables[want == "avx512" ? 2 : want == "avx2" ? 1 : 0]);
+  g_current.store(&g_tables[isa_index(want)]);
   // TENSORFIELD_MATMUL_PRECISION=bf16 sets the matmul precision at load (an unknown value leaves fp32)
   const char* mp = std::getenv("TENSORFIELD_MATMUL_PRECISION");
   if (mp && std::string(mp) == "bf16") g_matmul_precision.store(int(MatmulPrecision::BF16));
@@ -109,7 +137,7 @@ std::string current_isa() { return kernels().isa; }
 std::vector<std::string> supported_isas() {
   CpuFeatures f = detect();
   std::vector<std::string> out;
-  for (const char* n : {"scalar", "avx2", "avx512"})
+  for (const char* n : kIsaNames)
     if (can_run(n, f)) out.push_back(n);
   return out;
 }
@@ -117,10 +145,9 @@ std::vector<std::string> supported_isas() {
 void set_isa(const std::string& name) {
   kernels();
   CpuFeatures f = detect();
-  TF_CHECK(name == "scalar" || name == "avx2" || name == "avx512", InvalidArgument, "unknown ISA '", name,
-           "' (expected scalar, avx2 or avx512)");
-  TF_CHECK(can_run(name, f), InvalidArgument, "this CPU cannot run the '", name, "' kernels");
-  g_current.store(&g_tables[name == "avx512" ? 2 : name == "avx2" ? 1 : 0]);
+  TF_CHECK(isa_index(name) >= 0, InvalidArgument, "unknown ISA '", name, "' (expected scalar, avx2, avx512 or amx)");
+  TF_CHECK(can_run(name, f), InvalidArgument, "this CPU (or its OS) cannot run the '", name, "' kernels");
+  g_current.store(&g_tables[isa_index(name)]);
 }
 
 CpuFeatures cpu_features() { return detect(); }

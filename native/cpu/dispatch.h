@@ -11,7 +11,7 @@ namespace cpu {
 const KernelTable& kernels();            // the CPU backend's rows: the chosen ISA's
 const KernelTable& reference_kernels();  // the scalar reference rows (the 'ref' backend's)
 std::string current_isa();
-std::vector<std::string> supported_isas();  // in increasing order: scalar, avx2, avx512 (what this CPU runs)
+std::vector<std::string> supported_isas();  // in increasing order: scalar, avx2, avx512, amx (what this CPU runs)
 void set_isa(const std::string& name);      // TF_INVALID_ARGUMENT if unknown or unsupported here
 std::string cpu_brand();
 
@@ -22,7 +22,10 @@ std::string cpu_brand();
 enum class MatmulPrecision { FP32 = 0, BF16 = 1 };
 void set_matmul_precision(MatmulPrecision p);
 MatmulPrecision matmul_precision();
-struct CpuFeatures { bool avx2, fma, avx512f, avx512bw, avx512vl, avx512dq, avx512vnni, avx512bf16, os_avx, os_avx512; };
+struct CpuFeatures {
+  bool avx2, fma, avx512f, avx512bw, avx512vl, avx512dq, avx512vnni, avx512bf16, amx_tile, amx_int8, amx_bf16, os_avx,
+      os_avx512, os_amx;
+};
 CpuFeatures cpu_features();
 
 }  // namespace cpu

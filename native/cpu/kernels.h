@@ -98,6 +98,8 @@ void fill_avx2(KernelTable& t);       // cpu/avx2: float32 overrides (requires A
 void fill_avx512(KernelTable& t);     // cpu/avx512: float32 overrides (requires AVX-512 F/BW/VL/DQ)
 void fill_avx2_int8(KernelTable& t);  // cpu/avx2/gemm_u8s8.cpp (AVX2)
 void fill_vnni_int8(KernelTable& t);  // cpu/avx512vnni/gemm_u8s8.cpp (AVX-512 F/BW + VNNI)
+void fill_amx_int8(KernelTable& t);   // cpu/amx/gemm_u8s8.cpp (AMX-TILE + AMX-INT8, once the OS allowed it)
+bool amx_request_permission();        // cpu/amx/gemm_u8s8.cpp: Linux's per-process opt-in to tile data
 void fill_fft_scalar(KernelTable& t); // cpu/ref/fft.cpp: the FFT rows, one lane (cpu/simd/fft.inc)
 void fill_fft_avx2(KernelTable& t);   // cpu/avx2/fft.cpp: 8 float / 4 double lanes
 void fill_fft_avx512(KernelTable& t); // cpu/avx512/fft.cpp: 16 float / 8 double lanes

@@ -566,6 +566,9 @@ BINDING(Info) {
   feats.Set("avx512dq", f.avx512dq && f.os_avx512);
   feats.Set("avx512vnni", f.avx512vnni && f.os_avx512);
   feats.Set("avx512bf16", f.avx512bf16 && f.os_avx512);
+  feats.Set("amxTile", f.amx_tile && f.os_amx);
+  feats.Set("amxInt8", f.amx_int8 && f.os_amx);
+  feats.Set("amxBf16", f.amx_bf16 && f.os_amx);
   o.Set("features", feats);
   o.Set("threads", tf::num_threads());
   int nd = 0;
