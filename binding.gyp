@@ -27,9 +27,9 @@
     {
       "target_name": "tf_amx",
       "type": "static_library",
-      "sources": ["native/cpu/amx/gemm_u8s8.cpp"],
+      "sources": ["native/cpu/amx/gemm_u8s8.cpp", "native/cpu/amx/gemm_bf16.cpp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["<@(tf_common_cflags)", "-mamx-tile", "-mamx-int8"]
+      "cflags_cc": ["<@(tf_common_cflags)", "-mamx-tile", "-mamx-int8", "-mamx-bf16"]
     },
     {
       "target_name": "tf_avx512bf16",

@@ -38,9 +38,9 @@ export const backend = {
   /**
    * The precision of float32 matmuls — matmul, Linear, conv and attention, forward and backward — like PyTorch's
    * `set_float32_matmul_precision`. 'fp32' (default): float32 multiplies. 'bf16': operands rounded to bfloat16
-   * (nearest, ties to even), products summed in float32, on CPUs with AVX512-BF16 (`info().bf16Matmul`; elsewhere
-   * fp32 stays, as PyTorch's setting is a permission, not an order) and always on the 'ref' device. Error bound
-   * per output: |bf16 - exact| <= (2^-7 + 2^-16 + K 2^-23) sum_k |a_k b_k| (+ subnormal flushes). Process-wide.
+   * (nearest, ties to even), products summed in float32, on CPUs with AVX512-BF16 or AMX-BF16
+   * (`info().bf16Matmul`; elsewhere fp32 stays, as PyTorch's setting is a permission, not an order) and always on
+   * the 'ref' device. Error bound per output: |bf16 - exact| <= (2^-7 + 2^-16 + K 2^-23) sum_k |a_k b_k| (+ subnormal flushes). Process-wide.
    */
   setMatmulPrecision(precision: 'fp32' | 'bf16'): void { native.setMatmulPrecision(precision); },
   getMatmulPrecision(): 'fp32' | 'bf16' { return native.getMatmulPrecision(); },

@@ -186,7 +186,7 @@ export interface NativeInt8Epilogue {
 export interface EngineInfo {
   isa: 'scalar' | 'avx2' | 'avx512' | 'amx';
   supportedIsas: string[];
-  /** what float32 matmuls run at precision 'bf16' on this path: 'avx512-bf16', or 'none (fp32)' */
+  /** what float32 matmuls run at precision 'bf16' on this path: 'avx512-bf16', 'amx-bf16', or 'none (fp32)' */
   bf16Matmul: string;
   matmulPrecision: 'fp32' | 'bf16';
   cpu: string;

@@ -40,7 +40,7 @@ describe('setMatmulPrecision', () => {
     expectCode(() => tf.backend.setMatmulPrecision('tf32' as 'fp32'), 'TF_INVALID_ARGUMENT');
     expectCode(() => tf.backend.setMatmulPrecision(3 as unknown as 'fp32'), 'TF_INVALID_ARGUMENT');
     expect(tf.backend.getMatmulPrecision()).toBe('fp32');
-    expect(['avx512-bf16', 'none (fp32)']).toContain(tf.info().bf16Matmul);
+    expect(['avx512-bf16', 'amx-bf16', 'none (fp32)']).toContain(tf.info().bf16Matmul);
   });
 });
 
@@ -83,11 +83,20 @@ describe('the bf16 kernel source, against a scalar model of its intrinsics', () 
     build(path.join(root, 'native/cpu/avx512bf16/gemm_bf16.cpp'), path.join(dir, 'bf16'));
     expect(execFileSync(path.join(dir, 'bf16')).toString()).toMatch(/^ok \d+/);
   });
+  (gxx ? test : test.skip)('the AMX-BF16 kernel source against the scalar tile model: the same checks', () => {
+    execFileSync('g++', ['-O1', '-std=c++17', '-DTF_EMULATE_AMX', '-DTF_BF16_FILL=fill_amx_bf16_gemm', '-include',
+      path.join(root, 'test/native/amx_emulation.h'), '-I', path.join(root, 'native/cpu'),
+      path.join(root, 'native/cpu/amx/gemm_bf16.cpp'), path.join(root, 'native/cpu/ref/gemm.cpp'),
+      path.join(root, 'test/native/gemm_bf16_check.cpp'), '-o', path.join(dir, 'amx-bf16')]);
+    expect(execFileSync(path.join(dir, 'amx-bf16')).toString()).toMatch(/^ok \d+/);
+  });
   (gxx ? test : test.skip)('a kernel that forgets to accumulate across K blocks is caught', () => {
     const src = fs.readFileSync(path.join(root, 'native/cpu/avx512bf16/gemm_bf16.cpp'), 'utf8');
     expect(src).toContain('accumulate || k0 > 0;');
     fs.mkdirSync(path.join(dir, 'mut', 'avx512bf16'), { recursive: true });
     for (const h of ['kernels.h', 'bf16.h']) fs.copyFileSync(path.join(root, 'native/cpu', h), path.join(dir, 'mut', h));
+    fs.mkdirSync(path.join(dir, 'mut', 'simd'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'native/cpu/simd/bf16_pack.inc'), path.join(dir, 'mut', 'simd', 'bf16_pack.inc'));
     const mut = path.join(dir, 'mut', 'avx512bf16', 'gemm_bf16.cpp');
     fs.writeFileSync(mut, src.replace('accumulate || k0 > 0;', 'accumulate != 0;'));
     build(mut, path.join(dir, 'mut-bin'));

@@ -1,14 +1,16 @@
 // bfloat16: the top 16 bits of a float32 (8 exponent bits, 8 significant bits). One rounding rule for every path
 // that makes bf16 from float32 (the matmul precision 'bf16': the reference, the AVX512-BF16 kernel's packing and,
 // later, AMX and CUDA): round to nearest, ties to even, as vcvtneps2bf16 does; a NaN stays a (quiet) NaN. The
-// unit roundoff is 2^-8, so |bf16(x) - x| <= 2^-8 |x| for normal x.
+// unit roundoff is 2^-8, so |bf16(x) - x| <= 2^-8 |x| for normal x. The functions are static: ISA translation
+// units include this too, and an inline function with external linkage compiled for AVX-512 could be the copy
+// the linker keeps for baseline code.
 #pragma once
 #include <stdint.h>
 #include <string.h>
 
 namespace tf {
 
-inline uint16_t bf16_bits(float x) {
+static inline uint16_t bf16_bits(float x) {
   uint32_t u;
   memcpy(&u, &x, 4);
   if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x0040u);  // NaN: keep it, make it quiet
@@ -16,13 +18,13 @@ inline uint16_t bf16_bits(float x) {
   return uint16_t(u >> 16);
 }
 
-inline float bf16_to_float(uint16_t h) {
+static inline float bf16_to_float(uint16_t h) {
   uint32_t u = uint32_t(h) << 16;
   float x;
   memcpy(&x, &u, 4);
   return x;
 }
 
-inline float bf16_round(float x) { return bf16_to_float(bf16_bits(x)); }
+static inline float bf16_round(float x) { return bf16_to_float(bf16_bits(x)); }
 
 }  // namespace tf

@@ -102,6 +102,7 @@ void init() {
   if (can_run("amx", f)) {
     g_tables[3] = g_tables[2];  // the avx512 rows, the int8 GEMM on AMX tiles
     fill_amx_int8(g_tables[3]);
+    if (f.amx_bf16) fill_amx_bf16_gemm(g_tables[3]);  // else the avx512 table's (AVX512-BF16 or none)
     g_tables[3].isa = "amx";
   }
   std::string best = "scalar";

@@ -78,6 +78,7 @@ struct KernelTable {
   ScanFn cumsum[NDT];
   GemmFn gemm[NDT];
   GemmFn gemm_bf16;  // float32 operands at bf16 precision where this CPU has bf16 instructions, else null
+  const char* gemm_bf16_name;  // which: "avx512-bf16", "amx-bf16" (null with gemm_bf16)
   SoftmaxFn softmax[NDT];
   CastFn cast[NDT][NDT];
   GemmU8S8 gemm_u8s8;
@@ -91,6 +92,7 @@ struct KernelTable {
 
 void fill_reference(KernelTable& t);  // cpu/ref: every slot (but gemm_bf16: the reference has no bf16 hardware)
 void fill_bf16_gemm(KernelTable& t);  // cpu/avx512bf16/gemm_bf16.cpp (AVX-512 F/BW + BF16)
+void fill_amx_bf16_gemm(KernelTable& t);  // cpu/amx/gemm_bf16.cpp (AMX-TILE + AMX-BF16)
 // The model of the matmul precision 'bf16' (cpu/ref/gemm.cpp): inputs rounded to bf16, exact products, double sum.
 void gemm_bf16_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
                          int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate);

@@ -549,7 +549,7 @@ BINDING(Info) {
   o.Set("isa", tf::cpu::current_isa());
   o.Set("int8Kernel", tf::cpu::kernels().gemm_u8s8.layout);
   // what a float32 matmul runs at precision 'bf16' on this path: bf16 instructions, or fp32 where there are none
-  o.Set("bf16Matmul", tf::cpu::kernels().gemm_bf16 ? "avx512-bf16" : "none (fp32)");
+  o.Set("bf16Matmul", tf::cpu::kernels().gemm_bf16 ? tf::cpu::kernels().gemm_bf16_name : "none (fp32)");
   o.Set("matmulPrecision", tf::cpu::matmul_precision() == tf::cpu::MatmulPrecision::BF16 ? "bf16" : "fp32");
   Napi::Array sup = Napi::Array::New(env);
   auto isas = tf::cpu::supported_isas();

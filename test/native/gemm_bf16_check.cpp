@@ -1,4 +1,4 @@
-// Checks the bf16 GEMM kernel (linked from the translation unit this program is built with; see
+// Checks a bf16 GEMM kernel (TF_BF16_FILL, linked from the translation unit this program is built with; see
 // test/bf16-matmul.test.ts) against gemm_bf16_reference, on random shapes (tiny, odd, several K blocks, several
 // column blocks), operand strides (row-major, transposed) and accumulate on/off:
 //   exact: operands small integers, so every bf16 rounding, product and float32 partial sum is exact and any
@@ -12,7 +12,10 @@
 #include "../../native/cpu/kernels.h"
 #include "../../native/cpu/bf16.h"
 
-namespace tf { namespace cpu { void fill_bf16_gemm(KernelTable& t); } }
+#ifndef TF_BF16_FILL
+#define TF_BF16_FILL fill_bf16_gemm  // or fill_amx_bf16_gemm (test/bf16-matmul.test.ts builds both)
+#endif
+namespace tf { namespace cpu { void TF_BF16_FILL(KernelTable& t); } }
 using namespace tf::cpu;
 
 static uint64_t rng = 88172645463325252ull;
@@ -54,7 +57,7 @@ static bool check(GemmFn k, int64_t M, int64_t N, int64_t K, bool exact, bool tr
 
 int main() {
   KernelTable t{};
-  fill_bf16_gemm(t);
+  TF_BF16_FILL(t);
   const int64_t fixed[][3] = {{1, 1, 1}, {1, 1, 2}, {2, 3, 5}, {5, 64, 256}, {6, 65, 257}, {7, 13, 17},
                               {81, 64, 64}, {97, 130, 513}, {3, 1100, 9}, {161, 1030, 300}};
   int cases = 0;

@@ -38,40 +38,7 @@ inline __m512 dot(__m512 acc, __m512i a, __m512i b) {
 }
 #endif
 
-inline uint32_t pair(float lo, float hi) { return uint32_t(bf16_bits(lo)) | (uint32_t(bf16_bits(hi)) << 16); }
-
-// B rows [k0, k0 + kc) x columns [j0, j0 + nc) -> panels (see above). Rows contiguous (cs == 1) and rows of the
-// transposed operand (rs == 1, a Linear's weight) both read sequentially.
-void pack_b(const float* B, int64_t rs, int64_t cs, int64_t K, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
-            uint32_t* out) {
-  const int64_t P = (kc + 1) / 2;
-  for (int64_t jp = 0; jp < nc; jp += NR) {
-    const int64_t w = nc - jp < NR ? nc - jp : NR;
-    for (int64_t p = 0; p < P; ++p) {
-      const int64_t k = k0 + 2 * p;
-      const bool has_hi = k + 1 < K && 2 * p + 1 < kc;
-      uint32_t* o = out + p * NR;
-      const float* r0 = B + k * rs + (j0 + jp) * cs;
-      for (int64_t j = 0; j < w; ++j) o[j] = pair(r0[j * cs], has_hi ? r0[rs + j * cs] : 0.0f);
-      for (int64_t j = w; j < NR; ++j) o[j] = 0;
-    }
-    out += P * NR;
-  }
-}
-
-// A rows [i0, i0 + mc) x k [k0, k0 + kc) -> ap[r * P + p]
-void pack_a(const float* A, int64_t rs, int64_t cs, int64_t K, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
-            uint32_t* ap) {
-  const int64_t P = (kc + 1) / 2;
-  for (int64_t r = 0; r < mc; ++r) {
-    const float* row = A + (i0 + r) * rs + k0 * cs;
-    uint32_t* o = ap + r * P;
-    const int64_t full = kc / 2;
-    for (int64_t p = 0; p < full; ++p) o[p] = pair(row[2 * p * cs], row[(2 * p + 1) * cs]);
-    if (full < P) o[full] = pair(row[2 * full * cs], 0.0f);
-  }
-  (void)K;
-}
+#include "../simd/bf16_pack.inc"
 
 // One MR x NR tile over P pairs; rows past `rows` re-read the last valid row (computed, never stored). The
 // accumulators are named variables: GCC keeps an array of them in memory.
@@ -151,10 +118,10 @@ void gemm_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA, int
     for (int64_t k0 = 0; k0 < K; k0 += 2 * KP) {
       const int64_t kc = K - k0 < 2 * KP ? K - k0 : 2 * KP, P = (kc + 1) / 2;
       const bool acc = accumulate || k0 > 0;
-      pack_b(B, rsB, csB, K, k0, kc, j0, nc, bp);
+      bf16_pack_b(B, rsB, csB, K, k0, kc, j0, nc, NR, P, bp);
       for (int64_t i0 = 0; i0 < M; i0 += MC) {
         const int64_t mc = M - i0 < MC ? M - i0 : MC;
-        pack_a(A, rsA, csA, K, i0, mc, k0, kc, ap);
+        bf16_pack_a(A, rsA, csA, i0, mc, k0, kc, P, mc, ap);
         for (int64_t jp = 0; jp < nc; jp += NR) {
           const int cols = int(nc - jp < NR ? nc - jp : NR);
           for (int64_t r0 = 0; r0 < mc; r0 += MR)
@@ -168,7 +135,10 @@ void gemm_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA, int
 
 }  // namespace
 
-void fill_bf16_gemm(KernelTable& t) { t.gemm_bf16 = &gemm_bf16; }
+void fill_bf16_gemm(KernelTable& t) {
+  t.gemm_bf16 = &gemm_bf16;
+  t.gemm_bf16_name = "avx512-bf16";
+}
 
 }  // namespace cpu
 }  // namespace tf

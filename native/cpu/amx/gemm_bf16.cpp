@@ -1,0 +1,130 @@
+// float32 GEMM at bf16 precision on AMX tiles (the matmul precision 'bf16' where the CPU has AMX-BF16): A and B
+// rounded to bf16 pairs while packed (cpu/simd/bf16_pack.inc), tdpbf16ps multiplies a 16-row x 16-pair A tile by
+// a 16-pair x 16-column B tile into a 16 x 16 float32 tile. Products are exact in float32; the error is the input
+// rounding and float32 accumulation, within the same bound as the AVX512-BF16 kernel (test/bf16-matmul.test.ts).
+//
+// Blocking: K in blocks of KP pairs (a multiple of the tile's 16, zero-padded); B packed per block into panels of
+// 32 columns (per pair 32 lanes, 128 bytes: two B tiles side by side); A per block of MC rows, padded to 32 rows.
+// C as 2 x 2 tiles (tmm0-3), A in tmm4-5, B in tmm6-7, as the AMX int8 kernel.
+// test/native compiles this file against the scalar tile model (TF_EMULATE_AMX) on every CPU.
+#ifndef TF_EMULATE_AMX
+#include <immintrin.h>
+#endif
+#include "../kernels.h"
+#include "../bf16.h"
+#include <stdint.h>
+#include <string.h>
+
+namespace tf {
+namespace cpu {
+namespace {
+
+#include "../simd/bf16_pack.inc"
+
+constexpr int64_t NR = 32;   // panel width: two 16-column B tiles
+constexpr int64_t PT = 16;   // pairs per tile (64 bytes of bf16 per A row)
+constexpr int64_t KP = 128;  // pairs per block
+constexpr int64_t MC = 128;  // rows per A block (a multiple of 32)
+constexpr int64_t NC = 1024; // columns per B block
+
+struct alignas(64) TileConfig {
+  uint8_t palette;
+  uint8_t start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+// Per-thread scratch for the packed blocks, grown once.
+struct Scratch {
+  uint32_t* p = nullptr;
+  size_t n = 0;
+  uint32_t* get(size_t want) {
+    if (want > n) {
+      delete[] p;
+      p = new uint32_t[want];
+      n = want;
+    }
+    return p;
+  }
+  ~Scratch() { delete[] p; }
+};
+
+void gemm_amx_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA, int64_t csA, const char* bc,
+                   int64_t rsB, int64_t csB, char* cc, int64_t ldc, int accumulate) {
+  const float* A = reinterpret_cast<const float*>(ac);
+  const float* B = reinterpret_cast<const float*>(bc);
+  float* C = reinterpret_cast<float*>(cc);
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    if (!accumulate)
+      for (int64_t m = 0; m < M; ++m) memset(C + m * ldc, 0, size_t(N) * sizeof(float));
+    return;
+  }
+  const int64_t nc_max = N < NC ? N : NC;
+  static thread_local Scratch sa, sb;
+  uint32_t* ap = sa.get(size_t(MC * KP));
+  uint32_t* bp = sb.get(size_t((nc_max + NR - 1) / NR * NR * KP));
+  TileConfig cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.palette = 1;
+  for (int t = 0; t < 8; ++t) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
+  __asm__ volatile("" ::: "memory");
+  _tile_loadconfig(&cfg);
+  alignas(64) float tile[32][32];
+  for (int64_t j0 = 0; j0 < N; j0 += NC) {
+    const int64_t nc = N - j0 < NC ? N - j0 : NC;
+    for (int64_t k0 = 0; k0 < K; k0 += 2 * KP) {
+      const int64_t kc = K - k0 < 2 * KP ? K - k0 : 2 * KP;
+      const int64_t pp = ((kc + 1) / 2 + PT - 1) / PT * PT;  // pairs, padded to whole tiles
+      const bool acc = accumulate || k0 > 0;
+      bf16_pack_b(B, rsB, csB, K, k0, kc, j0, nc, NR, pp, bp);
+      for (int64_t i0 = 0; i0 < M; i0 += MC) {
+        const int64_t mc = M - i0 < MC ? M - i0 : MC;
+        bf16_pack_a(A, rsA, csA, i0, mc, k0, kc, pp, (mc + 31) / 32 * 32, ap);
+        __asm__ volatile("" ::: "memory");  // packed before the tile loads read it
+        for (int64_t jp = 0; jp < nc; jp += NR) {
+          const int64_t cols = nc - jp < NR ? nc - jp : NR;
+          const uint32_t* b = bp + (jp / NR) * pp * NR;
+          for (int64_t rb = 0; rb < mc; rb += 32) {
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            const uint32_t* a = ap + rb * pp;
+            for (int64_t p = 0; p < pp; p += PT) {
+              _tile_loadd(4, a + p, pp * 4);
+              _tile_loadd(5, a + 16 * pp + p, pp * 4);
+              _tile_loadd(6, b + p * NR, NR * 4);
+              _tile_loadd(7, b + p * NR + 16, NR * 4);
+              _tile_dpbf16ps(0, 4, 6);
+              _tile_dpbf16ps(1, 4, 7);
+              _tile_dpbf16ps(2, 5, 6);
+              _tile_dpbf16ps(3, 5, 7);
+            }
+            _tile_stored(0, &tile[0][0], 32 * 4);
+            _tile_stored(1, &tile[0][16], 32 * 4);
+            _tile_stored(2, &tile[16][0], 32 * 4);
+            _tile_stored(3, &tile[16][16], 32 * 4);
+            __asm__ volatile("" ::: "memory");
+            const int64_t rows = mc - rb < 32 ? mc - rb : 32;
+            float* c = C + (i0 + rb) * ldc + j0 + jp;
+            for (int64_t r = 0; r < rows; ++r)
+              for (int64_t q = 0; q < cols; ++q) c[r * ldc + q] = acc ? c[r * ldc + q] + tile[r][q] : tile[r][q];
+          }
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace
+
+void fill_amx_bf16_gemm(KernelTable& t) {
+  t.gemm_bf16 = &gemm_amx_bf16;
+  t.gemm_bf16_name = "amx-bf16";
+}
+
+}  // namespace cpu
+}  // namespace tf
