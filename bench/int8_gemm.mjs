@@ -27,8 +27,8 @@ function median(fn, { min = 15, budgetMs = 3000 } = {}) {
 }
 
 const shapes = [[256, 1024, 1024], [512, 512, 512], [1024, 1024, 1024], [2048, 2048, 2048]];
-console.log('| M x K x N | int8 u8·s8→s32 | int8 Linear f32 in/out (dynamic) | fp32 matmul | int8 / fp32 |');
-console.log('|---|---|---|---|---|');
+console.log('| M x K x N | int8 u8·s8→s32 | int8 Linear static u8 in/out | int8 Linear f32 in/out (dynamic) | dynamic / static time | fp32 matmul | int8 / fp32 |');
+console.log('|---|---|---|---|---|---|---|');
 for (const [M, K, N] of shapes) {
   tf.manualSeed(1);
   const ops = 2 * M * K * N;
@@ -40,9 +40,11 @@ for (const [M, K, N] of shapes) {
   const wf = tf.randn([K, N]);
   const tInt = median(() => Q.int8Linear(xq, { scale: 1, zeroPoint: 0 }, pw, { wScale: ws, out: 'int32' }).dispose());
   const tDyn = median(() => Q.int8Linear(xf, 'dynamic', pw, { wScale: ws }).dispose());
+  // static: uint8 codes in, uint8 codes out (what PyTorch's static quantized Linear and oneDNN's u8 path compute)
+  const tSta = median(() => Q.int8Linear(xq, { scale: 0.02, zeroPoint: 128 }, pw, { wScale: ws, out: 'uint8', outScale: 0.1, outZero: 128 }).dispose());
   const tF = median(() => xf.matmul(wf).dispose());
   const g = (t) => (ops / t / 1e6).toFixed(1);
-  console.log(`| ${M}x${K}x${N} | ${g(tInt)} GOP/s (${tInt.toFixed(2)} ms) | ${g(tDyn)} GOP/s | ${g(tF)} GFLOP/s | ${(tF / tInt).toFixed(2)}x |`);
+  console.log(`| ${M}x${K}x${N} | ${g(tInt)} GOP/s (${tInt.toFixed(2)} ms) | ${g(tSta)} GOP/s | ${g(tDyn)} GOP/s | ${(tDyn / tSta).toFixed(2)}x | ${g(tF)} GFLOP/s | ${(tF / tInt).toFixed(2)}x |`);
   for (const t of [xq, xf, ws, wf]) t.dispose();
   pw.dispose();
 }

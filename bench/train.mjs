@@ -72,4 +72,4 @@ for (let i = 0; i < n; i++) { const s = performance.now(); loss = step(); ts.pus
 ts.sort((a, b) => a - b);
 const ms = ts[ts.length >> 1];
 const rss = process.resourceUsage().maxRSS / 1024 / 1024;
-console.log(JSON.stringify({ engine: 'tensorfield', model: which, data: dataUsed, threads: T, batch: B, ms, samplesPerSec: (B * 1000) / ms, peakRssGB: rss, loss }));
+console.log(JSON.stringify({ engine: 'tensorfield', model: which, isa: tf.info().isa, precision: tf.backend.getMatmulPrecision(), data: dataUsed, threads: T, batch: B, ms, samplesPerSec: (B * 1000) / ms, peakRssGB: rss, loss }));
