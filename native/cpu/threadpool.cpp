@@ -1,6 +1,7 @@
 #include "threadpool.h"
 #include "../backend/backend.h"
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -9,12 +10,42 @@
 #include <vector>
 #include <algorithm>
 #include <exception>
+#include <immintrin.h>  // _mm_pause (SSE2: baseline x86-64)
 
 namespace tf {
 
 namespace {
 
 thread_local bool t_inside_pool = false;
+
+// Spin before sleeping, as OpenMP runtimes do: a worker that finished a region waits up to this many
+// microseconds for the next one before parking on the condition variable, and a caller waits as long for its
+// stragglers before blocking. Training steps run hundreds of small regions back to back; parking and waking on
+// each cost a futex round trip per worker per region (28.7 million context switches in one demo run on 16
+// cores). TENSORFIELD_SPIN_US sets it (0: never spin, for oversubscribed machines).
+int spin_micros() {
+  static const int n = [] {
+    const char* e = std::getenv("TENSORFIELD_SPIN_US");
+    if (e && *e) return std::max(0, std::atoi(e));
+    return 100;
+  }();
+  return n;
+}
+
+// true as soon as done() holds, false when the spin time passed first
+template <class F>
+bool spin_until(F done) {
+  const int us = spin_micros();
+  if (us == 0) return done();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      _mm_pause();
+    }
+    if (std::chrono::steady_clock::now() >= until) return done();
+  }
+}
 
 class Pool {
  public:
@@ -51,17 +82,25 @@ class Pool {
     job.fn = &f; job.begin = begin; job.end = end;
     job.nchunks = std::min<int64_t>(max_chunks, int64_t(nthreads_) * 4);
     job.pending.store(job.nchunks);
+    int asleep;
     {
       std::lock_guard<std::mutex> lk(m_);
       jobs_.push_back(&job);
+      epoch_.fetch_add(1, std::memory_order_release);  // what spinning workers watch
+      asleep = sleeping_;
     }
-    cv_.notify_all();
+    // wake only as many parked workers as there are chunks for them (the caller takes one share itself)
+    const int64_t helpers = std::min<int64_t>(asleep, job.nchunks - 1);
+    if (helpers >= asleep) cv_.notify_all();
+    else for (int64_t i = 0; i < helpers; ++i) cv_.notify_one();
     work(job);
+    // The job lives on this stack: return only when every chunk is done and no worker is still inside it (a
+    // worker that joined late may still make its last claim on the counter). Spin first, then block.
+    auto finished = [&] { return job.pending.load() == 0 && job.active.load() == 0; };
+    spin_until(finished);
     {
-      // The job lives on this stack: return only when every chunk is done and no worker is still inside it (a
-      // worker that joined late may still make its last claim on the counter)
       std::unique_lock<std::mutex> lk(m_);
-      done_cv_.wait(lk, [&] { return job.pending.load() == 0 && job.active == 0; });
+      done_cv_.wait(lk, finished);
       jobs_.erase(std::find(jobs_.begin(), jobs_.end(), &job));
     }
     if (job.error) std::rethrow_exception(job.error);
@@ -74,7 +113,7 @@ class Pool {
     const std::function<void(int64_t, int64_t)>* fn = nullptr;
     int64_t begin = 0, end = 0, nchunks = 0;
     std::atomic<int64_t> next{0}, pending{0};
-    int active = 0;  // workers inside work(); guarded by m_
+    std::atomic<int> active{0};  // workers inside work(); changed under m_, read by the spinning caller
     std::exception_ptr error;  // guarded by m_
   };
 
@@ -103,17 +142,34 @@ class Pool {
   }
 
   void worker_loop() {
+    uint64_t seen = epoch_.load(std::memory_order_acquire);
     for (;;) {
       Job* j = nullptr;
       {
         std::unique_lock<std::mutex> lk(m_);
-        cv_.wait(lk, [&] { return stop_ || (j = open_job()) != nullptr; });
         if (stop_) return;
-        ++j->active;
+        j = open_job();
+        if (!j) {
+          // nothing open: spin (unlocked) until a job is pushed, for a bounded time, then park
+          lk.unlock();
+          spin_until([&] { return epoch_.load(std::memory_order_acquire) != seen; });
+          lk.lock();
+          seen = epoch_.load(std::memory_order_acquire);
+          if (stop_) return;
+          j = open_job();
+          if (!j) {
+            ++sleeping_;
+            cv_.wait(lk, [&] { return stop_ || (j = open_job()) != nullptr; });
+            --sleeping_;
+            seen = epoch_.load(std::memory_order_acquire);
+            if (stop_) return;
+          }
+        }
+        j->active.fetch_add(1);
       }
       work(*j);
       std::lock_guard<std::mutex> lk(m_);
-      --j->active;
+      j->active.fetch_sub(1);
       done_cv_.notify_all();
     }
   }
@@ -135,6 +191,8 @@ class Pool {
   std::condition_variable cv_, done_cv_;
   bool stop_ = false;
   std::vector<Job*> jobs_;  // the jobs in flight, one per calling thread; guarded by m_
+  int sleeping_ = 0;        // workers parked on cv_; guarded by m_
+  std::atomic<uint64_t> epoch_{0};  // jobs pushed so far: spinning workers wait for it to move
 };
 
 Pool& pool() {
