@@ -7,9 +7,7 @@
 // 32 columns (per pair 32 lanes, 128 bytes: two B tiles side by side); A per block of MC rows, padded to 32 rows.
 // C as 2 x 2 tiles (tmm0-3), A in tmm4-5, B in tmm6-7, as the AMX int8 kernel.
 // test/native compiles this file against the scalar tile model (TF_EMULATE_AMX) on every CPU.
-#ifndef TF_EMULATE_AMX
-#include <immintrin.h>
-#endif
+#include "tiles.h"
 #include "../kernels.h"
 #include "../bf16.h"
 #include <stdint.h>
@@ -27,50 +25,17 @@ constexpr int64_t KP = 128;  // pairs per block
 constexpr int64_t MC = 128;  // rows per A block (a multiple of 32)
 constexpr int64_t NC = 1024; // columns per B block
 
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
-// Per-thread scratch for the packed blocks, grown once.
-struct Scratch {
-  uint32_t* p = nullptr;
-  size_t n = 0;
-  uint32_t* get(size_t want) {
-    if (want > n) {
-      delete[] p;
-      p = new uint32_t[want];
-      n = want;
-    }
-    return p;
-  }
-  ~Scratch() { delete[] p; }
-};
-
 void gemm_amx_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA, int64_t csA, const char* bc,
                    int64_t rsB, int64_t csB, char* cc, int64_t ldc, int accumulate) {
   const float* A = reinterpret_cast<const float*>(ac);
   const float* B = reinterpret_cast<const float*>(bc);
   float* C = reinterpret_cast<float*>(cc);
-  if (M == 0 || N == 0) return;
-  if (K == 0) {
-    if (!accumulate)
-      for (int64_t m = 0; m < M; ++m) memset(C + m * ldc, 0, size_t(N) * sizeof(float));
-    return;
-  }
+  if (bf16_gemm_degenerate(M, N, K, C, ldc, accumulate)) return;
   const int64_t nc_max = N < NC ? N : NC;
-  static thread_local Scratch sa, sb;
+  static thread_local Bf16Scratch sa, sb;
   uint32_t* ap = sa.get(size_t(MC * KP));
   uint32_t* bp = sb.get(size_t((nc_max + NR - 1) / NR * NR * KP));
-  TileConfig cfg;
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.palette = 1;
-  for (int t = 0; t < 8; ++t) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
-  __asm__ volatile("" ::: "memory");
-  _tile_loadconfig(&cfg);
+  amx::configure_16x64();
   alignas(64) float tile[32][32];
   for (int64_t j0 = 0; j0 < N; j0 += NC) {
     const int64_t nc = N - j0 < NC ? N - j0 : NC;
@@ -87,10 +52,7 @@ void gemm_amx_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA,
           const int64_t cols = nc - jp < NR ? nc - jp : NR;
           const uint32_t* b = bp + (jp / NR) * pp * NR;
           for (int64_t rb = 0; rb < mc; rb += 32) {
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
+            amx::zero_accumulators();
             const uint32_t* a = ap + rb * pp;
             for (int64_t p = 0; p < pp; p += PT) {
               _tile_loadd(4, a + p, pp * 4);
@@ -102,11 +64,7 @@ void gemm_amx_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA,
               _tile_dpbf16ps(2, 5, 6);
               _tile_dpbf16ps(3, 5, 7);
             }
-            _tile_stored(0, &tile[0][0], 32 * 4);
-            _tile_stored(1, &tile[0][16], 32 * 4);
-            _tile_stored(2, &tile[16][0], 32 * 4);
-            _tile_stored(3, &tile[16][16], 32 * 4);
-            __asm__ volatile("" ::: "memory");
+            amx::store_accumulators(tile);
             const int64_t rows = mc - rb < 32 ? mc - rb : 32;
             float* c = C + (i0 + rb) * ldc + j0 + jp;
             for (int64_t r = 0; r < rows; ++r)

@@ -14,10 +14,10 @@
 // in for the OS permission request), so its packing, tiling and tails are checked on every CPU; the real
 // instructions run only where CPUID and the OS say AMX-INT8 is usable (cpu/dispatch.cpp, amx_usable()).
 #ifndef TF_EMULATE_AMX
-#include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
+#include "tiles.h"
 #include "../kernels.h"
 #include <stdint.h>
 #include <string.h>
@@ -65,16 +65,6 @@ void pack_a(const uint8_t* A, int64_t lda, int64_t K, int64_t m0, int64_t rows, 
   }
 }
 
-// Palette 1, all eight tiles 16 rows x 64 bytes (the layout ldtilecfg reads: palette, start row, 14 reserved
-// bytes, 16 two-byte column widths, 16 one-byte row counts).
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
 // C[rows x cols] (row stride ldc) = or += the 32 x 32 block of int32 sums at t.
 inline void finish(const int32_t (*t)[32], int32_t* C, int64_t ldc, int64_t rows, int64_t cols, bool acc) {
   for (int64_t r = 0; r < rows; ++r)
@@ -85,12 +75,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const 
           int64_t ldc, int64_t n0, int64_t n1) {
   (void)N;
   if (M == 0 || n1 <= n0) return;
-  TileConfig cfg;
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.palette = 1;
-  for (int t = 0; t < 8; ++t) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
-  __asm__ volatile("" ::: "memory");  // the config is in memory before ldtilecfg reads it
-  _tile_loadconfig(&cfg);
+  amx::configure_16x64();
   const int64_t G = groups16_of(K);
   alignas(64) uint8_t ap[MC * KC * 4];
   alignas(64) int32_t tile[32][32];
@@ -106,10 +91,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const 
         for (int64_t cb = 0; cb < NR && n + cb < n1; cb += 32) {
           const int64_t cols = n1 - (n + cb) < 32 ? n1 - (n + cb) : 32;
           for (int64_t rb = 0; rb < rows; rb += 32) {
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
+            amx::zero_accumulators();
             const uint8_t* a = ap + rb * astride;
             const int8_t* b = panel + cb * 4;
             for (int64_t kk = 0; kk < gc; kk += KT) {
@@ -122,11 +104,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const 
               _tile_dpbusd(2, 5, 6);
               _tile_dpbusd(3, 5, 7);
             }
-            _tile_stored(0, &tile[0][0], 32 * 4);
-            _tile_stored(1, &tile[0][16], 32 * 4);
-            _tile_stored(2, &tile[16][0], 32 * 4);
-            _tile_stored(3, &tile[16][16], 32 * 4);
-            __asm__ volatile("" ::: "memory");  // the stores are done before the tile is read
+            amx::store_accumulators(tile);
             const int64_t rr = rows - rb < 32 ? rows - rb : 32;
             finish(tile, C + (m0 + rb) * ldc + n + cb, ldc, rr, cols, g0 > 0);
           }

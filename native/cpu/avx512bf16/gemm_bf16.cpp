@@ -81,36 +81,16 @@ void micro(int64_t P, const uint32_t* ap, const uint32_t* bp, float* C, int64_t 
 #undef TF_BF_DOT
 #undef TF_BF_OUT
 
-// Scratch for the packed blocks: per thread, grown once (the GEMM runs on pool threads, one call at a time each).
-struct Scratch {
-  uint32_t* p = nullptr;
-  size_t n = 0;
-  uint32_t* get(size_t want) {
-    if (want > n) {
-      delete[] p;
-      p = new uint32_t[want + 16];
-      n = want;
-    }
-    return p;
-  }
-  ~Scratch() { delete[] p; }
-};
-
 void gemm_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA, int64_t csA, const char* bc,
                int64_t rsB, int64_t csB, char* cc, int64_t ldc, int accumulate) {
   const float* A = reinterpret_cast<const float*>(ac);
   const float* B = reinterpret_cast<const float*>(bc);
   float* C = reinterpret_cast<float*>(cc);
-  if (M == 0 || N == 0) return;
-  if (K == 0) {
-    if (!accumulate)
-      for (int64_t m = 0; m < M; ++m) memset(C + m * ldc, 0, size_t(N) * sizeof(float));
-    return;
-  }
+  if (bf16_gemm_degenerate(M, N, K, C, ldc, accumulate)) return;
   const int64_t kc_max = K < 2 * KP ? K : 2 * KP;
   const int64_t pmax = (kc_max + 1) / 2;
   const int64_t nc_max = N < NC ? N : NC;
-  static thread_local Scratch sa, sb;
+  static thread_local Bf16Scratch sa, sb;
   uint32_t* ap = sa.get(size_t(MC * pmax));
   uint32_t* bp = sb.get(size_t((nc_max + NR - 1) / NR * NR * pmax));
   for (int64_t j0 = 0; j0 < N; j0 += NC) {

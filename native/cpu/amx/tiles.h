@@ -1,0 +1,58 @@
+// What the AMX kernels (gemm_u8s8.cpp, gemm_bf16.cpp) share: every tile 16 rows x 64 bytes (palette 1), and the
+// 2 x 2 accumulator block in tmm0-3 (A tiles in tmm4-5, B tiles in tmm6-7). Static: each translation unit that
+// includes this is compiled for AMX, and nothing of it may be linked into baseline code. Under TF_EMULATE_AMX the
+// intrinsics are test/native/amx_emulation.h's scalar model.
+#pragma once
+#ifndef TF_EMULATE_AMX
+#include <immintrin.h>
+#endif
+#include <stdint.h>
+#include <string.h>
+
+namespace tf {
+namespace cpu {
+namespace amx {
+
+// The 64-byte operand of ldtilecfg: palette, start row, 14 reserved bytes, 16 two-byte column widths (bytes per
+// row), 16 one-byte row counts.
+struct alignas(64) TileConfig {
+  uint8_t palette;
+  uint8_t start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+// All eight tiles 16 x 64 bytes; pair with _tile_release() when the kernel is done.
+static inline void configure_16x64() {
+  TileConfig cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    cfg.rows[t] = 16;
+    cfg.colsb[t] = 64;
+  }
+  __asm__ volatile("" ::: "memory");  // the config is in memory before ldtilecfg reads it
+  _tile_loadconfig(&cfg);
+}
+
+static inline void zero_accumulators() {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+}
+
+// The 2 x 2 accumulator tiles into a 32 x 32 block of 4-byte elements (int32 or float32), row stride 128 bytes.
+static inline void store_accumulators(void* block) {
+  char* b = static_cast<char*>(block);
+  _tile_stored(0, b, 128);
+  _tile_stored(1, b + 64, 128);
+  _tile_stored(2, b + 16 * 128, 128);
+  _tile_stored(3, b + 16 * 128 + 64, 128);
+  __asm__ volatile("" ::: "memory");  // stored before the block is read
+}
+
+}  // namespace amx
+}  // namespace cpu
+}  // namespace tf
