@@ -136,6 +136,7 @@ describe('the AMX kernel source, against a scalar model of the tile instructions
     expect(src).toContain(bad);
     fs.mkdirSync(path.join(dir, 'mut', 'amx'), { recursive: true });
     fs.copyFileSync(path.join(root, 'native/cpu/kernels.h'), path.join(dir, 'mut', 'kernels.h'));
+    fs.copyFileSync(path.join(root, 'native/cpu/amx/tiles.h'), path.join(dir, 'mut', 'amx', 'tiles.h'));
     const mut = path.join(dir, 'mut', 'amx', 'gemm_u8s8.cpp');
     fs.writeFileSync(mut, src.replace(bad, '_tile_loadd(7, b + kk * NR * 4 + 128, NR * 4);'));
     build(mut, path.join(dir, 'mut-bin'));
