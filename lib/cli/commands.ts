@@ -109,6 +109,7 @@ export function infoCommand(argv: string[], log = (s: string) => console.log(s))
   log(`tensorfield ${version()} (node ${process.version}, ${process.platform}-${process.arch})`);
   log(`cpu:      ${i.cpu}`);
   log(`isa:      ${i.isa} (supported: ${i.supportedIsas.join(', ')}; force one with TENSORFIELD_ISA)`);
+  log(`kernels:  int8 ${i.int8Kernel}; matmul precision ${i.matmulPrecision} (bf16 kernel: ${i.bf16Matmul}; TENSORFIELD_MATMUL_PRECISION=bf16)`);
   log(`threads:  ${i.threads} (TENSORFIELD_NUM_THREADS or --threads)`);
   log(`cuda:     ${cuda ? 'available' : 'not available'} — ${tf.cuda.status().reason}`);
   log(`methods:  ${listMethods().map((m) => `${m.name} [${m.kinds.join('/')}] (${m.source})`).join('; ')}`);
