@@ -25,19 +25,37 @@ void gemm_into(DType dt, int64_t M, int64_t N, int64_t K, const char* A, int64_t
   TF_CHECK(fn, DType, "GEMM is not available for dtype ", dtype_name(dt));
   int64_t es = int64_t(dtype_size(dt));
   if (M == 0 || N == 0) return;
-  if (N >= M) {  // split columns across threads (blocks of 64 keep the micro-tiles full)
-    int64_t blocks = (N + 63) / 64;
-    parallel_for(0, blocks, std::max<int64_t>(1, 65536 / std::max<int64_t>(M * K * 64, 1)), [&](int64_t lo, int64_t hi) {
-      int64_t n0 = lo * 64, n1 = std::min(N, hi * 64);
-      fn(M, n1 - n0, K, A, rsA, csA, B + n0 * csB * es, rsB, csB, C + n0 * es, ldc, accumulate);
-    });
-  } else {
-    int64_t blocks = (M + 23) / 24;
-    parallel_for(0, blocks, std::max<int64_t>(1, 65536 / std::max<int64_t>(N * K * 24, 1)), [&](int64_t lo, int64_t hi) {
-      int64_t m0 = lo * 24, m1 = std::min(M, hi * 24);
-      fn(m1 - m0, N, K, A + m0 * rsA * es, rsA, csA, B, rsB, csB, C + m0 * ldc * es, ldc, accumulate);
-    });
+  // A grid of tasks over both M (blocks of 24 rows, a multiple of every micro-tile height) and N (blocks of 64
+  // columns, whole micro-tiles): about 4 tasks per thread, each at least ~64K multiply-adds. Splitting one way
+  // only capped small and skinny shapes (256^3: four 64-column blocks) at a few threads whatever the pool size.
+  // Each output element is computed by one task with the kernel's own K order, so the split never changes a bit.
+  const int64_t nb = (N + 63) / 64, mb = (M + 23) / 24;
+  const double work = double(M) * double(N) * double(K);
+  const int64_t want = std::max<int64_t>(1, std::min<int64_t>(int64_t(num_threads()) * 4, int64_t(work / 65536.0)));
+  int64_t tn = std::min(nb, want);
+  int64_t tm = std::min(mb, (want + tn - 1) / tn);
+  if (N < M) {  // tall: rows first (a task then reads all of B once, as before)
+    tm = std::min(mb, want);
+    tn = std::min(nb, (want + tm - 1) / tm);
   }
+  // A range of task ids [lo, hi) runs as one kernel call per grid row it touches (consecutive tasks of a row are
+  // one wider block), so a range run inline (one thread, or from inside a pool task) is a single call that packs
+  // A and B once.
+  auto row_start = [&](int64_t i) { return std::min(M, mb * i / tm * 24); };
+  auto col_start = [&](int64_t j) { return std::min(N, nb * j / tn * 64); };
+  parallel_for(0, tm * tn, 1, [&](int64_t lo, int64_t hi) {
+    if (lo == 0 && hi == tm * tn) {
+      fn(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, accumulate);
+      return;
+    }
+    for (int64_t i = lo / tn; i * tn < hi; ++i) {
+      const int64_t j0 = std::max(lo, i * tn) - i * tn, j1 = std::min(hi, (i + 1) * tn) - i * tn;
+      const int64_t m0 = row_start(i), m1 = row_start(i + 1), n0 = col_start(j0), n1 = col_start(j1);
+      if (m1 <= m0 || n1 <= n0) continue;
+      fn(m1 - m0, n1 - n0, K, A + m0 * rsA * es, rsA, csA, B + n0 * csB * es, rsB, csB, C + (m0 * ldc + n0) * es, ldc,
+         accumulate);
+    }
+  });
 }
 
 
