@@ -24,4 +24,18 @@ describe('GEMM split over the pool', () => {
       }
     }
   });
+  test('the Winograd conv weight gradient (16 products split into channel x output blocks) is the same at every thread count', () => {
+    tf.backend.setMatmulPrecision('fp32');
+    tf.manualSeed(12);
+    for (const [C, O] of [[8, 16], [40, 70], [64, 64]]) {
+      const x = tf.randn([3, C, 14, 14]), w = tf.randn([O, C, 3, 3]).mul(0.1), gy = tf.randn([3, O, 14, 14]);
+      const grads = [1, 2, 3].map((t) => {
+        tf.setNumThreads(t);
+        const wv = w.clone().requiresGrad_();
+        tf.conv2d(x, wv, { padding: 1 }).mul(gy).sum().backward();
+        return arr(wv.grad as tf.Tensor);
+      });
+      grads.slice(1).forEach((g, i) => expectArraysEqual(g, grads[0], `dw C=${C} O=${O} at ${i + 2} threads`));
+    }
+  });
 });

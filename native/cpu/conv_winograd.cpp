@@ -237,12 +237,20 @@ void weight_grad_image(const float* xt, const float* dyt, int64_t H, int64_t W, 
         }
       }
     });
-    // 16 independent products, each accumulated over blocks and images in order: the split over xi keeps every
-    // sum's order fixed, so the result does not depend on the thread count
-    parallel_for(0, 16, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t xi = lo; xi < hi; ++xi)
-        gemm_into(DType::F32, C, O, nb, reinterpret_cast<const char*>(V + xi * vs), 1, C,
-                  reinterpret_cast<const char*>(dM + xi * ms), O, 1, reinterpret_cast<char*>(dU + xi * C * O), O, true);
+    // 16 independent products dU_xi [C, O] += V_xi^T dM_xi, each split again into blocks of 24 channels x 64
+    // outputs so the pool has 16 x blocks tasks (16 products alone capped this at 16-way). Every element is still
+    // summed by one kernel call over the block's tiles in the kernel's order, and over blocks and images in order:
+    // the result does not depend on the thread count.
+    const cpu::GemmFn fn = host::gemm_fn(DType::F32);
+    const int64_t rb = (C + 23) / 24, cb = (O + 63) / 64;
+    parallel_for(0, 16 * rb * cb, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t t = lo; t < hi; ++t) {
+        const int64_t xi = t / (rb * cb), c0 = (t / cb) % rb * 24, o0 = t % cb * 64;
+        const int64_t c1 = std::min(C, c0 + 24), o1 = std::min(O, o0 + 64);
+        fn(c1 - c0, o1 - o0, nb, reinterpret_cast<const char*>(V + xi * vs + c0), 1, C,
+           reinterpret_cast<const char*>(dM + xi * ms + o0), O, 1, reinterpret_cast<char*>(dU + xi * C * O + c0 * O + o0),
+           O, 1);
+      }
     });
   }
 }
