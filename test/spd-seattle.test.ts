@@ -145,6 +145,7 @@ describe('seasonal climatology', () => {
   test('bad input: TF_INVALID_ARGUMENT / TF_SHAPE_MISMATCH', () => {
     expectCode(() => seasonalClimatology([0, 1], [1, 2, 3]), 'TF_SHAPE_MISMATCH');
     expectCode(() => seasonalClimatology([0, 1], [1, NaN]), 'TF_INVALID_ARGUMENT');
+    expectCode(() => seasonalClimatology(undefined as never, [1]), 'TF_INVALID_ARGUMENT');
     expectCode(() => seasonalClimatology([0, 1.5], [1, 2]), 'TF_INVALID_ARGUMENT');
     expectCode(() => seasonalClimatology([0, 1], [1, 2], { halfWidth: -1 }), 'TF_INVALID_ARGUMENT');
     // one year without pooling: one value per day, no spread
@@ -196,6 +197,7 @@ describe('forecaster', () => {
     expectCode(() => dailyForecastData(s, { context: 1.5 }), 'TF_INVALID_ARGUMENT');
     expectCode(() => dailyForecastData(s, { valYears: [2013] }), 'TF_INVALID_ARGUMENT');
     expectCode(() => dailyForecastData({ ...s, timeUnit: 'year' }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => dailyForecastData(null as never), 'TF_INVALID_ARGUMENT');
     const nan = { ...s, values: s.values.map((v, i) => (i === 11 ? NaN : v)) };
     expectCode(() => dailyForecastData(nan), 'TF_INVALID_ARGUMENT');
     expectCode(() => seattleForecastData({ dir: '/nonexistent-dir' }), 'TF_BAD_FILE');

@@ -28,6 +28,7 @@ export function seasonalClimatology(doy: ArrayLike<number>, values: ArrayLike<nu
   const w = o.halfWidth ?? 7, P = o.period ?? 365;
   if (!(Number.isInteger(P) && P >= 2)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: period must be an integer >= 2, got ${P}`);
   if (!(Number.isInteger(w) && w >= 0 && 2 * w + 1 <= P)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: halfWidth must be an integer in [0, (period - 1) / 2], got ${w}`);
+  if (doy == null || values == null || typeof doy.length !== 'number' || typeof values.length !== 'number') throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: days of year and values must be arrays`);
   if (doy.length !== values.length) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: ${doy.length} days but ${values.length} values`);
   const sum = new Float64Array(P), sq = new Float64Array(P), count = new Int32Array(P);
   // two passes over the pooled values (mean, then squared deviations) for accuracy

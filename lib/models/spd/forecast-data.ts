@@ -59,6 +59,7 @@ export function dailyForecastData(s: TimeSeries, o: DailyForecastOptions = {}): 
   if (keep < 2) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: dropping ${f} of ${C} context days leaves ${keep}; need at least 2`);
   const all = [...years.train, ...years.val, ...years.test];
   if (years.train.length === 0 || new Set(all).size !== all.length) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: the splits' years must be disjoint and the training years non-empty, got ${JSON.stringify(years)}`);
+  if (s == null || !(s.times instanceof Float64Array) || !(s.values instanceof Float64Array) || !Array.isArray(s.columns)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: expected a TimeSeries (times, values, columns)`);
   if (s.timeUnit !== 'day') throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: the series must be dated (time unit 'day'), got '${s.timeUnit}'`);
   const ci = s.columns.indexOf(column);
   if (ci < 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: no column '${column}' (columns: ${s.columns.join(', ')})`);
