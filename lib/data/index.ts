@@ -27,6 +27,8 @@ export type {
 export { loadBrownCorpus, untagBrownLine, brownCorpusDir, CharVocabulary, randomWindows } from './text';
 export type { BrownOptions, TextCorpus } from './text';
 export { npmPackageDir } from './packages';
+export { seasonalClimatology } from './climatology';
+export type { Climatology, ClimatologyOptions } from './climatology';
 export { openDataSource, DATA_SOURCES } from './sources';
 export type { DataSource, DataSourceOptions, FloorPool } from './sources';
 export { loadCountData, fashionCounts, fashionCountData, digitsCountData, brownCountData, COUNT_SOURCES, SKLEARN_DIGITS_CSV } from './counts';

@@ -9,6 +9,8 @@ export * from './np-data';
 export * from './np-model';
 export * from './np-train';
 export * from './np-eval';
+export * from './forecast-data';
+export * from './forecast-model';
 export { spdMethod } from './method';
 import { registerMethod } from '../../registry';
 import { spdMethod } from './method';
