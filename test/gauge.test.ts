@@ -223,3 +223,20 @@ describe('CLI: method gauge and tensorfield id', () => {
     }
   }, 120_000);
 });
+
+describe('the training noise levels (sampleVeSigma)', () => {
+  test('t = u^p: P(t < q) = q^(1/p), so at p = 3 half the draws lie below sigma(0.125); bad p is TF_INVALID_ARGUMENT', () => {
+    tf.manualSeed(3);
+    const lo = 0.01, hi = 4, n = 4000;
+    const frac = (p: number, q: number) => {
+      const s = Array.from(g.sampleVeSigma(n, { sigmaMin: lo, sigmaMax: hi, tPower: p }).dataSync() as Float32Array);
+      return s.filter((v) => v < lo * (hi / lo) ** q).length / n;
+    };
+    // binomial standard error at n = 4000 is <= 0.008; 0.04 is 5 of them
+    expect(Math.abs(frac(3, 0.125) - 0.5)).toBeLessThan(0.04);
+    expect(Math.abs(frac(1, 0.125) - 0.125)).toBeLessThan(0.04);
+    expect(Math.abs(frac(3, 0.001) - 0.1)).toBeLessThan(0.04);
+    expectCode(() => g.sampleVeSigma(4, { tPower: 0 }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => g.sampleVeSigma(4, { tPower: NaN }), 'TF_INVALID_ARGUMENT');
+  });
+});

@@ -10,13 +10,19 @@
 // --figure FILE.svg the singular values of Y(t) for seed 1's conservative model at the subspace's first point,
 // beside the exact field's.
 //   node scripts/gauge/id.js [seeds=1,2,3] [steps=4000] [--figure FILE.svg] [--data 'S^5' (a name prefix)]
-// (S^5 in R^20 was added after the first two were run; the same criteria apply to it.)
+//     [--width 128] [--t-power 1] [--models conservative,free]
+// (S^5 in R^20 was added after the first two were run; the same criteria apply to it. --width, --t-power (sigma
+// draws crowded towards sigma_min: t = u^p) and --models came with the second attempt at the spheres.)
 const tf = require('../../dist/index.js');
 const g = require('../../dist/models/gauge/index.js');
 
 const args = process.argv.slice(2);
 const fig = args.includes('--figure') ? args.splice(args.indexOf('--figure'), 2)[1] : null;
 const only = args.includes('--data') ? args.splice(args.indexOf('--data'), 2)[1] : null;
+const opt = (name, d) => (args.includes(name) ? args.splice(args.indexOf(name), 2)[1] : d);
+const width = Number(opt('--width', '128'));
+const tPower = Number(opt('--t-power', '1'));
+const models = opt('--models', 'conservative,free').split(',');
 const seeds = (args[0] ?? '1,2,3').split(',').map(Number);
 const steps = Number(args[1] ?? 4000);
 const sigmaMin = 0.01;
@@ -40,13 +46,13 @@ function figure(man, x0, learned) {
 tf.setNumThreads(Number(process.env.TENSORFIELD_NUM_THREADS ?? 1));
 for (const seed of seeds) {
   for (const [name, d, D, make] of datasets) {
-    for (const kind of ['conservative', 'free']) {
+    for (const kind of models) {
       tf.manualSeed(seed);
       const man = make();
       const train = tf.keep(man.sample(10000)), test = tf.keep(man.sample(50));
-      const net = kind === 'conservative' ? new g.ConservativeScoreNet(D, 128, 3) : new g.FreeScoreNet(D, 128, 3);
+      const net = kind === 'conservative' ? new g.ConservativeScoreNet(D, width, 3) : new g.FreeScoreNet(D, width, 3);
       const t0 = Date.now();
-      const loss = g.trainScore(net, (n) => train.indexSelect(0, tf.randint(0, 10000, [n], { dtype: 'int32' })), { steps, lr: 1e-3, batch: 256, sigmaMin, sigmaMax: 4 });
+      const loss = g.trainScore(net, (n) => train.indexSelect(0, tf.randint(0, 10000, [n], { dtype: 'int32' })), { steps, lr: 1e-3, batch: 256, sigmaMin, sigmaMax: 4, tPower });
       const trainS = (Date.now() - t0) / 1000;
       const sig = tf.keep(tf.full([1], sigmaMin));
       const score = (x) => tf.tidy(() => net.score(x, sig.expand(x.shape[0]), kind === 'conservative'));
@@ -67,7 +73,7 @@ for (const seed of seeds) {
       }
       const hist = {};
       for (const v of dimsA) hist[v] = (hist[v] ?? 0) + 1;
-      console.log(JSON.stringify({ data: name, trueDim: d, model: kind, seed, steps, finalLoss: +loss.toFixed(4), trainSeconds: trainS,
+      console.log(JSON.stringify({ data: name, trueDim: d, model: kind, seed, steps, width, tPower, finalLoss: +loss.toFixed(4), trainSeconds: trainS,
         accuracyA: okA / 50, accuracyB1: okB / 50, accuracyB2of10: okB2 / 10, agreementAB1: agree / 50, jacobianAsymmetry: +asym.toExponential(2), histogramA: hist }));
       net.dispose(); train.dispose(); test.dispose(); sig.dispose();
     }

@@ -1,7 +1,7 @@
 // Denoising score matching under the VE-SDE (digest B §2.3): x_t = x0 + sigma(t) z, sigma(t) = sigmaMin
-// (sigmaMax / sigmaMin)^t with t ~ U(0, 1), loss E ||sigma s(x_t, sigma) + z||^2 (the sigma^2 weighting). For the
+// (sigmaMax / sigmaMin)^t with t ~ U(0, 1) (or U(0, 1)^tPower), loss E ||sigma s(x_t, sigma) + z||^2 (the sigma^2 weighting). For the
 // conservative net the loss differentiates through grad_x E, so every step is a double backward.
-import { Tensor } from '../../tensor';
+import { Tensor, TensorfieldError } from '../../tensor';
 import { rand, randn } from '../../random';
 import { tidy } from '../../scope';
 import { Adam } from '../../optim';
@@ -10,6 +10,11 @@ import type { FreeScoreNet, ConservativeScoreNet } from './nets';
 export interface VeOptions {
   sigmaMin?: number;
   sigmaMax?: number;
+  /**
+   * t = u^tPower with u ~ U(0, 1) (default 1: log-uniform sigma). Above 1 the draws crowd towards sigmaMin, where a
+   * manifold's normal directions (a sphere's radial one) must be resolved for the dimension estimates at sigmaMin.
+   */
+  tPower?: number;
 }
 export interface TrainOptions extends VeOptions {
   steps: number;
@@ -25,10 +30,18 @@ export function veSigma(t: Tensor, o: VeOptions = {}): Tensor {
   return t.mul(Math.log(hi / lo)).exp().mul(lo);
 }
 
+/** n noise levels of the training distribution: sigma(t), t = u^tPower, u ~ U(0, 1). */
+export function sampleVeSigma(n: number, o: VeOptions = {}): Tensor {
+  const p = o.tPower ?? 1;
+  if (!(p > 0) || !Number.isFinite(p)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `tPower must be a finite number > 0, got ${p}`);
+  const u = rand([n]);
+  return veSigma(p === 1 ? u : u.pow(p), o);
+}
+
 /** One DSM loss on a batch x0 [B, D]. */
 export function dsmLoss(net: FreeScoreNet | ConservativeScoreNet, x0: Tensor, o: VeOptions = {}): Tensor {
   const B = x0.shape[0];
-  const sigma = veSigma(rand([B]), o);
+  const sigma = sampleVeSigma(B, o);
   const z = randn(x0.shape);
   const xt = x0.add(z.mul(sigma.reshape(-1, 1)));
   const s = net.score(xt, sigma, true);
