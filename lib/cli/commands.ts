@@ -110,7 +110,8 @@ export function infoCommand(argv: string[], log = (s: string) => console.log(s))
   log(`cpu:      ${i.cpu}`);
   log(`isa:      ${i.isa} (supported: ${i.supportedIsas.join(', ')}; force one with TENSORFIELD_ISA)`);
   log(`threads:  ${i.threads} (TENSORFIELD_NUM_THREADS or --threads)`);
-  log(`cuda:     ${cuda ? 'available' : 'not available'} — ${tf.cuda.status().reason}`);
+  const cs = tf.cuda.status();
+  log(`cuda:     ${cuda ? 'available' : 'not available'} — ${cs.reason} (${cs.built ? 'CUDA build' : 'CPU build'}, ${cs.devices} device(s))`);
   log(`methods:  ${listMethods().map((m) => `${m.name} [${m.kinds.join('/')}] (${m.source})`).join('; ')}`);
   log(`data:     ${DATA_SOURCES.join(', ')}`);
 }

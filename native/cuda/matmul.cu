@@ -1,0 +1,235 @@
+// Batched matmul on the GPU without cuBLAS: out [..., M, N] (contiguous) = a [..., M, K] b [..., K, N], a and b
+// expanded to out's batch dims (stride 0 where broadcast) with any strides in the last two dims.
+//
+// Versions (llm.c style; the launcher picks):
+//   v1 tiled: 16 x 16 output tile per block, one output per thread, K in steps of 16 through shared memory, any
+//      element strides. float64, and small float32 products.
+//   v2 SIMT fp32 (siboehm-style register blocking): a 128 x 128 tile per block of 256 threads, each thread 8 x 8
+//      outputs, K in steps of 8 with double-buffered shared memory (the next tile is loaded into registers while
+//      this one is multiplied; one barrier per step), 16-byte loads and stores where aligned. Needs a row-major
+//      (K-contiguous) and b row-major (N-contiguous); other layouts are first copied to that (their broadcast batch
+//      dims stay broadcast, so nothing is materialised per batch).
+// Not here yet: tensor cores (mma.sync TF32/BF16, wgmma on sm_90a), split-K, fused epilogues.
+#include "common.cuh"
+#include "entries.h"
+#include "../math/strided.h"
+
+namespace tf {
+namespace cuda {
+
+namespace {
+
+// Per-batch element offsets of a and b (and the output's batch index is blockIdx.z + z0).
+struct Batch {
+  StridedIndex<2> ix;
+  int64_t z0;
+};
+
+// ---- v1 ----------------------------------------------------------------------------------------------------
+template <class T>
+__global__ void gemm_v1(int64_t M, int64_t N, int64_t K, const T* A, int64_t sam, int64_t sak, const T* B,
+                        int64_t sbk, int64_t sbn, T* C, Batch batch) {
+  __shared__ T As[16][17], Bs[16][17];  // +1 column: no bank conflicts on the transposed reads
+  int64_t off[2];
+  const int64_t z = batch.z0 + blockIdx.z;
+  batch.ix.offsets(z, off);
+  A += off[0];
+  B += off[1];
+  C += z * M * N;
+  const int ty = threadIdx.y, tx = threadIdx.x;
+  const int64_t row = int64_t(blockIdx.y) * 16 + ty, col = int64_t(blockIdx.x) * 16 + tx;
+  T acc = 0;
+  for (int64_t k0 = 0; k0 < K; k0 += 16) {
+    As[ty][tx] = (row < M && k0 + tx < K) ? A[row * sam + (k0 + tx) * sak] : T(0);
+    Bs[ty][tx] = (k0 + ty < K && col < N) ? B[(k0 + ty) * sbk + col * sbn] : T(0);
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < 16; ++k) acc += As[ty][k] * Bs[k][tx];
+    __syncthreads();
+  }
+  if (row < M && col < N) C[row * N + col] = acc;
+}
+
+// ---- v2 ----------------------------------------------------------------------------------------------------
+constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8, V2_THREADS = 256;
+
+__device__ inline bool al16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+// a: thread t loads row t / 2, columns (t % 2) * 4 .. + 3 of the BM x BK tile of A; b: row t / 32, columns
+// (t % 32) * 4 .. + 3 of the BK x BN tile of B. Out of range elements are 0.
+__device__ inline void load_a(const float* A, int64_t lda, int64_t M, int64_t K, int64_t m0, int64_t k0, float r[4]) {
+  const int t = threadIdx.x;
+  const int64_t m = m0 + t / 2, k = k0 + (t % 2) * 4;
+  const float* p = A + m * lda + k;
+  if (m < M && k + 3 < K && al16(p)) {
+    float4 v = *reinterpret_cast<const float4*>(p);
+    r[0] = v.x; r[1] = v.y; r[2] = v.z; r[3] = v.w;
+  } else {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) r[j] = (m < M && k + j < K) ? p[j] : 0.f;
+  }
+}
+__device__ inline void load_b(const float* B, int64_t ldb, int64_t K, int64_t N, int64_t k0, int64_t n0, float r[4]) {
+  const int t = threadIdx.x;
+  const int64_t k = k0 + t / 32, n = n0 + (t % 32) * 4;
+  const float* p = B + k * ldb + n;
+  if (k < K && n + 3 < N && al16(p)) {
+    float4 v = *reinterpret_cast<const float4*>(p);
+    r[0] = v.x; r[1] = v.y; r[2] = v.z; r[3] = v.w;
+  } else {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) r[j] = (k < K && n + j < N) ? p[j] : 0.f;
+  }
+}
+
+__global__ void __launch_bounds__(V2_THREADS) gemm_v2(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                                                      const float* B, int64_t ldb, float* C, Batch batch) {
+  // As holds the A tile transposed (k-major), so a thread's TM rows are contiguous for 16-byte reads
+  __shared__ __align__(16) float As[2][BK][BM];
+  __shared__ __align__(16) float Bs[2][BK][BN];
+  int64_t off[2];
+  const int64_t z = batch.z0 + blockIdx.z;
+  batch.ix.offsets(z, off);
+  A += off[0];
+  B += off[1];
+  C += z * M * N;
+  const int t = threadIdx.x;
+  const int ty = t / (BN / TN), tx = t % (BN / TN);
+  const int64_t m0 = int64_t(blockIdx.y) * BM, n0 = int64_t(blockIdx.x) * BN;
+
+  float acc[TM][TN];
+#pragma unroll
+  for (int i = 0; i < TM; ++i)
+#pragma unroll
+    for (int j = 0; j < TN; ++j) acc[i][j] = 0.f;
+
+  float ra[4] = {0.f, 0.f, 0.f, 0.f}, rb[4] = {0.f, 0.f, 0.f, 0.f};
+  auto stash = [&](int buf) {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) As[buf][(t % 2) * 4 + j][t / 2] = ra[j];
+    *reinterpret_cast<float4*>(&Bs[buf][t / 32][(t % 32) * 4]) = make_float4(rb[0], rb[1], rb[2], rb[3]);
+  };
+  load_a(A, lda, M, K, m0, 0, ra);
+  load_b(B, ldb, K, N, 0, n0, rb);
+  stash(0);
+  __syncthreads();
+
+  int buf = 0;
+  for (int64_t k0 = 0; k0 < K; k0 += BK) {
+    const bool more = k0 + BK < K;
+    if (more) {  // the next tile's global loads are in flight while this tile is multiplied
+      load_a(A, lda, M, K, m0, k0 + BK, ra);
+      load_b(B, ldb, K, N, k0 + BK, n0, rb);
+    }
+#pragma unroll
+    for (int k = 0; k < BK; ++k) {
+      float a[TM], b[TN];
+      const float4* pa = reinterpret_cast<const float4*>(&As[buf][k][ty * TM]);
+      const float4* pb = reinterpret_cast<const float4*>(&Bs[buf][k][tx * TN]);
+      float4 a0 = pa[0], a1 = pa[1], b0 = pb[0], b1 = pb[1];
+      a[0] = a0.x; a[1] = a0.y; a[2] = a0.z; a[3] = a0.w; a[4] = a1.x; a[5] = a1.y; a[6] = a1.z; a[7] = a1.w;
+      b[0] = b0.x; b[1] = b0.y; b[2] = b0.z; b[3] = b0.w; b[4] = b1.x; b[5] = b1.y; b[6] = b1.z; b[7] = b1.w;
+#pragma unroll
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < TN; ++j) acc[i][j] += a[i] * b[j];
+    }
+    if (more) {
+      stash(buf ^ 1);  // the other buffer: nobody reads it during this step
+      __syncthreads();
+      buf ^= 1;
+    }
+  }
+
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+    const int64_t m = m0 + ty * TM + i;
+    if (m >= M) break;
+    float* c = C + m * N + n0 + tx * TN;
+    const int64_t n = n0 + tx * TN;
+    if (n + TN <= N && al16(c)) {
+      reinterpret_cast<float4*>(c)[0] = make_float4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]);
+      reinterpret_cast<float4*>(c)[1] = make_float4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]);
+    } else {
+#pragma unroll
+      for (int j = 0; j < TN; ++j)
+        if (n + j < N) c[j] = acc[i][j];
+    }
+  }
+}
+
+// ---- the launcher ------------------------------------------------------------------------------------------
+
+// t's last two dims [R, C] made row-major (C contiguous): t itself when it already is, else a copy in which the
+// batch dims that t broadcasts (stride 0) stay broadcast. Returns the tensor and its batch-expanded strides.
+Tensor row_major(const Tensor& t, Shape* strides) {
+  const int64_t nd = t.dim();
+  const Shape& st = t.strides();
+  const int64_t R = t.shape()[nd - 2], C = t.shape()[nd - 1];
+  if ((st[nd - 1] == 1 || C == 1) && (st[nd - 2] >= C || R == 1)) {
+    *strides = st;
+    if (C == 1) (*strides)[nd - 1] = 1;
+    if (R == 1) (*strides)[nd - 2] = C;
+    return t;
+  }
+  Shape compact = t.shape();
+  for (int64_t d = 0; d < nd - 2; ++d)
+    if (st[d] == 0) compact[d] = 1;
+  Tensor view = make_view(t, compact, st, t.offset());
+  Tensor c = empty(compact, t.dtype(), Device::CUDA);
+  copy(c, {view, view.strides()});
+  *strides = contiguous_strides(compact);
+  for (int64_t d = 0; d < nd - 2; ++d)
+    if (st[d] == 0) (*strides)[d] = 0;
+  return c;
+}
+
+}  // namespace
+
+bool matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (!is_floating(a.dtype())) return false;
+  const int64_t nd = out.dim() - 2;
+  const int64_t M = a.shape()[nd], K = a.shape()[nd + 1], N = b.shape()[nd + 1];
+  int64_t nb = 1;
+  for (int64_t d = 0; d < nd; ++d) nb *= out.shape()[d];
+  if (M == 0 || N == 0 || nb == 0) return true;
+  if (K == 0) return fill(out, 0.0);
+  const bool v2 = a.dtype() == DType::F32 && M * N * K >= (int64_t(1) << 18);
+  const int64_t tile_m = v2 ? BM : 16;
+  TF_CHECK((M + tile_m - 1) / tile_m <= 65535, NotImplemented, "matmul on cuda: M = ", M,
+           " rows is more than one launch covers (", 65535 * tile_m, ")");
+  Shape sa, sb;
+  Tensor A = a, B = b;
+  if (v2) {
+    A = row_major(a, &sa);
+    B = row_major(b, &sb);
+  } else {
+    sa = a.strides();
+    sb = b.strides();
+  }
+  Shape batch_shape(out.shape().begin(), out.shape().end() - 2);
+  const int64_t* bst[2] = {sa.data(), sb.data()};
+  Batch batch;
+  if (!make_strided_index<2>(batch_shape.data(), int(nd), bst, &batch.ix))
+    fail(ErrorCode::NotImplemented, "matmul on cuda: more than ", kMaxKernelDims, " batch dims");
+  for (int64_t z0 = 0; z0 < nb; z0 += 65535) {
+    batch.z0 = z0;
+    const unsigned nz = unsigned(std::min<int64_t>(65535, nb - z0));
+    if (v2) {
+      dim3 grid(unsigned((N + BN - 1) / BN), unsigned((M + BM - 1) / BM), nz);
+      gemm_v2<<<grid, V2_THREADS, 0, stream()>>>(M, N, K, ptr<float>(A), sa[nd], ptr<float>(B), sb[nd],
+                                                 ptr<float>(out), batch);
+    } else {
+      dim3 grid(unsigned((N + 15) / 16), unsigned((M + 15) / 16), nz);
+      TF_DISPATCH_FLOAT(a.dtype(), T, {
+        gemm_v1<T><<<grid, dim3(16, 16), 0, stream()>>>(M, N, K, ptr<T>(A), sa[nd], sa[nd + 1], ptr<T>(B), sb[nd],
+                                                        sb[nd + 1], ptr<T>(out), batch);
+      });
+    }
+    check_launch("matmul");
+  }
+  return true;
+}
+
+}  // namespace cuda
+}  // namespace tf

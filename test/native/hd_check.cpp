@@ -1,0 +1,165 @@
+// Host checks of the functions the CUDA kernels share with the CPU (math/hd.h: TF_HD), compiled here by a plain C++
+// compiler, so they run on machines without a GPU (test/cuda.test.ts builds and runs this file):
+//   - Philox4x32-10 against the Random123 known-answer vectors, and the normal draws against Box-Muller written
+//     out from the block words (the GPU's randn runs normal_block_f32 / normal_block_f64);
+//   - the strided index (math/strided.h: dim merging + offsets) against a plain odometer over the shape, for
+//     random shapes, broadcast (0) strides, permuted and sliced strides;
+//   - the per-element bodies (math/elementwise.h) at the edges the CPU tests do not reach directly: saturating
+//     casts, NaN through clamp/maximum/minimum, integer clamp.
+// Prints "ok <n checks>" and exits 0, or the first failures and exits 1.
+#include <cmath>
+#include <cstdio>
+#include <cstdint>
+#include <algorithm>
+#include <random>
+#include <vector>
+#include "../../native/math/elementwise.h"
+#include "../../native/math/strided.h"
+#include "../../native/rng/draws.h"
+
+static int failures = 0;
+static long checks = 0;
+#define CHECK(cond, ...)                                  \
+  do {                                                    \
+    ++checks;                                             \
+    if (!(cond)) {                                        \
+      if (++failures <= 20) {                             \
+        std::printf("FAIL %s:%d: ", __FILE__, __LINE__);  \
+        std::printf(__VA_ARGS__);                         \
+        std::printf("\n");                                \
+      }                                                   \
+    }                                                     \
+  } while (0)
+
+// Referenced by draws.h's declarations only; never called here.
+namespace tf {
+CallKey next_call() { return {0, 0}; }
+void unwind_call(const CallKey&) {}
+}  // namespace tf
+
+static void philox() {
+  struct Kat { uint32_t ctr[4], key[2], out[4]; };
+  const Kat kats[] = {
+      {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff}, {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0}, {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+  };
+  for (const Kat& k : kats) {
+    uint32_t out[4];
+    tf::Philox::block(k.ctr, uint64_t(k.key[0]) | (uint64_t(k.key[1]) << 32), out);
+    for (int j = 0; j < 4; ++j) CHECK(out[j] == k.out[j], "philox word %d: %08x != %08x", j, out[j], k.out[j]);
+  }
+  // normals: the block words through Box-Muller, written out here independently of draws.h's loop
+  tf::CallKey ck{0x0123456789abcdefULL, 7};
+  for (uint64_t b = 0; b < 1000; ++b) {
+    uint32_t w[4];
+    tf::block_words(ck, b, w);
+    float z[4];
+    tf::normal_block_f32(ck, b, z);
+    for (int pair = 0; pair < 2; ++pair) {
+      double u1 = (double(w[2 * pair] >> 8) + 1.0) / 16777216.0, u2 = double(w[2 * pair + 1] >> 8) / 16777216.0;
+      double r = std::sqrt(-2.0 * std::log(u1)), a = 6.283185307179586 * u2;
+      CHECK(z[2 * pair] == float(r * std::cos(a)) && z[2 * pair + 1] == float(r * std::sin(a)), "normal f32 block %llu",
+            (unsigned long long)b);
+    }
+    double zd[2];
+    tf::normal_block_f64(ck, b, zd);
+    double u1 = (double((uint64_t(w[0]) << 21) ^ (w[1] >> 11)) + 1.0) / 9007199254740992.0;
+    double u2 = double((uint64_t(w[2]) << 21) ^ (w[3] >> 11)) / 9007199254740992.0;
+    double r = std::sqrt(-2.0 * std::log(u1));
+    CHECK(zd[0] == r * std::cos(6.283185307179586 * u2) && zd[1] == r * std::sin(6.283185307179586 * u2),
+          "normal f64 block %llu", (unsigned long long)b);
+    CHECK(tf::u01f(w[0]) >= 0.f && tf::u01f(w[0]) < 1.f, "u01f range");
+  }
+}
+
+static void strided() {
+  std::mt19937_64 rng(42);
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int nd = int(rng() % 7);  // 0..6 dims
+    std::vector<int64_t> shape(nd);
+    for (auto& s : shape) s = int64_t(rng() % 4) + 1;  // sizes 1..4
+    // three operands: contiguous, broadcast (random dims stride 0) over a permutation, and a sliced (step 2) view
+    constexpr int N = 3;
+    std::vector<int64_t> st[N];
+    for (auto& v : st) v.assign(nd, 0);
+    int64_t acc = 1;
+    for (int d = nd - 1; d >= 0; --d) { st[0][d] = acc; acc *= shape[d]; }
+    std::vector<int> perm(nd);
+    for (int d = 0; d < nd; ++d) perm[d] = d;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    acc = 1;
+    for (int d = 0; d < nd; ++d) {
+      st[1][perm[d]] = (rng() % 3 == 0) ? 0 : acc;
+      acc *= shape[perm[d]];
+    }
+    acc = 2 + int64_t(rng() % 2);
+    for (int d = nd - 1; d >= 0; --d) { st[2][d] = acc; acc *= shape[d] * 2; }
+    const int64_t* sp[N] = {st[0].data(), st[1].data(), st[2].data()};
+    tf::StridedIndex<N> ix;
+    bool ok = tf::make_strided_index<N>(shape.data(), nd, sp, &ix);
+    CHECK(ok, "make_strided_index refused %d dims", nd);
+    CHECK(ix.nd <= nd, "merging added dims");
+    // odometer over the shape, outermost first, as the CPU's strided loop walks it
+    std::vector<int64_t> c(nd, 0);
+    int64_t n = 1;
+    for (int64_t s : shape) n *= s;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t want[N] = {0, 0, 0}, got[N];
+      for (int k = 0; k < N; ++k)
+        for (int d = 0; d < nd; ++d) want[k] += c[d] * st[k][d];
+      ix.offsets(i, got);
+      for (int k = 0; k < N; ++k) CHECK(got[k] == want[k], "trial %d index %lld operand %d: %lld != %lld", trial, (long long)i, k, (long long)got[k], (long long)want[k]);
+      for (int d = nd - 1; d >= 0; --d) {
+        if (++c[d] < shape[d]) break;
+        c[d] = 0;
+      }
+    }
+    // all-contiguous operands merge into one dim of unit strides
+    const int64_t* cp[N] = {st[0].data(), st[0].data(), st[0].data()};
+    tf::StridedIndex<N> cx;
+    tf::make_strided_index<N>(shape.data(), nd, cp, &cx);
+    CHECK(cx.contiguous(), "contiguous operands did not merge (trial %d)", trial);
+  }
+  // more than kMaxKernelDims unmergeable dims is refused, not overrun
+  std::vector<int64_t> shape(tf::kMaxKernelDims + 1, 2), s(tf::kMaxKernelDims + 1);
+  for (size_t d = 0; d < s.size(); ++d) s[d] = int64_t(1) << (2 * d);  // ascending: nothing merges
+  const int64_t* sp[1] = {s.data()};
+  tf::StridedIndex<1> ix;
+  CHECK(!tf::make_strided_index<1>(shape.data(), int(shape.size()), sp, &ix), "too many dims accepted");
+}
+
+static void elementwise() {
+  using namespace tf;
+  using namespace tf::ew;
+  const double nan = std::nan("");
+  CHECK((cast_apply<double, int32_t>(nan) == 0), "NaN -> int32");
+  CHECK((cast_apply<double, int32_t>(1e10) == 2147483647), "saturate int32 high");
+  CHECK((cast_apply<double, int32_t>(-1e10) == -2147483647 - 1), "saturate int32 low");
+  CHECK((cast_apply<float, int8_t>(-300.f) == -128), "saturate int8");
+  CHECK((cast_apply<float, uint8_t>(-3.f) == 0), "saturate uint8 at 0");
+  CHECK((cast_apply<float, int32_t>(3.7f) == 3 && cast_apply<float, int32_t>(-3.7f) == -3), "truncate toward zero");
+  CHECK((cast_apply<int32_t, float>(7) == 7.f), "int -> float");
+  UnaryParams clamp{-1, 2};
+  CHECK(std::isnan(unary_apply<float, U_CLAMP>(float(nan), &clamp)), "clamp keeps NaN");
+  CHECK((unary_apply<float, U_CLAMP>(5.f, &clamp) == 2.f && unary_apply<float, U_CLAMP>(-5.f, &clamp) == -1.f), "clamp");
+  CHECK((unary_apply<int8_t, U_CLAMP>(int8_t(100), &clamp) == 2), "integer clamp");
+  CHECK((unary_apply<uint8_t, U_SIGN>(uint8_t(0), nullptr) == 0 && unary_apply<int32_t, U_SIGN>(-5, nullptr) == -1), "sign");
+  CHECK(std::isnan(binary_apply<float, B_MAX>(1.f, float(nan))) && std::isnan(binary_apply<double, B_MIN>(nan, 1.0)), "max/min NaN");
+  CHECK((binary_apply<int32_t, B_MAX>(3, -4) == 3 && binary_apply<int8_t, B_MIN>(int8_t(3), int8_t(-4)) == -4), "integer max/min");
+  CHECK((compare_apply<float, B_LE>(1.f, 1.f) == 1 && compare_apply<float, B_NE>(float(nan), float(nan)) == 1), "compare");
+  CHECK((isfinite_apply(1.f) == 1 && isfinite_apply(float(INFINITY)) == 0 && isfinite_apply(nan) == 0 && isfinite_apply(int8_t(3)) == 1), "isfinite");
+  CHECK((unary_defined<int32_t>(U_EXP) == false && unary_defined<float>(U_EXP) && unary_defined<uint8_t>(U_ABS)), "unary_defined");
+}
+
+int main() {
+  philox();
+  strided();
+  elementwise();
+  if (failures) {
+    std::printf("%d of %ld checks failed\n", failures, checks);
+    return 1;
+  }
+  std::printf("ok %ld checks\n", checks);
+  return 0;
+}
