@@ -46,7 +46,7 @@ __device__ inline V shfl_down(V v, int delta) {
 // thread of the block must call it; the result is valid in thread 0. blockDim.x a multiple of 32, <= 1024.
 template <class V, class Op>
 __device__ inline V block_reduce(V v, Op op) {
-  __shared__ unsigned char raw[32 * sizeof(V)];
+  __shared__ __align__(16) unsigned char raw[32 * sizeof(V)];  // aligned for 8-byte members (double, int64)
   V* part = reinterpret_cast<V*>(raw);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
 #pragma unroll

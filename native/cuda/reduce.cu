@@ -8,7 +8,8 @@
 //   v1 rows (I == 1): one block per output, its threads striding over R, then the block tree. Long rows with few
 //      outputs are split into chunks over several blocks whose partials a second launch of the same kernel
 //      reduces (sum, prod, max, min; argmax/argmin keep one block per row).
-//   v2 columns (I > 1): one thread per output (o, i) walking r, so a warp reads 32 consecutive i: coalesced.
+//   v2 columns (I > 1): one thread per output (o, i) walking r, so a warp reads 32 consecutive i: coalesced; with
+//      few outputs, R is split into chunks over a second grid dim and the chunks' partials combined in order.
 //   scan: one thread per (o, i) column, a sequential sum along r (the CPU reference's order, so bit-identical).
 #include "common.cuh"
 #include "entries.h"
@@ -128,6 +129,33 @@ __global__ void reduce_cols(const T* x, int64_t O, int64_t R, int64_t I, typenam
   }
 }
 
+// v2 with R split into chunks (few outputs, long columns: a bias gradient sums [4096, 256] over dim 0): block row
+// c of the grid reduces rows [c chunk, (c + 1) chunk) of every column into partial [O, chunks, I]; a second
+// kernel combines each column's chunks in order. Fixed chunks and order: still deterministic.
+template <class T, class Red>
+__global__ void reduce_cols_chunked(const T* x, int64_t O, int64_t R, int64_t I, int64_t chunk,
+                                    typename Red::A* partial) {
+  const int64_t c = blockIdx.y, chunks = gridDim.y;
+  const int64_t r0 = c * chunk, r1 = R < r0 + chunk ? R : r0 + chunk;
+  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < O * I; t += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t o = t / I, i = t % I;
+    const T* col = x + o * R * I + i;
+    typename Red::A acc = Red::identity();
+    for (int64_t r = r0; r < r1; ++r) acc = Red::combine(acc, Red::load(col[r * I], r));
+    partial[(o * chunks + c) * I + i] = acc;
+  }
+}
+template <class Red>
+__global__ void reduce_cols_finish(const typename Red::A* partial, int64_t O, int64_t chunks, int64_t I,
+                                   typename Red::Out* out) {
+  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < O * I; t += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t o = t / I, i = t % I;
+    typename Red::A acc = Red::identity();
+    for (int64_t c = 0; c < chunks; ++c) acc = Red::combine(acc, partial[(o * chunks + c) * I + i]);
+    out[t] = Red::finish(acc);
+  }
+}
+
 template <class T, class Red>
 void run(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I, bool splittable) {
   using A = typename Red::A;
@@ -136,7 +164,22 @@ void run(const Tensor& out, const Tensor& x, int64_t O, int64_t R, int64_t I, bo
   const T* px = ptr<T>(x);
   Out* po = ptr<Out>(out);
   if (I > 1) {
-    reduce_cols<T, Red><<<blocks_for(O * I, kThreads), kThreads, 0, stream()>>>(px, O, R, I, po);
+    const int64_t outs = O * I;
+    // aim for ~2^17 threads in flight, each chunk at least 16 rows long
+    int64_t chunks = outs >= (int64_t(1) << 16) || R < 64 ? 1 : std::min<int64_t>((int64_t(1) << 17) / outs, R / 16);
+    chunks = std::max<int64_t>(1, std::min<int64_t>(chunks, 1024));
+    if (chunks == 1) {
+      reduce_cols<T, Red><<<blocks_for(outs, kThreads), kThreads, 0, stream()>>>(px, O, R, I, po);
+      check_launch("reduce");
+      return;
+    }
+    const int64_t chunk = (R + chunks - 1) / chunks;
+    chunks = (R + chunk - 1) / chunk;  // no empty chunk
+    Tensor part = empty({outs * chunks * int64_t(sizeof(A))}, DType::U8, Device::CUDA);
+    const dim3 grid{blocks_for(outs, kThreads), unsigned(chunks), 1};
+    reduce_cols_chunked<T, Red><<<grid, kThreads, 0, stream()>>>(px, O, R, I, chunk, ptr<A>(part));
+    check_launch("reduce");
+    reduce_cols_finish<Red><<<blocks_for(outs, kThreads), kThreads, 0, stream()>>>(ptr<A>(part), O, chunks, I, po);
     check_launch("reduce");
     return;
   }

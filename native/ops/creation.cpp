@@ -57,7 +57,7 @@ Tensor from_buffer(const void* data, size_t nbytes, DType src, const Shape& s, D
   int64_t n = checked_numel(s);
   TF_CHECK(size_t(n) * dtype_size(src) == nbytes, ShapeMismatch, "data has ", nbytes / dtype_size(src),
            " elements but shape ", shape_str(s), " needs ", n);
-  Tensor out = empty(s, dt);
+  Tensor out = empty(s, dt, Device::CPU);  // host memory: the rows below write it (tensor(data, {device}) moves it)
   if (n == 0) return out;
   if (src == dt) {
     std::memcpy(out.raw_ptr(), data, nbytes);
