@@ -6,9 +6,9 @@
 //      element strides. float64, and small float32 products.
 //   v2 SIMT fp32 (siboehm-style register blocking): a 128 x 128 tile per block of 256 threads, each thread 8 x 8
 //      outputs, K in steps of 8 with double-buffered shared memory (the next tile is loaded into registers while
-//      this one is multiplied; one barrier per step), 16-byte loads and stores where aligned. Needs a row-major
-//      (K-contiguous) and b row-major (N-contiguous); other layouts are first copied to that (their broadcast batch
-//      dims stay broadcast, so nothing is materialised per batch).
+//      this one is multiplied; one barrier per step), 16-byte loads and stores where aligned. Either last dim of
+//      each operand may be the contiguous one (four instantiations: x @ W^T reads W^T in place); operands with
+//      neither are first copied (their broadcast batch dims stay broadcast, so nothing is materialised per batch).
 // Not here yet: tensor cores (mma.sync TF32/BF16, wgmma on sm_90a), split-K, fused epilogues.
 #include "common.cuh"
 #include "entries.h"
@@ -55,35 +55,44 @@ constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8, V2_THREADS = 256;
 
 __device__ inline bool al16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-// a: thread t loads row t / 2, columns (t % 2) * 4 .. + 3 of the BM x BK tile of A; b: row t / 32, columns
-// (t % 32) * 4 .. + 3 of the BK x BN tile of B. Out of range elements are 0.
-__device__ inline void load_a(const float* A, int64_t lda, int64_t M, int64_t K, int64_t m0, int64_t k0, float r[4]) {
+// The tiles of A (BM x BK, rows m) and B (BK x BN, columns n) are both "128 outer indices i by BK k". An operand is
+// WIDE when i is its contiguous dim (A stored column-major, B row-major) and narrow when k is (A row-major, B
+// column-major: a transposed view such as the weight of x @ W^T). Each of the 256 threads loads 4 consecutive
+// elements along the contiguous dim (one 16-byte load where aligned and in range, else element by element with
+// zeros outside the matrix) and stores them into the k-major shared tile S[k][i].
+template <bool WIDE>
+__device__ inline void load_tile(const float* P, int64_t ld, int64_t I, int64_t K, int64_t i0, int64_t k0, float r[4]) {
   const int t = threadIdx.x;
-  const int64_t m = m0 + t / 2, k = k0 + (t % 2) * 4;
-  const float* p = A + m * lda + k;
-  if (m < M && k + 3 < K && al16(p)) {
+  const int64_t i = WIDE ? i0 + (t % 32) * 4 : i0 + t / 2;
+  const int64_t k = WIDE ? k0 + t / 32 : k0 + (t % 2) * 4;
+  const float* p = WIDE ? P + k * ld + i : P + i * ld + k;
+  const bool full = WIDE ? (k < K && i + 3 < I) : (i < I && k + 3 < K);
+  if (full && al16(p)) {
     float4 v = *reinterpret_cast<const float4*>(p);
     r[0] = v.x; r[1] = v.y; r[2] = v.z; r[3] = v.w;
   } else {
 #pragma unroll
-    for (int j = 0; j < 4; ++j) r[j] = (m < M && k + j < K) ? p[j] : 0.f;
+    for (int j = 0; j < 4; ++j) {
+      const bool in = WIDE ? (k < K && i + j < I) : (i < I && k + j < K);
+      r[j] = in ? p[j] : 0.f;
+    }
   }
 }
-__device__ inline void load_b(const float* B, int64_t ldb, int64_t K, int64_t N, int64_t k0, int64_t n0, float r[4]) {
+template <bool WIDE>
+__device__ inline void stash_tile(float (*S)[BM], const float r[4]) {
   const int t = threadIdx.x;
-  const int64_t k = k0 + t / 32, n = n0 + (t % 32) * 4;
-  const float* p = B + k * ldb + n;
-  if (k < K && n + 3 < N && al16(p)) {
-    float4 v = *reinterpret_cast<const float4*>(p);
-    r[0] = v.x; r[1] = v.y; r[2] = v.z; r[3] = v.w;
+  if (WIDE) {
+    *reinterpret_cast<float4*>(&S[t / 32][(t % 32) * 4]) = make_float4(r[0], r[1], r[2], r[3]);
   } else {
 #pragma unroll
-    for (int j = 0; j < 4; ++j) r[j] = (k < K && n + j < N) ? p[j] : 0.f;
+    for (int j = 0; j < 4; ++j) S[(t % 2) * 4 + j][t / 2] = r[j];
   }
 }
 
-__global__ void __launch_bounds__(V2_THREADS) gemm_v2(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+template <bool A_WIDE, bool B_WIDE>
+__global__ void __launch_bounds__(V2_THREADS, 2) gemm_v2(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                                                       const float* B, int64_t ldb, float* C, Batch batch) {
+  static_assert(BM == BN, "one tile loader serves A and B");
   // As holds the A tile transposed (k-major), so a thread's TM rows are contiguous for 16-byte reads
   __shared__ __align__(16) float As[2][BK][BM];
   __shared__ __align__(16) float Bs[2][BK][BN];
@@ -105,12 +114,11 @@ __global__ void __launch_bounds__(V2_THREADS) gemm_v2(int64_t M, int64_t N, int6
 
   float ra[4] = {0.f, 0.f, 0.f, 0.f}, rb[4] = {0.f, 0.f, 0.f, 0.f};
   auto stash = [&](int buf) {
-#pragma unroll
-    for (int j = 0; j < 4; ++j) As[buf][(t % 2) * 4 + j][t / 2] = ra[j];
-    *reinterpret_cast<float4*>(&Bs[buf][t / 32][(t % 32) * 4]) = make_float4(rb[0], rb[1], rb[2], rb[3]);
+    stash_tile<A_WIDE>(As[buf], ra);
+    stash_tile<B_WIDE>(Bs[buf], rb);
   };
-  load_a(A, lda, M, K, m0, 0, ra);
-  load_b(B, ldb, K, N, 0, n0, rb);
+  load_tile<A_WIDE>(A, lda, M, K, m0, 0, ra);
+  load_tile<B_WIDE>(B, ldb, N, K, n0, 0, rb);
   stash(0);
   __syncthreads();
 
@@ -118,8 +126,8 @@ __global__ void __launch_bounds__(V2_THREADS) gemm_v2(int64_t M, int64_t N, int6
   for (int64_t k0 = 0; k0 < K; k0 += BK) {
     const bool more = k0 + BK < K;
     if (more) {  // the next tile's global loads are in flight while this tile is multiplied
-      load_a(A, lda, M, K, m0, k0 + BK, ra);
-      load_b(B, ldb, K, N, k0 + BK, n0, rb);
+      load_tile<A_WIDE>(A, lda, M, K, m0, k0 + BK, ra);
+      load_tile<B_WIDE>(B, ldb, N, K, n0, k0 + BK, rb);
     }
 #pragma unroll
     for (int k = 0; k < BK; ++k) {
@@ -160,28 +168,40 @@ __global__ void __launch_bounds__(V2_THREADS) gemm_v2(int64_t M, int64_t N, int6
 
 // ---- the launcher ------------------------------------------------------------------------------------------
 
-// t's last two dims [R, C] made row-major (C contiguous): t itself when it already is, else a copy in which the
-// batch dims that t broadcasts (stride 0) stay broadcast. Returns the tensor and its batch-expanded strides.
-Tensor row_major(const Tensor& t, Shape* strides) {
+// How v2 reads an operand [R, C] (A: R = M, C = K; B: R = K, C = N): `wide` when its contiguous dim is the tile's
+// outer one (A's m, B's n), with `ld` the other dim's stride. Operands with neither last dim contiguous are copied
+// first; the copy keeps the batch dims that t broadcasts (stride 0) broadcast, so nothing is materialised per batch.
+struct Layout {
+  Tensor t;
+  Shape strides;  // t's strides, broadcast batch dims 0
+  bool wide;
+  int64_t ld;
+};
+Layout layout_of(const Tensor& t, bool is_a) {
   const int64_t nd = t.dim();
   const Shape& st = t.strides();
   const int64_t R = t.shape()[nd - 2], C = t.shape()[nd - 1];
-  if ((st[nd - 1] == 1 || C == 1) && (st[nd - 2] >= C || R == 1)) {
-    *strides = st;
-    if (C == 1) (*strides)[nd - 1] = 1;
-    if (R == 1) (*strides)[nd - 2] = C;
-    return t;
-  }
+  const int64_t s_outer = is_a ? st[nd - 2] : st[nd - 1], s_k = is_a ? st[nd - 1] : st[nd - 2];
+  const int64_t n_outer = is_a ? R : C, n_k = is_a ? C : R;
+  if (s_outer == 1 || n_outer == 1) return {t, st, true, s_k};
+  if (s_k == 1 || n_k == 1) return {t, st, false, s_outer};
   Shape compact = t.shape();
   for (int64_t d = 0; d < nd - 2; ++d)
     if (st[d] == 0) compact[d] = 1;
   Tensor view = make_view(t, compact, st, t.offset());
   Tensor c = empty(compact, t.dtype(), Device::CUDA);
   copy(c, {view, view.strides()});
-  *strides = contiguous_strides(compact);
+  Shape cs = contiguous_strides(compact);
   for (int64_t d = 0; d < nd - 2; ++d)
-    if (st[d] == 0) (*strides)[d] = 0;
-  return c;
+    if (st[d] == 0) cs[d] = 0;
+  // a row-major copy: A's k (its columns) or B's n (its columns) is contiguous
+  return {c, cs, !is_a, C};
+}
+
+using GemmV2 = void (*)(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float*, Batch);
+GemmV2 pick_v2(bool a_wide, bool b_wide) {
+  if (a_wide) return b_wide ? &gemm_v2<true, true> : &gemm_v2<true, false>;
+  return b_wide ? &gemm_v2<false, true> : &gemm_v2<false, false>;
 }
 
 }  // namespace
@@ -198,15 +218,13 @@ bool matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
   const int64_t tile_m = v2 ? BM : 16;
   TF_CHECK((M + tile_m - 1) / tile_m <= 65535, NotImplemented, "matmul on cuda: M = ", M,
            " rows is more than one launch covers (", 65535 * tile_m, ")");
-  Shape sa, sb;
-  Tensor A = a, B = b;
+  Layout la{a, a.strides(), false, 0}, lb{b, b.strides(), false, 0};
   if (v2) {
-    A = row_major(a, &sa);
-    B = row_major(b, &sb);
-  } else {
-    sa = a.strides();
-    sb = b.strides();
+    la = layout_of(a, true);
+    lb = layout_of(b, false);
   }
+  const Shape& sa = la.strides;
+  const Shape& sb = lb.strides;
   Shape batch_shape(out.shape().begin(), out.shape().end() - 2);
   const int64_t* bst[2] = {sa.data(), sb.data()};
   Batch batch;
@@ -217,12 +235,12 @@ bool matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
     const unsigned nz = unsigned(std::min<int64_t>(65535, nb - z0));
     if (v2) {
       dim3 grid(unsigned((N + BN - 1) / BN), unsigned((M + BM - 1) / BM), nz);
-      gemm_v2<<<grid, V2_THREADS, 0, stream()>>>(M, N, K, ptr<float>(A), sa[nd], ptr<float>(B), sb[nd],
-                                                 ptr<float>(out), batch);
+      pick_v2(la.wide, lb.wide)<<<grid, V2_THREADS, 0, stream()>>>(M, N, K, ptr<float>(la.t), la.ld, ptr<float>(lb.t),
+                                                                   lb.ld, ptr<float>(out), batch);
     } else {
       dim3 grid(unsigned((N + 15) / 16), unsigned((M + 15) / 16), nz);
       TF_DISPATCH_FLOAT(a.dtype(), T, {
-        gemm_v1<T><<<grid, dim3(16, 16), 0, stream()>>>(M, N, K, ptr<T>(A), sa[nd], sa[nd + 1], ptr<T>(B), sb[nd],
+        gemm_v1<T><<<grid, dim3(16, 16), 0, stream()>>>(M, N, K, ptr<T>(a), sa[nd], sa[nd + 1], ptr<T>(b), sb[nd],
                                                         sb[nd + 1], ptr<T>(out), batch);
       });
     }
