@@ -12,6 +12,7 @@
 // Not here yet: tensor cores (mma.sync TF32/BF16, wgmma on sm_90a), split-K, fused epilogues.
 #include "common.cuh"
 #include "entries.h"
+#include "../math/gemm_tile.h"
 #include "../math/strided.h"
 
 namespace tf {
@@ -51,49 +52,18 @@ __global__ void gemm_v1(int64_t M, int64_t N, int64_t K, const T* A, int64_t sam
 }
 
 // ---- v2 ----------------------------------------------------------------------------------------------------
-constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8, V2_THREADS = 256;
+using gemm::BM;
+using gemm::BN;
+using gemm::BK;
+using gemm::TM;
+using gemm::TN;
+constexpr int V2_THREADS = gemm::kThreads;
 
-__device__ inline bool al16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
-// The tiles of A (BM x BK, rows m) and B (BK x BN, columns n) are both "128 outer indices i by BK k". An operand is
-// WIDE when i is its contiguous dim (A stored column-major, B row-major) and narrow when k is (A row-major, B
-// column-major: a transposed view such as the weight of x @ W^T). Each of the 256 threads loads 4 consecutive
-// elements along the contiguous dim (one 16-byte load where aligned and in range, else element by element with
-// zeros outside the matrix) and stores them into the k-major shared tile S[k][i].
-template <bool WIDE>
-__device__ inline void load_tile(const float* P, int64_t ld, int64_t I, int64_t K, int64_t i0, int64_t k0, float r[4]) {
-  const int t = threadIdx.x;
-  const int64_t i = WIDE ? i0 + (t % 32) * 4 : i0 + t / 2;
-  const int64_t k = WIDE ? k0 + t / 32 : k0 + (t % 2) * 4;
-  const float* p = WIDE ? P + k * ld + i : P + i * ld + k;
-  const bool full = WIDE ? (k < K && i + 3 < I) : (i < I && k + 3 < K);
-  if (full && al16(p)) {
-    float4 v = *reinterpret_cast<const float4*>(p);
-    r[0] = v.x; r[1] = v.y; r[2] = v.z; r[3] = v.w;
-  } else {
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const bool in = WIDE ? (k < K && i + j < I) : (i < I && k + j < K);
-      r[j] = in ? p[j] : 0.f;
-    }
-  }
-}
-template <bool WIDE>
-__device__ inline void stash_tile(float (*S)[BM], const float r[4]) {
-  const int t = threadIdx.x;
-  if (WIDE) {
-    *reinterpret_cast<float4*>(&S[t / 32][(t % 32) * 4]) = make_float4(r[0], r[1], r[2], r[3]);
-  } else {
-#pragma unroll
-    for (int j = 0; j < 4; ++j) S[(t % 2) * 4 + j][t / 2] = r[j];
-  }
-}
-
+// The phases' index math is math/gemm_tile.h (host-tested); this is the schedule: load the next tile into
+// registers while this one is multiplied, then stash it into the other buffer, one barrier per step.
 template <bool A_WIDE, bool B_WIDE>
-__global__ void __launch_bounds__(V2_THREADS, 2) gemm_v2(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+__global__ void __launch_bounds__(V2_THREADS) gemm_v2(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                                                       const float* B, int64_t ldb, float* C, Batch batch) {
-  static_assert(BM == BN, "one tile loader serves A and B");
-  // As holds the A tile transposed (k-major), so a thread's TM rows are contiguous for 16-byte reads
   __shared__ __align__(16) float As[2][BK][BM];
   __shared__ __align__(16) float Bs[2][BK][BN];
   int64_t off[2];
@@ -103,7 +73,6 @@ __global__ void __launch_bounds__(V2_THREADS, 2) gemm_v2(int64_t M, int64_t N, i
   B += off[1];
   C += z * M * N;
   const int t = threadIdx.x;
-  const int ty = t / (BN / TN), tx = t % (BN / TN);
   const int64_t m0 = int64_t(blockIdx.y) * BM, n0 = int64_t(blockIdx.x) * BN;
 
   float acc[TM][TN];
@@ -113,57 +82,29 @@ __global__ void __launch_bounds__(V2_THREADS, 2) gemm_v2(int64_t M, int64_t N, i
     for (int j = 0; j < TN; ++j) acc[i][j] = 0.f;
 
   float ra[4] = {0.f, 0.f, 0.f, 0.f}, rb[4] = {0.f, 0.f, 0.f, 0.f};
-  auto stash = [&](int buf) {
-    stash_tile<A_WIDE>(As[buf], ra);
-    stash_tile<B_WIDE>(Bs[buf], rb);
-  };
-  load_tile<A_WIDE>(A, lda, M, K, m0, 0, ra);
-  load_tile<B_WIDE>(B, ldb, N, K, n0, 0, rb);
-  stash(0);
+  gemm::load_tile<A_WIDE>(t, A, lda, M, K, m0, 0, ra);
+  gemm::load_tile<B_WIDE>(t, B, ldb, N, K, n0, 0, rb);
+  gemm::stash_tile<A_WIDE>(t, As[0], ra);
+  gemm::stash_tile<B_WIDE>(t, Bs[0], rb);
   __syncthreads();
 
   int buf = 0;
   for (int64_t k0 = 0; k0 < K; k0 += BK) {
     const bool more = k0 + BK < K;
     if (more) {  // the next tile's global loads are in flight while this tile is multiplied
-      load_tile<A_WIDE>(A, lda, M, K, m0, k0 + BK, ra);
-      load_tile<B_WIDE>(B, ldb, N, K, n0, k0 + BK, rb);
+      gemm::load_tile<A_WIDE>(t, A, lda, M, K, m0, k0 + BK, ra);
+      gemm::load_tile<B_WIDE>(t, B, ldb, N, K, n0, k0 + BK, rb);
     }
 #pragma unroll
-    for (int k = 0; k < BK; ++k) {
-      float a[TM], b[TN];
-      const float4* pa = reinterpret_cast<const float4*>(&As[buf][k][ty * TM]);
-      const float4* pb = reinterpret_cast<const float4*>(&Bs[buf][k][tx * TN]);
-      float4 a0 = pa[0], a1 = pa[1], b0 = pb[0], b1 = pb[1];
-      a[0] = a0.x; a[1] = a0.y; a[2] = a0.z; a[3] = a0.w; a[4] = a1.x; a[5] = a1.y; a[6] = a1.z; a[7] = a1.w;
-      b[0] = b0.x; b[1] = b0.y; b[2] = b0.z; b[3] = b0.w; b[4] = b1.x; b[5] = b1.y; b[6] = b1.z; b[7] = b1.w;
-#pragma unroll
-      for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] += a[i] * b[j];
-    }
-    if (more) {
-      stash(buf ^ 1);  // the other buffer: nobody reads it during this step
+    for (int k = 0; k < BK; ++k) gemm::multiply_step(t, As[buf], Bs[buf], k, acc);
+    if (more) {  // the other buffer: nobody reads it during this step
+      gemm::stash_tile<A_WIDE>(t, As[buf ^ 1], ra);
+      gemm::stash_tile<B_WIDE>(t, Bs[buf ^ 1], rb);
       __syncthreads();
       buf ^= 1;
     }
   }
-
-#pragma unroll
-  for (int i = 0; i < TM; ++i) {
-    const int64_t m = m0 + ty * TM + i;
-    if (m >= M) break;
-    float* c = C + m * N + n0 + tx * TN;
-    const int64_t n = n0 + tx * TN;
-    if (n + TN <= N && al16(c)) {
-      reinterpret_cast<float4*>(c)[0] = make_float4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]);
-      reinterpret_cast<float4*>(c)[1] = make_float4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]);
-    } else {
-#pragma unroll
-      for (int j = 0; j < TN; ++j)
-        if (n + j < N) c[j] = acc[i][j];
-    }
-  }
+  gemm::store_outputs(t, C, M, N, m0, n0, acc);
 }
 
 // ---- the launcher ------------------------------------------------------------------------------------------

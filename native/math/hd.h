@@ -17,3 +17,10 @@
 #else
 #define TF_M(f) std::f
 #endif
+
+// Unrolls a short constant loop in device code (registers instead of local memory); nothing on the host.
+#if defined(__CUDA_ARCH__)
+#define TF_UNROLL _Pragma("unroll")
+#else
+#define TF_UNROLL
+#endif

@@ -4,6 +4,8 @@
 //     out from the block words (the GPU's randn runs normal_block_f32 / normal_block_f64);
 //   - the strided index (math/strided.h: dim merging + offsets) against a plain odometer over the shape, for
 //     random shapes, broadcast (0) strides, permuted and sliced strides;
+//   - the SIMT GEMM's index math (math/gemm_tile.h): every thread of every block run in turn, for the four operand
+//     layouts, ragged edges and rows that break 16-byte alignment, against a plain triple loop;
 //   - the per-element bodies (math/elementwise.h) at the edges the CPU tests do not reach directly: saturating
 //     casts, NaN through clamp/maximum/minimum, integer clamp.
 // Prints "ok <n checks>" and exits 0, or the first failures and exits 1.
@@ -14,6 +16,7 @@
 #include <random>
 #include <vector>
 #include "../../native/math/elementwise.h"
+#include "../../native/math/gemm_tile.h"
 #include "../../native/math/strided.h"
 #include "../../native/rng/draws.h"
 
@@ -129,6 +132,72 @@ static void strided() {
   CHECK(!tf::make_strided_index<1>(shape.data(), int(shape.size()), sp, &ix), "too many dims accepted");
 }
 
+// Runs cuda/matmul.cu v2's phases on the host: for each block, each k step loads and stashes every thread's share of
+// both tiles, then every thread multiplies; finally every thread stores. (The kernel overlaps the next step's loads
+// with this step's products through a second buffer; the values are the same.)
+template <bool A_WIDE, bool B_WIDE>
+static void gemm_emulated(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C) {
+  using namespace tf::gemm;
+  alignas(16) static float As[BK][BM], Bs[BK][BN];
+  static float acc[kThreads][TM][TN];
+  for (int64_t m0 = 0; m0 < M; m0 += BM)
+    for (int64_t n0 = 0; n0 < N; n0 += BN) {
+      for (auto& a : acc) for (auto& row : a) for (float& v : row) v = 0;
+      for (int64_t k0 = 0; k0 < K; k0 += BK) {
+        for (int t = 0; t < kThreads; ++t) {
+          float ra[4], rb[4];
+          tf::gemm::load_tile<A_WIDE>(t, A, lda, M, K, m0, k0, ra);
+          tf::gemm::load_tile<B_WIDE>(t, B, ldb, N, K, n0, k0, rb);
+          tf::gemm::stash_tile<A_WIDE>(t, As, ra);
+          tf::gemm::stash_tile<B_WIDE>(t, Bs, rb);
+        }
+        for (int t = 0; t < kThreads; ++t)
+          for (int k = 0; k < BK; ++k) tf::gemm::multiply_step(t, As, Bs, k, acc[t]);
+      }
+      for (int t = 0; t < kThreads; ++t) tf::gemm::store_outputs(t, C, M, N, m0, n0, acc[t]);
+    }
+}
+
+template <bool A_WIDE, bool B_WIDE>
+static void gemm_case(int64_t M, int64_t N, int64_t K, int pad, int shift) {
+  // A [M, K]: narrow = row-major (ld = K + pad), wide = column-major (ld = M + pad); B [K, N]: wide = row-major
+  // (ld = N + pad), narrow = column-major (ld = K + pad). `shift` floats in front break 16-byte alignment.
+  const int64_t lda = A_WIDE ? M + pad : K + pad, ldb = B_WIDE ? N + pad : K + pad;
+  std::vector<float> a(size_t(shift + (A_WIDE ? K : M) * lda + 4)), b(size_t(shift + (B_WIDE ? K : N) * ldb + 4));
+  std::mt19937 rng(unsigned(M * 7 + N * 13 + K + pad + shift));
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (float& v : a) v = u(rng);
+  for (float& v : b) v = u(rng);
+  const float* A = a.data() + shift;
+  const float* B = b.data() + shift;
+  auto at = [&](int64_t m, int64_t k) { return A_WIDE ? A[k * lda + m] : A[m * lda + k]; };
+  auto bt = [&](int64_t k, int64_t n) { return B_WIDE ? B[k * ldb + n] : B[n * ldb + k]; };
+  std::vector<float> c(size_t(M * N + 8), std::nanf(""));
+  gemm_emulated<A_WIDE, B_WIDE>(M, N, K, A, lda, B, ldb, c.data() + (shift & 1));
+  const float* C = c.data() + (shift & 1);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double want = 0, scale = 0;
+      for (int64_t k = 0; k < K; ++k) { want += double(at(m, k)) * bt(k, n); scale += std::fabs(double(at(m, k)) * bt(k, n)); }
+      CHECK(std::fabs(C[m * N + n] - want) <= 1e-5 * (scale + 1), "gemm %d%d %lldx%lldx%lld pad %d shift %d: C[%lld,%lld] = %g, want %g",
+            int(A_WIDE), int(B_WIDE), (long long)M, (long long)N, (long long)K, pad, shift, (long long)m, (long long)n, C[m * N + n], want);
+    }
+  CHECK(std::isnan(C[M * N]), "gemm wrote past C");
+}
+
+static void gemm() {
+  // N = 7 and 135 leave a last thread with 7 columns: its 16-byte store must not be taken
+  const int64_t shapes[][3] = {{1, 1, 1}, {7, 5, 3}, {4, 7, 4}, {9, 135, 5}, {128, 128, 8}, {130, 129, 19}, {64, 200, 33}, {257, 131, 16}};
+  for (auto& s : shapes)
+    for (int pad : {0, 1, 4})
+      for (int shift : {0, 1}) {
+        gemm_case<false, true>(s[0], s[1], s[2], pad, shift);
+        gemm_case<false, false>(s[0], s[1], s[2], pad, shift);
+        gemm_case<true, true>(s[0], s[1], s[2], pad, shift);
+        gemm_case<true, false>(s[0], s[1], s[2], pad, shift);
+      }
+}
+
 static void elementwise() {
   using namespace tf;
   using namespace tf::ew;
@@ -155,6 +224,7 @@ static void elementwise() {
 int main() {
   philox();
   strided();
+  gemm();
   elementwise();
   if (failures) {
     std::printf("%d of %ld checks failed\n", failures, checks);
