@@ -6,6 +6,8 @@
 //     random shapes, broadcast (0) strides, permuted and sliced strides;
 //   - the SIMT GEMM's index math (math/gemm_tile.h): every thread of every block run in turn, for the four operand
 //     layouts, ragged edges and rows that break 16-byte alignment, against a plain triple loop;
+//   - the reductions' combination rules (math/reduce_ops.h): elements dealt to random partials, folded and combined
+//     in random order (the GPU's threads and trees), give the CPU reference's max/min/argmax/argmin (NaN, ties);
 //   - the per-element bodies (math/elementwise.h) at the edges the CPU tests do not reach directly: saturating
 //     casts, NaN through clamp/maximum/minimum, integer clamp.
 // Prints "ok <n checks>" and exits 0, or the first failures and exits 1.
@@ -17,6 +19,7 @@
 #include <vector>
 #include "../../native/math/elementwise.h"
 #include "../../native/math/gemm_tile.h"
+#include "../../native/math/reduce_ops.h"
 #include "../../native/math/strided.h"
 #include "../../native/rng/draws.h"
 
@@ -198,6 +201,60 @@ static void gemm() {
       }
 }
 
+// Folds x[] the way the GPU may: elements dealt to `parts` partials (each in its own order), then the partials
+// combined in a random order.
+template <class Red, class T>
+static typename Red::Out fold_random(const std::vector<T>& x, std::mt19937_64& rng) {
+  using A = typename Red::A;
+  const size_t parts = 1 + rng() % 40;
+  std::vector<A> acc(parts, Red::identity());
+  std::vector<size_t> order(x.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  for (size_t i : order) {
+    A& a = acc[rng() % parts];
+    a = (rng() & 1) ? Red::combine(a, Red::load(x[i], int64_t(i))) : Red::combine(Red::load(x[i], int64_t(i)), a);
+  }
+  while (acc.size() > 1) {  // random pairs, random sides
+    size_t i = rng() % acc.size(), j = rng() % (acc.size() - 1);
+    if (j >= i) ++j;
+    A c = (rng() & 1) ? Red::combine(acc[i], acc[j]) : Red::combine(acc[j], acc[i]);
+    acc[std::min(i, j)] = c;
+    acc.erase(acc.begin() + std::max(i, j));
+  }
+  return Red::finish(acc[0]);
+}
+
+static void reductions() {
+  using namespace tf::red;
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const size_t n = 1 + rng() % 200;
+    std::vector<float> x(n);
+    for (float& v : x) v = float(int(rng() % 7) - 3);  // ties
+    if (rng() % 3 == 0) x[rng() % n] = std::nanf("");
+    if (rng() % 5 == 0) x[rng() % n] = std::nanf("");
+    // the CPU reference (cpu/ref/reduce.cpp): scan in order, stop at the first NaN
+    float mx = x[0], mn = x[0];
+    int32_t amx = 0, amn = 0;
+    for (size_t r = 1; r < n && mx == mx; ++r)
+      if (x[r] != x[r] || x[r] > mx) { mx = x[r]; amx = int32_t(r); }
+    for (size_t r = 1; r < n && mn == mn; ++r)
+      if (x[r] != x[r] || x[r] < mn) { mn = x[r]; amn = int32_t(r); }
+    const float gmx = fold_random<ExtremeR<float, true>>(x, rng), gmn = fold_random<ExtremeR<float, false>>(x, rng);
+    CHECK((gmx == mx) || (gmx != gmx && mx != mx), "max trial %d: %g vs %g", trial, gmx, mx);
+    CHECK((gmn == mn) || (gmn != gmn && mn != mn), "min trial %d: %g vs %g", trial, gmn, mn);
+    const int32_t gamx = fold_random<ArgR<float, true>>(x, rng), gamn = fold_random<ArgR<float, false>>(x, rng);
+    CHECK(gamx == amx, "argmax trial %d: %d vs %d", trial, gamx, amx);
+    CHECK(gamn == amn, "argmin trial %d: %d vs %d", trial, gamn, amn);
+    std::vector<int8_t> xi(n);
+    for (int8_t& v : xi) v = int8_t(int(rng() % 255) - 127);
+    int64_t s = 0;
+    for (int8_t v : xi) s += v;
+    CHECK(fold_random<SumR<int8_t>>(xi, rng) == int8_t(s), "integer sum wraps as the CPU's");
+  }
+}
+
 static void elementwise() {
   using namespace tf;
   using namespace tf::ew;
@@ -225,6 +282,7 @@ int main() {
   philox();
   strided();
   gemm();
+  reductions();
   elementwise();
   if (failures) {
     std::printf("%d of %ld checks failed\n", failures, checks);
