@@ -49,6 +49,7 @@
         "native/core/storage.cpp",
         "native/core/context.cpp",
         "native/backend/backend.cpp",
+        "native/backend/cuda_absent.cpp",
         "native/cpu/host_elementwise.cpp",
         "native/cpu/host_reduce.cpp",
         "native/cpu/host_matmul.cpp",

@@ -1,5 +1,5 @@
 // Engine-wide settings and introspection: threads, ISA, memory, devices.
-import { native, EngineInfo } from './native';
+import { native, EngineInfo, CudaStatus, CudaMemoryInfo } from './native';
 
 export interface MemoryInfo {
   /** Live native tensors (handles, views, graph-held tensors). */
@@ -55,8 +55,19 @@ export const backend = {
   emptyCache(): void { native.emptyCache(); },
 };
 
+/**
+ * The CUDA device. The default (node-gyp) addon is built without CUDA; `npm run build:cuda` builds one with it
+ * (native/cuda/README.md), which loads on machines without a GPU too and then reports why CUDA is off.
+ */
 export const cuda = {
+  /** A GPU is usable: tensors can live on 'cuda'. */
   isAvailable(): boolean { return native.cudaStatus().available; },
-  /** { available, reason } — why CUDA is or is not usable in this build. */
-  status(): { available: boolean; reason: string } { return native.cudaStatus(); },
+  /** { built, available, reason, devices }: whether this addon has CUDA, whether a GPU is usable, and why (not). */
+  status(): CudaStatus { return native.cudaStatus(); },
+  /** The caching allocator's counters: bytes held by tensors, cached for reuse, the peak, hits and misses. */
+  memory(): CudaMemoryInfo { return native.cudaMemory(); },
+  /** Waits for the GPU, then returns every cached block to the driver. */
+  emptyCache(): void { native.cudaEmptyCache(); },
+  /** Waits until the GPU has finished the work queued by this thread (kernels run asynchronously). */
+  synchronize(): void { native.cudaSynchronize(); },
 };

@@ -24,6 +24,28 @@ type T = NativeTensor;
 type Operand = T | number;
 type DimArg = number | number[] | null | undefined;
 
+/** tf.cuda.status(): whether this addon has CUDA compiled in, whether a GPU is usable, and why (not). */
+export interface CudaStatus {
+  built: boolean;
+  available: boolean;
+  /** why CUDA is not available (no driver, no device, built without CUDA); when available, the GPU */
+  reason: string;
+  devices: number;
+}
+/** tf.cuda.memory(): the CUDA caching allocator's counters (zeros without a GPU). */
+export interface CudaMemoryInfo {
+  /** bytes held by live tensors, rounded up to their size class */
+  allocatedBytes: number;
+  /** freed blocks kept for reuse (tf.cuda.emptyCache() returns them to the driver) */
+  cachedBytes: number;
+  peakAllocatedBytes: number;
+  liveBlocks: number;
+  cacheHits: number;
+  cacheMisses: number;
+  deviceFreeBytes: number;
+  deviceTotalBytes: number;
+}
+
 export interface NativeModule {
   /** op code by name, from native/ops/op_table.h (test/op-table.test.ts checks these lists against it) */
   unaryOps: Record<UnaryOpName, number>;
@@ -136,7 +158,10 @@ export interface NativeModule {
   getMatmulPrecision(): 'fp32' | 'bf16';
   info(): EngineInfo;
   setAllocationLimit(bytes: number): void;
-  cudaStatus(): { available: boolean; reason: string };
+  cudaStatus(): CudaStatus;
+  cudaMemory(): CudaMemoryInfo;
+  cudaEmptyCache(): void;
+  cudaSynchronize(): void;
   isTensor(x: unknown): boolean;
   // the handle functions: each takes a handle first (TF_DISPOSED for a disposed one)
   shapeOf(h: T): number[];
@@ -204,11 +229,21 @@ export interface EngineInfo {
  * build: a forced source build must win over the shipped binary), then the prebuilt binary the packed package
  * carries (prebuilds/<platform>-<arch>/, scripts/prebuild.js; the same rule as scripts/prebuild-path.js).
  */
-export function addonCandidates(root = path.join(__dirname, '..')): string[] {
-  return [
+/**
+ * Where the addon is loaded from, first match wins: TENSORFIELD_ADDON (a path to a .node file: that file only, so a
+ * wrong path fails loudly instead of falling back), else the CUDA build (`npm run build:cuda`,
+ * build-cuda/Release) when it is there, else the default node-gyp build, else the prebuild shipped in the package.
+ * TENSORFIELD_ADDON=cpu skips the CUDA build (the node-gyp build, then the prebuild).
+ */
+export function addonCandidates(root = path.join(__dirname, '..'), env = process.env): string[] {
+  const chosen = env.TENSORFIELD_ADDON;
+  const cpu = [
     path.join(root, 'build', 'Release', 'tensorfield.node'),
     path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'tensorfield.node'),
   ];
+  if (chosen === 'cpu') return cpu;
+  if (chosen) return [path.resolve(chosen)];
+  return [path.join(root, 'build-cuda', 'Release', 'tensorfield.node'), ...cpu];
 }
 
 function load(): NativeModule {

@@ -254,14 +254,19 @@ export class Tensor {
   contiguous(): Tensor { return new Tensor(native.contiguous(this._h)); }
   clone(): Tensor { return new Tensor(native.clone(this._h)); }
   /**
-   * A copy converted to a dtype, or moved to a device ('cpu', or 'ref': the scalar reference kernels on one thread,
-   * for checking results). The same tensor when nothing changes; gradients flow back through either.
+   * A copy converted to a dtype, or moved to a device ('cpu'; 'ref': the scalar reference kernels on one thread, for
+   * checking results; 'cuda': the GPU, in the CUDA build with a GPU, else TF_DEVICE with the reason). The same
+   * tensor when nothing changes; gradients flow back through either.
    */
   to(dtypeOrDevice: DType | DeviceName): Tensor {
     if (typeof dtypeOrDevice === 'string' && (DEVICES as readonly string[]).includes(dtypeOrDevice))
       return new Tensor(native.toDevice(this._h, dtypeOrDevice));
     return new Tensor(native.to(this._h, dtypeOrDevice as DType));
   }
+  /** This tensor on the CPU (itself when it is there already). */
+  cpu(): Tensor { return this.to('cpu'); }
+  /** This tensor on the GPU (TF_DEVICE, with the reason, when CUDA is not available). */
+  cuda(): Tensor { return this.to('cuda'); }
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }
   int(): Tensor { return this.to('int32'); }

@@ -111,7 +111,8 @@ export function infoCommand(argv: string[], log = (s: string) => console.log(s))
   log(`isa:      ${i.isa} (supported: ${i.supportedIsas.join(', ')}; force one with TENSORFIELD_ISA)`);
   log(`kernels:  int8 ${i.int8Kernel}; matmul precision ${i.matmulPrecision} (bf16 kernel: ${i.bf16Matmul}; TENSORFIELD_MATMUL_PRECISION=bf16)`);
   log(`threads:  ${i.threads} (TENSORFIELD_NUM_THREADS or --threads)`);
-  log(`cuda:     ${cuda ? 'available' : 'not available'} — ${tf.cuda.status().reason}`);
+  const cs = tf.cuda.status();
+  log(`cuda:     ${cuda ? 'available' : 'not available'} — ${cs.reason} (${cs.built ? 'CUDA build' : 'CPU build'}, ${cs.devices} device(s))`);
   log(`methods:  ${listMethods().map((m) => `${m.name} [${m.kinds.join('/')}] (${m.source})`).join('; ')}`);
   log(`data:     ${DATA_SOURCES.join(', ')}`);
 }

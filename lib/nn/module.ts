@@ -4,7 +4,7 @@ import { Tensor, TensorfieldError } from '../tensor';
 import type { DeviceName } from '../tensor';
 import { keep } from '../scope';
 import { noGrad } from '../autograd';
-import { info } from '../engine';
+import { info, cuda } from '../engine';
 
 export type StateDict = Map<string, Tensor>;
 /** What loadStateDict did not match (both empty after a strict load), as PyTorch's _IncompatibleKeys. */
@@ -140,8 +140,11 @@ export abstract class Module {
    * Gradients and optimizer state of the old tensors are dropped (make the optimizer after moving, as in PyTorch).
    */
   toDevice(device: string): this {
-    if (!(info().devices as string[]).includes(device))
-      throw new TensorfieldError('TF_DEVICE', `toDevice: device '${device}' is not available in this build (it has: ${info().devices.join(', ')})`);
+    if (!(info().devices as string[]).includes(device)) {
+      // 'cuda' without a usable GPU: say why (built without CUDA, no driver, no device)
+      const why = device === 'cuda' ? `: ${cuda.status().reason}` : '';
+      throw new TensorfieldError('TF_DEVICE', `toDevice: device '${device}' is not available here (it has: ${info().devices.join(', ')})${why}`);
+    }
     return this.replaceTensors((t) => (t.device === device ? null : t.to(device as DeviceName)), 'toDevice');
   }
 

@@ -3,6 +3,10 @@
 #include "../core/error.h"
 #include "../cpu/dispatch.h"
 #include "../cpu/host_backend.h"
+#include "cuda_api.h"
+#ifdef TF_CUDA
+#include "../cuda/entries.h"
+#endif
 
 namespace tf {
 
@@ -28,14 +32,92 @@ constexpr Backend host_backend(Device d, const char* name, const cpu::KernelTabl
 }
 const Backend kCpu = host_backend(Device::CPU, "cpu", &cpu::kernels, true, true);
 const Backend kRef = host_backend(Device::REF, "ref", &cpu::reference_kernels, false, false);
+
+#ifdef TF_CUDA
+// An entry the CUDA backend does not have yet: TF_DEVICE naming the op and the device, never a host kernel on
+// device memory. A captureless generic lambda converts to the entry's exact function-pointer type.
+#define TF_CUDA_MISSING(field, R)                                                                             \
+  b.field = [](auto...) -> R {                                                                                \
+    fail(ErrorCode::Device, #field " is not implemented on device 'cuda' yet (native/cuda/README.md lists what " \
+         "is); move the tensors to the CPU with .cpu() for this op");                                         \
+  }
+Backend cuda_backend() {
+  Backend b{};
+  b.device = Device::CUDA;
+  b.name = "cuda";
+  b.kernels = &cpu::reference_kernels;  // never called: no CUDA entry runs host rows
+  b.threaded = false;
+  b.fast_paths = true;
+  b.unary = &cuda::unary;
+  b.binary = &cuda::binary;
+  b.where = &cuda::where;
+  b.isfinite = &cuda::isfinite;
+  b.copy = &cuda::copy;
+  b.reduce = &cuda::reduce;
+  b.cumsum = &cuda::cumsum;
+  b.matmul = &cuda::matmul;
+  b.softmax = &cuda::softmax;
+  b.rand_uniform = &cuda::rand_uniform;
+  b.rand_normal = &cuda::rand_normal;
+  b.rand_int = &cuda::rand_int;
+  b.combine = &cuda::combine;
+  b.fill = &cuda::fill;
+  b.sequence = &cuda::sequence;
+  b.adam = &cuda::adam;
+  b.sgd = &cuda::sgd;
+  TF_CUDA_MISSING(fft, bool);
+  TF_CUDA_MISSING(cholesky, bool);
+  TF_CUDA_MISSING(trisolve, bool);
+  TF_CUDA_MISSING(bernoulli, bool);
+  TF_CUDA_MISSING(binomial, bool);
+  TF_CUDA_MISSING(poisson, bool);
+  TF_CUDA_MISSING(multinomial, bool);
+  TF_CUDA_MISSING(count_step, bool);
+  TF_CUDA_MISSING(conv2d, bool);
+  TF_CUDA_MISSING(conv2d_input_grad, bool);
+  TF_CUDA_MISSING(conv2d_weight_grad, bool);
+  TF_CUDA_MISSING(group_norm, bool);
+  TF_CUDA_MISSING(group_norm_backward, bool);
+  TF_CUDA_MISSING(group_norm_tangent, bool);
+  TF_CUDA_MISSING(attention, bool);
+  TF_CUDA_MISSING(attention_backward, bool);
+  TF_CUDA_MISSING(gather, bool);
+  TF_CUDA_MISSING(scatter_add, bool);
+  TF_CUDA_MISSING(index_select, bool);
+  TF_CUDA_MISSING(index_add, bool);
+  TF_CUDA_MISSING(quantize, bool);
+  TF_CUDA_MISSING(dequantize, bool);
+  TF_CUDA_MISSING(requantize, bool);
+  TF_CUDA_MISSING(fake_quantize, bool);
+  TF_CUDA_MISSING(int8_range, bool);
+  TF_CUDA_MISSING(int8_layout, const char*);
+  TF_CUDA_MISSING(int8_packed_bytes, int64_t);
+  TF_CUDA_MISSING(int8_pack, void);
+  TF_CUDA_MISSING(int8_linear, bool);
+  TF_CUDA_MISSING(int8_conv2d, bool);
+  return b;
+}
+#undef TF_CUDA_MISSING
+const Backend kCuda = cuda_backend();
+// CUDA storage comes from the device's caching allocator; registered at load (allocating still needs a GPU).
+[[maybe_unused]] const bool kCudaMemory = (register_allocator(Device::CUDA, cuda::allocator()), true);
+const char* const kDevices[] = {"cpu", "ref", "cuda"};
+#else
 const char* const kDevices[] = {"cpu", "ref"};
+#endif
 }  // namespace
 
 const Backend& backend(Device d) {
   switch (d) {
     case Device::CPU: return kCpu;
     case Device::REF: return kRef;
-    case Device::CUDA: break;
+    case Device::CUDA:
+#ifdef TF_CUDA
+      cuda::require_available();  // TF_DEVICE with the reason (no driver, no GPU)
+      return kCuda;
+#else
+      fail(ErrorCode::Device, "CUDA is not available: ", cuda_status().reason);
+#endif
   }
   fail(ErrorCode::Device, "device '", device_name(d), "' is not available in this build");
 }
@@ -51,6 +133,9 @@ const cpu::KernelTable& backend_kernels() {
 
 const char* const* available_devices(int* n) {
   *n = int(sizeof(kDevices) / sizeof(kDevices[0]));
+#ifdef TF_CUDA
+  if (!cuda_status().available) *n -= 1;  // built with CUDA, but no GPU here: cuda is not a device to run on
+#endif
   return kDevices;
 }
 

@@ -177,7 +177,7 @@ const Backend& backend(Device d);
 const Backend& current_backend();
 // current_backend().kernels(): what the op layer calls.
 const cpu::KernelTable& backend_kernels();
-// The devices this build runs, in order.
+// The devices this build runs on this machine, in order ('cuda' only in the CUDA build with a usable GPU).
 const char* const* available_devices(int* n);
 
 }  // namespace tf

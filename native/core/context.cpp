@@ -4,7 +4,7 @@
 namespace tf {
 
 namespace detail {
-thread_local Context* t_current __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local Context* t_current TF_TLS_MODEL = nullptr;
 Context& default_context() {
   static thread_local Context t_default;
   return t_default;

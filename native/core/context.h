@@ -27,10 +27,20 @@ struct Context {
   bool devices_may_differ = false;  // the current call takes tensors of several devices (autograd's grad/backward)
 };
 
+// The TLS model of the current-context pointer. initial-exec makes reading it one load (every op reads it several
+// times; the general model costs a __tls_get_addr call per read in a shared library), but marks the library
+// STATIC_TLS: its whole TLS block must then fit glibc's small static surplus when Node dlopens it. The static cudart
+// brings a page-aligned 4 KiB TLS block that does not fit ("cannot allocate memory in static TLS block"), so the
+// CUDA build keeps the general model.
+#if defined(TF_CUDA)
+#define TF_TLS_MODEL
+#else
+#define TF_TLS_MODEL __attribute__((tls_model("initial-exec")))
+#endif
+
 namespace detail {
-// The current context of this thread: one pointer, initial-exec so that reading it is one load (every op reads it
-// several times; the general TLS model costs a __tls_get_addr call per read in a shared library).
-extern thread_local Context* t_current __attribute__((tls_model("initial-exec")));
+// The current context of this thread: one pointer (see TF_TLS_MODEL).
+extern thread_local Context* t_current TF_TLS_MODEL;
 Context& default_context();  // this thread's own, for threads that never set one
 }  // namespace detail
 

@@ -52,8 +52,11 @@ template <> struct dtype_of<uint8_t> { static constexpr DType value = DType::U8;
 
 // cpu: the CPU backend (the CPUID-chosen kernels, the thread pool, every fast path). ref: the test device that
 // proves the device axis: host memory like cpu, but every kernel the scalar reference, single-threaded, and no
-// algorithm beyond the reference's (backend/backend.h). cuda: a later build.
+// algorithm beyond the reference's (backend/backend.h). cuda: GPU memory and kernels, in the CUDA build only
+// (native/cuda).
 enum class Device : uint8_t { CPU = 0, CUDA = 1, REF = 2 };
+// Host devices keep tensors in host memory (readable by the front doors in place).
+inline bool is_host(Device d) { return d != Device::CUDA; }
 const char* device_name(Device d);
 bool parse_device(const char* s, Device* out);
 

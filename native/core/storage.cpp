@@ -3,6 +3,8 @@
 #include "allocator.h"
 #include "context.h"
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 #include <unistd.h>
 
 namespace tf {
@@ -21,12 +23,25 @@ uint64_t physical_memory() {
 std::atomic<uint64_t> g_limit{physical_memory()};
 
 // Host memory serves both host devices; other devices register theirs.
-const DeviceAllocator kHost{&alloc::acquire, &alloc::release};
+void host_copy(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
+const DeviceAllocator kHost{&alloc::acquire, &alloc::release, &host_copy, &host_copy};
 std::atomic<const DeviceAllocator*> g_allocators[4] = {{&kHost}, {nullptr}, {&kHost}, {nullptr}};
 }  // namespace
 
 void register_allocator(Device d, const DeviceAllocator* a) { g_allocators[int(d)].store(a); }
 const DeviceAllocator* device_allocator(Device d) { return int(d) < 4 ? g_allocators[int(d)].load() : nullptr; }
+
+void copy_bytes(void* dst, Device dd, const void* src, Device sd, size_t n) {
+  if (n == 0) return;
+  const DeviceAllocator* da = device_allocator(dd);
+  const DeviceAllocator* sa = device_allocator(sd);
+  TF_CHECK(da && sa, Device, "copy between '", device_name(sd), "' and '", device_name(dd), "': a device this build lacks");
+  if (is_host(sd)) return da->from_host(dst, src, n);
+  if (is_host(dd)) return sa->to_host(dst, src, n);
+  std::vector<char> bounce(n);  // device to another device: through the host (one GPU today, so rare)
+  sa->to_host(bounce.data(), src, n);
+  da->from_host(dst, bounce.data(), n);
+}
 
 Storage::Storage(void* d, size_t n, size_t cap, Device dev, const DeviceAllocator* a)
     : data(d), nbytes(n), capacity(cap), device(dev), allocator(a) {
@@ -34,19 +49,19 @@ Storage::Storage(void* d, size_t n, size_t cap, Device dev, const DeviceAllocato
   int64_t now = g_bytes.fetch_add(int64_t(n), std::memory_order_relaxed) + int64_t(n);
   int64_t peak = g_peak.load(std::memory_order_relaxed);
   while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {}
-  ctx().external_bytes += int64_t(n);
+  if (is_host(dev)) ctx().external_bytes += int64_t(n);  // V8's external memory is host memory
 }
 
 Storage::~Storage() {
   allocator->release(data, capacity);
   g_storages.fetch_sub(1, std::memory_order_relaxed);
   g_bytes.fetch_sub(int64_t(nbytes), std::memory_order_relaxed);
-  ctx().external_bytes -= int64_t(nbytes);
+  if (is_host(device)) ctx().external_bytes -= int64_t(nbytes);
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
   const DeviceAllocator* a = device_allocator(dev);
-  TF_CHECK(a, Device, "allocation on device '", device_name(dev), "' is not available in this build");
+  TF_CHECK(a, Device, "allocation on device '", device_name(dev), "' is not available in this build (tf.cuda.status() says why)");
   uint64_t limit = g_limit.load();
   if (nbytes > limit)
     fail(ErrorCode::OutOfMemory, "cannot allocate ", nbytes, " bytes: over the allocation limit of ", limit,

@@ -11,11 +11,17 @@ namespace tf {
 // A device's memory: where its buffers come from and go back to. Host devices (cpu, ref) use core/allocator; a
 // device backend registers its own (register_allocator), and every Storage frees through the one that made it.
 struct DeviceAllocator {
-  void* (*acquire)(size_t bytes, size_t* capacity);  // nullptr when out of memory
+  void* (*acquire)(size_t bytes, size_t* capacity);  // nullptr when out of memory (or throws TF_* with the sizes)
   void (*release)(void* p, size_t capacity);
+  // Byte copies between this device's memory and host memory; they return when `dst` holds the bytes and the
+  // host side may be reused (host devices: memcpy).
+  void (*to_host)(void* host_dst, const void* src, size_t n);
+  void (*from_host)(void* dst, const void* host_src, size_t n);
 };
 void register_allocator(Device d, const DeviceAllocator* a);
 const DeviceAllocator* device_allocator(Device d);  // nullptr: this build has no memory for d
+// n bytes from src (on device sd) to dst (on device dd), through host memory when neither side is the host.
+void copy_bytes(void* dst, Device dd, const void* src, Device sd, size_t n);
 
 struct Storage {
   void* data = nullptr;

@@ -63,8 +63,15 @@ Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset)
 Tensor detach(const Tensor& t) { return make_view(t, t.shape(), t.strides(), t.offset()); }
 
 Tensor scalar_tensor(double v, DType dtype) {
-  Tensor t = empty({}, dtype);
-  TF_DISPATCH_ALL(dtype, T, *t.data_ptr<T>() = T(v));
+  Tensor t = empty({}, dtype);  // on the current call's device
+  if (is_host(t.device())) {
+    TF_DISPATCH_ALL(dtype, T, *t.data_ptr<T>() = T(v));
+  } else {  // device memory is not addressable here: write the value through the device's copy
+    TF_DISPATCH_ALL(dtype, T, {
+      const T val = T(v);
+      copy_bytes(t.raw_ptr(), t.device(), &val, Device::CPU, sizeof(T));
+    });
+  }
   return t;
 }
 

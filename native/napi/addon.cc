@@ -17,6 +17,7 @@
 #include "../cpu/threadpool.h"
 #include "../ops/ops.h"
 #include "../backend/backend.h"
+#include "../backend/cuda_api.h"
 #include "../rng/philox.h"
 
 namespace tfn {
@@ -587,13 +588,44 @@ BINDING(SetAllocationLimit) {
     return env.Undefined();
   })
 }
+// tf.cuda.*: the CUDA device's status, memory and synchronisation (backend/cuda_api.h; a CPU build answers
+// "built without CUDA").
 BINDING(CudaStatus) {
   Napi::Env env = info.Env();
+  tf::CudaStatus s = tf::cuda_status();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("available", false);
-  o.Set("reason", "this build has no CUDA support: the default npm install builds the CPU addon only "
-                  "(the CUDA build is native/CMakeLists.txt via cmake-js)");
+  o.Set("built", s.built);
+  o.Set("available", s.available);
+  o.Set("reason", s.reason);
+  o.Set("devices", s.devices);
   return o;
+}
+BINDING(CudaMemory) {
+  GUARDED({
+    tf::CudaMemoryStats m = tf::cuda_memory_stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("allocatedBytes", double(m.allocated_bytes));
+    o.Set("cachedBytes", double(m.cached_bytes));
+    o.Set("peakAllocatedBytes", double(m.peak_allocated_bytes));
+    o.Set("liveBlocks", double(m.live_blocks));
+    o.Set("cacheHits", double(m.cache_hits));
+    o.Set("cacheMisses", double(m.cache_misses));
+    o.Set("deviceFreeBytes", double(m.device_free_bytes));
+    o.Set("deviceTotalBytes", double(m.device_total_bytes));
+    return o;
+  })
+}
+BINDING(CudaEmptyCache) {
+  GUARDED({
+    tf::cuda_empty_cache();
+    return env.Undefined();
+  })
+}
+BINDING(CudaSynchronize) {
+  GUARDED({
+    tf::cuda_synchronize();
+    return env.Undefined();
+  })
 }
 BINDING(ToDevice) {
   GUARDED({
@@ -668,7 +700,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"makeDual", MakeDual}, {"unpackDual", UnpackDual}, {"memory", Memory}, {"resetPeakMemory", ResetPeakMemory}, {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads}, {"setIsa", SetIsa}, {"setMatmulPrecision", SetMatmulPrecision},
       {"getMatmulPrecision", GetMatmulPrecision}, {"info", Info},
-      {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"isTensor", IsTensor}, {"toDevice", ToDevice},
+      {"setAllocationLimit", SetAllocationLimit}, {"emptyCache", EmptyCache}, {"setCacheLimit", SetCacheLimit}, {"cudaStatus", CudaStatus}, {"cudaMemory", CudaMemory}, {"cudaEmptyCache", CudaEmptyCache}, {"cudaSynchronize", CudaSynchronize}, {"isTensor", IsTensor}, {"toDevice", ToDevice},
       {"_philoxBlock", PhiloxBlock},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

@@ -19,7 +19,7 @@ struct AddonData {
 
 // This thread's environment's data, set at load: Node runs each environment on its own thread, and a small op
 // looks it up several times (napi_get_instance_data is a call into Node each time).
-extern thread_local AddonData* t_addon __attribute__((tls_model("initial-exec")));
+extern thread_local AddonData* t_addon TF_TLS_MODEL;  // core/context.h: initial-exec except in the CUDA build
 
 inline AddonData* addon_data(napi_env env) {
   if (AddonData* d = t_addon) return d;

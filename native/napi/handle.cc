@@ -7,7 +7,7 @@
 
 namespace tfn {
 
-thread_local AddonData* t_addon __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local AddonData* t_addon TF_TLS_MODEL = nullptr;
 
 namespace {
 
@@ -105,13 +105,15 @@ napi_typedarray_type typed_type(tf::DType d) {
   return napi_uint8_array;
 }
 
-// Zero-copy view of a contiguous tensor (the view keeps the storage alive); a copy otherwise, or when
-// data(true) asks for one (toArray() does, so it never pins native memory until the next GC).
+// Zero-copy view of a contiguous host tensor (the view keeps the storage alive); a copy otherwise, or when
+// data(true) asks for one (toArray() does, so it never pins native memory until the next GC). A GPU tensor is
+// copied to the host first (its memory is not addressable from JS).
 Napi::Value Data(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   tf::Tensor x = self(info);
   TFN_GUARD(env, {
     bool want_copy = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    if (!tf::is_host(x.device())) x = tf::to_device(tf::detach(x), tf::Device::CPU);
     if (!x.is_contiguous()) x = tf::contiguous(tf::detach(x));
     size_t nbytes = size_t(x.numel()) * tf::dtype_size(x.dtype());
     napi_value ab = nullptr;
@@ -150,8 +152,12 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
     throw_js(info.Env(), "TF_SHAPE_MISMATCH", "item() needs a tensor with exactly one element, this one has shape " +
                                                   tf::shape_str(x.shape()));
   double v = 0;
-  TF_DISPATCH_ALL(x.dtype(), T, v = double(*x.data_ptr<T>()));
-  return Napi::Number::New(info.Env(), v);
+  TFN_GUARD(info.Env(), {
+    tf::Tensor h = tf::is_host(x.device()) ? x : tf::to_device(tf::detach(x), tf::Device::CPU);
+    TF_DISPATCH_ALL(h.dtype(), T, v = double(*h.data_ptr<T>()));
+    return Napi::Number::New(info.Env(), v);
+  })
+  return info.Env().Undefined();
 }
 
 // Frees the tensor now: the finalizer reference is deleted (no finalizer will run) and the slot released. A

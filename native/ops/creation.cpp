@@ -57,7 +57,7 @@ Tensor from_buffer(const void* data, size_t nbytes, DType src, const Shape& s, D
   int64_t n = checked_numel(s);
   TF_CHECK(size_t(n) * dtype_size(src) == nbytes, ShapeMismatch, "data has ", nbytes / dtype_size(src),
            " elements but shape ", shape_str(s), " needs ", n);
-  Tensor out = empty(s, dt);
+  Tensor out = empty(s, dt, Device::CPU);  // host memory: the rows below write it (tensor(data, {device}) moves it)
   if (n == 0) return out;
   if (src == dt) {
     std::memcpy(out.raw_ptr(), data, nbytes);
@@ -92,14 +92,16 @@ Tensor to_dtype(const Tensor& t, DType dt) {
   return copy_op(t, dt, "ToBackward");
 }
 
-// A copy on another device (the same tensor when it is already there). Host devices share memory layout, so the
-// copy is a byte copy of the contiguous source; the gradient goes back to the source's device.
+// A copy on another device (the same tensor when it is already there). Every device stores a contiguous tensor in
+// the same layout, so the copy is a byte copy of the contiguous source (through the devices' allocators: memcpy
+// between host devices, staged DMA to and from a GPU); the gradient goes back to the source's device.
 Tensor to_device(const Tensor& t, Device dev) {
   if (t.device() == dev) return t;
   backend(dev);  // TF_DEVICE for a device this build lacks
   Tensor src = t.is_contiguous() ? t : contiguous(t);
   Tensor out = empty(t.shape(), t.dtype(), dev);
-  if (out.numel() > 0) std::memcpy(out.raw_ptr(), src.raw_ptr(), size_t(out.numel()) * dtype_size(out.dtype()));
+  if (out.numel() > 0)
+    copy_bytes(out.raw_ptr(), dev, src.raw_ptr(), src.device(), size_t(out.numel()) * dtype_size(out.dtype()));
   Device from = t.device();
   if (is_floating(t.dtype()) && compute_requires_grad({&t})) {
     auto node = make_node("ToDeviceBackward", {t}, [from](FnNode&, const TensorList& g) -> TensorList {

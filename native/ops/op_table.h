@@ -4,7 +4,8 @@
 // fills exactly those, and the addon exports the list so test/conformance.test.ts fails when one of them has
 // no case), and the switches over the enum that -Werror=switch makes exhaustive (reference kernel, backward).
 //
-// Adding a unary op: one row here, its reference body (cpu/ref/elementwise.cpp unary_apply), its backward
+// Adding a unary op: one row here, its reference body (math/elementwise.h unary_apply, which the CPU reference
+// and the CUDA kernels share), its backward
 // (ops/unary.cpp unary_grad; the JVP reuses it), a Tensor method in lib/tensor.ts, a test case; and, if it is
 // hot, its SIMD body (cpu/simd/kernels_f32.inc unary_k) with simd = 1 below. See CONTRIBUTING.md.
 //
