@@ -99,6 +99,7 @@ void epilogue(const Int8Finish& f, const int32_t* colsum, const int32_t* C, int6
   alignas(64) int32_t comp[kEpiCols];
   const float* mult = f.mult.data() + n0;
   const float* bias = f.bias.data() + n0;
+  const cpu::KernelTable& rows_k = backend_kernels();
   for (int64_t j = 0; j < W; ++j) comp[j] = f.x_zero * colsum[n0 + j];  // |x_zero * colsum| <= 255 * 128 * K < 2^31
   for (int64_t mb = m0; mb < m1; mb += kEpiRows) {
     const int64_t rows = std::min(kEpiRows, m1 - mb);
@@ -119,12 +120,12 @@ void epilogue(const Int8Finish& f, const int32_t* colsum, const int32_t* C, int6
       float* yr = y[r];
       if (f.wide) {  // K large enough that acc - comp could leave int32
         for (int64_t j = 0; j < W; ++j) yr[j] = float(int64_t(c[j]) - int64_t(comp[j])) * mult[j] + bias[j];
-      } else {
-        for (int64_t j = 0; j < W; ++j) yr[j] = float(c[j] - comp[j]) * mult[j] + bias[j];
+        if (f.act == Int8Act::Relu)
+          for (int64_t j = 0; j < W; ++j) yr[j] = yr[j] > 0.f ? yr[j] : 0.f;
+      } else {  // the ISA row: the same roundings, vectorised
+        rows_k.int8_affine(W, c, comp, mult, bias, f.act == Int8Act::Relu, yr);
       }
-      if (f.act == Int8Act::Relu) {
-        for (int64_t j = 0; j < W; ++j) yr[j] = yr[j] > 0.f ? yr[j] : 0.f;
-      } else if (f.act == Int8Act::Silu) {
+      if (f.act == Int8Act::Silu) {
         for (int64_t j = 0; j < W; ++j) yr[j] = yr[j] / (1.f + std::exp(-yr[j]));
       }
     }
@@ -132,18 +133,13 @@ void epilogue(const Int8Finish& f, const int32_t* colsum, const int32_t* C, int6
       store_block<float>(y, rows, W, out, mb, n0, rs, cs);
       continue;
     }
+    // u8 or i8 codes: code_u8 computes quant_code_fast; an int8 code in [-128, 127] keeps its bits through uint8
+    alignas(64) uint8_t blk[kEpiRows][kEpiCols];
+    for (int64_t r = 0; r < rows; ++r) rows_k.code_u8(W, y[r], f.out_scale, f.out_zero, f.lo, f.hi, blk[r]);
     if (f.out == DType::U8) {
-      alignas(64) uint8_t blk[kEpiRows][kEpiCols];
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < W; ++j)
-          blk[r][j] = uint8_t(int32_t(quant::quant_code_fast(y[r][j], f.out_scale, f.out_zero, f.lo, f.hi)));
       store_block<uint8_t>(blk, rows, W, out, mb, n0, rs, cs);
     } else {
-      alignas(64) int8_t blk[kEpiRows][kEpiCols];
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < W; ++j)
-          blk[r][j] = int8_t(int32_t(quant::quant_code_fast(y[r][j], f.out_scale, f.out_zero, f.lo, f.hi)));
-      store_block<int8_t>(blk, rows, W, out, mb, n0, rs, cs);
+      store_block<int8_t>(reinterpret_cast<const int8_t(*)[kEpiCols]>(blk), rows, W, out, mb, n0, rs, cs);
     }
   }
 }

@@ -36,6 +36,10 @@ typedef void (*CastFn)(int64_t n, const char* x, int64_t sx, char* y, int64_t sy
 // float32 -> uint8 codes of n contiguous values: q = clamp(round_half_even(x / s) + z, lo, hi), NaN -> z, exactly
 // as quant::quant_code_fast (quant/qmath.h) computes it, on every path (the int8 layers' activation coding).
 typedef void (*CodeU8Fn)(int64_t n, const float* x, float s, float z, float lo, float hi, uint8_t* q);
+// The int8 epilogue's affine part over n columns: y = float(c - comp) * mult + bias, the product rounded before the
+// add (no FMA) on every path, then ReLU when relu != 0. c - comp must not overflow int32 (the caller's `wide` case).
+typedef void (*Int8AffineFn)(int64_t n, const int32_t* c, const int32_t* comp, const float* mult, const float* bias,
+                             int relu, float* y);
 
 // Int8 GEMM, u8 x s8 -> s32: C[M, n0:n1] (row stride ldc) = A[M,K] (uint8, row stride lda) times W^T, where
 // W[N,K] (int8, one row per output channel) was packed once by `pack` into this kernel's own layout. Integer
@@ -83,6 +87,7 @@ struct KernelTable {
   CastFn cast[NDT][NDT];
   GemmU8S8 gemm_u8s8;
   CodeU8Fn code_u8;
+  Int8AffineFn int8_affine;
   FftFn fft[NDT];
   int fft_lanes[NDT];
   CholBlockFn chol_block[2];

@@ -29,11 +29,20 @@ void ref_code_u8(int64_t n, const float* x, float s, float z, float lo, float hi
   for (int64_t i = 0; i < n; ++i) q[i] = uint8_t(int32_t(quant::quant_code_fast(x[i], s, z, lo, hi)));
 }
 
+void ref_int8_affine(int64_t n, const int32_t* c, const int32_t* comp, const float* mult, const float* bias, int relu,
+                     float* y) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float r = float(c[j] - comp[j]) * mult[j] + bias[j];  // baseline x86-64: no FMA to contract into
+    y[j] = relu ? (r > 0.f ? r : 0.f) : r;
+  }
+}
+
 }  // namespace
 
 void fill_reference_gemm_u8s8(KernelTable& t) {
   t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm};
   t.code_u8 = &ref_code_u8;
+  t.int8_affine = &ref_int8_affine;
 }
 
 }  // namespace cpu
