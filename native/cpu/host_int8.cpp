@@ -40,10 +40,9 @@ void quantize_loop(const T* x, Q* q, const ChannelCoding& cc) {
   const cpu::CodeU8Fn code_u8 = backend_kernels().code_u8;
   for_channels(cc, [&](int64_t c, int64_t i0, int64_t i1) {
     T s = T(cc.s(c)), z = T(cc.z(c)), lo = T(cc.lo), hi = T(cc.hi);
-    if constexpr (std::is_same<T, float>::value && std::is_same<Q, uint8_t>::value) {
-      code_u8(i1 - i0, x + i0, s, z, lo, hi, q + i0);  // activations: the ISA row
-    } else if constexpr (std::is_same<T, float>::value) {
-      for (int64_t i = i0; i < i1; ++i) q[i] = Q(int32_t(quant::quant_code_fast(x[i], s, z, lo, hi)));
+    if constexpr (std::is_same<T, float>::value) {
+      // the ISA row; an int8 code in [-128, 127] keeps its bits through uint8
+      code_u8(i1 - i0, x + i0, s, z, lo, hi, reinterpret_cast<uint8_t*>(q + i0));
     } else {
       for (int64_t i = i0; i < i1; ++i) q[i] = Q(quant::quant_code(x[i], s, z, lo, hi));
     }

@@ -32,18 +32,18 @@ int spin_micros() {
   return n;
 }
 
-// true as soon as done() holds, false when the spin time passed first
+// Returns as soon as done() holds, or when the spin time has passed (the caller then blocks or parks).
 template <class F>
-bool spin_until(F done) {
+void spin_until(F done) {
   const int us = spin_micros();
-  if (us == 0) return done();
+  if (us == 0) return;
   const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
   for (;;) {
     for (int i = 0; i < 64; ++i) {
-      if (done()) return true;
+      if (done()) return;
       _mm_pause();
     }
-    if (std::chrono::steady_clock::now() >= until) return done();
+    if (std::chrono::steady_clock::now() >= until) return;
   }
 }
 

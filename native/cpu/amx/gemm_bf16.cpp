@@ -27,53 +27,34 @@ constexpr int64_t NC = 1024; // columns per B block
 
 void gemm_amx_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA, int64_t csA, const char* bc,
                    int64_t rsB, int64_t csB, char* cc, int64_t ldc, int accumulate) {
-  const float* A = reinterpret_cast<const float*>(ac);
-  const float* B = reinterpret_cast<const float*>(bc);
   float* C = reinterpret_cast<float*>(cc);
-  if (bf16_gemm_degenerate(M, N, K, C, ldc, accumulate)) return;
-  const int64_t nc_max = N < NC ? N : NC;
-  static thread_local Bf16Scratch sa, sb;
-  uint32_t* ap = sa.get(size_t(MC * KP));
-  uint32_t* bp = sb.get(size_t((nc_max + NR - 1) / NR * NR * KP));
+  if (M == 0 || N == 0) return;
   amx::configure_16x64();
-  alignas(64) float tile[32][32];
-  for (int64_t j0 = 0; j0 < N; j0 += NC) {
-    const int64_t nc = N - j0 < NC ? N - j0 : NC;
-    for (int64_t k0 = 0; k0 < K; k0 += 2 * KP) {
-      const int64_t kc = K - k0 < 2 * KP ? K - k0 : 2 * KP;
-      const int64_t pp = ((kc + 1) / 2 + PT - 1) / PT * PT;  // pairs, padded to whole tiles
-      const bool acc = accumulate || k0 > 0;
-      bf16_pack_b(B, rsB, csB, K, k0, kc, j0, nc, NR, pp, bp);
-      for (int64_t i0 = 0; i0 < M; i0 += MC) {
-        const int64_t mc = M - i0 < MC ? M - i0 : MC;
-        bf16_pack_a(A, rsA, csA, i0, mc, k0, kc, pp, (mc + 31) / 32 * 32, ap);
-        __asm__ volatile("" ::: "memory");  // packed before the tile loads read it
-        for (int64_t jp = 0; jp < nc; jp += NR) {
-          const int64_t cols = nc - jp < NR ? nc - jp : NR;
-          const uint32_t* b = bp + (jp / NR) * pp * NR;
-          for (int64_t rb = 0; rb < mc; rb += 32) {
-            amx::zero_accumulators();
-            const uint32_t* a = ap + rb * pp;
-            for (int64_t p = 0; p < pp; p += PT) {
-              _tile_loadd(4, a + p, pp * 4);
-              _tile_loadd(5, a + 16 * pp + p, pp * 4);
-              _tile_loadd(6, b + p * NR, NR * 4);
-              _tile_loadd(7, b + p * NR + 16, NR * 4);
-              _tile_dpbf16ps(0, 4, 6);
-              _tile_dpbf16ps(1, 4, 7);
-              _tile_dpbf16ps(2, 5, 6);
-              _tile_dpbf16ps(3, 5, 7);
-            }
-            amx::store_accumulators(tile);
-            const int64_t rows = mc - rb < 32 ? mc - rb : 32;
-            float* c = C + (i0 + rb) * ldc + j0 + jp;
-            for (int64_t r = 0; r < rows; ++r)
-              for (int64_t q = 0; q < cols; ++q) c[r * ldc + q] = acc ? c[r * ldc + q] + tile[r][q] : tile[r][q];
-          }
-        }
-      }
-    }
-  }
+  bf16_gemm_blocked(M, N, K, reinterpret_cast<const float*>(ac), rsA, csA, reinterpret_cast<const float*>(bc), rsB,
+                    csB, C, ldc, accumulate, NR, KP, MC, NC, PT, 32,
+                    [&](const uint32_t* ap, const uint32_t* bp, int64_t pp, int64_t i0, int64_t mc, int64_t j0,
+                        int64_t nc, bool acc) {
+                      for (int64_t jp = 0; jp < nc; jp += NR) {
+                        const int64_t cols = nc - jp < NR ? nc - jp : NR;
+                        const uint32_t* b = bp + (jp / NR) * pp * NR;
+                        for (int64_t rb = 0; rb < mc; rb += 32) {
+                          amx::zero_accumulators();
+                          const uint32_t* a = ap + rb * pp;
+                          for (int64_t p = 0; p < pp; p += PT) {
+                            _tile_loadd(4, a + p, pp * 4);
+                            _tile_loadd(5, a + 16 * pp + p, pp * 4);
+                            _tile_loadd(6, b + p * NR, NR * 4);
+                            _tile_loadd(7, b + p * NR + 16, NR * 4);
+                            _tile_dpbf16ps(0, 4, 6);
+                            _tile_dpbf16ps(1, 4, 7);
+                            _tile_dpbf16ps(2, 5, 6);
+                            _tile_dpbf16ps(3, 5, 7);
+                          }
+                          amx::flush_accumulators(C + (i0 + rb) * ldc + j0 + jp, ldc, mc - rb < 32 ? mc - rb : 32,
+                                                  cols, acc);
+                        }
+                      }
+                    });
   _tile_release();
 }
 

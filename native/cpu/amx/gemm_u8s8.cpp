@@ -65,12 +65,6 @@ void pack_a(const uint8_t* A, int64_t lda, int64_t K, int64_t m0, int64_t rows, 
   }
 }
 
-// C[rows x cols] (row stride ldc) = or += the 32 x 32 block of int32 sums at t.
-inline void finish(const int32_t (*t)[32], int32_t* C, int64_t ldc, int64_t rows, int64_t cols, bool acc) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) C[r * ldc + c] = acc ? C[r * ldc + c] + t[r][c] : t[r][c];
-}
-
 void gemm(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const int8_t* packed, int32_t* C,
           int64_t ldc, int64_t n0, int64_t n1) {
   (void)N;
@@ -78,7 +72,6 @@ void gemm(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const 
   amx::configure_16x64();
   const int64_t G = groups16_of(K);
   alignas(64) uint8_t ap[MC * KC * 4];
-  alignas(64) int32_t tile[32][32];
   for (int64_t g0 = 0; g0 < G; g0 += KC) {
     const int64_t gc = G - g0 < KC ? G - g0 : KC;  // a multiple of 16: G and KC are
     const int64_t astride = gc * 4;
@@ -104,9 +97,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const 
               _tile_dpbusd(2, 5, 6);
               _tile_dpbusd(3, 5, 7);
             }
-            amx::store_accumulators(tile);
-            const int64_t rr = rows - rb < 32 ? rows - rb : 32;
-            finish(tile, C + (m0 + rb) * ldc + n + cb, ldc, rr, cols, g0 > 0);
+            amx::flush_accumulators(C + (m0 + rb) * ldc + n + cb, ldc, rows - rb < 32 ? rows - rb : 32, cols, g0 > 0);
           }
         }
       }

@@ -43,14 +43,19 @@ static inline void zero_accumulators() {
   _tile_zero(3);
 }
 
-// The 2 x 2 accumulator tiles into a 32 x 32 block of 4-byte elements (int32 or float32), row stride 128 bytes.
-static inline void store_accumulators(void* block) {
-  char* b = static_cast<char*>(block);
+// The 2 x 2 accumulator tiles (a 32 x 32 block of int32 or float32) into C's rows x cols corner (row stride
+// ldc), written, or added to what C holds when `acc`.
+template <class T>
+static inline void flush_accumulators(T* C, int64_t ldc, int64_t rows, int64_t cols, bool acc) {
+  alignas(64) T t[32][32];
+  char* b = reinterpret_cast<char*>(&t[0][0]);
   _tile_stored(0, b, 128);
   _tile_stored(1, b + 64, 128);
   _tile_stored(2, b + 16 * 128, 128);
   _tile_stored(3, b + 16 * 128 + 64, 128);
   __asm__ volatile("" ::: "memory");  // stored before the block is read
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) C[r * ldc + c] = acc ? C[r * ldc + c] + t[r][c] : t[r][c];
 }
 
 }  // namespace amx

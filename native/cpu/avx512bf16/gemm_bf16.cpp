@@ -83,34 +83,18 @@ void micro(int64_t P, const uint32_t* ap, const uint32_t* bp, float* C, int64_t 
 
 void gemm_bf16(int64_t M, int64_t N, int64_t K, const char* ac, int64_t rsA, int64_t csA, const char* bc,
                int64_t rsB, int64_t csB, char* cc, int64_t ldc, int accumulate) {
-  const float* A = reinterpret_cast<const float*>(ac);
-  const float* B = reinterpret_cast<const float*>(bc);
   float* C = reinterpret_cast<float*>(cc);
-  if (bf16_gemm_degenerate(M, N, K, C, ldc, accumulate)) return;
-  const int64_t kc_max = K < 2 * KP ? K : 2 * KP;
-  const int64_t pmax = (kc_max + 1) / 2;
-  const int64_t nc_max = N < NC ? N : NC;
-  static thread_local Bf16Scratch sa, sb;
-  uint32_t* ap = sa.get(size_t(MC * pmax));
-  uint32_t* bp = sb.get(size_t((nc_max + NR - 1) / NR * NR * pmax));
-  for (int64_t j0 = 0; j0 < N; j0 += NC) {
-    const int64_t nc = N - j0 < NC ? N - j0 : NC;
-    for (int64_t k0 = 0; k0 < K; k0 += 2 * KP) {
-      const int64_t kc = K - k0 < 2 * KP ? K - k0 : 2 * KP, P = (kc + 1) / 2;
-      const bool acc = accumulate || k0 > 0;
-      bf16_pack_b(B, rsB, csB, K, k0, kc, j0, nc, NR, P, bp);
-      for (int64_t i0 = 0; i0 < M; i0 += MC) {
-        const int64_t mc = M - i0 < MC ? M - i0 : MC;
-        bf16_pack_a(A, rsA, csA, i0, mc, k0, kc, P, mc, ap);
-        for (int64_t jp = 0; jp < nc; jp += NR) {
-          const int cols = int(nc - jp < NR ? nc - jp : NR);
-          for (int64_t r0 = 0; r0 < mc; r0 += MR)
-            micro(P, ap + r0 * P, bp + (jp / NR) * P * NR, C + (i0 + r0) * ldc + j0 + jp, ldc,
-                  int(mc - r0 < MR ? mc - r0 : MR), cols, acc);
-        }
-      }
-    }
-  }
+  bf16_gemm_blocked(M, N, K, reinterpret_cast<const float*>(ac), rsA, csA, reinterpret_cast<const float*>(bc), rsB,
+                    csB, C, ldc, accumulate, NR, KP, MC, NC, 1, 1,
+                    [&](const uint32_t* ap, const uint32_t* bp, int64_t P, int64_t i0, int64_t mc, int64_t j0,
+                        int64_t nc, bool acc) {
+                      for (int64_t jp = 0; jp < nc; jp += NR) {
+                        const int cols = int(nc - jp < NR ? nc - jp : NR);
+                        for (int64_t r0 = 0; r0 < mc; r0 += MR)
+                          micro(P, ap + r0 * P, bp + (jp / NR) * P * NR, C + (i0 + r0) * ldc + j0 + jp, ldc,
+                                int(mc - r0 < MR ? mc - r0 : MR), cols, acc);
+                      }
+                    });
 }
 
 }  // namespace
