@@ -72,6 +72,7 @@
         "native/cpu/ref/reduce.cpp",
         "native/cpu/ref/gemm.cpp",
         "native/cpu/ref/gemm_u8s8.cpp",
+        "native/cpu/ref/norm_rows.cpp",
         "native/cpu/ref/table.cpp",
         "native/cpu/ref/fft.cpp",
         "native/cpu/ref/linalg_rows.cpp",

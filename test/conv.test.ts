@@ -126,7 +126,7 @@ describe('conv2d: the Winograd F(2x2, 3x3) path', () => {
     // a 3x3 image, cancels down from terms of the block's size: 2.5e-6 of its own sum, 2.6e-7 of the block's).
     forEachIsa((isa) => expect({ isa, err: weightGradError(x, w, r, p) < 2e-6 }).toEqual({ isa, err: true }));
   });
-  test('the weight gradient of a large image is summed over tile blocks (66x66, 64 channels: two blocks)', () => {
+  test('the weight gradient of a large image is summed over tile blocks (66x66, 64 channels: several sub-blocks and parts)', () => {
     const x = tf.randn([1, 64, 66, 66], { dtype: 'float64' }), w = tf.randn([64, 64, 3, 3], { dtype: 'float64' });
     const r = tf.randn([1, 64, 66, 66], { dtype: 'float64' });
     expect(weightGradError(x, w, r, 1)).toBeLessThan(2e-6);

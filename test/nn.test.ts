@@ -1,7 +1,7 @@
 // nn layers: forward against closed forms / naive compositions, float64 gradient checks, state dicts.
 import * as tf from '../lib';
 import { Tensor, nn } from '../lib';
-import { arr, expectArraysEqual, expectClose, expectCode, gradcheck, jvpcheck, randn64 } from './helpers';
+import { arr, expectArraysEqual, expectClose, expectCode, forEachIsa, gradcheck, jvpcheck, randn64 } from './helpers';
 
 const F = nn.functional;
 beforeAll(() => tf.manualSeed(11));
@@ -97,16 +97,69 @@ describe('layers against closed forms', () => {
     // float32 inputs near 1000 carry 6e-5 absolute rounding; normalised by std 1 that is the tolerance's scale
     expectClose(arr(y), arr(ref), 2e-4, 0, 'offset 1000');
   });
-  test('groupNormSilu: one pass equal to silu(groupNorm) without grad; the two ops (and their gradients) with it', () => {
-    const x = tf.randn([3, 8, 5, 5]), w = tf.randn([8]), b = tf.randn([8]);
-    expectArraysEqual(arr(F.groupNormSilu(x, 4, w, b)), arr(F.groupNorm(x, 4, w, b).silu()), 'nn line 102');
-    const xg = x.detach().requiresGrad_();
-    const y = F.groupNormSilu(xg, 4, w, b);
-    expect(y.gradFn).toBe('SiluBackward');
-    y.sum().backward();
-    const xr = x.detach().requiresGrad_();
-    F.groupNorm(xr, 4, w, b).silu().sum().backward();
-    expectArraysEqual(arr(xg.grad!), arr(xr.grad!), 'nn line 109');
+  test('groupNormSilu: one fused op, forward and first-order backward, equal to silu(groupNorm); finite differences; second order', () => {
+    const x = tf.randn([3, 8, 5, 5]), w = tf.randn([8]), b = tf.randn([8]), r = tf.randn([3, 8, 5, 5]);
+    expectArraysEqual(arr(F.groupNormSilu(x, 4, w, b)), arr(F.groupNorm(x, 4, w, b).silu()), 'no grad: one pass');
+    const grads = (fused: boolean, dtype: 'float32' | 'float64') => {
+      const [xv, wv, bv] = [x, w, b].map((t) => t.to(dtype).detach().requiresGrad_());
+      const y = fused ? F.groupNormSilu(xv, 4, wv, bv) : F.groupNorm(xv, 4, wv, bv).silu();
+      if (fused) expect(y.gradFn).toBe('GroupNormSiluBackward');
+      y.mul(r.to(dtype)).sum().backward();
+      return { y: arr(y), g: [xv, wv, bv].map((t) => arr(t.grad!)) };
+    };
+    for (const dtype of ['float32', 'float64'] as const) {
+      const f = grads(true, dtype), two = grads(false, dtype);
+      expectArraysEqual(f.y, two.y, `${dtype} forward`);
+      // The fused backward forms SiLU's derivative and the group sums in double; the two ops round each of six
+      // elementwise steps to the dtype. float32: a few ulps of |dx| ~ 1 per step, summed over a group of 50 -> 1e-5
+      // absolute; float64: the same count of ulps at 2^-53.
+      f.g.forEach((g, i) => expectClose(g, two.g[i], dtype === 'float32' ? 1e-5 : 1e-12, dtype === 'float32' ? 1e-5 : 1e-12, `${dtype} grad ${i}`));
+    }
+    // float64 central differences of sum(r * groupNormSilu) in a few entries of x, w and b (h = 1e-6: truncation
+    // ~h^2 times the third derivative ~ 1e-12, rounding ~1e-16 |f| / h ~ 1e-9 for |f| ~ 10)
+    const [x64, w64, b64, r64] = [x, w, b, r].map((t) => t.to('float64'));
+    const an = grads(true, 'float64').g;
+    const fd = (which: number, idx: number) => {
+      const at = (delta: number) => {
+        const ins = [x64, w64, b64].map((t) => arr(t).slice());
+        ins[which][idx] += delta;
+        const [xx, ww, bb] = ins.map((v, k) => tf.tensor(Array.from(v), { dtype: 'float64' }).reshape(...[x64, w64, b64][k].shape));
+        return F.groupNormSilu(xx, 4, ww, bb).mul(r64).sum().item();
+      };
+      return (at(1e-6) - at(-1e-6)) / 2e-6;
+    };
+    for (const [which, idx] of [[0, 0], [0, 37], [0, 599], [1, 3], [2, 5]]) expect(Math.abs(fd(which, idx) - an[which][idx])).toBeLessThan(1e-7);
+    // second order (createGraph): the backward differentiates the composite definition
+    const secondOrder = (fused: boolean) => {
+      const xv = x64.detach().requiresGrad_(), wv = w64.detach().requiresGrad_();
+      const y = fused ? F.groupNormSilu(xv, 4, wv, b64) : F.groupNorm(xv, 4, wv, b64).silu();
+      const [gx] = tf.autograd.grad(y.mul(r64).sum(), [xv], { createGraph: true });
+      const [gw] = tf.autograd.grad(gx!.square().sum(), [wv]);
+      return arr(gw!);
+    };
+    expectClose(secondOrder(true), secondOrder(false), 1e-10, 1e-10, 'second order');
+  });
+  test('GroupNorm backward, plain and with the fused SiLU: every ISA\'s float32 rows within 1e-5 of the float64 result', () => {
+    // float32 inputs are exact in float64, so the float64 op (double loops) is the oracle. The float32 rows round
+    // xhat, SiLU's derivative (4 ulp exp), gz and dx once or twice each and sum 16 vectors in float lanes before
+    // going to double: errors of a few eps to ~16 eps of quantities bounded by max |grad|; 1e-5 (~84 eps) of the
+    // largest entry leaves room, and a wrong row (index, tail, missing term) errs by O(1).
+    const x = tf.randn([2, 8, 9, 11]).mul(1.5).add(0.3), w = tf.randn([8]), b = tf.randn([8]), r = tf.randn([2, 8, 9, 11]);
+    const run = (silu: boolean, dtype: 'float32' | 'float64') => {
+      const [xv, wv, bv] = [x, w, b].map((t) => t.to(dtype).detach().requiresGrad_());
+      (silu ? F.groupNormSilu(xv, 4, wv, bv) : F.groupNorm(xv, 4, wv, bv)).mul(r.to(dtype)).sum().backward();
+      return [xv, wv, bv].map((t) => arr(t.grad!));
+    };
+    for (const silu of [false, true]) {
+      const want = run(silu, 'float64');
+      forEachIsa((isa) => {
+        run(silu, 'float32').forEach((g, i) => {
+          const scale = Math.max(...want[i].map(Math.abs));
+          const worst = Math.max(...g.map((v, j) => Math.abs(v - want[i][j])));
+          expect({ isa, silu, i, ok: worst <= 1e-5 * scale }).toEqual({ isa, silu, i, ok: true });
+        });
+      });
+    }
   });
   test('GroupNorm tangent: the fused rule equals the composite one, and stays differentiable when needed', () => {
     const x = randn64(2, 6, 3, 3), w = randn64(6), b = randn64(6), tx = randn64(2, 6, 3, 3), tw = randn64(6), tb = randn64(6);

@@ -119,12 +119,14 @@ struct Backend {
   bool (*conv2d_weight_grad)(const Tensor& dw, const Tensor& x, const Tensor& gy, const Conv2dParams& p);
 
   // Group norm of contiguous x [N, C, S...] in G groups: y and stats [N, G, 2] (mean, 1/std); w, b [C] or null;
-  // silu: SiLU applied to y. The first-order backward (dx, and dw, db when w is given or b is) and the tangent
-  // dy from tx, tw, tb (each may be null), from the saved stats.
+  // silu: SiLU applied to y. The first-order backward (dx, and dw, db when w is given or b is; with silu, gy is the
+  // gradient of SiLU's output and b is the forward's bias) and the tangent dy from tx, tw, tb (each may be null),
+  // from the saved stats.
   bool (*group_norm)(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w,
                      const Tensor* b, double eps, bool silu);
   bool (*group_norm_backward)(const Tensor& dx, const Tensor* dw, const Tensor* db, const Tensor& gy,
-                              const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w);
+                              const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w, const Tensor* b,
+                              bool silu);
   bool (*group_norm_tangent)(const Tensor& dy, const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w,
                              const Tensor* tx, const Tensor* tw, const Tensor* tb);
 

@@ -14,6 +14,7 @@
 #include <vector>
 #include "host_backend.h"
 #include "../core/allocator.h"
+#include "split_sum.h"
 #include "threadpool.h"
 
 namespace tf::winograd {
@@ -195,53 +196,60 @@ void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int
 
 // The weight gradient is the adjoint of the forward: M = U ⊙ V summed over channels and Y = A^T M A give
 // dM = A dY A^T, dU_xi = V_xi^T dM_xi summed over tiles (and images), and dg = G^T dU G.
-void weight_grad_image(const float* xt, const float* dyt, int64_t H, int64_t W, int64_t C, int64_t O, int64_t pad_h,
-                       int64_t pad_w, float* dU) {
+namespace {
+
+// Tile t of the image-major list of every image's tiles: its input transform into V (column t of each of the 16
+// [tiles, C] matrices, row stride vs between them) and the adjoint output transform of its gradient into dM.
+void transform_tile(const float* xt, const float* dyt, int64_t H, int64_t W, int64_t C, int64_t O, int64_t pad_h,
+                    int64_t pad_w, int64_t tilesW, int64_t T, int64_t t, const float* zeros, float* V, int64_t vs,
+                    float* m, int64_t ms) {
   const int64_t Ho = H + 2 * pad_h - 2, Wo = W + 2 * pad_w - 2;
-  const int64_t tilesH = (Ho + 1) / 2, tilesW = (Wo + 1) / 2, T = tilesH * tilesW;
-  // tiles per block: V and dM of a block (16 (C + O) floats a tile) within 8 MiB, so a large image does not need
-  // scratch in proportion to its size (a 28x28 layer is one block)
-  const int64_t tb = std::min(T, std::max<int64_t>(64, (int64_t(1) << 21) / (16 * (C + O))));
-  alloc::Scratch vbuf(sizeof(float) * size_t(16 * tb * C)), mbuf(sizeof(float) * size_t(16 * tb * O)),
+  const int64_t img = t / T, local = t % T;
+  input_tiles(xt + img * H * W * C, H, W, C, pad_h, pad_w, tilesW, local, 1, zeros, V, vs);
+  const float* dy = dyt + img * Ho * Wo * O;
+  const int64_t oh = 2 * (local / tilesW), ow = 2 * (local % tilesW);
+  // outputs past the bottom or right edge do not exist: their gradient is zero
+  const float* src[4];
+  for (int k = 0; k < 4; ++k) {
+    const int64_t h = oh + k / 2, w = ow + k % 2;
+    src[k] = h < Ho && w < Wo ? dy + (h * Wo + w) * O : zeros;
+  }
+  int64_t o = 0;
+  for (; o + 4 <= O; o += 4) {
+    v4 d4[4], r[16];
+    for (int k = 0; k < 4; ++k) d4[k] = ld4(src[k] + o);
+    output_tile_adjoint(d4, r);
+    for (int k = 0; k < 16; ++k) st4(m + k * ms + o, r[k]);
+  }
+  for (; o < O; ++o) {
+    float d1[4], r[16];
+    for (int k = 0; k < 4; ++k) d1[k] = src[k][o];
+    output_tile_adjoint(d1, r);
+    for (int k = 0; k < 16; ++k) m[k * ms + o] = r[k];
+  }
+}
+
+// Wide layers (the partial dUs of the split would pass the memory cap): blocks of tiles, each transformed by one
+// pool job and then multiplied by another over the 16 products cut into 24-channel x 64-output blocks; every
+// element is summed by one kernel call per block, blocks in order.
+void weight_grad_wide(const float* xt, const float* dyt, int64_t n_images, int64_t H, int64_t W, int64_t C, int64_t O,
+                      int64_t pad_h, int64_t pad_w, float* dU) {
+  const int64_t Ho = H + 2 * pad_h - 2, Wo = W + 2 * pad_w - 2;
+  const int64_t tilesH = (Ho + 1) / 2, tilesW = (Wo + 1) / 2, T = tilesH * tilesW, all = n_images * T;
+  const int64_t tb = std::min(all, std::max<int64_t>(64, (int64_t(1) << 21) / (16 * (C + O))));
+  alloc::Scratch vbuf(sizeof(float) * size_t(16 * (tb * C + 16))), mbuf(sizeof(float) * size_t(16 * (tb * O + 16))),
       zbuf(sizeof(float) * size_t(std::max(C, O)));
   float* V = vbuf.as<float>();
   float* dM = mbuf.as<float>();
   float* zeros = zbuf.as<float>();
   std::memset(zeros, 0, sizeof(float) * size_t(std::max(C, O)));
-  for (int64_t t0 = 0; t0 < T; t0 += tb) {
-    const int64_t nb = std::min(tb, T - t0), vs = nb * C, ms = nb * O;  // xi strides in V and dM
-    // both transforms are elementwise over tiles: split across the pool without changing any sum
+  const cpu::GemmFn fn = host::gemm_fn(DType::F32);
+  for (int64_t t0 = 0; t0 < all; t0 += tb) {
+    const int64_t nb = std::min(tb, all - t0), vs = nb * C + 16, ms = nb * O + 16;  // padded: see weight_grad_images
     parallel_for(0, nb, 16, [&](int64_t lo, int64_t hi) {
-      input_tiles(xt, H, W, C, pad_h, pad_w, tilesW, t0 + lo, hi - lo, zeros, V + lo * C, vs);
-      for (int64_t t = lo; t < hi; ++t) {
-        const int64_t oh = 2 * ((t0 + t) / tilesW), ow = 2 * ((t0 + t) % tilesW);
-        // outputs past the bottom or right edge do not exist: their gradient is zero
-        const float* src[4];
-        for (int q = 0; q < 4; ++q) {
-          const int64_t h = oh + q / 2, w = ow + q % 2;
-          src[q] = h < Ho && w < Wo ? dyt + (h * Wo + w) * O : zeros;
-        }
-        float* m = dM + t * O;
-        int64_t o = 0;
-        for (; o + 4 <= O; o += 4) {
-          v4 dy[4], r[16];
-          for (int q = 0; q < 4; ++q) dy[q] = ld4(src[q] + o);
-          output_tile_adjoint(dy, r);
-          for (int k = 0; k < 16; ++k) st4(m + k * ms + o, r[k]);
-        }
-        for (; o < O; ++o) {
-          float dy[4], r[16];
-          for (int q = 0; q < 4; ++q) dy[q] = src[q][o];
-          output_tile_adjoint(dy, r);
-          for (int k = 0; k < 16; ++k) m[k * ms + o] = r[k];
-        }
-      }
+      for (int64_t t = lo; t < hi; ++t) transform_tile(xt, dyt, H, W, C, O, pad_h, pad_w, tilesW, T, t0 + t, zeros,
+                                                       V + t * C, vs, dM + t * O, ms);
     });
-    // 16 independent products dU_xi [C, O] += V_xi^T dM_xi, each split again into blocks of 24 channels x 64
-    // outputs so the pool has 16 x blocks tasks (16 products alone capped this at 16-way). Every element is still
-    // summed by one kernel call over the block's tiles in the kernel's order, and over blocks and images in order:
-    // the result does not depend on the thread count.
-    const cpu::GemmFn fn = host::gemm_fn(DType::F32);
     const int64_t rb = (C + 23) / 24, cb = (O + 63) / 64;
     parallel_for(0, 16 * rb * cb, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t t = lo; t < hi; ++t) {
@@ -253,6 +261,48 @@ void weight_grad_image(const float* xt, const float* dyt, int64_t H, int64_t W, 
       }
     });
   }
+}
+
+}  // namespace
+
+void weight_grad_images(const float* xt, const float* dyt, int64_t n_images, int64_t H, int64_t W, int64_t C,
+                        int64_t O, int64_t pad_h, int64_t pad_w, float* dU) {
+  const int64_t Ho = H + 2 * pad_h - 2, Wo = W + 2 * pad_w - 2;
+  const int64_t tilesH = (Ho + 1) / 2, tilesW = (Wo + 1) / 2, T = tilesH * tilesW, all = n_images * T;
+  if (all == 0) return;
+  // The tiles of every image form one list (image-major). It is cut into sub-blocks whose V and dM (16 (C + O)
+  // floats a tile) stay within ~1 MiB, so a sub-block is transformed and multiplied while it is in cache; and into
+  // `parts` ranges of sub-blocks, each summed by one pool task into its own dU (cpu/split_sum.h), the partial dUs
+  // added in order after. parts and sub-blocks depend on the shapes only: the result is the same at every thread
+  // count. (One job over tiles and one over the 16 products per image kept the pool in lock-step on small
+  // products, and the transformed tiles of a whole block, 8 MiB, went to memory and back.)
+  const int64_t sub = std::min(all, std::max<int64_t>(16, std::min<int64_t>(512, (int64_t(1) << 20) / (64 * (C + O)))));
+  const int64_t blocks = (all + sub - 1) / sub;
+  // partial dUs within 64 MiB, at most 64 of them, and at least two sub-blocks each (the final sum reads them all)
+  const int64_t len = 16 * C * O;
+  const int64_t cap = (int64_t(64) << 20) / (4 * len);
+  if (cap < 16) return weight_grad_wide(xt, dyt, n_images, H, W, C, O, pad_h, pad_w, dU);
+  const int64_t parts = std::max<int64_t>(1, std::min({(blocks + 1) / 2, int64_t(64), cap}));
+  const cpu::GemmFn fn = host::gemm_fn(DType::F32);
+  cpu::split_sum(parts, len, dU, [&](int64_t q, float* part) {
+    alloc::Scratch vbuf(sizeof(float) * size_t(16 * (sub * C + 16))), mbuf(sizeof(float) * size_t(16 * (sub * O + 16))),
+        zbuf(sizeof(float) * size_t(std::max(C, O)));
+    float* V = vbuf.as<float>();
+    float* dM = mbuf.as<float>();
+    float* zeros = zbuf.as<float>();
+    std::memset(zeros, 0, sizeof(float) * size_t(std::max(C, O)));
+    for (int64_t blk = blocks * q / parts; blk < blocks * (q + 1) / parts; ++blk) {
+      // xi strides, one cache line past the matrices: a tile writes one row into each of the 16, and at a stride
+      // of a power of two (256 tiles x 32 channels) those rows fell in one L1 set (transforms ran 3x slower)
+      const int64_t t0 = blk * sub, nb = std::min(sub, all - t0), vs = nb * C + 16, ms = nb * O + 16;
+      for (int64_t t = 0; t < nb; ++t)
+        transform_tile(xt, dyt, H, W, C, O, pad_h, pad_w, tilesW, T, t0 + t, zeros, V + t * C, vs, dM + t * O, ms);
+      // the 16 products part_xi [C, O] += V_xi^T dM_xi over this sub-block's tiles, one kernel call each
+      for (int xi = 0; xi < 16; ++xi)
+        fn(C, O, nb, reinterpret_cast<const char*>(V + xi * vs), 1, C, reinterpret_cast<const char*>(dM + xi * ms), O,
+           1, reinterpret_cast<char*>(part + xi * C * O), O, 1);
+    }
+  });
 }
 
 void weight_from_transformed(const float* dU, int64_t O, int64_t C, float* dw) {

@@ -19,10 +19,11 @@ void transform_weight(const float* w, int64_t O, int64_t C, float* U);
 void conv_image(const float* xt, int64_t H, int64_t W, int64_t C, int64_t O, int64_t pad_h, int64_t pad_w,
                 const float* U, const float* bias, float* out);
 
-// The weight gradient, one image at a time: dU [16][C][O] += the transformed gradient of xt [H*W, C] against
-// dyt [Ho*Wo, O] (channels last); after the last image, dw [O, C, 3, 3] = weight_from_transformed(dU).
-void weight_grad_image(const float* xt, const float* dyt, int64_t H, int64_t W, int64_t C, int64_t O, int64_t pad_h,
-                       int64_t pad_w, float* dU);
+// The weight gradient over n_images images at once: dU [16][C][O] += the transformed gradient of xt
+// [n_images][H*W, C] against dyt [n_images][Ho*Wo, O] (channels last); after the last chunk of images,
+// dw [O, C, 3, 3] = weight_from_transformed(dU).
+void weight_grad_images(const float* xt, const float* dyt, int64_t n_images, int64_t H, int64_t W, int64_t C,
+                        int64_t O, int64_t pad_h, int64_t pad_w, float* dU);
 void weight_from_transformed(const float* dU, int64_t O, int64_t C, float* dw);
 
 }  // namespace tf::winograd

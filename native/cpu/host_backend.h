@@ -57,7 +57,7 @@ bool conv2d_weight_grad(const Tensor& dw, const Tensor& x, const Tensor& gy, con
 bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w, const Tensor* b,
                 double eps, bool silu);
 bool group_norm_backward(const Tensor& dx, const Tensor* dw, const Tensor* db, const Tensor& gy, const Tensor& x,
-                         const Tensor& stats, int64_t G, const Tensor* w);
+                         const Tensor& stats, int64_t G, const Tensor* w, const Tensor* b, bool silu);
 bool group_norm_tangent(const Tensor& dy, const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w,
                         const Tensor* tx, const Tensor* tw, const Tensor* tb);
 // cpu/host_attention.cpp

@@ -8,6 +8,7 @@
 #include <vector>
 #include <xmmintrin.h>
 #include "conv_winograd.h"
+#include "split_sum.h"
 #include "threadpool.h"
 #include "../core/allocator.h"
 #include "../ops/ops.h"
@@ -251,17 +252,35 @@ void conv_input_grad(const Tensor& dx, const Tensor& gy, const Tensor& w, const 
   });
 }
 
-// dw = sum_n gy_n @ rows_n, raw: dwm_g [Og, K] += gy_n,g [Og, P] x rows [P, K], images in order (deterministic),
-// the GEMM itself split across the pool; then back from k = (i, j, c) to [O, Cg, kh, kw]
+// Images per chunk of the weight gradient: the chunk's channels-last copies (and im2col rows) within 64 MiB, so
+// scratch is bounded whatever the batch. Depends on the shapes only, never on the thread count (the chunking
+// fixes the order of the sums).
+int64_t weight_grad_chunk(int64_t per_image_elems, size_t elem_bytes) {
+  const int64_t cap = int64_t(64) << 20;
+  return std::max<int64_t>(1, cap / std::max<int64_t>(1, per_image_elems * int64_t(elem_bytes)));
+}
+
+// dw = sum_n gy_n @ rows_n, raw. The images of a chunk are brought channels last (and to im2col rows) in parallel,
+// one image per task; then one GEMM per group over the whole chunk, depth = images x pixels, split across the pool
+// by the GEMM itself: dwm_g [Og, K] += gyt_g^T [Og, (n, p)] x rows [(n, p), K]. Chunks are summed in order, so the
+// result is deterministic. Finally back from k = (i, j, c) to [O, Cg, kh, kw].
 void conv_weight_grad(const Tensor& dw, const Tensor& x, const Tensor& gy, const Geom& g, const Conv2dParams& p) {
+  const int64_t HW = g.H * g.W, P = g.P();
   if (winograd::applies(x.dtype(), g.C, g.O, g.kh, g.kw, p)) {
-    const int64_t HW = g.H * g.W, P = g.P();
     std::vector<float> dU(size_t(16 * g.C * g.O), 0.0f);
-    alloc::Scratch xs(sizeof(float) * size_t(HW * g.C)), ys(sizeof(float) * size_t(P * g.O));
-    for (int64_t n = 0; n < g.N; ++n) {
-      to_channels_last(x.data_ptr<float>() + n * g.C * HW, g.C, HW, xs.as<float>());
-      to_channels_last(gy.data_ptr<float>() + n * g.O * P, g.O, P, ys.as<float>());
-      winograd::weight_grad_image(xs.as<float>(), ys.as<float>(), g.H, g.W, g.C, g.O, p.pad_h, p.pad_w, dU.data());
+    const int64_t nc = std::min(g.N, weight_grad_chunk(HW * g.C + P * g.O, sizeof(float)));
+    alloc::Scratch xs(sizeof(float) * size_t(nc * HW * g.C)), ys(sizeof(float) * size_t(nc * P * g.O));
+    const float* xp = x.data_ptr<float>();
+    const float* gp = gy.data_ptr<float>();
+    for (int64_t n0 = 0; n0 < g.N; n0 += nc) {
+      const int64_t m = std::min(nc, g.N - n0);
+      parallel_for(0, m, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) {
+          to_channels_last(xp + (n0 + i) * g.C * HW, g.C, HW, xs.as<float>() + i * HW * g.C);
+          to_channels_last(gp + (n0 + i) * g.O * P, g.O, P, ys.as<float>() + i * P * g.O);
+        }
+      });
+      winograd::weight_grad_images(xs.as<float>(), ys.as<float>(), m, g.H, g.W, g.C, g.O, p.pad_h, p.pad_w, dU.data());
     }
     winograd::weight_from_transformed(dU.data(), g.O, g.C, dw.data_ptr<float>());
     return;
@@ -269,20 +288,57 @@ void conv_weight_grad(const Tensor& dw, const Tensor& x, const Tensor& gy, const
   TF_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data_ptr<T>();
     const T* gp = gy.data_ptr<T>();
-    const int64_t HW = g.H * g.W, P = g.P();
     std::vector<T> dwm(size_t(g.O * g.K), T(0));
-    ImageScratch<T> s(g, false);
-    T* xt = s.xt.template as<T>();
-    T* rows = s.rows.template as<T>();
-    for (int64_t n = 0; n < g.N; ++n) {
-      to_channels_last(xp + n * g.C * HW, g.C, HW, xt);
-      for (int64_t gr = 0; gr < g.G; ++gr) {
-        im2row(xt, g, p, gr, rows);
-        gemm_into(x.dtype(), g.Og, g.K, P, reinterpret_cast<const char*>(gp + (n * g.O + gr * g.Og) * P), P, 1,
-                  reinterpret_cast<const char*>(rows), g.K, 1, reinterpret_cast<char*>(dwm.data() + gr * g.Og * g.K),
-                  g.K, true);
+    // Split-K over images (cpu/split_sum.h): part q sums its range of images into its own dwm, the parts are
+    // added in order. The per-image GEMMs are short and wide (Og x K, depth P): one GEMM over the whole batch
+    // split by output blocks left most threads idle (an output layer has Og = 1), and a GEMM per image split
+    // across the pool synchronised it thousands of times a step. At most 64 parts, their dwm within 64 MiB.
+    const int64_t len = g.O * g.K, cap = (int64_t(64) << 20) / int64_t(sizeof(T) * size_t(len));
+    const int64_t parts = std::max<int64_t>(1, std::min({g.N, int64_t(64), cap}));
+    const cpu::GemmFn fn = gemm_fn(x.dtype());
+    TF_CHECK(fn, DType, "GEMM is not available for dtype ", dtype_name(x.dtype()));
+    if (cap < 16) {
+      // wide layers (the partial results would pass the cap): chunks of images brought channels last and to rows
+      // in parallel, then per group one GEMM over the chunk (depth images x pixels) split by the GEMM's own grid
+      const int64_t nc = std::min(g.N, weight_grad_chunk(P * g.O + g.G * P * g.K, sizeof(T)));
+      alloc::Scratch ys(sizeof(T) * size_t(nc * P * g.O)), rs(sizeof(T) * size_t(nc * g.G * P * g.K));
+      T* gyt = ys.as<T>();
+      T* rows = rs.as<T>();
+      const int64_t rstride = P * g.K;  // one (image, group)'s rows
+      for (int64_t n0 = 0; n0 < g.N; n0 += nc) {
+        const int64_t m = std::min(nc, g.N - n0);
+        parallel_for(0, m, 1, [&](int64_t lo, int64_t hi) {
+          alloc::Scratch xs(sizeof(T) * size_t(std::max<int64_t>(1, HW * g.C)));
+          T* xt = xs.as<T>();
+          for (int64_t i = lo; i < hi; ++i) {
+            to_channels_last(xp + (n0 + i) * g.C * HW, g.C, HW, xt);
+            to_channels_last(gp + (n0 + i) * g.O * P, g.O, P, gyt + i * P * g.O);
+            // group-major: group gr's rows of every image of the chunk are one [(n, p), K] matrix
+            for (int64_t gr = 0; gr < g.G; ++gr) im2row(xt, g, p, gr, rows + (gr * m + i) * rstride);
+          }
+        });
+        for (int64_t gr = 0; gr < g.G; ++gr)
+          gemm_into(x.dtype(), g.Og, g.K, m * P, reinterpret_cast<const char*>(gyt + gr * g.Og), 1, g.O,
+                    reinterpret_cast<const char*>(rows + gr * m * rstride), g.K, 1,
+                    reinterpret_cast<char*>(dwm.data() + gr * g.Og * g.K), g.K, true);
       }
-    }
+    } else cpu::split_sum(parts, len, dwm.data(), [&](int64_t q, T* part) {
+      ImageScratch<T> s(g, false);
+      alloc::Scratch ys(sizeof(T) * size_t(std::max<int64_t>(1, P * g.O)));
+      T* xt = s.xt.template as<T>();
+      T* rows = s.rows.template as<T>();
+      T* gyt = ys.as<T>();
+      for (int64_t n = g.N * q / parts; n < g.N * (q + 1) / parts; ++n) {
+        to_channels_last(xp + n * g.C * HW, g.C, HW, xt);
+        to_channels_last(gp + n * g.O * P, g.O, P, gyt);
+        for (int64_t gr = 0; gr < g.G; ++gr) {
+          im2row(xt, g, p, gr, rows);
+          // part_g [Og, K] += gyt_g^T [Og, P] x rows [P, K]; A[o, p] = gyt[p, gr*Og + o]
+          fn(g.Og, g.K, P, reinterpret_cast<const char*>(gyt + gr * g.Og), 1, g.O, reinterpret_cast<const char*>(rows),
+             g.K, 1, reinterpret_cast<char*>(part + gr * g.Og * g.K), g.K, 1);
+        }
+      }
+    });
     T* d = dw.data_ptr<T>();
     for (int64_t o = 0; o < g.O; ++o)
       for (int64_t c = 0; c < g.Cg; ++c)

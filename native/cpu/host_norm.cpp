@@ -3,6 +3,7 @@
 // (ops/norm.cpp) checks, records the rules and falls back to the composite definition where these have none.
 #include "host_backend.h"
 #include <cmath>
+#include <vector>
 #include <type_traits>
 #include "dispatch.h"
 #include "threadpool.h"
@@ -88,7 +89,7 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
 }
 
 bool group_norm_backward(const Tensor& dx, const Tensor* dw, const Tensor* db, const Tensor& gy, const Tensor& x,
-                         const Tensor& stats, int64_t G, const Tensor* w) {
+                         const Tensor& stats, int64_t G, const Tensor* w, const Tensor* b, bool silu) {
   if (!is_floating(x.dtype())) return false;
   const Layout L(x, G);
   const int64_t N = L.N, C = L.C, S = L.S, Cg = L.Cg, M = L.M;
@@ -97,48 +98,74 @@ bool group_norm_backward(const Tensor& dx, const Tensor* dw, const Tensor* db, c
     const T* xp = x.data_ptr<T>();
     const T* sp = stats.data_ptr<T>();
     const T* wp = ptr_or_null<T>(w);
+    const T* bp = ptr_or_null<T>(b);
     T* dxp = dx.data_ptr<T>();
+    // Per (image, channel): sum of gz xhat and of gz, where gz is the gradient reaching the normalised output (gy,
+    // or gy silu'(z) with z = xhat w + b when SiLU was fused into the forward; then gz is kept in dx for the second
+    // pass). The group's two means are sums of these weighted by w, and dw, db are their sums over images, in image
+    // order: one read of gy and x fewer than a separate pass for dw and db, which also ran one task per channel.
+    // float32 rows go through the ISA's rows (cpu/kernels.h gn_grad_row, gn_dx_row), float64 through the loops here.
+    std::vector<double> part(size_t(2 * N * C));
+    const cpu::KernelTable& kt = backend_kernels();
     parallel_for(0, N * G, L.grain(), [&](int64_t lo, int64_t hi) {
       for (int64_t ng = lo; ng < hi; ++ng) {
-        double mu = sp[2 * ng], r = sp[2 * ng + 1], s1 = 0, s2 = 0;
-        int64_t g = ng % G;
+        const double mu = sp[2 * ng], r = sp[2 * ng + 1];
+        const int64_t n = ng / G, g = ng % G;
+        double s1 = 0, s2 = 0;
         for (int64_t c = 0; c < Cg; ++c) {
-          double wv = wp ? double(wp[g * Cg + c]) : 1.0;
-          const T* gr_ = gp + ng * M + c * S;
-          const T* xr = xp + ng * M + c * S;
-          for (int64_t i = 0; i < S; ++i) {
-            double gw = gr_[i] * wv, xh = (xr[i] - mu) * r;
-            s1 += gw;
-            s2 += gw * xh;
-          }
-        }
-        double m1 = s1 / double(M), m2 = s2 / double(M);
-        for (int64_t c = 0; c < Cg; ++c) {
-          double wv = wp ? double(wp[g * Cg + c]) : 1.0;
+          const int64_t ch = g * Cg + c;
+          const double wv = wp ? double(wp[ch]) : 1.0, bv = bp ? double(bp[ch]) : 0.0;
           const T* gr_ = gp + ng * M + c * S;
           const T* xr = xp + ng * M + c * S;
           T* d = dxp + ng * M + c * S;
-          for (int64_t i = 0; i < S; ++i) d[i] = T(r * (gr_[i] * wv - m1 - (xr[i] - mu) * r * m2));
+          double pw = 0, pb = 0;
+          // (a dispatch macro, not a template: the float32 call is written with casts, and runs only for float)
+          if (std::is_same<T, float>::value) {
+            kt.gn_grad_row(S, reinterpret_cast<const float*>(xr), reinterpret_cast<const float*>(gr_), float(mu),
+                           float(r), float(wv), float(bv), silu ? 1 : 0, reinterpret_cast<float*>(d), &pw, &pb);
+          } else if (silu) {
+            for (int64_t i = 0; i < S; ++i) {
+              const double xh = (double(xr[i]) - mu) * r, z = xh * wv + bv, sg = 1.0 / (1.0 + std::exp(-z));
+              const T gz = T(double(gr_[i]) * sg * (1.0 + z * (1.0 - sg)));
+              d[i] = gz;
+              pw += double(gz) * xh;
+              pb += double(gz);
+            }
+          } else {
+            for (int64_t i = 0; i < S; ++i) {
+              const double xh = (double(xr[i]) - mu) * r;
+              pw += double(gr_[i]) * xh;
+              pb += double(gr_[i]);
+            }
+          }
+          part[2 * (n * C + ch)] = pw;
+          part[2 * (n * C + ch) + 1] = pb;
+          s1 += wv * pb;
+          s2 += wv * pw;
+        }
+        const double m1 = s1 / double(M), m2 = s2 / double(M);
+        for (int64_t c = 0; c < Cg; ++c) {
+          const double wv = wp ? double(wp[g * Cg + c]) : 1.0;
+          const T* gr_ = silu ? dxp + ng * M + c * S : gp + ng * M + c * S;
+          const T* xr = xp + ng * M + c * S;
+          T* d = dxp + ng * M + c * S;
+          if (std::is_same<T, float>::value)
+            kt.gn_dx_row(S, reinterpret_cast<const float*>(xr), reinterpret_cast<const float*>(gr_), float(mu), float(r),
+                         float(wv), float(m1), float(m2), reinterpret_cast<float*>(d));
+          else
+            for (int64_t i = 0; i < S; ++i) d[i] = T(r * (double(gr_[i]) * wv - m1 - (double(xr[i]) - mu) * r * m2));
         }
       }
     });
     if (dw || db) {
       T* dwp = dw ? dw->data_ptr<T>() : nullptr;
       T* dbp = db ? db->data_ptr<T>() : nullptr;
-      parallel_for(0, C, 1, [&](int64_t lo, int64_t hi) {
-        for (int64_t ch = lo; ch < hi; ++ch) {
-          double sw = 0, sb = 0;
-          for (int64_t nn = 0; nn < N; ++nn) {
-            int64_t ng = nn * G + ch / Cg;
-            double mu = sp[2 * ng], r = sp[2 * ng + 1];
-            const T* gr_ = gp + (nn * C + ch) * S;
-            const T* xr = xp + (nn * C + ch) * S;
-            for (int64_t i = 0; i < S; ++i) { sw += gr_[i] * (xr[i] - mu) * r; sb += gr_[i]; }
-          }
-          if (dwp) dwp[ch] = T(sw);
-          if (dbp) dbp[ch] = T(sb);
-        }
-      });
+      for (int64_t ch = 0; ch < C; ++ch) {
+        double sw = 0, sb = 0;
+        for (int64_t nn = 0; nn < N; ++nn) { sw += part[2 * (nn * C + ch)]; sb += part[2 * (nn * C + ch) + 1]; }
+        if (dwp) dwp[ch] = T(sw);
+        if (dbp) dbp[ch] = T(sb);
+      }
     }
   });
   return true;

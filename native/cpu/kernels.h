@@ -72,6 +72,14 @@ typedef int64_t (*TriSubstFn)(const char* t, char* x, int64_t n, int64_t k, int 
 
 enum { NDT = 5 };  // matches tf::kNumDTypes
 
+// Group norm rows, float32 (cpu/host_norm.cpp's backward). gn_grad_row, over one channel row of n elements:
+// xh = (x - mu) r; gz = g, or with silu g silu'(z) at z = xh w + b (the gradient through a fused SiLU), written to
+// gz when silu; adds sum(gz xh) to *pw and sum(gz) to *pb. gn_dx_row: d = r (gz w - m1 - (x - mu) r m2).
+typedef void (*GnGradRowFn)(int64_t n, const float* x, const float* g, float mu, float r, float w, float b, int silu,
+                            float* gz, double* pw, double* pb);
+typedef void (*GnDxRowFn)(int64_t n, const float* x, const float* gz, float mu, float r, float w, float m1, float m2,
+                          float* d);
+
 struct KernelTable {
   const char* isa;
   UnaryFn unary[U_COUNT][NDT];
@@ -88,6 +96,8 @@ struct KernelTable {
   GemmU8S8 gemm_u8s8;
   CodeU8Fn code_u8;
   Int8AffineFn int8_affine;
+  GnGradRowFn gn_grad_row;
+  GnDxRowFn gn_dx_row;
   FftFn fft[NDT];
   int fft_lanes[NDT];
   CholBlockFn chol_block[2];

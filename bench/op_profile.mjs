@@ -1,0 +1,62 @@
+// Wall time per native entry point during the conv U-Net training step (bench/train.mjs conv), so a thread
+// sweep shows which ops do not scale: run it at 1 and at 2 threads and compare the rows.
+// Every function of the addon's exports is wrapped before the library loads (require's cache hands the library
+// the same object); times are inclusive wall ms per step, summed over calls, median step count from `steps`.
+// Run: npm run build:ts && TENSORFIELD_ADDON=cpu node bench/op_profile.mjs [threads] [steps]
+import { createRequire } from 'module';
+import path from 'path';
+import { fileURLToPath } from 'url';
+import { makeConvDenoiser } from './conv_denoiser.mjs';
+const require = createRequire(import.meta.url);
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const addon = require(path.join(root, 'build', 'Release', 'tensorfield.node'));
+const acc = new Map();
+let on = false;
+for (const [k, f] of Object.entries(addon)) {
+  if (typeof f !== 'function' || /^[A-Z]/.test(k)) continue;
+  addon[k] = function (...a) {
+    if (!on) return f.apply(this, a);
+    const s = performance.now();
+    try { return f.apply(this, a); } finally {
+      const e = acc.get(k) ?? { ms: 0, n: 0 }; e.ms += performance.now() - s; e.n++; acc.set(k, e);
+    }
+  };
+}
+const tf = require('../dist/index.js');
+const T = Number(process.argv[2] ?? 1), steps = Number(process.argv[3] ?? 6);
+tf.setNumThreads(T); tf.manualSeed(0);
+const B = 128, net = makeConvDenoiser(tf), params = Object.values(net.params);
+for (const p of params) p.requiresGrad = true;
+const opt = new tf.optim.Adam(params, { lr: 2e-4 });
+const data = tf.keep(tf.randn([4096, 1, 28, 28]));
+const D = (x, sigma) => {
+  const s = sigma.reshape(-1, 1, 1, 1), s2 = s.square().add(0.25);
+  return x.mul(s2.reciprocal().mul(0.25)).add(net.forward(x.mul(s2.sqrt().reciprocal()), sigma.log().div(4)).mul(s.mul(0.5).div(s2.sqrt())));
+};
+const step = () => tf.tidy(() => {
+  const x0 = data.indexSelect(0, tf.randint(0, data.shape[0], [B]));
+  const sigma = tf.randn([B]).mul(1.2).sub(1.2).exp();
+  const n = tf.randn([B, 1, 28, 28]).mul(sigma.reshape(-1, 1, 1, 1));
+  const w = sigma.square().add(0.25).div(sigma.mul(0.5).square());
+  const loss = w.reshape(-1, 1, 1, 1).mul(D(x0.add(n), sigma).sub(x0).square()).mean();
+  opt.zeroGrad(); loss.backward(); opt.step();
+  return loss.item();
+});
+for (let i = 0; i < 2; i++) step();
+on = true;
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) step();
+const total = (performance.now() - t0) / steps;
+const rows = [...acc].map(([k, e]) => [k, e.ms / steps, e.n / steps]).sort((a, b) => b[1] - a[1]);
+const inNative = rows.reduce((s, r) => s + r[1], 0);
+console.log(`threads ${T}: step ${total.toFixed(1)} ms, in native calls ${inNative.toFixed(1)} ms (calls may nest: backward)`);
+for (const [k, ms, n] of rows.slice(0, 40)) console.log(`${k.padEnd(28)} ${ms.toFixed(2).padStart(9)} ms ${n.toFixed(0).padStart(6)} calls`);
+const m0 = tf.memory();
+step();
+const m1 = tf.memory();
+console.log(`allocator per step: ${m1.cacheHits - m0.cacheHits} hits, ${m1.cacheMisses - m0.cacheMisses} misses; cached ${(m1.cachedBytes / 2 ** 20).toFixed(0)} MiB of ${(m1.cacheLimitBytes / 2 ** 20).toFixed(0)}; peak ${(m1.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+const r0 = process.resourceUsage();
+step();
+const r1 = process.resourceUsage();
+console.log(`page faults per step: ${r1.minorPageFault - r0.minorPageFault} minor, ${r1.majorPageFault - r0.majorPageFault} major`);
+try { const sm = (await import('fs')).readFileSync('/proc/self/smaps_rollup', 'utf8').match(/AnonHugePages:\s+(\d+)/); if (sm) console.log(`AnonHugePages ${(Number(sm[1]) / 1024).toFixed(0)} MiB`); } catch {}
