@@ -139,6 +139,26 @@ describe('layers against closed forms', () => {
     };
     expectClose(secondOrder(true), secondOrder(false), 1e-10, 1e-10, 'second order');
   });
+  test('GroupNorm forward, plain and with the fused SiLU: every ISA\'s float32 rows match the float64 op', () => {
+    // Per group the rows sum x and x^2 in double lanes (exact products of floats, 2^-53 relative sums), then write
+    // y = x * a + b (one float fma-or-mul-add) and optionally silu (4-ulp exp, one division): a few float eps of
+    // |y| <= ~4 here, so 2e-6 absolute is ~17 eps of the largest output. S = 99 leaves a 3-element tail after
+    // 6 vectors of 16, the offset-1000 case checks the double sums against cancellation (its float32 inputs are
+    // rounded at 6e-5, which after normalising by std 1.5 is the looser bound's scale).
+    const w = tf.randn([8]), b = tf.randn([8]);
+    for (const [offset, tol] of [[0.3, 2e-6], [1000, 1e-4]] as const) {
+      const x = tf.randn([2, 8, 9, 11]).mul(1.5).add(offset);
+      for (const silu of [false, true]) {
+        const f = (xv: Tensor, wv: Tensor, bv: Tensor) => (silu ? F.groupNormSilu(xv, 4, wv, bv) : F.groupNorm(xv, 4, wv, bv));
+        const want = arr(f(x.to('float64'), w.to('float64'), b.to('float64')));
+        forEachIsa((isa) => {
+          const got = arr(f(x, w, b));
+          const worst = Math.max(...got.map((v, j) => Math.abs(v - want[j])));
+          expect({ isa, offset, silu, ok: worst <= tol }).toEqual({ isa, offset, silu, ok: true });
+        });
+      }
+    }
+  });
   test('GroupNorm backward, plain and with the fused SiLU: every ISA\'s float32 rows within 1e-5 of the float64 result', () => {
     // float32 inputs are exact in float64, so the float64 op (double loops) is the oracle. The float32 rows round
     // xhat, SiLU's derivative (4 ulp exp), gz and dx once or twice each and sum 16 vectors in float lanes before

@@ -215,18 +215,28 @@ describe('int8 QDQ export', () => {
     tf.manualSeed(5);
     const calib = Array.from({ length: 4 }, () => [tf.randn([8, 1, 14, 14]), tf.randn([8]).mul(0.5)]);
     const report = tf.quant.quantizeModel(q, calib);
-    const x = tf.randn([4, 1, 14, 14]), t = tf.randn([4]).mul(0.5);
+    const x = tf.randn([8, 1, 14, 14]), t = tf.randn([8]).mul(0.5);
     const yf = forward(f32, x, t).dataSync();
     const r = tf.io.exportOnnx(q, [x, t], { inputNames: ['x', 't'] });
     const yq = r.output.dataSync();
     const yo = await runOrt(r.bytes, { x, t });
-    const eInt8 = relErr(yq, yf), eOrt = relErr(yo, yf), eCross = relErr(yo, yq);
+    const eInt8 = relErr(yq, yf), eOrt = relErr(yo, yf);
     // tensorfield's int8 is a real approximation (not float in disguise), and ORT's QDQ run has the same error:
-    // the same codes, scales and zero points, so only float summation order differs. A code that lands on a
-    // rounding boundary in one engine and not the other can flip by one step; 1.25x and 5% leave room for that.
+    // the same codes, scales and zero points, so only float summation order differs. A value that lands on a
+    // rounding boundary in one engine and not the other flips its code by one step, and a flip anywhere before
+    // the attention layer (or in the time path) moves every pixel of that image: over 12 calibration seeds
+    // 0 to 3 of 8 images differed (by up to half the int8 error; 15 of 96 in all), the others agreed to 1e-7.
+    // So: ORT's error within 1.25x of tensorfield's, and at least half the images equal to float precision; a
+    // wrong scale, zero point or axis in the export changes every image.
     expect(eInt8).toBeGreaterThan(1e-3);
     expect(eOrt).toBeLessThanOrEqual(1.25 * eInt8);
-    expect(eCross).toBeLessThan(0.05 * eInt8);
+    const px = yq.length / 8;
+    const agree = Array.from({ length: 8 }, (_, i) => {
+      let d = 0;
+      for (let j = i * px; j < (i + 1) * px; ++j) d = Math.max(d, Math.abs(yq[j] - yo[j]));
+      return d <= 1e-5;
+    }).filter(Boolean).length;
+    expect(agree).toBeGreaterThanOrEqual(4);
     // the QDQ structure: one QuantizeLinear per int8 layer, weight codes and scales exactly the layer's
     const d = decodeModel(r.bytes);
     const quantized = report.filter((l) => l.quantized);

@@ -65,11 +65,22 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
     T* st = stats.data_ptr<T>();
     const T* wp = ptr_or_null<T>(w);
     const T* bp = ptr_or_null<T>(b);
+    const cpu::KernelTable& kt = backend_kernels();
     parallel_for(0, L.N * G, L.grain(), [&](int64_t lo, int64_t hi) {
       for (int64_t ng = lo; ng < hi; ++ng) {
         const T* xs = xp + ng * M;
         double mu, var;
-        group_stats(xs, M, &mu, &var);
+        // float32 goes through the ISA's rows (cpu/kernels.h gn_stats_row, gn_affine_row; sums in double lanes),
+        // float64 through the loops here; the casts compile for both T but run only when T is float
+        if (std::is_same<T, float>::value) {
+          double s = 0, q = 0;
+          kt.gn_stats_row(M, reinterpret_cast<const float*>(xs), &s, &q);
+          mu = M ? s / double(M) : 0.0;
+          var = M ? q / double(M) - mu * mu : 0.0;
+          var = var > 0 ? var : 0;
+        } else {
+          group_stats(xs, M, &mu, &var);
+        }
         double rstd = 1.0 / std::sqrt(var + eps);
         st[2 * ng] = T(mu);
         st[2 * ng + 1] = T(rstd);
@@ -79,6 +90,11 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
           T a = T(rstd) * (wp ? wp[ch] : T(1)), sh = (bp ? bp[ch] : T(0)) - T(mu) * a;
           const T* xr = xs + c * S;
           T* yr = yp + ng * M + c * S;
+          if (std::is_same<T, float>::value) {
+            kt.gn_affine_row(S, reinterpret_cast<const float*>(xr), float(a), float(sh), silu ? 1 : 0,
+                             reinterpret_cast<float*>(yr));
+            continue;
+          }
           for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * a + sh;
           if (silu_fn) silu_fn(S, reinterpret_cast<const char*>(yr), 1, reinterpret_cast<char*>(yr), 1, &no_params);
         }

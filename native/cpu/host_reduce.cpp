@@ -28,6 +28,21 @@ bool reduce(ReduceOp op, const Tensor& out, const Tensor& x, int64_t O, int64_t 
     fn(pp, parts, 1, 1, dst);
     return true;
   }
+  if (op == R_SUM && I == 1 && R >= 2 && R <= 8 && O >= 1024 && is_floating(x.dtype())) {
+    // Many short rows (the gradient of a k x k nearest upsampling sums [.., W, k] over k): one kernel call per
+    // output would cost more than its k adds, so add the R strided columns, one add row per column over a block
+    // of outputs: ((x0 + x1) + x2) ..., the order of the sum kernel's own float loop.
+    cpu::BinaryFn add = backend_kernels().binary[B_ADD][int(x.dtype())];
+    if (add) {
+      parallel_for(0, O, 4096, [&](int64_t lo, int64_t hi) {
+        const char* b = src + lo * R * es;
+        char* d = dst + lo * eo;
+        add(hi - lo, b, R, b + es, R, d, 1);
+        for (int64_t r = 2; r < R; ++r) add(hi - lo, d, 1, b + r * es, R, d, 1);
+      });
+      return true;
+    }
+  }
   int64_t ichunk = I >= 1024 ? 256 : I;
   int64_t nichunks = (I + ichunk - 1) / ichunk;
   int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(R * ichunk, 1));

@@ -79,6 +79,10 @@ typedef void (*GnGradRowFn)(int64_t n, const float* x, const float* g, float mu,
                             float* gz, double* pw, double* pb);
 typedef void (*GnDxRowFn)(int64_t n, const float* x, const float* gz, float mu, float r, float w, float m1, float m2,
                           float* d);
+// The forward's rows: gn_stats_row adds sum(x) to *s and sum(x^2) to *q, in double (the variance is taken as
+// q / M - mean^2, so float sums would lose it to cancellation); gn_affine_row writes y = x a + b, or silu of it.
+typedef void (*GnStatsRowFn)(int64_t n, const float* x, double* s, double* q);
+typedef void (*GnAffineRowFn)(int64_t n, const float* x, float a, float b, int silu, float* y);
 
 struct KernelTable {
   const char* isa;
@@ -98,6 +102,8 @@ struct KernelTable {
   Int8AffineFn int8_affine;
   GnGradRowFn gn_grad_row;
   GnDxRowFn gn_dx_row;
+  GnStatsRowFn gn_stats_row;
+  GnAffineRowFn gn_affine_row;
   FftFn fft[NDT];
   int fft_lanes[NDT];
   CholBlockFn chol_block[2];
