@@ -46,6 +46,22 @@ describe('conv2d', () => {
     // |error| <= 2 K eps sum|x||w| with K = 72: bounded by 2 * 72 * 2^-24 * 72 * max|x||w| ~ 1e-4 here
     forEachIsa((isa) => expectClose(arr(tf.conv2d(x, w, { padding: 1 })), ref, 2e-4, 1e-5, `conv ${isa}`));
   });
+  test('float32 forward and both gradients with row and column tails (C = 9, HW = 143) on every ISA path', () => {
+    // The layout transposes around Winograd go in 4 x 4 blocks: 9 channels leave a row tail of 1 and 11 x 13
+    // pixels a column tail of 3; Winograd's 2 x 2 output tiles overhang both edges. Oracle: the float64 op
+    // (im2col, not Winograd). Each entry is a float32 sum of at most 2 x 143 = 286 products of O(1) values (the weight
+    // gradient's depth); its rounding, ~sqrt(286) eps * sum |terms| in practice, and Winograd's few transform
+    // roundings stay well under 2e-4 absolute at these magnitudes, while a misplaced element errs by O(1).
+    const x = tf.randn([2, 9, 11, 13]), w = tf.randn([10, 9, 3, 3]).mul(0.3), r = tf.randn([2, 10, 11, 13]);
+    const grads = (dtype: 'float32' | 'float64') => {
+      const xv = x.to(dtype).detach().requiresGrad_(), wv = w.to(dtype).detach().requiresGrad_();
+      const y = tf.conv2d(xv, wv, { padding: 1 });
+      y.mul(r.to(dtype)).sum().backward();
+      return [arr(y), arr(xv.grad!), arr(wv.grad!)];
+    };
+    const want = grads('float64');
+    forEachIsa((isa) => grads('float32').forEach((g, i) => expectClose(g, want[i], 2e-4, 1e-5, `${isa} ${i}`)));
+  });
   test('convTranspose2d has PyTorch\'s output size and is the adjoint of conv2d', () => {
     const x = tf.randn([2, 4, 5, 5], { dtype: 'float64' }), w = tf.randn([4, 3, 3, 3], { dtype: 'float64' });
     const y = tf.convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 });
