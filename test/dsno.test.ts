@@ -150,15 +150,17 @@ describe('CLI method dsno', () => {
     expect(r2.steps).toBe(20);
     expect(fs.statSync(path.join(trajDir, 'shard-00000.safetensors')).mtimeMs).toBe(stamp);  // reused, not remade
     await expect(trainCommand(['--method', 'dsno', ...small, '--steps', '2', '--out', path.join(tmp, 'bad')], quiet)).rejects.toThrow(/teacher/);
+    // the feature distance reads Fashion images: refused on points before any trajectory is generated
+    await expect(trainCommand([...opts, '--distance', 'feature', '--steps', '2', '--out', path.join(tmp, 'bad2')], quiet)).rejects.toThrow(/--distance feature needs/);
   });
 
-  test('images: a trigflow U-Net teacher distilled into the time-batched U-Net operator', async () => {
+  test('images: a trigflow U-Net teacher distilled into the time-batched U-Net operator (feature-distance loss)', async () => {
     const img = ['--data', 'fashion14', '--fashion-source', 'embedded', '--channels', '8', '--batch', '4', '--ckpt-every', '2',
       '--samples', '8', '--threads', '1'];
     const teacherDir = path.join(tmp, 'img-teacher');
     await trainCommand(['--method', 'trigflow', ...img, '--steps', '2', '--out', teacherDir, '--sampleSteps', '4'], quiet);
     const r = await trainCommand(['--method', 'dsno', ...img, '--steps', '2', '--out', path.join(tmp, 'img-dsno'), '--teacher',
-      path.join(teacherDir, 'checkpoint.safetensors'), '--nTraj', '8', '--teacherSteps', '16'], quiet);
+      path.join(teacherDir, 'checkpoint.safetensors'), '--nTraj', '8', '--teacherSteps', '16', '--distance', 'feature'], quiet);
     expect(r.steps).toBe(2);
     expect(Number.isFinite(r.lossLast)).toBe(true);
     expect(Number.isFinite(r.metrics!.fdCls)).toBe(true);

@@ -46,9 +46,20 @@ export class FashionClassifier extends Module {
     this.head = this.module('head', new Linear(FEATURE_DIM, NUM_CLASSES));
   }
   /** Penultimate activations [N, 128]. */
-  features(x: Tensor): Tensor {
-    const h = F.avgPool2d(this.body.forward(x), 2, 2, 1);
-    return this.fc.forward(h.flatten(1)).silu();
+  features(x: Tensor): Tensor { return this.activations(x).at(-1)!; }
+  /**
+   * Every stage's activations, shallow to deep: the three conv blocks' outputs ([N, w, 28, 28], [N, 2w, 14, 14],
+   * [N, 4w, 7, 7], before their pooling) and the penultimate features [N, 128] (lib/metrics/perceptual.ts).
+   */
+  activations(x: Tensor): Tensor[] {
+    const out: Tensor[] = [];
+    let h = x;
+    for (const layer of this.body.layers) {
+      h = layer.forward(h);
+      if (!(layer instanceof AvgPool2d)) out.push(h);
+    }
+    out.push(this.fc.forward(F.avgPool2d(h, 2, 2, 1).flatten(1)).silu());
+    return out;
   }
   logits(features: Tensor): Tensor { return this.head.forward(features); }
   forward(x: Tensor): Tensor { return this.logits(this.features(x)); }

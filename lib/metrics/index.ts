@@ -15,6 +15,8 @@ export {
   classifierOutputs, classifierOutputsAsync, classifierFeatures, classifierFeaturesAsync, classifierAccuracy,
 } from './features';
 export type { FeatureOptions, AsyncFeatureOptions, ClassifierOutputs } from './features';
+export { classifierPerceptualDistance } from './perceptual';
+export type { PerceptualOptions } from './perceptual';
 export {
   fashionFrechetDistance, fashionFrechetDistanceAsync, fashionReferenceStats, classifierScore, classifierScoreAsync,
   scoreFromProbs, precisionRecall, REFERENCE_STATS_FILE, disjointDraws, fashionRealFloorAsync,

@@ -34,7 +34,7 @@ export const dsnoMethod: Method = {
     width: { integer: true, min: 1, default: 256, help: 'operator width (points; images use the teacher U-Net)' },
     opBlocks: { integer: true, min: 1, default: 3, help: 'operator residual blocks, a temporal convolution after each (points)' },
     modes: { integer: true, min: 0, default: 2, help: 'temporal Fourier modes (0: no temporal convolution, the ablation)' },
-    distance: { default: 'l1', choices: ['l1', 'l2'], help: 'per-slice distance of the loss' },
+    distance: { default: 'l1', choices: ['l1', 'l2', 'feature'], help: 'per-slice distance of the loss (feature: the Fashion classifier\'s LPIPS-style distance, images only)' },
     lr: { min: 0, minExclusive: true, resumable: true, default: 1e-3, help: 'Adam learning rate (the paper: 2e-4)' },
     warmup: { integer: true, min: 0, default: 200, help: 'linear warm-up steps from 1e-3 of the rate' },
     emaDecay: { min: 0, max: 1, maxExclusive: true, default: 0.999, help: 'EMA decay of the evaluation weights' },
@@ -44,6 +44,11 @@ export const dsnoMethod: Method = {
   },
   create(spec: DataSpec, o: Record<string, OptionValue>): MethodRun {
     const sd = o.sigmaData as number;
+    // checked before the (long) trajectory generation: the feature distance reads 1-channel 28x28 or 14x14 images
+    const sh = spec.itemShape;
+    if (o.distance === 'feature' && !(sh.length === 3 && sh[0] === 1 && sh[1] === sh[2] && (sh[1] === 28 || sh[1] === 14))) {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `dsno: --distance feature needs 1x28x28 or 1x14x14 images (Fashion-MNIST), data items are [${sh}]`);
+    }
     const teacher = loadTeacher(spec, { ...o, dropout: 0 }, o.teacher as string);
     // u = 1 is the teacher's own t_max: logsnr_min = -2 ln tan(t_max) on sigma_d-normalised data
     const tMax = tMaxOf(o.sigmaMax as number, sd);
@@ -63,7 +68,7 @@ export const dsnoMethod: Method = {
     if (net instanceof DsnoUNet) net.unet.loadStateDict(teacher.net.stateDict());
     teacher.dispose();
     const tr = new DsnoTrainer(net, { weights: sliceWeights(times, range), sigmaD: sd, lr: o.lr as number, warmupSteps: o.warmup as number,
-      emaDecay: o.emaDecay as number, distance: o.distance as 'l1' | 'l2' });
+      emaDecay: o.emaDecay as number, distance: o.distance as 'l1' | 'l2' | 'feature' });
     const evalNet = make();
     evalNet.eval();
     return {

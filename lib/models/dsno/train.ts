@@ -32,7 +32,7 @@ export class DsnoTrainer {
     const lr = this.o.lr ?? 2e-4, wu = this.o.warmupSteps ?? 0;
     this.opt.groups[0].lr = wu > 0 ? lr * Math.min(1, 1e-3 + (this.steps / wu) * (1 - 1e-3)) : lr;
     const sd = this.o.sigmaD;
-    const { loss } = dsnoLoss(this.net.forward(xT.div(sd)), traj.div(sd), this.o.weights, this.o.distance ?? 'l1');
+    const { loss } = dsnoLoss(this.net.forward(xT.div(sd)), traj.div(sd), this.o.weights, this.o.distance ?? 'l1', { dataScale: sd });
     this.opt.zeroGrad();
     loss.backward();
     this.opt.step();
