@@ -43,3 +43,27 @@ export function makeConvDenoiser(tf, { c1 = 32, c2 = 64, temb = 64, tdim = 128, 
   };
   return { params: P, forward };
 }
+
+// The conv benchmark's training step (bench/train.mjs conv, train_scaling.mjs, op_profile.mjs): EDM
+// preconditioning with sigma_data 0.5, ln sigma ~ N(-1.2, 1.2^2), the EDM loss weight, Adam lr 2e-4, batch B drawn
+// with replacement from data [N, 1, 28, 28]. Returns the network, its parameters and step() -> loss.
+export function makeConvTrainStep(tf, data, B = 128) {
+  const net = makeConvDenoiser(tf), params = Object.values(net.params);
+  for (const p of params) p.requiresGrad = true;
+  const opt = new tf.optim.Adam(params, { lr: 2e-4 });
+  const D = (x, sigma) => {
+    const s = sigma.reshape(-1, 1, 1, 1), s2 = s.square().add(0.25);
+    const cSkip = s2.reciprocal().mul(0.25), cOut = s.mul(0.5).div(s2.sqrt()), cIn = s2.sqrt().reciprocal();
+    return x.mul(cSkip).add(net.forward(x.mul(cIn), sigma.log().div(4)).mul(cOut));
+  };
+  const step = () => tf.tidy(() => {
+    const x0 = data.indexSelect(0, tf.randint(0, data.shape[0], [B]));
+    const sigma = tf.randn([B]).mul(1.2).sub(1.2).exp();
+    const n = tf.randn([B, 1, 28, 28]).mul(sigma.reshape(-1, 1, 1, 1));
+    const w = sigma.square().add(0.25).div(sigma.mul(0.5).square());
+    const loss = w.reshape(-1, 1, 1, 1).mul(D(x0.add(n), sigma).sub(x0).square()).mean();
+    opt.zeroGrad(); loss.backward(); opt.step();
+    return loss.item();
+  });
+  return { net, params, step };
+}

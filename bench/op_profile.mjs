@@ -6,7 +6,7 @@
 import { createRequire } from 'module';
 import path from 'path';
 import { fileURLToPath } from 'url';
-import { makeConvDenoiser } from './conv_denoiser.mjs';
+import { makeConvTrainStep } from './conv_denoiser.mjs';
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const addon = require(path.join(root, 'build', 'Release', 'tensorfield.node'));
@@ -25,23 +25,8 @@ for (const [k, f] of Object.entries(addon)) {
 const tf = require('../dist/index.js');
 const T = Number(process.argv[2] ?? 1), steps = Number(process.argv[3] ?? 6);
 tf.setNumThreads(T); tf.manualSeed(0);
-const B = 128, net = makeConvDenoiser(tf), params = Object.values(net.params);
-for (const p of params) p.requiresGrad = true;
-const opt = new tf.optim.Adam(params, { lr: 2e-4 });
 const data = tf.keep(tf.randn([4096, 1, 28, 28]));
-const D = (x, sigma) => {
-  const s = sigma.reshape(-1, 1, 1, 1), s2 = s.square().add(0.25);
-  return x.mul(s2.reciprocal().mul(0.25)).add(net.forward(x.mul(s2.sqrt().reciprocal()), sigma.log().div(4)).mul(s.mul(0.5).div(s2.sqrt())));
-};
-const step = () => tf.tidy(() => {
-  const x0 = data.indexSelect(0, tf.randint(0, data.shape[0], [B]));
-  const sigma = tf.randn([B]).mul(1.2).sub(1.2).exp();
-  const n = tf.randn([B, 1, 28, 28]).mul(sigma.reshape(-1, 1, 1, 1));
-  const w = sigma.square().add(0.25).div(sigma.mul(0.5).square());
-  const loss = w.reshape(-1, 1, 1, 1).mul(D(x0.add(n), sigma).sub(x0).square()).mean();
-  opt.zeroGrad(); loss.backward(); opt.step();
-  return loss.item();
-});
+const { step } = makeConvTrainStep(tf, data);
 for (let i = 0; i < 2; i++) step();
 on = true;
 const t0 = performance.now();

@@ -6,7 +6,7 @@
 // Each step = batch + forward + backward + Adam, timed one by one after warm-up; median ms, samples/s, peak RSS.
 // Run: npm run build:ts && node bench/train.mjs {mlp|conv} [threads] [steps]
 import { createRequire } from 'module';
-import { makeConvDenoiser } from './conv_denoiser.mjs';
+import { makeConvTrainStep } from './conv_denoiser.mjs';
 const require = createRequire(import.meta.url);
 const tf = require('../dist/index.js');
 
@@ -35,10 +35,6 @@ if (which === 'mlp') {
   });
 } else {
   B = 128;
-  const net = makeConvDenoiser(tf);
-  params = Object.values(net.params);
-  for (const p of params) p.requiresGrad = true;
-  const opt = new tf.optim.Adam(params, { lr: 2e-4 });
   let data;
   // Said, not silent: the full Fashion-MNIST when the Debian package is installed, else N(0, 1) images of its shape.
   try {
@@ -49,20 +45,7 @@ if (which === 'mlp') {
     dataUsed = 'random-normal (the full Fashion-MNIST is not installed)';
     console.error('NOTE: the full Fashion-MNIST is not installed; training on N(0, 1) images of the same shape');
   }
-  const D = (x, sigma) => {  // EDM preconditioning, sigma_data 0.5
-    const s = sigma.reshape(-1, 1, 1, 1), s2 = s.square().add(0.25);
-    const cSkip = s2.reciprocal().mul(0.25), cOut = s.mul(0.5).div(s2.sqrt()), cIn = s2.sqrt().reciprocal();
-    return x.mul(cSkip).add(net.forward(x.mul(cIn), sigma.log().div(4)).mul(cOut));
-  };
-  step = () => tf.tidy(() => {
-    const x0 = data.indexSelect(0, tf.randint(0, data.shape[0], [B]));
-    const sigma = tf.randn([B]).mul(1.2).sub(1.2).exp();
-    const n = tf.randn([B, 1, 28, 28]).mul(sigma.reshape(-1, 1, 1, 1));
-    const w = sigma.square().add(0.25).div(sigma.mul(0.5).square());
-    const loss = w.reshape(-1, 1, 1, 1).mul(D(x0.add(n), sigma).sub(x0).square()).mean();
-    opt.zeroGrad(); loss.backward(); opt.step();
-    return loss.item();
-  });
+  ({ params, step } = makeConvTrainStep(tf, data, B));
 }
 for (let i = 0; i < 3; i++) step();
 const n = Number(stepsArg ?? (which === 'mlp' ? 40 : 12));
