@@ -61,6 +61,26 @@ inline void output_tile(const V m[16], V y[4]) {
   }
 }
 
+// The 16 transformed values of each channel of one tile: gathers NIN inputs per channel from src[0..NIN) (four
+// channels a step in SSE lanes, then one by one), applies tile(d, r) and writes r[k] to dst[k * stride + channel].
+// Shared by the input transform (NIN = 16) and the output transform's adjoint (NIN = 4).
+template <int NIN, class Tile>
+inline void transform_channels(const float* const src[NIN], int64_t C, float* dst, int64_t stride, Tile tile) {
+  int64_t c = 0;
+  for (; c + 4 <= C; c += 4) {
+    v4 d[NIN], r[16];
+    for (int k = 0; k < NIN; ++k) d[k] = ld4(src[k] + c);
+    tile(d, r);
+    for (int k = 0; k < 16; ++k) st4(dst + k * stride + c, r[k]);
+  }
+  for (; c < C; ++c) {
+    float d[NIN], r[16];
+    for (int k = 0; k < NIN; ++k) d[k] = src[k][c];
+    tile(d, r);
+    for (int k = 0; k < 16; ++k) dst[k * stride + c] = r[k];
+  }
+}
+
 // V[xi * vs + t * C + c] = (B^T d B)[xi] for tiles t0 .. t0 + nb (row-major over tilesW tiles a row) of xt [H*W, C]
 void input_tiles(const float* xt, int64_t H, int64_t W, int64_t C, int64_t pad_h, int64_t pad_w, int64_t tilesW,
                  int64_t t0, int64_t nb, const float* zeros, float* V, int64_t vs) {
@@ -72,20 +92,7 @@ void input_tiles(const float* xt, int64_t H, int64_t W, int64_t C, int64_t pad_h
         const int64_t ih = 2 * th - pad_h + i, iw = 2 * tw - pad_w + j;
         src[i * 4 + j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? xt + (ih * W + iw) * C : zeros;
       }
-    float* v = V + t * C;
-    int64_t c = 0;
-    for (; c + 4 <= C; c += 4) {
-      v4 d[16], r[16];
-      for (int k = 0; k < 16; ++k) d[k] = ld4(src[k] + c);
-      input_tile(d, r);
-      for (int k = 0; k < 16; ++k) st4(v + k * vs + c, r[k]);
-    }
-    for (; c < C; ++c) {
-      float d[16], r[16];
-      for (int k = 0; k < 16; ++k) d[k] = src[k][c];
-      input_tile(d, r);
-      for (int k = 0; k < 16; ++k) v[k * vs + c] = r[k];
-    }
+    transform_channels<16>(src, C, V + t * C, vs, [](const auto* d, auto* r) { input_tile(d, r); });
   }
 }
 
@@ -214,19 +221,7 @@ void transform_tile(const float* xt, const float* dyt, int64_t H, int64_t W, int
     const int64_t h = oh + k / 2, w = ow + k % 2;
     src[k] = h < Ho && w < Wo ? dy + (h * Wo + w) * O : zeros;
   }
-  int64_t o = 0;
-  for (; o + 4 <= O; o += 4) {
-    v4 d4[4], r[16];
-    for (int k = 0; k < 4; ++k) d4[k] = ld4(src[k] + o);
-    output_tile_adjoint(d4, r);
-    for (int k = 0; k < 16; ++k) st4(m + k * ms + o, r[k]);
-  }
-  for (; o < O; ++o) {
-    float d1[4], r[16];
-    for (int k = 0; k < 4; ++k) d1[k] = src[k][o];
-    output_tile_adjoint(d1, r);
-    for (int k = 0; k < 16; ++k) m[k * ms + o] = r[k];
-  }
+  transform_channels<4>(src, O, m, ms, [](const auto* d, auto* r) { output_tile_adjoint(d, r); });
 }
 
 // Wide layers (the partial dUs of the split would pass the memory cap): blocks of tiles, each transformed by one
