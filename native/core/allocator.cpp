@@ -42,6 +42,9 @@ int medium_class(size_t rounded) {
     if (rounded <= medium_class_size(i)) return i;
   return kMediumClasses - 1;
 }
+// Set when this thread's lists are destroyed: at exit, static objects destroyed after the main thread's
+// thread_locals may still release blocks, which then go straight back to the heap.
+thread_local bool t_medium_gone = false;
 struct MediumCache {
   std::vector<void*> lists[kMediumClasses];
   MediumCache() {
@@ -50,11 +53,13 @@ struct MediumCache {
   ~MediumCache() {
     for (auto& l : lists)
       for (void* p : l) std::free(p);
+    t_medium_gone = true;
   }
 };
-MediumCache& medium_cache() {
+MediumCache* medium_cache() {
+  if (t_medium_gone) return nullptr;
   thread_local MediumCache c;
-  return c;
+  return &c;
 }
 
 // Size classes: 8 per power of two (at most 12.5% slack), whole pages.
@@ -112,10 +117,9 @@ void* acquire(size_t bytes, size_t* capacity) {
   if (rounded < kLarge) {
     const int i = medium_class(rounded);
     *capacity = medium_class_size(i);
-    auto& l = medium_cache().lists[i];
-    if (!l.empty()) {
-      void* p = l.back();
-      l.pop_back();
+    if (MediumCache* mc = medium_cache(); mc && !mc->lists[i].empty()) {
+      void* p = mc->lists[i].back();
+      mc->lists[i].pop_back();
       return p;
     }
     return std::aligned_alloc(64, *capacity);
@@ -152,8 +156,8 @@ void release(void* p, size_t capacity) {
     return;
   }
   if (capacity < kLarge) {
-    auto& l = medium_cache().lists[medium_class(capacity)];
-    if (l.size() < kMediumKeep) l.push_back(p);
+    MediumCache* mc = medium_cache();
+    if (mc && mc->lists[medium_class(capacity)].size() < kMediumKeep) mc->lists[medium_class(capacity)].push_back(p);
     else std::free(p);
     return;
   }
