@@ -84,9 +84,10 @@ export function checkImages(images: Tensor, fn: string): 28 | 14 {
   return s[2] as 28 | 14;
 }
 
-export function toClassifierInput(images: Tensor, fn = 'classifier'): Tensor {
+/** Images as the classifier reads them: in its dtype (float32 unless a float64 copy is being checked), 14x14 upsampled. */
+export function toClassifierInput(images: Tensor, fn = 'classifier', dtype: 'float32' | 'float64' = 'float32'): Tensor {
   const side = checkImages(images, fn);
-  const x = images.dtype === 'float32' ? images : images.to('float32');
+  const x = images.dtype === dtype ? images : images.to(dtype);
   return side === 14 ? F.upsampleNearest(x, 2) : x;
 }
 

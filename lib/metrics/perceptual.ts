@@ -8,8 +8,7 @@
 // uses it in place of LPIPS.
 import { Tensor, TensorfieldError } from '../tensor';
 import { cat } from '../ops';
-import { upsampleNearest } from '../nn/functional';
-import { FashionClassifier, checkImages, loadFashionClassifier } from './classifier';
+import { FashionClassifier, loadFashionClassifier, toClassifierInput } from './classifier';
 
 export interface PerceptualOptions {
   /** the network whose stages are compared; default the shipped classifier (its parameters are frozen) */
@@ -31,15 +30,11 @@ export function classifierPerceptualDistance(a: Tensor, b: Tensor, opts: Percept
   if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: a and b must be Tensors`);
   if (a.shape.join() !== b.shape.join())
     throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: a [${a.shape}] and b [${b.shape}] must have one shape`);
-  const side = checkImages(a, fn);
   const net = opts.classifier ?? loadFashionClassifier();
   if (!(net instanceof FashionClassifier)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: classifier must be a FashionClassifier`);
-  // the images take the network's dtype (float64 for gradient checks); 14x14 are upsampled as toClassifierInput does
-  const dtype = net.head.weight.dtype;
-  const prep = (x: Tensor) => {
-    const y = x.dtype === dtype ? x : x.to(dtype as never);
-    return side === 14 ? upsampleNearest(y, 2) : y;
-  };
+  // the images take the network's dtype (float64 for gradient checks)
+  const dtype = net.head.weight.dtype as 'float32' | 'float64';
+  const prep = (x: Tensor) => toClassifierInput(x, fn, dtype);
   const n = a.shape[0];
   const stages = net.activations(cat([prep(a), prep(b)], 0));
   let total: Tensor | null = null;

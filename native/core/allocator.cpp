@@ -157,7 +157,8 @@ void release(void* p, size_t capacity) {
   }
   if (capacity < kLarge) {
     MediumCache* mc = medium_cache();
-    if (mc && mc->lists[medium_class(capacity)].size() < kMediumKeep) mc->lists[medium_class(capacity)].push_back(p);
+    std::vector<void*>* l = mc ? &mc->lists[medium_class(capacity)] : nullptr;
+    if (l && l->size() < kMediumKeep) l->push_back(p);
     else std::free(p);
     return;
   }
