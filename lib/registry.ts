@@ -80,9 +80,11 @@ export interface MethodRun {
   /**
    * For quantization recipes (lib/quant, tensorfield quantize): clean items x0 made noisy at levels drawn from the
    * training loss's own distribution ('training') or uniformly from the levels the sampler visits ('sampler',
-   * with opts' steps), as the evaluation network's inputs, with the regression target of the method's loss.
+   * with opts' steps), or uniformly from one part of them ({ part: b, of: n }: the b-th of n contiguous parts of the
+   * sampler's levels, highest noise first; per-bucket calibration), as the evaluation network's inputs, with the
+   * regression target of the method's loss.
    */
-  denoiserBatch?(x0: Tensor, levels: 'training' | 'sampler', opts?: SampleOptions): { inputs: Tensor[]; target: Tensor };
+  denoiserBatch?(x0: Tensor, levels: DenoiserLevels, opts?: SampleOptions): { inputs: Tensor[]; target: Tensor };
   /** Numbers the method measured while training (e.g. the allocator's peak bytes per step), added to `train`'s metrics. */
   trainReport?(): Record<string, number>;
 }
@@ -101,14 +103,26 @@ export interface Method {
 }
 
 /** What a quantization recipe gets from `tensorfield quantize`. */
+/** Where denoiserBatch draws its noise levels from (MethodRun.denoiserBatch). */
+export type DenoiserLevels = 'training' | 'sampler' | { part: number; of: number };
+
+/** The indices of part `b` of `n` contiguous parts of `len` levels (as even as integers allow); checks the part. */
+export function levelPart(len: number, levels: { part: number; of: number }): [number, number] {
+  const { part: b, of: n } = levels;
+  if (!Number.isInteger(n) || n < 1 || n > len || !Number.isInteger(b) || b < 0 || b >= n)
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', `noise-level part ${b} of ${n}: need integers 0 <= part < of <= ${len} (the sampler's levels)`);
+  return [Math.floor((b * len) / n), Math.floor(((b + 1) * len) / n)];
+}
+
 export interface QuantContext {
   /** the evaluation network (float32, eval mode): the recipe converts it to int8 in place */
   net: Module;
   /** a fresh float32 copy of the evaluation network (a teacher), owned by the caller */
   teacher(): Module;
   /** one batch of n training items at noise levels, as MethodRun.denoiserBatch */
-  batch(n: number, levels: 'training' | 'sampler'): { inputs: Tensor[]; target: Tensor };
-  options: { calibBatches: number; batchSize: number; steps: number; lr: number; taskWeight: number; observers: 'moving' | 'frozen' };
+  batch(n: number, levels: DenoiserLevels): { inputs: Tensor[]; target: Tensor };
+  /** actBuckets: activation codings per contiguous part of the sampler's levels (1: one for all levels) */
+  options: { calibBatches: number; batchSize: number; steps: number; lr: number; taskWeight: number; observers: 'moving' | 'frozen'; actBuckets: number };
   log(s: string): void;
   /** progress of long work (done of total, fields) */
   progress(label: string, total: number): { update(done: number, fields?: Record<string, number | string>): void; finish(): void };

@@ -291,6 +291,26 @@ describe('CLI: quantize --method, sample / eval --int8 and --precision, bench --
     expectCode(() => quantizeRecipeCommand([...small, '--method', 'qat-kd', '--task-weight', '-1'], quiet), 'TF_INVALID_ARGUMENT');
   }, 120_000);
 
+  test('ptq --act-buckets 4: one calibration per quarter of the levels, a checkpoint that samples with its router', async () => {
+    const { quantizeRecipeCommand } = await import('../lib/cli/commands');
+    const { openPrecision } = await import('../lib/cli/int8');
+    const small = ['--run', dir, '--calib-batches', '4', '--batch', '64', '--eval-items', '300', '--steps', '8'];
+    const b = quantizeRecipeCommand([...small, '--method', 'ptq', '--act-buckets', '4'], quiet);
+    expect(path.basename(b.file)).toBe('int8-ptq-b4.safetensors');
+    const j = JSON.parse(fs.readFileSync(b.file.replace(/\.safetensors$/, '.json'), 'utf8'));
+    // 8 levels in 4 parts: each bucket saw exactly its 2 levels (c_noise = ln(sigma)/4, highest first)
+    const lv = [...j.relErr.levels].sort((x: number, y: number) => y - x);
+    expect(j.info.levelRanges.map((r: number[]) => r.map((v) => Math.fround(v)))).toEqual([0, 1, 2, 3].map((k) => [lv[2 * k + 1], lv[2 * k]].map((v) => Math.fround(v))));
+    expect(b.relErr.mean).toBeLessThan(0.005);
+    const pr = openPrecision(dir, 'int8', b.file, 0, quiet);
+    tf.manualSeed(21);
+    const r = pr.sample(50, { steps: 8 });
+    expect(arr(r.x).every(Number.isFinite)).toBe(true);
+    r.x.dispose(); pr.dispose();
+    expectCode(() => quantizeRecipeCommand([...small, '--method', 'qat-kd', '--act-buckets', '2'], quiet), 'TF_UNSUPPORTED');
+    expectCode(() => quantizeRecipeCommand([...small, '--method', 'ptq', '--act-buckets', '9'], quiet), 'TF_INVALID_ARGUMENT');
+  }, 120_000);
+
   test('int8 and mixed sampling: k = 0 is int8, k past the grid is float32, both bit for bit', async () => {
     const { openPrecision } = await import('../lib/cli/int8');
     const draw = (mode: 'float32' | 'int8' | 'mixed', k: number) => {

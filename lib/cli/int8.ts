@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '../index';
-import { getQuantRecipe, type MethodRun, type QuantContext, type SampleOptions } from '../registry';
+import { getQuantRecipe, type DenoiserLevels, type MethodRun, type QuantContext, type SampleOptions } from '../registry';
 import { getRngState, setRngState } from '../random';
 import type { Module } from '../nn/module';
 import type { DataSource } from '../data/sources';
@@ -32,6 +32,7 @@ export function quantizeWithRecipe(dir: string, flags: Record<string, unknown>, 
     calibBatches: positiveInt('calib-batches', flags['calib-batches']), batchSize: positiveInt('batch', flags.batch),
     steps: recipe.name === 'ptq' ? 0 : positiveInt('qat-steps', flags['qat-steps']), lr: flags.lr as number,
     taskWeight: flags['task-weight'] as number, observers: flags.observers as 'moving' | 'frozen',
+    actBuckets: positiveInt('act-buckets', flags['act-buckets'] ?? 1),
   };
   if (!(opts.taskWeight >= 0)) throw usageError(`--task-weight must be >= 0, got ${String(flags['task-weight'])}`);
   if (!(opts.lr > 0)) throw usageError(`--lr must be a positive number, got ${String(flags.lr)}`);
@@ -41,11 +42,11 @@ export function quantizeWithRecipe(dir: string, flags: Record<string, unknown>, 
   if (!run.evalNetwork || !run.denoiserBatch)
     throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `method '${cfg.method}' gives no noisy training batches (denoiserBatch), which --method ${recipe.name} needs; quantize without --method calibrates through its sampler`);
   logDataset(src, log);
-  const out = (flags.out as string | undefined) ?? path.join(dir, `int8-${recipe.name}.safetensors`);
+  const out = (flags.out as string | undefined) ?? path.join(dir, `int8-${recipe.name}${opts.actBuckets > 1 ? `-b${opts.actBuckets}` : ''}.safetensors`);
   tf.manualSeed(flags.seed as number);
   const net = run.evalNetwork();
   const owned: Module[] = [];
-  const batch = (n: number, levels: 'training' | 'sampler') => {
+  const batch = (n: number, levels: DenoiserLevels) => {
     const x0 = src.batch(n);
     try { return run.denoiserBatch!(x0, levels, sopts); } finally { x0.dispose(); }
   };

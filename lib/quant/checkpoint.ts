@@ -5,6 +5,8 @@
 //                                            as float64 [scale, zero point], and the float layers' tensors)
 //   metadata  tensorfield.format = "int8-checkpoint", tensorfield.format_version = "1",
 //             tensorfield.int8.layers (JSON: name, kind, conv stride/padding/dilation, epilogue activation),
+//             tensorfield.int8.buckets (JSON [[low, high], ...]: the noise-level range of each activation bucket,
+//             only when the layers hold per-bucket codings as float64 [buckets, 4] `bucketQParams`),
 //             tensorfield.extra (JSON, optional), tensorfield.data_sha256 (added by the writer, checked on load).
 // The file is written atomically (the old one stays intact until the rename). Loading checks every layer and
 // every tensor before changing the model, so a bad file leaves the float model as it was.
@@ -12,13 +14,14 @@ import { Tensor, TensorfieldError } from '../tensor';
 import { Module } from '../nn/module';
 import { Linear, Conv2d } from '../nn/layers';
 import { loadSafetensors, saveSafetensors, type Metadata } from '../io/safetensors';
-import { QuantizedConv2d, QuantizedLinear, type Int8LayerSpec } from './layers';
+import { QuantizedConv2d, QuantizedLinear, type BucketQParams, type Int8LayerSpec } from './layers';
+import { bucketRanges, checkRanges, routeBuckets, type LevelRange } from './buckets';
 import type { ActQParams, Int8Act } from './ops';
 import { walk } from './convert';
 
 export const INT8_CHECKPOINT_FORMAT = 'int8-checkpoint';
 export const INT8_CHECKPOINT_VERSION = 1;
-const K = { format: 'tensorfield.format', version: 'tensorfield.format_version', layers: 'tensorfield.int8.layers', extra: 'tensorfield.extra' } as const;
+const K = { format: 'tensorfield.format', version: 'tensorfield.format_version', layers: 'tensorfield.int8.layers', buckets: 'tensorfield.int8.buckets', extra: 'tensorfield.extra' } as const;
 
 type Pair = [number, number];
 export interface Int8LayerEntry {
@@ -44,6 +47,10 @@ export function saveInt8Checkpoint(file: string, model: Module, extra?: unknown)
     : { name, kind: 'linear', act: l.act }));
   if (layers.length === 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'saveInt8Checkpoint: the model has no int8 layer (convert it first)');
   const metadata: Metadata = { [K.format]: INT8_CHECKPOINT_FORMAT, [K.version]: String(INT8_CHECKPOINT_VERSION), [K.layers]: JSON.stringify(layers) };
+  const ranges = bucketRanges(model);
+  if (ranges) metadata[K.buckets] = JSON.stringify(ranges);
+  else if (int8Layers(model).some(([, l]) => l.buckets))
+    throw new TensorfieldError('TF_INVALID_ARGUMENT', 'saveInt8Checkpoint: the layers hold activation buckets but the model has no bucket router (attachBuckets / routeBuckets)');
   if (extra !== undefined) metadata[K.extra] = JSON.stringify(extra);
   saveSafetensors(file, model.stateDict(), metadata);
 }
@@ -69,6 +76,35 @@ function parseLayers(file: string, meta: Metadata): Int8LayerEntry[] {
   return layers as Int8LayerEntry[];
 }
 
+function parseRanges(file: string, meta: Metadata): LevelRange[] | null {
+  if (meta[K.buckets] === undefined) return null;
+  let r: unknown;
+  try { r = JSON.parse(meta[K.buckets]!); } catch { throw bad(file, `${K.buckets} is not JSON`); }
+  const ok = Array.isArray(r) && r.length >= 2 && r.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)) && p[0] <= p[1]);
+  if (!ok) throw bad(file, `${K.buckets} must list at least 2 finite [low, high] level ranges, got ${meta[K.buckets]}`);
+  try { checkRanges(r as LevelRange[]); } catch (e) { throw bad(file, (e as Error).message); }
+  return r as LevelRange[];
+}
+
+// [buckets, 4] float64: input scale, input zero point, output scale, output zero point (-1, -1: no output coding)
+function bucketParams(file: string, key: string, t: Tensor | undefined, n: number, coded: boolean): BucketQParams[] | null {
+  if (!t) return null;
+  if (t.dtype !== 'float64' || t.ndim !== 2 || t.shape[0] !== n || t.shape[1] !== 4)
+    throw bad(file, `${key} must be float64 [${n}, 4] (one row per activation bucket), got ${t.dtype} [${t.shape}]`);
+  const v = t.dataSync() as Float64Array;
+  const coding = (s: number, z: number, what: string): ActQParams => {
+    if (!(s > 0) || !Number.isFinite(s) || !Number.isInteger(z) || z < 0 || z > 255) throw bad(file, `${key}: ${what} = [${s}, ${z}] is not a uint8 coding`);
+    return { scale: s, zeroPoint: z };
+  };
+  const out: BucketQParams[] = [];
+  for (let b = 0; b < n; ++b) {
+    const [is, iz, os, oz] = v.subarray(4 * b, 4 * b + 4);
+    if (!coded && !(os === -1 && oz === -1)) throw bad(file, `${key}: bucket ${b} codes an output the layer does not code`);
+    out.push({ input: coding(is, iz, `bucket ${b}'s input`), output: coded ? coding(os, oz, `bucket ${b}'s output`) : null });
+  }
+  return out;
+}
+
 function actParams(file: string, key: string, t: Tensor | undefined, allowDynamic: boolean): ActQParams | 'dynamic' | null {
   if (!t) return null;
   if (t.dtype !== 'float64' || String(t.shape) !== '2') throw bad(file, `${key} must be float64 [2] (scale, zero point), got ${t.dtype} [${t.shape}]`);
@@ -79,7 +115,7 @@ function actParams(file: string, key: string, t: Tensor | undefined, allowDynami
   return { scale, zeroPoint };
 }
 
-function layerSpec(file: string, e: Int8LayerEntry, float: Linear | Conv2d, tensors: Map<string, Tensor>): Int8LayerSpec {
+function layerSpec(file: string, e: Int8LayerEntry, float: Linear | Conv2d, tensors: Map<string, Tensor>, ranges: LevelRange[] | null): Int8LayerSpec {
   const get = (k: string) => tensors.get(`${e.name}.${k}`);
   const weight = get('weight'), wScale = get('wScale'), bias = get('bias');
   const wshape = float.weight.shape;
@@ -94,8 +130,12 @@ function layerSpec(file: string, e: Int8LayerEntry, float: Linear | Conv2d, tens
   const input = actParams(file, `${e.name}.inputQParams`, get('inputQParams'), true);
   if (!input) throw bad(file, `${e.name}.inputQParams is missing`);
   const output = actParams(file, `${e.name}.outputQParams`, get('outputQParams'), false) as ActQParams | null;
+  const bq = get('bucketQParams');
+  if (bq && !ranges) throw bad(file, `${e.name}.bucketQParams is there but ${K.buckets} (the level range of each bucket) is missing`);
+  if (bq && input === 'dynamic') throw bad(file, `${e.name}: activation buckets with dynamic input coding`);
+  const buckets = ranges ? bucketParams(file, `${e.name}.bucketQParams`, bq, ranges.length, !!output) : null;
   // copies: the layer owns its tensors, the file's are freed after the load
-  return { weight: weight.clone(), wScale: wScale.clone(), bias: bias ? bias.clone() : null, input, output, act: e.act };
+  return { weight: weight.clone(), wScale: wScale.clone(), bias: bias ? bias.clone() : null, input, output, act: e.act, buckets };
 }
 
 /**
@@ -109,8 +149,11 @@ export function loadInt8Checkpoint(file: string, model: Module): { layers: Int8L
   const { tensors, metadata } = loadSafetensors(file);
   const replaced: [Module, string, QuantizedLinear | QuantizedConv2d, string][] = [];
   let entries: Int8LayerEntry[] = [];
+  let ranges: LevelRange[] | null = null;
   try {
     entries = parseLayers(file, metadata);
+    ranges = parseRanges(file, metadata);
+    if (ranges && !entries.some((e) => tensors.has(`${e.name}.bucketQParams`))) throw bad(file, `${K.buckets} is set but no layer holds bucketQParams`);
     // module names may hold dots (U-Net levels register 'down0.pool'), so parents come from the walk, not the name
     const where = new Map(walk(model).map((w) => [w.name, w] as const));
     const expected = new Map<string, Tensor>(model.stateDict());
@@ -123,7 +166,7 @@ export function loadInt8Checkpoint(file: string, model: Module): { layers: Int8L
         if (String(pair(o.stride, 1)) !== String(e.stride) || String(pair(o.padding, 0)) !== String(e.padding) || String(pair(o.dilation, 1)) !== String(e.dilation))
           throw bad(file, `layer '${e.name}': stride/padding/dilation ${JSON.stringify([e.stride, e.padding, e.dilation])} differ from the model's`);
       }
-      const spec = layerSpec(file, e, float, tensors);
+      const spec = layerSpec(file, e, float, tensors, ranges);
       const q = e.kind === 'linear' ? new QuantizedLinear(spec) : new QuantizedConv2d(spec, { stride: e.stride, padding: e.padding, dilation: e.dilation });
       replaced.push([where.get(e.name)!.parent, where.get(e.name)!.key, q, e.name]);
       for (const k of [...expected.keys()]) if (k.startsWith(`${e.name}.`)) expected.delete(k);
@@ -147,5 +190,7 @@ export function loadInt8Checkpoint(file: string, model: Module): { layers: Int8L
   }
   model.loadStateDict(tensors);
   for (const t of tensors.values()) t.dispose();
+  // a bucketed network routes each call by its level, as the one that was saved did
+  if (ranges) routeBuckets(model, ranges);
   return { layers: entries, floats, extra: metadata[K.extra] !== undefined ? JSON.parse(metadata[K.extra]) : undefined };
 }

@@ -8,3 +8,4 @@ export * from './checkpoint';
 export * from './mixed';
 export * from './distill';
 export * from './compare';
+export * from './buckets';

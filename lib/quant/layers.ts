@@ -6,6 +6,18 @@ import { Module } from '../nn/module';
 import { ActQParams, Int8Act, PackedInt8Weight, dequantize, int8Conv2d, int8Linear } from './ops';
 
 type Pair = number | [number, number];
+
+// Buckets code static inputs, and code the output exactly when the layer does: a layer is one scheme at every level.
+function checkBuckets(spec: Int8LayerSpec): BucketQParams[] {
+  if (spec.input === 'dynamic') throw new TensorfieldError('TF_INVALID_ARGUMENT', 'int8 layer: activation buckets need static input coding, not dynamic');
+  const ok = (q: ActQParams | null | undefined) => !!q && q.scale > 0 && Number.isFinite(q.scale) && Number.isInteger(q.zeroPoint) && q.zeroPoint >= 0 && q.zeroPoint <= 255;
+  for (const [i, b] of spec.buckets!.entries()) {
+    if (!ok(b.input)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `int8 layer: bucket ${i}'s input coding ${JSON.stringify(b.input)} is not a uint8 coding`);
+    if (!!b.output !== !!spec.output || (b.output && !ok(b.output)))
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `int8 layer: bucket ${i}'s output coding ${JSON.stringify(b.output)} does not match the layer's (${spec.output ? 'coded' : 'not coded'})`);
+  }
+  return spec.buckets!.map((b) => ({ input: { ...b.input }, output: b.output ? { ...b.output } : null }));
+}
 const pair = (v: Pair | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
 
 export interface Int8LayerSpec {
@@ -18,11 +30,22 @@ export interface Int8LayerSpec {
   /** when set, outputs are coded to uint8 with these parameters and decoded (two roundings per layer) */
   output?: ActQParams | null;
   act?: Int8Act;
+  /**
+   * Per-noise-level-bucket activation parameters (lib/quant/buckets.ts): bucket b replaces input / output while
+   * it is active (useBucket). Static inputs only; every bucket codes the output when `output` is set.
+   */
+  buckets?: BucketQParams[] | null;
 }
 
+/** One bucket's activation parameters. */
+export interface BucketQParams { input: ActQParams; output: ActQParams | null }
+
 abstract class Int8Layer extends Module {
-  readonly input: ActQParams | 'dynamic';
-  readonly output: ActQParams | null;
+  // the parameters in use: the layer's own, or the active bucket's
+  private _input: ActQParams | 'dynamic';
+  private _output: ActQParams | null;
+  readonly buckets: readonly BucketQParams[] | null;
+  private _bucket = -1;
   readonly act: Int8Act;
   protected packed: PackedInt8Weight;
   weight: Tensor;
@@ -34,22 +57,42 @@ abstract class Int8Layer extends Module {
     this.weight = this.buffer('weight', spec.weight);
     this.wScale = this.buffer('wScale', spec.wScale.to('float32'));
     this.bias = spec.bias ? this.buffer('bias', spec.bias.detach().to('float32')) : null;
-    this.input = spec.input;
-    this.output = spec.output ?? null;
+    this._input = spec.input;
+    this._output = spec.output ?? null;
     this.act = spec.act ?? 'none';
     // the quantization parameters travel with the state dict (scale, zero point; -1 marks dynamic)
     const inq = spec.input === 'dynamic' ? [-1, 0] : [spec.input.scale, spec.input.zeroPoint];
     this.buffer('inputQParams', tensor(inq, { dtype: 'float64' }));
-    if (this.output) this.buffer('outputQParams', tensor([this.output.scale, this.output.zeroPoint], { dtype: 'float64' }));
+    if (this._output) this.buffer('outputQParams', tensor([this._output.scale, this._output.zeroPoint], { dtype: 'float64' }));
+    this.buckets = spec.buckets && spec.buckets.length ? checkBuckets(spec) : null;
+    // [buckets, 4]: input scale, input zero point, output scale, output zero point (-1, -1: no output coding)
+    if (this.buckets) this.buffer('bucketQParams', tensor(this.buckets.flatMap((b) => [b.input.scale, b.input.zeroPoint, b.output?.scale ?? -1, b.output?.zeroPoint ?? -1]), { dtype: 'float64' }).reshape(this.buckets.length, 4));
     this.packed = new PackedInt8Weight(packed);
   }
+  get input(): ActQParams | 'dynamic' { return this._input; }
+  get output(): ActQParams | null { return this._output; }
+  /** The active bucket (-1: the layer's own parameters). */
+  get bucket(): number { return this._bucket; }
+  /** Codes activations with bucket b's parameters from now on (-1: the layer's own). */
+  useBucket(b: number): void {
+    if (b === this._bucket) return;
+    if (b === -1) { this._bucket = -1; return; }
+    if (!this.buckets || !Number.isInteger(b) || b < 0 || b >= this.buckets.length)
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `int8 layer: no activation bucket ${b} (the layer has ${this.buckets?.length ?? 0})`);
+    this._bucket = b;
+  }
+  /** The input coding in use (the active bucket's, or the layer's own). */
+  protected activeInput(): ActQParams | 'dynamic' { return this._bucket >= 0 ? this.buckets![this._bucket].input : this._input; }
+  private activeOutput(): ActQParams | null { return this._bucket >= 0 ? this.buckets![this._bucket].output : this._output; }
   protected epilogue() {
-    return this.output
-      ? { wScale: this.wScale, bias: this.bias, act: this.act, out: 'uint8' as const, outScale: this.output.scale, outZero: this.output.zeroPoint }
+    const out = this.activeOutput();
+    return out
+      ? { wScale: this.wScale, bias: this.bias, act: this.act, out: 'uint8' as const, outScale: out.scale, outZero: out.zeroPoint }
       : { wScale: this.wScale, bias: this.bias, act: this.act };
   }
   protected finish(y: Tensor): Tensor {
-    return this.output ? dequantize(y, this.output.scale, this.output.zeroPoint) : y;
+    const out = this.activeOutput();
+    return out ? dequantize(y, out.scale, out.zeroPoint) : y;
   }
   dispose(): void { this.packed.dispose(); super.dispose(); }
 }
@@ -61,7 +104,7 @@ export class QuantizedLinear extends Int8Layer {
   }
   get inFeatures(): number { return this.weight.shape[1]; }
   get outFeatures(): number { return this.weight.shape[0]; }
-  forward(x: Tensor): Tensor { return this.finish(int8Linear(x, this.input, this.packed, this.epilogue())); }
+  forward(x: Tensor): Tensor { return this.finish(int8Linear(x, this.activeInput(), this.packed, this.epilogue())); }
 }
 
 export interface QuantizedConvOptions { stride?: Pair; padding?: Pair; dilation?: Pair }
@@ -76,7 +119,7 @@ export class QuantizedConv2d extends Int8Layer {
   }
   forward(x: Tensor): Tensor {
     const o = this.opts;
-    return this.finish(int8Conv2d(x, this.input, this.packed, this.kernel, this.epilogue(),
+    return this.finish(int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.epilogue(),
       { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) }));
   }
 }

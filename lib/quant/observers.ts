@@ -51,6 +51,8 @@ export class Observer {
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `unknown observer '${this.kind}' (minmax, moving, percentile, mse)`);
   }
   get count(): number { return this.batches; }
+  /** Forgets everything observed (a new calibration, e.g. of the next noise-level bucket). */
+  reset(): void { this.lo = Infinity; this.hi = -Infinity; this.hist = null; this.hlo = 0; this.hhi = 0; this.batches = 0; }
 
   observe(x: Tensor): void {
     const v = values(x);

@@ -16,7 +16,7 @@ import { clipGradNorm } from '../../optim/optimizer';
 import { preconditioningTensor, preconditionedDenoiser } from '../../samplers/precond';
 import { edmSigmas } from '../../samplers/grids';
 import { sample, SOLVER_NAMES, type SolverName } from '../../samplers/solvers';
-import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
+import { levelPart, type DataSpec, type DenoiserLevels, type Method, type MethodRun, type OptionValue, type SampleOptions } from '../../registry';
 
 /** The network behind the denoiser: F(c_in x, c_noise) for points (MLP) or images (U-Net). */
 export class EDMNet extends Module {
@@ -73,12 +73,14 @@ export const edmMethod: Method = {
     // Noisy network inputs and the regression target, at levels from the training distribution or uniform over
     // the sampler's nonzero levels: the training step's batch, and the one quantization recipes calibrate and
     // train on (denoiserBatch).
-    const noisyBatch = (x0: Tensor, levels: 'training' | 'sampler', so: SampleOptions = {}) => {
+    const noisyBatch = (x0: Tensor, levels: DenoiserLevels, so: SampleOptions = {}) => {
       const B = x0.shape[0];
       let sigma: Tensor;
       if (levels === 'training') sigma = randn([B]).mul(o.pStd as number).add(o.pMean as number).exp();
       else {
-        const grid = edmSigmas(so.steps ?? (o.sampleSteps as number), { sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number }).slice(0, -1);
+        let grid = edmSigmas(so.steps ?? (o.sampleSteps as number), { sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number }).slice(0, -1);
+        // the grid runs from sigma_max down, so part 0 holds the highest levels
+        if (levels !== 'sampler') grid = grid.slice(...levelPart(grid.length, levels));
         const u = rand([B]).dataSync() as Float32Array;
         sigma = tensor(Array.from(u, (v) => grid[Math.min(grid.length - 1, Math.floor(v * grid.length))]));
       }
@@ -104,7 +106,7 @@ export const edmMethod: Method = {
         ema.update();
         return loss;
       },
-      denoiserBatch(x0: Tensor, levels: 'training' | 'sampler', so: SampleOptions = {}) {
+      denoiserBatch(x0: Tensor, levels: DenoiserLevels, so: SampleOptions = {}) {
         return tidy(() => noisyBatch(x0, levels, so));
       },
       evalNetwork() {

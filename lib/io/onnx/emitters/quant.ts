@@ -5,6 +5,7 @@
 // tensorfield int8 layer does (integer products of the same codes, the same scales) and one that does not runs
 // the same dequantized values in float. Dynamic inputs use DynamicQuantizeLinear (uint8 over the tensor's range
 // with 0 included, as tensorfield's dynamic coding). An output coding (quantizeOutputs) becomes a second Q/DQ pair.
+import { TensorfieldError } from '../../../tensor';
 import { QuantizedConv2d, QuantizedLinear } from '../../../quant/layers';
 import type { ActQParams, Int8Act } from '../../../quant/ops';
 import { OnnxContext, registerOnnxEmitter } from '../graph';
@@ -20,6 +21,8 @@ function qdq(ctx: OnnxContext, x: string, q: ActQParams, base: string): string {
 }
 
 function quantizeInput(ctx: OnnxContext, m: Int8, x: string): string {
+  // one ONNX graph has one set of Q/DQ parameters; a layer with per-noise-level buckets has several
+  if (m.buckets) throw new TensorfieldError('TF_UNSUPPORTED', `ONNX export: int8 layer '${ctx.base(m, '')}' has per-noise-level activation buckets, which a QDQ graph cannot express (quantize without --act-buckets to export)`);
   const base = ctx.base(m, 'input_q');
   if (m.input !== 'dynamic') return qdq(ctx, x, m.input, base);
   const [y, s, z] = ctx.node('DynamicQuantizeLinear', [x], {}, { nOut: 3, base });
