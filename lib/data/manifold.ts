@@ -10,7 +10,7 @@ import { LOG_2PI, count, fromF64, outDtype, positive, rowsF64 } from './numeric'
 
 /**
  * m orthonormal columns in R^D (D x m, row-major): the Q factor of a Gaussian matrix's thin QR with a positive R
- * diagonal (Householder, lib/linalg/qr.ts), which is Haar-distributed. (Until issue 23's fourth step this was
+ * diagonal (Householder, lib/linalg/qr.ts), which is Haar-distributed. (Before issue 23's Householder QR this was
  * Gram-Schmidt run twice per column, the same Q up to rounding: the embeddings of sphere2-r10, subspace3-r10 and
  * sphere5-r20 moved by at most 2.2e-16, 1.7e-16 and 4.2e-16, and 10,000 float32 points of each (manualSeed 1)
  * came out bit-identical, so results computed before stay valid.)
