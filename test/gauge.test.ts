@@ -216,6 +216,11 @@ describe('CLI: method gauge and tensorfield id', () => {
       expect(r.accuracy).toBeGreaterThanOrEqual(0.9);
       expect(lines.some((l) => /histogram/.test(l))).toBe(true);
       expect(JSON.parse(fs.readFileSync(path.join(dir, 'g', 'id.json'), 'utf8')).dims).toHaveLength(10);
+      // B1 at its own noise level (--jacobian-sigma; the S^5 runs use 0.02)
+      const j = idCommand(['--run', path.join(dir, 'g'), '--n', '3', '--jacobian', '--jacobian-sigma', '0.02'], quiet);
+      expect(j.jacobianSigma).toBe(0.02);
+      expect(j.dimsJacobian).toHaveLength(3);
+      expectCode(() => idCommand(['--run', path.join(dir, 'g'), '--jacobian', '--jacobian-sigma', '-1'], quiet), 'TF_INVALID_ARGUMENT');
       await trainCommand(['--method', 'edm', '--data', 'eight-gaussians', '--steps', '5', '--out', path.join(dir, 'e')], quiet);
       expectCode(() => idCommand(['--run', path.join(dir, 'e')], quiet), 'TF_INVALID_ARGUMENT');
     } finally {

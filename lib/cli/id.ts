@@ -14,12 +14,15 @@ export const ID_FLAGS: Record<string, FlagSpec> = {
   sigma: { type: 'number', help: "noise level of the estimate (default: the run's sigmaMin)" },
   k: { type: 'number', help: 'estimator A: perturbations per point (default 4 x dimension)' },
   jacobian: { type: 'boolean', default: false, help: 'also estimator B1 (Jacobian spectrum; slower)' },
+  'jacobian-sigma': { type: 'number', help: 'noise level of estimator B1 (default: --sigma; the S^5 runs of lib/models/gauge use 0.02)' },
   seed: { type: 'number', default: 3, help: 'seed of the held-out points and perturbations' },
 };
 
 export interface IdReport {
   n: number;
   sigma: number;
+  /** The noise level B1 was evaluated at (with --jacobian). */
+  jacobianSigma?: number;
   dims: number[];
   histogram: Record<string, number>;
   trueDim: number | null;
@@ -37,6 +40,8 @@ export function idCommand(argv: string[], log = (s: string) => console.log(s)): 
     throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `tensorfield id: method '${ctx.method}' on '${src.name}' has no score field on points (train with --method gauge)`);
   const sigma = (flags.sigma as number | undefined) ?? (ctx.options.sigmaMin as number);
   if (!(sigma > 0)) throw usageError(`--sigma must be > 0, got ${String(flags.sigma)}`);
+  const sigmaJ = (flags['jacobian-sigma'] as number | undefined) ?? sigma;
+  if (!(sigmaJ > 0)) throw usageError(`--jacobian-sigma must be > 0, got ${String(flags['jacobian-sigma'])}`);
   const D = src.itemShape[0];
   const K = (flags.k as number | undefined) ?? 4 * D;
   tf.manualSeed(flags.seed as number);
@@ -44,7 +49,7 @@ export function idCommand(argv: string[], log = (s: string) => console.log(s)): 
   const score = (x: tf.Tensor) => run.score!(x, sigma);
   const dims: number[] = [], dimsJ: number[] = [];
   const hist: Record<string, number> = {};
-  log(`intrinsic dimension of ${src.name} (ambient ${D}${src.intrinsicDim ? `, true ${src.intrinsicDim}` : ''}) from ${flags.run} (step ${step}), sigma ${sigma}, K ${K}`);
+  log(`intrinsic dimension of ${src.name} (ambient ${D}${src.intrinsicDim ? `, true ${src.intrinsicDim}` : ''}) from ${flags.run} (step ${step}), sigma ${sigma}, K ${K}${flags.jacobian ? `, B1 at sigma ${sigmaJ}` : ''}`);
   for (let i = 0; i < n; i++) {
     const x0 = pts.select(0, i);
     const a = scoreSvdDimension(score, x0, sigma, K);
@@ -52,7 +57,7 @@ export function idCommand(argv: string[], log = (s: string) => console.log(s)): 
     hist[a.dim] = (hist[a.dim] ?? 0) + 1;
     let line = `point ${String(i).padStart(3)}: A ${a.dim}`;
     if (flags.jacobian) {
-      const b = jacobianDimension((x) => run.score!(x, sigma, true), x0, sigma);
+      const b = jacobianDimension((x) => run.score!(x, sigmaJ, true), x0, sigmaJ);
       dimsJ.push(b.dim);
       line += `  B1 ${b.dim}  asymmetry ${b.asymmetry.toExponential(2)}`;
     }
@@ -66,7 +71,7 @@ export function idCommand(argv: string[], log = (s: string) => console.log(s)): 
   const trueDim = src.intrinsicDim ?? null;
   const accuracy = trueDim === null ? null : dims.filter((d) => d === trueDim).length / n;
   if (accuracy !== null) log(`exact dimension (${trueDim}) at ${(100 * accuracy).toFixed(0)} % of ${n} points`);
-  const report: IdReport = { n, sigma, dims, histogram: hist, trueDim, accuracy, ...(flags.jacobian ? { dimsJacobian: dimsJ } : {}) };
+  const report: IdReport = { n, sigma, dims, histogram: hist, trueDim, accuracy, ...(flags.jacobian ? { jacobianSigma: sigmaJ, dimsJacobian: dimsJ } : {}) };
   writeJson(path.join(flags.run, 'id.json'), report);
   return report;
 }

@@ -1,18 +1,21 @@
-// Linear algebra. eigh/svdvals: host float64 Jacobi methods for estimators and checks (jacobi.ts). cholesky,
+// Linear algebra. eigh/svdvals/qr: host float64 Jacobi methods and Householder QR for estimators and checks
+// (jacobi.ts, qr.ts). cholesky,
 // solveTriangular and what builds on them: native batched ops on any device with gradients (native/ops/linalg.cpp).
 import { Tensor, TensorfieldError, tensor, handle, eye as eyeOf } from '../tensor';
 import type { DeviceName } from '../tensor';
 import { native } from '../native';
 import { symEig, singularValues } from './jacobi';
+import { householderQr } from './qr';
 
 export { symEig, singularValues } from './jacobi';
+export { householderQr } from './qr';
 
 function host2d(t: Tensor, what: string): { a: Float64Array; m: number; n: number } {
   if (!(t instanceof Tensor)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${what}: expected a Tensor`);
   if (t.ndim !== 2) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${what}: expected a matrix, got shape [${t.shape}]`);
   if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new TensorfieldError('TF_DTYPE', `${what}: expected a float matrix, got ${t.dtype}`);
   const [m, n] = t.shape;
-  if (m * n > 4_000_000) throw new TensorfieldError('TF_INVALID_SIZE', `${what}: [${m}, ${n}] is too large for the host Jacobi methods (at most 4M entries)`);
+  if (m * n > 4_000_000) throw new TensorfieldError('TF_INVALID_SIZE', `${what}: [${m}, ${n}] is too large for the host methods (at most 4M entries)`);
   const a = Float64Array.from(t.to('cpu').dataSync() as ArrayLike<number>);
   for (let i = 0; i < a.length; i++)
     if (!Number.isFinite(a[i])) throw new TensorfieldError('TF_NON_FINITE', `${what}: the matrix holds ${a[i]} at (${Math.floor(i / n)}, ${i % n})`);
@@ -31,6 +34,17 @@ export function eigh(t: Tensor): { values: Tensor; vectors: Tensor } {
 export function svdvals(t: Tensor): Tensor {
   const { a, m, n } = host2d(t, 'svdvals');
   return tensor(singularValues(a, m, n), { shape: [Math.min(m, n)] });
+}
+
+/**
+ * Thin QR of a tall or square matrix A [m, n] (m >= n) of full column rank, float64 on the CPU (Householder):
+ * Q [m, n] with orthonormal columns and R [n, n] upper triangular with a positive diagonal, A = Q R. Dependent
+ * columns: TF_INVALID_ARGUMENT; m < n: TF_SHAPE_MISMATCH.
+ */
+export function qr(t: Tensor): { q: Tensor; r: Tensor } {
+  const { a, m, n } = host2d(t, 'qr');
+  const f = householderQr(a, m, n);
+  return { q: tensor(f.q, { shape: [m, n] }), r: tensor(f.r, { shape: [n, n] }) };
 }
 
 // ---- native batched factorisations (native/ops/linalg.cpp): any device, float32/float64, with backward and JVP ----

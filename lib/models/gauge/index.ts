@@ -6,4 +6,6 @@ export * from './id';
 export * from './nets';
 export * from './train';
 export * from './flowmap';
+export * from './condition';
+export * from './curl';
 export { gaugeMethod } from './method';

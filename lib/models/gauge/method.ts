@@ -23,6 +23,7 @@ export const gaugeMethod: Method = {
     depth: { integer: true, min: 1, default: 3, help: 'MLP hidden layers' },
     lr: { min: 0, minExclusive: true, resumable: true, default: 1e-3, help: 'Adam learning rate' },
     clip: { min: 0, resumable: true, default: 0, help: 'gradient-norm clip (0: off)' },
+    curl: { min: 0, default: 0, help: 'lambda of the curl penalty lambda mean(sigma^2 curl^2): free field on 2-D points only (0: off)' },
     sigmaMin: { min: 0, minExclusive: true, default: 0.01, help: 'smallest VE noise level (training and sampling)' },
     sigmaMax: { min: 0, minExclusive: true, default: 4, help: 'largest VE noise level' },
     solver: { resumable: true, default: 'heun', help: 'sampler', choices: SOLVER_NAMES },
@@ -34,6 +35,10 @@ export const gaugeMethod: Method = {
   },
   create(spec: DataSpec, o: Record<string, OptionValue>): MethodRun {
     const D = spec.itemShape[0];
+    const curlWeight = o.curl as number;
+    // refused here rather than at the first step: the penalty needs a free field (a gradient has no curl) in 2-D
+    if (curlWeight > 0 && (o.field !== 'free' || D !== 2))
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'gauge': option 'curl' needs --field free on 2-D points, got field '${o.field}' on ${D}-D points`);
     const make = () => (o.field === 'free' ? new FreeScoreNet(D, o.hidden as number, o.depth as number)
       : new ConservativeScoreNet(D, o.hidden as number, o.depth as number));
     const net = make();
@@ -49,7 +54,7 @@ export const gaugeMethod: Method = {
       trainStep(x0: Tensor): number {
         return tidy(() => {
           optimizer.zeroGrad();
-          const l = dsmLoss(net, x0, ve);
+          const l = dsmLoss(net, x0, { ...ve, curlWeight });
           l.backward();
           if ((o.clip as number) > 0) clipGradNorm(net.parameters(), o.clip as number);
           optimizer.step();
