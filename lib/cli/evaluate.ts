@@ -1,8 +1,9 @@
 // Sample-quality metrics for a data source, as metrics.json reports them. Points: sliced W2, MMD², energy
 // distance against fresh real draws, the exact mean log-density (and the real data's own, so a reader sees the
-// gap), mode coverage. Images: FD_cls and the classifier score against the real test set's statistics, with the
-// real-data floor at the same sample count (FD is biased upward at small n, so the floor is what to compare with):
-// the mean and spread of FD_cls over `floorDraws` disjoint samples of real images that are NOT in the reference
+// gap), mode coverage; series (points on a grid) also the marginal CRPS and pinball loss against the held-out
+// series, with the training series' own score as the floor. Images: FD_cls and the classifier score against the
+// real test set's statistics, with the real-data floor at the same sample count (FD is biased upward at small n,
+// so the floor is what to compare with): the mean and spread of FD_cls over `floorDraws` disjoint samples of real images that are NOT in the reference
 // statistics (train images; a sample from inside the reference scores ~35 % too low). Counts: the count metrics of
 // lib/metrics/counts.ts (histogram TV with a train-item floor, MMD² against test-vs-test and an independent-element
 // baseline); floorSeed seeds the baseline's draws.
@@ -12,6 +13,7 @@ import type { DataSource } from '../data/sources';
 import { slicedWasserstein, mmd2, energyDistance, modeCoverage } from '../metrics/samples';
 import { meanLogLikelihood } from '../metrics/likelihood';
 import { countMetrics } from '../metrics/counts';
+import { marginalScores } from '../metrics/marginal';
 import { fashionFrechetDistanceAsync, classifierScoreAsync, fashionRealFloorAsync } from '../metrics/fashion';
 
 export type Metrics = Record<string, number>;
@@ -50,6 +52,21 @@ export async function evaluateSamples(src: DataSource, samples: Tensor, onProgre
       if (src.density) {
         m.meanLogProb = meanLogLikelihood(samples, src.density).mean;
         m.realMeanLogProb = meanLogLikelihood(real, src.density).mean;
+      }
+      if (src.series) {
+        // the samples as an ensemble forecast of every held-out series, point by point; the same score of the
+        // training series (as many as samples) is the data's own marginals: what a perfect generator approaches
+        const sc = marginalScores(samples, real);
+        m.crpsMarginal = sc.crps;
+        m.pinballMarginal = sc.pinball;
+        const tr = src.trainItems?.(n);
+        if (tr) {
+          try {
+            const f = marginalScores(tr, real);
+            m.crpsMarginalTrainFloor = f.crps;
+            m.pinballMarginalTrainFloor = f.pinball;
+          } finally { tr.dispose(); }
+        }
       }
       if (src.modes) {
         const c = modeCoverage(samples, src.modes.centres, { radius: src.modes.radius });

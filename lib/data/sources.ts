@@ -45,6 +45,11 @@ export interface DataSource {
   floorPool?: () => FloorPool;
   /** Points on a manifold: its intrinsic dimension (what dimension estimates are checked against). */
   intrinsicDim?: number;
+  /**
+   * Points that are series on a grid (bandlimited64, seattle-temp24): evaluation adds the marginal CRPS and pinball
+   * loss of the samples as an ensemble forecast of each held-out series (lib/metrics/marginal.ts).
+   */
+  series?: boolean;
 }
 
 /** Real images disjoint from the reference statistics: the train split, less any image identical to a test image. */
@@ -224,8 +229,8 @@ function rowsSource(name: string, origin: string, points: number, train: Float32
  */
 function functionSource(name: string): DataSource {
   if (name === 'bandlimited64') {
-    return rowsSource(name, 'generated', 64, bandLimitedFunctions(20000, { points: 64, seed: 1 }).values,
-      bandLimitedFunctions(2000, { points: 64, seed: 2 }).values);
+    return { ...rowsSource(name, 'generated', 64, bandLimitedFunctions(20000, { points: 64, seed: 1 }).values,
+      bandLimitedFunctions(2000, { points: 64, seed: 2 }).values), series: true };
   }
   const d = dailyCurves('seattle-weather-hourly-normals', 'temperature');
   const perm = new SeededRandom(0).permutation(d.days), nTest = Math.floor(d.days / 4);
@@ -234,7 +239,7 @@ function functionSource(name: string): DataSource {
   let lo = Infinity, hi = -Infinity;
   for (const v of train) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   const scale = (a: Float32Array) => a.map((v) => (2 * (v - lo)) / (hi - lo) - 1);
-  return rowsSource(name, 'vega-datasets seattle-weather-hourly-normals.csv (temperature)', 24, scale(train), scale(test));
+  return { ...rowsSource(name, 'vega-datasets seattle-weather-hourly-normals.csv (temperature)', 24, scale(train), scale(test)), series: true };
 }
 
 /** A data source by name (valid names: DATA_SOURCES). */

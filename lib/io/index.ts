@@ -18,3 +18,5 @@ export { encodePNG, savePNG, imageGrid, saveImageGrid, crc32 } from './png';
 export type { RawImage, ImageGridOptions } from './png';
 export { scatterImage, saveScatterPNG, linePlotSVG, saveLinePlot } from './plot';
 export type { ScatterOptions, LineSeries, LinePlotOptions } from './plot';
+export { fanChartSVG, saveFanChart } from './fan-chart';
+export type { Fan, FanBand, FanChartOptions } from './fan-chart';

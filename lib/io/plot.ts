@@ -68,14 +68,14 @@ export interface LinePlotOptions {
   height?: number;
 }
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** Short decimal text for a tick value (no float noise like 0.30000000000000004). */
-function fmt(v: number): string {
+export function fmt(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e5 || a < 1e-3) return v.toExponential(0).replace('e+', 'e');
@@ -83,7 +83,7 @@ function fmt(v: number): string {
 }
 
 /** Ticks at 1, 2 or 5 times a power of ten, about `target` of them across [lo, hi]. */
-function linearTicks(lo: number, hi: number, target = 6): number[] {
+export function linearTicks(lo: number, hi: number, target = 6): number[] {
   const raw = (hi - lo) / target, p = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
   const out: number[] = [];
@@ -105,7 +105,7 @@ function logTicks(lo: number, hi: number): number[] {
 }
 
 /** Axis domain from the finite data (positive only on a log axis), padded a little; [0, 1] when there is none. */
-function domain(vals: number[], log: boolean): [number, number] {
+export function domain(vals: number[], log: boolean): [number, number] {
   const f = vals.filter((v) => Number.isFinite(v) && (!log || v > 0)).map((v) => (log ? Math.log10(v) : v));
   if (f.length === 0) return [0, 1];
   let lo = Math.min(...f), hi = Math.max(...f);

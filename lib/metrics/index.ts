@@ -37,3 +37,5 @@ export type { CountMetrics, CountMatrix } from './counts';
 export { fourierAmplitudes, outOfBandFraction, medianPairDistance, functionMetrics, functionRows } from './functions';
 export type { FunctionMetrics } from './functions';
 export { CharNGram } from './ngram';
+export { marginalScores } from './marginal';
+export type { MarginalScores } from './marginal';
