@@ -2,7 +2,7 @@
 // fields, the hand value for a rotation, and its double-backward training gradient against finite differences.
 import * as tf from '../lib';
 import * as g from '../lib/models/gauge';
-import { expectCode } from './helpers';
+import { expectCode, paramFdWorst } from './helpers';
 
 describe('curl penalty (2-D)', () => {
   tf.manualSeed(1);
@@ -54,20 +54,7 @@ describe('curl penalty (2-D)', () => {
     expect(loss().item() - plain).toBeGreaterThan(1e-3);
     const l = loss();
     l.backward();
-    let worst = 0;
-    for (const p of net.parameters().slice(0, 4)) {
-      const gr = p.grad!.dataSync() as Float64Array, pv = p.data() as Float64Array;  // pv: a view of p's memory
-      for (const i of [0, Math.floor(pv.length / 2), pv.length - 1]) {
-        const h = 1e-5, keep = pv[i];
-        pv[i] = keep + h;
-        const up = loss().item();
-        pv[i] = keep - h;
-        const dn = loss().item();
-        pv[i] = keep;
-        const fd = (up - dn) / (2 * h);
-        worst = Math.max(worst, Math.abs(fd - gr[i]) / Math.max(1e-6, Math.abs(fd) + Math.abs(gr[i])));
-      }
-    }
+    const worst = paramFdWorst(net.parameters().slice(0, 4), loss);
     // float64 central differences, h = 1e-5: truncation ~1e-10 relative, rounding ~1e-7 for the smallest entries;
     // a penalty left out of the backward pass (or a first-order-only gradient) is off by O(1)
     expect(worst).toBeLessThan(1e-5);

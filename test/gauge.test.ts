@@ -4,7 +4,7 @@
 import * as tf from '../lib';
 import * as g from '../lib/models/gauge';
 import { singularValues, symEig } from '../lib/linalg';
-import { expectCode } from './helpers';
+import { expectCode, paramFdWorst } from './helpers';
 
 describe('host linear algebra (float64 Jacobi)', () => {
   test('symEig reconstructs a symmetric matrix with orthonormal vectors and ascending values', () => {
@@ -178,21 +178,7 @@ describe('the two parameterisations', () => {
     const loss = () => { tf.manualSeed(10); return g.dsmLoss(net, x0); };
     const l = loss();
     l.backward();
-    let worst = 0;
-    for (const p of net.parameters().slice(0, 4)) {
-      const gr = p.grad!.dataSync() as Float64Array, pv = p.data() as Float64Array;  // pv: a view of p's memory
-      for (const i of [0, Math.floor(pv.length / 2), pv.length - 1]) {
-        const h = 1e-5, keep = pv[i];
-        // not under noGrad: the loss itself differentiates the energy (the score is grad_x E)
-        pv[i] = keep + h;
-        const up = loss().item();
-        pv[i] = keep - h;
-        const dn = loss().item();
-        pv[i] = keep;
-        const fd = (up - dn) / (2 * h);
-        worst = Math.max(worst, Math.abs(fd - gr[i]) / Math.max(1e-6, Math.abs(fd) + Math.abs(gr[i])));
-      }
-    }
+    const worst = paramFdWorst(net.parameters().slice(0, 4), loss);
     // central differences in float64 with h = 1e-5: truncation ~h^2 = 1e-10 relative, rounding ~eps |L| / (h |g|)
     // ~1e-16 * 10 / (1e-5 * 1e-3) = 1e-7 for the smallest entries checked; a wrong double backward is off by O(1)
     expect(worst).toBeLessThan(1e-5);

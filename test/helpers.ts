@@ -137,6 +137,30 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[],
   });
 }
 
+/**
+ * Float64 central differences of a scalar loss w.r.t. three entries (first, middle, last) of each parameter,
+ * against the gradients backward() left in p.grad: the worst relative error |fd - g| / max(1e-6, |fd| + |g|).
+ * The loss is evaluated as it is (not under noGrad: a loss may differentiate inside itself, e.g. a score that is
+ * the gradient of an energy), and must reseed its own draws so every evaluation sees the same ones.
+ */
+export function paramFdWorst(params: Tensor[], loss: () => Tensor, h = 1e-5): number {
+  let worst = 0;
+  for (const p of params) {
+    const gr = p.grad!.dataSync() as Float64Array, pv = p.data() as Float64Array;  // pv: a view of p's memory
+    for (const i of [0, Math.floor(pv.length / 2), pv.length - 1]) {
+      const keep = pv[i];
+      pv[i] = keep + h;
+      const up = loss().item();
+      pv[i] = keep - h;
+      const dn = loss().item();
+      pv[i] = keep;
+      const fd = (up - dn) / (2 * h);
+      worst = Math.max(worst, Math.abs(fd - gr[i]) / Math.max(1e-6, Math.abs(fd) + Math.abs(gr[i])));
+    }
+  }
+  return worst;
+}
+
 export function randn64(...shape: number[]): Tensor { return tf.randn(shape, { dtype: 'float64' }); }
 
 /** Expects fn to throw an engine error with the given stable code. */
