@@ -143,10 +143,10 @@ export interface ConditionalRun {
   /** Forecasts of the split's windows (evaluation weights). */
   predict(o: ConditionalOptions): ConditionalForecasts;
   /**
-   * Scores of forecasts against the truth, with the method's baseline scored by the same estimators beside them;
-   * per-lead lists apart.
+   * Scores of forecasts against the truth, with the method's baselines scored by the same estimators beside them;
+   * lists (per lead, per block length) apart in `breakdown`; `notes` say what was scored and how.
    */
-  score(f: ConditionalForecasts, o: ConditionalOptions): { metrics: Record<string, number>; perLead: Record<string, number[]>; notes: Record<string, string> };
+  score(f: ConditionalForecasts, o: ConditionalOptions): { metrics: Record<string, number>; breakdown: Record<string, number[]>; notes: Record<string, string> };
 }
 
 export interface Method {

@@ -88,7 +88,7 @@ withSeattle('train / sample / eval: forecasts, fan charts with the true values, 
   for (const k of ['crps', 'pinballDeciles', 'energyScore', 'climatologyCrps', 'climatologyCrpsClosedForm', 'climatologyPinballDeciles']) {
     expect([k, Number.isFinite(m[k]) && m[k] > 0, file[k]]).toEqual([k, true, m[k]]);
   }
-  expect(file.perLead.crps.length).toBe(14);
+  expect(file.breakdown.crps.length).toBe(14);
   expect(file.split).toBe('test');
   expect(m.windows).toBe(fc.windows.length);
   // the climatology's ensemble CRPS (6 draws) sits above its closed form by about the m = 6 estimator's excess

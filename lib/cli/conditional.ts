@@ -70,7 +70,7 @@ export function writeForecasts(dir: string, f: ConditionalForecasts, src: DataSo
     const file = path.join(dir, `fan-${f.split}-${r.label}.svg`);
     saveFanChart(file, {
       title: `${meta.method}: ${f.valueLabel} from ${r.label} (${f.split}; ${w.contextX.length} of ${w.truthX.length - w.targetX.length} context ${f.timeUnit} seen, marked)`,
-      xLabel: `${f.timeUnit} from the first forecast ${f.timeUnit.replace(/s$/, '')}`, yLabel: f.valueLabel,
+      xLabel: `${f.timeUnit} from the first predicted ${f.timeUnit.replace(/s$/, '')}`, yLabel: f.valueLabel,
       observed: { name: 'true values', x: w.truthX, y: w.truthY },
       fans: [
         { x: r.targetX, median: r.median, bands: [band(0.05, 0.95, '90 % band'), band(0.25, 0.75, '50 % band')] },
@@ -101,7 +101,7 @@ export function scoreToFile(c: ConditionalRun, o: ConditionalOptions, src: DataS
   const sampleSeconds = (Date.now() - t0) / 1000;
   const sc = c.score(f, o);
   const metrics = { step: meta.step, nfePerForecast: f.nfe, sampleSeconds, ...(meta.extra ?? {}), ...sc.metrics };
-  writeJson(file, { ...metrics, split: o.split, perLead: sc.perLead, notes: sc.notes,
+  writeJson(file, { ...metrics, split: o.split, breakdown: sc.breakdown, notes: sc.notes,
     record: runRecord(src, { n: o.samples, seeds: { train: meta.trainSeed, sample: o.seed }, call: meta.call }) });
   log(`${o.split} scores (${sc.notes.estimator ?? f.valueLabel}): ${Object.entries(sc.metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ')}`);
   return metrics;

@@ -300,7 +300,7 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
   if (run.conditional) {
     // a conditional method's closing score: forecasts of the validation windows (the test split is eval's)
     const m = (flags.samples as number) || 20;
-    log(`forecasting the validation windows, ${m} samples each...`);
+    log(`predicting the validation windows (train's closing score), ${m} samples per target...`);
     const o = conditionalOptions({ split: 'val', every: 1, seed: flags.seed }, m);
     const metrics = scoreToFile(run.conditional, o, src, f.metrics, { method: method.name, step, trainSeed: flags.seed as number, call: `train ${argv.join(' ')}`, extra: run.trainReport?.() }, log);
     log(`wrote ${f.loss}, ${f.metrics}, ${f.checkpoint}`);

@@ -133,7 +133,7 @@ const IMAGES = ['fashion', 'fashion14'] as const;
 // Functions on a 1-D grid (lib/data/functions.ts), items [points]: for function-space models (FDP).
 const FUNCTIONS = ['bandlimited64', 'seattle-temp24'] as const;
 // Dated series for conditional (forecasting) methods, which cut them into their own windows: kind 'dated'.
-const DATED = ['seattle-weather'] as const;
+const DATED = ['seattle-weather', 'co2'] as const;
 export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES, ...COUNT_SOURCES, ...FUNCTIONS, ...DATED];
 
 export interface DataSourceOptions {
@@ -248,13 +248,15 @@ function functionSource(name: string): DataSource {
 }
 
 /**
- * seattle-weather: vega-datasets' daily Seattle weather 2012-2015 as a dated series. Its items are two uniforms
- * (registry.ts DataSpec: the window and the seed of its random draws); there are no unconditional held-out items.
+ * seattle-weather: vega-datasets' daily Seattle weather 2012-2015; co2: statsmodels' weekly Mauna Loa CO2 1958-2001
+ * with its missing weeks (NaN). Dated series: the items are two uniforms (registry.ts DataSpec: the window and the
+ * seed of its random draws); there are no unconditional held-out items.
  */
 function datedSource(name: string): DataSource {
-  const load = () => loadTimeSeries(name as 'seattle-weather');
+  const load = () => loadTimeSeries(name as 'seattle-weather' | 'co2');
+  const origin = name === 'co2' ? 'statsmodels co2.csv (python3-statsmodels)' : `vega-datasets ${name}.csv`;
   return {
-    name, kind: 'dated', itemShape: [2], origin: 'vega-datasets seattle-weather.csv', dated: load,
+    name, kind: 'dated', itemShape: [2], origin, dated: load,
     batch: (n) => rand([n, 2], { dtype: 'float64' }),
     real: () => {
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `data '${name}' is a dated series for conditional methods: it has no held-out items to compare unconditional samples with`);

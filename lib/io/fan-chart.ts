@@ -1,7 +1,8 @@
 // Fan charts of probabilistic forecasts and imputations as SVG: the observed series as a line (broken where values
 // are missing), and for each predicted stretch its central bands (outer first: e.g. 90 % then 50 %) as filled
 // paths and its median as a line. A stretch of one point (a single missing week) is drawn as a short bar, so that
-// it stays visible. The axes, ticks and text escaping are plot.ts's.
+// it stays visible. Optional markers (dots) show the points a forecast was conditioned on. The axes, ticks and text
+// escaping are plot.ts's.
 import { TensorfieldError } from '../tensor';
 import { writeFileAtomicSync } from './atomic';
 import { PALETTE, domain, esc, fmt, linearTicks } from './plot';

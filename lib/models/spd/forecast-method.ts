@@ -150,7 +150,7 @@ export const spdForecastMethod: Method = {
               climatologyCrps: base.crps, climatologyCrpsClosedForm: cf.crpsClosedForm, climatologyPinballDeciles: base.quantileLoss, climatologyEnergyScore: base.energy,
               crpsOverClimatology: model.crps / base.crps,
             },
-            perLead: { crps: model.crpsPerLead, climatologyCrps: base.crpsPerLead },
+            breakdown: { crps: model.crpsPerLead, climatologyCrps: base.crpsPerLead },
             notes: {
               split: `${co.split} ${d.years[co.split].join('+')}: ${starts.length} windows (every ${co.every}), ${d.context} context days of which ${d.context - d.keep} dropped (fixed masks, data seed ${dataSeed + (co.split === 'test' ? 1 : 0)}), horizon ${M}`,
               estimator: `meanCrps (empirical ensemble, E|X-y| - E|X-X'|/2 over m^2 pairs) and decile pinball loss of the sample quantiles, ${m} samples per forecast, in ${unit}`,
