@@ -111,6 +111,8 @@ export interface ConditionalOptions {
   seed: number;
   /** sampler steps (default: the method's) */
   steps?: number;
+  /** called as chunks of windows finish (for a progress bar) */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** One window's forecast, in the series' own units; x in time units relative to the first target (0). */

@@ -10,13 +10,17 @@ import { saveFanChart } from '../io/fan-chart';
 import type { DataSource } from '../data/sources';
 import { writeJson } from './run-dir';
 import { runRecord } from './record';
+import { ProgressBar } from './progress';
 
 /** Quantile levels written per target: the 90 % and 50 % central bands, the deciles and the median. */
 export const FORECAST_LEVELS: readonly number[] = [0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 0.95];
 
 /** Forecasts refused when a sample is NaN or infinite (a diverged network): TF_NON_FINITE naming the window. */
 export function predictChecked(c: ConditionalRun, o: ConditionalOptions, method: string, step: number): ConditionalForecasts {
-  const f = c.predict(o);
+  // sampling every held-out window takes seconds to minutes (co2: 100 diffusion steps of a convolution per sample)
+  let bar: ProgressBar | null = null;
+  const f = c.predict({ ...o, onProgress: (done, total) => { (bar ??= new ProgressBar({ total, label: `sample ${o.split}`, unit: 'win' })).update(done); } });
+  (bar as ProgressBar | null)?.finish();
   for (const w of f.windows) {
     for (const s of w.samples) {
       if (!s.every(Number.isFinite)) {

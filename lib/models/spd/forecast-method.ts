@@ -122,7 +122,7 @@ export const spdForecastMethod: Method = {
           const steps = co.steps ?? s.N;
           if (!(Number.isInteger(steps) && steps >= 21)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-forecast: sampler steps must be an integer >= 21 (beta ends at 20 / N), got ${steps}`);
           const m = co.samples, M = d.horizon, C = d.context;
-          const v = sampleForecaster(net, d, starts, kept, noise, m, { schedule: steps === s.N ? s : dspdSchedule(steps), target });
+          const v = sampleForecaster(net, d, starts, kept, noise, m, { schedule: steps === s.N ? s : dspdSchedule(steps), target, onChunk: co.onProgress });
           const windows = starts.map((st, w) => ({
             label: new Date((d.days[st + C]) * DAY_MS).toISOString().slice(0, 10),
             contextX: Array.from(kept[w], (k) => k - C), contextY: Array.from(kept[w], (k) => d.raw[st + k]),

@@ -103,7 +103,7 @@ export const spdImputeMethod: Method = {
           const steps = co.steps ?? s.N;
           if (!(Number.isInteger(steps) && steps >= 21)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-impute: sampler steps must be an integer >= 21 (beta ends at 20 / N), got ${steps}`);
           const m = co.samples, W = d.window;
-          const v = sampleImputer(net, d, tasks, noise, m, { schedule: steps === s.N ? s : dspdSchedule(steps) });
+          const v = sampleImputer(net, d, tasks, noise, m, { schedule: steps === s.N ? s : dspdSchedule(steps), onChunk: co.onProgress });
           const windows = tasks.map((t, i) => {
             const ctx = contextMask(d, t), at: number[] = [];
             for (let j = 0; j < W; j++) if (ctx[j]) at.push(j);
