@@ -142,11 +142,13 @@ export const spdForecastMethod: Method = {
           const clim = fitClimatology(d, d.years.train, o.climHalfWidth as number);
           const cf = climatologyForecasts(d, starts, clim, m, co.seed);
           const base = scoreForecasts(d, starts, cf.draws, m);
-          const msiObs = observedMsi(d, starts);
+          const msiObs = M > 1 ? observedMsi(d, starts) : NaN;
           return {
             metrics: {
               windows: starts.length, samplesPerForecast: m, forecasts: starts.length * M,
-              crps: model.crps, pinballDeciles: model.quantileLoss, energyScore: model.energy, continuityRatio: model.msi / msiObs,
+              crps: model.crps, pinballDeciles: model.quantileLoss, energyScore: model.energy,
+              // a one-day horizon has no day-to-day increments
+              ...(M > 1 ? { continuityRatio: model.msi / msiObs } : {}),
               climatologyCrps: base.crps, climatologyCrpsClosedForm: cf.crpsClosedForm, climatologyPinballDeciles: base.quantileLoss, climatologyEnergyScore: base.energy,
               crpsOverClimatology: model.crps / base.crps,
             },
