@@ -7,11 +7,10 @@ import * as steps from '../samplers/steps';
 import { parseFlags, usageError, positiveInt, highSteps, type FlagSpec } from './args';
 import { evaluateSamples } from './evaluate';
 import { files, writeJson, version, readRunConfig } from './run-dir';
-import { saveSamples, logDataset } from './train';
+import { openRun, saveSamples, logDataset } from './train';
 import { runRecord } from './record';
 import { sampleChecked, checkFinite } from './sampling';
 import { openPrecision, quantizeWithRecipe, type PrecisionMode, type PrecisionRun } from './int8';
-import { openRun } from './train';
 import { conditionalOptions, predictChecked, scoreToFile, writeForecasts } from './conditional';
 import { makeDirs } from '../io/dirs';
 
@@ -37,7 +36,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 1, help: 'seed of the sampling noise' },
   out: { type: 'string', help: 'PNG file (default <run>/samples-<steps>.png); conditional methods: the folder for forecasts-<split>.json and the fan charts (default <run>)' },
-  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast): which held-out windows to forecast' },
+  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast' },
   every: { type: 'number', default: 1, help: 'conditional methods: every k-th window of the split (1: all)' },
   fans: { type: 'number', default: 4, help: 'conditional methods: fan charts of this many windows spread over the split' },
   precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
@@ -54,7 +53,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
   int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
   'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
-  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast): which held-out windows to forecast' },
+  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast' },
   every: { type: 'number', default: 1, help: 'conditional methods: every k-th window of the split (1: all)' },
   'floor-draws': { type: 'number', default: 3, help: 'images: disjoint real samples (train images, not in the reference) for the FD_cls floor, >= 2 (mean, sd, range); 0 skips it' },
 };
