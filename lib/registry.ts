@@ -5,14 +5,20 @@ import { Tensor, TensorfieldError } from './tensor';
 import type { Module } from './nn/module';
 import type { EMA } from './optim/ema';
 import type { Optimizer } from './optim/optimizer';
+import type { TimeSeries } from './data/timeseries';
 
 /**
- * What the method trains on: points [N, dim], images [N, C, H, W] (values in [-1, 1]), or counts (integer-valued
- * float32 in [0, maxCount], items [dim] or [C, H, W]).
+ * What the method trains on: points [N, dim], images [N, C, H, W] (values in [-1, 1]), counts (integer-valued
+ * float32 in [0, maxCount], items [dim] or [C, H, W]), or a dated series (kind 'dated') that a conditional method
+ * cuts into its own forecasting windows: its training items are two uniforms each, [N, 2] float64 from the engine
+ * generator (which window, and the seed of what the method draws at random for it), so that a resumed run draws
+ * the same batches.
  */
 export interface DataSpec {
   name: string;
-  kind: 'points' | 'images' | 'counts';
+  kind: 'points' | 'images' | 'counts' | 'dated';
+  /** Dated series: the series itself (loaded on call; TF_BAD_FILE naming the install command when absent). */
+  dated?: () => TimeSeries;
   /** Counts: the largest value an element can take. */
   maxCount?: number;
   /** Shape of one item: [dim] or [C, H, W]. */
@@ -87,6 +93,62 @@ export interface MethodRun {
   denoiserBatch?(x0: Tensor, levels: DenoiserLevels, opts?: SampleOptions): { inputs: Tensor[]; target: Tensor };
   /** Numbers the method measured while training (e.g. the allocator's peak bytes per step), added to `train`'s metrics. */
   trainReport?(): Record<string, number>;
+  /**
+   * Conditional methods (data kind 'dated'): forecasts of held-out windows and their scores, which train / sample /
+   * eval use instead of sample() (lib/cli/conditional.ts).
+   */
+  conditional?: ConditionalRun;
+}
+
+/** Which held-out windows a conditional run forecasts, and how. */
+export interface ConditionalOptions {
+  split: 'val' | 'test';
+  /** samples per forecast */
+  samples: number;
+  /** every `every`-th window of the split, from the first (1: all) */
+  every: number;
+  /** seed of the sampling noise and of the baseline's draws */
+  seed: number;
+  /** sampler steps (default: the method's) */
+  steps?: number;
+  /** called as chunks of windows finish (for a progress bar) */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One window's forecast, in the series' own units; x in time units relative to the first target (0). */
+export interface WindowForecast {
+  /** e.g. the first target's date */
+  label: string;
+  /** the context values the model saw */
+  contextX: number[];
+  contextY: number[];
+  /** the whole window's true values (context days the model did not see included), for drawing */
+  truthX: number[];
+  truthY: number[];
+  targetX: number[];
+  /** samples [m][targets] */
+  samples: Float64Array[];
+}
+
+export interface ConditionalForecasts {
+  split: 'val' | 'test';
+  /** what the values are and in which units, for files and figures ('temp_max (C)') */
+  valueLabel: string;
+  /** the x unit ('days') */
+  timeUnit: string;
+  windows: WindowForecast[];
+  /** network evaluations of the whole sampling */
+  nfe: number;
+}
+
+export interface ConditionalRun {
+  /** Forecasts of the split's windows (evaluation weights). */
+  predict(o: ConditionalOptions): ConditionalForecasts;
+  /**
+   * Scores of forecasts against the truth, with the method's baselines scored by the same estimators beside them;
+   * lists (per lead, per block length) apart in `breakdown`; `notes` say what was scored and how.
+   */
+  score(f: ConditionalForecasts, o: ConditionalOptions): { metrics: Record<string, number>; breakdown: Record<string, number[]>; notes: Record<string, string> };
 }
 
 export interface Method {

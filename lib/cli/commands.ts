@@ -1,7 +1,7 @@
 // The small commands: sample, eval, info, bench, quantize.
 import * as path from 'path';
 import * as tf from '../index';
-import { listMethods } from '../registry';
+import { listMethods, getMethod } from '../registry';
 import { DATA_SOURCES } from '../data/sources';
 import * as steps from '../samplers/steps';
 import { parseFlags, usageError, positiveInt, highSteps, type FlagSpec } from './args';
@@ -11,6 +11,8 @@ import { openRun, saveSamples, logDataset } from './train';
 import { runRecord } from './record';
 import { sampleChecked, checkFinite } from './sampling';
 import { openPrecision, quantizeWithRecipe, type PrecisionMode, type PrecisionRun } from './int8';
+import { conditionalOptions, predictChecked, scoreToFile, writeForecasts } from './conditional';
+import { makeDirs } from '../io/dirs';
 
 /** The precision flags of sample / eval / bench: --int8 alone means int8. */
 function precisionOf(flags: Record<string, unknown>): { mode: PrecisionMode; file: string | undefined; k: number } {
@@ -29,11 +31,14 @@ function openWith(dir: string, flags: Record<string, unknown>, log: (s: string) 
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder of a tensorfield train' },
-  n: { type: 'number', default: 64, help: 'how many samples' },
+  n: { type: 'number', default: 64, help: 'how many samples (conditional methods: per forecast, default 100)' },
   steps: { type: 'number', help: 'sampler steps (default: the method\'s)' },
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 1, help: 'seed of the sampling noise' },
-  out: { type: 'string', help: 'PNG file (default <run>/samples-<steps>.png)' },
+  out: { type: 'string', help: 'PNG file (default <run>/samples-<steps>.png); conditional methods: the folder for forecasts-<split>.json and the fan charts (default <run>)' },
+  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast' },
+  every: { type: 'number', default: 1, help: 'conditional methods: every k-th window of the split (1: all)' },
+  fans: { type: 'number', default: 4, help: 'conditional methods: fan charts of this many windows spread over the split' },
   precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
   int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
   'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
@@ -41,13 +46,15 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
 
 export const EVAL_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder of a tensorfield train' },
-  n: { type: 'number', default: 1000, help: 'samples to evaluate' },
+  n: { type: 'number', default: 1000, help: 'samples to evaluate (conditional methods: per forecast, default 100)' },
   steps: { type: 'number', help: 'sampler steps (default: the method\'s)' },
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 2, help: 'seed of the sampling noise' },
   precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
   int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
   'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
+  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast' },
+  every: { type: 'number', default: 1, help: 'conditional methods: every k-th window of the split (1: all)' },
   'floor-draws': { type: 'number', default: 3, help: 'images: disjoint real samples (train images, not in the reference) for the FD_cls floor, >= 2 (mean, sd, range); 0 skips it' },
 };
 
@@ -56,13 +63,45 @@ function requireRun(flags: Record<string, unknown>): string {
   return flags.run;
 }
 
+/**
+ * A run of a conditional method (data kind 'dated'), opened in float32, or null for every other run. Its sample
+ * and eval forecast held-out windows (lib/cli/conditional.ts), so the int8 and solver flags do not apply.
+ */
+function openConditional(dir: string, flags: Record<string, unknown>, log: (s: string) => void): ReturnType<typeof openRun> | null {
+  const cfg = readRunConfig(dir);
+  if (!getMethod(cfg.method).kinds.includes('dated')) return null;
+  if (flags.precision !== 'float32' || flags.int8 !== undefined) throw usageError(`method '${cfg.method}' forecasts held-out windows in float32; --precision / --int8 do not apply`);
+  if (flags.solver !== undefined) throw usageError(`method '${cfg.method}' has one sampler (DSPD); --solver does not apply`);
+  const r = openRun(dir, log);
+  if (!r.run.conditional) throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `method '${cfg.method}' trains on dated series but gives no forecasts (MethodRun.conditional)`);
+  return r;
+}
+
+/** Samples per forecast of a conditional run: --n when given, else 100 (the unconditional defaults are counts of items). */
+const perForecast = (flags: Record<string, unknown>, given: Set<string>) => (given.has('n') ? positiveInt('n', flags.n) : 100);
+
 function count(name: string, v: unknown): number | undefined {
   return v === undefined ? undefined : positiveInt(name, v);
 }
 
 export function sampleCommand(argv: string[], log = (s: string) => console.log(s)): string {
-  const { flags } = parseFlags(argv, SAMPLE_FLAGS);
+  const { flags, given } = parseFlags(argv, SAMPLE_FLAGS);
   const dir = requireRun(flags);
+  const cond = openConditional(dir, flags, log);
+  if (cond) {
+    const o = conditionalOptions({ ...flags, steps: count('steps', flags.steps) }, perForecast(flags, given));
+    const fans = flags.fans as number;
+    if (!Number.isInteger(fans) || fans < 0) throw usageError(`--fans must be a non-negative integer, got ${fans}`);
+    const outDir = (flags.out as string | undefined) ?? dir;
+    makeDirs(outDir);
+    logDataset(cond.src, log);
+    tf.manualSeed(o.seed);
+    const t0 = Date.now();
+    const f = predictChecked(cond.run.conditional!, o, cond.cfg.method, cond.step);
+    const wrote = writeForecasts(outDir, f, cond.src, { fans, seed: o.seed, step: cond.step, method: cond.cfg.method });
+    log(`${f.windows.length} ${o.split} windows x ${o.samples} samples from ${dir} (step ${cond.step}) in ${((Date.now() - t0) / 1000).toFixed(2)} s -> ${wrote.join(', ')}`);
+    return wrote[0];
+  }
   const n = count('n', flags.n)!, st = count('steps', flags.steps);
   const { pr, p } = openWith(dir, flags, log);
   const { src, step, ctx } = pr;
@@ -78,8 +117,20 @@ export function sampleCommand(argv: string[], log = (s: string) => console.log(s
 }
 
 export async function evalCommand(argv: string[], log = (s: string) => console.log(s)): Promise<Record<string, number>> {
-  const { flags } = parseFlags(argv, EVAL_FLAGS);
+  const { flags, given } = parseFlags(argv, EVAL_FLAGS);
   const dir = requireRun(flags);
+  const cond = openConditional(dir, flags, log);
+  if (cond) {
+    const st = count('steps', flags.steps);
+    const o = conditionalOptions({ ...flags, steps: st }, perForecast(flags, given));
+    logDataset(cond.src, log);
+    tf.manualSeed(o.seed);
+    const file = path.join(dir, `metrics-${o.split}${st ? `-${st}` : ''}.json`);
+    const trainSeed = Number(cond.cfg.train.seed ?? 0);
+    const m = scoreToFile(cond.run.conditional!, o, cond.src, file, { method: cond.cfg.method, step: cond.step, trainSeed: Number.isInteger(trainSeed) ? trainSeed : 0, call: `eval ${argv.join(' ')}` }, log);
+    log(`wrote ${file}`);
+    return m;
+  }
   const n = count('n', flags.n)!, st = count('steps', flags.steps);
   const floorDraws = flags['floor-draws'] as number;
   if (!Number.isInteger(floorDraws) || floorDraws < 0 || floorDraws === 1) throw usageError(`--floor-draws must be 0 (no floor) or an integer >= 2, got ${floorDraws}`);

@@ -28,6 +28,7 @@ export interface EvaluateOptions {
 export async function evaluateSamples(src: DataSource, samples: Tensor, onProgress?: (msg: string) => void, opts: EvaluateOptions = {}): Promise<Metrics> {
   const n = samples.shape[0];
   const m: Metrics = { samples: n };
+  if (src.kind === 'dated') throw new TensorfieldError('TF_INVALID_ARGUMENT', `evaluateSamples: data '${src.name}' is a dated series for conditional methods, scored by their forecasts (lib/cli/conditional.ts)`);
   if (src.kind === 'counts') {
     // the whole test split (real() caps at its size); countMetrics cuts it into two halves (lib/metrics/counts.ts)
     const test = src.real(Number.MAX_SAFE_INTEGER), train = src.trainItems?.(n);

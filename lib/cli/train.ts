@@ -21,6 +21,7 @@ import { runRecord } from './record';
 import { lockRunDir } from './lock';
 import { resumeChanges } from './resume';
 import { sampleChecked, type SampleContext } from './sampling';
+import { conditionalOptions, scoreToFile } from './conditional';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   method: { type: 'string', default: 'edm', help: 'method (tensorfield info lists them)' },
@@ -31,7 +32,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'run folder (default runs/<method>-<data>)' },
   'ckpt-every': { type: 'number', default: 500, help: 'checkpoint period in steps' },
   resume: { type: 'boolean', default: false, help: 'continue from the run folder\'s checkpoint' },
-  samples: { type: 'number', default: 0, help: 'samples drawn for the picture and metrics (0: 2000 points / 256 images)' },
+  samples: { type: 'number', default: 0, help: 'samples drawn for the picture and metrics (0: 2000 points / 256 images; conditional methods: samples per validation forecast, 0: 20)' },
   threads: { type: 'number', default: 0, help: 'engine threads (0: all cores)' },
   'fashion-source': { type: 'string', default: 'auto', help: 'Fashion-MNIST files: auto, full, embedded or a folder' },
   flip: { type: 'boolean', default: false, help: 'random horizontal flips of training images' },
@@ -68,7 +69,7 @@ export function camelOptions(extra: Record<string, unknown>, method: Method): Re
 
 /** What a method sees of a data source. */
 export function dataSpecOf(src: DataSource): DataSpec {
-  return { name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n),
+  return { name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n), dated: src.dated,
     classes: src.classes, drawLabeled: src.labeledBatch };
 }
 
@@ -108,6 +109,7 @@ export function logDataset(src: DataSource, log: (s: string) => void): void {
 /** Writes samples as a PNG: a scatter plot of 2-D points, or a grid of the first 64 images (other points: nothing). */
 /** Returns whether a picture was written (points in other than 2-D and vectors of counts have none). */
 export function saveSamples(src: DataSource, x: tf.Tensor, file: string): boolean {
+  if (src.kind === 'dated') return false;  // conditional methods draw fan charts of forecasts instead (lib/cli/conditional.ts)
   if (src.kind === 'points') {
     if (src.itemShape[0] !== 2) return false;
     saveScatterPNG(x, file);
@@ -252,7 +254,7 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
     process.stderr.write('\ninterrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit now)\n');
   };
   process.on('SIGINT', onSigint);
-  const bar = new ProgressBar({ total: steps, label: 'train', unit: src.kind === 'images' ? 'img' : 'pts', unitsPerTick: batch });
+  const bar = new ProgressBar({ total: steps, label: 'train', unit: src.kind === 'images' ? 'img' : src.kind === 'dated' ? 'win' : 'pts', unitsPerTick: batch });
   let smooth = NaN, window = 0, windowSum = 0, first = NaN, step = start;
   const recordEvery = Math.max(1, Math.floor(steps / 500));  // a loss curve of at most ~500 points
   try {
@@ -295,6 +297,15 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
   writeJson(f.lossLog, losses);
   saveLinePlot(f.loss, { title: `${method.name} on ${src.name}: training loss`, xLabel: 'step', yLabel: 'loss', logY: losses.every((p) => p[1] > 0),
     series: [{ name: 'loss', x: losses.map((p) => p[0]), y: losses.map((p) => p[1]) }] });
+  if (run.conditional) {
+    // a conditional method's closing score: forecasts of the validation windows (the test split is eval's)
+    const m = (flags.samples as number) || 20;
+    log(`predicting the validation windows (train's closing score), ${m} samples per target...`);
+    const o = conditionalOptions({ split: 'val', every: 1, seed: flags.seed }, m);
+    const metrics = scoreToFile(run.conditional, o, src, f.metrics, { method: method.name, step, trainSeed: flags.seed as number, call: `train ${argv.join(' ')}`, extra: run.trainReport?.() }, log);
+    log(`wrote ${f.loss}, ${f.metrics}, ${f.checkpoint}`);
+    return { dir, steps: step, interrupted: false, metrics, lossFirst: first, lossLast: smooth };
+  }
   const n = (flags.samples as number) || (src.kind === 'images' ? 256 : src.kind === 'counts' ? 1000 : 2000);
   log(`sampling ${n} ${src.kind}...`);
   const t0 = Date.now();

@@ -3,7 +3,7 @@
 // generator, so a checkpoint that stores the generator state resumes the same batch sequence. Count data
 // (lib/data/counts.ts) is kind 'counts': integer-valued float32 batches in [0, maxCount].
 import { Tensor, TensorfieldError, tensor } from '../tensor';
-import { randint } from '../random';
+import { rand, randint } from '../random';
 import { tidy } from '../scope';
 import type { Distribution } from './gmm';
 import { eightGaussians } from './gmm';
@@ -12,11 +12,14 @@ import { SphereManifold, SubspaceManifold } from './manifold';
 import { loadCountData, COUNT_SOURCES } from './counts';
 import { bandLimitedFunctions, dailyCurves } from './functions';
 import { SeededRandom } from './prng';
+import { loadTimeSeries, type TimeSeries } from './timeseries';
 import { loadFashionMNIST, imagesToTensor, randomHorizontalFlip, describeFashionSource, type FashionDatasetInfo, type ImageDataset } from './fashion_mnist';
 
 export interface DataSource {
   name: string;
-  kind: 'points' | 'images' | 'counts';
+  kind: 'points' | 'images' | 'counts' | 'dated';
+  /** Dated series (kind 'dated', for conditional methods): the series, loaded on call (registry.ts DataSpec). */
+  dated?: () => TimeSeries;
   /** Counts: the largest value an element can take. */
   maxCount?: number;
   /** Shape of one item: [dim] or [C, H, W]. */
@@ -129,7 +132,9 @@ const MANIFOLDS: Record<string, () => SphereManifold | SubspaceManifold> = {
 const IMAGES = ['fashion', 'fashion14'] as const;
 // Functions on a 1-D grid (lib/data/functions.ts), items [points]: for function-space models (FDP).
 const FUNCTIONS = ['bandlimited64', 'seattle-temp24'] as const;
-export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES, ...COUNT_SOURCES, ...FUNCTIONS];
+// Dated series for conditional (forecasting) methods, which cut them into their own windows: kind 'dated'.
+const DATED = ['seattle-weather', 'co2'] as const;
+export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES, ...COUNT_SOURCES, ...FUNCTIONS, ...DATED];
 
 export interface DataSourceOptions {
   /** Fashion-MNIST: 'auto' (Debian package, else the shipped subset), 'full', 'embedded' or a directory. */
@@ -242,6 +247,23 @@ function functionSource(name: string): DataSource {
   return { ...rowsSource(name, 'vega-datasets seattle-weather-hourly-normals.csv (temperature)', 24, scale(train), scale(test)), series: true };
 }
 
+/**
+ * seattle-weather: vega-datasets' daily Seattle weather 2012-2015; co2: statsmodels' weekly Mauna Loa CO2 1958-2001
+ * with its missing weeks (NaN). Dated series: the items are two uniforms (registry.ts DataSpec: the window and the
+ * seed of its random draws); there are no unconditional held-out items.
+ */
+function datedSource(name: string): DataSource {
+  const load = () => loadTimeSeries(name as 'seattle-weather' | 'co2');
+  const origin = name === 'co2' ? 'statsmodels co2.csv (python3-statsmodels)' : `vega-datasets ${name}.csv`;
+  return {
+    name, kind: 'dated', itemShape: [2], origin, dated: load,
+    batch: (n) => rand([n, 2], { dtype: 'float64' }),
+    real: () => {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `data '${name}' is a dated series for conditional methods: it has no held-out items to compare unconditional samples with`);
+    },
+  };
+}
+
 /** A data source by name (valid names: DATA_SOURCES). */
 export function openDataSource(name: string, opts: DataSourceOptions = {}): DataSource {
   if (name in TOY) return toySource(name);
@@ -249,5 +271,6 @@ export function openDataSource(name: string, opts: DataSourceOptions = {}): Data
   if ((IMAGES as readonly string[]).includes(name)) return fashionSource(name, opts);
   if ((COUNT_SOURCES as readonly string[]).includes(name)) return countSource(name, opts);
   if ((FUNCTIONS as readonly string[]).includes(name)) return functionSource(name);
+  if ((DATED as readonly string[]).includes(name)) return datedSource(name);
   throw new TensorfieldError('TF_INVALID_ARGUMENT', `unknown data '${name}' (valid: ${DATA_SOURCES.join(', ')})`);
 }

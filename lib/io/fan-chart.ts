@@ -1,7 +1,8 @@
 // Fan charts of probabilistic forecasts and imputations as SVG: the observed series as a line (broken where values
 // are missing), and for each predicted stretch its central bands (outer first: e.g. 90 % then 50 %) as filled
 // paths and its median as a line. A stretch of one point (a single missing week) is drawn as a short bar, so that
-// it stays visible. The axes, ticks and text escaping are plot.ts's.
+// it stays visible. Optional markers (dots) show the points a forecast was conditioned on. The axes, ticks and text
+// escaping are plot.ts's.
 import { TensorfieldError } from '../tensor';
 import { writeFileAtomicSync } from './atomic';
 import { PALETTE, domain, esc, fmt, linearTicks } from './plot';
@@ -21,6 +22,8 @@ export interface FanChartOptions {
   yLabel?: string;
   /** the observed series; NaN values break the line */
   observed?: { name?: string; x: ArrayLike<number>; y: ArrayLike<number> };
+  /** points marked as dots on top (e.g. the observations a forecast was conditioned on) */
+  markers?: { name?: string; x: ArrayLike<number>; y: ArrayLike<number> };
   fans: Fan[];
   /** half-width in pixels of the bar drawn for a one-point stretch (default 3) */
   barHalfWidth?: number;
@@ -35,6 +38,11 @@ function check(opts: FanChartOptions): void {
   const fn = 'fanChartSVG';
   if (!opts || !Array.isArray(opts.fans)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: fans must be an array`);
   if (opts.observed && opts.observed.x?.length !== opts.observed.y?.length) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: observed x and y must have equal lengths`);
+  if (opts.markers) {
+    const { x, y } = opts.markers;
+    if (x?.length !== y?.length) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: marker x and y must have equal lengths`);
+    for (let j = 0; j < x.length; j++) if (!Number.isFinite(x[j]) || !Number.isFinite(y[j])) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: marker ${j} is not finite`);
+  }
   opts.fans.forEach((f, i) => {
     const n = f?.x?.length;
     if (!n || f.median?.length !== n || !Array.isArray(f.bands) || f.bands.some((b) => b?.lo?.length !== n || b?.hi?.length !== n)) {
@@ -64,6 +72,7 @@ export function fanChartSVG(opts: FanChartOptions): string {
   const pw = W - ml - mr, ph = H - mt - mb;
   const xs: number[] = [], ys: number[] = [];
   if (opts.observed) { xs.push(...Array.from(opts.observed.x)); ys.push(...Array.from(opts.observed.y)); }
+  if (opts.markers) { xs.push(...Array.from(opts.markers.x)); ys.push(...Array.from(opts.markers.y)); }
   for (const f of opts.fans) { xs.push(...Array.from(f.x)); ys.push(...Array.from(f.median)); for (const b of f.bands) ys.push(...Array.from(b.lo), ...Array.from(b.hi)); }
   const [dx0, dx1] = domain(xs, false), [dy0, dy1] = domain(ys, false);
   const tx = (v: number) => ml + ((v - dx0) / (dx1 - dx0)) * pw;
@@ -114,9 +123,16 @@ export function fanChartSVG(opts: FanChartOptions): string {
     flush();
     out.push('</g>');
   }
+  if (opts.markers) {
+    const k = opts.markers;
+    out.push(`<g class="markers" data-name="${esc(k.name ?? 'markers')}">`);
+    for (let j = 0; j < k.x.length; j++) out.push(`<circle cx="${r2(tx(k.x[j]))}" cy="${r2(ty(k.y[j]))}" r="2.5" fill="${PALETTE[0]}"/>`);
+    out.push('</g>');
+  }
   // legend: the observed line, the median, and each band level of the first fan
   const legend: [string, string][] = [];
   if (opts.observed) legend.push([opts.observed.name ?? 'observed', 'black']);
+  if (opts.markers) legend.push([opts.markers.name ?? 'markers', PALETTE[0]]);
   if (opts.fans.length) legend.push(['median', PALETTE[1]], ...opts.fans[0].bands.map((b, k): [string, string] => [b.label, BAND_FILL[Math.min(k, BAND_FILL.length - 1)]]));
   out.push('<g class="legend">');
   legend.forEach(([name, color], i) => {

@@ -23,9 +23,7 @@ const { parseFlags } = require('../flags');
 const spd = require('../../dist/models/spd');
 const { runRecord } = require('../../dist/cli/record');
 const { ProgressBar } = require('../../dist/cli/progress');
-const { meanCrps, crpsGaussian, quantileLoss } = require('../../dist/metrics/forecast');
-const { energyScore, sortedQuantile, DECILES } = require('../../dist/metrics/ensemble-scores');
-const { SeededRandom } = require('../../dist/data/prng');
+const { sortedQuantile } = require('../../dist/metrics/ensemble-scores');
 
 const DEFAULTS = {
   noise: 'gp', sigma: 0.02, seed: 0, split: 'val', evalSeed: 1000, dataSeed: 8,
@@ -64,51 +62,18 @@ sbar.finish();
 const sampleSeconds = (Date.now() - t1) / 1000;
 const m = o.samples;
 
-// CRPS per removed week (and per block-length group), pinball loss at the deciles, energy score per block,
-// mean squared week-to-week increment inside blocks
-const groups = { 'length 1': (l) => l === 1, 'length 2-5': (l) => l >= 2 && l <= 5, 'length 8-18': (l) => l >= 8 };
-function score(samples) {
-  const ens = [], ys = [], lens = [], q = [];
-  let es = 0, msi = 0, nmsi = 0;
-  tasks.forEach((t, i) => {
-    const y = Array.from({ length: t.length }, (_, j) => d.raw[t.start + t.offset + j]);
-    const members = Array.from({ length: m }, (_, r) => samples[i].subarray(r * t.length, (r + 1) * t.length));
-    for (let j = 0; j < t.length; j++) {
-      const e = members.map((v) => v[j]);
-      ens.push(e); ys.push(y[j]); lens.push(t.length);
-      const sorted = Float64Array.from(e).sort();
-      q.push(DECILES.map((p) => sortedQuantile(sorted, p)));
-    }
-    es += energyScore(members, y);
-    for (const v of members) for (let j = 0; j + 1 < t.length; j++) { msi += (v[j + 1] - v[j]) ** 2; nmsi++; }
-  });
-  const byGroup = {};
-  for (const [g, f] of Object.entries(groups)) {
-    const idx = lens.map((l, i) => (f(l) ? i : -1)).filter((i) => i >= 0);
-    byGroup[g] = idx.length ? { crps: meanCrps(idx.map((i) => ens[i]), idx.map((i) => ys[i])), weeks: idx.length } : null;
-  }
-  const pinball = quantileLoss(q.flat(), ys, DECILES);
-  return { crps: meanCrps(ens, ys), byGroup, pinballDeciles: pinball, energy: es / tasks.length, msi: nmsi ? msi / nmsi : null };
-}
+// scores (lib/models/spd/impute-eval.ts, shared with the spd-impute CLI method): CRPS per removed week (and per
+// block-length group), pinball loss at the deciles, energy score per block, mean squared week-to-week increment
+// inside blocks
+const score = (samples) => spd.scoreImputations(d, tasks, samples, m);
 const model = score(S);
-let msiObs = 0, nObs = 0;
-for (const t of tasks) for (let j = 0; j + 1 < t.length; j++) { msiObs += (d.raw[t.start + t.offset + j + 1] - d.raw[t.start + t.offset + j]) ** 2; nObs++; }
-msiObs /= nObs;
+const msiObs = spd.observedBlockMsi(d, tasks);
 
 // the Gaussian baselines, scored with the same estimator on m draws (evaluation seed) and in closed form
 const resid = spd.linearResidualStd(d);
 function scoreGaussian(predict, stream) {
-  const rng = new SeededRandom(o.evalSeed, stream);
-  let closed = 0;
-  const draws = tasks.map((t) => {
-    const g = predict(t), r = new Float64Array(m * t.length);
-    for (let j = 0; j < t.length; j++) {
-      closed += crpsGaussian(g.mean[j], g.std[j], d.raw[t.start + t.offset + j]);
-      for (let k = 0; k < m; k++) r[k * t.length + j] = g.mean[j] + g.std[j] * rng.normal();
-    }
-    return r;
-  });
-  return { ...score(draws), crpsClosedForm: closed / nWeeks };
+  const { draws, crpsClosedForm } = spd.gaussianImputations(d, tasks, predict, m, o.evalSeed, stream);
+  return { ...score(draws), crpsClosedForm };
 }
 const linear = scoreGaussian((t) => spd.linearPredictive(d, t, resid), 3);
 const harmonic = scoreGaussian((t) => spd.harmonicPredictive(d, t), 4);

@@ -18,10 +18,6 @@ const tf = require('../../dist/index.js');
 const { parseFlags } = require('../flags');
 const spd = require('../../dist/models/spd');
 const { runRecord } = require('../../dist/cli/record');
-const { meanCrps, crpsGaussian } = require('../../dist/metrics/forecast');
-const { energyScore } = require('../../dist/metrics/ensemble-scores');
-const { seasonalClimatology } = require('../../dist/data/climatology');
-const { SeededRandom } = require('../../dist/data/prng');
 
 const DEFAULTS = {
   noise: 'gp', sigma: 0.02, seed: 0, split: 'val', evalSeed: 1000, dataSeed: 7,
@@ -56,44 +52,18 @@ const S = spd.sampleForecaster(net, d, starts, kept, noise, o.samples, { target:
 const sampleSeconds = (Date.now() - t1) / 1000;
 const W = starts.length, M = o.horizon, m = o.samples;
 
-// scores: CRPS per (window, lead) ensemble, energy score per window, mean squared increment over the leads
-function scoreEnsembles(values) {
-  const ens = [], ys = [], perLead = new Float64Array(M);
-  let es = 0, msi = 0;
-  for (let w = 0; w < W; w++) {
-    const y = Array.from({ length: M }, (_, j) => d.raw[starts[w] + o.context + j]);
-    const members = [];
-    for (let r = 0; r < m; r++) members.push(values.subarray((w * m + r) * M, (w * m + r + 1) * M));
-    for (let j = 0; j < M; j++) { ens.push(members.map((v) => v[j])); ys.push(y[j]); }
-    es += energyScore(members, y);
-    for (const v of members) for (let j = 0; j + 1 < M; j++) msi += (v[j + 1] - v[j]) ** 2;
-  }
-  for (let j = 0; j < M; j++) {
-    perLead[j] = meanCrps(ens.filter((_, i) => i % M === j), ys.filter((_, i) => i % M === j));
-  }
-  return { crps: meanCrps(ens, ys), crpsPerLead: Array.from(perLead), energy: es / W, msi: msi / (W * m * (M - 1)) };
-}
+// scores (lib/models/spd/forecast-eval.ts, shared with the spd-forecast CLI method): CRPS per (window, lead)
+// ensemble, decile pinball loss, energy score per window, mean squared increment over the leads
+const scoreEnsembles = (values) => spd.scoreForecasts(d, starts, values, m);
 const model = scoreEnsembles(S);
-let msiObs = 0;
-for (let w = 0; w < W; w++) for (let j = 0; j + 1 < M; j++) msiObs += (d.raw[starts[w] + o.context + j + 1] - d.raw[starts[w] + o.context + j]) ** 2;
-msiObs /= W * (M - 1);
+const msiObs = spd.observedMsi(d, starts);
 
 // the seasonal climatology from the training years (and, reported only, from training + validation years)
-function climatology(years) {
-  const idx = []; for (let i = 0; i < d.raw.length; i++) if (years.includes(d.year[i])) idx.push(i);
-  return seasonalClimatology(idx.map((i) => d.doy[i]), idx.map((i) => d.raw[i]), { halfWidth: o.climHalfWidth });
-}
 function scoreClimatology(c, seed) {
-  const rng = new SeededRandom(seed, 3);
-  const draws = new Float64Array(W * m * M);
-  let closed = 0;
-  for (let w = 0; w < W; w++) for (let j = 0; j < M; j++) {
-    const i = starts[w] + o.context + j, dd = d.doy[i] % c.period;
-    closed += crpsGaussian(c.mean[dd], c.std[dd], d.raw[i]);
-    for (let r = 0; r < m; r++) draws[(w * m + r) * M + j] = c.mean[dd] + c.std[dd] * rng.normal();
-  }
-  return { ...scoreEnsembles(draws), crpsClosedForm: closed / (W * M) };
+  const { draws, crpsClosedForm } = spd.climatologyForecasts(d, starts, c, m, seed);
+  return { ...scoreEnsembles(draws), crpsClosedForm };
 }
+const climatology = (years) => spd.fitClimatology(d, years, o.climHalfWidth);
 const clim = scoreClimatology(climatology(d.years.train), o.evalSeed);
 const climTrainVal = o.split === 'test' ? scoreClimatology(climatology([...d.years.train, ...d.years.val]), o.evalSeed) : null;
 
@@ -103,9 +73,9 @@ const result = {
   windows: { train: d.starts.train.length, [o.split]: W, keptContextDays: d.keep, forecasts: W * M },
   crpsEstimator: `meanCrps (empirical ensemble, E|X-y| - E|X-X'|/2 with m^2), ${m} samples per forecast, ${W} windows x ${M} leads`,
   lossFirst100: lossEvery100[0], lossLast100: lossEvery100[lossEvery100.length - 1], lossEvery100,
-  crps: model.crps, crpsPerLead: model.crpsPerLead, energyScore: model.energy,
+  crps: model.crps, crpsPerLead: model.crpsPerLead, pinballDeciles: model.quantileLoss, energyScore: model.energy,
   msiModel: model.msi, msiObserved: msiObs, continuityRatio: model.msi / msiObs,
-  climatology: { crps: clim.crps, crpsClosedForm: clim.crpsClosedForm, crpsPerLead: clim.crpsPerLead, energyScore: clim.energy, years: d.years.train, halfWidth: o.climHalfWidth },
+  climatology: { crps: clim.crps, crpsClosedForm: clim.crpsClosedForm, pinballDeciles: clim.quantileLoss, crpsPerLead: clim.crpsPerLead, energyScore: clim.energy, years: d.years.train, halfWidth: o.climHalfWidth },
   climatologyTrainVal: climTrainVal && { crps: climTrainVal.crps, crpsClosedForm: climTrainVal.crpsClosedForm, energyScore: climTrainVal.energy, years: [...d.years.train, ...d.years.val] },
 };
 log(`${o.split}: CRPS ${model.crps.toFixed(4)} C (climatology ${clim.crps.toFixed(4)}, closed form ${clim.crpsClosedForm.toFixed(4)}${climTrainVal ? `; with the validation year ${climTrainVal.crps.toFixed(4)}` : ''}); ES ${model.energy.toFixed(3)} (clim ${clim.energy.toFixed(3)}); continuity ratio ${result.continuityRatio.toFixed(3)}; sampling ${sampleSeconds.toFixed(1)} s`);

@@ -126,7 +126,7 @@ export function trainForecaster(net: SpdForecaster, d: DailyForecastData, noise:
  * times; chunks of at most `chunk` series bound the memory.
  */
 export function sampleForecaster(net: SpdForecaster, d: DailyForecastData, starts: ArrayLike<number>, kept: Int32Array[], noise: NoiseProcess, m: number,
-  o: { schedule?: DspdSchedule; chunk?: number; target?: EpsTarget } = {}): Float64Array {
+  o: { schedule?: DspdSchedule; chunk?: number; target?: EpsTarget; onChunk?: (done: number, total: number) => void } = {}): Float64Array {
   if (!(Number.isInteger(m) && m >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `sampleForecaster: m must be a positive integer, got ${m}`);
   const s = o.schedule ?? dspdSchedule(100), M = d.horizon, W = starts.length;
   const per = Math.max(1, Math.floor((o.chunk ?? 8000) / m));
@@ -148,6 +148,7 @@ export function sampleForecaster(net: SpdForecaster, d: DailyForecastData, start
         const v = x.dataSync() as Float32Array;
         for (let r = 0; r < n * M; r++) out[i * m * M + r] = v[r] * d.std + d.mean;
       });
+      o.onChunk?.(Math.min(i + per, W), W);
     }
   });
   net.train();

@@ -1,0 +1,89 @@
+// Scores of sample forecasts of the irregular forecasting windows (forecast-data.ts), shared by the experiment
+// script (scripts/spd/seattle-forecast.js) and the CLI method (forecast-method.ts), so both report the same numbers:
+// CRPS per (window, lead) forecast with meanCrps (the empirical-ensemble estimator E|X - y| - E|X - X'|/2 over m^2
+// pairs), the pinball loss of the samples' deciles, the energy score of the whole horizon vector, and the mean
+// squared day-to-day increment of the samples (continuity). The baseline is the seasonal climatology of the
+// training years, scored with the same estimators on as many Gaussian draws per forecast (and in closed form), so
+// the ensemble estimator's small-m excess is the same on both sides.
+import { TensorfieldError } from '../../tensor';
+import { SeededRandom } from '../../data/prng';
+import { meanCrps, crpsGaussian, quantileLoss } from '../../metrics/forecast';
+import { energyScore, sortedQuantile, DECILES } from '../../metrics/ensemble-scores';
+import { seasonalClimatology, type Climatology } from '../../data/climatology';
+import type { DailyForecastData } from './forecast-data';
+
+export interface ForecastScores {
+  /** mean CRPS over windows x leads, in the series' units */
+  crps: number;
+  crpsPerLead: number[];
+  /** mean pinball loss of the samples' deciles 0.1 .. 0.9 (sample quantiles as numpy's default), series' units */
+  quantileLoss: number;
+  /** mean energy score of the horizon vectors */
+  energy: number;
+  /** mean squared increment between consecutive leads of the samples */
+  msi: number;
+}
+
+function checkValues(d: DailyForecastData, starts: ArrayLike<number>, values: Float64Array, m: number, fn: string): void {
+  if (!(Number.isInteger(m) && m >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: samples per forecast must be a positive integer, got ${m}`);
+  if (starts.length < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: no windows`);
+  if (values.length !== starts.length * m * d.horizon) {
+    throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: ${values.length} values for ${starts.length} windows x ${m} samples x ${d.horizon} leads`);
+  }
+}
+
+/** Scores of samples values [windows, m, horizon] (series' units) of the windows starting at `starts`. */
+export function scoreForecasts(d: DailyForecastData, starts: ArrayLike<number>, values: Float64Array, m: number): ForecastScores {
+  checkValues(d, starts, values, m, 'scoreForecasts');
+  const W = starts.length, M = d.horizon, C = d.context;
+  const ens: Float64Array[] = [], ys: number[] = [], qs: number[] = [];
+  let es = 0, msi = 0;
+  for (let w = 0; w < W; w++) {
+    const y = Array.from({ length: M }, (_, j) => d.raw[starts[w] + C + j]);
+    const members: Float64Array[] = [];
+    for (let r = 0; r < m; r++) members.push(values.subarray((w * m + r) * M, (w * m + r + 1) * M));
+    for (let j = 0; j < M; j++) {
+      const e = Float64Array.from(members, (v) => v[j]);
+      ens.push(e); ys.push(y[j]);
+      const sorted = Float64Array.from(e).sort();
+      for (const q of DECILES) qs.push(sortedQuantile(sorted, q));
+    }
+    es += energyScore(members, y);
+    for (const v of members) for (let j = 0; j + 1 < M; j++) msi += (v[j + 1] - v[j]) ** 2;
+  }
+  const crpsPerLead = Array.from({ length: M }, (_, j) => meanCrps(ens.filter((_, i) => i % M === j), ys.filter((_, i) => i % M === j)));
+  return { crps: meanCrps(ens, ys), crpsPerLead, quantileLoss: quantileLoss(qs, ys, DECILES), energy: es / W, msi: M > 1 ? msi / (W * m * (M - 1)) : NaN };
+}
+
+/** The observed targets' mean squared increment between consecutive leads (the continuity ratio's denominator). */
+export function observedMsi(d: DailyForecastData, starts: ArrayLike<number>): number {
+  const M = d.horizon, C = d.context;
+  let s = 0;
+  for (let w = 0; w < starts.length; w++) for (let j = 0; j + 1 < M; j++) s += (d.raw[starts[w] + C + j + 1] - d.raw[starts[w] + C + j]) ** 2;
+  return s / (starts.length * (M - 1));
+}
+
+/** The seasonal climatology of the given years' days (+-halfWidth days pooled). */
+export function fitClimatology(d: DailyForecastData, years: number[], halfWidth = 7): Climatology {
+  const idx: number[] = [];
+  for (let i = 0; i < d.raw.length; i++) if (years.includes(d.year[i])) idx.push(i);
+  return seasonalClimatology(idx.map((i) => d.doy[i]), idx.map((i) => d.raw[i]), { halfWidth });
+}
+
+/**
+ * m Gaussian draws per target from the climatology ([windows, m, horizon], as the model's samples; generator
+ * SeededRandom(seed, 3)) and its closed-form mean CRPS over the same targets.
+ */
+export function climatologyForecasts(d: DailyForecastData, starts: ArrayLike<number>, c: Climatology, m: number, seed: number): { draws: Float64Array; crpsClosedForm: number } {
+  const W = starts.length, M = d.horizon, C = d.context;
+  if (!(Number.isInteger(m) && m >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `climatologyForecasts: m must be a positive integer, got ${m}`);
+  const rng = new SeededRandom(seed, 3);
+  const draws = new Float64Array(W * m * M);
+  let closed = 0;
+  for (let w = 0; w < W; w++) for (let j = 0; j < M; j++) {
+    const i = starts[w] + C + j, dd = d.doy[i] % c.period;
+    closed += crpsGaussian(c.mean[dd], c.std[dd], d.raw[i]);
+    for (let r = 0; r < m; r++) draws[(w * m + r) * M + j] = c.mean[dd] + c.std[dd] * rng.normal();
+  }
+  return { draws, crpsClosedForm: closed / (W * M) };
+}
