@@ -193,7 +193,8 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
 
 /**
  * bench --run: the median wall time of one sampling step (a whole sampling run of n items, divided by its NFE)
- * for float32, int8 and mixed, each over `reps` runs after a warm-up, on the same seeds. Writes <run>/bench-int8.json.
+ * for float32, int8 and mixed, each over `reps` runs after a warm-up, on the same seeds, the precisions alternating
+ * run by run. Writes <run>/bench-int8.json.
  */
 function benchRun(flags: Record<string, unknown>, log: (s: string) => void): Record<string, number> {
   const dir = flags.run as string;
@@ -204,22 +205,26 @@ function benchRun(flags: Record<string, unknown>, log: (s: string) => void): Rec
   const out: Record<string, number> = {};
   const runs = modes.map((m) => [m, openPrecision(dir, m, flags.int8 as string | undefined, k, () => {})] as const);
   try {
-    for (const [m, pr] of runs) {
-      const times: number[] = [];
-      let nfe = 0;
-      for (let r = 0; r <= reps; ++r) {
+    // the precisions alternate rep by rep (float32, int8, mixed, float32, ...): one after another, a machine's
+    // slow minutes fell on one of them (a mixed step measured 64 ms where its float32/int8 mix predicts 50)
+    const times = new Map<PrecisionMode, number[]>(modes.map((m) => [m, []]));
+    const nfes = new Map<PrecisionMode, number>();
+    for (let r = 0; r <= reps; ++r) {
+      for (const [m, pr] of runs) {
         tf.manualSeed(7 + r);
         const t0 = process.hrtime.bigint();
         const s = pr.sample(n, so);
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        nfe = s.nfe;
+        nfes.set(m, s.nfe);
         s.x.dispose();
-        if (r > 0) times.push(ms / s.nfe);
+        if (r > 0) times.get(m)!.push(ms / s.nfe);
       }
-      times.sort((a, b) => a - b);
-      out[`${m}_ms_per_nfe`] = times[times.length >> 1];
-      out[`${m}_nfe`] = nfe;
-      log(`${m}: ${out[`${m}_ms_per_nfe`].toFixed(2)} ms per network evaluation (median of ${reps}, batch ${n}, ${nfe} NFE per run)`);
+    }
+    for (const m of modes) {
+      const t = times.get(m)!.sort((a, b) => a - b);
+      out[`${m}_ms_per_nfe`] = t[t.length >> 1];
+      out[`${m}_nfe`] = nfes.get(m)!;
+      log(`${m}: ${out[`${m}_ms_per_nfe`].toFixed(2)} ms per network evaluation (median of ${reps}, batch ${n}, ${nfes.get(m)} NFE per run)`);
     }
   } finally { for (const [, pr] of runs) pr.dispose(); }
   for (const m of modes.slice(1)) out[`${m}_speedup`] = out.float32_ms_per_nfe / out[`${m}_ms_per_nfe`];
