@@ -13,11 +13,11 @@ import { cat } from '../ops';
 import { noGrad } from '../autograd';
 import { tidy } from '../scope';
 import { Module } from '../nn/module';
-import { QuantizedConv2d, QuantizedLinear, type BucketQParams } from './layers';
+import { QuantizedConv2d, QuantizedLinear, int8Layers, type BucketQParams } from './layers';
+import { wrapForward, levelsOf } from './forward-wrap';
 import { qatLayers, walk } from './convert';
 import { resetCallOrder } from './qat';
 
-type Forward = (...a: Tensor[]) => Tensor;
 /** The [lowest, highest] noise-level argument a bucket's calibration batches held. */
 export type LevelRange = [number, number];
 
@@ -26,12 +26,6 @@ export interface BucketCalibration {
   ranges: LevelRange[];
   /** per QAT layer (by module name), one coding per bucket */
   layers: Map<string, BucketQParams[]>;
-}
-
-function levelsOf(args: Tensor[]): Float32Array {
-  if (args.length < 2 || args[1].numel() === 0)
-    throw new TensorfieldError('TF_INVALID_ARGUMENT', 'activation buckets: the network call has no noise-level argument (expected forward(x, level, ...))');
-  return noGrad(() => args[1].reshape(-1).to('float32').dataSync() as Float32Array);
 }
 
 /**
@@ -50,9 +44,11 @@ export function calibrateBuckets(model: Module, n: number, run: (bucket: number,
   }
   const out = new Map<string, BucketQParams[]>([...layers.keys()].map((k) => [k, []]));
   const ranges: LevelRange[] = [];
-  const target = model as unknown as { forward: Forward };
-  const had = Object.prototype.hasOwnProperty.call(target, 'forward');
-  const own = target.forward, orig = own.bind(model);
+  let lo = Infinity, hi = -Infinity;
+  const restore = wrapForward(model, (orig, a) => {
+    for (const v of Array.from(levelsOf(a, 'activation buckets'))) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    return orig(...a);
+  });
   const wasTraining = model.training;
   resetCallOrder();
   model.eval();
@@ -64,11 +60,7 @@ export function calibrateBuckets(model: Module, n: number, run: (bucket: number,
         l.sample?.dispose();
         l.sample = null;
       }
-      let lo = Infinity, hi = -Infinity;
-      target.forward = (...a: Tensor[]) => {
-        for (const v of levelsOf(a)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-        return orig(...a);
-      };
+      lo = Infinity; hi = -Infinity;
       noGrad(() => tidy(() => run(b, model)));
       if (!(lo <= hi)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `activation buckets: bucket ${b}'s calibration never called the network`);
       ranges.push([lo, hi]);
@@ -78,7 +70,7 @@ export function calibrateBuckets(model: Module, n: number, run: (bucket: number,
       }
     }
   } finally {
-    if (had) target.forward = own; else delete (target as Partial<typeof target>).forward;
+    restore();
     model.train(wasTraining);
   }
   checkRanges(ranges);
@@ -107,10 +99,6 @@ export function bucketOf(ranges: readonly LevelRange[], level: number): number {
     if (d < bestD) { bestD = d; best = i; }
   }
   return best;
-}
-
-function int8Layers(model: Module): [string, QuantizedLinear | QuantizedConv2d][] {
-  return model.namedModules().filter((e): e is [string, QuantizedLinear | QuantizedConv2d] => e[1] instanceof QuantizedLinear || e[1] instanceof QuantizedConv2d);
 }
 
 const routers = new WeakMap<Module, { ranges: LevelRange[]; remove: () => void }>();
@@ -151,19 +139,16 @@ export function routeBuckets(net: Module, ranges: LevelRange[]): () => void {
   const bucketed = layers.filter((l) => l.buckets);
   if (bucketed.length === 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'activation buckets: no int8 layer of the network holds buckets');
   routers.get(net)?.remove();
-  const target = net as unknown as { forward: Forward };
-  const had = Object.prototype.hasOwnProperty.call(target, 'forward');
-  const own = target.forward, orig = own.bind(net);
-  const run = (b: number, a: Tensor[]) => { for (const l of bucketed) l.useBucket(b); return orig(...a); };
-  target.forward = (...a: Tensor[]) => {
-    const ids = Array.from(levelsOf(a), (l) => bucketOf(ranges, l));
+  const unwrap = wrapForward(net, (orig, a) => {
+    const run = (b: number, args: Tensor[]) => { for (const l of bucketed) l.useBucket(b); return orig(...args); };
+    const ids = Array.from(levelsOf(a, 'activation buckets'), (l) => bucketOf(ranges, l));
     if (ids.every((b) => b === ids[0])) return run(ids[0], a);  // a sampler's call: one level
     return splitByBucket(a, ids, run);
-  };
+  });
   const remove = () => {
     if (routers.get(net)?.remove !== remove) return;
     routers.delete(net);
-    if (had) target.forward = own; else delete (target as Partial<typeof target>).forward;
+    unwrap();
     for (const l of bucketed) l.useBucket(-1);
   };
   routers.set(net, { ranges: ranges.map((r) => [r[0], r[1]] as LevelRange), remove });

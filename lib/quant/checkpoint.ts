@@ -14,7 +14,7 @@ import { Tensor, TensorfieldError } from '../tensor';
 import { Module } from '../nn/module';
 import { Linear, Conv2d } from '../nn/layers';
 import { loadSafetensors, saveSafetensors, type Metadata } from '../io/safetensors';
-import { QuantizedConv2d, QuantizedLinear, type BucketQParams, type Int8LayerSpec } from './layers';
+import { QuantizedConv2d, QuantizedLinear, int8Layers, type BucketQParams, type Int8LayerSpec } from './layers';
 import { bucketRanges, checkRanges, routeBuckets, type LevelRange } from './buckets';
 import type { ActQParams, Int8Act } from './ops';
 import { walk } from './convert';
@@ -35,10 +35,6 @@ export interface Int8LayerEntry {
 
 const pair = (v: number | Pair | undefined, d: number): Pair => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
 
-/** The int8 layers of a converted model, in module order. */
-export function int8Layers(model: Module): [string, QuantizedLinear | QuantizedConv2d][] {
-  return model.namedModules().filter((e): e is [string, QuantizedLinear | QuantizedConv2d] => e[1] instanceof QuantizedLinear || e[1] instanceof QuantizedConv2d);
-}
 
 /** Writes a converted model (atomically). extra: anything JSON (where it came from, the report). */
 export function saveInt8Checkpoint(file: string, model: Module, extra?: unknown): void {

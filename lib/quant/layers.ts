@@ -123,3 +123,8 @@ export class QuantizedConv2d extends Int8Layer {
       { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) }));
   }
 }
+
+/** The int8 layers of a model, in module order (checkpoints save them; activation buckets route them). */
+export function int8Layers(model: Module): [string, QuantizedLinear | QuantizedConv2d][] {
+  return model.namedModules().filter((e): e is [string, QuantizedLinear | QuantizedConv2d] => e[1] instanceof QuantizedLinear || e[1] instanceof QuantizedConv2d);
+}

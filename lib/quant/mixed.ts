@@ -6,32 +6,16 @@
 // are the high-precision ones.
 import { Tensor, TensorfieldError } from '../tensor';
 import { Module } from '../nn/module';
-import { walk } from './convert';
+import { wrapForward, levelsOf, type Forward } from './forward-wrap';
 
 export type Precision = 'float32' | 'int8';
 
-/** The noise-level key of a network call: the first element of its second argument (the level or time per item). */
-function levelOf(args: Tensor[]): number {
-  if (args.length < 2 || args[1].numel() === 0)
-    throw new TensorfieldError('TF_INVALID_ARGUMENT', 'mixed precision: the network call has no noise-level argument (expected forward(x, level, ...))');
-  return Number(args[1].reshape(-1).slice(0, 0, 1).item());
-}
-
-type Forward = (...a: Tensor[]) => Tensor;
-// Replaces net.forward (an own property shadowing the class method) until the returned restore() runs.
-function wrapForward(net: Module, route: (args: Tensor[]) => Forward | null): () => void {
-  const target = net as unknown as { forward: Forward };
-  const had = Object.prototype.hasOwnProperty.call(target, 'forward');
-  const own = target.forward;
-  const orig = own.bind(net);
-  target.forward = (...a: Tensor[]) => (route(a) ?? orig)(...a);
-  return () => { if (had) target.forward = own; else delete (target as Partial<typeof target>).forward; };
-}
+const levelOf = (args: Tensor[]) => levelsOf(args, 'mixed precision')[0];
 
 /** The distinct noise levels `run` evaluates `net` at, in call order (run: one sampling pass, e.g. of one item). */
 export function recordLevels(net: Module, run: () => void): number[] {
   const seen: number[] = [];
-  const restore = wrapForward(net, (a) => { const l = levelOf(a); if (!seen.includes(l)) seen.push(l); return null; });
+  const restore = wrapForward(net, (orig, a) => { const l = levelOf(a); if (!seen.includes(l)) seen.push(l); return orig(...a); });
   try { run(); } finally { restore(); }
   return seen;
 }
@@ -47,12 +31,12 @@ export function withEdgeSteps<T>(net: Module, floatNet: Module, levels: number[]
   const calls: Record<Precision, number> = { float32: 0, int8: 0 };
   const f = floatNet as unknown as { forward: Forward };
   const toFloat: Forward = (...a) => f.forward(...a);
-  const restore = wrapForward(net, (a) => {
+  const restore = wrapForward(net, (orig, a) => {
     const l = levelOf(a);
     if (!levels.includes(l)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `mixed precision: the sampler called the network at level ${l}, which the probe run did not visit (same sampler and steps for both)`);
     const p: Precision = high.has(l) ? 'float32' : 'int8';
     calls[p]++;
-    return p === 'float32' ? toFloat : null;
+    return (p === 'float32' ? toFloat : orig)(...a);
   });
   try { return { result: run(), calls }; } finally { restore(); }
 }
