@@ -101,8 +101,14 @@ export interface MethodRun {
 }
 
 /** Which held-out windows a conditional run forecasts, and how. */
+/**
+ * Which windows a conditional run forecasts: a held-out split (scored against its truth), or 'gaps': the series'
+ * own missing values (sample only: there is no truth to score), for methods with `ConditionalRun.gaps`.
+ */
+export type ConditionalSplit = 'val' | 'test' | 'gaps';
+
 export interface ConditionalOptions {
-  split: 'val' | 'test';
+  split: ConditionalSplit;
   /** samples per forecast */
   samples: number;
   /** every `every`-th window of the split, from the first (1: all) */
@@ -131,7 +137,7 @@ export interface WindowForecast {
 }
 
 export interface ConditionalForecasts {
-  split: 'val' | 'test';
+  split: ConditionalSplit;
   /** what the values are and in which units, for files and figures ('temp_max (C)') */
   valueLabel: string;
   /** the x unit ('days') */
@@ -142,6 +148,11 @@ export interface ConditionalForecasts {
 }
 
 export interface ConditionalRun {
+  /**
+   * Set when predict() also takes split 'gaps': windows centred on the series' real missing stretches, whose targets
+   * have no truth (NaN in truthY); they can be sampled, never scored. The string says what they are.
+   */
+  gaps?: string;
   /** Forecasts of the split's windows (evaluation weights). */
   predict(o: ConditionalOptions): ConditionalForecasts;
   /**

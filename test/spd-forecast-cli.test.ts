@@ -120,6 +120,8 @@ withSeattle('bad flags and data are TF_* errors', async () => {
   expectCode(() => sampleCommand(['--run', path.join(tmp, 'none')], quiet), 'TF_BAD_FILE');
   const dir = path.join(tmp, 'run');  // from the round trip above (jest runs a file's tests in order)
   expectCode(() => sampleCommand(['--run', dir, '--split', 'train'], quiet), 'TF_INVALID_ARGUMENT');
+  // forecasting windows have no missing-value split (spd-impute's gaps)
+  expectCode(() => sampleCommand(['--run', dir, '--split', 'gaps'], quiet), 'TF_INVALID_ARGUMENT');
   expectCode(() => sampleCommand(['--run', dir, '--every', '0'], quiet), 'TF_INVALID_ARGUMENT');
   expectCode(() => sampleCommand(['--run', dir, '--fans', '-1'], quiet), 'TF_INVALID_ARGUMENT');
   expectCode(() => sampleCommand(['--run', dir, '--int8', 'x.safetensors'], quiet), 'TF_INVALID_ARGUMENT');

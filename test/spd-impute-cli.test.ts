@@ -9,6 +9,7 @@ import '../lib/models';
 import { trainCommand } from '../lib/cli/train';
 import { sampleCommand, evalCommand } from '../lib/cli/commands';
 import { co2ImputationData, fixedTasks, parseYearRange } from '../lib/models/spd';
+import { realGapTasks } from '../lib/models/spd/impute-method';
 import { STATSMODELS_DATASETS_DIR } from '../lib/data/timeseries';
 import { expectCode } from './helpers';
 
@@ -54,6 +55,27 @@ withCo2('train / sample / eval: the script\'s held-out blocks imputed, the truth
   expect(m.removedWeeks).toBe(tasks.reduce((a, t) => a + t.length, 0));
   const file = JSON.parse(fs.readFileSync(path.join(dir, 'metrics-test.json'), 'utf8'));
   expect(file.breakdown.linearCrpsByLength.length).toBe(3);
+
+  // the real missing weeks (split gaps): windows centred on the series' own runs, no truth, never scored
+  sampleCommand(['--run', dir, '--split', 'gaps', '--n', '4', '--every', '5', '--fans', '1'], quiet);
+  const g = JSON.parse(fs.readFileSync(path.join(dir, 'forecasts-gaps.json'), 'utf8'));
+  const gt = realGapTasks(d, 5);
+  expect(gt.length).toBe(Math.ceil(d.gaps.length / 5));  // co2's 22 runs all fit a 64-week window (the longest is 18)
+  expect(g.windows.length).toBe(gt.length);
+  g.windows.forEach((w: { truth: (number | null)[]; targetX: number[]; contextX: number[]; quantiles: number[][] }, i: number) => {
+    const t = gt[i];
+    expect(d.gaps[i * 5]).toEqual({ start: t.start + t.offset, length: t.length });
+    for (let j = 0; j < t.length; j++) expect(d.observed[t.start + t.offset + j]).toBe(0);
+    expect(w.truth).toEqual(new Array(t.length).fill(null));
+    expect(w.quantiles.every((q) => q.every(Number.isFinite))).toBe(true);
+    // the context is the window's observed weeks: none in the gap, and no other missing week either
+    expect(w.contextX.some((x) => x >= 0 && x < t.length)).toBe(false);
+    for (const x of w.contextX) expect(d.observed[t.start + t.offset + x]).toBe(1);
+  });
+  expect(g.note).toMatch(/truth is null/);
+  const gsvg = fs.readFileSync(path.join(dir, `fan-gaps-${g.windows[0].label}.svg`), 'utf8');
+  expect(gsvg).toMatch(/data-name="observed values \(missing: the gap\)"/);
+  await expect(evalCommand(['--run', dir, '--split', 'gaps'], quiet)).rejects.toMatchObject({ code: expect.stringMatching(/^TF_/) });
 }, 30000);
 
 withCo2('bad flags and data are TF_* errors', async () => {

@@ -9,6 +9,7 @@ import * as tf from '../lib';
 import {
   dailyForecastData, seattleForecastData, fixedDrops, dropContext, forecastBatch, forecastTargetTimes,
   SpdForecaster, forecastLoss, forecastFactor, trainForecaster, sampleForecaster, NoiseProcess, dspdSchedule,
+  fitClimatology, fitPersistence, persistenceForecasts, scoreForecasts,
 } from '../lib/models/spd';
 import { seasonalClimatology } from '../lib/data/climatology';
 import { SeededRandom } from '../lib/data/prng';
@@ -150,6 +151,75 @@ describe('seasonal climatology', () => {
     expectCode(() => seasonalClimatology([0, 1], [1, 2], { halfWidth: -1 }), 'TF_INVALID_ARGUMENT');
     // one year without pooling: one value per day, no spread
     expectCode(() => seasonalClimatology(Array.from({ length: 365 }, (_, i) => i), new Array(365).fill(1), { halfWidth: 0 }), 'TF_INVALID_ARGUMENT');
+  });
+});
+
+describe('persistence baselines', () => {
+  // a series on a line, v_i = 3 + 0.5 i: value persistence predicts the last kept day's value and every g-day
+  // change is exactly 0.5 g, so sd[g] = 0.5 g (the RMS of a constant) with no estimation error
+  function line(years: number): TimeSeries {
+    const start = Date.UTC(2012, 0, 1) / 86400000, n = Date.UTC(2012 + years, 0, 1) / 86400000 - start;
+    const times = Float64Array.from({ length: n }, (_, i) => start + i), values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = 3 + 0.5 * i;
+    return { name: 'line', times, values, columns: ['temp_max'], timeUnit: 'day' };
+  }
+
+  test('value persistence on a line: mean = the last kept day, sd[g] = 0.5 g, the gap counted from the last kept day', () => {
+    const d = dailyForecastData(line(4));
+    const p = fitPersistence(d, d.years.train, 'value');
+    for (const g of [1, 2, 13, 73]) expect(p.sd[g]).toBeCloseTo(0.5 * g, 10);
+    // two windows; the second's last kept day is 5 days before the origin
+    const starts = [d.starts.test[0], d.starts.test[3]];
+    const kept = [Int32Array.from([0, 10, 59]), Int32Array.from([2, 30, 54])];
+    const m = 20000;
+    const { draws, crpsClosedForm } = persistenceForecasts(d, starts, kept, p, m, 9);
+    for (const [w, lastOff] of [[0, 59], [1, 54]]) {
+      const last = d.raw[starts[w] + lastOff];
+      for (const j of [0, 13]) {
+        const x = Float64Array.from({ length: m }, (_, r) => draws[(w * m + r) * 14 + j]);
+        const mean = x.reduce((a, b) => a + b, 0) / m, sd = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / (m - 1));
+        const g = 60 + j - lastOff;
+        // 20,000 draws: the mean within 4 standard errors, the sd within 3 %
+        expect(Math.abs(mean - last)).toBeLessThan(4 * 0.5 * g / Math.sqrt(m));
+        expect(Math.abs(sd / (0.5 * g) - 1)).toBeLessThan(0.03);
+      }
+    }
+    // on a line the truth is last + 0.5 g, exactly 1 sd above the mean: CRPS(N(0, s), s) = s (2 Phi(1) - 1 + 2 phi(1) - 1/sqrt(pi))
+    const k1 = 2 * 0.841344746068543 - 1 + 2 * 0.24197072451914337 - 1 / Math.sqrt(Math.PI);
+    let want = 0;
+    for (const lastOff of [59, 54]) for (let j = 0; j < 14; j++) want += 0.5 * (60 + j - lastOff) * k1;
+    expect(crpsClosedForm).toBeCloseTo(want / 28, 10);
+    // the ensemble estimator on 500 draws (m^2 pairs per forecast) agrees with the closed form within its small-m
+    // bias (~ 0.56 sd / m) and noise (~ 2 % per forecast, ~ 0.4 % over the 28)
+    const small = persistenceForecasts(d, starts, kept, p, 500, 10);
+    expect(Math.abs(scoreForecasts(d, starts, small.draws, 500).crps / crpsClosedForm - 1)).toBeLessThan(0.03);
+  });
+
+  test('anomaly persistence: the last kept day\'s departure from the climatology carried onto the target day\'s mean; spreads from the fitting years only', () => {
+    const d = dailyForecastData(synthetic(4));
+    const clim = fitClimatology(d, d.years.train, 7);
+    const p = fitPersistence(d, d.years.train, 'anomaly', clim);
+    const an = (i: number) => d.raw[i] - clim.mean[d.doy[i] % clim.period];
+    // sd[3] by brute force over the training years' day pairs
+    let s = 0, n = 0;
+    for (let i = 0; i + 3 < d.raw.length; i++) if (d.years.train.includes(d.year[i]) && d.years.train.includes(d.year[i + 3])) { s += (an(i + 3) - an(i)) ** 2; n++; }
+    expect(p.sd[3]).toBeCloseTo(Math.sqrt(s / n), 12);
+    // the synthetic day-to-day noise is white with sd 2, so the anomaly change has sd ~ 2 sqrt 2 at every gap
+    for (const g of [1, 7, 30]) expect(Math.abs(p.sd[g] / (2 * Math.SQRT2) - 1)).toBeLessThan(0.1);
+    const st = d.starts.val[4], kept = [Int32Array.from([1, 40, 57])];
+    const m = 20000, { draws } = persistenceForecasts(d, [st], kept, p, m, 3);
+    const j = 5, x = Float64Array.from({ length: m }, (_, r) => draws[r * 14 + j]);
+    const mean = x.reduce((a, b) => a + b, 0) / m;
+    const want = clim.mean[d.doy[st + 60 + j] % clim.period] + an(st + 57);
+    expect(Math.abs(mean - want)).toBeLessThan(4 * p.sd[8] / Math.sqrt(m));
+    // a test-year shift does not move the spreads fitted on the training years
+    const e = dailyForecastData(synthetic(4, 1, { year: 2015, add: 50 }));
+    expect(fitPersistence(e, e.years.train, 'anomaly', fitClimatology(e, e.years.train, 7)).sd).toEqual(p.sd);
+    expectCode(() => fitPersistence(d, d.years.train, 'anomaly'), 'TF_INVALID_ARGUMENT');
+    expectCode(() => fitPersistence(d, d.years.train, 'last' as never), 'TF_INVALID_ARGUMENT');
+    expectCode(() => fitPersistence(d, [1999], 'value'), 'TF_INVALID_ARGUMENT');
+    expectCode(() => persistenceForecasts(d, [st], [], p, 2, 1), 'TF_SHAPE_MISMATCH');
+    expectCode(() => persistenceForecasts(d, [st], kept, p, 0, 1), 'TF_INVALID_ARGUMENT');
   });
 });
 

@@ -36,7 +36,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 1, help: 'seed of the sampling noise' },
   out: { type: 'string', help: 'PNG file (default <run>/samples-<steps>.png); conditional methods: the folder for forecasts-<split>.json and the fan charts (default <run>)' },
-  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast' },
+  split: { type: 'string', default: 'test', choices: ['val', 'test', 'gaps'], help: "conditional methods (spd-forecast, spd-impute): which held-out windows to forecast; gaps (spd-impute): the series' real missing weeks, no truth" },
   every: { type: 'number', default: 1, help: 'conditional methods: every k-th window of the split (1: all)' },
   fans: { type: 'number', default: 4, help: 'conditional methods: fan charts of this many windows spread over the split' },
   precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
@@ -53,7 +53,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
   int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
   'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
-  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast' },
+  split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast and score' },
   every: { type: 'number', default: 1, help: 'conditional methods: every k-th window of the split (1: all)' },
   'floor-draws': { type: 'number', default: 3, help: 'images: disjoint real samples (train images, not in the reference) for the FD_cls floor, >= 2 (mean, sd, range); 0 skips it' },
 };
@@ -89,7 +89,7 @@ export function sampleCommand(argv: string[], log = (s: string) => console.log(s
   const dir = requireRun(flags);
   const cond = openConditional(dir, flags, log);
   if (cond) {
-    const o = conditionalOptions({ ...flags, steps: count('steps', flags.steps) }, perForecast(flags, given));
+    const o = conditionalOptions({ ...flags, steps: count('steps', flags.steps) }, perForecast(flags, given), { method: cond.cfg.method, what: cond.run.conditional!.gaps });
     const fans = flags.fans as number;
     if (!Number.isInteger(fans) || fans < 0) throw usageError(`--fans must be a non-negative integer, got ${fans}`);
     const outDir = (flags.out as string | undefined) ?? dir;

@@ -63,7 +63,8 @@ export function writeForecasts(dir: string, f: ConditionalForecasts, src: DataSo
   writeJson(json, {
     method: meta.method, step: meta.step, split: f.split, valueLabel: f.valueLabel, timeUnit: f.timeUnit,
     samplesPerForecast: f.windows[0]?.samples.length ?? 0, nfePerForecast: f.nfe, quantileLevels: levels,
-    note: `x in ${f.timeUnit} from each window's first target (0); quantiles per target at quantileLevels (sample quantiles, numpy's default interpolation)`,
+    note: `x in ${f.timeUnit} from each window's first target (0); quantiles per target at quantileLevels (sample quantiles, numpy's default interpolation)` +
+      (f.split === 'gaps' ? `; split gaps: the targets are the series' own missing values, so truth is null (no value was recorded)` : ''),
     windows: rows, record: runRecord(src, { seeds: { sample: meta.seed } }),
   });
   const out = [json];
@@ -75,7 +76,7 @@ export function writeForecasts(dir: string, f: ConditionalForecasts, src: DataSo
     saveFanChart(file, {
       title: `${meta.method}: ${f.valueLabel} from ${r.label} (${f.split}; ${w.contextX.length} of ${w.truthX.length - w.targetX.length} context ${f.timeUnit} seen, marked)`,
       xLabel: `${f.timeUnit} from the first predicted ${f.timeUnit.replace(/s$/, '')}`, yLabel: f.valueLabel,
-      observed: { name: 'true values', x: w.truthX, y: w.truthY },
+      observed: { name: f.split === 'gaps' ? 'observed values (missing: the gap)' : 'true values', x: w.truthX, y: w.truthY },
       fans: [
         { x: r.targetX, median: r.median, bands: [band(0.05, 0.95, '90 % band'), band(0.25, 0.75, '50 % band')] },
       ],
@@ -86,20 +87,28 @@ export function writeForecasts(dir: string, f: ConditionalForecasts, src: DataSo
   return out;
 }
 
-/** Validated options of a conditional sample / eval / train-end run. */
-export function conditionalOptions(flags: { split?: unknown; every?: unknown; seed?: unknown; steps?: unknown }, samples: number): ConditionalOptions {
+/**
+ * Validated options of a conditional sample / eval / train-end run. `gaps` (sample only) is the run's
+ * ConditionalRun.gaps when split 'gaps' (the series' own missing values, no truth) may be asked; eval and the end of
+ * train score, so they never pass it.
+ */
+export function conditionalOptions(flags: { split?: unknown; every?: unknown; seed?: unknown; steps?: unknown }, samples: number, gaps?: { method: string; what?: string }): ConditionalOptions {
   const { split, every, seed, steps } = flags;
-  if (split !== 'val' && split !== 'test') throw new TensorfieldError('TF_INVALID_ARGUMENT', `--split must be val or test, got ${String(split)}`);
+  if (split === 'gaps') {
+    if (!gaps) throw new TensorfieldError('TF_INVALID_ARGUMENT', "--split gaps has no truth to score: 'tensorfield sample --split gaps' imputes the real missing values; eval scores val or test");
+    if (!gaps.what) throw new TensorfieldError('TF_INVALID_ARGUMENT', `--split gaps: method '${gaps.method}' has no missing-value split (its windows are val and test)`);
+  } else if (split !== 'val' && split !== 'test') throw new TensorfieldError('TF_INVALID_ARGUMENT', `--split must be val, test${gaps?.what ? ' or gaps' : ''}, got ${String(split)}`);
   if (!Number.isInteger(every) || (every as number) < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `--every must be a positive integer, got ${String(every)}`);
   if (!Number.isInteger(seed)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `--seed must be an integer, got ${String(seed)}`);
   if (!Number.isInteger(samples) || samples < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `--n (samples per forecast) must be a positive integer, got ${samples}`);
   if (steps !== undefined && (!Number.isInteger(steps) || (steps as number) < 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `--steps must be a positive integer, got ${String(steps)}`);
-  return { split, every: every as number, seed: seed as number, samples, steps: steps as number | undefined };
+  return { split: split as ConditionalOptions['split'], every: every as number, seed: seed as number, samples, steps: steps as number | undefined };
 }
 
 /** Scores of a conditional run on a split, written to `file` (with the record); returns the metrics. */
 export function scoreToFile(c: ConditionalRun, o: ConditionalOptions, src: DataSource, file: string,
   meta: { method: string; step: number; trainSeed: number; call?: string; extra?: Record<string, number> }, log: (s: string) => void): Record<string, number> {
+  if (o.split === 'gaps') throw new TensorfieldError('TF_INVALID_ARGUMENT', 'the gaps split has no truth to score (sample it instead)');
   const t0 = Date.now();
   const f = predictChecked(c, o, meta.method, meta.step);
   const sampleSeconds = (Date.now() - t0) / 1000;

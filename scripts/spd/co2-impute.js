@@ -26,7 +26,7 @@ const { ProgressBar } = require('../../dist/cli/progress');
 const { sortedQuantile } = require('../../dist/metrics/ensemble-scores');
 
 const DEFAULTS = {
-  noise: 'gp', sigma: 0.02, seed: 0, split: 'val', evalSeed: 1000, dataSeed: 8,
+  noise: 'gp', sigma: 0.02, theta: 2, seed: 0, split: 'val', evalSeed: 1000, dataSeed: 8,
   window: 64, steps: 3000, batch: 64, lr: 1e-3, width: 0, samples: 50, stride: 2, realGaps: 0, uniformShare: 0.5, arch: 'conv',
 };
 const { positional: [out], o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/spd/co2-impute.js <out.json> [--flag value ...]' });
@@ -36,7 +36,7 @@ const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
 const d = spd.co2ImputationData({ window: o.window });
 // the scored blocks depend on the data seed and the split only, never on the training seed
 const tasks = spd.fixedTasks(d, o.split, o.dataSeed + (o.split === 'test' ? 1 : 0), o.stride);
-const noise = new spd.NoiseProcess({ kind: o.noise, sigma: o.sigma });
+const noise = new spd.NoiseProcess({ kind: o.noise, sigma: o.sigma, theta: o.theta });
 const nWeeks = tasks.reduce((a, t) => a + t.length, 0);
 const yr = (r) => `${r.from}-${r.to}`;
 const record = runRecord(`statsmodels co2 weekly: train ${yr(d.splits.train)} (${d.starts.train.length} windows), ${o.split} ${yr(d.splits[o.split])} (${tasks.length} windows, ${nWeeks} removed weeks), ${o.window}-week windows`,

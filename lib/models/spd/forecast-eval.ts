@@ -87,3 +87,65 @@ export function climatologyForecasts(d: DailyForecastData, starts: ArrayLike<num
   }
   return { draws, crpsClosedForm: closed / (W * M) };
 }
+
+/**
+ * Persistence baselines: the last observed context day carried forward (kind 'value'), or its departure from the
+ * climatology carried forward onto the target day's climatological mean (kind 'anomaly'). Either is a Gaussian whose
+ * spread depends only on the gap g in days from the last observed day to the target: sd[g] is the RMS of the same
+ * g-day change (value, or anomaly) over every pair of days inside the fitting years. Because 30 % of the context
+ * days are dropped, the last observed day can lie several days before the origin, and g counts from it.
+ */
+export interface Persistence {
+  kind: 'value' | 'anomaly';
+  /** sd[g] for g = 1 .. maxGap (sd[0] unused) */
+  sd: Float64Array;
+  clim: Climatology | null;
+  years: number[];
+}
+
+const climMean = (c: Climatology, doy: number) => c.mean[doy % c.period];
+
+/** Fits the g-day change spreads of a persistence baseline on the given years (anomaly: against `clim`). */
+export function fitPersistence(d: DailyForecastData, years: number[], kind: 'value' | 'anomaly', clim: Climatology | null = null): Persistence {
+  if (kind !== 'value' && kind !== 'anomaly') throw new TensorfieldError('TF_INVALID_ARGUMENT', `fitPersistence: kind must be value or anomaly, got '${String(kind)}'`);
+  if (kind === 'anomaly' && !clim) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'fitPersistence: the anomaly kind needs a climatology');
+  const G = d.context + d.horizon;
+  const level = (i: number) => (kind === 'anomaly' ? d.raw[i] - climMean(clim!, d.doy[i]) : d.raw[i]);
+  const sd = new Float64Array(G + 1);
+  for (let g = 1; g <= G; g++) {
+    let s = 0, n = 0;
+    for (let i = 0; i + g < d.raw.length; i++) {
+      if (!years.includes(d.year[i]) || !years.includes(d.year[i + g])) continue;
+      s += (level(i + g) - level(i)) ** 2; n++;
+    }
+    if (n < 2) throw new TensorfieldError('TF_INVALID_ARGUMENT', `fitPersistence: the years ${years.join(', ')} hold fewer than 2 pairs of days ${g} apart`);
+    sd[g] = Math.sqrt(s / n);
+  }
+  return { kind, sd, clim, years: [...years] };
+}
+
+/**
+ * m Gaussian draws per target from a persistence baseline ([windows, m, horizon]; generator SeededRandom(seed,
+ * stream)) given each window's kept context offsets (sorted), and its closed-form mean CRPS.
+ */
+export function persistenceForecasts(d: DailyForecastData, starts: ArrayLike<number>, kept: ArrayLike<number>[], p: Persistence, m: number, seed: number, stream = 5): { draws: Float64Array; crpsClosedForm: number } {
+  const W = starts.length, M = d.horizon, C = d.context;
+  if (!(Number.isInteger(m) && m >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `persistenceForecasts: m must be a positive integer, got ${m}`);
+  if (kept.length !== W) throw new TensorfieldError('TF_SHAPE_MISMATCH', `persistenceForecasts: ${kept.length} kept-day sets for ${W} windows`);
+  const rng = new SeededRandom(seed, stream);
+  const draws = new Float64Array(W * m * M);
+  let closed = 0;
+  for (let w = 0; w < W; w++) {
+    const k = kept[w];
+    if (k.length < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `persistenceForecasts: window ${w} keeps no context day`);
+    const last = starts[w] + k[k.length - 1];
+    const anomaly = p.kind === 'anomaly' ? d.raw[last] - climMean(p.clim!, d.doy[last]) : 0;
+    for (let j = 0; j < M; j++) {
+      const i = starts[w] + C + j, g = i - last;
+      const mu = p.kind === 'anomaly' ? climMean(p.clim!, d.doy[i]) + anomaly : d.raw[last];
+      closed += crpsGaussian(mu, p.sd[g], d.raw[i]);
+      for (let r = 0; r < m; r++) draws[(w * m + r) * M + j] = mu + p.sd[g] * rng.normal();
+    }
+  }
+  return { draws, crpsClosedForm: closed / (W * M) };
+}

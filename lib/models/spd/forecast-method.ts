@@ -16,7 +16,7 @@ import { dspdSchedule } from './schedule';
 import type { EpsTarget } from './dspd';
 import { dailyForecastData, dropContext, fixedDrops, forecastBatch, type DailyForecastData } from './forecast-data';
 import { SpdForecaster, forecastFactor, forecastLoss, sampleForecaster } from './forecast-model';
-import { scoreForecasts, observedMsi, fitClimatology, climatologyForecasts } from './forecast-eval';
+import { scoreForecasts, observedMsi, fitClimatology, climatologyForecasts, fitPersistence, persistenceForecasts } from './forecast-eval';
 
 const DAY_MS = 86400000;
 
@@ -47,6 +47,7 @@ function windowsOf(spec: DataSpec, o: Record<string, OptionValue>): DailyForecas
 /** The split's windows that a run forecasts (every k-th) with their fixed drop masks (the script's). */
 function heldOut(d: DailyForecastData, dataSeed: number, o: ConditionalOptions): { starts: number[]; kept: Int32Array[] } {
   if (!(Number.isInteger(o.every) && o.every >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-forecast: every must be a positive integer, got ${o.every}`);
+  if (o.split !== 'val' && o.split !== 'test') throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-forecast: split must be val or test, got '${String(o.split)}' (the forecasting windows have no missing-value split)`);
   const all = d.starts[o.split];
   if (all.length === 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-forecast: no window fits in the ${o.split} years ${d.years[o.split].join(', ')}`);
   // the masks of all the split's windows, then the subset: a window's mask does not depend on --every
@@ -133,7 +134,8 @@ export const spdForecastMethod: Method = {
           return { split: co.split, valueLabel: unit, timeUnit: 'days', windows, nfe: steps };
         },
         score(f: ConditionalForecasts, co: ConditionalOptions) {
-          const { starts } = heldOut(d, dataSeed, co);
+          const { starts, kept } = heldOut(d, dataSeed, co);
+          const split = co.split as 'val' | 'test';
           const m = f.windows[0]?.samples.length ?? 0, M = d.horizon;
           if (f.windows.length !== starts.length) throw new TensorfieldError('TF_SHAPE_MISMATCH', `spd-forecast: ${f.windows.length} forecasts for ${starts.length} windows`);
           const v = new Float64Array(starts.length * m * M);
@@ -142,6 +144,9 @@ export const spdForecastMethod: Method = {
           const clim = fitClimatology(d, d.years.train, o.climHalfWidth as number);
           const cf = climatologyForecasts(d, starts, clim, m, co.seed);
           const base = scoreForecasts(d, starts, cf.draws, m);
+          const pv = persistenceForecasts(d, starts, kept, fitPersistence(d, d.years.train, 'value'), m, co.seed, 5);
+          const pa = persistenceForecasts(d, starts, kept, fitPersistence(d, d.years.train, 'anomaly', clim), m, co.seed, 6);
+          const pvs = scoreForecasts(d, starts, pv.draws, m), pas = scoreForecasts(d, starts, pa.draws, m);
           const msiObs = M > 1 ? observedMsi(d, starts) : NaN;
           return {
             metrics: {
@@ -151,11 +156,14 @@ export const spdForecastMethod: Method = {
               ...(M > 1 ? { continuityRatio: model.msi / msiObs } : {}),
               climatologyCrps: base.crps, climatologyCrpsClosedForm: cf.crpsClosedForm, climatologyPinballDeciles: base.quantileLoss, climatologyEnergyScore: base.energy,
               crpsOverClimatology: model.crps / base.crps,
+              persistenceCrps: pvs.crps, persistenceCrpsClosedForm: pv.crpsClosedForm, persistencePinballDeciles: pvs.quantileLoss,
+              anomalyPersistenceCrps: pas.crps, anomalyPersistenceCrpsClosedForm: pa.crpsClosedForm, anomalyPersistencePinballDeciles: pas.quantileLoss,
             },
-            breakdown: { crps: model.crpsPerLead, climatologyCrps: base.crpsPerLead },
+            breakdown: { crps: model.crpsPerLead, climatologyCrps: base.crpsPerLead, persistenceCrps: pvs.crpsPerLead, anomalyPersistenceCrps: pas.crpsPerLead },
             notes: {
-              split: `${co.split} ${d.years[co.split].join('+')}: ${starts.length} windows (every ${co.every}), ${d.context} context days of which ${d.context - d.keep} dropped (fixed masks, data seed ${dataSeed + (co.split === 'test' ? 1 : 0)}), horizon ${M}`,
+              split: `${split} ${d.years[split].join('+')}: ${starts.length} windows (every ${co.every}), ${d.context} context days of which ${d.context - d.keep} dropped (fixed masks, data seed ${dataSeed + (co.split === 'test' ? 1 : 0)}), horizon ${M}`,
               estimator: `meanCrps (empirical ensemble, E|X-y| - E|X-X'|/2 over m^2 pairs) and decile pinball loss of the sample quantiles, ${m} samples per forecast, in ${unit}`,
+              persistence: `the last observed context day carried forward (persistence), or its departure from the climatology carried onto the target day's climatological mean (anomalyPersistence); Gaussian with the RMS g-day change over the training years (g: days from the last observed day, which the drops can push before the origin), ${m} draws per forecast (seed ${co.seed}), same estimators; closed-form CRPS beside`,
               baseline: `seasonal climatology of the training years ${d.years.train.join('+')} (+-${String(o.climHalfWidth)} days pooled), ${m} Gaussian draws per forecast (seed ${co.seed}), same estimators; closed-form CRPS beside`,
               standardisation: `mean ${d.mean.toFixed(4)}, std ${d.std.toFixed(4)} from the training years only`,
             },

@@ -12,7 +12,7 @@ import { tidy } from '../../scope';
 import { SeededRandom } from '../../data/prng';
 import { NoiseProcess, type NoiseKind } from './noise';
 import { dspdSchedule } from './schedule';
-import { contextMask, drawBlock, fixedTasks, weeklyImputationData, type ImputeTask, type WeeklyImputationData, type YearRange } from './impute-data';
+import { contextMask, drawBlock, fixedTasks, realGapTask, weeklyImputationData, type ImputeTask, type WeeklyImputationData, type YearRange } from './impute-data';
 import { BlockFactors, SpdImputer, imputeBatch, imputeLoss, sampleImputer, type ImputerArch } from './impute-model';
 import { linearPredictive, linearResidualStd, harmonicPredictive, type LinearResidualStd } from './impute-baselines';
 import { scoreImputations, observedBlockMsi, gaussianImputations, BLOCK_GROUPS, type ImputationScores } from './impute-eval';
@@ -27,8 +27,20 @@ export function parseYearRange(text: string, what: string): YearRange {
   return r;
 }
 
+/**
+ * The series' own missing runs that fit a window with context on both sides (every k-th), each as the task of a
+ * window centred on it (the script's --real-gaps): what the method is for, with no truth to score.
+ */
+export function realGapTasks(d: WeeklyImputationData, every = 1): ImputeTask[] {
+  const fit = d.gaps.filter((g) => g.length <= d.window - 2);
+  if (fit.length === 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-impute: the series has no missing run that fits a ${d.window}-week window with context on both sides`);
+  return fit.filter((_, i) => i % every === 0).map((g) => realGapTask(d, g));
+}
+
 function tasksOf(d: WeeklyImputationData, dataSeed: number, o: ConditionalOptions): ImputeTask[] {
   if (!(Number.isInteger(o.every) && o.every >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-impute: every must be a positive integer, got ${o.every}`);
+  if (o.split === 'gaps') return realGapTasks(d, o.every);
+  if (o.split !== 'val' && o.split !== 'test') throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-impute: split must be val, test or gaps, got '${String(o.split)}'`);
   const t = fixedTasks(d, o.split, dataSeed + (o.split === 'test' ? 1 : 0), o.every);
   if (t.length === 0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `spd-impute: no task in the ${o.split} years ${d.splits[o.split].from}-${d.splits[o.split].to}`);
   return t;
@@ -98,6 +110,7 @@ export const spdImputeMethod: Method = {
         throw new TensorfieldError('TF_INVALID_ARGUMENT', "spd-impute is conditional: it has no unconditional samples; 'tensorfield sample / eval --run <folder>' impute the held-out blocks");
       },
       conditional: {
+        gaps: `the series' ${d.gaps.filter((g) => g.length <= d.window - 2).length} real missing runs (${d.gaps.reduce((a, g) => a + g.length, 0)} weeks), each in a ${d.window}-week window centred on it`,
         predict(co: ConditionalOptions): ConditionalForecasts {
           const tasks = tasksOf(d, dataSeed, co);
           const steps = co.steps ?? s.N;
@@ -118,6 +131,7 @@ export const spdImputeMethod: Method = {
           return { split: co.split, valueLabel: unit, timeUnit: 'weeks', windows, nfe: steps };
         },
         score(f: ConditionalForecasts, co: ConditionalOptions) {
+          if (co.split === 'gaps') throw new TensorfieldError('TF_INVALID_ARGUMENT', 'spd-impute: the real missing weeks have no truth to score (split gaps is for sampling)');
           const tasks = tasksOf(d, dataSeed, co);
           if (f.windows.length !== tasks.length) throw new TensorfieldError('TF_SHAPE_MISMATCH', `spd-impute: ${f.windows.length} imputations for ${tasks.length} tasks`);
           const m = f.windows[0].samples.length;
