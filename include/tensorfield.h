@@ -92,10 +92,11 @@ TF_API tf_status tf_memory_bytes(int64_t *live_bytes, int64_t *peak_bytes);
 TF_API tf_status tf_reset_peak_bytes(int64_t *closed_peak);
 /* The precision of float32 matmuls (tf_matmul and the linear, conv and attention ops; forward and backward), like
    PyTorch's set_float32_matmul_precision: TF_MATMUL_FP32 (default), or TF_MATMUL_BF16: operands rounded to bfloat16,
-   sums in float32, where the CPU has bf16 instructions (AVX512-BF16, AMX-BF16; elsewhere float32 stays). Per
-   output, |bf16 - exact| <= (2^-7 + 2^-16 + K 2^-23) sum_k |a_k b_k|. Process-wide; TENSORFIELD_MATMUL_PRECISION=bf16
-   sets it at load. */
-typedef enum { TF_MATMUL_FP32 = 0, TF_MATMUL_BF16 = 1 } tf_matmul_precision;
+   sums in float32, where the CPU has bf16 instructions (AVX512-BF16, AMX-BF16; elsewhere float32 stays) and on CUDA
+   tensor cores. Per output, |bf16 - exact| <= (2^-7 + 2^-16 + K 2^-23) sum_k |a_k b_k|. TF_MATMUL_TF32: operands
+   rounded to tf32 (nearest, ties away), sums in float32, on CUDA tensor cores (the CPU keeps float32). Process-wide;
+   TENSORFIELD_MATMUL_PRECISION=bf16|tf32 sets it at load. */
+typedef enum { TF_MATMUL_FP32 = 0, TF_MATMUL_BF16 = 1, TF_MATMUL_TF32 = 2 } tf_matmul_precision;
 TF_API tf_status tf_set_matmul_precision(tf_matmul_precision precision);
 TF_API tf_matmul_precision tf_get_matmul_precision(void);
 /* The instruction set the CPU kernels run ("scalar", "avx2", "avx512", "amx"), copied into buf (NUL-terminated). */

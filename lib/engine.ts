@@ -1,5 +1,5 @@
 // Engine-wide settings and introspection: threads, ISA, memory, devices.
-import { native, EngineInfo, CudaStatus, CudaMemoryInfo } from './native';
+import { native, EngineInfo, CudaStatus, CudaMemoryInfo, MatmulPrecision } from './native';
 
 export interface MemoryInfo {
   /** Live native tensors (handles, views, graph-held tensors). */
@@ -40,10 +40,14 @@ export const backend = {
    * `set_float32_matmul_precision`. 'fp32' (default): float32 multiplies. 'bf16': operands rounded to bfloat16
    * (nearest, ties to even), products summed in float32, on CPUs with AVX512-BF16 or AMX-BF16
    * (`info().bf16Matmul`; elsewhere fp32 stays, as PyTorch's setting is a permission, not an order) and always on
-   * the 'ref' device. Error bound per output: |bf16 - exact| <= (2^-7 + 2^-16 + K 2^-23) sum_k |a_k b_k| (+ subnormal flushes). Process-wide.
+   * the 'ref' device, and on CUDA tensor cores. Error bound per output: |bf16 - exact| <= (2^-7 + 2^-16 + K 2^-23)
+   * sum_k |a_k b_k| (+ subnormal flushes). 'tf32': operands rounded to tf32 (10 fraction bits; nearest, ties away
+   * from zero, as CUDA's cvt.rna.tf32.f32), products summed in float32, on CUDA tensor cores and always on the 'ref'
+   * device; the CPU has no tf32 arithmetic and keeps float32. Bound: (2^-10 + 2^-20 + K 2^-23) sum_k |a_k b_k|.
+   * Process-wide; TENSORFIELD_MATMUL_PRECISION=bf16|tf32 sets it at load.
    */
-  setMatmulPrecision(precision: 'fp32' | 'bf16'): void { native.setMatmulPrecision(precision); },
-  getMatmulPrecision(): 'fp32' | 'bf16' { return native.getMatmulPrecision(); },
+  setMatmulPrecision(precision: MatmulPrecision): void { native.setMatmulPrecision(precision); },
+  getMatmulPrecision(): MatmulPrecision { return native.getMatmulPrecision(); },
   /** Largest single allocation allowed, in bytes (default: physical memory). */
   setAllocationLimit(bytes: number): void { native.setAllocationLimit(bytes); },
   /**

@@ -1,7 +1,7 @@
 // tensorfield: a native compute engine for diffusion models, driven from TypeScript.
 export { Tensor, TensorfieldError, tensor, zeros, ones, full, empty, arange, linspace, eye, zerosLike, onesLike, fullLike } from './tensor';
 export type { DType, DeviceName, Shape, TensorLike, NestedArray, CreateOptions } from './tensor';
-export type { TypedArray } from './native';
+export type { TypedArray, MatmulPrecision } from './native';
 export * from './ops';
 export { conv2d, convTranspose2d } from './conv';
 export type { Conv2dOptions, ConvTranspose2dOptions } from './conv';

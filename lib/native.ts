@@ -25,6 +25,9 @@ type Operand = T | number;
 type DimArg = number | number[] | null | undefined;
 
 /** tf.cuda.status(): whether this addon has CUDA compiled in, whether a GPU is usable, and why (not). */
+/** The float32 matmul precision (engine.setMatmulPrecision). */
+export type MatmulPrecision = 'fp32' | 'bf16' | 'tf32';
+
 export interface CudaStatus {
   built: boolean;
   available: boolean;
@@ -155,7 +158,7 @@ export interface NativeModule {
   getNumThreads(): number;
   setIsa(isa: string): void;
   setMatmulPrecision(p: string): void;
-  getMatmulPrecision(): 'fp32' | 'bf16';
+  getMatmulPrecision(): MatmulPrecision;
   info(): EngineInfo;
   setAllocationLimit(bytes: number): void;
   cudaStatus(): CudaStatus;
@@ -213,7 +216,7 @@ export interface EngineInfo {
   supportedIsas: string[];
   /** what float32 matmuls run at precision 'bf16' on this path: 'avx512-bf16', 'amx-bf16', or 'none (fp32)' */
   bf16Matmul: string;
-  matmulPrecision: 'fp32' | 'bf16';
+  matmulPrecision: MatmulPrecision;
   cpu: string;
   features: Record<string, boolean>;
   threads: number;

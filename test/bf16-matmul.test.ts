@@ -19,7 +19,7 @@ import { arr, expectCode, withIsa } from './helpers';
 const root = path.join(__dirname, '..');
 const hasBf16 = tf.info().bf16Matmul !== 'none (fp32)';
 
-function withPrecision<R>(p: 'fp32' | 'bf16', fn: () => R): R {
+function withPrecision<R>(p: tf.MatmulPrecision, fn: () => R): R {
   const prev = tf.backend.getMatmulPrecision();
   tf.backend.setMatmulPrecision(p);
   try { return fn(); } finally { tf.backend.setMatmulPrecision(prev); }
@@ -37,7 +37,7 @@ describe('setMatmulPrecision', () => {
     expect(tf.backend.getMatmulPrecision()).toBe('fp32');
     withPrecision('bf16', () => expect(tf.backend.getMatmulPrecision()).toBe('bf16'));
     expect(tf.backend.getMatmulPrecision()).toBe('fp32');
-    expectCode(() => tf.backend.setMatmulPrecision('tf32' as 'fp32'), 'TF_INVALID_ARGUMENT');
+    expectCode(() => tf.backend.setMatmulPrecision('fp16' as 'fp32'), 'TF_INVALID_ARGUMENT');
     expectCode(() => tf.backend.setMatmulPrecision(3 as unknown as 'fp32'), 'TF_INVALID_ARGUMENT');
     expect(tf.backend.getMatmulPrecision()).toBe('fp32');
     expect(['avx512-bf16', 'amx-bf16', 'none (fp32)']).toContain(tf.info().bf16Matmul);

@@ -241,6 +241,143 @@ function seeded(dev: 'cpu' | 'cuda', shape: number[], dtype: 'float32' | 'float6
       }
     }
   });
+  test("matmul precisions tf32 and bf16: the tensor-core kernel against the 'ref' device's model", () => {
+    // Both round the operands the same way (math/mma_tile.h); the model sums exact products in double, the
+    // kernel in fp32 registers in its own order: |kernel - model| <= 2 K 2^-24 sum_k |a_k b_k| per output.
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[1, 1], [1, 1], false, false], [[7, 13], [13, 5], false, false], [[130, 257], [257, 129], false, false],
+      [[300, 64], [64, 200], true, false], [[64, 300], [200, 64], false, true], [[2, 3, 65, 40], [3, 40, 66], true, true],
+      [[512, 512], [512, 512], false, false],
+    ];
+    for (const precision of ['tf32', 'bf16'] as const) {
+      for (const [sa, sb, ta, tb] of cases) {
+        const K = sa[sa.length - 1];
+        const make = (d: 'cpu' | 'cuda' | 'ref') => {
+          let a = seeded('cpu', ta ? [...sa.slice(0, -2), sa[sa.length - 1], sa[sa.length - 2]] : sa, 'float32', 4).to(d);
+          let b = seeded('cpu', tb ? [...sb.slice(0, -2), sb[sb.length - 1], sb[sb.length - 2]] : sb, 'float32', 5).to(d);
+          if (ta) a = a.transpose(-1, -2);
+          if (tb) b = b.transpose(-1, -2);
+          return [a, b];
+        };
+        tf.backend.setMatmulPrecision(precision);
+        try {
+          const [ga, gb] = make('cuda'), [ra, rb] = make('ref');
+          const g = arr(ga.matmul(gb)), r = arr(ra.matmul(rb));
+          const [ca, cb] = make('cpu');
+          const scale = arr(ca.double().abs().matmul(cb.double().abs()));
+          for (let i = 0; i < r.length; i++) {
+            if (!(Math.abs(g[i] - r[i]) <= 2 * K * 2 ** -24 * scale[i] + 1e-30)) {
+              throw new Error(`${precision} [${sa}]${ta ? 'T' : ''} [${sb}]${tb ? 'T' : ''}: out[${i}] = ${g[i]}, model ${r[i]} (scale ${scale[i]})`);
+            }
+          }
+        } finally { tf.backend.setMatmulPrecision('fp32'); }
+      }
+    }
+  });
+  test('index ops (gather, scatterAdd, indexSelect, indexAdd): the CPU\'s results bit for bit, repeated indices summed in order', () => {
+    const ix = (d: 'cpu' | 'cuda', vals: number[], shape: number[]) => tf.tensor(vals, { dtype: 'int32', device: d }).reshape(shape);
+    // gather along each dim of a transposed (strided) input, every dtype
+    for (const dtype of ['float32', 'float64', 'int32', 'int8', 'uint8'] as const) {
+      for (const dim of [0, 1]) {
+        const [g, c] = onBoth((d) => {
+          const x = tf.arange(0, 60, 1, { device: d }).reshape([6, 10]).transpose(0, 1).to(dtype);  // [10, 6], strided
+          const vals = Array.from({ length: 4 * 5 }, (_, i) => (i * 7) % (dim === 0 ? 10 : 6));
+          return x.gather(dim, ix(d, vals, [4, 5]));
+        });
+        expectArraysEqual(g, c, `gather ${dtype} dim ${dim}`);
+      }
+    }
+    // scatterAdd with many repeats (sums in index order, so float32 sums agree bit for bit), strided src
+    for (const dim of [0, 1, 2]) {
+      const [g, c] = onBoth((d) => {
+        const x = seeded(d, [5, 6, 7]), src = seeded(d, [7, 6, 5], 'float32', 6).permute([2, 1, 0]);
+        const shape = [5, 6, 7], vals = Array.from({ length: 210 }, (_, i) => (i * 13) % Math.max(2, shape[dim] - 2));
+        return x.scatterAdd(dim, ix(d, vals, [5, 6, 7]), src);
+      });
+      expectArraysEqual(g, c, `scatterAdd dim ${dim}`);
+    }
+    for (const dim of [0, 1, 2]) {
+      const [g, c] = onBoth((d) => seeded(d, [4, 9, 3]).indexSelect(dim, ix(d, [2, 0, 2, 1], [4])));
+      expectArraysEqual(g, c, `indexSelect dim ${dim}`);
+      const [ga, ca] = onBoth((d) => {
+        const x = seeded(d, [4, 9, 3]), shape = [4, 9, 3];
+        shape[dim] = 5;
+        return x.indexAdd(dim, ix(d, [1, 0, 1, 1, 2], [5]), seeded(d, shape, 'float32', 8));
+      });
+      expectArraysEqual(ga, ca, `indexAdd dim ${dim}`);
+    }
+    // the embedding pattern, forward and backward (indexSelect, then indexAdd of the gradient)
+    const [ge, ce] = onBoth((d) => {
+      const w = seeded(d, [50, 16]).requiresGrad_();
+      w.indexSelect(0, ix(d, [3, 7, 3, 49, 0, 3], [6])).square().sum().backward();
+      return w.grad as Tensor;
+    });
+    expectArraysEqual(ge, ce, 'embedding gradient');
+    // bad indices: TF_INDEX_OUT_OF_RANGE naming the value, as on the CPU; the input is untouched
+    const x = seeded('cuda', [4, 5]);
+    expectCode(() => x.gather(1, ix('cuda', [0, 1, 5, 2], [4, 1])), 'TF_INDEX_OUT_OF_RANGE');
+    expectCode(() => x.indexSelect(0, ix('cuda', [0, -1], [2])), 'TF_INDEX_OUT_OF_RANGE');
+    expectCode(() => x.indexAdd(0, ix('cuda', [4], [1]), seeded('cuda', [1, 5])), 'TF_INDEX_OUT_OF_RANGE');
+    expectCode(() => x.scatterAdd(0, ix('cuda', [0, 9, 0, 0, 0], [1, 5]), seeded('cuda', [1, 5])), 'TF_INDEX_OUT_OF_RANGE');
+    expectCode(() => x.gather(1, ix('cpu', [0], [1, 1])), 'TF_DEVICE');
+  });
+  test('shape ops built on copies: cat, stack, pad, flip, roll, repeat', () => {
+    const cases: [string, (d: 'cpu' | 'cuda') => Tensor][] = [
+      ['cat', (d) => tf.cat([seeded(d, [3, 4]), seeded(d, [2, 4], 'float32', 2)], 0)],
+      ['stack', (d) => tf.stack([seeded(d, [3, 4]), seeded(d, [3, 4], 'float32', 2)], 1)],
+      ['pad', (d) => tf.pad(seeded(d, [2, 3, 5]), [1, 2, 0, 3])],
+      ['pad reflect', (d) => tf.pad(seeded(d, [2, 3, 5]), [2, 1], 'reflect')],
+      ['flip', (d) => seeded(d, [4, 5, 6]).flip([0, 2])],
+      ['roll', (d) => seeded(d, [4, 5]).roll([2, -1], [0, 1])],
+      ['repeat', (d) => seeded(d, [2, 3]).repeat([3, 1, 2])],
+    ];
+    for (const [name, f] of cases) {
+      const [g, c] = onBoth(f);
+      expectArraysEqual(g, c, name);
+    }
+  });
+  test('data-dependent draws: bernoulli and multinomial bit for bit; binomial, poisson and the count steps up to libm rounding', () => {
+    // bernoulli compares the same uniforms; multinomial with replacement walks the same running sums
+    const [gb, cb] = onBoth((d) => { tf.manualSeed(11); return tf.bernoulli(tf.rand([4001], { device: d })); });
+    expectArraysEqual(gb, cb, 'bernoulli');
+    const probs = (d: 'cpu' | 'cuda') => tf.tensor([[0.1, 0, 3, 1e-300, 2], [5, 5, 5, 5, 5], [0, 0, 1, 0, 0]], { dtype: 'float64', device: d });
+    const [gm, cm] = onBoth((d) => { tf.manualSeed(12); return tf.multinomial(probs(d), 400, true); });
+    expectArraysEqual(gm, cm, 'multinomial with replacement');
+    // without replacement: a permutation of the non-zero categories per row, the CPU's up to ties of equal keys
+    const [gw, cw] = onBoth((d) => { tf.manualSeed(13); return tf.multinomial(probs(d).narrow(0, 0, 2), 4, false); });
+    expectArraysEqual(gw, cw, 'multinomial without replacement');
+    // binomial / poisson / count steps: the same streams and algorithms with the device libm inside rejection
+    // tests, so nearly every draw equals the CPU's (a mismatch needs a test within a few ulp of its boundary)
+    const near = (g: number[], c: number[], what: string) => {
+      const diff = g.filter((v, i) => v !== c[i]).length;
+      if (diff > Math.max(2, g.length * 1e-3)) throw new Error(`${what}: ${diff} of ${g.length} draws differ from the CPU's`);
+    };
+    const counts = (d: 'cpu' | 'cuda') => tf.tensor(Array.from({ length: 3000 }, (_, i) => [0, 1, 7, 40, 1000, 1e6][i % 6]), { dtype: 'float64', device: d });
+    const ps = (d: 'cpu' | 'cuda') => tf.tensor(Array.from({ length: 3000 }, (_, i) => [0, 0.01, 0.3, 0.5, 0.8, 1][Math.floor(i / 6) % 6]), { dtype: 'float64', device: d });
+    const [gbi, cbi] = onBoth((d) => { tf.manualSeed(14); return tf.binomial(counts(d), ps(d)); });
+    near(gbi, cbi, 'binomial');
+    const [gp, cp] = onBoth((d) => { tf.manualSeed(15); return tf.poisson(counts(d).mul(0.37)); });
+    near(gp, cp, 'poisson');
+    for (const step of ['bridge', 'tau'] as const) {
+      const [gs, cs] = onBoth((d) => {
+        tf.manualSeed(16);
+        const n = tf.tensor(Array.from({ length: 2000 }, (_, i) => i % 16), { device: d });
+        const y = tf.tensor(Array.from({ length: 2000 }, (_, i) => ((i * 7) % 23) * 0.6 - 2), { device: d });
+        return step === 'bridge' ? tf.samplers.binomialBridgeStep(n, y, 0.2, 0.5, 15) : tf.samplers.tauLeapStep(n, y, 0.2, 0.5, 15);
+      });
+      near(gs, cs, `count step ${step}`);
+    }
+    // the checks word the same errors; refused binomial / poisson / multinomial calls leave the generator where
+    // it was (bernoulli's uniforms are an ordinary rand call, drawn before its check, on every device)
+    expectCode(() => tf.bernoulli(tf.tensor([0.5, 1.5], { device: 'cuda' })), 'TF_INVALID_ARGUMENT');
+    tf.manualSeed(17);
+    expectCode(() => tf.binomial(tf.tensor([3, 2.5], { dtype: 'float64', device: 'cuda' }), tf.tensor([0.5, 0.5], { dtype: 'float64', device: 'cuda' })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => tf.poisson(tf.tensor([1, -1], { dtype: 'float64', device: 'cuda' })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => tf.multinomial(tf.tensor([[0, 0]], { dtype: 'float64', device: 'cuda' }), 1, true), 'TF_INVALID_ARGUMENT');
+    const after = arr(tf.rand([3], { device: 'cuda' }));
+    tf.manualSeed(17);
+    expectArraysEqual(after, arr(tf.rand([3], { device: 'cuda' })), 'refused draws give their call back');
+  });
   test('random draws: the same Philox streams as the CPU', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const [g, c] = onBoth((d) => { tf.manualSeed(7); return tf.rand([1001], { dtype, device: d }); });

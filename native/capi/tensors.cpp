@@ -88,14 +88,19 @@ TF_API tf_status tf_reset_peak_bytes(int64_t* closed_peak) {
 TF_API int tf_get_num_threads(void) { return tf::num_threads(); }
 TF_API tf_status tf_set_matmul_precision(tf_matmul_precision precision) {
   return call("tf_set_matmul_precision", [&] {
-    TF_CHECK(precision == TF_MATMUL_FP32 || precision == TF_MATMUL_BF16, InvalidArgument,
-             "precision must be TF_MATMUL_FP32 or TF_MATMUL_BF16, got ", int(precision));
-    tf::cpu::set_matmul_precision(precision == TF_MATMUL_BF16 ? tf::cpu::MatmulPrecision::BF16
-                                                              : tf::cpu::MatmulPrecision::FP32);
+    TF_CHECK(precision == TF_MATMUL_FP32 || precision == TF_MATMUL_BF16 || precision == TF_MATMUL_TF32, InvalidArgument,
+             "precision must be TF_MATMUL_FP32, TF_MATMUL_BF16 or TF_MATMUL_TF32, got ", int(precision));
+    tf::cpu::set_matmul_precision(precision == TF_MATMUL_BF16   ? tf::cpu::MatmulPrecision::BF16
+                                  : precision == TF_MATMUL_TF32 ? tf::cpu::MatmulPrecision::TF32
+                                                                : tf::cpu::MatmulPrecision::FP32);
   });
 }
 TF_API tf_matmul_precision tf_get_matmul_precision(void) {
-  return tf::cpu::matmul_precision() == tf::cpu::MatmulPrecision::BF16 ? TF_MATMUL_BF16 : TF_MATMUL_FP32;
+  switch (tf::cpu::matmul_precision()) {
+    case tf::cpu::MatmulPrecision::BF16: return TF_MATMUL_BF16;
+    case tf::cpu::MatmulPrecision::TF32: return TF_MATMUL_TF32;
+    default: return TF_MATMUL_FP32;
+  }
 }
 TF_API tf_status tf_isa(char* buf, size_t cap) {
   return call("tf_isa", [&] { copy_string(tf::cpu::current_isa(), buf, cap, "buf"); });

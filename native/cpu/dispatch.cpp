@@ -114,9 +114,10 @@ void init() {
   // current_isa() reports what actually runs.
   if (!can_run(want, f)) want = best;
   g_current.store(&g_tables[isa_index(want)]);
-  // TENSORFIELD_MATMUL_PRECISION=bf16 sets the matmul precision at load (an unknown value leaves fp32)
+  // TENSORFIELD_MATMUL_PRECISION=bf16|tf32 sets the matmul precision at load (an unknown value leaves fp32)
   const char* mp = std::getenv("TENSORFIELD_MATMUL_PRECISION");
-  if (mp && std::string(mp) == "bf16") g_matmul_precision.store(int(MatmulPrecision::BF16));
+  MatmulPrecision p;
+  if (mp && matmul_precision_of(mp, &p)) g_matmul_precision.store(int(p));
 }
 
 }  // namespace
@@ -161,6 +162,16 @@ void set_matmul_precision(MatmulPrecision p) {
 MatmulPrecision matmul_precision() {
   kernels();
   return MatmulPrecision(g_matmul_precision.load(std::memory_order_relaxed));
+}
+const char* matmul_precision_name(MatmulPrecision p) {
+  return p == MatmulPrecision::BF16 ? "bf16" : p == MatmulPrecision::TF32 ? "tf32" : "fp32";
+}
+bool matmul_precision_of(const std::string& name, MatmulPrecision* p) {
+  if (name == "fp32") *p = MatmulPrecision::FP32;
+  else if (name == "bf16") *p = MatmulPrecision::BF16;
+  else if (name == "tf32") *p = MatmulPrecision::TF32;
+  else return false;
+  return true;
 }
 
 std::string cpu_brand() {

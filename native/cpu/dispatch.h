@@ -18,8 +18,13 @@ std::string cpu_brand();
 // The precision of float32 matmuls (matmul, Linear, conv, attention; forward and backward), like PyTorch's
 // set_float32_matmul_precision: 'fp32' (default) multiplies in float32; 'bf16' rounds the operands to bf16 and
 // accumulates in float32, on the CPU where it has bf16 instructions (KernelTable::gemm_bf16; elsewhere fp32
-// stays) and always on the 'ref' device (the scalar model, so tests compare against it). Process-wide.
-enum class MatmulPrecision { FP32 = 0, BF16 = 1 };
+// stays) and always on the 'ref' device (the scalar model, so tests compare against it); 'tf32' rounds the
+// operands to tf32 (10 fraction bits, nearest, ties away, as cvt.rna.tf32.f32) and accumulates in float32, on CUDA
+// tensor cores and on the 'ref' device (the model); the CPU has no tf32 arithmetic and keeps fp32 there. Process-wide.
+enum class MatmulPrecision { FP32 = 0, BF16 = 1, TF32 = 2 };
+// 'fp32' / 'bf16' / 'tf32', and back (false for any other name).
+const char* matmul_precision_name(MatmulPrecision p);
+bool matmul_precision_of(const std::string& name, MatmulPrecision* p);
 void set_matmul_precision(MatmulPrecision p);
 MatmulPrecision matmul_precision();
 struct CpuFeatures {

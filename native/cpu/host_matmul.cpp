@@ -16,6 +16,10 @@ cpu::GemmFn gemm_fn(DType dt) {
     if (!current_backend().fast_paths) return &cpu::gemm_bf16_reference;  // 'ref': the model, always
     if (t.gemm_bf16) return t.gemm_bf16;
   }
+  // tf32: the model on 'ref' (the oracle the CUDA tensor cores are compared with); the CPU has no tf32 arithmetic
+  // and keeps fp32 (the precision is a permission, as in PyTorch)
+  if (dt == DType::F32 && cpu::matmul_precision() == cpu::MatmulPrecision::TF32 && !current_backend().fast_paths)
+    return &cpu::gemm_tf32_reference;
   return t.gemm[int(dt)];
 }
 

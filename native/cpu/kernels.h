@@ -114,6 +114,10 @@ struct KernelTable {
 void fill_reference(KernelTable& t);  // cpu/ref: every slot (but gemm_bf16: the reference has no bf16 hardware)
 void fill_bf16_gemm(KernelTable& t);  // cpu/avx512bf16/gemm_bf16.cpp (AVX-512 F/BW + BF16)
 void fill_amx_bf16_gemm(KernelTable& t);  // cpu/amx/gemm_bf16.cpp (AMX-TILE + AMX-BF16)
+// The matmul precision 'tf32' as a model (cpu/ref/gemm.cpp): operands rounded to tf32 (math/mma_tile.h's
+// tf32_round: nearest, ties away), exact products summed in double, rounded once.
+void gemm_tf32_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
+                         int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate);
 // The model of the matmul precision 'bf16' (cpu/ref/gemm.cpp): inputs rounded to bf16, exact products, double sum.
 void gemm_bf16_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
                          int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate);

@@ -34,6 +34,18 @@ bool rand_normal(const Tensor& out, const CallKey& key);
 bool rand_int(const Tensor& out, const CallKey& key, int64_t low, uint64_t range);
 bool combine(const Tensor& out, const Tensor* ins, const double* c, int k, double noise_scale, const Tensor* g,
              const CallKey& key);
+// index.cu (indices int32, contiguous, checked on the device; these entries wait for the check's result)
+bool gather(const Tensor& out, const Tensor& x, int64_t d, const Tensor& index, Verdict* v);
+bool scatter_add(const Tensor& out, int64_t d, const Tensor& index, const Tensor& src, Verdict* v);
+bool index_select(const Tensor& out, const Tensor& x, int64_t d, const Tensor& index, Verdict* v);
+bool index_add(const Tensor& out, int64_t d, const Tensor& index, const Tensor& src, Verdict* v);
+// draws.cu (the data-dependent draws; these entries wait for their input checks)
+bool bernoulli(const Tensor& out, const Tensor& p, const Tensor& u, Verdict* v);
+bool binomial(const Tensor& out, const Tensor& count, const Tensor& prob, const CallKey& key, Verdict* v);
+bool poisson(const Tensor& out, const Tensor& rate, const CallKey& key, Verdict* v);
+bool multinomial(const Tensor& out, const Tensor& probs, bool replacement, const CallKey& key, Verdict* v);
+bool count_step(CountStep kind, const Tensor& out, const Tensor& n, const Tensor& y, double q, double n_max,
+                const CallKey& key, Verdict* v);
 // optim.cu
 bool adam(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamHyper& h);
 bool sgd(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdHyper& h);

@@ -9,10 +9,16 @@
 //      this one is multiplied; one barrier per step), 16-byte loads and stores where aligned. Either last dim of
 //      each operand may be the contiguous one (four instantiations: x @ W^T reads W^T in place); operands with
 //      neither are first copied (their broadcast batch dims stay broadcast, so nothing is materialised per batch).
-// Not here yet: tensor cores (mma.sync TF32/BF16, wgmma on sm_90a), split-K, fused epilogues.
+//   v3 tensor cores (float32 under the matmul precision 'tf32' or 'bf16'): the same 128 x 128 block tile, stage
+//      loader and operand layouts as v2, K in stages of 16; 8 warps of 64 x 32, each 4 x 4 mma.sync tiles of
+//      16 x 8 accumulating in fp32 registers: TF32 m16n8k8 (operands rounded to tf32 once, as they are stashed) or
+//      BF16 m16n8k16 (pairs rounded to bf16 as the fragments are read). Index math: math/mma_tile.h (host-tested).
+// Not here yet: wgmma + TMA on sm_90a, split-K, fused epilogues.
 #include "common.cuh"
 #include "entries.h"
+#include "../cpu/dispatch.h"
 #include "../math/gemm_tile.h"
+#include "../math/mma_tile.h"
 #include "../math/strided.h"
 
 namespace tf {
@@ -107,6 +113,111 @@ __global__ void __launch_bounds__(V2_THREADS) gemm_v2(int64_t M, int64_t N, int6
   gemm::store_outputs(t, C, M, N, m0, n0, acc);
 }
 
+// ---- v3 ----------------------------------------------------------------------------------------------------
+// D (16 x 8, fp32) += A B for one warp; the registers as math/mma_tile.h lays them out.
+__device__ inline void mma_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+__device__ inline void mma_bf16(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+#if __CUDA_ARCH__ >= 800
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+
+// One warp's products over a stage held in As / Bs.
+template <mma::Kind P, int PITCH>
+__device__ inline void v3_stage(int t, const float (*As)[PITCH], const float (*Bs)[PITCH], float acc[mma::MT][mma::NT][4]) {
+  const int lane = t & 31, wr = mma::warp_row(t), wc = mma::warp_col(t);
+  if (P == mma::Kind::TF32) {
+#pragma unroll
+    for (int kk = 0; kk < mma::BK; kk += 8) {
+      uint32_t a[mma::MT][4], b[mma::NT][2];
+#pragma unroll
+      for (int mi = 0; mi < mma::MT; ++mi) mma::frag_a_tf32<PITCH>(lane, As, wr + mi * 16, kk, a[mi]);
+#pragma unroll
+      for (int ni = 0; ni < mma::NT; ++ni) mma::frag_b_tf32<PITCH>(lane, Bs, wc + ni * 8, kk, b[ni]);
+#pragma unroll
+      for (int mi = 0; mi < mma::MT; ++mi)
+#pragma unroll
+        for (int ni = 0; ni < mma::NT; ++ni) mma_tf32(acc[mi][ni], a[mi], b[ni]);
+    }
+  } else {
+    uint32_t a[mma::MT][4], b[mma::NT][2];
+#pragma unroll
+    for (int mi = 0; mi < mma::MT; ++mi) mma::frag_a_bf16<PITCH>(lane, As, wr + mi * 16, a[mi]);
+#pragma unroll
+    for (int ni = 0; ni < mma::NT; ++ni) mma::frag_b_bf16<PITCH>(lane, Bs, wc + ni * 8, b[ni]);
+#pragma unroll
+    for (int mi = 0; mi < mma::MT; ++mi)
+#pragma unroll
+      for (int ni = 0; ni < mma::NT; ++ni) mma_bf16(acc[mi][ni], a[mi], b[ni]);
+  }
+}
+
+// The v2 schedule with tensor-core products: the next stage's two slabs are loaded into registers while this
+// stage is multiplied, then stashed into the other buffer; one barrier per stage.
+template <mma::Kind P, bool A_WIDE, bool B_WIDE>
+__global__ void __launch_bounds__(mma::kThreads) gemm_v3(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                                                         const float* B, int64_t ldb, float* C, Batch batch) {
+  constexpr int PITCH = mma::Pitch<P>::value;
+  constexpr bool TF32 = P == mma::Kind::TF32;
+  __shared__ __align__(16) float As[2][mma::BK][PITCH];
+  __shared__ __align__(16) float Bs[2][mma::BK][PITCH];
+  int64_t off[2];
+  const int64_t z = batch.z0 + blockIdx.z;
+  batch.ix.offsets(z, off);
+  A += off[0];
+  B += off[1];
+  C += z * M * N;
+  const int t = threadIdx.x;
+  const int64_t m0 = int64_t(blockIdx.y) * mma::BM, n0 = int64_t(blockIdx.x) * mma::BN;
+
+  float acc[mma::MT][mma::NT][4];
+#pragma unroll
+  for (int mi = 0; mi < mma::MT; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < mma::NT; ++ni)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) acc[mi][ni][j] = 0.f;
+
+  float ra[2][4], rb[2][4];
+  auto load = [&](int64_t k0) {
+#pragma unroll
+    for (int s = 0; s < 2; ++s) {
+      gemm::load_tile<A_WIDE>(t, A, lda, M, K, m0, k0 + s * gemm::BK, ra[s]);
+      gemm::load_tile<B_WIDE>(t, B, ldb, N, K, n0, k0 + s * gemm::BK, rb[s]);
+    }
+  };
+  auto stash = [&](int buf) {
+#pragma unroll
+    for (int s = 0; s < 2; ++s) {
+      mma::stash<A_WIDE, PITCH>(t, As[buf], s, ra[s], TF32);
+      mma::stash<B_WIDE, PITCH>(t, Bs[buf], s, rb[s], TF32);
+    }
+  };
+  load(0);
+  stash(0);
+  __syncthreads();
+  int buf = 0;
+  for (int64_t k0 = 0; k0 < K; k0 += mma::BK) {
+    const bool more = k0 + mma::BK < K;
+    if (more) load(k0 + mma::BK);
+    v3_stage<P, PITCH>(t, As[buf], Bs[buf], acc);
+    if (more) {
+      stash(buf ^ 1);
+      __syncthreads();
+      buf ^= 1;
+    }
+  }
+  mma::store_acc(t, C, M, N, m0, n0, acc);
+}
+
 // ---- the launcher ------------------------------------------------------------------------------------------
 
 // How v2 reads an operand [R, C] (A: R = M, C = K; B: R = K, C = N): `wide` when its contiguous dim is the tile's
@@ -144,6 +255,15 @@ GemmV2 pick_v2(bool a_wide, bool b_wide) {
   if (a_wide) return b_wide ? &gemm_v2<true, true> : &gemm_v2<true, false>;
   return b_wide ? &gemm_v2<false, true> : &gemm_v2<false, false>;
 }
+template <mma::Kind P>
+GemmV2 pick_v3_of(bool a_wide, bool b_wide) {
+  if (a_wide) return b_wide ? &gemm_v3<P, true, true> : &gemm_v3<P, true, false>;
+  return b_wide ? &gemm_v3<P, false, true> : &gemm_v3<P, false, false>;
+}
+GemmV2 pick_v3(cpu::MatmulPrecision p, bool a_wide, bool b_wide) {
+  return p == cpu::MatmulPrecision::TF32 ? pick_v3_of<mma::Kind::TF32>(a_wide, b_wide)
+                                         : pick_v3_of<mma::Kind::BF16>(a_wide, b_wide);
+}
 
 }  // namespace
 
@@ -155,7 +275,11 @@ bool matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
   for (int64_t d = 0; d < nd; ++d) nb *= out.shape()[d];
   if (M == 0 || N == 0 || nb == 0) return true;
   if (K == 0) return fill(out, 0.0);
-  const bool v2 = a.dtype() == DType::F32 && M * N * K >= (int64_t(1) << 18);
+  // float32 under the 'tf32' / 'bf16' precision: tensor cores at every size (the precision is the numerics asked
+  // for, as on the 'ref' model, not an optimisation that small products may skip)
+  const cpu::MatmulPrecision prec = cpu::matmul_precision();
+  const bool v3 = a.dtype() == DType::F32 && prec != cpu::MatmulPrecision::FP32;
+  const bool v2 = v3 || (a.dtype() == DType::F32 && M * N * K >= (int64_t(1) << 18));
   const int64_t tile_m = v2 ? BM : 16;
   TF_CHECK((M + tile_m - 1) / tile_m <= 65535, NotImplemented, "matmul on cuda: M = ", M,
            " rows is more than one launch covers (", 65535 * tile_m, ")");
@@ -176,8 +300,9 @@ bool matmul(const Tensor& out, const Tensor& a, const Tensor& b) {
     const unsigned nz = unsigned(std::min<int64_t>(65535, nb - z0));
     if (v2) {
       dim3 grid(unsigned((N + BN - 1) / BN), unsigned((M + BM - 1) / BM), nz);
-      pick_v2(la.wide, lb.wide)<<<grid, V2_THREADS, 0, stream()>>>(M, N, K, ptr<float>(la.t), la.ld, ptr<float>(lb.t),
-                                                                   lb.ld, ptr<float>(out), batch);
+      GemmV2 kernel = v3 ? pick_v3(prec, la.wide, lb.wide) : pick_v2(la.wide, lb.wide);
+      kernel<<<grid, V2_THREADS, 0, stream()>>>(M, N, K, ptr<float>(la.t), la.ld, ptr<float>(lb.t), lb.ld,
+                                                ptr<float>(out), batch);
     } else {
       dim3 grid(unsigned((N + 15) / 16), unsigned((M + 15) / 16), nz);
       TF_DISPATCH_FLOAT(a.dtype(), T, {

@@ -530,19 +530,19 @@ BINDING(SetIsa) {
     return env.Undefined();
   })
 }
-// The float32 matmul precision (cpu/dispatch.h): 'fp32' | 'bf16'.
+// The float32 matmul precision (cpu/dispatch.h): 'fp32' | 'bf16' | 'tf32'.
 BINDING(SetMatmulPrecision) {
   GUARDED({
     std::string p = string_arg(info, 0, "precision");
-    TF_CHECK(p == "fp32" || p == "bf16", InvalidArgument, "setMatmulPrecision: expected 'fp32' or 'bf16', got '", p,
-             "'");
-    tf::cpu::set_matmul_precision(p == "bf16" ? tf::cpu::MatmulPrecision::BF16 : tf::cpu::MatmulPrecision::FP32);
+    tf::cpu::MatmulPrecision mp;
+    TF_CHECK(tf::cpu::matmul_precision_of(p, &mp), InvalidArgument,
+             "setMatmulPrecision: expected 'fp32', 'bf16' or 'tf32', got '", p, "'");
+    tf::cpu::set_matmul_precision(mp);
     return env.Undefined();
   })
 }
 BINDING(GetMatmulPrecision) {
-  return Napi::String::New(info.Env(),
-                           tf::cpu::matmul_precision() == tf::cpu::MatmulPrecision::BF16 ? "bf16" : "fp32");
+  return Napi::String::New(info.Env(), tf::cpu::matmul_precision_name(tf::cpu::matmul_precision()));
 }
 BINDING(Info) {
   Napi::Env env = info.Env();
@@ -551,7 +551,7 @@ BINDING(Info) {
   o.Set("int8Kernel", tf::cpu::kernels().gemm_u8s8.layout);
   // what a float32 matmul runs at precision 'bf16' on this path: bf16 instructions, or fp32 where there are none
   o.Set("bf16Matmul", tf::cpu::kernels().gemm_bf16 ? tf::cpu::kernels().gemm_bf16_name : "none (fp32)");
-  o.Set("matmulPrecision", tf::cpu::matmul_precision() == tf::cpu::MatmulPrecision::BF16 ? "bf16" : "fp32");
+  o.Set("matmulPrecision", tf::cpu::matmul_precision_name(tf::cpu::matmul_precision()));
   Napi::Array sup = Napi::Array::New(env);
   auto isas = tf::cpu::supported_isas();
   for (size_t i = 0; i < isas.size(); ++i) sup.Set(uint32_t(i), isas[i]);

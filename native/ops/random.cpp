@@ -51,67 +51,6 @@ void check_float_dtype(DType dt, const char* op) {
 
 }  // namespace
 
-double binomial_draw(ElementStream& s, double n, double p) {
-  if (n <= 0 || p <= 0) return 0;
-  if (p >= 1) return n;
-  bool flip = p > 0.5;
-  if (flip) p = 1 - p;
-  double q = 1 - p, k;
-  if (n * p < 10) {
-    // inversion by sequential search from 0 (expected n p steps)
-    // The search stops far in the tail (np + 10 sqrt(np) + 30, probability < 1e-20): reaching it means the
-    // running sum lost to rounding, and the draw restarts instead of walking up to n.
-    double s_ = p / q, a = (n + 1) * s_, limit = std::min(n, n * p + 10 * std::sqrt(n * p) + 30);
-    for (;;) {
-      double r = std::pow(q, n), u = s.uniform();
-      k = 0;
-      while (u > r && k < limit) {
-        u -= r;
-        k += 1;
-        r *= a / k - s_;
-      }
-      if (u <= r || limit == n) break;
-    }
-  } else {
-    // BTRS: transformed rejection with squeeze (Hormann 1993)
-    double spq = std::sqrt(n * p * q), b = 1.15 + 2.53 * spq, a = -0.0873 + 0.0248 * b + 0.01 * p;
-    double c = n * p + 0.5, vr = 0.92 - 4.2 / b, alpha = (2.83 + 5.1 / b) * spq, lpq = std::log(p / q);
-    double m = std::floor((n + 1) * p), h = std::lgamma(m + 1) + std::lgamma(n - m + 1);
-    for (;;) {
-      double u = s.uniform() - 0.5, v = s.uniform(), us = 0.5 - std::fabs(u);
-      k = std::floor((2 * a / us + b) * u + c);
-      if (k < 0 || k > n) continue;
-      if (us >= 0.07 && v <= vr) break;
-      v = std::log(v * alpha / (a / (us * us) + b));
-      if (v <= h - std::lgamma(k + 1) - std::lgamma(n - k + 1) + (k - m) * lpq) break;
-    }
-  }
-  return flip ? n - k : k;
-}
-
-double poisson_draw(ElementStream& s, double lam) {
-  if (lam <= 0) return 0;
-  if (lam < 10) {
-    double L = std::exp(-lam), p = 1;
-    double k = 0;
-    for (;;) {
-      p *= s.uniform();
-      if (p <= L) return k;
-      k += 1;
-    }
-  }
-  // PTRS: transformed rejection (Hormann 1993)
-  double slam = std::sqrt(lam), loglam = std::log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
-  double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
-  for (;;) {
-    double u = s.uniform() - 0.5, v = s.uniform_open(), us = 0.5 - std::fabs(u);
-    double k = std::floor((2 * a / us + b) * u + lam + 0.43);
-    if (us >= 0.07 && v <= vr) return k;
-    if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (std::log(v) + std::log(invalpha) - std::log(a / (us * us) + b) <= -lam + k * loglam - std::lgamma(k + 1)) return k;
-  }
-}
-
 void manual_seed(uint64_t seed) {
   gen().seed = seed * 0xD1342543DE82EF95ULL + 0x2545F4914F6CDD1DULL;
   gen().calls = 0;

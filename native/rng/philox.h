@@ -41,9 +41,9 @@ struct ElementStream {
   uint32_t draw = 0;
   uint32_t buf[4];
   int used = 4;
-  ElementStream(uint64_t k, uint64_t elem, uint32_t call_id)
+  TF_HD ElementStream(uint64_t k, uint64_t elem, uint32_t call_id)
       : key(k), elem_lo(uint32_t(elem)), elem_hi(uint32_t(elem >> 32)), call(call_id) {}
-  uint32_t next_u32() {
+  TF_HD uint32_t next_u32() {
     if (used == 4) {
       uint32_t ctr[4] = {elem_lo, elem_hi, draw++, call};
       Philox::block(ctr, key, buf);
@@ -51,8 +51,8 @@ struct ElementStream {
     }
     return buf[used++];
   }
-  double uniform() { uint32_t a = next_u32(), b = next_u32(); return u01d(a, b); }
-  double uniform_open() { uint32_t a = next_u32(), b = next_u32(); return u01d_open(a, b); }
+  TF_HD double uniform() { uint32_t a = next_u32(), b = next_u32(); return u01d(a, b); }
+  TF_HD double uniform_open() { uint32_t a = next_u32(), b = next_u32(); return u01d_open(a, b); }
 };
 
 }  // namespace tf

@@ -260,9 +260,11 @@ int main(int argc, char **argv) {
   EXPECT_STATUS(tf_randn(s23, 2, TF_INT32, &t), TF_DTYPE, "");
   OK(tf_isa(NULL, 0) == TF_NULL_POINTER ? TF_OK : TF_INTERNAL);
   EXPECT(tf_get_matmul_precision() == TF_MATMUL_FP32, "matmul precision defaults to fp32");
-  EXPECT_STATUS(tf_set_matmul_precision((tf_matmul_precision)42), TF_INVALID_ARGUMENT, "TF_MATMUL_FP32 or TF_MATMUL_BF16");
+  EXPECT_STATUS(tf_set_matmul_precision((tf_matmul_precision)42), TF_INVALID_ARGUMENT, "TF_MATMUL_FP32, TF_MATMUL_BF16 or TF_MATMUL_TF32");
   OK(tf_set_matmul_precision(TF_MATMUL_BF16));
   EXPECT(tf_get_matmul_precision() == TF_MATMUL_BF16, "matmul precision set to bf16");
+  OK(tf_set_matmul_precision(TF_MATMUL_TF32));
+  EXPECT(tf_get_matmul_precision() == TF_MATMUL_TF32, "matmul precision set to tf32");
   OK(tf_set_matmul_precision(TF_MATMUL_FP32));
   char small[2];
   EXPECT_STATUS(tf_isa(small, sizeof small), TF_INVALID_ARGUMENT, "bytes");

@@ -6,6 +6,11 @@
 //     random shapes, broadcast (0) strides, permuted and sliced strides;
 //   - the SIMT GEMM's index math (math/gemm_tile.h): every thread of every block run in turn, for the four operand
 //     layouts, ragged edges and rows that break 16-byte alignment, against a plain triple loop;
+//   - the tensor-core GEMM's index math (math/mma_tile.h): every thread of every block in turn, the mma.sync
+//     instructions emulated from the PTX ISA's fragment tables (written out below from the tables, not from the
+//     kernel's functions), for TF32 and BF16, the four operand layouts and ragged edges, against a triple loop
+//     over the rounded operands; the rounding models (tf32: nearest, ties away; bf16: the CPU's cpu/bf16.h rule,
+//     bit for bit) and the padded pitch's bank-conflict-free fragment reads;
 //   - the reductions' combination rules (math/reduce_ops.h): elements dealt to random partials, folded and combined
 //     in random order (the GPU's threads and trees), give the CPU reference's max/min/argmax/argmin (NaN, ties);
 //   - the per-element bodies (math/elementwise.h) at the edges the CPU tests do not reach directly: saturating
@@ -19,6 +24,8 @@
 #include <vector>
 #include "../../native/math/elementwise.h"
 #include "../../native/math/gemm_tile.h"
+#include "../../native/math/mma_tile.h"
+#include "../../native/cpu/bf16.h"
 #include "../../native/math/reduce_ops.h"
 #include "../../native/math/strided.h"
 #include "../../native/rng/draws.h"
@@ -201,6 +208,190 @@ static void gemm() {
       }
 }
 
+// ---- the tensor-core GEMM (math/mma_tile.h) ----
+
+// The mma instructions as the PTX ISA's fragment tables define them, over all 32 lanes' registers at once:
+// D (16 x 8) += A B, products exact, each instruction's sum rounded once into the float32 accumulator (the
+// hardware's internal order and precision are not documented; the tolerance below covers any fp32 order).
+// TF32 m16n8k8: a_i at row g + 8 (i % 2), col q + 4 (i / 2); b_i at row q + 4 i, col g.
+// BF16 m16n8k16: a_e (e = 0..7, two per register, low half first) at row g + 8 ((e / 2) % 2), col 2q + e % 2 +
+// 8 (e / 4); b_e (e = 0..3) at row 2q + e % 2 + 8 (e / 2), col g. C/D: c_i at row g + 8 (i / 2), col 2q + i % 2.
+static float bf16_half(uint32_t r, int h) { return tf::bf16_to_float(uint16_t(h ? r >> 16 : r & 0xffff)); }
+static void mma_emulated(bool tf32, const uint32_t a[32][4], const uint32_t b[32][2], float d[32][4]) {
+  const int KK = tf32 ? 8 : 16;
+  double A[16][16] = {}, B[16][8] = {};
+  for (int lane = 0; lane < 32; ++lane) {
+    const int g = lane >> 2, q = lane % 4;
+    if (tf32) {
+      for (int i = 0; i < 4; ++i) A[g + 8 * (i % 2)][q + 4 * (i / 2)] = tf::mma::float_of(a[lane][i]);
+      for (int i = 0; i < 2; ++i) B[q + 4 * i][g] = tf::mma::float_of(b[lane][i]);
+    } else {
+      for (int e = 0; e < 8; ++e) A[g + 8 * ((e / 2) % 2)][2 * q + e % 2 + 8 * (e / 4)] = bf16_half(a[lane][e / 2], e % 2);
+      for (int e = 0; e < 4; ++e) B[2 * q + e % 2 + 8 * (e / 2)][g] = bf16_half(b[lane][e / 2], e % 2);
+    }
+  }
+  for (int lane = 0; lane < 32; ++lane) {
+    const int g = lane >> 2, q = lane % 4;
+    for (int i = 0; i < 4; ++i) {
+      const int r = g + 8 * (i / 2), c = 2 * q + i % 2;
+      double s = 0;
+      for (int k = 0; k < KK; ++k) s += A[r][k] * B[k][c];
+      d[lane][i] = float(double(d[lane][i]) + s);
+    }
+  }
+}
+
+// Runs cuda/matmul.cu v3's phases on the host: per block and stage, every thread loads both slabs of both tiles
+// (gemm::load_tile) and stashes them (mma::stash); then every warp reads its fragments (mma::frag_*) and the
+// emulated instructions multiply; finally every thread stores (mma::store_acc).
+template <tf::mma::Kind P, bool A_WIDE, bool B_WIDE>
+static void mma_gemm_emulated(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C) {
+  namespace mm = tf::mma;
+  constexpr int PITCH = mm::Pitch<P>::value;
+  constexpr bool TF32 = P == mm::Kind::TF32;
+  alignas(16) static float As[mm::BK][PITCH], Bs[mm::BK][PITCH];
+  static float acc[mm::kThreads][mm::MT][mm::NT][4];
+  for (int64_t m0 = 0; m0 < M; m0 += mm::BM)
+    for (int64_t n0 = 0; n0 < N; n0 += mm::BN) {
+      for (auto& a : acc) for (auto& x : a) for (auto& y : x) for (float& v : y) v = 0;
+      for (int64_t k0 = 0; k0 < K; k0 += mm::BK) {
+        for (auto& row : As) for (float& v : row) v = std::nanf("");  // the padding must never be read
+        for (auto& row : Bs) for (float& v : row) v = std::nanf("");
+        for (int t = 0; t < mm::kThreads; ++t)
+          for (int s = 0; s < 2; ++s) {
+            float ra[4], rb[4];
+            tf::gemm::load_tile<A_WIDE>(t, A, lda, M, K, m0, k0 + s * tf::gemm::BK, ra);
+            tf::gemm::load_tile<B_WIDE>(t, B, ldb, N, K, n0, k0 + s * tf::gemm::BK, rb);
+            mm::stash<A_WIDE, PITCH>(t, As, s, ra, TF32);
+            mm::stash<B_WIDE, PITCH>(t, Bs, s, rb, TF32);
+          }
+        for (int w = 0; w < mm::kThreads / 32; ++w)
+          for (int kk = 0; kk < mm::BK; kk += TF32 ? 8 : 16)
+            for (int mi = 0; mi < mm::MT; ++mi)
+              for (int ni = 0; ni < mm::NT; ++ni) {
+                uint32_t a[32][4], b[32][2];
+                float d[32][4];
+                for (int lane = 0; lane < 32; ++lane) {
+                  const int t = w * 32 + lane;
+                  if (TF32) {
+                    mm::frag_a_tf32<PITCH>(lane, As, mm::warp_row(t) + mi * 16, kk, a[lane]);
+                    mm::frag_b_tf32<PITCH>(lane, Bs, mm::warp_col(t) + ni * 8, kk, b[lane]);
+                  } else {
+                    mm::frag_a_bf16<PITCH>(lane, As, mm::warp_row(t) + mi * 16, a[lane]);
+                    mm::frag_b_bf16<PITCH>(lane, Bs, mm::warp_col(t) + ni * 8, b[lane]);
+                  }
+                  for (int i = 0; i < 4; ++i) d[lane][i] = acc[t][mi][ni][i];
+                }
+                mma_emulated(TF32, a, b, d);
+                for (int lane = 0; lane < 32; ++lane)
+                  for (int i = 0; i < 4; ++i) acc[w * 32 + lane][mi][ni][i] = d[lane][i];
+              }
+      }
+      for (int t = 0; t < mm::kThreads; ++t) mm::store_acc(t, C, M, N, m0, n0, acc[t]);
+    }
+}
+
+template <tf::mma::Kind P, bool A_WIDE, bool B_WIDE>
+static void mma_gemm_case(int64_t M, int64_t N, int64_t K, int pad, int shift) {
+  const bool TF32 = P == tf::mma::Kind::TF32;
+  const int64_t lda = A_WIDE ? M + pad : K + pad, ldb = B_WIDE ? N + pad : K + pad;
+  std::vector<float> a(size_t(shift + (A_WIDE ? K : M) * lda + 4)), b(size_t(shift + (B_WIDE ? K : N) * ldb + 4));
+  std::mt19937 rng(unsigned(M * 5 + N * 11 + K * 3 + pad + shift));
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (float& v : a) v = u(rng);
+  for (float& v : b) v = u(rng);
+  const float* A = a.data() + shift;
+  const float* B = b.data() + shift;
+  auto rnd = [&](float x) { return TF32 ? double(tf::mma::tf32_round(x)) : double(tf::bf16_round(x)); };
+  auto at = [&](int64_t m, int64_t k) { return rnd(A_WIDE ? A[k * lda + m] : A[m * lda + k]); };
+  auto bt = [&](int64_t k, int64_t n) { return rnd(B_WIDE ? B[k * ldb + n] : B[n * ldb + k]); };
+  std::vector<float> c(size_t(M * N + 8), std::nanf(""));
+  mma_gemm_emulated<P, A_WIDE, B_WIDE>(M, N, K, A, lda, B, ldb, c.data() + (shift & 1));
+  const float* C = c.data() + (shift & 1);
+  // the rounded operands' products are exact in double; the emulated accumulator rounds once per instruction,
+  // ceil(K / 8) times at most: |error| <= ceil(K / 8) 2^-24 sum |a b| (+ a little for the tiny sums)
+  const double tol_rel = double((K + 7) / 8 + 1) * std::ldexp(1.0, -24);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double want = 0, scale = 0;
+      for (int64_t k = 0; k < K; ++k) { want += at(m, k) * bt(k, n); scale += std::fabs(at(m, k) * bt(k, n)); }
+      CHECK(std::fabs(C[m * N + n] - want) <= tol_rel * scale + 1e-30, "mma %s %d%d %lldx%lldx%lld pad %d shift %d: C[%lld,%lld] = %.9g, want %.9g",
+            TF32 ? "tf32" : "bf16", int(A_WIDE), int(B_WIDE), (long long)M, (long long)N, (long long)K, pad, shift, (long long)m,
+            (long long)n, C[m * N + n], want);
+    }
+  CHECK(std::isnan(C[M * N]), "mma gemm wrote past C");
+}
+
+static void mma_rounding() {
+  using tf::mma::tf32_round;
+  using tf::mma::bits_of;
+  using tf::mma::float_of;
+  // ties: 1 + 2^-11 is halfway between 1 and 1 + 2^-10: away from zero gives 1 + 2^-10 (not even 1)
+  CHECK(tf32_round(1.f + std::ldexp(1.f, -11)) == 1.f + std::ldexp(1.f, -10), "tf32 tie up");
+  CHECK(tf32_round(-(1.f + std::ldexp(1.f, -11))) == -(1.f + std::ldexp(1.f, -10)), "tf32 tie away (negative)");
+  CHECK(tf32_round(1.f + std::ldexp(1.f, -12)) == 1.f, "tf32 below half");
+  CHECK(std::isinf(tf32_round(3.4028235e38f)), "tf32 overflow to inf");
+  CHECK(std::isinf(tf32_round(INFINITY)) && tf32_round(-INFINITY) < 0, "tf32 inf");
+  CHECK(std::isnan(tf32_round(std::nanf(""))) && std::isnan(tf32_round(float_of(0x7f800001u))), "tf32 NaN stays NaN");
+  std::mt19937 rng(5);
+  for (int i = 0; i < 200000; ++i) {
+    const float x = float_of(uint32_t(rng()));
+    if (!std::isfinite(x)) continue;
+    const float r = tf32_round(x);
+    if (!std::isfinite(r)) continue;  // beyond the largest tf32
+    // 10 fraction bits kept, within half a tf32 ulp of x (relative 2^-11 for normal x), and no closer value exists
+    CHECK((bits_of(r) & 0x1fffu) == 0, "tf32 low bits %08x", bits_of(r));
+    const uint32_t lo = bits_of(x) & ~0x1fffu;
+    const double d_lo = std::fabs(double(x) - double(float_of(lo))), d_hi = std::fabs(double(x) - double(float_of(lo + 0x2000u)));
+    const double want = d_lo < d_hi ? double(float_of(lo)) : double(float_of(lo + 0x2000u));  // ties: the larger magnitude
+    CHECK(double(r) == want, "tf32_round(%.9g) = %.9g, want %.9g", x, r, want);
+    // the CUDA bf16 packing model is the CPU's bf16 rule, bit for bit
+    const float y = float_of(uint32_t(rng()));
+    const uint32_t p = tf::mma::bf16x2(x, y);
+    CHECK(uint16_t(p & 0xffff) == tf::bf16_bits(x) && uint16_t(p >> 16) == tf::bf16_bits(y), "bf16x2(%.9g, %.9g)", x, y);
+  }
+  // fragment reads at the padded pitch: the 32 lanes of one read hit 32 different banks (TF32 read through the
+  // real functions on a tile whose entries are their own offsets; BF16 from its read pattern S[2q (+1)][i0 + g])
+  namespace mm = tf::mma;
+  constexpr int PT = mm::Pitch<mm::Kind::TF32>::value, PB = mm::Pitch<mm::Kind::BF16>::value;
+  static float S[mm::BK][PT];
+  for (int k = 0; k < mm::BK; ++k) for (int i = 0; i < PT; ++i) S[k][i] = float(k * PT + i);
+  for (int kk : {0, 8}) for (int i0 : {0, 16, 48}) {
+    uint32_t a[32][4];
+    for (int lane = 0; lane < 32; ++lane) mm::frag_a_tf32<PT>(lane, S, i0, kk, a[lane]);
+    for (int r = 0; r < 4; ++r) {
+      unsigned banks = 0;
+      for (int lane = 0; lane < 32; ++lane) banks |= 1u << (int(float_of(a[lane][r])) % 32);
+      CHECK(banks == 0xffffffffu, "tf32 fragment register %d at kk %d i0 %d: bank conflicts", r, kk, i0);
+    }
+  }
+  for (int dk : {0, 1, 8, 9}) {
+    unsigned banks = 0;
+    for (int lane = 0; lane < 32; ++lane) banks |= 1u << (((2 * (lane % 4) + dk) * PB + (lane >> 2)) % 32);
+    CHECK(banks == 0xffffffffu, "bf16 fragment read row 2q + %d: bank conflicts", dk);
+  }
+}
+
+static void mma_gemm() {
+  mma_rounding();
+  using K = tf::mma::Kind;
+  // ragged in every dim (N = 7, 135: a last column pair half outside; K not a multiple of the stage), several
+  // blocks, misaligned rows
+  const int64_t shapes[][3] = {{1, 1, 1}, {7, 5, 3}, {16, 8, 16}, {9, 135, 21}, {128, 128, 16}, {130, 129, 35}, {257, 40, 8}};
+  for (auto& s : shapes)
+    for (int pad : {0, 3})
+      for (int shift : {0, 1}) {
+        mma_gemm_case<K::TF32, false, true>(s[0], s[1], s[2], pad, shift);
+        mma_gemm_case<K::TF32, true, false>(s[0], s[1], s[2], pad, shift);
+        mma_gemm_case<K::BF16, false, false>(s[0], s[1], s[2], pad, shift);
+        mma_gemm_case<K::BF16, true, true>(s[0], s[1], s[2], pad, shift);
+      }
+  mma_gemm_case<K::TF32, false, false>(64, 200, 33, 1, 0);
+  mma_gemm_case<K::TF32, true, true>(64, 200, 33, 1, 1);
+  mma_gemm_case<K::BF16, false, true>(64, 200, 33, 1, 0);
+  mma_gemm_case<K::BF16, true, false>(64, 200, 33, 1, 1);
+}
+
 // Folds x[] the way the GPU may: elements dealt to `parts` partials (each in its own order), then the partials
 // combined in a random order.
 template <class Red, class T>
@@ -282,6 +473,7 @@ int main() {
   philox();
   strided();
   gemm();
+  mma_gemm();
   reductions();
   elementwise();
   if (failures) {

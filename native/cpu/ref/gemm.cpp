@@ -1,6 +1,7 @@
 // Scalar reference GEMM (triple loop, double accumulator) and softmax rows.
 #include "../kernels.h"
 #include "../bf16.h"
+#include "../../math/mma_tile.h"
 #include <cmath>
 
 namespace tf {
@@ -55,6 +56,22 @@ void gemm_bf16_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t
       double s = accumulate ? double(C[m * ldc + n]) : 0.0;
       for (int64_t k = 0; k < K; ++k)
         s += double(bf16_round(A[m * rsA + k * csA])) * double(bf16_round(B[k * rsB + n * csB]));
+      C[m * ldc + n] = float(s);
+    }
+}
+
+// The matmul precision 'tf32' as a model, in the same form: the float32 inputs rounded to tf32 exactly as the CUDA
+// kernel's cvt.rna.tf32.f32 rounds them (math/mma_tile.h holds both), exact products summed in double.
+void gemm_tf32_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
+                         int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate) {
+  const float* A = reinterpret_cast<const float*>(a);
+  const float* B = reinterpret_cast<const float*>(b);
+  float* C = reinterpret_cast<float*>(c);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = accumulate ? double(C[m * ldc + n]) : 0.0;
+      for (int64_t k = 0; k < K; ++k)
+        s += double(mma::tf32_round(A[m * rsA + k * csA])) * double(mma::tf32_round(B[k * rsB + n * csB]));
       C[m * ldc + n] = float(s);
     }
 }
