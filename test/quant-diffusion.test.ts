@@ -226,7 +226,7 @@ describe('mixed precision and the per-level error', () => {
     const seen = levels.map(Math.fround);
     const r = withEdgeSteps(q, f, seen, 2, () => sweep(q));
     expect(r.result).toEqual([3, 3, 2, 2, 3, 3]);
-    expect(r.calls).toEqual({ float32: 4, int8: 2 });
+    expect(r.calls).toEqual({ float32: 4, bf16: 0, int8: 2 });
     expect(withEdgeSteps(q, f, seen, 0, () => sweep(q)).result).toEqual([2, 2, 2, 2, 2, 2]);
     expect(withEdgeSteps(q, f, seen, 3, () => sweep(q)).result).toEqual([3, 3, 3, 3, 3, 3]);
     expect(Object.prototype.hasOwnProperty.call(q, 'forward')).toBe(false);
@@ -234,6 +234,26 @@ describe('mixed precision and the per-level error', () => {
     expectCode(() => withEdgeSteps(q, f, [80, 20], 1, () => sweep(q)), 'TF_INVALID_ARGUMENT');
     expect(Object.prototype.hasOwnProperty.call(q, 'forward')).toBe(false);
     expectCode(() => withEdgeSteps(q, f, seen, -1, () => 0), 'TF_INVALID_ARGUMENT');
+    expectCode(() => withEdgeSteps(q, f, seen, 1, () => 0, 'fp16' as 'bf16'), 'TF_INVALID_ARGUMENT');
+  });
+
+  test('high precision bf16: the edge calls (only they) run at the matmul precision bf16, restored after, also on a throw', () => {
+    class Probe extends nn.Module {
+      seen: string[] = [];
+      constructor(private factor: number) { super(); }
+      forward(x: Tensor, _level: Tensor): Tensor { this.seen.push(tf.backend.getMatmulPrecision()); return x.mul(this.factor); }
+    }
+    const q = new Probe(2), f = new Probe(3);
+    const seen = levels.map(Math.fround);
+    const r = withEdgeSteps(q, f, seen, 2, () => sweep(q), 'bf16');
+    expect(r.result).toEqual([3, 3, 2, 2, 3, 3]);
+    expect(r.calls).toEqual({ float32: 0, bf16: 4, int8: 2 });
+    expect(f.seen).toEqual(['bf16', 'bf16', 'bf16', 'bf16']);
+    expect(q.seen).toEqual(['fp32', 'fp32']);
+    expect(tf.backend.getMatmulPrecision()).toBe('fp32');
+    class Boom extends nn.Module { forward(): Tensor { throw new Error('boom'); } }
+    expect(() => withEdgeSteps(q, new Boom(), seen, 1, () => sweep(q), 'bf16')).toThrow('boom');
+    expect(tf.backend.getMatmulPrecision()).toBe('fp32');
   });
 
   test('RelErrorByLevel groups by the level argument: ||f_q - f||^2 / ||f||^2 per item, averaged per level', () => {
@@ -313,7 +333,7 @@ describe('CLI: quantize --method, sample / eval --int8 and --precision, bench --
 
   test('int8 and mixed sampling: k = 0 is int8, k past the grid is float32, both bit for bit', async () => {
     const { openPrecision } = await import('../lib/cli/int8');
-    const draw = (mode: 'float32' | 'int8' | 'mixed', k: number) => {
+    const draw = (mode: 'float32' | 'int8' | 'mixed' | 'mixed-bf16', k: number) => {
       const pr = openPrecision(dir, mode, ptqFile, k, quiet);
       tf.manualSeed(21);
       const r = pr.sample(200, { steps: 8 });
@@ -324,14 +344,19 @@ describe('CLI: quantize --method, sample / eval --int8 and --precision, bench --
     const f32 = draw('float32', 0), i8 = draw('int8', 0), m0 = draw('mixed', 0), m99 = draw('mixed', 99), m2 = draw('mixed', 2);
     expect(m0.x).toEqual(i8.x);
     expect(m99.x).toEqual(f32.x);
-    expect(m0.calls).toEqual({ float32: 0, int8: 15 });  // Heun over 8 levels: 2 * 8 - 1 calls
+    expect(m0.calls).toEqual({ float32: 0, bf16: 0, int8: 15 });  // Heun over 8 levels: 2 * 8 - 1 calls
     expect(m2.calls!.float32 + m2.calls!.int8).toBe(15);
     expect(m2.calls!.float32).toBeGreaterThan(0);
     expect(i8.x).not.toEqual(f32.x);
     // int8 samples stay near the float32 ones from the same noise
-    let num = 0, den = 0;
-    for (let i = 0; i < f32.x.length; ++i) { num += (i8.x[i] - f32.x[i]) ** 2; den += f32.x[i] ** 2; }
-    expect(Math.sqrt(num / den)).toBeLessThan(0.1);
+    const rel = (a: number[]) => { let num = 0, den = 0; for (let i = 0; i < f32.x.length; ++i) { num += (a[i] - f32.x[i]) ** 2; den += f32.x[i] ** 2; } return Math.sqrt(num / den); };
+    expect(rel(i8.x)).toBeLessThan(0.1);
+    // mixed-bf16 past the grid: every call the float network at bf16 where this CPU has bf16 instructions (close to
+    // float32: bf16 operands, float32 sums), else exactly float32
+    const b99 = draw('mixed-bf16', 99);
+    expect(b99.calls).toEqual({ float32: 0, bf16: 15, int8: 0 });
+    if (tf.info().bf16Matmul === 'none (fp32)') expect(b99.x).toEqual(f32.x);
+    else { expect(b99.x).not.toEqual(f32.x); expect(rel(b99.x)).toBeLessThan(0.02); }
   });
 
   test('eval --int8 / --precision mixed write tagged metrics; bad precision flags get TF_* errors', async () => {

@@ -25,7 +25,7 @@ function precisionOf(flags: Record<string, unknown>): { mode: PrecisionMode; fil
 function openWith(dir: string, flags: Record<string, unknown>, log: (s: string) => void): { pr: PrecisionRun; p: ReturnType<typeof precisionOf> } {
   const p = precisionOf(flags);
   const pr = openPrecision(dir, p.mode, p.file, p.k, log);
-  if (p.mode !== 'float32') log(`precision: ${p.mode}${p.mode === 'mixed' ? ` (float32 at the first and last ${p.k} noise levels)` : ''} from ${p.file}`);
+  if (p.mode !== 'float32') log(`precision: ${p.mode}${p.mode.startsWith('mixed') ? ` (${p.mode === 'mixed' ? 'float32' : 'bf16'} at the first and last ${p.k} noise levels)` : ''} from ${p.file}`);
   return { pr, p };
 }
 
@@ -39,7 +39,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   split: { type: 'string', default: 'test', choices: ['val', 'test', 'gaps'], help: "conditional methods (spd-forecast, spd-impute): which held-out windows to forecast; gaps (spd-impute): the series' real missing weeks, no truth" },
   every: { type: 'number', default: 1, help: 'conditional methods: every k-th window of the split (1: all)' },
   fans: { type: 'number', default: 4, help: 'conditional methods: fan charts of this many windows spread over the split' },
-  precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
+  precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed', 'mixed-bf16'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between; mixed-bf16: those levels at the matmul precision bf16, where the CPU has bf16 instructions)' },
   int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
   'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
 };
@@ -50,7 +50,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   steps: { type: 'number', help: 'sampler steps (default: the method\'s)' },
   solver: { type: 'string', help: 'sampler (default: the method\'s)' },
   seed: { type: 'number', default: 2, help: 'seed of the sampling noise' },
-  precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between)' },
+  precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed', 'mixed-bf16'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between; mixed-bf16: those levels at the matmul precision bf16, where the CPU has bf16 instructions)' },
   int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
   'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
   split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast and score' },
@@ -142,9 +142,9 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
   tf.manualSeed(flags.seed as number);
   const r = checkFinite(pr.sample(n, { steps: st, solver: flags.solver as string | undefined }), ctx, { steps: st });
   pr.dispose();
-  const m = { step, nfe: r.nfe, ...(r.calls ? { float32Calls: r.calls.float32, int8Calls: r.calls.int8 } : {}), ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
+  const m = { step, nfe: r.nfe, ...(r.calls ? { float32Calls: r.calls.float32, bf16Calls: r.calls.bf16 ?? 0, int8Calls: r.calls.int8 } : {}), ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
   r.x.dispose();
-  const tag = p.mode === 'float32' ? '' : `-${p.mode}${p.mode === 'mixed' ? p.k : ''}-${path.basename(p.file!).replace(/\.safetensors$/, '')}`;
+  const tag = p.mode === 'float32' ? '' : `-${p.mode}${p.mode.startsWith('mixed') ? p.k : ''}-${path.basename(p.file!).replace(/\.safetensors$/, '')}`;
   const file = st || tag ? path.join(dir, `metrics${st ? `-${st}` : ''}${tag}.json`) : files(dir).metrics;
   const trainSeed = Number(cfg.train.seed ?? 0);
   writeJson(file, { ...m, record: runRecord(src, { n, seeds: { train: Number.isInteger(trainSeed) ? trainSeed : 0, sample: flags.seed as number, floor: 0 } }) });
@@ -200,7 +200,9 @@ function benchRun(flags: Record<string, unknown>, log: (s: string) => void): Rec
   const dir = flags.run as string;
   const n = count('n', flags.n)!, reps = count('reps', flags.reps)!, st = count('steps', flags.steps);
   const k = highSteps(flags['high-steps']);
-  const modes: PrecisionMode[] = flags.int8 ? ['float32', 'int8', 'mixed'] : ['float32'];
+  // mixed-bf16 only where the CPU has bf16 matmul instructions (elsewhere it would time mixed again)
+  const bf16 = tf.info().bf16Matmul !== 'none (fp32)';
+  const modes: PrecisionMode[] = flags.int8 ? ['float32', 'int8', 'mixed', ...(bf16 ? ['mixed-bf16' as const] : [])] : ['float32'];
   const so = { steps: st, solver: flags.solver as string | undefined };
   const out: Record<string, number> = {};
   const runs = modes.map((m) => [m, openPrecision(dir, m, flags.int8 as string | undefined, k, () => {})] as const);
@@ -228,8 +230,8 @@ function benchRun(flags: Record<string, unknown>, log: (s: string) => void): Rec
     }
   } finally { for (const [, pr] of runs) pr.dispose(); }
   for (const m of modes.slice(1)) out[`${m}_speedup`] = out.float32_ms_per_nfe / out[`${m}_ms_per_nfe`];
-  if (flags.int8) log(`speed-up over float32: int8 ${out.int8_speedup.toFixed(2)}x, mixed ${out.mixed_speedup.toFixed(2)}x (threads ${tf.info().threads}, ISA ${tf.info().isa}, int8 kernel ${tf.quant.int8Kernel()})`);
-  writeJson(path.join(dir, 'bench-int8.json'), { ...out, batch: n, reps, highSteps: k, int8: flags.int8 ?? null, threads: tf.info().threads, isa: tf.info().isa, cpu: tf.info().cpu, int8Kernel: tf.quant.int8Kernel(), date: new Date().toISOString() });
+  if (flags.int8) log(`speed-up over float32: ${modes.slice(1).map((m) => `${m} ${out[`${m}_speedup`].toFixed(2)}x`).join(', ')} (threads ${tf.info().threads}, ISA ${tf.info().isa}, int8 kernel ${tf.quant.int8Kernel()}, bf16 matmul ${tf.info().bf16Matmul})`);
+  writeJson(path.join(dir, 'bench-int8.json'), { ...out, batch: n, reps, highSteps: k, int8: flags.int8 ?? null, threads: tf.info().threads, isa: tf.info().isa, cpu: tf.info().cpu, int8Kernel: tf.quant.int8Kernel(), bf16Matmul: tf.info().bf16Matmul, date: new Date().toISOString() });
   return out;
 }
 

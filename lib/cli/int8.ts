@@ -80,7 +80,7 @@ export function quantizeWithRecipe(dir: string, flags: Record<string, unknown>, 
   return { file: out, report, relErr };
 }
 
-export type PrecisionMode = 'float32' | 'int8' | 'mixed';
+export type PrecisionMode = 'float32' | 'int8' | 'mixed' | 'mixed-bf16';
 
 /** A run ready to sample in one precision; sample() draws as run.sample would (the caller seeds). */
 export interface PrecisionRun {
@@ -92,7 +92,8 @@ export interface PrecisionRun {
 /**
  * Opens a run for sampling in `mode`: float32 (the training checkpoint), int8 (the network of an int8 checkpoint
  * `file`), or mixed (that int8 network, with the calls at the first and last `k` noise levels the sampler visits
- * going to the float32 network).
+ * going to the float32 network; mixed-bf16: the same calls at the matmul precision 'bf16', on CPUs with bf16
+ * instructions, float32 elsewhere with a note).
  */
 export function openPrecision(dir: string, mode: PrecisionMode, file: string | undefined, k: number, log: (s: string) => void): PrecisionRun {
   const o = openRun(dir, log);
@@ -105,6 +106,10 @@ export function openPrecision(dir: string, mode: PrecisionMode, file: string | u
   for (const f of floats.values()) f.dispose();
   if (mode === 'int8') return { ...o, sample: (n, so) => o.run.sample(n, { ...so, asIs: true }), dispose: () => {} };
   const floatNet = floatCopy(dir);
+  const high: tf.quant.HighPrecision = mode === 'mixed-bf16' ? 'bf16' : 'float32';
+  if (high === 'bf16' && tf.info().bf16Matmul === 'none (fp32)') {
+    log(`note: this CPU has no bf16 matmul instructions (info().bf16Matmul: ${tf.info().bf16Matmul}): the mixed-bf16 edge steps run in float32`);
+  }
   // the levels a sampler visits, from a one-item probe that leaves the generator as it was; once per sampler
   // options (a probe on every call cost a bench rep about a tenth of its time)
   const probed = new Map<string, number[]>();
@@ -121,7 +126,7 @@ export function openPrecision(dir: string, mode: PrecisionMode, file: string | u
   return {
     ...o,
     sample(n, so) {
-      const r = tf.quant.withEdgeSteps(net, floatNet, levelsOf(so), k, () => o.run.sample(n, { ...so, asIs: true }));
+      const r = tf.quant.withEdgeSteps(net, floatNet, levelsOf(so), k, () => o.run.sample(n, { ...so, asIs: true }), high);
       return { ...r.result, calls: r.calls };
     },
     dispose: () => floatNet.dispose(),
