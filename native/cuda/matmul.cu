@@ -30,6 +30,16 @@ namespace {
 struct Batch {
   StridedIndex<2> ix;
   int64_t z0;
+  // Moves A, B and C (contiguous [M, N] per batch) to this block's batch, blockIdx.z + z0.
+  template <class T>
+  __device__ void enter(int64_t M, int64_t N, const T*& A, const T*& B, T*& C) const {
+    int64_t off[2];
+    const int64_t z = z0 + blockIdx.z;
+    ix.offsets(z, off);
+    A += off[0];
+    B += off[1];
+    C += z * M * N;
+  }
 };
 
 // ---- v1 ----------------------------------------------------------------------------------------------------
@@ -37,12 +47,7 @@ template <class T>
 __global__ void gemm_v1(int64_t M, int64_t N, int64_t K, const T* A, int64_t sam, int64_t sak, const T* B,
                         int64_t sbk, int64_t sbn, T* C, Batch batch) {
   __shared__ T As[16][17], Bs[16][17];  // +1 column: no bank conflicts on the transposed reads
-  int64_t off[2];
-  const int64_t z = batch.z0 + blockIdx.z;
-  batch.ix.offsets(z, off);
-  A += off[0];
-  B += off[1];
-  C += z * M * N;
+  batch.enter(M, N, A, B, C);
   const int ty = threadIdx.y, tx = threadIdx.x;
   const int64_t row = int64_t(blockIdx.y) * 16 + ty, col = int64_t(blockIdx.x) * 16 + tx;
   T acc = 0;
@@ -72,12 +77,7 @@ __global__ void __launch_bounds__(V2_THREADS) gemm_v2(int64_t M, int64_t N, int6
                                                       const float* B, int64_t ldb, float* C, Batch batch) {
   __shared__ __align__(16) float As[2][BK][BM];
   __shared__ __align__(16) float Bs[2][BK][BN];
-  int64_t off[2];
-  const int64_t z = batch.z0 + blockIdx.z;
-  batch.ix.offsets(z, off);
-  A += off[0];
-  B += off[1];
-  C += z * M * N;
+  batch.enter(M, N, A, B, C);
   const int t = threadIdx.x;
   const int64_t m0 = int64_t(blockIdx.y) * BM, n0 = int64_t(blockIdx.x) * BN;
 
@@ -169,12 +169,7 @@ __global__ void __launch_bounds__(mma::kThreads) gemm_v3(int64_t M, int64_t N, i
   constexpr bool TF32 = P == mma::Kind::TF32;
   __shared__ __align__(16) float As[2][mma::BK][PITCH];
   __shared__ __align__(16) float Bs[2][mma::BK][PITCH];
-  int64_t off[2];
-  const int64_t z = batch.z0 + blockIdx.z;
-  batch.ix.offsets(z, off);
-  A += off[0];
-  B += off[1];
-  C += z * M * N;
+  batch.enter(M, N, A, B, C);
   const int t = threadIdx.x;
   const int64_t m0 = int64_t(blockIdx.y) * mma::BM, n0 = int64_t(blockIdx.x) * mma::BN;
 

@@ -44,36 +44,36 @@ void softmax_ref(const char* x, char* y, int64_t rows, int64_t n, int log) {
 
 }  // namespace
 
-// The matmul precision 'bf16' as a model: the float32 inputs rounded to bf16 (cpu/bf16.h), their exact products
-// summed in double, the sum rounded once. Every bf16 kernel is within float32 accumulation error of this.
-void gemm_bf16_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
-                         int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate) {
+namespace {
+// A reduced-precision matmul as a model: each float32 input rounded by `round`, the exact products summed in
+// double, the sum rounded once. Every kernel of that precision is within float32 accumulation error of this.
+template <float (*round)(float)>
+void gemm_rounded_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
+                            int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate) {
   const float* A = reinterpret_cast<const float*>(a);
   const float* B = reinterpret_cast<const float*>(b);
   float* C = reinterpret_cast<float*>(c);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
       double s = accumulate ? double(C[m * ldc + n]) : 0.0;
-      for (int64_t k = 0; k < K; ++k)
-        s += double(bf16_round(A[m * rsA + k * csA])) * double(bf16_round(B[k * rsB + n * csB]));
+      for (int64_t k = 0; k < K; ++k) s += double(round(A[m * rsA + k * csA])) * double(round(B[k * rsB + n * csB]));
       C[m * ldc + n] = float(s);
     }
 }
+float round_bf16(float x) { return bf16_round(x); }            // cpu/bf16.h: nearest, ties to even
+float round_tf32(float x) { return mma::tf32_round(x); }       // math/mma_tile.h: nearest, ties away (cvt.rna)
+}  // namespace
 
-// The matmul precision 'tf32' as a model, in the same form: the float32 inputs rounded to tf32 exactly as the CUDA
-// kernel's cvt.rna.tf32.f32 rounds them (math/mma_tile.h holds both), exact products summed in double.
+// The matmul precision 'bf16' as a model (the AVX512-BF16 / AMX kernels and the CUDA tensor cores are held to it).
+void gemm_bf16_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
+                         int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate) {
+  gemm_rounded_reference<&round_bf16>(M, N, K, a, rsA, csA, b, rsB, csB, c, ldc, accumulate);
+}
+
+// The matmul precision 'tf32' as a model: the inputs rounded exactly as the CUDA kernel's cvt.rna.tf32.f32 rounds them.
 void gemm_tf32_reference(int64_t M, int64_t N, int64_t K, const char* a, int64_t rsA, int64_t csA, const char* b,
                          int64_t rsB, int64_t csB, char* c, int64_t ldc, int accumulate) {
-  const float* A = reinterpret_cast<const float*>(a);
-  const float* B = reinterpret_cast<const float*>(b);
-  float* C = reinterpret_cast<float*>(c);
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < N; ++n) {
-      double s = accumulate ? double(C[m * ldc + n]) : 0.0;
-      for (int64_t k = 0; k < K; ++k)
-        s += double(mma::tf32_round(A[m * rsA + k * csA])) * double(mma::tf32_round(B[k * rsB + n * csB]));
-      C[m * ldc + n] = float(s);
-    }
+  gemm_rounded_reference<&round_tf32>(M, N, K, a, rsA, csA, b, rsB, csB, c, ldc, accumulate);
 }
 
 void fill_reference_gemm(KernelTable& t) {
