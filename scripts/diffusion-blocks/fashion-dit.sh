@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fashion-MNIST 14x14 with the DiT denoiser (--arch dit): end-to-end (B = 1) and B = 4 at equal layer-updates, then
+# FD_cls over 3 sample draws of n = 5000 each (scripts/diffusion-blocks/criteria-fashion-dit.json). The eval draws are
+# interleaved (draw s of both models before draw s+1) so that a stopped run leaves matched draws.
+# Results: lib/models/diffusion-blocks/results/fashion-dit-*.json, grids: figures/fashion-dit-*-samples.png.
+#   npm run build:ts && bash scripts/diffusion-blocks/fashion-dit.sh [dist] [run root]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+D=${1:-dist}
+RUNS=${2:-runs}
+export TENSORFIELD_NUM_THREADS=1
+R=lib/models/diffusion-blocks/results
+F=lib/models/diffusion-blocks/figures
+COMMON="--method dblocks --data fashion14 --arch dit --patch 2 --heads 2 --width 32 --emb-dim 32 --layers 4 --batch 128 --seed 11 --samples 256 --threads 1 --sample-steps 32"
+for cfg in "e2e 1 1500" "b4 4 6000"; do
+  set -- $cfg
+  out=$RUNS/dblocks-fashion-dit-$1-s11
+  echo "train $1 start $(date -u +%FT%TZ)"
+  node $D/cli/main.js train $COMMON --blocks $2 --steps $3 --out $out
+  echo "train $1 end $(date -u +%FT%TZ)"
+  cp $out/metrics.json $R/fashion-dit-$1-s11-train.json
+  cp $out/samples.png $F/fashion-dit-$1-s11-samples.png
+done
+for s in 1011 1012 1013; do
+  for c in e2e b4; do
+    out=$RUNS/dblocks-fashion-dit-$c-s11
+    echo "eval $c $s start $(date -u +%FT%TZ)"
+    node $D/cli/main.js eval --run $out --n 5000 --seed $s --floor-draws 0
+    echo "eval $c $s end $(date -u +%FT%TZ)"
+    cp $out/metrics.json $R/fashion-dit-$c-s11-draw$s.json
+  done
+done
+echo FASHION DIT DONE
