@@ -22,7 +22,7 @@ const tf = require('../../dist/index.js');
 const { parseFlags } = require('../flags');
 require('../../dist/models');
 const dsno = require('../../dist/models/dsno');
-const { priorNoise, tMaxOf } = require('../../dist/models/scm/sample');
+const { priorNoise, tMaxOf, trigflowOdeSample } = require('../../dist/models/scm/sample');
 const { openRun, logDataset } = require('../../dist/cli/train');
 const { evaluateSamples } = require('../../dist/cli/evaluate');
 const { runRecord } = require('../../dist/cli/record');
@@ -98,7 +98,7 @@ async function main() {
     tf.manualSeed(o.seed);
     const z = priorNoise([B, ...shape], sd);
     for (const r of ops) time(`dsno 1 call (${path.basename(r.dir)})`, o.reps, () => dsno.dsnoSample(r.net, z, sd).dispose());
-    for (const nfe of o.nfe.split(',').map(Number)) time(`teacher trig-DDIM ${nfe} NFE`, nfe >= 32 ? o.reps64 : o.reps, () => T.run.sample(B, { steps: nfe }).x.dispose());
+    for (const nfe of o.nfe.split(',').map(Number)) time(`teacher trig-DDIM ${nfe} NFE`, nfe >= 32 ? o.reps64 : o.reps, () => T.run.sample(B, { steps: nfe }).x.dispose());  // the CLI's sampler
     z.dispose();
     const out = o.out || path.join(teacherDir, 'dsno-fashion-timing.json');
     fs.writeFileSync(out, JSON.stringify({ record, threads: tf.getNumThreads?.() ?? null, runs, timing }, null, 2));
@@ -121,12 +121,27 @@ async function main() {
     return row;
   };
 
-  // the teacher at each NFE, from the same noise
+  // the teacher at each NFE, from the same noise: its own sampler (trig-DDIM uniform in t from t_max to 0, what
+  // run.sample runs) on chunks of --chunk (one U-Net call at batch 4096+ cost ~5x more per image on this machine)
+  const teacherNet = T.run.evalNetwork();
+  const F = (x, t) => teacherNet.forward(x, t);
+  const tMaxT = tMaxOf(Number(T.ctx.options.sigmaMax), sd);
+  const teacherSample = (z, nfe) => {
+    const parts = [];
+    for (let i = 0; i < z.shape[0]; i += o.chunk)
+      parts.push(trigflowOdeSample(F, z.narrow(0, i, Math.min(o.chunk, z.shape[0] - i)).contiguous(), { sigmaD: sd, nfe, tMax: tMaxT }));
+    if (parts.length === 1) return parts[0];
+    const all = tf.cat(parts, 0);
+    for (const p of parts) p.dispose();
+    return all;
+  };
   for (const nfe of o.nfe.split(',').map(Number)) {
     tf.manualSeed(o.seed);
+    const z = priorNoise([o.n, ...shape], sd);
     const t0 = Date.now();
-    const r = T.run.sample(o.n, { steps: nfe });
+    const r = { x: teacherSample(z, nfe), nfe };
     const secs = (Date.now() - t0) / 1000;
+    z.dispose();
     if (o.figures && nfe === 64) saveImageGrid(r.x.slice(0, 0, 64).contiguous(), path.join(o.figures, `fashion-teacher-${nfe}nfe-draw${o.seed}.png`), { nrow: 8, scale: 4 });
     await score(`teacher trig-DDIM ${nfe} NFE`, r.x, { method: 'trigflow', nfe: r.nfe, seconds: secs });
     r.x.dispose();
@@ -148,8 +163,6 @@ async function main() {
       if (Number(oo.slices) !== M || oo.grid !== op0.grid || Number(oo.teacherSteps) !== Number(op0.teacherSteps) || Number(oo.sigmaMax) !== Number(op0.sigmaMax))
         throw new tf.TensorfieldError('TF_INVALID_ARGUMENT', `${r.dir}: grid / slices / teacherSteps / sigmaMax differ from ${ops[0].dir}'s`);
     }
-    const teacherNet = T.run.evalNetwork();
-    const F = (x, t) => teacherNet.forward(x, t);
     const zI = zAll.slice(0, 0, nI).contiguous();
     const t0 = Date.now();
     const parts = [];
