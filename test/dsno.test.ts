@@ -59,6 +59,13 @@ test('trajectories resume: an interrupted folder completes to the same bytes; ot
   expectCode(() => dsno.generateTrajectories(b, { ...o, steps: 32 }), 'TF_INVALID_ARGUMENT');
   expectCode(() => dsno.generateTrajectories(tmp(), { ...o, steps: 10 }), 'TF_INVALID_ARGUMENT');  // 0.5625 between steps
   expectCode(() => dsno.loadTrajectories(tmp()), 'TF_BAD_FILE');
+  // a shard run through the teacher in chunks: the same noise and (the exact teacher is per-sample) the same states
+  const c = tmp();
+  dsno.generateTrajectories(c, { ...o, chunk: 3 });
+  const A = dsno.loadTrajectories(a), C = dsno.loadTrajectories(c);
+  expect(Array.from(C.xT.dataSync())).toEqual(Array.from(A.xT.dataSync()));
+  expectClose(C.traj.dataSync(), A.traj.dataSync(), 1e-6, 1e-7, 'chunked');
+  expectCode(() => dsno.generateTrajectories(tmp(), { ...o, chunk: 0 }), 'TF_INVALID_ARGUMENT');
 });
 
 test('operator: one call returns every slice; zero temporal weights = the per-slice network', () => {

@@ -28,6 +28,7 @@ export const dsnoMethod: Method = {
     sigmaMax: { min: 0, minExclusive: true, default: 80, help: "the teacher's largest noise: trajectories start at t_max = arctan(sigmaMax / sigmaData)" },
     trajectories: { default: '', help: 'trajectory folder (made, completed or reused; default: beside the teacher checkpoint)' },
     nTraj: { integer: true, min: 1, default: 50000, help: 'teacher trajectories to store' },
+    trajSeed: { integer: true, min: 0, default: 0, help: 'seed of the stored trajectories\' noise (shard k draws after manualSeed(trajSeed * 1000003 + k + 1); keep it apart from the sample seeds used in evaluation)' },
     teacherSteps: { integer: true, min: 1, default: 256, help: 'trig-DDIM steps per trajectory (every grid time must be a step)' },
     grid: { default: 'quad', choices: ['quad', 'uniform'], help: 'stored times: quad (CIFAR, u = (1 - k/M)^2) or uniform (ImageNet)' },
     slices: { integer: true, min: 1, default: 4, help: 'M, the trajectory slices the operator outputs' },
@@ -56,9 +57,9 @@ export const dsnoMethod: Method = {
     const M = o.slices as number;
     const grid = timeGrid(o.grid as GridKind, M), times = grid.slice(1);
     const dir = (o.trajectories as string) || path.join(path.dirname(o.teacher as string),
-      `dsno-trajectories-${o.nTraj}-${o.teacherSteps}-${o.grid}${M}`);
+      `dsno-trajectories-${o.nTraj}-${o.teacherSteps}-${o.grid}${M}${o.trajSeed ? `-seed${o.trajSeed}` : ''}`);
     generateTrajectories(dir, { teacher: (x, t) => teacher.forward(x, t), sigmaD: sd, sampleShape: spec.itemShape, grid, n: o.nTraj as number,
-      steps: o.teacherSteps as number, range });
+      steps: o.teacherSteps as number, range, seed: o.trajSeed as number });
     const data = loadTrajectories(dir);
     // images: the teacher's U-Net, fed each slice's TrigFlow angle (the time input it was trained on)
     const make = spec.kind === 'points'
