@@ -22,7 +22,7 @@ bool bernoulli(const Tensor& out, const Tensor& p, const Tensor& u, Verdict* v) 
     const T* up = u.data_ptr<T>();
     T* o = out.data_ptr<T>();
     for (int64_t i = 0; i < p.numel(); ++i) {
-      if (!(pp[i] >= 0 && pp[i] <= 1)) { v->flag(kBadProbability, i, double(pp[i])); return true; }
+      if (!valid_probability(double(pp[i]))) { v->flag(kBadProbability, i, double(pp[i])); return true; }
       o[i] = up[i] < pp[i] ? T(1) : T(0);
     }
   });
@@ -33,8 +33,8 @@ bool binomial(const Tensor& out, const Tensor& count, const Tensor& prob, const 
   const double* c = count.data_ptr<double>();
   const double* pr = prob.data_ptr<double>();
   for (int64_t i = 0; i < count.numel(); ++i) {
-    if (!(c[i] >= 0 && std::floor(c[i]) == c[i] && std::isfinite(c[i]))) { v->flag(kBadCount, i, c[i]); return true; }
-    if (!(pr[i] >= 0 && pr[i] <= 1)) { v->flag(kBadProbability, i, pr[i]); return true; }
+    if (!valid_count(c[i])) { v->flag(kBadCount, i, c[i]); return true; }
+    if (!valid_probability(pr[i])) { v->flag(kBadProbability, i, pr[i]); return true; }
   }
   double* o = out.data_ptr<double>();
   parallel_for(0, out.numel(), 256, [&](int64_t lo, int64_t hi) {
@@ -49,7 +49,7 @@ bool binomial(const Tensor& out, const Tensor& count, const Tensor& prob, const 
 bool poisson(const Tensor& out, const Tensor& rate, const CallKey& ck, Verdict* v) {
   const double* r = rate.data_ptr<double>();
   for (int64_t i = 0; i < rate.numel(); ++i)
-    if (!(r[i] >= 0 && std::isfinite(r[i]))) { v->flag(kBadRate, i, r[i]); return true; }
+    if (!valid_rate(r[i])) { v->flag(kBadRate, i, r[i]); return true; }
   double* o = out.data_ptr<double>();
   parallel_for(0, out.numel(), 256, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
@@ -69,7 +69,7 @@ bool multinomial(const Tensor& out, const Tensor& probs, bool replacement, const
     int64_t nonzero = 0;
     for (int64_t j = 0; j < k; ++j) {
       double w = p[r * k + j];
-      if (!(w >= 0 && std::isfinite(w))) { v->flag(kBadProbability, r * k + j, w); return true; }
+      if (!valid_weight(w)) { v->flag(kBadProbability, r * k + j, w); return true; }
       total += w;
       nonzero += w > 0;
       row_max[r] = std::max(row_max[r], w);
@@ -124,8 +124,8 @@ bool count_step(CountStep kind, const Tensor& out, const Tensor& n, const Tensor
     const T* yp = y.data_ptr<T>();
     for (int64_t i = 0; i < n.numel(); ++i) {
       double c = double(np[i]);
-      if (!(c >= 0 && c <= n_max && std::floor(c) == c)) { v->flag(kBadCount, i, c); return true; }
-      if (!std::isfinite(double(yp[i]))) { v->flag(kBadNetOutput, i, double(yp[i])); return true; }
+      if (!valid_count_state(c, n_max)) { v->flag(kBadCount, i, c); return true; }
+      if (!draw_finite(double(yp[i]))) { v->flag(kBadNetOutput, i, double(yp[i])); return true; }
     }
     T* o = out.data_ptr<T>();
     parallel_for(0, n.numel(), 256, [&](int64_t lo, int64_t hi) {

@@ -68,6 +68,7 @@ __device__ inline V block_reduce(V v, Op op) {
 }
 
 template <class T> inline T* ptr(const Tensor& t) { return reinterpret_cast<T*>(t.raw_ptr()); }
+template <class T> inline const T* cptr(const Tensor& t) { return reinterpret_cast<const T*>(t.raw_ptr()); }
 
 }  // namespace cuda
 }  // namespace tf

@@ -5,13 +5,12 @@
 // for bit (comparisons of the same uniforms); binomial, Poisson and the count steps up to the device libm's
 // rounding inside a rejection test (a different k only when a test lands within a few ulp of its boundary).
 //
-// The checks: a pass over the inputs finds the first offending element (or row) with atomicMin, the host waits for
-// that one word, and on a find it copies that element's inputs back and words the Verdict exactly as the CPU does
-// (the same tests in the same order). Nothing is drawn, and the generator call is given back, when a check fails.
+// The checks (first_flagged.cuh): the first offending element (or row) is found on the device, and its inputs are
+// copied back and worded exactly as the CPU words them (the same rules, rng/draws.h, in the same order). Nothing is
+// drawn, and the generator call is given back, when a check fails.
 #include <cmath>
 #include <vector>
-#include "common.cuh"
-#include "entries.h"
+#include "first_flagged.cuh"
 #include "../rng/draws.h"
 
 namespace tf {
@@ -19,54 +18,24 @@ namespace cuda {
 
 namespace {
 
-constexpr unsigned long long kNone = ~0ull;
-
-__device__ inline void note_first(unsigned long long* first, int64_t i) { atomicMin(first, (unsigned long long)i); }
-
-// The position of the first element the check kernel flagged, or -1; waits for the stream.
-template <class Launch>
-int64_t first_flagged(Launch launch) {
-  Tensor word = empty(Shape{1}, DType::F64, Device::CUDA);
-  unsigned long long* first = reinterpret_cast<unsigned long long*>(word.raw_ptr());
-  check(cudaMemsetAsync(first, 0xff, 8, stream()), "draw check");
-  launch(first);
-  check_launch("draw check");
-  unsigned long long at = kNone;
-  allocator()->to_host(&at, first, 8);
-  return at == kNone ? -1 : int64_t(at);
-}
-template <class T> T host_value(const T* dev, int64_t i) {
-  T v;
-  allocator()->to_host(&v, dev + i, sizeof(T));
-  return v;
-}
-template <class T> const T* cptr(const Tensor& t) { return reinterpret_cast<const T*>(t.raw_ptr()); }
-
 #define TF_GRID_STRIDE(i, n) \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
 
-// ---- checks (the CPU's tests, host_draws.cpp) ----
-// finite without the name isfinite (the backend entry of that name is in scope): x - x is NaN for inf and NaN
-__host__ __device__ inline bool finite(double x) { return x - x == 0; }
-__host__ __device__ inline bool good_prob(double p) { return p >= 0 && p <= 1; }
-__host__ __device__ inline bool good_count(double c) { return c >= 0 && floor(c) == c && finite(c); }
-__host__ __device__ inline bool good_rate(double r) { return r >= 0 && finite(r); }
-
+// ---- checks (rng/draws.h: the rules the CPU entries apply) ----
 template <class T>
 __global__ void check_probs(const T* p, int64_t n, unsigned long long* first) {
-  TF_GRID_STRIDE(i, n) if (!good_prob(double(p[i]))) note_first(first, i);
+  TF_GRID_STRIDE(i, n) if (!valid_probability(double(p[i]))) note_first(first, i);
 }
 __global__ void check_binomial(const double* c, const double* p, int64_t n, unsigned long long* first) {
-  TF_GRID_STRIDE(i, n) if (!good_count(c[i]) || !good_prob(p[i])) note_first(first, i);
+  TF_GRID_STRIDE(i, n) if (!valid_count(c[i]) || !valid_probability(p[i])) note_first(first, i);
 }
 __global__ void check_rates(const double* r, int64_t n, unsigned long long* first) {
-  TF_GRID_STRIDE(i, n) if (!good_rate(r[i])) note_first(first, i);
+  TF_GRID_STRIDE(i, n) if (!valid_rate(r[i])) note_first(first, i);
 }
 template <class T>
 __global__ void check_counts(const T* c, const T* y, int64_t n, double n_max, unsigned long long* first) {
   TF_GRID_STRIDE(i, n) {
-    const double v = double(c[i]);
-    if (!(v >= 0 && v <= n_max && floor(v) == v) || !finite(double(y[i]))) note_first(first, i);
+    if (!valid_count_state(double(c[i]), n_max) || !draw_finite(double(y[i]))) note_first(first, i);
   }
 }
 
@@ -113,7 +82,7 @@ __global__ void check_multinomial(const double* p, int64_t rows, int64_t k, int6
     bool bad = false;
     for (int64_t j = 0; j < k && !bad; ++j) {
       const double w = p[r * k + j];
-      bad = !(w >= 0 && finite(w));
+      bad = !valid_weight(w);
       total += w;
       nonzero += w > 0;
     }
@@ -179,7 +148,7 @@ bool bernoulli(const Tensor& out, const Tensor& p, const Tensor& u, Verdict* v) 
   if (n == 0) return true;
   const unsigned blocks = blocks_for(n, kThreads);
   TF_DISPATCH_FLOAT(p.dtype(), T, {
-    const int64_t at = first_flagged([&](unsigned long long* f) { check_probs<T><<<blocks, kThreads, 0, stream()>>>(cptr<T>(p), n, f); });
+    const int64_t at = first_flagged([&](unsigned long long* f) { check_probs<T><<<blocks, kThreads, 0, stream()>>>(cptr<T>(p), n, f); }, "bernoulli check");
     if (at >= 0) {
       v->flag(kBadProbability, at, double(host_value(cptr<T>(p), at)));
       return true;
@@ -196,10 +165,10 @@ bool binomial(const Tensor& out, const Tensor& count, const Tensor& prob, const 
   const double* c = cptr<double>(count);
   const double* p = cptr<double>(prob);
   const unsigned blocks = blocks_for(n, kThreads);
-  const int64_t at = first_flagged([&](unsigned long long* f) { check_binomial<<<blocks, kThreads, 0, stream()>>>(c, p, n, f); });
+  const int64_t at = first_flagged([&](unsigned long long* f) { check_binomial<<<blocks, kThreads, 0, stream()>>>(c, p, n, f); }, "binomial check");
   if (at >= 0) {
     const double cv = host_value(c, at), pv = host_value(p, at);
-    if (!good_count(cv)) v->flag(kBadCount, at, cv);
+    if (!valid_count(cv)) v->flag(kBadCount, at, cv);
     else v->flag(kBadProbability, at, pv);
     return true;
   }
@@ -213,7 +182,7 @@ bool poisson(const Tensor& out, const Tensor& rate, const CallKey& ck, Verdict* 
   if (n == 0) return true;
   const double* r = cptr<double>(rate);
   const unsigned blocks = blocks_for(n, kThreads);
-  const int64_t at = first_flagged([&](unsigned long long* f) { check_rates<<<blocks, kThreads, 0, stream()>>>(r, n, f); });
+  const int64_t at = first_flagged([&](unsigned long long* f) { check_rates<<<blocks, kThreads, 0, stream()>>>(r, n, f); }, "poisson check");
   if (at >= 0) {
     v->flag(kBadRate, at, host_value(r, at));
     return true;
@@ -230,7 +199,7 @@ bool multinomial(const Tensor& out, const Tensor& probs, bool replacement, const
   const unsigned blocks = blocks_for(rows, 128);
   const int64_t at = first_flagged([&](unsigned long long* f) {
     check_multinomial<<<blocks, 128, 0, stream()>>>(p, rows, k, num, replacement, f);
-  });
+  }, "multinomial check");
   if (at >= 0) {
     // the CPU's tests on the offending row, in its order
     std::vector<double> row(static_cast<size_t>(k));
@@ -238,7 +207,7 @@ bool multinomial(const Tensor& out, const Tensor& probs, bool replacement, const
     double total = 0;
     int64_t nonzero = 0;
     for (int64_t j = 0; j < k; ++j) {
-      if (!(row[j] >= 0 && std::isfinite(row[j]))) {
+      if (!valid_weight(row[j])) {
         v->flag(kBadProbability, at * k + j, row[j]);
         return true;
       }
@@ -263,10 +232,10 @@ bool count_step(CountStep kind, const Tensor& out, const Tensor& n, const Tensor
   TF_DISPATCH_FLOAT(n.dtype(), T, {
     const T* np = cptr<T>(n);
     const T* yp = cptr<T>(y);
-    const int64_t at = first_flagged([&](unsigned long long* f) { check_counts<T><<<blocks, kThreads, 0, stream()>>>(np, yp, total, n_max, f); });
+    const int64_t at = first_flagged([&](unsigned long long* f) { check_counts<T><<<blocks, kThreads, 0, stream()>>>(np, yp, total, n_max, f); }, "count step check");
     if (at >= 0) {
       const double c = double(host_value(np, at)), yv = double(host_value(yp, at));
-      if (!(c >= 0 && c <= n_max && std::floor(c) == c)) v->flag(kBadCount, at, c);
+      if (!valid_count_state(c, n_max)) v->flag(kBadCount, at, c);
       else v->flag(kBadNetOutput, at, yv);
       return true;
     }

@@ -7,12 +7,9 @@
 // fiber and adds along it in index order, as the CPU's serial loop does. The parallelism is the number of fibers
 // (for an embedding's backward, the embedding width times the outer size), which is what the ops' callers have.
 //
-// The index check: one pass finds the position of the first out-of-range index (atomicMin), and the host waits
-// for that word to report a Verdict before any output is written, so an error leaves no partial update in a
-// tensor the caller can see (the op layer works on a clone in any case). The wait makes these entries
-// synchronising; they are not in any hot loop of the engine.
-#include "common.cuh"
-#include "entries.h"
+// The index check (first_flagged.cuh) finds the first out-of-range index before any output is written, so an error
+// leaves no partial update (the op layer works on a clone in any case).
+#include "first_flagged.cuh"
 #include "../math/strided.h"
 
 namespace tf {
@@ -20,27 +17,17 @@ namespace cuda {
 
 namespace {
 
-constexpr unsigned long long kNone = ~0ull;
-
 __global__ void first_bad_index(const int32_t* ip, int64_t k, int64_t n, unsigned long long* first) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < k; i += int64_t(gridDim.x) * blockDim.x)
-    if (ip[i] < 0 || ip[i] >= n) atomicMin(first, (unsigned long long)i);
+    if (ip[i] < 0 || ip[i] >= n) note_first(first, i);
 }
 
 // True when all k indices lie in [0, n); else flags the first offender (its position and value) in v.
 bool check_indices(const int32_t* ip, int64_t k, int64_t n, Verdict* v) {
   if (k == 0) return true;
-  Tensor word = empty(Shape{1}, DType::F64, Device::CUDA);  // 8 bytes of device scratch
-  unsigned long long* first = reinterpret_cast<unsigned long long*>(word.raw_ptr());
-  check(cudaMemsetAsync(first, 0xff, 8, stream()), "index check");
-  first_bad_index<<<blocks_for(k, kThreads), kThreads, 0, stream()>>>(ip, k, n, first);
-  check_launch("index check");
-  unsigned long long at = kNone;
-  allocator()->to_host(&at, first, 8);  // waits for the stream
-  if (at == kNone) return true;
-  int32_t bad = 0;
-  allocator()->to_host(&bad, ip + at, 4);
-  v->flag(kBadIndex, int64_t(at), double(bad));
+  const int64_t at = first_flagged([&](unsigned long long* f) { first_bad_index<<<blocks_for(k, kThreads), kThreads, 0, stream()>>>(ip, k, n, f); }, "index check");
+  if (at < 0) return true;
+  v->flag(kBadIndex, at, double(host_value(ip, at)));
   return false;
 }
 
@@ -102,8 +89,6 @@ void outer_inner(const Shape& s, int64_t d, int64_t* O, int64_t* I) {
   for (int64_t q = 0; q < d; ++q) *O *= s[q];
   for (int64_t q = d + 1; q < int64_t(s.size()); ++q) *I *= s[q];
 }
-
-template <class T> const T* cptr(const Tensor& t) { return reinterpret_cast<const T*>(t.raw_ptr()); }
 
 }  // namespace
 

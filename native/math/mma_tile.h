@@ -26,12 +26,13 @@
 // Rounding: the matmul precision 'tf32' rounds each float32 operand to tf32 (10 fraction bits) to nearest, ties
 // away from zero, as cvt.rna.tf32.f32 does (the mma reads only the top 19 bits of a register, so the rounding must
 // be explicit or it truncates); 'bf16' rounds to bf16 to nearest even (cvt.rn.bf16x2.f32, the CPU's rule in
-// cpu/bf16.h). The host versions below are the models the device instructions are held to.
+// cpu/bf16.h, which the host model below calls). The host versions are the models the device instructions are held to.
 #pragma once
 #include <cstdint>
 #include <cstring>
 #include "hd.h"
 #include "gemm_tile.h"
+#include "../cpu/bf16.h"
 
 namespace tf {
 namespace mma {
@@ -72,20 +73,14 @@ TF_HD inline float tf32_round(float x) {
 #endif
 }
 
-// Two float32 -> one register of two bf16 (lo in bits 0-15, hi in 16-31), each to nearest even.
-TF_HD inline uint16_t bf16_rne(float x) {
-  uint32_t u = bits_of(x);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x0040u);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return uint16_t(u >> 16);
-}
+// Two float32 -> one register of two bf16 (lo in bits 0-15, hi in 16-31), each to nearest even (cpu/bf16.h's rule).
 TF_HD inline uint32_t bf16x2(float lo, float hi) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   uint32_t r;
   asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));  // the first source goes to the upper half
   return r;
 #else
-  return uint32_t(bf16_rne(lo)) | (uint32_t(bf16_rne(hi)) << 16);
+  return uint32_t(bf16_bits(lo)) | (uint32_t(bf16_bits(hi)) << 16);
 #endif
 }
 

@@ -48,6 +48,16 @@ TF_HD inline void normal_block_f64(const CallKey& ck, uint64_t b, double z[2]) {
   z[1] = r * TF_M(sin)(two_pi * u2);
 }
 
+// The data-dependent draws' input rules, one definition for the CPU and CUDA entries (host_draws.cpp, cuda/draws.cu),
+// so every device refuses the same inputs. draw_finite is isfinite written so device code can use it (x - x is NaN
+// exactly for inf and NaN).
+TF_HD inline bool draw_finite(double x) { return x - x == 0; }
+TF_HD inline bool valid_probability(double p) { return p >= 0 && p <= 1; }
+TF_HD inline bool valid_count(double c) { return c >= 0 && TF_M(floor)(c) == c && draw_finite(c); }
+TF_HD inline bool valid_rate(double r) { return r >= 0 && draw_finite(r); }
+TF_HD inline bool valid_weight(double w) { return w >= 0 && draw_finite(w); }  // a multinomial weight
+TF_HD inline bool valid_count_state(double c, double n_max) { return c >= 0 && c <= n_max && TF_M(floor)(c) == c; }
+
 // Exact integer draws for one element's stream (BTRS / PTRS beyond small means). TF_HD: the CUDA draw kernels run
 // these too, with the device's libm (log, lgamma, pow within a few ulp of the host's), so a draw can differ from
 // the CPU's only where a rejection test lands within that rounding of its boundary.

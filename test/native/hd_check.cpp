@@ -345,7 +345,7 @@ static void mma_rounding() {
     const double d_lo = std::fabs(double(x) - double(float_of(lo))), d_hi = std::fabs(double(x) - double(float_of(lo + 0x2000u)));
     const double want = d_lo < d_hi ? double(float_of(lo)) : double(float_of(lo + 0x2000u));  // ties: the larger magnitude
     CHECK(double(r) == want, "tf32_round(%.9g) = %.9g, want %.9g", x, r, want);
-    // the CUDA bf16 packing model is the CPU's bf16 rule, bit for bit
+    // the bf16 register packing: lo in the low half, hi in the high half, each by the CPU's bf16 rule
     const float y = float_of(uint32_t(rng()));
     const uint32_t p = tf::mma::bf16x2(x, y);
     CHECK(uint16_t(p & 0xffff) == tf::bf16_bits(x) && uint16_t(p >> 16) == tf::bf16_bits(y), "bf16x2(%.9g, %.9g)", x, y);

@@ -75,15 +75,28 @@ export function fitClimatology(d: DailyForecastData, years: number[], halfWidth 
  * SeededRandom(seed, 3)) and its closed-form mean CRPS over the same targets.
  */
 export function climatologyForecasts(d: DailyForecastData, starts: ArrayLike<number>, c: Climatology, m: number, seed: number): { draws: Float64Array; crpsClosedForm: number } {
+  return gaussianForecasts('climatologyForecasts', d, starts, m, seed, 3, (_w, i) => {
+    const dd = d.doy[i] % c.period;
+    return [c.mean[dd], c.std[dd]];
+  });
+}
+
+/**
+ * m draws per (window, target) from a Gaussian baseline, in the models' sample layout [windows, m, horizon], from
+ * SeededRandom(seed, stream) in one order (window, then lead, then draw), and the baseline's closed-form mean
+ * CRPS; gauss(w, i) is the mean and sd for window w's target day i.
+ */
+function gaussianForecasts(fn: string, d: DailyForecastData, starts: ArrayLike<number>, m: number, seed: number, stream: number,
+  gauss: (w: number, i: number) => [number, number]): { draws: Float64Array; crpsClosedForm: number } {
   const W = starts.length, M = d.horizon, C = d.context;
-  if (!(Number.isInteger(m) && m >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `climatologyForecasts: m must be a positive integer, got ${m}`);
-  const rng = new SeededRandom(seed, 3);
+  if (!(Number.isInteger(m) && m >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: m must be a positive integer, got ${m}`);
+  const rng = new SeededRandom(seed, stream);
   const draws = new Float64Array(W * m * M);
   let closed = 0;
   for (let w = 0; w < W; w++) for (let j = 0; j < M; j++) {
-    const i = starts[w] + C + j, dd = d.doy[i] % c.period;
-    closed += crpsGaussian(c.mean[dd], c.std[dd], d.raw[i]);
-    for (let r = 0; r < m; r++) draws[(w * m + r) * M + j] = c.mean[dd] + c.std[dd] * rng.normal();
+    const i = starts[w] + C + j, [mu, sd] = gauss(w, i);
+    closed += crpsGaussian(mu, sd, d.raw[i]);
+    for (let r = 0; r < m; r++) draws[(w * m + r) * M + j] = mu + sd * rng.normal();
   }
   return { draws, crpsClosedForm: closed / (W * M) };
 }
@@ -129,23 +142,14 @@ export function fitPersistence(d: DailyForecastData, years: number[], kind: 'val
  * stream)) given each window's kept context offsets (sorted), and its closed-form mean CRPS.
  */
 export function persistenceForecasts(d: DailyForecastData, starts: ArrayLike<number>, kept: ArrayLike<number>[], p: Persistence, m: number, seed: number, stream = 5): { draws: Float64Array; crpsClosedForm: number } {
-  const W = starts.length, M = d.horizon, C = d.context;
-  if (!(Number.isInteger(m) && m >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `persistenceForecasts: m must be a positive integer, got ${m}`);
+  const W = starts.length;
   if (kept.length !== W) throw new TensorfieldError('TF_SHAPE_MISMATCH', `persistenceForecasts: ${kept.length} kept-day sets for ${W} windows`);
-  const rng = new SeededRandom(seed, stream);
-  const draws = new Float64Array(W * m * M);
-  let closed = 0;
-  for (let w = 0; w < W; w++) {
-    const k = kept[w];
+  // per window: its last observed day, and that day's departure from the climatology (anomaly kind)
+  const last = Array.from(kept, (k, w) => {
     if (k.length < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `persistenceForecasts: window ${w} keeps no context day`);
-    const last = starts[w] + k[k.length - 1];
-    const anomaly = p.kind === 'anomaly' ? d.raw[last] - climMean(p.clim!, d.doy[last]) : 0;
-    for (let j = 0; j < M; j++) {
-      const i = starts[w] + C + j, g = i - last;
-      const mu = p.kind === 'anomaly' ? climMean(p.clim!, d.doy[i]) + anomaly : d.raw[last];
-      closed += crpsGaussian(mu, p.sd[g], d.raw[i]);
-      for (let r = 0; r < m; r++) draws[(w * m + r) * M + j] = mu + p.sd[g] * rng.normal();
-    }
-  }
-  return { draws, crpsClosedForm: closed / (W * M) };
+    return starts[w] + k[k.length - 1];
+  });
+  const anomaly = last.map((l) => (p.kind === 'anomaly' ? d.raw[l] - climMean(p.clim!, d.doy[l]) : 0));
+  return gaussianForecasts('persistenceForecasts', d, starts, m, seed, stream, (w, i) =>
+    [p.kind === 'anomaly' ? climMean(p.clim!, d.doy[i]) + anomaly[w] : d.raw[last[w]], p.sd[i - last[w]]]);
 }
