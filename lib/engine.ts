@@ -11,6 +11,8 @@ export interface MemoryInfo {
   /** Freed large buffers held for reuse (not live, but resident); bounded by cacheLimitBytes. */
   cachedBytes: number;
   cacheLimitBytes: number;
+  /** cacheLimitBytes follows the working set (backend.setCacheLimit('auto'), the default). */
+  cacheLimitAuto: boolean;
   /** Large allocations served from the cache / that mapped fresh memory, since start. */
   cacheHits: number;
   cacheMisses: number;
@@ -51,10 +53,13 @@ export const backend = {
   /** Largest single allocation allowed, in bytes (default: physical memory). */
   setAllocationLimit(bytes: number): void { native.setAllocationLimit(bytes); },
   /**
-   * Most bytes of freed large (>= 64 KiB) buffers kept for reuse (default 1 GiB, or TENSORFIELD_CACHE_MB); 0 turns
-   * the cache off. Resident memory stays within live bytes + this.
+   * Most bytes of freed large (>= 64 KiB) buffers kept for reuse; 0 turns the cache off. Resident memory stays
+   * within live bytes + this. 'auto' (the default unless TENSORFIELD_CACHE_MB is set): twice the most bytes of large
+   * buffers the process has had live at once, at least 1 GiB, at most a quarter of physical memory, so a loop whose
+   * step needs more than 1 GiB reuses its buffers instead of faulting fresh pages every step (resident memory then
+   * stays within live bytes + twice the peak).
    */
-  setCacheLimit(bytes: number): void { native.setCacheLimit(bytes); },
+  setCacheLimit(bytes: number | 'auto'): void { native.setCacheLimit(bytes); },
   /** Returns every cached buffer to the OS. */
   emptyCache(): void { native.emptyCache(); },
 };

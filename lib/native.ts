@@ -139,7 +139,7 @@ export interface NativeModule {
   adamStep(params: T[], grads: T[], m: T[], v: T[], lr: number, beta1: number, beta2: number, eps: number,
            weightDecay: number, step: number, decoupled: boolean): void;
   emptyCache(): void;
-  setCacheLimit(bytes: number): void;
+  setCacheLimit(bytes: number | "auto"): void;
   fusedStep(step: string, tensors: (T | null)[], numbers: number[], out?: T | null): T;
   sgdStep(params: T[], grads: T[], bufs: T[], lr: number, momentum: number, dampening: number, weightDecay: number,
           nesterov: boolean, firstStep: boolean): void;

@@ -1,5 +1,5 @@
 // Where tensor buffers come from. Small buffers use the C heap; large ones (>= 64 KiB) are whole mmap'd
-// regions in size classes, recycled through a bounded cache. Why: a training or sampling loop frees and
+// regions in size classes, recycled through a bounded cache (by default as large as the working set has been). Why: a training or sampling loop frees and
 // reallocates the same large sizes every step; through glibc malloc they either fault fresh pages each time
 // (mmap'd chunks) or, once glibc's adaptive mmap threshold has risen, come from a heap whose fragmentation grew
 // without bound (measured: +7 MB resident per U-Net step while the live bytes stayed flat). Recycled regions
@@ -21,11 +21,14 @@ struct CacheStats {
   int64_t limit_bytes;
   int64_t hits;    // large allocations served from the cache
   int64_t misses;  // large allocations that mapped fresh memory
+  bool automatic;  // limit_bytes follows the working set (no TENSORFIELD_CACHE_MB, no set_cache_limit)
 };
 CacheStats cache_stats();
 // Returns every cached block to the OS.
 void empty_cache();
-// Most bytes the cache may hold (default 1 GiB or TENSORFIELD_CACHE_MB); 0 disables caching.
+// Most bytes the cache may hold; 0 disables caching; kCacheLimitAuto (the default unless TENSORFIELD_CACHE_MB is
+// set) follows the working set: twice the high-water of live large blocks, at least 1 GiB, at most RAM / 4.
+constexpr uint64_t kCacheLimitAuto = ~uint64_t(0);
 void set_cache_limit(uint64_t bytes);
 
 // Kernel scratch (im2col columns) from the same recycled blocks: allocated per call and per thread, these

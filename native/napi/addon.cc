@@ -494,6 +494,7 @@ BINDING(Memory) {
   tf::alloc::CacheStats c = tf::alloc::cache_stats();
   o.Set("cachedBytes", double(c.cached_bytes));
   o.Set("cacheLimitBytes", double(c.limit_bytes));
+  o.Set("cacheLimitAuto", c.automatic);
   o.Set("cacheHits", double(c.hits));
   o.Set("cacheMisses", double(c.misses));
   // what this JS environment has told V8 it holds (napi_adjust_external_memory), settled within 1 MiB
@@ -509,8 +510,12 @@ BINDING(EmptyCache) {
 }
 BINDING(SetCacheLimit) {
   GUARDED({
+    if (info.Length() > 0 && info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "auto") {
+      tf::alloc::set_cache_limit(tf::alloc::kCacheLimitAuto);
+      return env.Undefined();
+    }
     double b = num_arg(info, 0, "bytes");
-    if (!(b >= 0) || !std::isfinite(b)) arg_error(env, "setCacheLimit: bytes must be a finite number >= 0");
+    if (!(b >= 0) || !std::isfinite(b)) arg_error(env, "setCacheLimit: bytes must be a finite number >= 0 or 'auto'");
     tf::alloc::set_cache_limit(uint64_t(b));
     return env.Undefined();
   })

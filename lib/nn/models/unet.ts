@@ -5,6 +5,7 @@ import { cat } from '../../ops';
 import { Module } from '../module';
 import { Conv2d, Dropout, GroupNorm, Linear, SinusoidalEmbedding, AttentionBlock2d } from '../layers';
 import { rmsNorm, upsampleNearest } from '../functional';
+import { tidy } from '../../scope';
 
 export interface UNetConfig {
   inChannels: number;
@@ -123,7 +124,8 @@ export class UNet extends Module {
   /**
    * forward, with `between` applied to the features after every residual block (after its attention, if any)
    * and after the middle, in order, k counting from 0: where an operator network (DSNO) inserts its temporal
-   * layers.
+   * layers. The features passed to and returned by `between` are released by the forward once consumed: a
+   * hook that keeps one must clone it.
    */
   forwardWith(x: Tensor, t: Tensor, labels: Tensor | null, between?: (h: Tensor, k: number) => Tensor): Tensor {
     let k = 0;
@@ -131,26 +133,32 @@ export class UNet extends Module {
     let emb = this.t2.forward(this.t1.forward(this.embed.forward(t)).silu());
     if (this.label && labels) emb = emb.add(this.label.forward(labels));
     emb = emb.silu();
+    // Each block runs in its own tidy(): its intermediates (norms, activations, the concat, attention weights) are
+    // released when it returns, so a no-grad forward holds the skips and one block's temporaries, not every
+    // intermediate of the network until the caller's scope ends (measured at batch 1000, 28x28, 32 channels:
+    // 7.2 GB live, and 3x slower per image from faulting fresh pages). Under autograd the tape keeps what the
+    // backward needs (storage is reference-counted), so this frees nothing it needs.
     let h = this.inc.forward(x);
     const skips = [h];
     for (const lv of this.down) {
       lv.blocks.forEach((b, i) => {
-        h = b.forward(h, emb);
-        if (lv.attn[i]) h = lv.attn[i]!.forward(h);
-        h = hook(h);
+        h = tidy(() => hook(lv.attn[i] ? lv.attn[i]!.forward(b.forward(h, emb)) : b.forward(h, emb)));
         skips.push(h);
       });
       if (lv.pool) { h = lv.pool.forward(h); skips.push(h); }
     }
-    h = hook(this.mid2.forward(this.midAttn.forward(this.mid1.forward(h, emb)), emb));
+    h = tidy(() => hook(this.mid2.forward(this.midAttn.forward(this.mid1.forward(h, emb)), emb)));
     for (const lv of this.up) {
       lv.blocks.forEach((b, i) => {
-        h = b.forward(cat([h, skips.pop()!], 1), emb);
-        if (lv.attn[i]) h = lv.attn[i]!.forward(h);
-        h = hook(h);
+        const prev = h, skip = skips.pop()!;
+        h = tidy(() => {
+          const y = b.forward(cat([prev, skip], 1), emb);
+          return hook(lv.attn[i] ? lv.attn[i]!.forward(y) : y);
+        });
+        prev.dispose(); skip.dispose();
       });
-      if (lv.upConv) h = lv.upConv.forward(upsampleNearest(h, 2));
+      if (lv.upConv) { const prev = h; h = tidy(() => lv.upConv!.forward(upsampleNearest(prev, 2))); prev.dispose(); }
     }
-    return this.outc.forward(this.outNorm.forwardSilu(h));
+    return tidy(() => this.outc.forward(this.outNorm.forwardSilu(h)));
   }
 }
