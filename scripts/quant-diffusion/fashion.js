@@ -6,7 +6,7 @@
 // the JSON that quantize wrote beside its checkpoint. Criteria: lib/models/quant-diffusion/README.md.
 //
 //   node scripts/quant-diffusion/fashion.js <run> <int8 file> [...] [--mixed <file>] [--k 5] [--n 1000]
-//     [--steps 50] [--solver euler] [--draws 0,1,2] [--out results.json]
+//     [--steps 50] [--solver euler] [--draws 0,1,2] [--out results.json] [--float32 0|1]
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -18,12 +18,13 @@ const { evaluateSamples } = require('../../dist/cli/evaluate');
 const { runRecord } = require('../../dist/cli/record');
 const { logDataset } = require('../../dist/cli/train');
 
-const DEFAULTS = { mixed: '', k: 5, n: 1000, steps: 50, solver: 'euler', draws: '0,1,2', out: '' };
+const DEFAULTS = { mixed: '', k: 5, n: 1000, steps: 50, solver: 'euler', draws: '0,1,2', out: '', float32: 1 };
 
 async function main() {
   const { positional: [dir, ...files], o } = parseFlags(process.argv.slice(2), DEFAULTS,
-    { usage: 'node scripts/quant-diffusion/fashion.js <run> <int8 file> [...] [--mixed file] [--k 5] [--n 1000] [--steps 50] [--solver euler] [--draws 0,1,2] [--out file]', min: 1, max: Infinity });
-  const configs = [{ name: 'float32', mode: 'float32' }, ...files.map((f) => ({ name: path.basename(f).replace(/\.safetensors$/, ''), mode: 'int8', file: f }))];
+    { usage: 'node scripts/quant-diffusion/fashion.js <run> <int8 file> [...] [--mixed file] [--k 5] [--n 1000] [--steps 50] [--solver euler] [--draws 0,1,2] [--out file] [--float32 0|1]', min: 1, max: Infinity });
+  // --float32 0 leaves the float32 network out (one half of a comparison split over two processes)
+  const configs = [...(o.float32 ? [{ name: 'float32', mode: 'float32' }] : []), ...files.map((f) => ({ name: path.basename(f).replace(/\.safetensors$/, ''), mode: 'int8', file: f }))];
   if (o.mixed) configs.push({ name: `mixed-k${o.k}-${path.basename(o.mixed).replace(/\.safetensors$/, '')}`, mode: 'mixed', file: o.mixed });
   const draws = o.draws.split(',').map(Number);
   const so = { steps: o.steps, solver: o.solver };
