@@ -100,7 +100,8 @@ export class CharBlockLM extends Module {
     const emb = this.cond.forward(c.cNoise.reshape(N));
     let h = this.pos.forward(this.tok.forward(ids).add(this.zProj.forward(z.mul(c.cIn))));
     const [j0, j1] = blockLayers(b, this.cfg.layers, this.blocks);
-    for (let j = j0; j < j1; j++) { h = this.layers[j].forward(h, emb); this.layerRuns[j]++; }
+    // each layer in its own tidy(): a no-grad forward frees a layer's temporaries (attention weights) as it goes
+    for (let j = j0; j < j1; j++) { const hj = h; h = tidy(() => this.layers[j].forward(hj, emb)); this.layerRuns[j]++; }
     const D = z.mul(c.cSkip).add(this.final.forward(h, emb).mul(c.cOut));
     return { D, logits: this.classify.forward(D) };
   }

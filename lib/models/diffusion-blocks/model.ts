@@ -10,6 +10,7 @@ import { Module } from '../../nn/module';
 import { Embedding, LayerNorm, Linear, SinusoidalEmbedding } from '../../nn/layers';
 import { DiTBlock, DiTFinalLayer, PatchEmbed, unpatchify } from '../../nn/models/dit';
 import { noGrad } from '../../autograd';
+import { tidy } from '../../scope';
 import { blockLayers } from './partition';
 
 export type StemMode = 'shared' | 'own';
@@ -233,7 +234,8 @@ export class BlockwiseDenoiser extends Module {
     const [j0, j1] = blockLayers(b, this.cfg.layers, this.blocks);
     const { z: z0, emb } = this.stems[this.end(b)].forward(xIn, cNoise, labels);
     let z = z0;
-    for (let j = j0; j < j1; j++) { z = this.layers[j].forward(z, emb); this.layerRuns[j]++; }
+    // each layer in its own tidy(): a no-grad forward frees a layer's temporaries (attention weights) as it goes
+    for (let j = j0; j < j1; j++) { const zj = z; z = tidy(() => this.layers[j].forward(zj, emb)); this.layerRuns[j]++; }
     return this.heads[this.end(b)].forward(z, emb);
   }
 

@@ -3,6 +3,7 @@
 import { Tensor } from '../../tensor';
 import { Module } from '../module';
 import { Dropout, Embedding, LayerNorm, Linear, MultiheadAttention, PositionalEmbedding } from '../layers';
+import { tidy } from '../../scope';
 
 export interface TransformerConfig {
   vocabSize: number;
@@ -47,7 +48,8 @@ export class Transformer extends Module {
   /** Token features [B, L, dim] before the output head (for blockwise training of intermediate blocks). */
   features(tokens: Tensor): Tensor {
     let h = this.pos.forward(this.tok.forward(tokens));
-    for (const b of this.blocks) h = b.forward(h);
+    // each block in its own tidy(): a no-grad forward frees a block's temporaries (attention weights) as it goes
+    for (const b of this.blocks) { const hb = h; h = tidy(() => b.forward(hb)); }
     return this.ln.forward(h);
   }
   /** tokens [B, L] (int32) -> logits [B, L, vocab] */
