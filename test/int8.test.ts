@@ -331,6 +331,31 @@ describe('int8 Linear and conv2d against their float simulation', () => {
       for (const isa of isas) run(isa).forEach((o, j) => expectArraysEqual(o, ref[j], `${isa} O=${O} output ${j}`));
     }
   });
+  test('decode: the coded output decoded in the epilogue equals dequantize() of the codes bit for bit (linear and conv, uint8 and int8, every ISA); decode without a coding is TF_INVALID_ARGUMENT', () => {
+    const x = tf.randn([2, 40, 9, 7]);
+    const wq = tf.randint(-127, 128, [33, 9 * 40], { dtype: 'int8' });
+    const wl = tf.randint(-127, 128, [33, 40], { dtype: 'int8' });
+    const ws = tf.rand([33]).mul(0.002).add(0.0005), bias = tf.randn([33]);
+    const xq = { scale: 0.03, zeroPoint: 131 };
+    const xr = x.permute(0, 2, 3, 1).contiguous().reshape(-1, 40);
+    for (const isa of isas) withIsa(isa, () => {
+      const pw = new PackedInt8Weight(wq.clone()), pl = new PackedInt8Weight(wl.clone());
+      for (const [out, outScale, outZero] of [['uint8', 0.05, 100], ['int8', 0.04, -3]] as const) {
+        for (const act of ['none', 'silu'] as const) {
+          const e = { wScale: ws, bias, act, out, outScale, outZero };
+          const codes = int8Conv2d(x, xq, pw, [3, 3], e, { padding: 1 });
+          const fused = int8Conv2d(x, xq, pw, [3, 3], { ...e, decode: true }, { padding: 1 });
+          expect(fused.dtype).toBe('float32');
+          expectArraysEqual(arr(fused), arr(dequantize(codes, outScale, outZero)), `${isa} conv ${out} ${act}`);
+          const lc = int8Linear(xr, xq, pl, e), lf = int8Linear(xr, xq, pl, { ...e, decode: true });
+          expectArraysEqual(arr(lf), arr(dequantize(lc, outScale, outZero)), `${isa} linear ${out} ${act}`);
+        }
+      }
+      expectCode(() => int8Linear(xr, xq, pl, { wScale: ws, decode: true }), 'TF_INVALID_ARGUMENT');
+      expectCode(() => int8Linear(xr, xq, pl, { wScale: ws, decode: 1 as unknown as boolean }), 'TF_INVALID_ARGUMENT');
+      pw.dispose(); pl.dispose();
+    });
+  });
   test('uint8 activation coding on every ISA path: ties to even, clamping, infinities and NaN as the model says', () => {
     const xs = [-1e30, -Infinity, -3.05, -0.25, -0.05, 0, 0.05, 0.15, 0.25, 0.35, 1.25, 12.7, 12.75, 25.5, 26, Infinity, NaN, 3e38];
     const x = tf.tensor(Array.from({ length: 5 }, () => xs).flat());  // 90 values: vector bodies and a tail

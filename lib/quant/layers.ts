@@ -3,7 +3,7 @@
 // or coded to uint8 and decoded again when the layer quantizes its output too (as the QAT simulation does).
 import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { Module } from '../nn/module';
-import { ActQParams, Int8Act, PackedInt8Weight, dequantize, int8Conv2d, int8Linear } from './ops';
+import { ActQParams, Int8Act, PackedInt8Weight, int8Conv2d, int8Linear } from './ops';
 
 type Pair = number | [number, number];
 
@@ -84,15 +84,13 @@ abstract class Int8Layer extends Module {
   /** The input coding in use (the active bucket's, or the layer's own). */
   protected activeInput(): ActQParams | 'dynamic' { return this._bucket >= 0 ? this.buckets![this._bucket].input : this._input; }
   private activeOutput(): ActQParams | null { return this._bucket >= 0 ? this.buckets![this._bucket].output : this._output; }
+  // A coded output is decoded in the epilogue (decode: true): float32 out, the same bits as dequantize() of the
+  // uint8 codes, one pass fewer (the separate decode cost ~10 % of a 28x28 U-Net's int8 step).
   protected epilogue() {
     const out = this.activeOutput();
     return out
-      ? { wScale: this.wScale, bias: this.bias, act: this.act, out: 'uint8' as const, outScale: out.scale, outZero: out.zeroPoint }
+      ? { wScale: this.wScale, bias: this.bias, act: this.act, out: 'uint8' as const, outScale: out.scale, outZero: out.zeroPoint, decode: true }
       : { wScale: this.wScale, bias: this.bias, act: this.act };
-  }
-  protected finish(y: Tensor): Tensor {
-    const out = this.activeOutput();
-    return out ? dequantize(y, out.scale, out.zeroPoint) : y;
   }
   dispose(): void { this.packed.dispose(); super.dispose(); }
 }
@@ -104,7 +102,7 @@ export class QuantizedLinear extends Int8Layer {
   }
   get inFeatures(): number { return this.weight.shape[1]; }
   get outFeatures(): number { return this.weight.shape[0]; }
-  forward(x: Tensor): Tensor { return this.finish(int8Linear(x, this.activeInput(), this.packed, this.epilogue())); }
+  forward(x: Tensor): Tensor { return int8Linear(x, this.activeInput(), this.packed, this.epilogue()); }
 }
 
 export interface QuantizedConvOptions { stride?: Pair; padding?: Pair; dilation?: Pair }
@@ -119,8 +117,8 @@ export class QuantizedConv2d extends Int8Layer {
   }
   forward(x: Tensor): Tensor {
     const o = this.opts;
-    return this.finish(int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.epilogue(),
-      { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) }));
+    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.epilogue(),
+      { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) });
   }
 }
 

@@ -83,6 +83,11 @@ export interface Int8Epilogue {
   out?: DTypeName;
   outScale?: number;
   outZero?: number;
+  /**
+   * With a uint8 / int8 `out`: decode the codes again in the epilogue and return float32, equal bit for bit to
+   * dequantize() of the coded output (the output coding's rounding without a pass over a code tensor).
+   */
+  decode?: boolean;
 }
 /** Input coding: static parameters, or 'dynamic' (the range of each input). uint8 inputs are codes already. */
 export type Int8Input = ActQParams | 'dynamic';

@@ -72,7 +72,7 @@ void fake_quant_loop(const Tensor& xc, const ChannelCoding& cc, const Tensor& yt
   });
 }
 
-// rows [m0, m1) x cols [n0, n1) of C -> out[m * rs + n * cs] (elements of f.out). Written as straight loops
+// rows [m0, m1) x cols [n0, n1) of C -> out[m * rs + n * cs] (elements of f.out; float32 when f.decode). Written as straight loops
 // over a row of at most kEpiCols columns, with the branches hoisted, so the compiler vectorises them; the base
 // translation unit has no FMA, so every ISA path rounds alike. Rows are finished kEpiRows at a time into a block
 // and then stored: row by row when the output is row-major (cs == 1), else column by column, so a convolution's
@@ -135,7 +135,16 @@ void epilogue(const Int8Finish& f, const int32_t* colsum, const int32_t* C, int6
     // u8 or i8 codes: code_u8 computes quant_code_fast; an int8 code in [-128, 127] keeps its bits through uint8
     alignas(64) uint8_t blk[kEpiRows][kEpiCols];
     for (int64_t r = 0; r < rows; ++r) rows_k.code_u8(W, y[r], f.out_scale, f.out_zero, f.lo, f.hi, blk[r]);
-    if (f.out == DType::U8) {
+    if (f.decode) {  // back to float32 as dequantize() computes it: (float(q) - z) * s
+      for (int64_t r = 0; r < rows; ++r) {
+        if (f.out == DType::U8) {
+          for (int64_t j = 0; j < W; ++j) y[r][j] = (float(blk[r][j]) - f.out_zero) * f.out_scale;
+        } else {
+          for (int64_t j = 0; j < W; ++j) y[r][j] = (float(int8_t(blk[r][j])) - f.out_zero) * f.out_scale;
+        }
+      }
+      store_block<float>(y, rows, W, out, mb, n0, rs, cs);
+    } else if (f.out == DType::U8) {
       store_block<uint8_t>(blk, rows, W, out, mb, n0, rs, cs);
     } else {
       store_block<int8_t>(reinterpret_cast<const int8_t(*)[kEpiCols]>(blk), rows, W, out, mb, n0, rs, cs);
@@ -320,7 +329,7 @@ bool int8_conv2d(const Tensor& out, const Tensor& xc, double x_scale, int64_t x_
     }
   });
   const uint8_t pad = uint8_t(x_zero);
-  const int64_t es = int64_t(dtype_size(f.out));
+  const int64_t es = f.decode ? int64_t(sizeof(float)) : int64_t(dtype_size(f.out));  // decode: float32 out
   const bool direct = kh == 1 && kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;
   // one image per task: im2col (rows = output pixels, K = (i, j, c) contiguous), GEMM, epilogue into NCHW
   auto image = [&](int64_t b, bool parallel) {

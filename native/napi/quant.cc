@@ -40,7 +40,7 @@ tf::PackedInt8 packed_arg(const Napi::CallbackInfo& info, size_t i) {
 
 tf::Int8Epilogue epilogue_arg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
-  if (!info[i].IsObject()) arg_error(env, "int8 options must be an object {wScale, bias?, act?, out?, outScale?, outZero?}");
+  if (!info[i].IsObject()) arg_error(env, "int8 options must be an object {wScale, bias?, act?, out?, outScale?, outZero?, decode?}");
   Napi::Object o = info[i].As<Napi::Object>();
   tf::Int8Epilogue e;
   e.w_scale = tensor_from(env, o.Get("wScale"), "wScale");
@@ -61,6 +61,11 @@ tf::Int8Epilogue epilogue_arg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Value os = o.Get("outScale"), oz = o.Get("outZero");
   if (os.IsNumber()) e.out_scale = os.As<Napi::Number>().DoubleValue();
   if (oz.IsNumber()) e.out_zero = oz.As<Napi::Number>().Int64Value();
+  Napi::Value dec = o.Get("decode");
+  if (!dec.IsUndefined()) {
+    if (!dec.IsBoolean()) arg_error(env, "int8 decode must be a boolean");
+    e.decode = dec.As<Napi::Boolean>().Value();
+  }
   return e;
 }
 

@@ -263,6 +263,9 @@ Int8Finish epilogue_data(const PackedInt8& w, const Int8Epilogue& e, double x_sc
   }
   d.out_scale = float(e.out_scale);
   d.out_zero = float(e.out_zero);
+  TF_CHECK(!e.decode || e.out == DType::U8 || e.out == DType::I8, InvalidArgument, op,
+           ": decode needs an output coding (out uint8 or int8 with outScale / outZero)");
+  d.decode = e.decode;
   return d;
 }
 
@@ -305,7 +308,7 @@ Tensor int8_linear(const Tensor& x, double x_scale, int64_t x_zero, const Packed
   Int8Finish d = epilogue_data(w, e, x_scale, x_zero, op);
   Shape os = x.shape();
   os.back() = w.N;
-  Tensor out = empty(os, e.out);
+  Tensor out = empty(os, e.decode ? DType::F32 : e.out);
   current_backend().int8_linear(out, a, w, d);
   return out;
 }
@@ -327,7 +330,7 @@ Tensor int8_conv2d(const Tensor& x, double x_scale, int64_t x_zero, const Packed
   resolve_activation_params(x, &x_scale, &x_zero, op);
   Tensor xc = contiguous(detach_op(x));
   Int8Finish d = epilogue_data(w, e, x_scale, x_zero, op);
-  Tensor out = empty({B, w.N, Ho, Wo}, e.out);
+  Tensor out = empty({B, w.N, Ho, Wo}, e.decode ? DType::F32 : e.out);
   current_backend().int8_conv2d(out, xc, x_scale, x_zero, w, kh, kw, p, d);
   return out;
 }

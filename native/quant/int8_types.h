@@ -27,6 +27,9 @@ struct Int8Epilogue {
   DType out = DType::F32;  // F32, U8, I8 or I32
   double out_scale = 1;
   int64_t out_zero = 0;
+  // With out U8 / I8: decode the codes again, (q - out_zero) * out_scale, and write float32: the output coding's
+  // rounding (the paper's fake-quantised layer output) without a pass over a code tensor.
+  bool decode = false;
 };
 // A checked affine coding of x viewed as [outer, C, inner]: one (scale, zero) per channel (or one for all), codes
 // clamped to [lo, hi].
@@ -47,6 +50,7 @@ struct Int8Finish {
   Int8Act act = Int8Act::None;
   DType out = DType::F32;
   float out_scale = 1, out_zero = 0, lo = 0, hi = 0;
+  bool decode = false;  // out is the coding (U8 / I8); the result is float32 (Int8Epilogue::decode)
 };
 
 }  // namespace tf
