@@ -10,6 +10,7 @@ import { createRequire } from 'module';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { opCounts } from './onnx_ops.mjs';
 const require = createRequire(import.meta.url);
 const tf = require('../dist/index.js');
 const ort = require('onnxruntime-node');
@@ -36,23 +37,6 @@ async function median(fn, n = 21) {
   ts.sort((a, b) => a - b);
   return ts[n >> 1];
 }
-// The op_type of every node of a serialized model (ModelProto.graph = 7, GraphProto.node = 1, NodeProto.op_type = 4).
-function fields(b) {
-  const out = [];
-  let p = 0;
-  const varint = () => { let r = 0, m = 1, c; do { c = b[p++]; r += (c & 0x7f) * m; m *= 128; } while (c & 0x80); return r; };
-  while (p < b.length) {
-    const key = varint(), f = Math.floor(key / 8), wire = key & 7;
-    if (wire === 0) varint();
-    else if (wire === 2) { const n = varint(); out.push([f, b.subarray(p, p + n)]); p += n; }
-    else if (wire === 5) p += 4;
-    else if (wire === 1) p += 8;
-    else throw new Error(`wire type ${wire}`);
-  }
-  return out;
-}
-const opTypes = (model) => fields(fields(model).find(([f]) => f === 7)[1]).filter(([f]) => f === 1)
-  .map(([, node]) => new TextDecoder().decode(fields(node).find(([f]) => f === 4)[1]));
 const rel = (a, ref) => { let n = 0, d = 0; for (let i = 0; i < ref.length; i++) { n += (a[i] - ref[i]) ** 2; d += ref[i] ** 2; } return Math.sqrt(n / d); };
 
 const ref = tf.noGrad(() => f32.forward(x, t)).dataSync();
@@ -75,9 +59,7 @@ for (const [name, m] of [['fp32', f32], ['int8 QDQ', q], ['int8 QDQ coded output
   const y = (await sess.run(feeds)).output.data;
   const ms = await median(() => sess.run(feeds));
   rows.push({ engine: 'onnxruntime', model: name, 'median ms': ms.toFixed(2), 'images/s': (B / ms * 1e3).toFixed(0), 'rel err vs tf fp32': rel(y, ref).toExponential(2) });
-  const counts = {};
-  for (const op of opTypes(new Uint8Array(fs.readFileSync(optimized)))) counts[op] = (counts[op] ?? 0) + 1;
-  fused[name] = Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(', ');
+  fused[name] = opCounts(new Uint8Array(fs.readFileSync(optimized)));
 }
 fs.rmSync(tmp, { recursive: true, force: true });
 console.table(rows);

@@ -10,6 +10,7 @@ import { createRequire } from 'module';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { opCounts } from './onnx_ops.mjs';
 const require = createRequire(import.meta.url);
 const tf = require('../dist/index.js');
 require('../dist/models');
@@ -40,23 +41,6 @@ const inputs = [0.05, 1, 20].map((sigma) => {
 const timed = inputs[1];
 
 const rel = (a, ref) => { let n = 0, d = 0; for (let i = 0; i < ref.length; i++) { n += (a[i] - ref[i]) ** 2; d += ref[i] ** 2; } return Math.sqrt(n / d); };
-// The op_type of every node of a serialized model (ModelProto.graph = 7, GraphProto.node = 1, NodeProto.op_type = 4).
-function fields(b) {
-  const out = [];
-  let p = 0;
-  const varint = () => { let r = 0, m = 1, c; do { c = b[p++]; r += (c & 0x7f) * m; m *= 128; } while (c & 0x80); return r; };
-  while (p < b.length) {
-    const key = varint(), f = Math.floor(key / 8), wire = key & 7;
-    if (wire === 0) varint();
-    else if (wire === 2) { const n = varint(); out.push([f, b.subarray(p, p + n)]); p += n; }
-    else if (wire === 5) p += 4;
-    else if (wire === 1) p += 8;
-    else throw new Error(`wire type ${wire}`);
-  }
-  return out;
-}
-const opTypes = (model) => fields(fields(model).find(([f]) => f === 7)[1]).filter(([f]) => f === 1)
-  .map(([, node]) => new TextDecoder().decode(fields(node).find(([f]) => f === 4)[1]));
 
 const refs = inputs.map(({ x, c }) => tf.noGrad(() => f32.forward(x, c)).dataSync());
 const engines = [];
@@ -72,9 +56,7 @@ for (const [name, m] of [['float32', f32], ['int8 QDQ', q]]) {
   const sess = await ort.InferenceSession.create(r.bytes, {
     executionProviders: ['cpu'], intraOpNumThreads: T, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', optimizedModelFilePath: optimized, logSeverityLevel: 3,
   });
-  const counts = {};
-  for (const op of opTypes(new Uint8Array(fs.readFileSync(optimized)))) counts[op] = (counts[op] ?? 0) + 1;
-  graphs[name] = Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(', ');
+  graphs[name] = opCounts(new Uint8Array(fs.readFileSync(optimized)));
   const feeds = ({ x, c }) => ({ x: new ort.Tensor('float32', x.dataSync(), x.shape), t: new ort.Tensor('float32', c.dataSync(), c.shape) });
   engines.push({ engine: 'onnxruntime', model: name, run: async (inp) => (await sess.run(feeds(inp))).output.data });
 }
