@@ -400,8 +400,11 @@ def main():
 
     tf_ms = tfrec['float32MedianMs']
     same_b = tfrec['batch'] == B
+    # the dump measured tensorfield at its own thread count: say so when it is not this run's (else the ratio
+    # column would compare, say, tensorfield on one thread with PyTorch on two)
+    same_t = tfrec['threads'] == T
     rows = [
-        {'engine': 'tensorfield', 'model': 'float32' + ('' if same_b else f' (batch {tfrec["batch"]})'), 'median ms': tf_ms,
+        {'engine': 'tensorfield', 'model': 'float32' + ('' if same_b else f' (batch {tfrec["batch"]})') + ('' if same_t else f' ({tfrec["threads"]} thread(s))'), 'median ms': tf_ms,
          'images/s': tfrec['batch'] / tf_ms * 1e3, 'speed vs torch float32': base / tf_ms * (tfrec['batch'] / B),
          'rel err vs tf float32': [0.0] * len(levels), 'rel err vs torch float32': None,
          'note': f'measured by quant_torch_dump.mjs in its own process, {tfrec["threads"]} thread(s), {tfrec["rounds"]} rounds'},
@@ -421,7 +424,7 @@ def main():
         if j == 0:
             print('-+-'.join('-' * w for w in widths))
     print(f'int8 / float32 time ratio (PyTorch): {med[models[1][0]] / base:.2f}; tensorfield float32 / PyTorch float32: {tf_ms / base:.2f}'
-          + ('' if same_b else ' (different batches)'))
+          + ('' if same_b else ' (different batches)') + ('' if same_t else f' (tensorfield at {tfrec["threads"]} thread(s), PyTorch at {T})'))
 
     rec = {
         'out': os.path.abspath(OUT), 'run': wmeta.get('run'), 'step': wmeta.get('step'), 'unetConfig': cfg, 'parameters': nparams,
