@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import '../lib/models';
 import { trainCommand } from '../lib/cli/train';
+import { gitState } from '../lib/cli/record';
 import { sampleCommand, evalCommand } from '../lib/cli/commands';
 const LOCK_NAME = 'train.lock';  // lib/cli/lock.ts
 
@@ -79,6 +80,27 @@ describe('a run folder is locked while a run writes to it', () => {
 });
 
 describe('--resume may change options that do not change the model', () => {
+  test('config.json records the checkout a run was started from; a resume from other code keeps it and says so in the history', async () => {
+    const dir = path.join(tmp, 'resume-git');
+    await trainCommand([...small, '--out', dir], quiet);
+    const cfgFile = path.join(dir, 'config.json');
+    const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+    const now = gitState();
+    expect(cfg.git).toEqual(now);  // { commit, dirty } in a checkout, null outside one
+    // pretend the run was started from another commit: the resume keeps that one and records the code it ran
+    const other = { commit: 'f'.repeat(40), dirty: false };
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, git: other }));
+    const lines: string[] = [];
+    await trainCommand(['--out', dir, '--resume', '--steps', '25'], (l) => lines.push(l));
+    const cfg2 = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+    expect(cfg2.git).toEqual(other);
+    expect(cfg2.history).toEqual([{ step: 20, date: expect.any(String), changed: { steps: { from: 20, to: 25 } }, git: now }]);
+    expect(lines.join('\n')).toMatch(/resume changes --steps 20 -> 25, code fffffff -> /);
+    // every resume from other code than the start's records it, this one too
+    await trainCommand(['--out', dir, '--resume', '--steps', '30'], quiet);
+    const cfg3 = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+    expect(cfg3.history[1]).toEqual({ step: 25, date: expect.any(String), changed: { steps: { from: 25, to: 30 } }, git: now });
+  });
   test('lr, steps, checkpoint interval, clip and sampling options change on --resume and are recorded in config.json; model options are refused', async () => {
     const dir = path.join(tmp, 'resume-change');
     await trainCommand([...small, '--out', dir], quiet);

@@ -6,6 +6,7 @@
 import { TensorfieldError } from '../tensor';
 import type { Method } from '../registry';
 import type { RunConfig } from './run-dir';
+import type { GitState } from './record';
 
 export interface ResumeChange {
   /** The step training resumed at: the new values hold from here on. */
@@ -13,6 +14,8 @@ export interface ResumeChange {
   date: string;
   /** Changed option / flag name -> its value before and after. */
   changed: Record<string, { from: unknown; to: unknown }>;
+  /** The checkout the resume ran from, when it is not the one the run was started from. */
+  git?: GitState | null;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

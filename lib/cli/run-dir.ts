@@ -6,6 +6,7 @@ import { TensorfieldError } from '../tensor';
 import { writeFileAtomicSync } from '../io/atomic';
 import { makeDirs } from '../io/dirs';
 import type { ResumeChange } from './resume';
+import type { GitState } from './record';
 
 export interface RunConfig {
   method: string;
@@ -13,6 +14,8 @@ export interface RunConfig {
   options: Record<string, number | string | boolean>;
   train: Record<string, number | string | boolean>;
   version: string;
+  /** The package checkout the run was started from (null outside a git checkout; absent in older runs). */
+  git?: GitState | null;
   /** What each --resume changed (options that do not change the model, training flags), oldest first. */
   history?: ResumeChange[];
 }

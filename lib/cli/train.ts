@@ -17,7 +17,7 @@ import { parseFlags, usageError, type FlagSpec } from './args';
 import { ProgressBar } from './progress';
 import { evaluateSamples, type Metrics } from './evaluate';
 import { files, writeJson, readRunConfig, requireCheckpoint, version, type RunConfig } from './run-dir';
-import { runRecord } from './record';
+import { gitState, runRecord } from './record';
 import { lockRunDir } from './lock';
 import { resumeChanges } from './resume';
 import { sampleChecked, type SampleContext } from './sampling';
@@ -183,7 +183,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void = (s
   const options = resolveOptions(method, extra);
   const dir = (flags.out as string | undefined) ?? `runs/${method.name}-${src.name}`;
   const { config: _c, out: _o, resume: _r, ...trainFlags } = flags;
-  const cfg: RunConfig = { method: method.name, data: src.name, options, train: trainFlags, version: version() };
+  const cfg: RunConfig = { method: method.name, data: src.name, options, train: trainFlags, version: version(), git: gitState() };
   if (flags.resume) {
     requireCheckpoint(dir, '--resume');
     const prev = readRunConfig(dir);
@@ -229,9 +229,15 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
     start = savedStep = ck.step;
     losses = ((ck.extra as { losses?: [number, number][] })?.losses ?? []).slice();
     cfg.history = [...(prev.history ?? [])];
-    if (Object.keys(changed).length) {
-      cfg.history.push({ step: start, date: new Date().toISOString(), changed });
-      log(`resume changes ${Object.entries(changed).map(([k, v]) => `--${k} ${JSON.stringify(v.from)} -> ${JSON.stringify(v.to)}`).join(', ')} (recorded in ${f.config})`);
+    // the run's commit stays the one it was started from; a resume from other code says so in its history entry
+    const startGit = prev.git, nowGit = cfg.git ?? null;
+    cfg.git = startGit;
+    const codeChanged = startGit !== undefined && JSON.stringify(startGit) !== JSON.stringify(nowGit);
+    if (Object.keys(changed).length || codeChanged) {
+      cfg.history.push({ step: start, date: new Date().toISOString(), changed, ...(codeChanged ? { git: nowGit } : {}) });
+      const parts = Object.entries(changed).map(([k, v]) => `--${k} ${JSON.stringify(v.from)} -> ${JSON.stringify(v.to)}`);
+      if (codeChanged) parts.push(`code ${startGit ? startGit.commit.slice(0, 7) + (startGit.dirty ? ' (dirty)' : '') : 'outside git'} -> ${nowGit ? nowGit.commit.slice(0, 7) + (nowGit.dirty ? ' (dirty)' : '') : 'outside git'}`);
+      log(`resume changes ${parts.join(', ')} (recorded in ${f.config})`);
     }
     log(`resumed ${dir} at step ${start}`);
   }
