@@ -18,7 +18,8 @@ export interface ResumeChange {
   git?: GitState | null;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** Equal as config.json stores them. */
+export const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Compares the resumed run's config with the folder's. Throws TF_INVALID_ARGUMENT for a change of method, data

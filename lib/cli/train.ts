@@ -17,9 +17,9 @@ import { parseFlags, usageError, type FlagSpec } from './args';
 import { ProgressBar } from './progress';
 import { evaluateSamples, type Metrics } from './evaluate';
 import { files, writeJson, readRunConfig, requireCheckpoint, version, type RunConfig } from './run-dir';
-import { gitState, runRecord } from './record';
+import { gitState, runRecord, type GitState } from './record';
 import { lockRunDir } from './lock';
-import { resumeChanges } from './resume';
+import { resumeChanges, same } from './resume';
 import { sampleChecked, type SampleContext } from './sampling';
 import { conditionalOptions, scoreToFile } from './conditional';
 
@@ -232,11 +232,12 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
     // the run's commit stays the one it was started from; a resume from other code says so in its history entry
     const startGit = prev.git, nowGit = cfg.git ?? null;
     cfg.git = startGit;
-    const codeChanged = startGit !== undefined && JSON.stringify(startGit) !== JSON.stringify(nowGit);
+    const codeChanged = startGit !== undefined && !same(startGit, nowGit);
     if (Object.keys(changed).length || codeChanged) {
       cfg.history.push({ step: start, date: new Date().toISOString(), changed, ...(codeChanged ? { git: nowGit } : {}) });
       const parts = Object.entries(changed).map(([k, v]) => `--${k} ${JSON.stringify(v.from)} -> ${JSON.stringify(v.to)}`);
-      if (codeChanged) parts.push(`code ${startGit ? startGit.commit.slice(0, 7) + (startGit.dirty ? ' (dirty)' : '') : 'outside git'} -> ${nowGit ? nowGit.commit.slice(0, 7) + (nowGit.dirty ? ' (dirty)' : '') : 'outside git'}`);
+      const code = (g: GitState | null | undefined) => (g ? g.commit.slice(0, 7) + (g.dirty ? ' (dirty)' : '') : 'outside git');
+      if (codeChanged) parts.push(`code ${code(startGit)} -> ${code(nowGit)}`);
       log(`resume changes ${parts.join(', ')} (recorded in ${f.config})`);
     }
     log(`resumed ${dir} at step ${start}`);

@@ -73,8 +73,7 @@ size_t size_class(size_t bytes) {
   return (b + step - 1) / step * step;
 }
 
-// The limit set by TENSORFIELD_CACHE_MB, or kAutoLimit: follow the program's working set (auto_limit below).
-constexpr uint64_t kAutoLimit = kCacheLimitAuto;
+// The limit set by TENSORFIELD_CACHE_MB, or kCacheLimitAuto: follow the program's working set (auto_limit below).
 uint64_t env_limit() {
   const char* e = std::getenv("TENSORFIELD_CACHE_MB");
   if (e && *e) {
@@ -82,7 +81,7 @@ uint64_t env_limit() {
     unsigned long long mb = std::strtoull(e, &end, 10);
     if (end && *end == '\0') return uint64_t(mb) << 20;
   }
-  return kAutoLimit;
+  return kCacheLimitAuto;
 }
 
 // The automatic limit: twice the most large-block bytes the program has had live at once, at least 1 GiB and at
@@ -113,10 +112,10 @@ struct Cache {
   // faults and munmap per tensor (a char-LM's generation ran 5-10x slower than its forward passes).
   std::map<uint64_t, size_t> age;
   uint64_t next_seq = 0;
-  uint64_t set_limit = env_limit();  // kAutoLimit: auto_limit(large_peak)
+  uint64_t set_limit = env_limit();  // kCacheLimitAuto: auto_limit(large_peak)
   int64_t cached_bytes = 0, cached_blocks = 0, hits = 0, misses = 0;
   int64_t large_live = 0, large_peak = 0;  // large blocks handed out and not yet released
-  uint64_t limit() const { return set_limit == kAutoLimit ? auto_limit(large_peak) : set_limit; }
+  uint64_t limit() const { return set_limit == kCacheLimitAuto ? auto_limit(large_peak) : set_limit; }
 };
 // Never destroyed: tensors freed during process teardown (static destructors, worker exit) must still find it.
 Cache& cache() {
@@ -151,6 +150,9 @@ void* acquire(size_t bytes, size_t* capacity) {
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> g(c.mu);
+    // counted live before the block is found or mapped (a failed mapping takes it back below): the limit must see it
+    c.large_live += int64_t(cls);
+    c.large_peak = std::max(c.large_peak, c.large_live);
     auto it = c.free.find(cls);
     if (it != c.free.end() && !it->second.empty()) {
       void* p = it->second.back().p;
@@ -159,14 +161,9 @@ void* acquire(size_t bytes, size_t* capacity) {
       c.cached_bytes -= int64_t(cls);
       c.cached_blocks--;
       c.hits++;
-      c.large_live += int64_t(cls);
-      c.large_peak = std::max(c.large_peak, c.large_live);
       return p;
     }
     c.misses++;
-    // counted before the mapping (a failed one is taken back below): the limit must see the block as live
-    c.large_live += int64_t(cls);
-    c.large_peak = std::max(c.large_peak, c.large_live);
   }
   void* p = mmap(nullptr, cls, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
@@ -227,7 +224,7 @@ void release(void* p, size_t capacity) {
 CacheStats cache_stats() {
   Cache& c = cache();
   std::lock_guard<std::mutex> g(c.mu);
-  return {c.cached_bytes, c.cached_blocks, int64_t(c.limit()), c.hits, c.misses, c.set_limit == kAutoLimit};
+  return {c.cached_bytes, c.cached_blocks, int64_t(c.limit()), c.hits, c.misses, c.set_limit == kCacheLimitAuto};
 }
 
 void empty_cache() {
@@ -249,7 +246,7 @@ void set_cache_limit(uint64_t bytes) {
     std::lock_guard<std::mutex> g(cache().mu);
     cache().set_limit = bytes;
   }
-  if (bytes != kAutoLimit && uint64_t(cache_stats().cached_bytes) > bytes) empty_cache();
+  if (bytes != kCacheLimitAuto && uint64_t(cache_stats().cached_bytes) > bytes) empty_cache();
 }
 
 }  // namespace tf::alloc

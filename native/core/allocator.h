@@ -1,8 +1,8 @@
 // Where tensor buffers come from. Small buffers use the C heap; large ones (>= 64 KiB) are whole mmap'd
-// regions in size classes, recycled through a bounded cache (by default as large as the working set has been). Why: a training or sampling loop frees and
-// reallocates the same large sizes every step; through glibc malloc they either fault fresh pages each time
-// (mmap'd chunks) or, once glibc's adaptive mmap threshold has risen, come from a heap whose fragmentation grew
-// without bound (measured: +7 MB resident per U-Net step while the live bytes stayed flat). Recycled regions
+// regions in size classes, recycled through a bounded cache (by default sized from the working set's high-water).
+// Why: a training or sampling loop frees and reallocates the same large sizes every step; through glibc malloc
+// they either fault fresh pages each time (mmap'd chunks) or, once glibc's adaptive mmap threshold has risen, come
+// from a heap whose fragmentation grew without bound (measured: +7 MB resident per U-Net step while the live bytes stayed flat). Recycled regions
 // keep resident memory at live bytes + the cache, and skip the page faults.
 #pragma once
 #include <cstddef>
