@@ -106,6 +106,7 @@ describe('the VNNI kernel source, against a scalar model of its intrinsics', () 
     fs.mkdirSync(path.join(m, 'avx512vnni'), { recursive: true });
     fs.copyFileSync(path.join(root, 'native/cpu/kernels.h'), path.join(m, 'kernels.h'));
     fs.copyFileSync(path.join(root, 'native/cpu/avx512vnni/gemm_u8s8.cpp'), path.join(m, 'avx512vnni/gemm_u8s8.cpp'));
+    fs.copyFileSync(path.join(root, 'native/cpu/avx512vnni/conv_u8s8.inc'), path.join(m, 'avx512vnni/conv_u8s8.inc'));
     const inc = fs.readFileSync(path.join(root, 'native/cpu/simd/gemm_u8s8.inc'), 'utf8');
     expect(inc).toContain('g0 > 0);');
     fs.writeFileSync(path.join(m, 'simd/gemm_u8s8.inc'), inc.replace('g0 > 0);', 'false);'));
@@ -113,6 +114,35 @@ describe('the VNNI kernel source, against a scalar model of its intrinsics', () 
     const r = spawnSync(path.join(dir, 'mut-bin'));
     expect(r.status).toBe(1);
     expect(r.stdout.toString()).toMatch(/mismatch/);
+  });
+});
+
+describe('the VNNI direct convolution source, against a scalar model of its intrinsics', () => {
+  // The real instructions run in the op tests below on CPUs with VNNI (int8Conv2d with C % 4 == 0, stride 1);
+  // here the kernel's indexing (taps, channel groups, panels, nv tails) and code_x4's arithmetic run on any CPU.
+  const gxx = spawnSync('g++', ['--version']).status === 0;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-conv8-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const build = (src: string, out: string) => execFileSync('g++', ['-O1', '-std=c++17', '-Wno-psabi', '-DTF_EMULATE_AVX512',
+    '-include', path.join(root, 'test/native/avx512_emulation.h'), '-I', path.join(root, 'native/cpu'), src,
+    path.join(root, 'native/cpu/ref/gemm_u8s8.cpp'), path.join(root, 'test/native/conv_u8s8_check.cpp'), '-o', out]);
+  (gxx ? test : test.skip)('equals a direct sum over taps and channels, and the coding model', () => {
+    build(path.join(root, 'native/cpu/avx512vnni/gemm_u8s8.cpp'), path.join(dir, 'conv'));
+    expect(execFileSync(path.join(dir, 'conv')).toString()).toMatch(/^ok \d+/);
+  });
+  (gxx ? test : test.skip)('a kernel that drops the tap column offset is caught', () => {
+    const m = path.join(dir, 'mut');
+    fs.mkdirSync(path.join(m, 'simd'), { recursive: true });
+    fs.mkdirSync(path.join(m, 'avx512vnni'), { recursive: true });
+    for (const f of ['kernels.h', 'simd/gemm_u8s8.inc', 'avx512vnni/gemm_u8s8.cpp']) fs.copyFileSync(path.join(root, 'native/cpu', f), path.join(m, f));
+    const inc = fs.readFileSync(path.join(root, 'native/cpu/avx512vnni/conv_u8s8.inc'), 'utf8');
+    const good = 'const uint8_t* xt = x + i * wp_b + j * 4;';
+    expect(inc).toContain(good);
+    fs.writeFileSync(path.join(m, 'avx512vnni/conv_u8s8.inc'), inc.replace(good, 'const uint8_t* xt = x + i * wp_b;'));
+    build(path.join(m, 'avx512vnni/gemm_u8s8.cpp'), path.join(dir, 'mut-bin'));
+    const r = spawnSync(path.join(dir, 'mut-bin'));
+    expect(r.status).toBe(1);
+    expect(r.stdout.toString()).toMatch(/conv mismatch/);
   });
 });
 
@@ -329,6 +359,36 @@ describe('int8 Linear and conv2d against their float simulation', () => {
       });
       const ref = run('scalar');
       for (const isa of isas) run(isa).forEach((o, j) => expectArraysEqual(o, ref[j], `${isa} O=${O} output ${j}`));
+    }
+  });
+  test('conv2d with C % 4 == 0 and stride 1 (the VNNI direct convolution): every ISA equals the scalar path bit for bit, for every kernel size, padding, tail and output form', () => {
+    // [B, C, H, W, O, kh, kw, pad]: 1x1 / 3x3 / 1x3 / 5x5 kernels, padding 0-2, rows of 7-28 pixels (pixel
+    // blocks ending mid-row), O past a 4-channel block and past a 64-wide panel, batches below and above the pool
+    const layers = [[1, 4, 5, 7, 3, 3, 3, 1], [3, 32, 28, 28, 32, 3, 3, 1], [2, 64, 7, 7, 70, 3, 3, 1], [2, 8, 9, 11, 5, 1, 1, 0],
+      [1, 12, 6, 10, 9, 1, 3, 1], [2, 16, 8, 8, 6, 5, 5, 2], [1, 4, 4, 4, 4, 3, 3, 0], [2, 20, 14, 14, 33, 3, 3, 2]];
+    for (const [B, C, H, W, O, kh, kw, pad] of layers) {
+      const x = tf.randn([B, C, H, W]).mul(2);
+      const wq = tf.randint(-128, 128, [O, kh * kw * C], { dtype: 'int8' });
+      const ws = tf.rand([O]).mul(0.002).add(0.0005);
+      const bias = tf.randn([O]);
+      const xq = { scale: 0.03, zeroPoint: 119 };
+      const codes = quantize(x, xq.scale, xq.zeroPoint);
+      const run = (isa: 'scalar' | 'avx2' | 'avx512') => withIsa(isa, () => {
+        const pw = new PackedInt8Weight(wq.clone());
+        const k: [number, number] = [kh, kw];
+        const o = { padding: pad };
+        const outs = [
+          int8Conv2d(x, xq, pw, k, { wScale: ws, bias }, o),
+          int8Conv2d(x, xq, pw, k, { wScale: ws, bias, out: 'int32' }, o),
+          int8Conv2d(x, xq, pw, k, { wScale: ws, bias, act: 'relu', out: 'uint8', outScale: 0.05, outZero: 100 }, o),
+          int8Conv2d(x, xq, pw, k, { wScale: ws, bias, act: 'silu', out: 'int8', outScale: 0.04, outZero: -3, decode: true }, o),
+          int8Conv2d(codes, xq, pw, k, { wScale: ws, bias, out: 'uint8', outScale: 0.05, outZero: 100, decode: true }, o),
+        ].map(arr);
+        pw.dispose();
+        return outs;
+      });
+      const ref = run('scalar');
+      for (const isa of isas) run(isa).forEach((o, j) => expectArraysEqual(o, ref[j], `${isa} [${B},${C},${H},${W}] O=${O} k=${kh}x${kw} pad ${pad} output ${j}`));
     }
   });
   test('decode: the coded output decoded in the epilogue equals dequantize() of the codes bit for bit (linear and conv, uint8 and int8, every ISA); decode without a coding is TF_INVALID_ARGUMENT', () => {

@@ -90,65 +90,78 @@ void store_block(const O (*blk)[kEpiCols], int64_t rows, int64_t W, char* out, i
   for (int64_t j = 0; j < W; ++j)
     for (int64_t r = 0; r < rows; ++r) o[j * cs + r * rs] = blk[r][j];
 }
+// What finish_values subtracts, scales and adds: per value (arrays; the GEMM epilogue's columns are channels) or,
+// when comp is null, one channel's scalars for every value (the direct convolution's rows are one channel each).
+struct ValueParams {
+  const int32_t* comp = nullptr;
+  const float* mult = nullptr;
+  const float* bias = nullptr;
+  int32_t comp1 = 0;
+  float mult1 = 0.f, bias1 = 0.f;
+};
+
+// n values finished as f says: the saturated integer c - comp into ints (int32 output), else the float result
+// (activation applied) into y and, for a coded output, the codes into q, decoded back into y when f.decode (as
+// dequantize() computes it: (float(q) - z) * s).
+void finish_values(const Int8Finish& f, const int32_t* c, const ValueParams& v, int64_t n, float* y, uint8_t* q,
+                   int32_t* ints) {
+  auto comp = [&](int64_t j) { return int64_t(v.comp ? v.comp[j] : v.comp1); };
+  if (f.out == DType::I32) {  // the integer result itself (tests, custom epilogues), saturated to int32
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t a = int64_t(c[j]) - comp(j);
+      ints[j] = int32_t(std::min<int64_t>(INT32_MAX, std::max<int64_t>(INT32_MIN, a)));
+    }
+    return;
+  }
+  const cpu::KernelTable& k = backend_kernels();
+  const int relu = f.act == Int8Act::Relu;
+  if (f.wide) {  // K large enough that acc - comp could leave int32
+    for (int64_t j = 0; j < n; ++j)
+      y[j] = float(int64_t(c[j]) - comp(j)) * (v.comp ? v.mult[j] : v.mult1) + (v.comp ? v.bias[j] : v.bias1);
+    if (relu)
+      for (int64_t j = 0; j < n; ++j) y[j] = y[j] > 0.f ? y[j] : 0.f;
+  } else if (v.comp) {  // the ISA rows: the same roundings, vectorised
+    k.int8_affine(n, c, v.comp, v.mult, v.bias, relu, y);
+  } else {
+    k.int8_affine_row(n, c, v.comp1, v.mult1, v.bias1, relu, y);
+  }
+  if (f.act == Int8Act::Silu) {
+    for (int64_t j = 0; j < n; ++j) y[j] = y[j] / (1.f + std::exp(-y[j]));
+  }
+  if (f.out == DType::F32) return;
+  // u8 or i8 codes: code_u8 computes quant_code_fast; an int8 code in [-128, 127] keeps its bits through uint8
+  k.code_u8(n, y, f.out_scale, f.out_zero, f.lo, f.hi, q);
+  if (f.decode) k.decode_u8(n, q, f.out == DType::I8, f.out_scale, f.out_zero, y);
+}
+
+// The bytes finish_values left as the output's elements: y (float32 out or decoded), q (codes) or ints.
+const void* finished(const Int8Finish& f, const float* y, const uint8_t* q, const int32_t* ints) {
+  if (f.out == DType::I32) return ints;
+  if (f.out == DType::F32 || f.decode) return y;
+  return q;
+}
+
 void epilogue(const Int8Finish& f, const int32_t* colsum, const int32_t* C, int64_t ldc, int64_t m0, int64_t m1,
               int64_t n0, int64_t n1, char* out, int64_t rs, int64_t cs) {
   const int64_t W = n1 - n0;
   TF_CHECK(W <= kEpiCols, Internal, "int8 epilogue block too wide");
   alignas(64) float y[kEpiRows][kEpiCols];
+  alignas(64) uint8_t q[kEpiRows][kEpiCols];
+  alignas(64) int32_t ints[kEpiRows][kEpiCols];
   alignas(64) int32_t comp[kEpiCols];
-  const float* mult = f.mult.data() + n0;
-  const float* bias = f.bias.data() + n0;
-  const cpu::KernelTable& rows_k = backend_kernels();
+  ValueParams v;
+  v.comp = comp;
+  v.mult = f.mult.data() + n0;
+  v.bias = f.bias.data() + n0;
   for (int64_t j = 0; j < W; ++j) comp[j] = f.x_zero * colsum[n0 + j];  // |x_zero * colsum| <= 255 * 128 * K < 2^31
   for (int64_t mb = m0; mb < m1; mb += kEpiRows) {
     const int64_t rows = std::min(kEpiRows, m1 - mb);
-    if (f.out == DType::I32) {  // the integer result itself (tests, custom epilogues), saturated to int32
-      alignas(64) int32_t blk[kEpiRows][kEpiCols];
-      for (int64_t r = 0; r < rows; ++r) {
-        const int32_t* c = C + (mb + r) * ldc + n0;
-        for (int64_t j = 0; j < W; ++j) {
-          int64_t a = int64_t(c[j]) - int64_t(comp[j]);
-          blk[r][j] = int32_t(std::min<int64_t>(INT32_MAX, std::max<int64_t>(INT32_MIN, a)));
-        }
-      }
-      store_block<int32_t>(blk, rows, W, out, mb, n0, rs, cs);
-      continue;
-    }
-    for (int64_t r = 0; r < rows; ++r) {
-      const int32_t* c = C + (mb + r) * ldc + n0;
-      float* yr = y[r];
-      if (f.wide) {  // K large enough that acc - comp could leave int32
-        for (int64_t j = 0; j < W; ++j) yr[j] = float(int64_t(c[j]) - int64_t(comp[j])) * mult[j] + bias[j];
-        if (f.act == Int8Act::Relu)
-          for (int64_t j = 0; j < W; ++j) yr[j] = yr[j] > 0.f ? yr[j] : 0.f;
-      } else {  // the ISA row: the same roundings, vectorised
-        rows_k.int8_affine(W, c, comp, mult, bias, f.act == Int8Act::Relu, yr);
-      }
-      if (f.act == Int8Act::Silu) {
-        for (int64_t j = 0; j < W; ++j) yr[j] = yr[j] / (1.f + std::exp(-yr[j]));
-      }
-    }
-    if (f.out == DType::F32) {
-      store_block<float>(y, rows, W, out, mb, n0, rs, cs);
-      continue;
-    }
-    // u8 or i8 codes: code_u8 computes quant_code_fast; an int8 code in [-128, 127] keeps its bits through uint8
-    alignas(64) uint8_t blk[kEpiRows][kEpiCols];
-    for (int64_t r = 0; r < rows; ++r) rows_k.code_u8(W, y[r], f.out_scale, f.out_zero, f.lo, f.hi, blk[r]);
-    if (f.decode) {  // back to float32 as dequantize() computes it: (float(q) - z) * s
-      for (int64_t r = 0; r < rows; ++r) {
-        if (f.out == DType::U8) {
-          for (int64_t j = 0; j < W; ++j) y[r][j] = (float(blk[r][j]) - f.out_zero) * f.out_scale;
-        } else {
-          for (int64_t j = 0; j < W; ++j) y[r][j] = (float(int8_t(blk[r][j])) - f.out_zero) * f.out_scale;
-        }
-      }
-      store_block<float>(y, rows, W, out, mb, n0, rs, cs);
-    } else if (f.out == DType::U8) {
-      store_block<uint8_t>(blk, rows, W, out, mb, n0, rs, cs);
-    } else {
-      store_block<int8_t>(reinterpret_cast<const int8_t(*)[kEpiCols]>(blk), rows, W, out, mb, n0, rs, cs);
-    }
+    for (int64_t r = 0; r < rows; ++r) finish_values(f, C + (mb + r) * ldc + n0, v, W, y[r], q[r], ints[r]);
+    const void* blk = finished(f, y[0], q[0], ints[0]);
+    if (blk == ints[0]) store_block<int32_t>(ints, rows, W, out, mb, n0, rs, cs);
+    else if (blk == y[0]) store_block<float>(y, rows, W, out, mb, n0, rs, cs);
+    else if (f.out == DType::U8) store_block<uint8_t>(q, rows, W, out, mb, n0, rs, cs);
+    else store_block<int8_t>(reinterpret_cast<const int8_t(*)[kEpiCols]>(q), rows, W, out, mb, n0, rs, cs);
   }
 }
 
@@ -177,6 +190,104 @@ void gemm_epilogue(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8& w
   int64_t tasks = mblocks * nblocks;
   if (!parallel) { for (int64_t t = 0; t < tasks; ++t) task(t); return; }
   parallel_for(0, tasks, 1, [&](int64_t lo, int64_t hi) { for (int64_t t = lo; t < hi; ++t) task(t); });
+}
+
+// The direct convolution (kernels.h GemmU8S8::conv_tile) where the kernel row has one and the layer allows it:
+// stride 1, no dilation, C % 4 == 0 (a channel group never straddles two taps), and sums that fit int32 after
+// the zero-point term (not f.wide). The input is coded once into padded "x4" planes, 4 channels per dword; each
+// task takes one image's run of output positions (flat over the padded width) and, 4 output channels at a time,
+// computes tiles of 16 nv positions and finishes them into NCHW rows, dropping the kw - 1 positions per row
+// that fall in the padding. Same integers and the same epilogue arithmetic as the general path.
+bool conv_direct_applies(const Tensor& xc, const PackedInt8& w, const Conv2dParams& p, const Int8Finish& f) {
+  const cpu::GemmU8S8& k = backend_kernels().gemm_u8s8;
+  return k.conv_tile && w.layout == k.layout && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 &&
+         p.dil_w == 1 && xc.size(1) % 4 == 0 && !f.wide;
+}
+
+void conv_direct(const Tensor& out, const Tensor& xc, int64_t x_zero, float sx, const PackedInt8& w, int64_t kh,
+                 int64_t kw, const Conv2dParams& p, const Int8Finish& f) {
+  const cpu::GemmU8S8& k = backend_kernels().gemm_u8s8;
+  const int64_t B = xc.size(0), C = xc.size(1), H = xc.size(2), W = xc.size(3), C4 = C / 4;
+  const int64_t Ho = out.size(2), Wo = out.size(3), O = w.N;
+  const int64_t Wp = W + 2 * p.pad_w, S = Ho * Wp;  // output positions s = oh * Wp + ow
+  const int64_t nvec = (S + 15) / 16, NV = k.conv_nv, blk = 16 * NV;
+  const int64_t plane = nvec * 16 + (kh - 1) * Wp + kw - 1;  // every position a tile reads (>= Hp * Wp)
+  const uint32_t pad = uint32_t(uint8_t(x_zero)) * 0x01010101u;
+  alloc::Scratch x4buf(size_t(B * C4 * plane) * sizeof(uint32_t));
+  uint32_t* x4 = x4buf.as<uint32_t>();
+  const bool coded = xc.dtype() == DType::F32;
+  const int64_t HW = H * W;
+  parallel_for(0, B * C4, 1, [&](int64_t lo, int64_t hi) {
+    // the group's H x W pixels coded in one call (rows of 7-28 pixels would each end in a short tail), then
+    // copied row by row into the padded plane
+    alloc::Scratch rowbuf(size_t(HW) * sizeof(uint32_t));
+    uint32_t* dense = rowbuf.as<uint32_t>();
+    for (int64_t bq = lo; bq < hi; ++bq) {
+      const int64_t b = bq / C4, q = bq % C4, src = (b * C + 4 * q) * HW;
+      if (coded) {
+        k.code_x4(HW, xc.data_ptr<float>() + src, HW, sx, float(x_zero), 0.f, 255.f, dense);
+      } else {
+        const uint8_t* u = xc.data_ptr<uint8_t>() + src;
+        for (int64_t i = 0; i < HW; ++i)
+          dense[i] = uint32_t(u[i]) | uint32_t(u[HW + i]) << 8 | uint32_t(u[2 * HW + i]) << 16 | uint32_t(u[3 * HW + i]) << 24;
+      }
+      uint32_t* d = x4 + bq * plane;
+      std::fill(d, d + p.pad_h * Wp, pad);
+      for (int64_t h = 0; h < H; ++h) {
+        uint32_t* row = d + (h + p.pad_h) * Wp;
+        std::fill(row, row + p.pad_w, pad);
+        std::memcpy(row + p.pad_w, dense + h * W, size_t(W) * sizeof(uint32_t));
+        std::fill(row + p.pad_w + W, row + Wp, pad);
+      }
+      std::fill(d + (p.pad_h + H) * Wp, d + plane, pad);
+    }
+  });
+  const int64_t es = f.decode ? int64_t(sizeof(float)) : int64_t(dtype_size(f.out));
+  const int64_t P = Ho * Wo;
+  const int32_t* colsum = w.colsum.data_ptr<int32_t>();
+  // runs of whole blocks per task, enough tasks for the pool when the batch is small
+  const int64_t nblk = (nvec + NV - 1) / NV;
+  const int64_t chunks = std::min(nblk, std::max<int64_t>(1, (2 * num_threads() + B - 1) / B));
+  parallel_for(0, B * chunks, 1, [&](int64_t lo, int64_t hi) {
+    alignas(64) int32_t tile[4 * 16 * 6], ints[16 * 6];
+    alignas(64) float y[16 * 6];
+    alignas(64) uint8_t q[16 * 6];
+    TF_CHECK(blk <= 16 * 6, Internal, "int8 conv tile wider than its buffers");
+    for (int64_t t = lo; t < hi; ++t) {
+      const int64_t b = t / chunks, ch = t % chunks;
+      const int64_t v0 = nblk * ch / chunks * NV, v1 = std::min(nvec, nblk * (ch + 1) / chunks * NV);
+      const uint32_t* xb = x4 + b * C4 * plane;
+      char* ob = out.raw_ptr() + b * O * P * es;
+      for (int64_t o0 = 0; o0 < O; o0 += 4) {
+        const int64_t rows = std::min<int64_t>(4, O - o0);
+        ValueParams vp[4];
+        for (int64_t r = 0; r < rows; ++r) {
+          vp[r].comp1 = int32_t(f.x_zero * colsum[o0 + r]);  // |x_zero * colsum| <= 255 * 128 * K < 2^31
+          vp[r].mult1 = f.mult[size_t(o0 + r)];
+          vp[r].bias1 = f.bias[size_t(o0 + r)];
+        }
+        for (int64_t v = v0; v < v1; v += NV) {
+          const int nv = int(std::min(NV, v1 - v));
+          const int64_t s0 = v * 16, s1 = std::min(S, s0 + 16 * nv);
+          k.conv_tile(xb, plane, Wp, kh, kw, C, w.packed.data_ptr<int8_t>(), o0, s0, nv, tile, blk);
+          for (int64_t r = 0; r < rows; ++r) {
+            finish_values(f, tile + r * blk, vp[r], s1 - s0, y, q, ints);
+            const char* src = static_cast<const char*>(finished(f, y, q, ints));
+            char* orow = ob + (o0 + r) * P * es;
+            // the positions of [s0, s1) that are output pixels: runs of ow < Wo within each padded row
+            for (int64_t s = s0; s < s1;) {
+              const int64_t oh = s / Wp, ow = s % Wp, e = std::min(s1, oh * Wp + Wp);
+              if (ow < Wo) {
+                const int64_t n = std::min(e, oh * Wp + Wo) - s;
+                std::memcpy(orow + (oh * Wo + ow) * es, src + (s - s0) * es, size_t(n * es));
+              }
+              s = e;
+            }
+          }
+        }
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -295,6 +406,10 @@ bool int8_conv2d(const Tensor& out, const Tensor& xc, double x_scale, int64_t x_
   const int64_t Ho = out.size(2), Wo = out.size(3);
   const int64_t P = Ho * Wo, K = w.K, O = w.N, HW = H * W;
   if (B == 0 || P == 0) return true;
+  if (conv_direct_applies(xc, w, p, f)) {
+    conv_direct(out, xc, x_zero, float(x_scale), w, kh, kw, p, f);
+    return true;
+  }
   // activation codes channels last, image by image (an image's codes stay in cache while transposed): an im2col
   // row is then kh*kw runs of C contiguous bytes
   alloc::Scratch nhwc_buf(size_t(B * HW * C));

@@ -40,6 +40,10 @@ typedef void (*CodeU8Fn)(int64_t n, const float* x, float s, float z, float lo, 
 // add (no FMA) on every path, then ReLU when relu != 0. c - comp must not overflow int32 (the caller's `wide` case).
 typedef void (*Int8AffineFn)(int64_t n, const int32_t* c, const int32_t* comp, const float* mult, const float* bias,
                              int relu, float* y);
+// The same for n values of one output channel (the direct convolution's rows): comp, mult and bias scalars.
+typedef void (*Int8AffineRowFn)(int64_t n, const int32_t* c, int32_t comp, float mult, float bias, int relu, float* y);
+// Codes back to float32 as dequantize() computes them: y = (float(q) - z) * s, q read as int8 when is_signed.
+typedef void (*DecodeU8Fn)(int64_t n, const uint8_t* q, int is_signed, float s, float z, float* y);
 
 // Int8 GEMM, u8 x s8 -> s32: C[M, n0:n1] (row stride ldc) = A[M,K] (uint8, row stride lda) times W^T, where
 // W[N,K] (int8, one row per output channel) was packed once by `pack` into this kernel's own layout. Integer
@@ -51,6 +55,19 @@ struct GemmU8S8 {
   void (*pack)(const int8_t* W, int64_t N, int64_t K, int8_t* out);
   void (*gemm)(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const int8_t* packed, int32_t* C,
                int64_t ldc, int64_t n0, int64_t n1);
+  // The direct convolution (stride 1, no dilation, C % 4 == 0), output pixels in vector lanes; null where this
+  // layout has none (the op then runs im2col + gemm). x4: the input codes, 4 channels per dword (channel 4q + c in
+  // byte c), channel group q's plane of `plane` dwords at x4 + q * plane, row width wp, padding already in it.
+  // tile[r * ldt + p] for r < 4, p < 16 nv (nv <= conv_nv) =
+  //   sum_{i<kh, j<kw, q<C/4, c<4} byte c of x4[q * plane + s0 + p + i * wp + j] * W[o0 + r][(i * kw + j) * C + 4q + c]
+  // with W the [N, kh*kw*C] weight `pack` packed (rows past N read its zero padding). o0 % 4 == 0; reads x4 up to
+  // x4[(C/4 - 1) * plane + s0 + 16 nv - 1 + (kh - 1) * wp + kw - 1].
+  void (*conv_tile)(const uint32_t* x4, int64_t plane, int64_t wp, int64_t kh, int64_t kw, int64_t C,
+                    const int8_t* packed, int64_t o0, int64_t s0, int nv, int32_t* tile, int64_t ldt);
+  int conv_nv;
+  // conv_tile's input: n pixels of the 4 channel rows x, x + cs, x + 2 cs, x + 3 cs coded as CodeU8Fn codes and
+  // packed into x4 dwords.
+  void (*code_x4)(int64_t n, const float* x, int64_t cs, float s, float z, float lo, float hi, uint32_t* out);
 };
 
 // In-place forward complex DFTs of L interleaved transforms by `plan` (cpu/fft_plan.h): re and im hold element
@@ -100,6 +117,8 @@ struct KernelTable {
   GemmU8S8 gemm_u8s8;
   CodeU8Fn code_u8;
   Int8AffineFn int8_affine;
+  Int8AffineRowFn int8_affine_row;
+  DecodeU8Fn decode_u8;
   GnGradRowFn gn_grad_row;
   GnDxRowFn gn_dx_row;
   GnStatsRowFn gn_stats_row;

@@ -1,5 +1,6 @@
-// int8 GEMM for AVX-512 VNNI (see cpu/simd/gemm_u8s8.inc): vpdpbusd multiplies four u8 x s8 pairs and adds
-// them to an int32 lane without intermediate saturation (the non-"s" form), so it is exact as it stands.
+// int8 GEMM (see cpu/simd/gemm_u8s8.inc) and direct convolution (conv_u8s8.inc) for AVX-512 VNNI: vpdpbusd
+// multiplies four u8 x s8 pairs and adds them to an int32 lane without intermediate saturation (the non-"s"
+// form), so it is exact as it stands.
 // test/native compiles this file against an emulation of the intrinsics it uses (TF_EMULATE_AVX512), so
 // its indexing is checked against the reference even on CPUs without AVX-512.
 #ifndef TF_EMULATE_AVX512
@@ -55,8 +56,11 @@ struct I8 {
 namespace tf {
 namespace cpu {
 #include "../simd/gemm_u8s8.inc"
+#include "conv_u8s8.inc"
 
-void fill_vnni_int8(KernelTable& t) { t.gemm_u8s8 = GemmU8S8{"vnni", &packed_bytes, &pack, &gemm}; }
+void fill_vnni_int8(KernelTable& t) {
+  t.gemm_u8s8 = GemmU8S8{"vnni", &packed_bytes, &pack, &gemm, &conv_tile, kConvNV, &code_x4};
+}
 
 }  // namespace cpu
 }  // namespace tf

@@ -37,12 +37,25 @@ void ref_int8_affine(int64_t n, const int32_t* c, const int32_t* comp, const flo
   }
 }
 
+void ref_int8_affine_row(int64_t n, const int32_t* c, int32_t comp, float mult, float bias, int relu, float* y) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float r = float(c[j] - comp) * mult + bias;
+    y[j] = relu ? (r > 0.f ? r : 0.f) : r;
+  }
+}
+
+void ref_decode_u8(int64_t n, const uint8_t* q, int is_signed, float s, float z, float* y) {
+  for (int64_t j = 0; j < n; ++j) y[j] = ((is_signed ? float(int8_t(q[j])) : float(q[j])) - z) * s;
+}
+
 }  // namespace
 
 void fill_reference_gemm_u8s8(KernelTable& t) {
-  t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm};
+  t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm, nullptr, 0, nullptr};
   t.code_u8 = &ref_code_u8;
   t.int8_affine = &ref_int8_affine;
+  t.int8_affine_row = &ref_int8_affine_row;
+  t.decode_u8 = &ref_decode_u8;
 }
 
 }  // namespace cpu
