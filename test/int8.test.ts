@@ -383,6 +383,7 @@ describe('int8 Linear and conv2d against their float simulation', () => {
           int8Conv2d(x, xq, pw, k, { wScale: ws, bias, act: 'relu', out: 'uint8', outScale: 0.05, outZero: 100 }, o),
           int8Conv2d(x, xq, pw, k, { wScale: ws, bias, act: 'silu', out: 'int8', outScale: 0.04, outZero: -3, decode: true }, o),
           int8Conv2d(codes, xq, pw, k, { wScale: ws, bias, out: 'uint8', outScale: 0.05, outZero: 100, decode: true }, o),
+          int8Conv2d(x, xq, pw, k, { wScale: ws, bias, act: 'relu', out: 'int8', outScale: 0.02, outZero: 5, decode: true }, o),
         ].map(arr);
         pw.dispose();
         return outs;
@@ -401,7 +402,7 @@ describe('int8 Linear and conv2d against their float simulation', () => {
     for (const isa of isas) withIsa(isa, () => {
       const pw = new PackedInt8Weight(wq.clone()), pl = new PackedInt8Weight(wl.clone());
       for (const [out, outScale, outZero] of [['uint8', 0.05, 100], ['int8', 0.04, -3]] as const) {
-        for (const act of ['none', 'silu'] as const) {
+        for (const act of ['none', 'relu', 'silu'] as const) {
           const e = { wScale: ws, bias, act, out, outScale, outZero };
           const codes = int8Conv2d(x, xq, pw, [3, 3], e, { padding: 1 });
           const fused = int8Conv2d(x, xq, pw, [3, 3], { ...e, decode: true }, { padding: 1 });

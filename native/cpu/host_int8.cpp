@@ -115,6 +115,10 @@ void finish_values(const Int8Finish& f, const int32_t* c, const ValueParams& v, 
   }
   const cpu::KernelTable& k = backend_kernels();
   const int relu = f.act == Int8Act::Relu;
+  if (!v.comp && !f.wide && f.decode && f.act != Int8Act::Silu) {  // the common conv row: one pass
+    k.int8_affine_decode_row(n, c, v.comp1, v.mult1, v.bias1, relu, f.out_scale, f.out_zero, f.lo, f.hi, y);
+    return;
+  }
   if (f.wide) {  // K large enough that acc - comp could leave int32
     for (int64_t j = 0; j < n; ++j)
       y[j] = float(int64_t(c[j]) - comp(j)) * (v.comp ? v.mult[j] : v.mult1) + (v.comp ? v.bias[j] : v.bias1);

@@ -42,6 +42,10 @@ typedef void (*Int8AffineFn)(int64_t n, const int32_t* c, const int32_t* comp, c
                              int relu, float* y);
 // The same for n values of one output channel (the direct convolution's rows): comp, mult and bias scalars.
 typedef void (*Int8AffineRowFn)(int64_t n, const int32_t* c, int32_t comp, float mult, float bias, int relu, float* y);
+// Int8AffineRowFn, then coded with (s, z, lo, hi) as CodeU8Fn and decoded as DecodeU8Fn, in one pass: what the
+// direct convolution's rows of a coded-and-decoded output (no SiLU) need; equal to the three steps bit for bit.
+typedef void (*Int8AffineDecodeRowFn)(int64_t n, const int32_t* c, int32_t comp, float mult, float bias, int relu,
+                                      float s, float z, float lo, float hi, float* y);
 // Codes back to float32 as dequantize() computes them: y = (float(q) - z) * s, q read as int8 when is_signed.
 typedef void (*DecodeU8Fn)(int64_t n, const uint8_t* q, int is_signed, float s, float z, float* y);
 
@@ -118,6 +122,7 @@ struct KernelTable {
   CodeU8Fn code_u8;
   Int8AffineFn int8_affine;
   Int8AffineRowFn int8_affine_row;
+  Int8AffineDecodeRowFn int8_affine_decode_row;
   DecodeU8Fn decode_u8;
   GnGradRowFn gn_grad_row;
   GnDxRowFn gn_dx_row;

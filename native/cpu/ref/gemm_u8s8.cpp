@@ -44,6 +44,15 @@ void ref_int8_affine_row(int64_t n, const int32_t* c, int32_t comp, float mult, 
   }
 }
 
+void ref_int8_affine_decode_row(int64_t n, const int32_t* c, int32_t comp, float mult, float bias, int relu, float s,
+                                float z, float lo, float hi, float* y) {
+  for (int64_t j = 0; j < n; ++j) {
+    float r = float(c[j] - comp) * mult + bias;
+    r = relu ? (r > 0.f ? r : 0.f) : r;
+    y[j] = (quant::quant_code_fast(r, s, z, lo, hi) - z) * s;  // the code is an integer-valued float: decoded as is
+  }
+}
+
 void ref_decode_u8(int64_t n, const uint8_t* q, int is_signed, float s, float z, float* y) {
   for (int64_t j = 0; j < n; ++j) y[j] = ((is_signed ? float(int8_t(q[j])) : float(q[j])) - z) * s;
 }
@@ -55,6 +64,7 @@ void fill_reference_gemm_u8s8(KernelTable& t) {
   t.code_u8 = &ref_code_u8;
   t.int8_affine = &ref_int8_affine;
   t.int8_affine_row = &ref_int8_affine_row;
+  t.int8_affine_decode_row = &ref_int8_affine_decode_row;
   t.decode_u8 = &ref_decode_u8;
 }
 
