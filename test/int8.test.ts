@@ -130,15 +130,15 @@ describe('the VNNI direct convolution source, against a scalar model of its intr
     build(path.join(root, 'native/cpu/avx512vnni/gemm_u8s8.cpp'), path.join(dir, 'conv'));
     expect(execFileSync(path.join(dir, 'conv')).toString()).toMatch(/^ok \d+/);
   });
-  (gxx ? test : test.skip)('a kernel that drops the tap column offset is caught', () => {
+  (gxx ? test : test.skip)("a kernel that reads another tap's offset is caught", () => {
     const m = path.join(dir, 'mut');
     fs.mkdirSync(path.join(m, 'simd'), { recursive: true });
     fs.mkdirSync(path.join(m, 'avx512vnni'), { recursive: true });
     for (const f of ['kernels.h', 'simd/gemm_u8s8.inc', 'avx512vnni/gemm_u8s8.cpp']) fs.copyFileSync(path.join(root, 'native/cpu', f), path.join(m, f));
     const inc = fs.readFileSync(path.join(root, 'native/cpu/avx512vnni/conv_u8s8.inc'), 'utf8');
-    const good = 'const uint8_t* xt = x + i * wp_b + j * 4;';
+    const good = 'const uint8_t* xt = x + taps[t] * 4;';
     expect(inc).toContain(good);
-    fs.writeFileSync(path.join(m, 'avx512vnni/conv_u8s8.inc'), inc.replace(good, 'const uint8_t* xt = x + i * wp_b;'));
+    fs.writeFileSync(path.join(m, 'avx512vnni/conv_u8s8.inc'), inc.replace(good, 'const uint8_t* xt = x + taps[t / 2 * 2] * 4;'));
     build(path.join(m, 'avx512vnni/gemm_u8s8.cpp'), path.join(dir, 'mut-bin'));
     const r = spawnSync(path.join(dir, 'mut-bin'));
     expect(r.status).toBe(1);
@@ -361,12 +361,15 @@ describe('int8 Linear and conv2d against their float simulation', () => {
       for (const isa of isas) run(isa).forEach((o, j) => expectArraysEqual(o, ref[j], `${isa} O=${O} output ${j}`));
     }
   });
-  test('conv2d with C % 4 == 0 and stride 1 (the VNNI direct convolution): every ISA equals the scalar path bit for bit, for every kernel size, padding, tail and output form', () => {
-    // [B, C, H, W, O, kh, kw, pad]: 1x1 / 3x3 / 1x3 / 5x5 kernels, padding 0-2, rows of 7-28 pixels (pixel
-    // blocks ending mid-row), O past a 4-channel block and past a 64-wide panel, batches below and above the pool
-    const layers = [[1, 4, 5, 7, 3, 3, 3, 1], [3, 32, 28, 28, 32, 3, 3, 1], [2, 64, 7, 7, 70, 3, 3, 1], [2, 8, 9, 11, 5, 1, 1, 0],
-      [1, 12, 6, 10, 9, 1, 3, 1], [2, 16, 8, 8, 6, 5, 5, 2], [1, 4, 4, 4, 4, 3, 3, 0], [2, 20, 14, 14, 33, 3, 3, 2]];
-    for (const [B, C, H, W, O, kh, kw, pad] of layers) {
+  test('conv2d on the VNNI direct convolution: every ISA equals the scalar path bit for bit, for every kernel size, padding, stride, dilation, channel count, tail and output form', () => {
+    // [B, C, H, W, O, kh, kw, pad, stride, dilation]: 1x1 / 3x3 / 1x3 / 5x5 kernels, padding 0-2, rows of 7-28
+    // pixels (pixel blocks ending mid-row), O past a 4-channel block and past a 64-wide panel, batches below and
+    // above the pool, C of 1-3 and 6 (a partial channel group), strides 2-3 (phase planes), dilation 2
+    const layers = [[1, 4, 5, 7, 3, 3, 3, 1, 1, 1], [3, 32, 28, 28, 32, 3, 3, 1, 1, 1], [2, 64, 7, 7, 70, 3, 3, 1, 1, 1],
+      [2, 8, 9, 11, 5, 1, 1, 0, 1, 1], [1, 12, 6, 10, 9, 1, 3, 1, 1, 1], [2, 16, 8, 8, 6, 5, 5, 2, 1, 1], [1, 4, 4, 4, 4, 3, 3, 0, 1, 1],
+      [2, 20, 14, 14, 33, 3, 3, 2, 1, 1], [3, 1, 28, 28, 32, 3, 3, 1, 1, 1], [2, 3, 9, 8, 7, 3, 3, 1, 1, 1],
+      [2, 32, 28, 28, 32, 3, 3, 1, 2, 1], [1, 6, 11, 9, 5, 3, 3, 1, 2, 2], [2, 8, 13, 12, 9, 2, 3, 0, 3, 1]];
+    for (const [B, C, H, W, O, kh, kw, pad, stride, dilation] of layers) {
       const x = tf.randn([B, C, H, W]).mul(2);
       const wq = tf.randint(-128, 128, [O, kh * kw * C], { dtype: 'int8' });
       const ws = tf.rand([O]).mul(0.002).add(0.0005);
@@ -376,7 +379,7 @@ describe('int8 Linear and conv2d against their float simulation', () => {
       const run = (isa: 'scalar' | 'avx2' | 'avx512') => withIsa(isa, () => {
         const pw = new PackedInt8Weight(wq.clone());
         const k: [number, number] = [kh, kw];
-        const o = { padding: pad };
+        const o = { padding: pad, stride, dilation };
         const outs = [
           int8Conv2d(x, xq, pw, k, { wScale: ws, bias }, o),
           int8Conv2d(x, xq, pw, k, { wScale: ws, bias, out: 'int32' }, o),
@@ -389,7 +392,7 @@ describe('int8 Linear and conv2d against their float simulation', () => {
         return outs;
       });
       const ref = run('scalar');
-      for (const isa of isas) run(isa).forEach((o, j) => expectArraysEqual(o, ref[j], `${isa} [${B},${C},${H},${W}] O=${O} k=${kh}x${kw} pad ${pad} output ${j}`));
+      for (const isa of isas) run(isa).forEach((o, j) => expectArraysEqual(o, ref[j], `${isa} [${B},${C},${H},${W}] O=${O} k=${kh}x${kw} pad ${pad} stride ${stride} dilation ${dilation} output ${j}`));
     }
   });
   test('decode: the coded output decoded in the epilogue equals dequantize() of the codes bit for bit (linear and conv, uint8 and int8, every ISA); decode without a coding is TF_INVALID_ARGUMENT', () => {

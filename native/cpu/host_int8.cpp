@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 #include "threadpool.h"
 #include "../core/allocator.h"
 #include "../quant/qmath.h"
@@ -196,26 +197,43 @@ void gemm_epilogue(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8& w
   parallel_for(0, tasks, 1, [&](int64_t lo, int64_t hi) { for (int64_t t = lo; t < hi; ++t) task(t); });
 }
 
-// The direct convolution (kernels.h GemmU8S8::conv_tile) where the kernel row has one and the layer allows it:
-// stride 1, no dilation, C % 4 == 0 (a channel group never straddles two taps), and sums that fit int32 after
-// the zero-point term (not f.wide). The input is coded once into padded "x4" planes, 4 channels per dword; each
-// task takes one image's run of output positions (flat over the padded width) and, 4 output channels at a time,
-// computes tiles of 16 nv positions and finishes them into NCHW rows, dropping the kw - 1 positions per row
-// that fall in the padding. Same integers and the same epilogue arithmetic as the general path.
-bool conv_direct_applies(const Tensor& xc, const PackedInt8& w, const Conv2dParams& p, const Int8Finish& f) {
+// The direct convolution (kernels.h GemmU8S8::conv_tile) where the kernel row has one and the sums fit int32
+// after the zero-point term (not f.wide). The input is coded once into padded "x4" planes, 4 channels per dword
+// (a last group of fewer channels padded; the weight then repacked to match). A stride splits each plane into
+// stride_h x stride_w phase planes (the padded pixels whose row and column leave those remainders), so that
+// consecutive output pixels read consecutive positions of one phase for every tap, dilation included: tap (i, j)
+// reads phase ((i dil_h) % stride_h, (j dil_w) % stride_w) at ((i dil_h) / stride_h, (j dil_w) / stride_w) from
+// the output pixel. Output positions run flat over the phase width wq (s = oh * wq + ow); the positions with
+// ow >= Wo are computed and dropped. Each task takes one image's run of positions and, 4 output channels at a
+// time, computes tiles of 16 nv positions and finishes them into NCHW rows. Same integers and the same epilogue
+// arithmetic as the general path.
+bool conv_direct_applies(const PackedInt8& w, const Int8Finish& f) {
   const cpu::GemmU8S8& k = backend_kernels().gemm_u8s8;
-  return k.conv_tile && w.layout == k.layout && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 &&
-         p.dil_w == 1 && xc.size(1) % 4 == 0 && !f.wide;
+  return k.conv_tile && w.layout == k.layout && !f.wide;
 }
 
 void conv_direct(const Tensor& out, const Tensor& xc, int64_t x_zero, float sx, const PackedInt8& w, int64_t kh,
                  int64_t kw, const Conv2dParams& p, const Int8Finish& f) {
   const cpu::GemmU8S8& k = backend_kernels().gemm_u8s8;
-  const int64_t B = xc.size(0), C = xc.size(1), H = xc.size(2), W = xc.size(3), C4 = C / 4;
-  const int64_t Ho = out.size(2), Wo = out.size(3), O = w.N;
-  const int64_t Wp = W + 2 * p.pad_w, S = Ho * Wp;  // output positions s = oh * Wp + ow
+  const int64_t B = xc.size(0), C = xc.size(1), H = xc.size(2), W = xc.size(3), C4 = (C + 3) / 4;
+  const int64_t Ho = out.size(2), Wo = out.size(3), O = w.N, ntaps = kh * kw;
+  const int64_t sh = p.stride_h, sw = p.stride_w, Hp = H + 2 * p.pad_h, Wp = W + 2 * p.pad_w;
+  const int64_t hq = (Hp + sh - 1) / sh, wq = (Wp + sw - 1) / sw;  // a phase plane's rows and width
+  const int64_t S = Ho * wq;  // output positions s = oh * wq + ow
   const int64_t nvec = (S + 15) / 16, NV = k.conv_nv, blk = 16 * NV;
-  const int64_t plane = nvec * 16 + (kh - 1) * Wp + kw - 1;  // every position a tile reads (>= Hp * Wp)
+  // a phase's extent: its pixels, and every position a tile reads (the last tap's offset within its phase)
+  const int64_t reach = ((kh - 1) * p.dil_h / sh) * wq + (kw - 1) * p.dil_w / sw;
+  const int64_t phase = std::max(hq * wq, nvec * 16 + reach), plane = sh * sw * phase;
+  std::vector<int64_t> taps(static_cast<size_t>(ntaps));
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j) {
+      const int64_t di = i * p.dil_h, dj = j * p.dil_w;
+      taps[size_t(i * kw + j)] = ((di % sh) * sw + dj % sw) * phase + (di / sh) * wq + dj / sw;
+    }
+  // the weight with each tap's channels padded to whole groups of 4, when C is not a multiple of 4
+  alloc::Scratch padded_w(C % 4 ? size_t(k.packed_bytes(O, ntaps * C4 * 4)) : 1);
+  if (C % 4) k.pack_padded(w.packed.data_ptr<int8_t>(), O, ntaps, C, padded_w.as<int8_t>());
+  const int8_t* wp = C % 4 ? padded_w.as<int8_t>() : w.packed.data_ptr<int8_t>();
   const uint32_t pad = uint32_t(uint8_t(x_zero)) * 0x01010101u;
   alloc::Scratch x4buf(size_t(B * C4 * plane) * sizeof(uint32_t));
   uint32_t* x4 = x4buf.as<uint32_t>();
@@ -223,27 +241,47 @@ void conv_direct(const Tensor& out, const Tensor& xc, int64_t x_zero, float sx, 
   const int64_t HW = H * W;
   parallel_for(0, B * C4, 1, [&](int64_t lo, int64_t hi) {
     // the group's H x W pixels coded in one call (rows of 7-28 pixels would each end in a short tail), then
-    // copied row by row into the padded plane
+    // copied into the padded (phase) planes
     alloc::Scratch rowbuf(size_t(HW) * sizeof(uint32_t));
     uint32_t* dense = rowbuf.as<uint32_t>();
+    alloc::Scratch zerobuf(C % 4 && coded ? size_t(HW) * sizeof(float) : 1);  // the padded channels' rows
+    if (C % 4 && coded) std::fill(zerobuf.as<float>(), zerobuf.as<float>() + HW, 0.f);
     for (int64_t bq = lo; bq < hi; ++bq) {
-      const int64_t b = bq / C4, q = bq % C4, src = (b * C + 4 * q) * HW;
+      const int64_t b = bq / C4, q = bq % C4, nc = std::min<int64_t>(4, C - 4 * q);
       if (coded) {
-        k.code_x4(HW, xc.data_ptr<float>() + src, HW, sx, float(x_zero), 0.f, 255.f, dense);
+        const float* rows[4];
+        for (int64_t c = 0; c < 4; ++c)
+          rows[c] = c < nc ? xc.data_ptr<float>() + (b * C + 4 * q + c) * HW : zerobuf.as<float>();
+        k.code_x4(HW, rows, sx, float(x_zero), 0.f, 255.f, dense);
       } else {
-        const uint8_t* u = xc.data_ptr<uint8_t>() + src;
-        for (int64_t i = 0; i < HW; ++i)
-          dense[i] = uint32_t(u[i]) | uint32_t(u[HW + i]) << 8 | uint32_t(u[2 * HW + i]) << 16 | uint32_t(u[3 * HW + i]) << 24;
+        const uint8_t* u = xc.data_ptr<uint8_t>() + (b * C + 4 * q) * HW;
+        for (int64_t i = 0; i < HW; ++i) {
+          uint32_t d = pad;
+          for (int64_t c = 0; c < nc; ++c) d = (d & ~(255u << (8 * c))) | uint32_t(u[c * HW + i]) << (8 * c);
+          dense[i] = d;
+        }
       }
-      uint32_t* d = x4 + bq * plane;
-      std::fill(d, d + p.pad_h * Wp, pad);
-      for (int64_t h = 0; h < H; ++h) {
-        uint32_t* row = d + (h + p.pad_h) * Wp;
-        std::fill(row, row + p.pad_w, pad);
-        std::memcpy(row + p.pad_w, dense + h * W, size_t(W) * sizeof(uint32_t));
-        std::fill(row + p.pad_w + W, row + Wp, pad);
-      }
-      std::fill(d + (p.pad_h + H) * Wp, d + plane, pad);
+      for (int64_t a = 0; a < sh; ++a)
+        for (int64_t e = 0; e < sw; ++e) {
+          uint32_t* d = x4 + bq * plane + (a * sw + e) * phase;
+          for (int64_t r = 0; r < hq; ++r) {
+            uint32_t* row = d + r * wq;
+            const int64_t ih = a + sh * r - p.pad_h;
+            if (ih < 0 || ih >= H) { std::fill(row, row + wq, pad); continue; }
+            const uint32_t* src = dense + ih * W;
+            if (sw == 1) {  // stride 1 along the row: a copy between the two paddings
+              std::fill(row, row + p.pad_w, pad);
+              std::memcpy(row + p.pad_w, src, size_t(W) * sizeof(uint32_t));
+              std::fill(row + p.pad_w + W, row + wq, pad);
+            } else {
+              for (int64_t c = 0; c < wq; ++c) {
+                const int64_t iw = e + sw * c - p.pad_w;
+                row[c] = iw >= 0 && iw < W ? src[iw] : pad;
+              }
+            }
+          }
+          std::fill(d + hq * wq, d + phase, pad);
+        }
     }
   });
   const int64_t es = f.decode ? int64_t(sizeof(float)) : int64_t(dtype_size(f.out));
@@ -273,16 +311,16 @@ void conv_direct(const Tensor& out, const Tensor& xc, int64_t x_zero, float sx, 
         for (int64_t v = v0; v < v1; v += NV) {
           const int nv = int(std::min(NV, v1 - v));
           const int64_t s0 = v * 16, s1 = std::min(S, s0 + 16 * nv);
-          k.conv_tile(xb, plane, Wp, kh, kw, C, w.packed.data_ptr<int8_t>(), o0, s0, nv, tile, blk);
+          k.conv_tile(xb, plane, taps.data(), ntaps, C4, wp, o0, s0, nv, tile, blk);
           for (int64_t r = 0; r < rows; ++r) {
             finish_values(f, tile + r * blk, vp[r], s1 - s0, y, q, ints);
             const char* src = static_cast<const char*>(finished(f, y, q, ints));
             char* orow = ob + (o0 + r) * P * es;
-            // the positions of [s0, s1) that are output pixels: runs of ow < Wo within each padded row
+            // the positions of [s0, s1) that are output pixels: runs of ow < Wo within each phase row
             for (int64_t s = s0; s < s1;) {
-              const int64_t oh = s / Wp, ow = s % Wp, e = std::min(s1, oh * Wp + Wp);
+              const int64_t oh = s / wq, ow = s % wq, e = std::min(s1, oh * wq + wq);
               if (ow < Wo) {
-                const int64_t n = std::min(e, oh * Wp + Wo) - s;
+                const int64_t n = std::min(e, oh * wq + Wo) - s;
                 std::memcpy(orow + (oh * Wo + ow) * es, src + (s - s0) * es, size_t(n * es));
               }
               s = e;
@@ -410,7 +448,7 @@ bool int8_conv2d(const Tensor& out, const Tensor& xc, double x_scale, int64_t x_
   const int64_t Ho = out.size(2), Wo = out.size(3);
   const int64_t P = Ho * Wo, K = w.K, O = w.N, HW = H * W;
   if (B == 0 || P == 0) return true;
-  if (conv_direct_applies(xc, w, p, f)) {
+  if (conv_direct_applies(w, f)) {
     conv_direct(out, xc, x_zero, float(x_scale), w, kh, kw, p, f);
     return true;
   }

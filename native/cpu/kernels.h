@@ -59,19 +59,21 @@ struct GemmU8S8 {
   void (*pack)(const int8_t* W, int64_t N, int64_t K, int8_t* out);
   void (*gemm)(int64_t M, int64_t N, int64_t K, const uint8_t* A, int64_t lda, const int8_t* packed, int32_t* C,
                int64_t ldc, int64_t n0, int64_t n1);
-  // The direct convolution (stride 1, no dilation, C % 4 == 0), output pixels in vector lanes; null where this
-  // layout has none (the op then runs im2col + gemm). x4: the input codes, 4 channels per dword (channel 4q + c in
-  // byte c), channel group q's plane of `plane` dwords at x4 + q * plane, row width wp, padding already in it.
-  // tile[r * ldt + p] for r < 4, p < 16 nv (nv <= conv_nv) =
-  //   sum_{i<kh, j<kw, q<C/4, c<4} byte c of x4[q * plane + s0 + p + i * wp + j] * W[o0 + r][(i * kw + j) * C + 4q + c]
-  // with W the [N, kh*kw*C] weight `pack` packed (rows past N read its zero padding). o0 % 4 == 0; reads x4 up to
-  // x4[(C/4 - 1) * plane + s0 + 16 nv - 1 + (kh - 1) * wp + kw - 1].
-  void (*conv_tile)(const uint32_t* x4, int64_t plane, int64_t wp, int64_t kh, int64_t kw, int64_t C,
+  // The direct convolution, output pixels in vector lanes; null where this layout has none (the op then runs
+  // im2col + gemm). x4: the input codes, 4 channels per dword (channel 4q + c in byte c), channel group q's
+  // plane of `plane` dwords at x4 + q * plane, padding already in it. The host lays the planes out so that tap t
+  // of output position s reads position s + taps[t] (for stride 1, taps[i * kw + j] = i * wp + j over rows of
+  // width wp; strides and dilations through phase planes). tile[r * ldt + p] for r < 4, p < 16 nv (nv <= conv_nv) =
+  //   sum_{t < ntaps, q < C4, c < 4} byte c of x4[q * plane + s0 + p + taps[t]] * W[o0 + r][(t * C4 + q) * 4 + c]
+  // with W the [N, ntaps * C4 * 4] weight `pack` packed (rows past N read its zero padding); o0 % 4 == 0.
+  void (*conv_tile)(const uint32_t* x4, int64_t plane, const int64_t* taps, int64_t ntaps, int64_t C4,
                     const int8_t* packed, int64_t o0, int64_t s0, int nv, int32_t* tile, int64_t ldt);
   int conv_nv;
-  // conv_tile's input: n pixels of the 4 channel rows x, x + cs, x + 2 cs, x + 3 cs coded as CodeU8Fn codes and
-  // packed into x4 dwords.
-  void (*code_x4)(int64_t n, const float* x, int64_t cs, float s, float z, float lo, float hi, uint32_t* out);
+  // conv_tile's input: n pixels of 4 channel rows coded as CodeU8Fn codes and packed into x4 dwords.
+  void (*code_x4)(int64_t n, const float* const* x, float s, float z, float lo, float hi, uint32_t* out);
+  // A weight packed by `pack` as [N, ntaps * C] (channels last per tap), repacked as [N, ntaps * C4 * 4] with the
+  // channels of each tap padded to whole groups of 4 by zeros: what conv_tile reads when C % 4 != 0.
+  void (*pack_padded)(const int8_t* packed, int64_t N, int64_t ntaps, int64_t C, int8_t* out);
 };
 
 // In-place forward complex DFTs of L interleaved transforms by `plan` (cpu/fft_plan.h): re and im hold element

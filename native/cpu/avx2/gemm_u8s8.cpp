@@ -36,7 +36,7 @@ namespace cpu {
 #include "../simd/gemm_u8s8.inc"
 
 void fill_avx2_int8(KernelTable& t) {
-  t.gemm_u8s8 = GemmU8S8{"avx2-s16", &packed_bytes, &pack, &gemm, nullptr, 0, nullptr};  // convolutions: im2col + GEMM
+  t.gemm_u8s8 = GemmU8S8{"avx2-s16", &packed_bytes, &pack, &gemm, nullptr, 0, nullptr, nullptr};  // convolutions: im2col + GEMM
 }
 
 }  // namespace cpu

@@ -9,6 +9,7 @@
 #include "../kernels.h"
 #include <stdint.h>
 #include <string.h>
+#include <vector>
 
 // Blocking, measured on a Zen 5 core with bench/vnni_tile.sh (MR 4-6 x KC 64-128; MR 6 spills: 24 accumulators
 // + 4 weight registers + the broadcasts exceed 32 zmm). The -D overrides are for that sweep only.
@@ -59,7 +60,7 @@ namespace cpu {
 #include "conv_u8s8.inc"
 
 void fill_vnni_int8(KernelTable& t) {
-  t.gemm_u8s8 = GemmU8S8{"vnni", &packed_bytes, &pack, &gemm, &conv_tile, kConvNV, &code_x4};
+  t.gemm_u8s8 = GemmU8S8{"vnni", &packed_bytes, &pack, &gemm, &conv_tile, kConvNV, &code_x4, &pack_padded};
 }
 
 }  // namespace cpu

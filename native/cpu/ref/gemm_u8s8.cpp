@@ -60,7 +60,7 @@ void ref_decode_u8(int64_t n, const uint8_t* q, int is_signed, float s, float z,
 }  // namespace
 
 void fill_reference_gemm_u8s8(KernelTable& t) {
-  t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm, nullptr, 0, nullptr};
+  t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm, nullptr, 0, nullptr, nullptr};
   t.code_u8 = &ref_code_u8;
   t.int8_affine = &ref_int8_affine;
   t.int8_affine_row = &ref_int8_affine_row;
