@@ -9,7 +9,7 @@ import { evaluateSamples } from './evaluate';
 import { files, writeJson, version, readRunConfig } from './run-dir';
 import { openRun, saveSamples, logDataset } from './train';
 import { runRecord } from './record';
-import { sampleChecked, checkFinite } from './sampling';
+import { sampleChecked, sampleBatched, DEFAULT_SAMPLE_BATCH } from './sampling';
 import { openPrecision, quantizeWithRecipe, type PrecisionMode, type PrecisionRun } from './int8';
 import { conditionalOptions, predictChecked, scoreToFile, writeForecasts } from './conditional';
 import { makeDirs } from '../io/dirs';
@@ -42,6 +42,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   precision: { type: 'string', default: 'float32', choices: ['float32', 'int8', 'mixed', 'mixed-bf16'], help: 'network precision: the training checkpoint, the int8 checkpoint --int8, or mixed (float32 at the first and last --high-steps noise levels, int8 between; mixed-bf16: those levels at the matmul precision bf16, where the CPU has bf16 instructions)' },
   int8: { type: 'string', help: 'int8 checkpoint (tensorfield quantize --method ...); implies --precision int8 unless mixed is asked' },
   'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end of the sampler' },
+  batch: { type: 'number', default: DEFAULT_SAMPLE_BATCH, help: 'samples per sampler call: peak memory follows it, not --n (more samples are drawn in several calls, the noise stream running on: --n up to --batch gives the samples of one call)' },
 };
 
 export const EVAL_FLAGS: Record<string, FlagSpec> = {
@@ -56,6 +57,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   split: { type: 'string', default: 'test', choices: ['val', 'test'], help: 'conditional methods (spd-forecast, spd-impute): which held-out windows to forecast and score' },
   every: { type: 'number', default: 1, help: 'conditional methods: every k-th window of the split (1: all)' },
   'floor-draws': { type: 'number', default: 3, help: 'images: disjoint real samples (train images, not in the reference) for the FD_cls floor, >= 2 (mean, sd, range); 0 skips it' },
+  batch: { type: 'number', default: DEFAULT_SAMPLE_BATCH, help: 'samples per sampler call: peak memory follows it, not --n (more samples are drawn in several calls, the noise stream running on: --n up to --batch gives the samples of one call)' },
 };
 
 function requireRun(flags: Record<string, unknown>): string {
@@ -108,7 +110,8 @@ export function sampleCommand(argv: string[], log = (s: string) => console.log(s
   tf.manualSeed(flags.seed as number);
   const out = (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}${p.mode === 'float32' ? '' : `-${p.mode}`}.png`);
   const t0 = Date.now();
-  const r = checkFinite(pr.sample(n, { steps: st, solver: flags.solver as string | undefined }), ctx, { steps: st });
+  const so = { steps: st, solver: flags.solver as string | undefined };
+  const r = sampleBatched((m) => pr.sample(m, so), n, count('batch', flags.batch)!, ctx, so, log);
   const wrote = saveSamples(src, r.x, out);
   log(`${n} samples from ${dir} (step ${step}) in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${r.nfe} NFE ${wrote ? `-> ${out}` : `(no picture for ${src.name}: ${src.itemShape.join('x')} items)`}`);
   r.x.dispose();
@@ -140,14 +143,16 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
   const cfg = readRunConfig(dir);
   logDataset(src, log);
   tf.manualSeed(flags.seed as number);
-  const r = checkFinite(pr.sample(n, { steps: st, solver: flags.solver as string | undefined }), ctx, { steps: st });
+  const so = { steps: st, solver: flags.solver as string | undefined };
+  const batch = count('batch', flags.batch)!;
+  const r = sampleBatched((m) => pr.sample(m, so), n, batch, ctx, so, log);
   pr.dispose();
   const m = { step, nfe: r.nfe, ...(r.calls ? { float32Calls: r.calls.float32, bf16Calls: r.calls.bf16 ?? 0, int8Calls: r.calls.int8 } : {}), ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
   r.x.dispose();
   const tag = p.mode === 'float32' ? '' : `-${p.mode}${p.mode.startsWith('mixed') ? p.k : ''}-${path.basename(p.file!).replace(/\.safetensors$/, '')}`;
   const file = st || tag ? path.join(dir, `metrics${st ? `-${st}` : ''}${tag}.json`) : files(dir).metrics;
   const trainSeed = Number(cfg.train.seed ?? 0);
-  writeJson(file, { ...m, record: runRecord(src, { n, seeds: { train: Number.isInteger(trainSeed) ? trainSeed : 0, sample: flags.seed as number, floor: 0 } }) });
+  writeJson(file, { ...m, batch: Math.min(batch, n), record: runRecord(src, { n, seeds: { train: Number.isInteger(trainSeed) ? trainSeed : 0, sample: flags.seed as number, floor: 0 } }) });
   log(JSON.stringify(m, null, 2));
   log(`wrote ${file}`);
   return m;
