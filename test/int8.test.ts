@@ -420,6 +420,36 @@ describe('int8 Linear and conv2d against their float simulation', () => {
       pw.dispose(); pl.dispose();
     });
   });
+  test('residual: the epilogue adds it to the float32 result, the same bits as adding afterwards (conv and linear, every ISA, direct and im2col paths); bad residuals are TF_* errors', () => {
+    const xq = { scale: 0.03, zeroPoint: 131 };
+    for (const isa of isas) withIsa(isa, () => {
+      for (const [C, stride] of [[8, 1], [6, 2]]) {  // the direct path's two planes layouts on VNNI
+        const x = tf.randn([2, C, 9, 7]);
+        const pw = new PackedInt8Weight(tf.randint(-127, 128, [10, 9 * C], { dtype: 'int8' }));
+        const ws = tf.rand([10]).mul(0.002).add(0.0005), bias = tf.randn([10]);
+        const o = { padding: 1, stride };
+        for (const e of [{ wScale: ws, bias }, { wScale: ws, bias, act: 'relu' as const, out: 'uint8' as const, outScale: 0.05, outZero: 100, decode: true }]) {
+          const y = int8Conv2d(x, xq, pw, [3, 3], e, o);
+          const r = tf.randn(y.shape);
+          expectArraysEqual(arr(int8Conv2d(x, xq, pw, [3, 3], { ...e, residual: r }, o)), arr(y.add(r)), `${isa} conv C=${C} stride ${stride}`);
+          // a strided (non-contiguous) residual is read as its values
+          const rt = tf.randn([y.shape[0], y.shape[1], y.shape[3], y.shape[2]]).transpose(2, 3);
+          expectArraysEqual(arr(int8Conv2d(x, xq, pw, [3, 3], { ...e, residual: rt }, o)), arr(y.add(rt)), `${isa} conv strided residual`);
+          expectCode(() => int8Conv2d(x, xq, pw, [3, 3], { ...e, residual: tf.randn([2, 10, 3, 3]) }, o), 'TF_SHAPE_MISMATCH');
+          expectCode(() => int8Conv2d(x, xq, pw, [3, 3], { ...e, residual: r.to('float64') }, o), 'TF_DTYPE');
+        }
+        expectCode(() => int8Conv2d(x, xq, pw, [3, 3], { wScale: ws, out: 'uint8', outScale: 0.05, outZero: 100, residual: tf.zeros([2, 10, 9, 7]) }, { padding: 1 }), 'TF_INVALID_ARGUMENT');
+        pw.dispose();
+      }
+      const xl = tf.randn([5, 3, 40]);
+      const pl = new PackedInt8Weight(tf.randint(-127, 128, [33, 40], { dtype: 'int8' }));
+      const e = { wScale: tf.rand([33]).mul(0.002).add(0.0005), bias: tf.randn([33]), act: 'silu' as const };
+      const yl = int8Linear(xl, xq, pl, e), rl = tf.randn(yl.shape);
+      expectArraysEqual(arr(int8Linear(xl, xq, pl, { ...e, residual: rl })), arr(yl.add(rl)), `${isa} linear`);
+      expectCode(() => int8Linear(xl, xq, pl, { ...e, residual: tf.randn([5, 33]) }), 'TF_SHAPE_MISMATCH');
+      pl.dispose();
+    });
+  });
   test('uint8 activation coding on every ISA path: ties to even, clamping, infinities and NaN as the model says', () => {
     const xs = [-1e30, -Infinity, -3.05, -0.25, -0.05, 0, 0.05, 0.15, 0.25, 0.35, 1.25, 12.7, 12.75, 25.5, 26, Infinity, NaN, 3e38];
     const x = tf.tensor(Array.from({ length: 5 }, () => xs).flat());  // 90 values: vector bodies and a tail

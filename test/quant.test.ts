@@ -134,6 +134,12 @@ describe('quantizeModel', () => {
     // and the whole int8 network stays near the float one (relative error of the output)
     const rel = Math.sqrt(yq.sub(yf).square().sum().item() / yf.square().sum().item());
     expect(rel).toBeLessThan(0.1);
+    // the residual blocks' adds run in the int8 epilogue (forwardAdd): the same bits as the add afterwards
+    const convs = m.namedModules().filter((e): e is [string, QuantizedConv2d] => e[1] instanceof QuantizedConv2d).map(([, l]) => l);
+    for (const l of convs) (l as unknown as { forwardAdd?: unknown }).forwardAdd = undefined;  // the plain add
+    const unfused = m.forward(x, t);
+    for (const l of convs) delete (l as unknown as { forwardAdd?: unknown }).forwardAdd;
+    expect(Array.from(yq.dataSync())).toEqual(Array.from(unfused.dataSync()));
   });
   test('int8 attention products: close to float attention; quantizeModel switches them on', () => {
     const q = tf.randn([2, 3, 10, 8]), k = tf.randn([2, 3, 12, 8]), v = tf.randn([2, 3, 12, 8]);

@@ -10,6 +10,16 @@ import { noGrad } from '../autograd';
 import { int8Attention } from '../quant/ops';
 
 /** uniform(-bound, bound), PyTorch's default for Linear/Conv weights and biases (bound = 1/sqrt(fan_in)). */
+/**
+ * r + layer(h), a residual connection. A layer with a fused form implements forwardAdd (the int8 layers add r in
+ * their epilogue, saving a pass over both tensors); any other runs as r.add(layer.forward(h)). Float addition
+ * commutes, so both give the same bits.
+ */
+export function forwardAdd(layer: Module & { forward(h: Tensor): Tensor }, h: Tensor, r: Tensor): Tensor {
+  const fused = (layer as { forwardAdd?: (h: Tensor, r: Tensor) => Tensor }).forwardAdd;
+  return fused ? fused.call(layer, h, r) : r.add(layer.forward(h));
+}
+
 export function uniform(shape: number[], bound: number): Tensor {
   return rand(shape).mul(2 * bound).sub(bound);
 }

@@ -103,6 +103,10 @@ export class QuantizedLinear extends Int8Layer {
   get inFeatures(): number { return this.weight.shape[1]; }
   get outFeatures(): number { return this.weight.shape[0]; }
   forward(x: Tensor): Tensor { return int8Linear(x, this.activeInput(), this.packed, this.epilogue()); }
+  /** forward(x) + r, the add done in the epilogue (nn/layers.ts forwardAdd) */
+  forwardAdd(x: Tensor, r: Tensor): Tensor {
+    return int8Linear(x, this.activeInput(), this.packed, { ...this.epilogue(), residual: r });
+  }
 }
 
 export interface QuantizedConvOptions { stride?: Pair; padding?: Pair; dilation?: Pair }
@@ -118,6 +122,12 @@ export class QuantizedConv2d extends Int8Layer {
   forward(x: Tensor): Tensor {
     const o = this.opts;
     return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.epilogue(),
+      { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) });
+  }
+  /** forward(x) + r, the add done in the epilogue (nn/layers.ts forwardAdd) */
+  forwardAdd(x: Tensor, r: Tensor): Tensor {
+    const o = this.opts;
+    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, { ...this.epilogue(), residual: r },
       { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) });
   }
 }

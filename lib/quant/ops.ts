@@ -88,11 +88,17 @@ export interface Int8Epilogue {
    * dequantize() of the coded output (the output coding's rounding without a pass over a code tensor).
    */
   decode?: boolean;
+  /**
+   * float32, the output's shape: added to the float32 result as it is written (x + layer(h) without a pass over
+   * either tensor; the same bits as adding afterwards). Needs a float32 result (out float32, or decode).
+   */
+  residual?: Tensor | null;
 }
 /** Input coding: static parameters, or 'dynamic' (the range of each input). uint8 inputs are codes already. */
 export type Int8Input = ActQParams | 'dynamic';
 
-const epi = (e: Int8Epilogue) => ({ ...e, wScale: asTensor(e.wScale, 'wScale')._h, bias: e.bias ? asTensor(e.bias, 'bias')._h : null });
+const epi = (e: Int8Epilogue) => ({ ...e, wScale: asTensor(e.wScale, 'wScale')._h, bias: e.bias ? asTensor(e.bias, 'bias')._h : null,
+  residual: e.residual ? asTensor(e.residual, 'residual')._h : null });
 const inq = (q: Int8Input): [number, number] => (q === 'dynamic' ? [0, 0] : [q.scale, q.zeroPoint]);
 
 /** y[..., n] = epilogue(sum_k x[..., k] W[n, k]) with x coded to uint8. */

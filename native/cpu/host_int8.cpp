@@ -146,8 +146,23 @@ const void* finished(const Int8Finish& f, const float* y, const uint8_t* q, cons
   return q;
 }
 
+// store_block for float32 results with the residual added, res laid out as the output (res + i where out + i)
+void store_block_res(const float (*blk)[kEpiCols], int64_t rows, int64_t W, char* out, const float* res, int64_t m,
+                     int64_t n0, int64_t rs, int64_t cs) {
+  const int64_t base = m * rs + n0 * cs;
+  float* o = reinterpret_cast<float*>(out) + base;
+  const float* r0 = res + base;
+  if (cs == 1) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < W; ++j) o[r * rs + j] = blk[r][j] + r0[r * rs + j];
+    return;
+  }
+  for (int64_t j = 0; j < W; ++j)
+    for (int64_t r = 0; r < rows; ++r) o[j * cs + r * rs] = blk[r][j] + r0[j * cs + r * rs];
+}
+
 void epilogue(const Int8Finish& f, const int32_t* colsum, const int32_t* C, int64_t ldc, int64_t m0, int64_t m1,
-              int64_t n0, int64_t n1, char* out, int64_t rs, int64_t cs) {
+              int64_t n0, int64_t n1, char* out, const float* res, int64_t rs, int64_t cs) {
   const int64_t W = n1 - n0;
   TF_CHECK(W <= kEpiCols, Internal, "int8 epilogue block too wide");
   alignas(64) float y[kEpiRows][kEpiCols];
@@ -164,6 +179,7 @@ void epilogue(const Int8Finish& f, const int32_t* colsum, const int32_t* C, int6
     for (int64_t r = 0; r < rows; ++r) finish_values(f, C + (mb + r) * ldc + n0, v, W, y[r], q[r], ints[r]);
     const void* blk = finished(f, y[0], q[0], ints[0]);
     if (blk == ints[0]) store_block<int32_t>(ints, rows, W, out, mb, n0, rs, cs);
+    else if (blk == y[0] && res) store_block_res(y, rows, W, out, res, mb, n0, rs, cs);
     else if (blk == y[0]) store_block<float>(y, rows, W, out, mb, n0, rs, cs);
     else if (f.out == DType::U8) store_block<uint8_t>(q, rows, W, out, mb, n0, rs, cs);
     else store_block<int8_t>(reinterpret_cast<const int8_t(*)[kEpiCols]>(q), rows, W, out, mb, n0, rs, cs);
@@ -172,7 +188,7 @@ void epilogue(const Int8Finish& f, const int32_t* colsum, const int32_t* C, int6
 
 // C[M, N] int32 for all rows, computed and finished (epilogue) in blocks split across the pool.
 void gemm_epilogue(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8& w, const Int8Finish& f, char* out,
-                   int64_t rs, int64_t cs, bool parallel) {
+                   const float* res, int64_t rs, int64_t cs, bool parallel) {
   const cpu::GemmU8S8& kern = backend_kernels().gemm_u8s8;
   const int64_t N = w.N, K = w.K;
   const int32_t* colsum = w.colsum.data_ptr<int32_t>();
@@ -190,7 +206,7 @@ void gemm_epilogue(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8& w
     int64_t mb = t / nblocks, nb = t % nblocks;
     int64_t m0 = mb * MB, m1 = std::min(M, m0 + MB), n0 = nb * NB, n1 = std::min(N, n0 + NB);
     kern.gemm(m1 - m0, N, K, A + m0 * lda, lda, w.packed.data_ptr<int8_t>(), C + m0 * N, N, n0, n1);
-    epilogue(f, colsum, C, N, m0, m1, n0, n1, out, rs, cs);
+    epilogue(f, colsum, C, N, m0, m1, n0, n1, out, res, rs, cs);
   };
   int64_t tasks = mblocks * nblocks;
   if (!parallel) { for (int64_t t = 0; t < tasks; ++t) task(t); return; }
@@ -321,7 +337,14 @@ void conv_direct(const Tensor& out, const Tensor& xc, int64_t x_zero, float sx, 
               const int64_t oh = s / wq, ow = s % wq, e = std::min(s1, oh * wq + wq);
               if (ow < Wo) {
                 const int64_t n = std::min(e, oh * wq + Wo) - s;
-                std::memcpy(orow + (oh * Wo + ow) * es, src + (s - s0) * es, size_t(n * es));
+                if (f.residual) {  // float32 results: out = result + residual, as the layer's add would
+                  const float* a = reinterpret_cast<const float*>(src) + (s - s0);
+                  const float* rr = f.residual + (b * O + o0 + r) * P + oh * Wo + ow;
+                  float* d = reinterpret_cast<float*>(orow) + oh * Wo + ow;
+                  for (int64_t i = 0; i < n; ++i) d[i] = a[i] + rr[i];
+                } else {
+                  std::memcpy(orow + (oh * Wo + ow) * es, src + (s - s0) * es, size_t(n * es));
+                }
               }
               s = e;
             }
@@ -438,7 +461,7 @@ void int8_pack(const PackedInt8& p, const Tensor& w) {
 
 bool int8_linear(const Tensor& out, const Tensor& codes, const PackedInt8& w, const Int8Finish& f) {
   const int64_t M = codes.numel() / w.K;
-  if (M > 0) gemm_epilogue(M, codes.data_ptr<uint8_t>(), w.K, w, f, out.raw_ptr(), w.N, 1, true);
+  if (M > 0) gemm_epilogue(M, codes.data_ptr<uint8_t>(), w.K, w, f, out.raw_ptr(), f.residual, w.N, 1, true);
   return true;
 }
 
@@ -492,7 +515,8 @@ bool int8_conv2d(const Tensor& out, const Tensor& xc, double x_scale, int64_t x_
   auto image = [&](int64_t b, bool parallel) {
     const uint8_t* xb = nhwc + b * HW * C;
     char* ob = out.raw_ptr() + b * O * P * es;
-    if (direct) { gemm_epilogue(P, xb, C, w, f, ob, 1, P, parallel); return; }
+    const float* rb = f.residual ? f.residual + b * O * P : nullptr;
+    if (direct) { gemm_epilogue(P, xb, C, w, f, ob, rb, 1, P, parallel); return; }
     alloc::Scratch colbuf(size_t(P * K));
     uint8_t* cols = colbuf.as<uint8_t>();
     for (int64_t oh = 0; oh < Ho; ++oh)
@@ -512,7 +536,7 @@ bool int8_conv2d(const Tensor& out, const Tensor& xc, double x_scale, int64_t x_
           }
         }
       }
-    gemm_epilogue(P, cols, K, w, f, ob, 1, P, parallel);
+    gemm_epilogue(P, cols, K, w, f, ob, rb, 1, P, parallel);
   };
   if (B >= num_threads()) {
     parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) { for (int64_t b = lo; b < hi; ++b) image(b, false); });

@@ -40,7 +40,7 @@ tf::PackedInt8 packed_arg(const Napi::CallbackInfo& info, size_t i) {
 
 tf::Int8Epilogue epilogue_arg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
-  if (!info[i].IsObject()) arg_error(env, "int8 options must be an object {wScale, bias?, act?, out?, outScale?, outZero?, decode?}");
+  if (!info[i].IsObject()) arg_error(env, "int8 options must be an object {wScale, bias?, act?, out?, outScale?, outZero?, decode?, residual?}");
   Napi::Object o = info[i].As<Napi::Object>();
   tf::Int8Epilogue e;
   e.w_scale = tensor_from(env, o.Get("wScale"), "wScale");
@@ -66,6 +66,8 @@ tf::Int8Epilogue epilogue_arg(const Napi::CallbackInfo& info, size_t i) {
     if (!dec.IsBoolean()) arg_error(env, "int8 decode must be a boolean");
     e.decode = dec.As<Napi::Boolean>().Value();
   }
+  Napi::Value res = o.Get("residual");
+  if (!res.IsUndefined() && !res.IsNull()) e.residual = tensor_from(env, res, "residual");
   return e;
 }
 

@@ -269,6 +269,21 @@ Int8Finish epilogue_data(const PackedInt8& w, const Int8Epilogue& e, double x_sc
   return d;
 }
 
+// The epilogue's residual, checked against the output (float32 result, same shape and device) and made contiguous;
+// d->residual points into the returned tensor, which the caller keeps alive through the kernel.
+Tensor residual_operand(const Int8Epilogue& e, const Shape& out_shape, const Tensor& x, Int8Finish* d, const char* op) {
+  if (!e.residual.defined()) return Tensor();
+  TF_CHECK(e.out == DType::F32 || e.decode, InvalidArgument, op,
+           ": a residual is added to a float32 result (out float32, or decode), not to codes");
+  TF_CHECK(e.residual.dtype() == DType::F32, DType, op, ": residual must be float32, got ", dtype_name(e.residual.dtype()));
+  TF_CHECK(e.residual.shape() == out_shape, ShapeMismatch, op, ": residual ", shape_str(e.residual.shape()),
+           " does not match the output ", shape_str(out_shape));
+  TF_CHECK(e.residual.device() == x.device(), InvalidArgument, op, ": residual on another device than the input");
+  Tensor r = contiguous(detach_op(e.residual));
+  d->residual = r.data_ptr<float>();
+  return r;
+}
+
 // The activations' coding: uint8 codes come with their (scale, zero point); float32 takes the given ones or, when
 // the scale is <= 0, its own range (dynamic). The scale is rounded to float32, as the epilogue uses it.
 void resolve_activation_params(const Tensor& x, double* x_scale, int64_t* x_zero, const char* op) {
@@ -308,6 +323,7 @@ Tensor int8_linear(const Tensor& x, double x_scale, int64_t x_zero, const Packed
   Int8Finish d = epilogue_data(w, e, x_scale, x_zero, op);
   Shape os = x.shape();
   os.back() = w.N;
+  Tensor res = residual_operand(e, os, x, &d, op);
   Tensor out = empty(os, e.decode ? DType::F32 : e.out);
   current_backend().int8_linear(out, a, w, d);
   return out;
@@ -330,6 +346,7 @@ Tensor int8_conv2d(const Tensor& x, double x_scale, int64_t x_zero, const Packed
   resolve_activation_params(x, &x_scale, &x_zero, op);
   Tensor xc = contiguous(detach_op(x));
   Int8Finish d = epilogue_data(w, e, x_scale, x_zero, op);
+  Tensor res = residual_operand(e, {B, w.N, Ho, Wo}, x, &d, op);
   Tensor out = empty({B, w.N, Ho, Wo}, e.decode ? DType::F32 : e.out);
   current_backend().int8_conv2d(out, xc, x_scale, x_zero, w, kh, kw, p, d);
   return out;

@@ -30,6 +30,9 @@ struct Int8Epilogue {
   // With out U8 / I8: decode the codes again, (q - out_zero) * out_scale, and write float32: the output coding's
   // rounding (the paper's fake-quantised layer output) without a pass over a code tensor.
   bool decode = false;
+  // float32, the output's shape, or undefined: added to the float32 result as it is written (a residual
+  // connection's x + layer(h) without a pass over either tensor); needs a float32 result (out F32 or decode).
+  Tensor residual;
 };
 // A checked affine coding of x viewed as [outer, C, inner]: one (scale, zero) per channel (or one for all), codes
 // clamped to [lo, hi].
@@ -51,6 +54,7 @@ struct Int8Finish {
   DType out = DType::F32;
   float out_scale = 1, out_zero = 0, lo = 0, hi = 0;
   bool decode = false;  // out is the coding (U8 / I8); the result is float32 (Int8Epilogue::decode)
+  const float* residual = nullptr;  // contiguous, the output's layout: added to each float32 result as written
 };
 
 }  // namespace tf

@@ -3,7 +3,7 @@
 import { Tensor, TensorfieldError } from '../../tensor';
 import { cat } from '../../ops';
 import { Module } from '../module';
-import { Conv2d, Dropout, GroupNorm, Linear, SinusoidalEmbedding, AttentionBlock2d } from '../layers';
+import { Conv2d, Dropout, GroupNorm, Linear, SinusoidalEmbedding, AttentionBlock2d, forwardAdd } from '../layers';
 import { rmsNorm, upsampleNearest } from '../functional';
 import { tidy } from '../../scope';
 
@@ -60,8 +60,8 @@ export class ResBlock extends Module {
     } else {
       h = this.n2.forwardSilu(h.add(col(e)));
     }
-    h = this.c2.forward(this.drop.forward(h));
-    return (this.skip ? this.skip.forward(x) : x).add(h);
+    const r = this.skip ? this.skip.forward(x) : x;
+    return forwardAdd(this.c2, this.drop.forward(h), r);  // the int8 conv adds r in its epilogue
   }
 }
 
