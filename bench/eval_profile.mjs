@@ -1,25 +1,12 @@
 // Wall time per native entry point during one sampling-step network evaluation (no grad) of a trained run's
 // network, float32 and (given an int8 checkpoint) int8: which ops the step spends its time in.
-// Every function of the addon's exports is wrapped before the library loads (as bench/op_profile.mjs does).
+// The addon's entry points are timed by bench/native_timer.mjs. Each evaluation runs inside tidy(): tensors left
+// to the garbage collector are freed late and their pages faulted in again, which inflates the ops that allocate.
 // Run: npm run build:ts && TENSORFIELD_ADDON=cpu node bench/eval_profile.mjs <run> [int8 file] [threads=1] [batch=64] [reps=10]
 import { createRequire } from 'module';
-import path from 'path';
-import { fileURLToPath } from 'url';
+import { timeNativeCalls } from './native_timer.mjs';
 const require = createRequire(import.meta.url);
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const addon = require(path.join(root, 'build', 'Release', 'tensorfield.node'));
-let acc = new Map();
-let on = false;
-for (const [k, f] of Object.entries(addon)) {
-  if (typeof f !== 'function' || /^[A-Z]/.test(k)) continue;
-  addon[k] = function (...a) {
-    if (!on) return f.apply(this, a);
-    const s = performance.now();
-    try { return f.apply(this, a); } finally {
-      const e = acc.get(k) ?? { ms: 0, n: 0 }; e.ms += performance.now() - s; e.n++; acc.set(k, e);
-    }
-  };
-}
+const timer = timeNativeCalls();
 const tf = require('../dist/index.js');
 require('../dist/models');
 const { openRun } = require('../dist/cli/train.js');
@@ -38,14 +25,14 @@ tf.manualSeed(0);
 const x = tf.keep(tf.randn([B, ...nets[0][1].spec.itemShape])), c = tf.keep(tf.full([B], 0));
 console.log(`${dir} | ${tf.info().isa} | ${tf.info().cpu} | ${T} thread(s), batch ${B}, ${R} evaluations`);
 for (const [name, m] of nets) {
-  const run = () => { const y = tf.noGrad(() => m.forward(x, c)); y.dataSync(); y.dispose(); };
+  const run = () => tf.tidy(() => { tf.noGrad(() => m.forward(x, c)).dataSync(); });
   for (let i = 0; i < 3; i++) run();
-  acc = new Map(); on = true;
+  timer.acc.clear(); timer.on = true;
   const t0 = performance.now();
   for (let i = 0; i < R; i++) run();
   const total = (performance.now() - t0) / R;
-  on = false;
-  const rows = [...acc].map(([k, e]) => [k, e.ms / R, e.n / R]).sort((a, b) => b[1] - a[1]);
+  timer.on = false;
+  const rows = [...timer.acc].map(([k, e]) => [k, e.ms / R, e.n / R]).sort((a, b) => b[1] - a[1]);
   const inNative = rows.reduce((s, r) => s + r[1], 0);
   console.log(`\n${name}: ${total.toFixed(1)} ms per evaluation, in native calls ${inNative.toFixed(1)} ms`);
   for (const [k, ms, n] of rows.slice(0, 30)) console.log(`  ${k.padEnd(28)} ${ms.toFixed(2).padStart(9)} ms ${(100 * ms / total).toFixed(1).padStart(5)} % ${n.toFixed(0).padStart(6)} calls`);

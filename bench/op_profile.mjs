@@ -4,31 +4,17 @@
 // the same object); times are inclusive wall ms per step, summed over calls, median step count from `steps`.
 // Run: npm run build:ts && TENSORFIELD_ADDON=cpu node bench/op_profile.mjs [threads] [steps]
 import { createRequire } from 'module';
-import path from 'path';
-import { fileURLToPath } from 'url';
 import { makeConvTrainStep } from './conv_denoiser.mjs';
+import { timeNativeCalls } from './native_timer.mjs';
 const require = createRequire(import.meta.url);
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const addon = require(path.join(root, 'build', 'Release', 'tensorfield.node'));
-const acc = new Map();
-let on = false;
-for (const [k, f] of Object.entries(addon)) {
-  if (typeof f !== 'function' || /^[A-Z]/.test(k)) continue;
-  addon[k] = function (...a) {
-    if (!on) return f.apply(this, a);
-    const s = performance.now();
-    try { return f.apply(this, a); } finally {
-      const e = acc.get(k) ?? { ms: 0, n: 0 }; e.ms += performance.now() - s; e.n++; acc.set(k, e);
-    }
-  };
-}
+const timer = timeNativeCalls(), acc = timer.acc;
 const tf = require('../dist/index.js');
 const T = Number(process.argv[2] ?? 1), steps = Number(process.argv[3] ?? 6);
 tf.setNumThreads(T); tf.manualSeed(0);
 const data = tf.keep(tf.randn([4096, 1, 28, 28]));
 const { step } = makeConvTrainStep(tf, data);
 for (let i = 0; i < 2; i++) step();
-on = true;
+timer.on = true;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) step();
 const total = (performance.now() - t0) / steps;
