@@ -19,8 +19,19 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * definition. `composite: true` runs that definition directly (for testing).
  */
 export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
-                          opts: { composite?: boolean; silu?: boolean } = {}): Tensor {
-  return wrapNative(native.groupNorm(x._h, groups, weight ? weight._h : null, bias ? bias._h : null, eps, opts.composite ?? false, opts.silu ?? false));
+                          opts: { composite?: boolean; silu?: boolean; scale?: Tensor; shift?: Tensor } = {}): Tensor {
+  if ((opts.scale === undefined) !== (opts.shift === undefined)) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'groupNorm: modulation needs both scale and shift');
+  return wrapNative(native.groupNorm(x._h, groups, weight ? weight._h : null, bias ? bias._h : null, eps, opts.composite ?? false, opts.silu ?? false,
+    opts.scale ? opts.scale._h : null, opts.shift ? opts.shift._h : null));
+}
+/**
+ * groupNorm(x) * scale + shift with scale, shift [N, C]: each sample's channels modulated after the norm's own
+ * affine (FiLM / AdaGN), then SiLU when `silu`. One pass over the data when nothing is differentiated (the affine
+ * and the modulation folded together: the last bits differ from the ops'), the ops one by one otherwise.
+ */
+export function groupNormModulated(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, scale: Tensor,
+                                   shift: Tensor, opts: { eps?: number; silu?: boolean } = {}): Tensor {
+  return groupNorm(x, groups, weight, bias, opts.eps ?? 1e-5, { silu: opts.silu, scale, shift });
 }
 /** silu(groupNorm(x)): one pass over the data when nothing is differentiated (sampling), the two ops otherwise. */
 export function groupNormSilu(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {

@@ -119,6 +119,10 @@ export class GroupNorm extends Module {
   forward(x: Tensor): Tensor { return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5); }
   /** silu(forward(x)), fused into one pass when nothing is differentiated. */
   forwardSilu(x: Tensor): Tensor { return F.groupNormSilu(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5); }
+  /** forward(x) * scale + shift (scale, shift [N, C]), then SiLU when `silu`: F.groupNormModulated */
+  forwardModulated(x: Tensor, scale: Tensor, shift: Tensor, silu = false): Tensor {
+    return F.groupNormModulated(x, this.numGroups, this.weight, this.bias, scale, shift, { eps: this.opts.eps ?? 1e-5, silu });
+  }
 }
 
 export class LayerNorm extends Module {

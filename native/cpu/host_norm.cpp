@@ -53,7 +53,7 @@ const T* ptr_or_null(const Tensor* t) { return t ? t->data_ptr<T>() : nullptr; }
 }  // namespace
 
 bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w, const Tensor* b,
-                double eps, bool silu) {
+                double eps, bool silu, const Tensor* mod_scale, const Tensor* mod_shift) {
   if (!is_floating(x.dtype())) return false;
   const Layout L(x, G);
   const int64_t S = L.S, Cg = L.Cg, M = L.M;
@@ -65,6 +65,9 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
     T* st = stats.data_ptr<T>();
     const T* wp = ptr_or_null<T>(w);
     const T* bp = ptr_or_null<T>(b);
+    const T* msp = ptr_or_null<T>(mod_scale);  // [N, C]: one (scale, shift) per sample and channel
+    const T* mtp = ptr_or_null<T>(mod_shift);
+    const int64_t C = G * Cg;
     const cpu::KernelTable& kt = backend_kernels();
     parallel_for(0, L.N * G, L.grain(), [&](int64_t lo, int64_t hi) {
       for (int64_t ng = lo; ng < hi; ++ng) {
@@ -88,6 +91,11 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
         for (int64_t c = 0; c < Cg; ++c) {
           int64_t ch = g * Cg + c;
           T a = T(rstd) * (wp ? wp[ch] : T(1)), sh = (bp ? bp[ch] : T(0)) - T(mu) * a;
+          if (msp) {  // (x a + sh) s + t, folded: x (a s) + (sh s + t)
+            const int64_t nc = (ng / G) * C + ch;
+            a = a * msp[nc];
+            sh = sh * msp[nc] + mtp[nc];
+          }
           const T* xr = xs + c * S;
           T* yr = yp + ng * M + c * S;
           if (std::is_same<T, float>::value) {

@@ -387,7 +387,7 @@ BINDING(FillInPlace) {
   })
 }
 
-// groupNorm(x, groups, weight|null, bias|null, eps, composite?)
+// groupNorm(x, groups, weight|null, bias|null, eps, composite?, silu?, modScale?, modShift?)
 BINDING(GroupNorm) {
   GUARDED({
     Tensor x = tensor_arg(info, 0, "input");
@@ -395,6 +395,11 @@ BINDING(GroupNorm) {
     Tensor w = info[2].IsNull() || info[2].IsUndefined() ? Tensor() : tensor_arg(info, 2, "weight");
     Tensor b = info[3].IsNull() || info[3].IsUndefined() ? Tensor() : tensor_arg(info, 3, "bias");
     double eps = num_or(info, 4, 1e-5, "eps");
+    if (info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined()) {
+      Tensor s = tensor_arg(info, 7, "modulation scale");
+      Tensor t = info.Length() > 8 && !info[8].IsNull() && !info[8].IsUndefined() ? tensor_arg(info, 8, "modulation shift") : Tensor();
+      return wrap(env, tf::group_norm_modulated(x, G, w, b, eps, s, t, bool_or(info, 6, false), bool_or(info, 5, false)));
+    }
     return wrap(env, tf::group_norm_op(x, G, w, b, eps, bool_or(info, 6, false), bool_or(info, 5, false)));
   })
 }

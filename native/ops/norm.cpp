@@ -70,7 +70,7 @@ Tensor group_norm_impl(const Tensor& x0, int64_t G, const Tensor& w, const Tenso
   Tensor y = empty(x.shape(), x.dtype()), stats = empty({N, G, 2}, x.dtype());  // mean, rstd
   Tensor wc = w.defined() ? contiguous(detach(w)) : Tensor(), bc = b.defined() ? contiguous(detach(b)) : Tensor();
   current_backend().group_norm(y, stats, x, G, wc.defined() ? &wc : nullptr, bc.defined() ? &bc : nullptr, eps,
-                               fuse_silu);
+                               fuse_silu, nullptr, nullptr);
   TensorList inputs{x0, w, b};
   if (compute_requires_grad(inputs)) {
     Shape xs = x0.shape();
@@ -123,6 +123,43 @@ Tensor group_norm_impl(const Tensor& x0, int64_t G, const Tensor& w, const Tenso
 }
 
 }  // namespace
+
+Tensor group_norm_modulated(const Tensor& x, int64_t G, const Tensor& w, const Tensor& b, double eps,
+                            const Tensor& scale, const Tensor& shift, bool with_silu, bool composite) {
+  const char* op = "groupNorm";
+  TF_CHECK(x.dim() >= 2, ShapeMismatch, op, ": input must be [N, C, ...], got ", shape_str(x.shape()));
+  const int64_t N = x.shape()[0], C = x.shape()[1];
+  TF_CHECK(scale.defined() && shift.defined(), InvalidArgument, op, ": modulation needs both scale and shift");
+  for (const Tensor* p : {&scale, &shift}) {
+    TF_CHECK((p->shape() == Shape{N, C}), ShapeMismatch, op, ": modulation scale/shift must have shape [", N, ", ", C,
+             "], got ", shape_str(p->shape()));
+    TF_CHECK(p->dtype() == x.dtype(), DType, op, ": modulation dtype differs from the input's");
+    TF_CHECK(p->device() == x.device(), InvalidArgument, op, ": modulation on another device than the input");
+  }
+  TensorList inputs{x, w, b, scale, shift};
+  if (composite || compute_requires_grad(inputs) || has_tangent(inputs)) {
+    // the ops one by one (a gradient or tangent goes through them): norm, * scale + shift per sample and channel
+    Shape cs{N, C};
+    for (int64_t d = 2; d < x.dim(); ++d) cs.push_back(1);
+    Tensor y = (composite ? group_norm_composite(x, G, w, b, eps) : group_norm(x, G, w, b, eps)) * reshape(scale, cs) +
+               reshape(shift, cs);
+    return with_silu ? silu(y) : y;
+  }
+  TF_CHECK(G >= 1 && C % G == 0, ShapeMismatch, op, ": ", C, " channels are not divisible into ", G, " groups");
+  check_float(x, op);
+  for (const Tensor* p : {&w, &b})
+    if (p->defined()) {
+      TF_CHECK(p->shape() == Shape{C}, ShapeMismatch, op, ": weight/bias must have shape [", C, "], got ", shape_str(p->shape()));
+      TF_CHECK(p->dtype() == x.dtype(), DType, op, ": weight/bias dtype differs from the input's");
+    }
+  TF_CHECK(eps >= 0, InvalidArgument, op, ": eps must be non-negative");
+  Tensor xc = contiguous(x), sc = contiguous(scale), tc = contiguous(shift);
+  Tensor y = empty(xc.shape(), xc.dtype()), stats = empty({N, G, 2}, xc.dtype());
+  Tensor wc = w.defined() ? contiguous(w) : Tensor(), bc = b.defined() ? contiguous(b) : Tensor();
+  current_backend().group_norm(y, stats, xc, G, wc.defined() ? &wc : nullptr, bc.defined() ? &bc : nullptr, eps,
+                               with_silu, &sc, &tc);
+  return y;
+}
 
 Tensor group_norm_op(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps, bool with_silu,
                      bool composite) {

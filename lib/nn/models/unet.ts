@@ -56,7 +56,8 @@ export class ResBlock extends Module {
       let scale = e.narrow(1, 0, this.cout), shift = e.narrow(1, this.cout, this.cout);
       // double norm: both at unit RMS over the channels (pnorm, 1e-8 as in sCM); otherwise scale around 1
       if (this.doubleNorm) { scale = rmsNorm(scale, null, 1e-8); shift = rmsNorm(shift, null, 1e-8); } else scale = scale.add(1);
-      h = this.n2.forward(h).mul(col(scale)).add(col(shift)).silu();
+      // one pass when sampling (nothing differentiated); norm, product, sum and SiLU as ops when training
+      h = this.n2.forwardModulated(h, scale, shift, true);
     } else {
       h = this.n2.forwardSilu(h.add(col(e)));
     }
