@@ -139,27 +139,27 @@ describe('layers against closed forms', () => {
     };
     expectClose(secondOrder(true), secondOrder(false), 1e-10, 1e-10, 'second order');
   });
-  test('groupNormModulated (FiLM / AdaGN): one pass without gradients, within a few ulps of the ops; the ops themselves, bit for bit, with gradients; float64 gradients of every input; bad modulations', () => {
+  test('groupNormModulated (FiLM / AdaGN): one pass without gradients and the ops with them, both equal to the ops bit for bit (float32 and float64, every ISA); float64 gradients of every input; bad modulations', () => {
     const x = tf.randn([3, 8, 5, 4]), w = tf.randn([8]), b = tf.randn([8]);
     const e = tf.randn([3, 16]);  // scale and shift as a model slices them: non-contiguous views
     const scale = e.narrow(1, 0, 8).add(1), shift = e.narrow(1, 8, 8);
     const col = (v: Tensor) => v.reshape(3, 8, 1, 1);
-    for (const silu of [false, true]) {
+    for (const silu of [false, true]) forEachIsa((isa) => {
       const ops = F.groupNorm(x, 4, w, b).mul(col(scale)).add(col(shift));
       const want = silu ? ops.silu() : ops;
       const fused = tf.noGrad(() => F.groupNormModulated(x, 4, w, b, scale, shift, { silu }));
-      // folded affine x (a s) + (sh s + t) against ((x a + sh) s) + t: a few float32 roundings of values O(1-10)
-      expectClose(arr(fused), arr(want), 2e-5, 2e-6, `fused, silu ${silu}`);
+      // a JVP's primal (the ops) and a plain forward (fused) must agree exactly: sCM compares them
+      expectArraysEqual(arr(fused), arr(want), `${isa} fused, silu ${silu}`);
       const xg = x.detach().requiresGrad_();
       const withGrad = F.groupNormModulated(xg, 4, w, b, scale, shift, { silu });
       const opsGrad = F.groupNorm(xg, 4, w, b).mul(col(scale)).add(col(shift));
-      expectArraysEqual(arr(withGrad), arr(silu ? opsGrad.silu() : opsGrad), `ops with gradients, silu ${silu}`);
-    }
-    // float64: the fused pass to ~1e-15, and gradients of x, w, b, scale and shift by central differences
+      expectArraysEqual(arr(withGrad), arr(silu ? opsGrad.silu() : opsGrad), `${isa} ops with gradients, silu ${silu}`);
+    });
+    // float64: the fused pass, and gradients of x, w, b, scale and shift by central differences
     const x64 = randn64(2, 6, 3, 3), w64 = randn64(6), b64 = randn64(6), s64 = randn64(2, 6), t64 = randn64(2, 6);
     const f64 = tf.noGrad(() => F.groupNormModulated(x64, 3, w64, b64, s64, t64, { silu: true }));
     const o64 = F.groupNorm(x64, 3, w64, b64).mul(s64.reshape(2, 6, 1, 1)).add(t64.reshape(2, 6, 1, 1)).silu();
-    expectClose(arr(f64), arr(o64), 1e-13, 1e-13, 'float64 fused');
+    expectArraysEqual(arr(f64), arr(o64), 'float64 fused');
     gradcheck((xx, ww, bb, ss, tt) => F.groupNormModulated(xx, 3, ww, bb, ss, tt, { silu: true }), [x64, w64, b64, s64, t64], { label: 'groupNormModulated' });
     expectCode(() => F.groupNormModulated(x, 4, w, b, tf.ones([3, 7]), shift), 'TF_SHAPE_MISMATCH');
     expectCode(() => F.groupNormModulated(x, 4, w, b, scale.to('float64'), shift), 'TF_DTYPE');

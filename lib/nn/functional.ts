@@ -26,8 +26,8 @@ export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bia
 }
 /**
  * groupNorm(x) * scale + shift with scale, shift [N, C]: each sample's channels modulated after the norm's own
- * affine (FiLM / AdaGN), then SiLU when `silu`. One pass over the data when nothing is differentiated (the affine
- * and the modulation folded together: the last bits differ from the ops'), the ops one by one otherwise.
+ * affine (FiLM / AdaGN), then SiLU when `silu`. One pass over the data when nothing is differentiated (each row
+ * modulated while in cache, rounded as the ops round it: the same bits), the ops one by one otherwise.
  */
 export function groupNormModulated(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, scale: Tensor,
                                    shift: Tensor, opts: { eps?: number; silu?: boolean } = {}): Tensor {

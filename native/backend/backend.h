@@ -122,7 +122,8 @@ struct Backend {
   // silu: SiLU applied to y. The first-order backward (dx, and dw, db when w is given or b is; with silu, gy is the
   // gradient of SiLU's output and b is the forward's bias) and the tangent dy from tx, tw, tb (each may be null),
   // from the saved stats. mod_scale, mod_shift [N, C] (both or neither; no gradient): each sample's channel
-  // modulated after the affine, y = (norm * w + b) * mod_scale + mod_shift, folded into the one affine pass.
+  // modulated after the affine, y = (norm * w + b) * mod_scale + mod_shift (product and sum rounded apart),
+  // before the SiLU.
   bool (*group_norm)(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w,
                      const Tensor* b, double eps, bool silu, const Tensor* mod_scale, const Tensor* mod_shift);
   bool (*group_norm_backward)(const Tensor& dx, const Tensor* dw, const Tensor* db, const Tensor& gy,

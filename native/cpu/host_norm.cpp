@@ -58,6 +58,7 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
   const Layout L(x, G);
   const int64_t S = L.S, Cg = L.Cg, M = L.M;
   cpu::UnaryFn silu_fn = silu ? backend_kernels().unary[U_SILU][int(x.dtype())] : nullptr;
+  const cpu::UnaryFn unary_silu = backend_kernels().unary[U_SILU][int(x.dtype())];  // what the silu op runs
   const UnaryParams no_params{0, 0};
   TF_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data_ptr<T>();
@@ -91,20 +92,25 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
         for (int64_t c = 0; c < Cg; ++c) {
           int64_t ch = g * Cg + c;
           T a = T(rstd) * (wp ? wp[ch] : T(1)), sh = (bp ? bp[ch] : T(0)) - T(mu) * a;
-          if (msp) {  // (x a + sh) s + t, folded: x (a s) + (sh s + t)
-            const int64_t nc = (ng / G) * C + ch;
-            a = a * msp[nc];
-            sh = sh * msp[nc] + mtp[nc];
-          }
           const T* xr = xs + c * S;
           T* yr = yp + ng * M + c * S;
           if (std::is_same<T, float>::value) {
-            kt.gn_affine_row(S, reinterpret_cast<const float*>(xr), float(a), float(sh), silu ? 1 : 0,
+            kt.gn_affine_row(S, reinterpret_cast<const float*>(xr), float(a), float(sh), silu && !msp ? 1 : 0,
                              reinterpret_cast<float*>(yr));
-            continue;
+          } else {
+            for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * a + sh;
           }
-          for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * a + sh;
-          if (silu_fn) silu_fn(S, reinterpret_cast<const char*>(yr), 1, reinterpret_cast<char*>(yr), 1, &no_params);
+          if (msp) {
+            // the modulation on the row while it is in cache, rounded as the ops round it (a product, then a sum:
+            // two loops, nothing to contract), then SiLU by the unary op's own kernel: the same bits as the ops
+            const int64_t nc = (ng / G) * C + ch;
+            const T s = msp[nc], t = mtp[nc];
+            for (int64_t i = 0; i < S; ++i) yr[i] = yr[i] * s;
+            for (int64_t i = 0; i < S; ++i) yr[i] = yr[i] + t;
+            if (silu) unary_silu(S, reinterpret_cast<const char*>(yr), 1, reinterpret_cast<char*>(yr), 1, &no_params);
+          } else if (silu_fn && !std::is_same<T, float>::value) {
+            silu_fn(S, reinterpret_cast<const char*>(yr), 1, reinterpret_cast<char*>(yr), 1, &no_params);
+          }
         }
       }
     });

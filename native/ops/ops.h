@@ -183,9 +183,9 @@ Tensor group_norm_silu(const Tensor& x, int64_t groups, const Tensor& weight, co
 Tensor group_norm_op(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps, bool silu,
                      bool composite);
 // group_norm (then silu when `silu`) with each sample's channels modulated after the affine: y * scale + shift,
-// scale and shift [N, C] (FiLM / AdaGN). One pass when nothing needs a gradient or tangent (the affine and the
-// modulation folded into one per channel row: x (a s) + (sh s + t), which rounds differently from the ops in
-// the last bits); the ops one by one otherwise, or when `composite`.
+// scale and shift [N, C] (FiLM / AdaGN). One pass over the data when nothing needs a gradient or tangent (each
+// channel row modulated while in cache, rounded as the ops round it: the same bits); the ops one by one
+// otherwise, or when `composite`.
 Tensor group_norm_modulated(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps,
                             const Tensor& scale, const Tensor& shift, bool silu, bool composite);
 
