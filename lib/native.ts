@@ -134,7 +134,7 @@ export interface NativeModule {
   mul_(dst: T, src: Operand): void;
   copy_(dst: T, src: Operand): void;
   fill_(dst: T, v: number): void;
-  groupNorm(x: T, groups: number, weight: T | null, bias: T | null, eps: number, composite?: boolean, silu?: boolean, modScale?: T | null, modShift?: T | null): T;
+  groupNorm(x: T, groups: number, weight: T | null, bias: T | null, eps: number, composite?: boolean, silu?: boolean, modScale?: T | null, modShift?: T | null, codeScale?: number | null, codeZero?: number | null, inScale?: number | null, inZero?: number | null): T;
   attention(q: T, k: T, v: T, scale: number, causal: boolean, composite?: boolean): T;
   adamStep(params: T[], grads: T[], m: T[], v: T[], lr: number, beta1: number, beta2: number, eps: number,
            weightDecay: number, step: number, decoupled: boolean): void;

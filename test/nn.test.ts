@@ -166,6 +166,72 @@ describe('layers against closed forms', () => {
     expectCode(() => F.groupNorm(x, 4, w, b, 1e-5, { scale }), 'TF_INVALID_ARGUMENT');
     expectCode(() => F.groupNormModulated(x, 3, w, b, scale, shift), 'TF_SHAPE_MISMATCH');
   });
+  test('groupNorm with codes: the uint8 codes quantize() gives the float32 result, bit for bit (plain, SiLU, modulated; every ISA, odd row lengths); no gradient, bad codings', () => {
+    // The codes an int8 layer computes from the float32 output (quantize, round half to even, clamped to
+    // [0, 255]) are what the coded pass must write: equality, not closeness. Scales coarse enough that the
+    // outputs clamp at both ends, and a tie case: y = k + 0.5 exactly (x / rstd chosen so the norm gives halves).
+    const x = tf.randn([3, 8, 5, 7]).mul(2), w = tf.randn([8]), b = tf.randn([8]);
+    const e = tf.randn([3, 16]);
+    const scale = e.narrow(1, 0, 8).add(1), shift = e.narrow(1, 8, 8);
+    const q = (t: Tensor, c: { scale: number; zeroPoint: number }) => tf.quant.quantize(t, c.scale, c.zeroPoint, { dtype: 'uint8' });
+    for (const c of [{ scale: 0.02, zeroPoint: 128 }, { scale: 0.013, zeroPoint: 3 }, { scale: 0.5, zeroPoint: 255 }]) forEachIsa((isa) => {
+      tf.noGrad(() => {
+        const plain = F.groupNorm(x, 4, w, b, 1e-5, { codes: c });
+        expect(plain.dtype).toBe('uint8');
+        expectArraysEqual(arr(plain), arr(q(F.groupNorm(x, 4, w, b), c)), `${isa} plain ${c.scale}`);
+        expectArraysEqual(arr(F.groupNormSilu(x, 4, w, b, 1e-5, { codes: c })), arr(q(F.groupNormSilu(x, 4, w, b), c)), `${isa} silu ${c.scale}`);
+        for (const silu of [false, true])
+          expectArraysEqual(arr(F.groupNormModulated(x, 4, w, b, scale, shift, { silu, codes: c })),
+            arr(q(F.groupNormModulated(x, 4, w, b, scale, shift, { silu }), c)), `${isa} modulated silu ${silu} ${c.scale}`);
+      });
+    });
+    // ties: groups of two values {-1, 1} normalise to exactly -1 and 1 (eps 0), w = 1.5, b = 0 gives +-1.5 and
+    // scale 1 puts them on the half-integer: codes 126 and 130 (half to even: -1.5 -> -2, 1.5 -> 2) from zero point 128
+    const xt = tf.tensor([-1, 1, 1, -1], { dtype: 'float32' }).reshape(1, 2, 2, 1);
+    const tie = tf.noGrad(() => F.groupNorm(xt, 2, tf.full([2], 1.5), tf.zeros([2]), 0, { codes: { scale: 1, zeroPoint: 128 } }));
+    expect(arr(tie)).toEqual([126, 130, 130, 126]);
+    // the module forms fall back to float32 when something is differentiated (the int8 layer codes it itself)
+    const gn = new nn.GroupNorm(4, 8);
+    expect(gn.forwardSilu(x, { scale: 0.02, zeroPoint: 128 }).dtype).toBe('float32');
+    expect(tf.noGrad(() => gn.forwardSilu(x, { scale: 0.02, zeroPoint: 128 })).dtype).toBe('uint8');
+    expectArraysEqual(arr(tf.noGrad(() => gn.forwardSilu(x, { scale: 0.02, zeroPoint: 128 }))), arr(q(gn.forwardSilu(x), { scale: 0.02, zeroPoint: 128 })), 'module');
+    // the functional form is explicit: an error instead of a silent float32
+    const wg = w.detach().requiresGrad_();
+    expectCode(() => F.groupNorm(x, 4, wg, b, 1e-5, { codes: { scale: 0.1, zeroPoint: 0 } }), 'TF_INVALID_ARGUMENT');
+    expectCode(() => tf.noGrad(() => F.groupNorm(x.to('float64'), 4, null, null, 1e-5, { codes: { scale: 0.1, zeroPoint: 0 } })), 'TF_DTYPE');
+    for (const bad of [{ scale: 0, zeroPoint: 0 }, { scale: NaN, zeroPoint: 0 }, { scale: 1e40, zeroPoint: 0 }, { scale: -1, zeroPoint: 0 },
+      { scale: 0.1, zeroPoint: 256 }, { scale: 0.1, zeroPoint: -1 }, { scale: 0.1, zeroPoint: 1.5 }])
+      expectCode(() => tf.noGrad(() => F.groupNorm(x, 4, w, b, 1e-5, { codes: bad })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => tf.noGrad(() => F.groupNorm(x, 4, w, b, 1e-5, { composite: true, codes: { scale: 0.1, zeroPoint: 0 } })), 'TF_INVALID_ARGUMENT');
+  });
+  test('groupNorm with inputCodes: uint8 codes normalised as their dequantize() would be, bit for bit (plain, SiLU, modulated, coded out too; every ISA); errors', () => {
+    const ic = { scale: 0.037, zeroPoint: 91 }, oc = { scale: 0.02, zeroPoint: 128 };
+    const codes = tf.randint(0, 256, [3, 8, 5, 7], { dtype: 'uint8' });
+    const dec = tf.quant.dequantize(codes, ic.scale, ic.zeroPoint);
+    const w = tf.randn([8]), b = tf.randn([8]), e = tf.randn([3, 16]);
+    const scale = e.narrow(1, 0, 8).add(1), shift = e.narrow(1, 8, 8);
+    forEachIsa((isa) => tf.noGrad(() => {
+      for (const c of [null, oc]) {
+        const o = { codes: c, inputCodes: ic };
+        expectArraysEqual(arr(F.groupNorm(codes, 4, w, b, 1e-5, o)), arr(F.groupNorm(dec, 4, w, b, 1e-5, { codes: c })), `${isa} plain ${!!c}`);
+        expectArraysEqual(arr(F.groupNormSilu(codes, 4, w, b, 1e-5, o)), arr(F.groupNormSilu(dec, 4, w, b, 1e-5, { codes: c })), `${isa} silu ${!!c}`);
+        expectArraysEqual(arr(F.groupNormModulated(codes, 4, w, b, scale, shift, { silu: true, ...o })),
+          arr(F.groupNormModulated(dec, 4, w, b, scale, shift, { silu: true, codes: c })), `${isa} modulated ${!!c}`);
+      }
+    }));
+    // the module decodes first when something is differentiated, and gives the same values
+    const gn = new nn.GroupNorm(4, 8);
+    const viaGrad = gn.forwardModulated(codes, scale, shift, true, null, ic);
+    expect(viaGrad.dtype).toBe('float32');
+    expect(viaGrad.requiresGrad).toBe(true);
+    expectArraysEqual(arr(viaGrad), arr(tf.noGrad(() => gn.forwardModulated(codes, scale, shift, true, null, ic))), 'module, grad vs none');
+    expectCode(() => tf.noGrad(() => F.groupNorm(codes, 4, w, b)), 'TF_DTYPE');
+    expectCode(() => tf.noGrad(() => gn.forwardSilu(codes)), 'TF_DTYPE');
+    expectCode(() => tf.noGrad(() => F.groupNorm(dec, 4, w, b, 1e-5, { inputCodes: ic })), 'TF_DTYPE');
+    expectCode(() => tf.noGrad(() => F.groupNorm(codes, 4, w, b, 1e-5, { inputCodes: { scale: 0.1, zeroPoint: 300 } })), 'TF_INVALID_ARGUMENT');
+    expectCode(() => tf.noGrad(() => F.groupNorm(codes, 4, w.to('float64'), b, 1e-5, { inputCodes: ic })), 'TF_DTYPE');
+    expectCode(() => F.groupNorm(codes, 4, w.detach().requiresGrad_(), b, 1e-5, { inputCodes: ic }), 'TF_INVALID_ARGUMENT');
+  });
   test('GroupNorm forward, plain and with the fused SiLU: every ISA\'s float32 rows match the float64 op', () => {
     // Per group the rows sum x and x^2 in double lanes (exact products of floats, 2^-53 relative sums), then write
     // y = x * a + b with a = rstd w, b = beta - mu a, each rounded to float32: at most ~6 roundings of values up to

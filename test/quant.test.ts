@@ -140,6 +140,27 @@ describe('quantizeModel', () => {
     const unfused = m.forward(x, t);
     for (const l of convs) delete (l as unknown as { forwardAdd?: unknown }).forwardAdd;
     expect(Array.from(yq.dataSync())).toEqual(Array.from(unfused.dataSync()));
+    // the norms before int8 convolutions write the convolutions' input codes (GroupNorm codes), and the second
+    // norm of each residual block reads the first convolution's output codes (inputCodes): the same bits as
+    // float32 everywhere; the coded paths are taken (uint8 out of and into the norms)
+    const norms = m.namedModules().filter((e): e is [string, nn.GroupNorm] => e[1] instanceof nn.GroupNorm).map(([, l]) => l);
+    const outs: string[] = [], ins: string[] = [];
+    for (const n of norms) {
+      const f = n.forwardSilu.bind(n), g = n.forwardModulated.bind(n);
+      n.forwardSilu = (...a: Parameters<typeof f>) => { const y = f(...a); ins.push(a[0].dtype); outs.push(y.dtype); return y; };
+      n.forwardModulated = (...a: Parameters<typeof g>) => { const y = g(...a); ins.push(a[0].dtype); outs.push(y.dtype); return y; };
+    }
+    const coded = tf.noGrad(() => m.forward(x, t));
+    const nCalls = outs.length;
+    expect(outs.filter((d) => d === 'uint8').length).toBeGreaterThanOrEqual(5);
+    expect(ins.filter((d) => d === 'uint8').length).toBeGreaterThanOrEqual(2);
+    type Hooks = { inputCoding?: unknown; outputCoding?: unknown };
+    for (const l of convs) { (l as unknown as Hooks).inputCoding = undefined; (l as unknown as Hooks).outputCoding = undefined; }
+    const uncoded = tf.noGrad(() => m.forward(x, t));
+    for (const l of convs) { delete (l as unknown as Hooks).inputCoding; delete (l as unknown as Hooks).outputCoding; }
+    expect(outs.slice(nCalls).every((d) => d === 'float32') && ins.slice(nCalls).every((d) => d === 'float32')).toBe(true);
+    expect(Array.from(coded.dataSync())).toEqual(Array.from(uncoded.dataSync()));
+    expect(Array.from(coded.dataSync())).toEqual(Array.from(yq.dataSync()));
   });
   test('int8 attention products: close to float attention; quantizeModel switches them on', () => {
     const q = tf.randn([2, 3, 10, 8]), k = tf.randn([2, 3, 12, 8]), v = tf.randn([2, 3, 12, 8]);

@@ -19,10 +19,41 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * definition. `composite: true` runs that definition directly (for testing).
  */
 export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
-                          opts: { composite?: boolean; silu?: boolean; scale?: Tensor; shift?: Tensor } = {}): Tensor {
+                          opts: GroupNormOptions = {}): Tensor {
   if ((opts.scale === undefined) !== (opts.shift === undefined)) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'groupNorm: modulation needs both scale and shift');
+  const c = opts.codes, ic = opts.inputCodes;
+  for (const [name, v] of [['codes', c], ['inputCodes', ic]] as const) {
+    if (v == null) continue;
+    if (opts.composite) throw new TensorfieldError('TF_INVALID_ARGUMENT', `groupNorm: ${name} (uint8 codes) have no composite form`);
+    if (typeof v !== 'object' || typeof v.scale !== 'number' || !Number.isInteger(v.zeroPoint))
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `groupNorm: ${name} must be { scale, zeroPoint } (an integer zero point), got ${JSON.stringify(v)}`);
+  }
+  if (ic == null && x.dtype === 'uint8') throw new TensorfieldError('TF_DTYPE', 'groupNorm: uint8 input needs its coding (inputCodes)');
   return wrapNative(native.groupNorm(x._h, groups, weight ? weight._h : null, bias ? bias._h : null, eps, opts.composite ?? false, opts.silu ?? false,
-    opts.scale ? opts.scale._h : null, opts.shift ? opts.shift._h : null));
+    opts.scale ? opts.scale._h : null, opts.shift ? opts.shift._h : null, c ? c.scale : null, c ? c.zeroPoint : null,
+    ic ? ic.scale : null, ic ? ic.zeroPoint : null));
+}
+export interface GroupNormOptions {
+  /** run the op-by-op definition (tests) */
+  composite?: boolean;
+  /** SiLU after the norm (and the modulation) */
+  silu?: boolean;
+  /** [N, C] each: y * scale + shift per sample and channel (FiLM / AdaGN), both or neither */
+  scale?: Tensor;
+  shift?: Tensor;
+  /**
+   * Return the result coded to uint8 as an int8 layer codes its input, clamp(round(y / scale) + zeroPoint, 0, 255)
+   * (round half to even), instead of float32: the codes a QuantizedConv2d / QuantizedLinear with these input
+   * parameters would compute, written in the norm's own pass (the float32 result never goes to memory). float32
+   * input, nothing differentiated (TF_INVALID_ARGUMENT otherwise).
+   */
+  codes?: { scale: number; zeroPoint: number } | null;
+  /**
+   * x is uint8 codes with this coding (an int8 layer's coded output), read as dequantize() reads them,
+   * (q - zeroPoint) * scale, each group decoded in cache: the same result as normalising dequantize(x). Nothing
+   * differentiated.
+   */
+  inputCodes?: { scale: number; zeroPoint: number } | null;
 }
 /**
  * groupNorm(x) * scale + shift with scale, shift [N, C]: each sample's channels modulated after the norm's own
@@ -30,12 +61,13 @@ export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bia
  * modulated while in cache, rounded as the ops round it: the same bits), the ops one by one otherwise.
  */
 export function groupNormModulated(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, scale: Tensor,
-                                   shift: Tensor, opts: { eps?: number; silu?: boolean } = {}): Tensor {
-  return groupNorm(x, groups, weight, bias, opts.eps ?? 1e-5, { silu: opts.silu, scale, shift });
+                                   shift: Tensor, opts: { eps?: number; silu?: boolean; codes?: GroupNormOptions['codes']; inputCodes?: GroupNormOptions['inputCodes'] } = {}): Tensor {
+  return groupNorm(x, groups, weight, bias, opts.eps ?? 1e-5, { silu: opts.silu, scale, shift, codes: opts.codes, inputCodes: opts.inputCodes });
 }
 /** silu(groupNorm(x)): one pass over the data when nothing is differentiated (sampling), the two ops otherwise. */
-export function groupNormSilu(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  return groupNorm(x, groups, weight, bias, eps, { silu: true });
+export function groupNormSilu(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
+                              opts: { codes?: GroupNormOptions['codes']; inputCodes?: GroupNormOptions['inputCodes'] } = {}): Tensor {
+  return groupNorm(x, groups, weight, bias, eps, { silu: true, codes: opts.codes, inputCodes: opts.inputCodes });
 }
 
 /** LayerNorm over the trailing `normalizedShape` dims. */

@@ -6,8 +6,8 @@ import { conv2d, convTranspose2d, Pair } from '../conv';
 import { cat } from '../ops';
 import { Module } from './module';
 import * as F from './functional';
-import { noGrad } from '../autograd';
-import { int8Attention } from '../quant/ops';
+import { noGrad, isGradEnabled } from '../autograd';
+import { int8Attention, dequantize } from '../quant/ops';
 
 /** uniform(-bound, bound), PyTorch's default for Linear/Conv weights and biases (bound = 1/sqrt(fan_in)). */
 /**
@@ -18,6 +18,35 @@ import { int8Attention } from '../quant/ops';
 export function forwardAdd(layer: Module & { forward(h: Tensor): Tensor }, h: Tensor, r: Tensor): Tensor {
   const fused = (layer as { forwardAdd?: (h: Tensor, r: Tensor) => Tensor }).forwardAdd;
   return fused ? fused.call(layer, h, r) : r.add(layer.forward(h));
+}
+
+/** A uint8 coding of activations: code = clamp(round(x / scale) + zeroPoint, 0, 255). */
+export interface ActCoding { scale: number; zeroPoint: number }
+/**
+ * The coding `layer` codes its float32 input with, when it also takes that input as uint8 codes (an int8 layer
+ * with static input parameters: lib/quant/layers.ts); null otherwise. A norm before such a layer can write the codes
+ * in its own pass (GroupNorm's `codes`), the same bytes the layer would compute, four times fewer than float32.
+ * Dropout between the two must be inactive (codes are not scaled).
+ */
+export function inputCoding(layer: Module): ActCoding | null {
+  const f = (layer as { inputCoding?: () => ActCoding | null }).inputCoding;
+  return f ? f.call(layer) : null;
+}
+
+/**
+ * The coding `layer` codes its output with, when it can return that output as uint8 codes (forwardCoded: an int8
+ * layer that quantizes its output); null otherwise. A norm after it can read the codes (GroupNorm's
+ * `inputCodes`): the same values as the float32 output, which decodes the same codes.
+ */
+export function outputCoding(layer: Module): ActCoding | null {
+  const l = layer as { outputCoding?: () => ActCoding | null; forwardCoded?: unknown };
+  return l.outputCoding && l.forwardCoded ? l.outputCoding() : null;
+}
+/** layer(h) as the uint8 codes of outputCoding(layer) (which must not be null). */
+export function forwardCoded(layer: Module, h: Tensor): Tensor {
+  const f = (layer as { forwardCoded?: (h: Tensor) => Tensor }).forwardCoded;
+  if (!f || !outputCoding(layer)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `forwardCoded: ${layer.constructor.name} has no coded output`);
+  return f.call(layer, h);
 }
 
 export function uniform(shape: number[], bound: number): Tensor {
@@ -117,11 +146,34 @@ export class GroupNorm extends Module {
     this.bias = affine ? this.param('bias', zeros([numChannels])) : null;
   }
   forward(x: Tensor): Tensor { return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5); }
-  /** silu(forward(x)), fused into one pass when nothing is differentiated. */
-  forwardSilu(x: Tensor): Tensor { return F.groupNormSilu(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5); }
-  /** forward(x) * scale + shift (scale, shift [N, C]), then SiLU when `silu`: F.groupNormModulated */
-  forwardModulated(x: Tensor, scale: Tensor, shift: Tensor, silu = false): Tensor {
-    return F.groupNormModulated(x, this.numGroups, this.weight, this.bias, scale, shift, { eps: this.opts.eps ?? 1e-5, silu });
+  /**
+   * silu(forward(x)), fused into one pass when nothing is differentiated. With `codes` (inputCoding of the int8
+   * layer that reads the result), the result as those uint8 codes when nothing is differentiated, else float32:
+   * the layer takes either and computes the same.
+   */
+  forwardSilu(x: Tensor, codes: ActCoding | null = null, inputCodes: ActCoding | null = null): Tensor {
+    const [xx, ic, c] = this.coded(x, inputCodes, codes, []);
+    return F.groupNormSilu(xx, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5, { codes: c, inputCodes: ic });
+  }
+  /**
+   * forward(x) * scale + shift (scale, shift [N, C]), then SiLU when `silu`: F.groupNormModulated. `codes` as
+   * forwardSilu; x may be uint8 codes with `inputCodes` (outputCoding of the int8 layer that wrote them).
+   */
+  forwardModulated(x: Tensor, scale: Tensor, shift: Tensor, silu = false, codes: ActCoding | null = null,
+                   inputCodes: ActCoding | null = null): Tensor {
+    const [xx, ic, c] = this.coded(x, inputCodes, codes, [scale, shift]);
+    return F.groupNormModulated(xx, this.numGroups, this.weight, this.bias, scale, shift,
+      { eps: this.opts.eps ?? 1e-5, silu, codes: c, inputCodes: ic });
+  }
+  // The coded ops run only where nothing is differentiated: otherwise a coded input is decoded first (as the
+  // op would) and the output is float32 (the int8 layer after it codes that itself: the same bytes).
+  private coded(x: Tensor, inputCodes: ActCoding | null, codes: ActCoding | null, more: Tensor[]): [Tensor, ActCoding | null, ActCoding | null] {
+    const diff = isGradEnabled() && [x, this.weight, this.bias, ...more].some((t) => t?.requiresGrad);
+    if (x.dtype === 'uint8') {
+      if (!inputCodes) throw new TensorfieldError('TF_DTYPE', 'GroupNorm: uint8 input needs its coding (inputCodes)');
+      return diff ? [dequantize(x, inputCodes.scale, inputCodes.zeroPoint), null, null] : [x, inputCodes, codes];
+    }
+    return [x, null, codes && x.dtype === 'float32' && !diff ? codes : null];
   }
 }
 

@@ -81,6 +81,25 @@ abstract class Int8Layer extends Module {
       throw new TensorfieldError('TF_INVALID_ARGUMENT', `int8 layer: no activation bucket ${b} (the layer has ${this.buckets?.length ?? 0})`);
     this._bucket = b;
   }
+  /**
+   * The static input coding in use, for a norm that writes this layer's input as codes (nn inputCoding); null when
+   * the input is coded dynamically (its range is only known from the float32 values).
+   */
+  inputCoding(): ActQParams | null {
+    const q = this.activeInput();
+    return q === 'dynamic' ? null : { scale: q.scale, zeroPoint: q.zeroPoint };
+  }
+  /** The output coding in use when the layer codes its output (forwardCoded returns those codes), else null. */
+  outputCoding(): ActQParams | null {
+    const o = this.activeOutput();
+    return o ? { scale: o.scale, zeroPoint: o.zeroPoint } : null;
+  }
+  // the epilogue that leaves the output as its uint8 codes (not decoded)
+  protected codedEpilogue() {
+    const out = this.activeOutput();
+    if (!out) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'int8 layer: forwardCoded needs an output coding (the layer does not quantize its output)');
+    return { wScale: this.wScale, bias: this.bias, act: this.act, out: 'uint8' as const, outScale: out.scale, outZero: out.zeroPoint };
+  }
   /** The input coding in use (the active bucket's, or the layer's own). */
   protected activeInput(): ActQParams | 'dynamic' { return this._bucket >= 0 ? this.buckets![this._bucket].input : this._input; }
   private activeOutput(): ActQParams | null { return this._bucket >= 0 ? this.buckets![this._bucket].output : this._output; }
@@ -103,6 +122,8 @@ export class QuantizedLinear extends Int8Layer {
   get inFeatures(): number { return this.weight.shape[1]; }
   get outFeatures(): number { return this.weight.shape[0]; }
   forward(x: Tensor): Tensor { return int8Linear(x, this.activeInput(), this.packed, this.epilogue()); }
+  /** forward(x) as the uint8 codes of outputCoding() (forward decodes these same codes) */
+  forwardCoded(x: Tensor): Tensor { return int8Linear(x, this.activeInput(), this.packed, this.codedEpilogue()); }
   /** forward(x) + r, the add done in the epilogue (nn/layers.ts forwardAdd) */
   forwardAdd(x: Tensor, r: Tensor): Tensor {
     return int8Linear(x, this.activeInput(), this.packed, { ...this.epilogue(), residual: r });
@@ -125,6 +146,12 @@ export class QuantizedConv2d extends Int8Layer {
       { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) });
   }
   /** forward(x) + r, the add done in the epilogue (nn/layers.ts forwardAdd) */
+  /** forward(x) as the uint8 codes of outputCoding() (forward decodes these same codes) */
+  forwardCoded(x: Tensor): Tensor {
+    const o = this.opts;
+    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.codedEpilogue(),
+      { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) });
+  }
   forwardAdd(x: Tensor, r: Tensor): Tensor {
     const o = this.opts;
     return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, { ...this.epilogue(), residual: r },

@@ -123,9 +123,12 @@ struct Backend {
   // gradient of SiLU's output and b is the forward's bias) and the tangent dy from tx, tw, tb (each may be null),
   // from the saved stats. mod_scale, mod_shift [N, C] (both or neither; no gradient): each sample's channel
   // modulated after the affine, y = (norm * w + b) * mod_scale + mod_shift (product and sum rounded apart),
-  // before the SiLU.
+  // before the SiLU. code (float32 arithmetic only): y is uint8, each value of the float32 result coded as
+  // CodeU8Fn codes it (cpu/kernels.h: the int8 layers' input coding), the float32 row never written out.
+  // in_code: x is uint8 codes, decoded as DecodeU8Fn decodes them (dequantize()), float32 arithmetic.
   bool (*group_norm)(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w,
-                     const Tensor* b, double eps, bool silu, const Tensor* mod_scale, const Tensor* mod_shift);
+                     const Tensor* b, double eps, bool silu, const Tensor* mod_scale, const Tensor* mod_shift,
+                     const NormCode* code, const NormCode* in_code);
   bool (*group_norm_backward)(const Tensor& dx, const Tensor* dw, const Tensor* db, const Tensor& gy,
                               const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w, const Tensor* b,
                               bool silu);

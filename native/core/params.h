@@ -28,6 +28,12 @@ struct FftParams {
   double scale;  // every output times this
 };
 
+// A normalisation's output coded to uint8 for the next int8 layer (ops/norm.cpp group_norm_coded): each float32
+// value y becomes the code the int8 layers give it, clamp(nearbyint(y / scale) + zero, 0, 255).
+struct NormCode {
+  float scale, zero;
+};
+
 // A triangular solve op(T) X = B (ops/linalg.cpp): T upper or lower, op(T) = T or T^T.
 struct TriSolveParams {
   bool upper;

@@ -55,7 +55,8 @@ bool conv2d_input_grad(const Tensor& dx, const Tensor& gy, const Tensor& w, cons
 bool conv2d_weight_grad(const Tensor& dw, const Tensor& x, const Tensor& gy, const Conv2dParams& p);
 // cpu/host_norm.cpp
 bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w, const Tensor* b,
-                double eps, bool silu, const Tensor* mod_scale, const Tensor* mod_shift);
+                double eps, bool silu, const Tensor* mod_scale, const Tensor* mod_shift, const NormCode* code,
+                const NormCode* in_code);
 bool group_norm_backward(const Tensor& dx, const Tensor* dw, const Tensor* db, const Tensor& gy, const Tensor& x,
                          const Tensor& stats, int64_t G, const Tensor* w, const Tensor* b, bool silu);
 bool group_norm_tangent(const Tensor& dy, const Tensor& x, const Tensor& stats, int64_t G, const Tensor* w,

@@ -271,7 +271,11 @@ void conv_direct(const Tensor& out, const Tensor& xc, int64_t x_zero, float sx, 
         k.code_x4(HW, rows, sx, float(x_zero), 0.f, 255.f, dense);
       } else {
         const uint8_t* u = xc.data_ptr<uint8_t>() + (b * C + 4 * q) * HW;
-        for (int64_t i = 0; i < HW; ++i) {
+        if (nc == 4) {  // codes already (a normalisation coded them: group_norm_coded): bytes interleaved
+          const uint8_t *u1 = u + HW, *u2 = u + 2 * HW, *u3 = u + 3 * HW;
+          for (int64_t i = 0; i < HW; ++i)
+            dense[i] = uint32_t(u[i]) | uint32_t(u1[i]) << 8 | uint32_t(u2[i]) << 16 | uint32_t(u3[i]) << 24;
+        } else for (int64_t i = 0; i < HW; ++i) {
           uint32_t d = pad;
           for (int64_t c = 0; c < nc; ++c) d = (d & ~(255u << (8 * c))) | uint32_t(u[c * HW + i]) << (8 * c);
           dense[i] = d;

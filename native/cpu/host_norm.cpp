@@ -7,6 +7,7 @@
 #include <type_traits>
 #include "dispatch.h"
 #include "threadpool.h"
+#include "../core/allocator.h"
 
 namespace tf {
 namespace host {
@@ -53,15 +54,18 @@ const T* ptr_or_null(const Tensor* t) { return t ? t->data_ptr<T>() : nullptr; }
 }  // namespace
 
 bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G, const Tensor* w, const Tensor* b,
-                double eps, bool silu, const Tensor* mod_scale, const Tensor* mod_shift) {
-  if (!is_floating(x.dtype())) return false;
+                double eps, bool silu, const Tensor* mod_scale, const Tensor* mod_shift, const NormCode* code,
+                const NormCode* in_code) {
+  if (in_code ? x.dtype() != DType::U8 : !is_floating(x.dtype())) return false;
+  const DType ft = in_code ? DType::F32 : x.dtype();  // the arithmetic's type
+  if (code && ft != DType::F32) return false;
   const Layout L(x, G);
   const int64_t S = L.S, Cg = L.Cg, M = L.M;
-  cpu::UnaryFn silu_fn = silu ? backend_kernels().unary[U_SILU][int(x.dtype())] : nullptr;
-  const cpu::UnaryFn unary_silu = backend_kernels().unary[U_SILU][int(x.dtype())];  // what the silu op runs
+  cpu::UnaryFn silu_fn = silu ? backend_kernels().unary[U_SILU][int(ft)] : nullptr;
+  const cpu::UnaryFn unary_silu = backend_kernels().unary[U_SILU][int(ft)];  // what the silu op runs
   const UnaryParams no_params{0, 0};
-  TF_DISPATCH_FLOAT(x.dtype(), T, {
-    const T* xp = x.data_ptr<T>();
+  TF_DISPATCH_FLOAT(ft, T, {
+    const T* xp = in_code ? nullptr : x.data_ptr<T>();
     T* yp = y.data_ptr<T>();
     T* st = stats.data_ptr<T>();
     const T* wp = ptr_or_null<T>(w);
@@ -71,8 +75,18 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
     const int64_t C = G * Cg;
     const cpu::KernelTable& kt = backend_kernels();
     parallel_for(0, L.N * G, L.grain(), [&](int64_t lo, int64_t hi) {
+      // coded output: each channel row finished here, in L1, then coded into y's bytes (the float32 result,
+      // four times the bytes, never goes to memory)
+      alloc::Scratch rowbuf(code ? size_t(S) * sizeof(T) : 1);
+      // coded input: each group decoded here as dequantize() decodes it, then normalised from L1/L2 (a quarter of
+      // the bytes read from memory, twice: statistics, then the affine)
+      alloc::Scratch groupbuf(in_code ? size_t(M) * sizeof(T) : 1);
       for (int64_t ng = lo; ng < hi; ++ng) {
         const T* xs = xp + ng * M;
+        if (in_code) {
+          kt.decode_u8(M, x.data_ptr<uint8_t>() + ng * M, 0, in_code->scale, in_code->zero, groupbuf.as<float>());
+          xs = groupbuf.as<T>();
+        }
         double mu, var;
         // float32 goes through the ISA's rows (cpu/kernels.h gn_stats_row, gn_affine_row; sums in double lanes),
         // float64 through the loops here; the casts compile for both T but run only when T is float
@@ -93,7 +107,7 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
           int64_t ch = g * Cg + c;
           T a = T(rstd) * (wp ? wp[ch] : T(1)), sh = (bp ? bp[ch] : T(0)) - T(mu) * a;
           const T* xr = xs + c * S;
-          T* yr = yp + ng * M + c * S;
+          T* yr = code ? rowbuf.as<T>() : yp + ng * M + c * S;
           if (std::is_same<T, float>::value) {
             kt.gn_affine_row(S, reinterpret_cast<const float*>(xr), float(a), float(sh), silu && !msp ? 1 : 0,
                              reinterpret_cast<float*>(yr));
@@ -111,6 +125,9 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
           } else if (silu_fn && !std::is_same<T, float>::value) {
             silu_fn(S, reinterpret_cast<const char*>(yr), 1, reinterpret_cast<char*>(yr), 1, &no_params);
           }
+          if (code)
+            kt.code_u8(S, reinterpret_cast<const float*>(yr), code->scale, code->zero, 0.f, 255.f,
+                       y.data_ptr<uint8_t>() + ng * M + c * S);
         }
       }
     });

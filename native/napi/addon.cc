@@ -387,7 +387,8 @@ BINDING(FillInPlace) {
   })
 }
 
-// groupNorm(x, groups, weight|null, bias|null, eps, composite?, silu?, modScale?, modShift?)
+// groupNorm(x, groups, weight|null, bias|null, eps, composite?, silu?, modScale?, modShift?, codeScale?, codeZero?,
+//           inScale?, inZero?): codeScale given, the uint8-coded output; inScale given, x is uint8 codes
 BINDING(GroupNorm) {
   GUARDED({
     Tensor x = tensor_arg(info, 0, "input");
@@ -395,6 +396,17 @@ BINDING(GroupNorm) {
     Tensor w = info[2].IsNull() || info[2].IsUndefined() ? Tensor() : tensor_arg(info, 2, "weight");
     Tensor b = info[3].IsNull() || info[3].IsUndefined() ? Tensor() : tensor_arg(info, 3, "bias");
     double eps = num_or(info, 4, 1e-5, "eps");
+    auto given = [&](size_t i) { return info.Length() > i && !info[i].IsNull() && !info[i].IsUndefined(); };
+    if (given(9) || given(11)) {
+      // float32 parameters: a scale beyond float32's range fails the op's check as infinity
+      tf::NormCode out{0, 0}, in{0, 0};
+      if (given(9)) out = {float(num_arg(info, 9, "code scale")), float(num_arg(info, 10, "code zero point"))};
+      if (given(11)) in = {float(num_arg(info, 11, "input code scale")), float(num_arg(info, 12, "input code zero point"))};
+      Tensor s = given(7) ? tensor_arg(info, 7, "modulation scale") : Tensor();
+      Tensor t = given(8) ? tensor_arg(info, 8, "modulation shift") : Tensor();
+      return wrap(env, tf::group_norm_coded(x, G, w, b, eps, s, t, bool_or(info, 6, false), given(11) ? &in : nullptr,
+                                            given(9) ? &out : nullptr));
+    }
     if (info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined()) {
       Tensor s = tensor_arg(info, 7, "modulation scale");
       Tensor t = info.Length() > 8 && !info[8].IsNull() && !info[8].IsUndefined() ? tensor_arg(info, 8, "modulation shift") : Tensor();

@@ -70,7 +70,7 @@ Tensor group_norm_impl(const Tensor& x0, int64_t G, const Tensor& w, const Tenso
   Tensor y = empty(x.shape(), x.dtype()), stats = empty({N, G, 2}, x.dtype());  // mean, rstd
   Tensor wc = w.defined() ? contiguous(detach(w)) : Tensor(), bc = b.defined() ? contiguous(detach(b)) : Tensor();
   current_backend().group_norm(y, stats, x, G, wc.defined() ? &wc : nullptr, bc.defined() ? &bc : nullptr, eps,
-                               fuse_silu, nullptr, nullptr);
+                               fuse_silu, nullptr, nullptr, nullptr, nullptr);
   TensorList inputs{x0, w, b};
   if (compute_requires_grad(inputs)) {
     Shape xs = x0.shape();
@@ -124,18 +124,40 @@ Tensor group_norm_impl(const Tensor& x0, int64_t G, const Tensor& w, const Tenso
 
 }  // namespace
 
-Tensor group_norm_modulated(const Tensor& x, int64_t G, const Tensor& w, const Tensor& b, double eps,
-                            const Tensor& scale, const Tensor& shift, bool with_silu, bool composite) {
-  const char* op = "groupNorm";
-  TF_CHECK(x.dim() >= 2, ShapeMismatch, op, ": input must be [N, C, ...], got ", shape_str(x.shape()));
+namespace {
+
+// The checks of the one-pass entries below (the ops one by one check their own); ft: the arithmetic's type.
+void check_fused(const char* op, const Tensor& x, DType ft, int64_t G, const Tensor& w, const Tensor& b, double eps) {
+  const int64_t C = x.shape()[1];
+  TF_CHECK(G >= 1 && C % G == 0, ShapeMismatch, op, ": ", C, " channels are not divisible into ", G, " groups");
+  for (const Tensor* p : {&w, &b})
+    if (p->defined()) {
+      TF_CHECK(p->shape() == Shape{C}, ShapeMismatch, op, ": weight/bias must have shape [", C, "], got ", shape_str(p->shape()));
+      TF_CHECK(p->dtype() == ft, DType, op, ": weight/bias dtype differs from the input's");
+      TF_CHECK(p->device() == x.device(), InvalidArgument, op, ": weight/bias on another device than the input");
+    }
+  TF_CHECK(eps >= 0, InvalidArgument, op, ": eps must be non-negative");
+}
+
+void check_modulation(const char* op, const Tensor& x, const Tensor& scale, const Tensor& shift, DType ft) {
   const int64_t N = x.shape()[0], C = x.shape()[1];
   TF_CHECK(scale.defined() && shift.defined(), InvalidArgument, op, ": modulation needs both scale and shift");
   for (const Tensor* p : {&scale, &shift}) {
     TF_CHECK((p->shape() == Shape{N, C}), ShapeMismatch, op, ": modulation scale/shift must have shape [", N, ", ", C,
              "], got ", shape_str(p->shape()));
-    TF_CHECK(p->dtype() == x.dtype(), DType, op, ": modulation dtype differs from the input's");
+    TF_CHECK(p->dtype() == ft, DType, op, ": modulation dtype differs from the input's");
     TF_CHECK(p->device() == x.device(), InvalidArgument, op, ": modulation on another device than the input");
   }
+}
+
+}  // namespace
+
+Tensor group_norm_modulated(const Tensor& x, int64_t G, const Tensor& w, const Tensor& b, double eps,
+                            const Tensor& scale, const Tensor& shift, bool with_silu, bool composite) {
+  const char* op = "groupNorm";
+  TF_CHECK(x.dim() >= 2, ShapeMismatch, op, ": input must be [N, C, ...], got ", shape_str(x.shape()));
+  const int64_t N = x.shape()[0], C = x.shape()[1];
+  check_modulation(op, x, scale, shift, x.dtype());
   TensorList inputs{x, w, b, scale, shift};
   if (composite || compute_requires_grad(inputs) || has_tangent(inputs)) {
     // the ops one by one (a gradient or tangent goes through them): norm, * scale + shift per sample and channel
@@ -145,19 +167,45 @@ Tensor group_norm_modulated(const Tensor& x, int64_t G, const Tensor& w, const T
                reshape(shift, cs);
     return with_silu ? silu(y) : y;
   }
-  TF_CHECK(G >= 1 && C % G == 0, ShapeMismatch, op, ": ", C, " channels are not divisible into ", G, " groups");
   check_float(x, op);
-  for (const Tensor* p : {&w, &b})
-    if (p->defined()) {
-      TF_CHECK(p->shape() == Shape{C}, ShapeMismatch, op, ": weight/bias must have shape [", C, "], got ", shape_str(p->shape()));
-      TF_CHECK(p->dtype() == x.dtype(), DType, op, ": weight/bias dtype differs from the input's");
-    }
-  TF_CHECK(eps >= 0, InvalidArgument, op, ": eps must be non-negative");
+  check_fused(op, x, x.dtype(), G, w, b, eps);
   Tensor xc = contiguous(x), sc = contiguous(scale), tc = contiguous(shift);
   Tensor y = empty(xc.shape(), xc.dtype()), stats = empty({N, G, 2}, xc.dtype());
   Tensor wc = w.defined() ? contiguous(w) : Tensor(), bc = b.defined() ? contiguous(b) : Tensor();
   current_backend().group_norm(y, stats, xc, G, wc.defined() ? &wc : nullptr, bc.defined() ? &bc : nullptr, eps,
-                               with_silu, &sc, &tc);
+                               with_silu, &sc, &tc, nullptr, nullptr);
+  return y;
+}
+
+Tensor group_norm_coded(const Tensor& x, int64_t G, const Tensor& w, const Tensor& b, double eps, const Tensor& scale,
+                        const Tensor& shift, bool with_silu, const NormCode* in_code, const NormCode* out_code) {
+  const char* op = "groupNorm";
+  TF_CHECK(x.dim() >= 2, ShapeMismatch, op, ": input must be [N, C, ...], got ", shape_str(x.shape()));
+  if (in_code)
+    TF_CHECK(x.dtype() == DType::U8, DType, op, ": an input coding goes with uint8 codes, got ", dtype_name(x.dtype()));
+  else
+    TF_CHECK(x.dtype() == DType::F32, DType, op, ": a uint8-coded output needs a float32 input, got ", dtype_name(x.dtype()));
+  const bool modulated = scale.defined() || shift.defined();
+  if (modulated) check_modulation(op, x, scale, shift, DType::F32);
+  TensorList inputs{x, w, b, scale, shift};
+  TF_CHECK(!compute_requires_grad(inputs) && !has_tangent(inputs), InvalidArgument, op,
+           ": uint8 codes in or out have no gradient or tangent; run it without gradients (noGrad) or use float32");
+  for (const NormCode* c : {in_code, out_code}) {
+    if (!c) continue;
+    TF_CHECK(std::isfinite(c->scale) && c->scale > 0, InvalidArgument, op, ": a coding's scale must be a positive float32, got ",
+             c->scale);
+    TF_CHECK(c->zero >= 0 && c->zero <= 255 && c->zero == std::floor(c->zero), InvalidArgument, op,
+             ": a coding's zero point must be an integer in [0, 255], got ", c->zero);
+  }
+  check_fused(op, x, DType::F32, G, w, b, eps);
+  const int64_t N = x.shape()[0];
+  Tensor xc = contiguous(x), sc = modulated ? contiguous(scale) : Tensor(), tc = modulated ? contiguous(shift) : Tensor();
+  Tensor y = empty(xc.shape(), out_code ? DType::U8 : DType::F32), stats = empty({N, G, 2}, DType::F32);
+  Tensor wc = w.defined() ? contiguous(w) : Tensor(), bc = b.defined() ? contiguous(b) : Tensor();
+  TF_CHECK(current_backend().group_norm(y, stats, xc, G, wc.defined() ? &wc : nullptr, bc.defined() ? &bc : nullptr,
+                                        eps, with_silu, modulated ? &sc : nullptr, modulated ? &tc : nullptr, out_code,
+                                        in_code),
+           Device, op, ": uint8 codes in or out are not available on this device");
   return y;
 }
 

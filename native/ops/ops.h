@@ -188,6 +188,13 @@ Tensor group_norm_op(const Tensor& x, int64_t groups, const Tensor& weight, cons
 // otherwise, or when `composite`.
 Tensor group_norm_modulated(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps,
                             const Tensor& scale, const Tensor& shift, bool silu, bool composite);
+// The same result (modulated when scale and shift are given, SiLU when `silu`) with uint8 codes in or out, for the
+// int8 layers around the norm: out_code, the result coded as they code float32 inputs, clamp(nearbyint(y /
+// scale) + zero, 0, 255), each row coded while in cache (the float32 result is never written); in_code, x is
+// uint8 codes read as dequantize() decodes them, (q - zero) * scale. Float32 arithmetic; no gradient or tangent.
+Tensor group_norm_coded(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps,
+                        const Tensor& scale, const Tensor& shift, bool silu, const NormCode* in_code,
+                        const NormCode* out_code);
 
 // ---- attention (ops/attention.cpp) ----
 // softmax(q k^T * scale (+ causal mask)) v over [..., L, D], [..., S, D], [..., S, Dv]; fused first-order backward,

@@ -3,7 +3,7 @@
 import { Tensor, TensorfieldError } from '../../tensor';
 import { cat } from '../../ops';
 import { Module } from '../module';
-import { Conv2d, Dropout, GroupNorm, Linear, SinusoidalEmbedding, AttentionBlock2d, forwardAdd } from '../layers';
+import { Conv2d, Dropout, GroupNorm, Linear, SinusoidalEmbedding, AttentionBlock2d, forwardAdd, inputCoding, outputCoding, forwardCoded } from '../layers';
 import { rmsNorm, upsampleNearest } from '../functional';
 import { tidy } from '../../scope';
 
@@ -50,16 +50,21 @@ export class ResBlock extends Module {
     this.skip = cin !== cout ? this.module('skip', new Conv2d(cin, cout, 1)) : null;
   }
   forward(x: Tensor, emb: Tensor): Tensor {
-    let h = this.c1.forward(this.n1.forwardSilu(x));
+    // int8 convolutions (static input coding) get their input as codes, written by the norm's pass; an int8 c1
+    // that codes its output hands those codes to the second norm (adaptive blocks: nothing is added in between)
+    const h1 = this.n1.forwardSilu(x, inputCoding(this.c1));
+    const oc = this.adaptive ? outputCoding(this.c1) : null;
+    let h = oc ? forwardCoded(this.c1, h1) : this.c1.forward(h1);
+    const codes2 = this.drop.training && this.drop.p > 0 ? null : inputCoding(this.c2);
     const e = this.emb.forward(emb), col = (v: Tensor) => v.reshape(x.shape[0], -1, 1, 1);
     if (this.adaptive) {
       let scale = e.narrow(1, 0, this.cout), shift = e.narrow(1, this.cout, this.cout);
       // double norm: both at unit RMS over the channels (pnorm, 1e-8 as in sCM); otherwise scale around 1
       if (this.doubleNorm) { scale = rmsNorm(scale, null, 1e-8); shift = rmsNorm(shift, null, 1e-8); } else scale = scale.add(1);
       // one pass when sampling (nothing differentiated); norm, product, sum and SiLU as ops when training
-      h = this.n2.forwardModulated(h, scale, shift, true);
+      h = this.n2.forwardModulated(h, scale, shift, true, codes2, oc);
     } else {
-      h = this.n2.forwardSilu(h.add(col(e)));
+      h = this.n2.forwardSilu(h.add(col(e)), codes2);
     }
     const r = this.skip ? this.skip.forward(x) : x;
     return forwardAdd(this.c2, this.drop.forward(h), r);  // the int8 conv adds r in its epilogue
@@ -160,6 +165,6 @@ export class UNet extends Module {
       });
       if (lv.upConv) { const prev = h; h = tidy(() => lv.upConv!.forward(upsampleNearest(prev, 2))); prev.dispose(); }
     }
-    return tidy(() => this.outc.forward(this.outNorm.forwardSilu(h)));
+    return tidy(() => this.outc.forward(this.outNorm.forwardSilu(h, inputCoding(this.outc))));
   }
 }
