@@ -190,6 +190,10 @@ describe('layers against closed forms', () => {
     const xt = tf.tensor([-1, 1, 1, -1], { dtype: 'float32' }).reshape(1, 2, 2, 1);
     const tie = tf.noGrad(() => F.groupNorm(xt, 2, tf.full([2], 1.5), tf.zeros([2]), 0, { codes: { scale: 1, zeroPoint: 128 } }));
     expect(arr(tie)).toEqual([126, 130, 130, 126]);
+    // float layers take no codes: nothing asks the norms for them
+    expect(new nn.MultiheadAttention(8, 2).sharedInputCoding()).toBeNull();
+    expect(nn.inputCoding(new nn.Conv2d(4, 4, 3))).toBeNull();
+    expect(nn.outputCoding(new nn.Conv2d(4, 4, 3))).toBeNull();
     // the module forms fall back to float32 when something is differentiated (the int8 layer codes it itself)
     const gn = new nn.GroupNorm(4, 8);
     expect(gn.forwardSilu(x, { scale: 0.02, zeroPoint: 128 }).dtype).toBe('float32');

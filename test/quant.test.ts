@@ -145,19 +145,26 @@ describe('quantizeModel', () => {
     // float32 everywhere; the coded paths are taken (uint8 out of and into the norms)
     const norms = m.namedModules().filter((e): e is [string, nn.GroupNorm] => e[1] instanceof nn.GroupNorm).map(([, l]) => l);
     const outs: string[] = [], ins: string[] = [];
+    const plainOuts: string[] = [];
     for (const n of norms) {
-      const f = n.forwardSilu.bind(n), g = n.forwardModulated.bind(n);
+      const f = n.forwardSilu.bind(n), g = n.forwardModulated.bind(n), p = n.forward.bind(n);
       n.forwardSilu = (...a: Parameters<typeof f>) => { const y = f(...a); ins.push(a[0].dtype); outs.push(y.dtype); return y; };
       n.forwardModulated = (...a: Parameters<typeof g>) => { const y = g(...a); ins.push(a[0].dtype); outs.push(y.dtype); return y; };
+      n.forward = (...a: Parameters<typeof p>) => { const y = p(...a); plainOuts.push(y.dtype); return y; };
     }
     const coded = tf.noGrad(() => m.forward(x, t));
     const nCalls = outs.length;
     expect(outs.filter((d) => d === 'uint8').length).toBeGreaterThanOrEqual(5);
     expect(ins.filter((d) => d === 'uint8').length).toBeGreaterThanOrEqual(2);
+    // the attention block's norm codes q, k and v's shared input once
+    expect(plainOuts).toContain('uint8');
+    const nPlain = plainOuts.length;
     type Hooks = { inputCoding?: unknown; outputCoding?: unknown };
-    for (const l of convs) { (l as unknown as Hooks).inputCoding = undefined; (l as unknown as Hooks).outputCoding = undefined; }
+    const int8 = m.namedModules().filter((e) => e[1] instanceof QuantizedConv2d || e[1] instanceof QuantizedLinear).map(([, l]) => l as unknown as Hooks);
+    for (const l of int8) { l.inputCoding = undefined; l.outputCoding = undefined; }
     const uncoded = tf.noGrad(() => m.forward(x, t));
-    for (const l of convs) { delete (l as unknown as Hooks).inputCoding; delete (l as unknown as Hooks).outputCoding; }
+    for (const l of int8) { delete l.inputCoding; delete l.outputCoding; }
+    expect(plainOuts.slice(nPlain).every((d) => d === 'float32')).toBe(true);
     expect(outs.slice(nCalls).every((d) => d === 'float32') && ins.slice(nCalls).every((d) => d === 'float32')).toBe(true);
     expect(Array.from(coded.dataSync())).toEqual(Array.from(uncoded.dataSync()));
     expect(Array.from(coded.dataSync())).toEqual(Array.from(yq.dataSync()));

@@ -145,7 +145,11 @@ export class GroupNorm extends Module {
     this.weight = affine ? this.param('weight', ones([numChannels])) : null;
     this.bias = affine ? this.param('bias', zeros([numChannels])) : null;
   }
-  forward(x: Tensor): Tensor { return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5); }
+  /** The norm; with `codes`, as forwardSilu's (uint8 codes for the int8 layer that reads the result). */
+  forward(x: Tensor, codes: ActCoding | null = null): Tensor {
+    const [xx, ic, c] = this.coded(x, null, codes, []);
+    return F.groupNorm(xx, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5, { codes: c, inputCodes: ic });
+  }
   /**
    * silu(forward(x)), fused into one pass when nothing is differentiated. With `codes` (inputCoding of the int8
    * layer that reads the result), the result as those uint8 codes when nothing is differentiated, else float32:
@@ -231,8 +235,19 @@ export class MultiheadAttention extends Module {
     this.v = this.module('v', new Linear(c, embedDim, opts));
     this.out = this.module('out', new Linear(embedDim, embedDim, opts));
   }
+  /**
+   * The one static input coding of q, k and v when all three are int8 layers that code their input alike (self-
+   * attention after calibration on one tensor): the input can then come as those codes, coded once (null
+   * otherwise; quantize-aware wrappers with learned scales usually differ).
+   */
+  sharedInputCoding(): ActCoding | null {
+    const [a, b, c] = [this.q, this.k, this.v].map((l) => inputCoding(l));
+    return a && b && c && a.scale === b.scale && a.scale === c.scale && a.zeroPoint === b.zeroPoint && a.zeroPoint === c.zeroPoint ? a : null;
+  }
   forward(x: Tensor, context?: Tensor | null, opts: F.AttentionOptions = {}): Tensor {
     const [B, L] = x.shape;
+    // codes (sharedInputCoding) made contiguous once, not copied by each of the three layers
+    if (x.dtype === 'uint8' && !context) x = x.contiguous();
     const ctx = context ?? x;
     const S = ctx.shape[1], h = this.numHeads, d = this.embedDim / h;
     const split = (t: Tensor, n: number) => t.reshape(B, n, h, d).transpose(1, 2);  // [B, h, n, d]
@@ -254,7 +269,8 @@ export class AttentionBlock2d extends Module {
   }
   forward(x: Tensor): Tensor {
     const [N, C, H, W] = x.shape;
-    const tok = this.norm.forward(x).reshape(N, C, H * W).transpose(1, 2);
+    // int8 q, k, v with one input coding: the norm writes their codes, once
+    const tok = this.norm.forward(x, this.attn.sharedInputCoding()).reshape(N, C, H * W).transpose(1, 2);
     return x.add(this.attn.forward(tok).transpose(1, 2).reshape(N, C, H, W));
   }
 }
