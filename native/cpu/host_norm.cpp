@@ -108,13 +108,17 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
           T a = T(rstd) * (wp ? wp[ch] : T(1)), sh = (bp ? bp[ch] : T(0)) - T(mu) * a;
           const T* xr = xs + c * S;
           T* yr = code ? rowbuf.as<T>() : yp + ng * M + c * S;
-          if (std::is_same<T, float>::value) {
+          if (std::is_same<T, float>::value && msp && kt.gn_mod_row) {  // the modulated row in one pass
+            const int64_t nc = (ng / G) * C + ch;
+            kt.gn_mod_row(S, reinterpret_cast<const float*>(xr), float(a), float(sh), float(msp[nc]), float(mtp[nc]),
+                          silu ? 1 : 0, reinterpret_cast<float*>(yr));
+          } else if (std::is_same<T, float>::value) {
             kt.gn_affine_row(S, reinterpret_cast<const float*>(xr), float(a), float(sh), silu && !msp ? 1 : 0,
                              reinterpret_cast<float*>(yr));
           } else {
             for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * a + sh;
           }
-          if (msp) {
+          if (msp && !(std::is_same<T, float>::value && kt.gn_mod_row)) {
             // the modulation on the row while it is in cache, rounded as the ops round it (a product, then a sum:
             // two loops, nothing to contract), then SiLU by the unary op's own kernel: the same bits as the ops
             const int64_t nc = (ng / G) * C + ch;

@@ -106,6 +106,10 @@ typedef void (*GnDxRowFn)(int64_t n, const float* x, const float* gz, float mu, 
 // q / M - mean^2, so float sums would lose it to cancellation); gn_affine_row writes y = x a + b, or silu of it.
 typedef void (*GnStatsRowFn)(int64_t n, const float* x, double* s, double* q);
 typedef void (*GnAffineRowFn)(int64_t n, const float* x, float a, float b, int silu, float* y);
+// gn_affine_row's y = x a + b (no SiLU), then y * s, then + t, then SiLU when silu, in one pass and rounded as the
+// ops round them one by one on this ISA (the affine as gn_affine_row, the product and the sum apart, SiLU as the
+// unary kernel's): GroupNorm's FiLM / AdaGN modulation. Null in the reference table (the host runs the steps).
+typedef void (*GnModRowFn)(int64_t n, const float* x, float a, float b, float s, float t, int silu, float* y);
 
 struct KernelTable {
   const char* isa;
@@ -130,6 +134,7 @@ struct KernelTable {
   GnDxRowFn gn_dx_row;
   GnStatsRowFn gn_stats_row;
   GnAffineRowFn gn_affine_row;
+  GnModRowFn gn_mod_row;  // may be null
   FftFn fft[NDT];
   int fft_lanes[NDT];
   CholBlockFn chol_block[2];
