@@ -223,6 +223,48 @@ describe('quantize / dequantize / requantize', () => {
     const r = requantize(q, { scale: 0.1, zeroPoint: 128 }, { scale: 0.3, zeroPoint: 50, dtype: 'uint8' });
     expectArraysEqual(arr(r), Array.from({ length: 256 }, (_, i) => Math.min(255, Math.max(0, roundEven((i - 128) * (0.1 / 0.3)) + 50))), 'requantize');
   });
+  test('dynamic range (range_f32 row, every ISA): the exact min(0, min x) / max(0, max x), vector bodies, tails and pool chunks; a non-finite value anywhere is TF_INVALID_ARGUMENT', () => {
+    // the parameters as dynamic_u8_params derives them, from a plain JS min / max (exact: min and max round nothing)
+    const want = (v: Float32Array) => {
+      let lo = 0, hi = 0;
+      for (const e of v) { lo = Math.min(lo, e); hi = Math.max(hi, e); }
+      let sc = Math.fround((hi - lo) / 255);
+      if (!(sc > 0)) sc = 1;
+      const u = -lo / sc, r = Math.round(u);  // nearbyint: half to even
+      const even = Math.abs(u - Math.trunc(u)) === 0.5 ? 2 * Math.round(u / 2) : r;
+      return { scale: sc, zeroPoint: Math.min(255, Math.max(0, even)) };
+    };
+    // n: 1, below a vector, one vector + tail, several pool chunks (n >= 2 x 65536) with a tail
+    for (const n of [1, 7, 17, 70, 200003]) {
+      const x = tf.randn([n]).mul(3);
+      const cases = [x, x.abs().add(0.5), x.abs().neg().sub(0.25)];  // mixed, all positive (lo = 0), all negative (hi = 0)
+      for (const c of cases) {
+        const v = c.dataSync() as Float32Array;
+        // the extreme placed last, in the scalar tail of the last chunk
+        const w = Float32Array.from(v); w[n - 1] = 40;
+        for (const data of [v, w]) {
+          const t = tf.tensor(Array.from(data), { dtype: 'float32' });
+          const ref = want(data);
+          for (const isa of isas) withIsa(isa, () => {
+            const q = dynamicQParams(t);
+            expect(q.scale).toBe(ref.scale);
+            expect(q.zeroPoint).toBe(ref.zeroPoint);
+          });
+        }
+      }
+    }
+    const W = new PackedInt8Weight(tf.ones([3, 70], { dtype: 'int8' }));
+    for (const bad of [NaN, Infinity, -Infinity])
+      for (const at of [0, 33, 69]) {  // in the first vector, the second, the tail
+        const v = new Float32Array(70 * 2).fill(0.5); v[70 + at] = bad;
+        const t = tf.tensor(Array.from(v), { dtype: 'float32' }).reshape(2, 70);
+        for (const isa of isas) withIsa(isa, () => {
+          expectCode(() => int8Linear(t, 'dynamic', W, { wScale: tf.ones([3]) }), 'TF_INVALID_ARGUMENT');
+          expectCode(() => dynamicQParams(t), 'TF_INVALID_ARGUMENT');
+        });
+      }
+    W.dispose();
+  });
   test('bad parameters are clear errors', () => {
     expectCode(() => quantize(tf.ones([2]), 0, 0), 'TF_INVALID_ARGUMENT');
     expectCode(() => quantize(tf.ones([2]), 1, 300), 'TF_INVALID_ARGUMENT');

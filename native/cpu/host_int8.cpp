@@ -425,17 +425,11 @@ bool int8_range(const Tensor& x, double* lo_out, double* hi_out) {
   const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(64, n / 65536));
   std::vector<float> lo(size_t(chunks), 0.f), hi(size_t(chunks), 0.f);
   std::vector<uint8_t> bad(size_t(chunks), 0);
+  const cpu::RangeF32Fn range = backend_kernels().range_f32;  // the ISA's row: exact, so every path agrees
   parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      float l = 0.f, h = 0.f;
-      bool b = false;
-      for (int64_t i = c * n / chunks; i < (c + 1) * n / chunks; ++i) {
-        float v = p[i];
-        b |= !std::isfinite(v);
-        l = v < l ? v : l;
-        h = v > h ? v : h;
-      }
-      lo[c] = l; hi[c] = h; bad[c] = b;
+      const int64_t i0 = c * n / chunks, i1 = (c + 1) * n / chunks;
+      bad[c] = !range(i1 - i0, p + i0, &lo[c], &hi[c]);
     }
   });
   double l = 0, h = 0;

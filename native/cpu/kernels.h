@@ -48,6 +48,10 @@ typedef void (*Int8AffineDecodeRowFn)(int64_t n, const int32_t* c, int32_t comp,
                                       float s, float z, float lo, float hi, float* y);
 // Codes back to float32 as dequantize() computes them: y = (float(q) - z) * s, q read as int8 when is_signed.
 typedef void (*DecodeU8Fn)(int64_t n, const uint8_t* q, int is_signed, float s, float z, float* y);
+// A dynamic coding's range: *lo = min(0, min x), *hi = max(0, max x) over n floats (0 always inside, so it codes
+// exactly); returns 0 when some value is not finite (then *lo, *hi are unspecified). Exact on every path (min and
+// max round nothing).
+typedef int (*RangeF32Fn)(int64_t n, const float* x, float* lo, float* hi);
 
 // Int8 GEMM, u8 x s8 -> s32: C[M, n0:n1] (row stride ldc) = A[M,K] (uint8, row stride lda) times W^T, where
 // W[N,K] (int8, one row per output channel) was packed once by `pack` into this kernel's own layout. Integer
@@ -130,6 +134,7 @@ struct KernelTable {
   Int8AffineRowFn int8_affine_row;
   Int8AffineDecodeRowFn int8_affine_decode_row;
   DecodeU8Fn decode_u8;
+  RangeF32Fn range_f32;
   GnGradRowFn gn_grad_row;
   GnDxRowFn gn_dx_row;
   GnStatsRowFn gn_stats_row;

@@ -1,5 +1,6 @@
 // Scalar reference for the int8 GEMM: the integer definition every SIMD path is checked against bit for bit.
 // Its packed layout is W itself ([N,K] int8, row-major).
+#include <cmath>
 #include "../kernels.h"
 #include "../../quant/qmath.h"
 #include <string.h>
@@ -57,6 +58,19 @@ void ref_decode_u8(int64_t n, const uint8_t* q, int is_signed, float s, float z,
   for (int64_t j = 0; j < n; ++j) y[j] = ((is_signed ? float(int8_t(q[j])) : float(q[j])) - z) * s;
 }
 
+int ref_range_f32(int64_t n, const float* x, float* lo, float* hi) {
+  float l = 0.f, h = 0.f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    if (!std::isfinite(v)) return 0;
+    l = v < l ? v : l;
+    h = v > h ? v : h;
+  }
+  *lo = l;
+  *hi = h;
+  return 1;
+}
+
 }  // namespace
 
 void fill_reference_gemm_u8s8(KernelTable& t) {
@@ -66,6 +80,7 @@ void fill_reference_gemm_u8s8(KernelTable& t) {
   t.int8_affine_row = &ref_int8_affine_row;
   t.int8_affine_decode_row = &ref_int8_affine_decode_row;
   t.decode_u8 = &ref_decode_u8;
+  t.range_f32 = &ref_range_f32;
 }
 
 }  // namespace cpu
