@@ -27,8 +27,11 @@ function median(fn, { min = 15, budgetMs = 3000 } = {}) {
 }
 
 const shapes = [[256, 1024, 1024], [512, 512, 512], [1024, 1024, 1024], [2048, 2048, 2048]];
-console.log('| M x K x N | int8 u8·s8→s32 | int8 Linear static u8 in/out | int8 Linear f32 in/out (dynamic) | dynamic / static time | fp32 matmul | int8 / fp32 |');
-console.log('|---|---|---|---|---|---|---|');
+// the fraction of the peak: one core's dot-instruction rate (GemmU8S8::dot_chains) times the threads
+const peak = Q.int8PeakGops(0.3);
+console.log(peak > 0 ? `peak: ${peak.toFixed(1)} GOP/s per core (${Q.int8Kernel()} dot instruction, register-only chains); x ${T} threads = ${(peak * T).toFixed(1)}` : 'peak: no probe for this kernel');
+console.log('| M x K x N | int8 u8·s8→s32 | int8 Linear static u8 in/out | int8 Linear f32 in/out (dynamic) | dynamic / static time | fp32 matmul | int8 / fp32 | static, % of peak |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const [M, K, N] of shapes) {
   tf.manualSeed(1);
   const ops = 2 * M * K * N;
@@ -44,7 +47,7 @@ for (const [M, K, N] of shapes) {
   const tSta = median(() => Q.int8Linear(xq, { scale: 0.02, zeroPoint: 128 }, pw, { wScale: ws, out: 'uint8', outScale: 0.1, outZero: 128 }).dispose());
   const tF = median(() => xf.matmul(wf).dispose());
   const g = (t) => (ops / t / 1e6).toFixed(1);
-  console.log(`| ${M}x${K}x${N} | ${g(tInt)} GOP/s (${tInt.toFixed(2)} ms) | ${g(tSta)} GOP/s | ${g(tDyn)} GOP/s | ${(tDyn / tSta).toFixed(2)}x | ${g(tF)} GFLOP/s | ${(tF / tInt).toFixed(2)}x |`);
+  console.log(`| ${M}x${K}x${N} | ${g(tInt)} GOP/s (${tInt.toFixed(2)} ms) | ${g(tSta)} GOP/s | ${g(tDyn)} GOP/s | ${(tDyn / tSta).toFixed(2)}x | ${g(tF)} GFLOP/s | ${(tF / tInt).toFixed(2)}x | ${peak > 0 ? `${(100 * ops / tSta / 1e6 / (peak * T)).toFixed(0)} %` : '-'} |`);
   for (const t of [xq, xf, ws, wf]) t.dispose();
   pw.dispose();
 }

@@ -198,6 +198,7 @@ export interface NativeModule {
              stride: [number, number], padding: [number, number], dilation: [number, number]): T;
   dynamicQParams(x: T): { scale: number; zeroPoint: number };
   int8Layout(device?: string): string;
+  int8Peak(seconds?: number): number;
 }
 
 /** An int8 weight [n, k] packed for one int8 kernel layout, with its per-row sums (zero-point compensation). */

@@ -12,6 +12,7 @@ import { runRecord } from './record';
 import { sampleChecked, sampleBatched, DEFAULT_SAMPLE_BATCH } from './sampling';
 import { openPrecision, quantizeWithRecipe, type PrecisionMode, type PrecisionRun } from './int8';
 import { conditionalOptions, predictChecked, scoreToFile, writeForecasts } from './conditional';
+import { benchInt8 } from './bench-int8';
 import { makeDirs } from '../io/dirs';
 
 /** The precision flags of sample / eval / bench: --int8 alone means int8. */
@@ -188,7 +189,7 @@ function timeIt(fn: () => void, minMs = 300): number {
 
 export const BENCH_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'a trained run: time its sampling step in float32, and int8 / mixed with --int8 (medians)' },
-  int8: { type: 'string', help: 'int8 checkpoint of the run (tensorfield quantize --method ...)' },
+  int8: { type: 'string', help: 'int8 checkpoint of the run (tensorfield quantize --method ...); `bench --int8` alone: the int8 engine\'s paths on this CPU, GOP/s and % of the core\'s measured peak' },
   'high-steps': { type: 'number', default: 5, help: 'mixed precision: float32 noise levels at each end' },
   n: { type: 'number', default: 16, help: '--run: items per sampling batch' },
   steps: { type: 'number', help: '--run: sampler steps (default: the method\'s)' },
@@ -242,9 +243,18 @@ function benchRun(flags: Record<string, unknown>, log: (s: string) => void): Rec
 
 /** Quick figures on this machine (medians): GEMM, a tiny op's overhead, a fused step against its composition. */
 export function benchCommand(argv: string[], log = (s: string) => console.log(s)): Record<string, number> {
+  // `bench --int8` alone (no checkpoint, no run): the int8 engine's paths against the core's measured peak
+  const i = argv.indexOf('--int8');
+  if (i >= 0 && (i + 1 >= argv.length || argv[i + 1].startsWith('--')) && !argv.some((a) => a === '--run' || a.startsWith('--run='))) {
+    if (argv.length > 1) throw usageError('bench --int8 (the int8 engine on this CPU) takes no other flag; TENSORFIELD_NUM_THREADS sets the threads');
+    const r = benchInt8(log);
+    const out: Record<string, number> = { int8_peak_gops: r.peakGops, threads: r.threads };
+    r.rows.forEach((row, j) => { out[`row${j}_gops`] = row.gops; });
+    return out;
+  }
   const { flags } = parseFlags(argv, BENCH_FLAGS);
   if (flags.run !== undefined) return benchRun(flags, log);
-  if (flags.int8 !== undefined) throw usageError('--int8 needs --run <folder>');
+  if (flags.int8 !== undefined) throw usageError('--int8 with a checkpoint needs --run <folder> (bench --int8 alone times the int8 engine)');
   const out: Record<string, number> = {};
   tf.tidy(() => {
     for (const n of [256, 512, 1024]) {

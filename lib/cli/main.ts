@@ -20,7 +20,7 @@ const COMMANDS: Record<string, { help: string; flags?: Record<string, import('./
   export: { help: 'write a trained run\'s network as an ONNX model (--onnx file; --int8 for the quantized network as QDQ)', flags: EXPORT_FLAGS, run: exportCommand },
   assemble: { help: 'join dblocks runs that each trained one block (--block i) into one run folder for sample / eval', flags: ASSEMBLE_FLAGS, run: assembleCommand },
   id: { help: 'intrinsic-dimension estimates (per point, histogram) from a trained score field (method gauge)', flags: ID_FLAGS, run: idCommand },
-  bench: { help: 'quick engine figures on this machine (GEMM, op overhead, fused steps); --run: sampling-step latency float32 / int8 / mixed', flags: BENCH_FLAGS, run: benchCommand },
+  bench: { help: 'quick engine figures on this machine (GEMM, op overhead, fused steps); --int8: the int8 engine\'s paths, GOP/s and % of the core\'s measured peak; --run: sampling-step latency float32 / int8 / mixed', flags: BENCH_FLAGS, run: benchCommand },
   info: { help: 'version, ISA path, threads, CUDA availability, methods and data', run: infoCommand },
   demo: { help: 'train, sample and evaluate two small models on the shipped data (a few minutes)', flags: DEMO_FLAGS, run: demoCommand },
 };

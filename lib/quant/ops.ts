@@ -40,6 +40,13 @@ export function fakeQuantize(x: Tensor, scale: Param, zeroPoint: Param, opts: { 
 export function dynamicQParams(x: Tensor): ActQParams {
   return native.dynamicQParams(asTensor(x, 'dynamicQParams')._h);
 }
+/**
+ * One CPU core's issue rate for the current int8 kernel's dot instruction, in GOP/s (2 per multiply-add):
+ * vpdpbusd for 'vnni', vpmaddwd + vpaddd for 'avx2-s16', measured on the calling thread by register-only chains
+ * for about `seconds`. The ceiling an int8 GEMM on one core can approach; 0 where the kernel has no probe
+ * ('ref', 'amx').
+ */
+export function int8PeakGops(seconds = 0.2): number { return native.int8Peak(seconds); }
 /** The current int8 GEMM kernel's layout: 'ref', 'avx2-s16' or 'vnni'. */
 export function int8Kernel(device: DeviceName = 'cpu'): string { return native.int8Layout(device); }
 

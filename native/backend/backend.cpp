@@ -27,7 +27,7 @@ constexpr Backend host_backend(Device d, const char* name, const cpu::KernelTabl
                  &host::gather, &host::scatter_add, &host::index_select, &host::index_add,
                  &host::adam, &host::sgd,
                  &host::quantize, &host::dequantize, &host::requantize, &host::fake_quantize, &host::int8_range,
-                 &host::int8_layout, &host::int8_packed_bytes, &host::int8_pack, &host::int8_linear,
+                 &host::int8_layout, &host::int8_peak, &host::int8_packed_bytes, &host::int8_pack, &host::int8_linear,
                  &host::int8_conv2d};
 }
 const Backend kCpu = host_backend(Device::CPU, "cpu", &cpu::kernels, true, true);
@@ -91,6 +91,7 @@ Backend cuda_backend() {
   TF_CUDA_MISSING(fake_quantize, bool);
   TF_CUDA_MISSING(int8_range, bool);
   TF_CUDA_MISSING(int8_layout, const char*);
+  TF_CUDA_MISSING(int8_peak, double);
   TF_CUDA_MISSING(int8_packed_bytes, int64_t);
   TF_CUDA_MISSING(int8_pack, void);
   TF_CUDA_MISSING(int8_linear, bool);

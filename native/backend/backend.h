@@ -169,6 +169,9 @@ struct Backend {
   // Packing: the backend's layout name and packed size, and w [N, K] int8 packed into p (p.packed of
   // int8_packed_bytes(N, K) bytes and p.colsum [N] int32 already made).
   const char* (*int8_layout)();
+  // One core's issue rate of the int8 kernel's dot instruction in GOP/s (register-only chains, `seconds` of
+  // probing on the calling thread); 0 where the kernel has no probe (reference, AMX).
+  double (*int8_peak)(double seconds);
   int64_t (*int8_packed_bytes)(int64_t N, int64_t K);
   void (*int8_pack)(const PackedInt8& p, const Tensor& w);
   // out [M, N] (row stride N) = finish(codes [M, K] u8 x w); and the int8 convolution of x [B, C, H, W] (float32

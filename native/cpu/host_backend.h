@@ -82,6 +82,7 @@ bool fake_quantize(const Tensor& y, const Tensor& inside, const Tensor* coef_s, 
                    const ChannelCoding& cc);
 bool int8_range(const Tensor& x, double* lo, double* hi);
 const char* int8_layout();
+double int8_peak(double seconds);
 int64_t int8_packed_bytes(int64_t N, int64_t K);
 void int8_pack(const PackedInt8& p, const Tensor& w);
 bool int8_linear(const Tensor& out, const Tensor& codes, const PackedInt8& w, const Int8Finish& f);

@@ -4,6 +4,7 @@
 // The op layer (ops/quant.cpp) has checked every parameter and resolved the epilogue (Int8Finish).
 #include "host_backend.h"
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -444,6 +445,25 @@ bool int8_range(const Tensor& x, double* lo_out, double* hi_out) {
 }
 
 const char* int8_layout() { return backend_kernels().gemm_u8s8.layout; }
+
+// One core's rate for the int8 kernel's dot instruction (GemmU8S8::dot_chains), on the calling thread: the step
+// count doubled until one call takes a quarter of `seconds`, then the best of three such calls. 0 without a probe.
+double int8_peak(double seconds) {
+  const cpu::GemmU8S8& k = backend_kernels().gemm_u8s8;
+  if (!k.dot_chains) return 0.0;
+  using clock = std::chrono::steady_clock;
+  auto run = [&](int64_t iters) {
+    const auto t0 = clock::now();
+    volatile int32_t sink = k.dot_chains(iters);
+    (void)sink;
+    return std::chrono::duration<double>(clock::now() - t0).count();
+  };
+  int64_t iters = 1024;
+  while (run(iters) < seconds / 4 && iters < (int64_t(1) << 40)) iters *= 2;
+  double best = run(iters);
+  for (int i = 0; i < 2; ++i) best = std::min(best, run(iters));
+  return double(iters) * double(k.dot_ops) / best / 1e9;
+}
 int64_t int8_packed_bytes(int64_t N, int64_t K) { return backend_kernels().gemm_u8s8.packed_bytes(N, K); }
 
 void int8_pack(const PackedInt8& p, const Tensor& w) {

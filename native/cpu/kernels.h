@@ -78,6 +78,11 @@ struct GemmU8S8 {
   // A weight packed by `pack` as [N, ntaps * C] (channels last per tap), repacked as [N, ntaps * C4 * 4] with the
   // channels of each tap padded to whole groups of 4 by zeros: what conv_tile reads when C % 4 != 0.
   void (*pack_padded)(const int8_t* packed, int64_t N, int64_t ntaps, int64_t C, int8_t* out);
+  // The core's issue rate for this layout's dot instruction (vpdpbusd for VNNI, vpmaddwd + vpaddd for the AVX2
+  // int16 form): `iters` steps of independent register-only accumulator chains, each step dot_ops operations (2
+  // per multiply-add); returns a lane of the sum so nothing is dropped. Null where there is none.
+  int32_t (*dot_chains)(int64_t iters);
+  int dot_ops;
 };
 
 // In-place forward complex DFTs of L interleaved transforms by `plan` (cpu/fft_plan.h): re and im hold element

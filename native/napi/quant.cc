@@ -142,6 +142,16 @@ Napi::Value DynamicQParams(const Napi::CallbackInfo& info) {
   })
 }
 // The packed layout of the int8 kernel a device runs now (optional device name; default 'cpu')
+// int8Peak(seconds): one core's dot-instruction rate of the CPU's int8 kernel, GOP/s (0: no probe)
+Napi::Value Int8Peak(const Napi::CallbackInfo& info) {
+  GUARDED({
+    const double sec = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.2;
+    TF_CHECK(sec > 0 && sec <= 10, InvalidArgument, "int8Peak: seconds must be in (0, 10], got ", sec);
+    tf::DeviceScope on(tf::Device::CPU);
+    return Napi::Number::New(env, tf::backend(tf::Device::CPU).int8_peak(sec));
+  })
+}
+
 Napi::Value Int8Layout(const Napi::CallbackInfo& info) {
   // the host entries read the kernel table of the call's device, so the query runs as a call on that device
   GUARDED({
@@ -158,7 +168,7 @@ void RegisterQuant(Napi::Env env, Napi::Object exports) {
   static const Entry entries[] = {
       {"quantize", Quantize}, {"dequantize", Dequantize}, {"requantize", Requantize}, {"fakeQuantize", FakeQuantize},
       {"packInt8Weight", PackInt8Weight}, {"int8Linear", Int8Linear}, {"int8Conv2d", Int8Conv2d},
-      {"dynamicQParams", DynamicQParams}, {"int8Layout", Int8Layout},
+      {"dynamicQParams", DynamicQParams}, {"int8Layout", Int8Layout}, {"int8Peak", Int8Peak},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
 }

@@ -120,7 +120,7 @@ bool amx_request_permission() {
 }
 
 void fill_amx_int8(KernelTable& t) {
-  t.gemm_u8s8 = GemmU8S8{"amx", &packed_bytes, &pack, &gemm, nullptr, 0, nullptr, nullptr};  // convolutions: im2col + tiles
+  t.gemm_u8s8 = GemmU8S8{"amx", &packed_bytes, &pack, &gemm, nullptr, 0, nullptr, nullptr, nullptr, 0};  // convolutions: im2col + tiles
 }
 
 }  // namespace cpu

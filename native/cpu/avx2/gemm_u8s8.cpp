@@ -35,8 +35,33 @@ namespace tf {
 namespace cpu {
 #include "../simd/gemm_u8s8.inc"
 
+namespace {
+// kernels.h GemmU8S8::dot_chains: the AVX2 kernel's multiply-add as it issues it, vpmaddwd (8 lanes x 2 int16
+// products) into a temporary and vpaddd into an accumulator, 12 independent pairs per step, registers only.
+int32_t dot_chains(int64_t iters) {
+  __m256i a = _mm256_set1_epi32(0x00030004), b = _mm256_set1_epi32(0x00010001);
+  __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0,
+          c9 = c0, c10 = c0, c11 = c0, tmp;
+#define TF_PAIR(i) "vpmaddwd %13, %14, %12\n vpaddd %12, %" #i ", %" #i "\n"
+  for (int64_t i = 0; i < iters; ++i)
+    __asm__(TF_PAIR(0) TF_PAIR(1) TF_PAIR(2) TF_PAIR(3) TF_PAIR(4) TF_PAIR(5) TF_PAIR(6) TF_PAIR(7) TF_PAIR(8)
+            TF_PAIR(9) TF_PAIR(10) TF_PAIR(11)
+            : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9),
+              "+x"(c10), "+x"(c11), "=&x"(tmp)
+            : "x"(b), "x"(a));
+#undef TF_PAIR
+  __m256i s = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)),
+                               _mm256_add_epi32(_mm256_add_epi32(c4, c5), _mm256_add_epi32(c6, c7)));
+  s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_add_epi32(c8, c9), _mm256_add_epi32(c10, c11)));
+  alignas(32) int32_t t[8];
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(t), s);
+  return t[0];
+}
+constexpr int kDotOps = 12 * 8 * 2 * 2;  // per step: 12 pairs x 8 lanes x 2 products x 2
+}  // namespace
+
 void fill_avx2_int8(KernelTable& t) {
-  t.gemm_u8s8 = GemmU8S8{"avx2-s16", &packed_bytes, &pack, &gemm, nullptr, 0, nullptr, nullptr};  // convolutions: im2col + GEMM
+  t.gemm_u8s8 = GemmU8S8{"avx2-s16", &packed_bytes, &pack, &gemm, nullptr, 0, nullptr, nullptr, &dot_chains, kDotOps};  // convolutions: im2col + GEMM
 }
 
 }  // namespace cpu

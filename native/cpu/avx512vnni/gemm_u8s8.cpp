@@ -59,8 +59,39 @@ namespace cpu {
 #include "../simd/gemm_u8s8.inc"
 #include "conv_u8s8.inc"
 
+namespace {
+// kernels.h GemmU8S8::dot_chains: 12 independent vpdpbusd zmm chains per step (more than latency x ports on
+// current cores, so the ports set the rate), registers only, as the kernel issues them. Not in the emulation
+// build (no instruction to time there).
+#ifndef TF_EMULATE_AVX512
+int32_t dot_chains(int64_t iters) {
+  __m512i a = _mm512_set1_epi32(0x01020304), b = _mm512_set1_epi32(0x01010101);
+  __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0,
+          c9 = c0, c10 = c0, c11 = c0;
+  for (int64_t i = 0; i < iters; ++i)
+    __asm__("vpdpbusd %12, %13, %0\n vpdpbusd %12, %13, %1\n vpdpbusd %12, %13, %2\n vpdpbusd %12, %13, %3\n"
+            "vpdpbusd %12, %13, %4\n vpdpbusd %12, %13, %5\n vpdpbusd %12, %13, %6\n vpdpbusd %12, %13, %7\n"
+            "vpdpbusd %12, %13, %8\n vpdpbusd %12, %13, %9\n vpdpbusd %12, %13, %10\n vpdpbusd %12, %13, %11\n"
+            : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6), "+v"(c7), "+v"(c8), "+v"(c9),
+              "+v"(c10), "+v"(c11)
+            : "v"(b), "v"(a));
+  __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
+                               _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
+  s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
+  alignas(64) int32_t t[16];
+  _mm512_storeu_si512(t, s);
+  return t[0];
+}
+constexpr int kDotOps = 12 * 16 * 4 * 2;  // per step: 12 instructions x 16 lanes x 4 products x 2
+#define TF_VNNI_DOT_CHAINS &dot_chains
+#else
+constexpr int kDotOps = 0;
+#define TF_VNNI_DOT_CHAINS nullptr
+#endif
+}  // namespace
+
 void fill_vnni_int8(KernelTable& t) {
-  t.gemm_u8s8 = GemmU8S8{"vnni", &packed_bytes, &pack, &gemm, &conv_tile, kConvNV, &code_x4, &pack_padded};
+  t.gemm_u8s8 = GemmU8S8{"vnni", &packed_bytes, &pack, &gemm, &conv_tile, kConvNV, &code_x4, &pack_padded, TF_VNNI_DOT_CHAINS, kDotOps};
 }
 
 }  // namespace cpu

@@ -74,7 +74,7 @@ int ref_range_f32(int64_t n, const float* x, float* lo, float* hi) {
 }  // namespace
 
 void fill_reference_gemm_u8s8(KernelTable& t) {
-  t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm, nullptr, 0, nullptr, nullptr};
+  t.gemm_u8s8 = GemmU8S8{"ref", &ref_packed_bytes, &ref_pack, &ref_gemm, nullptr, 0, nullptr, nullptr, nullptr, 0};
   t.code_u8 = &ref_code_u8;
   t.int8_affine = &ref_int8_affine;
   t.int8_affine_row = &ref_int8_affine_row;
