@@ -3,21 +3,10 @@
 // side-by-side runs against PyTorch's engines and onnxruntime live in bench/ (int8_gemm.mjs, int8_torch.py,
 // onnx_ort.mjs): they need Python or a devDependency, which an installed CLI does not have.
 import * as tf from '../index';
+import { timeIt as median } from './timing';
 
 const Q = tf.quant;
 
-function median(fn: () => void, minMs: number): number {
-  fn();
-  const times: number[] = [];
-  const end = Date.now() + minMs;
-  while (Date.now() < end || times.length < 5) {
-    const t = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
-}
 
 export interface Int8BenchRow { path: string; shape: string; ms: number; gops: number; ofPeak: number | null }
 export interface Int8BenchResult { kernel: string; isa: string; cpu: string; threads: number; peakGops: number; rows: Int8BenchRow[] }

@@ -13,6 +13,7 @@ import { sampleChecked, sampleBatched, DEFAULT_SAMPLE_BATCH } from './sampling';
 import { openPrecision, quantizeWithRecipe, type PrecisionMode, type PrecisionRun } from './int8';
 import { conditionalOptions, predictChecked, scoreToFile, writeForecasts } from './conditional';
 import { benchInt8 } from './bench-int8';
+import { timeIt } from './timing';
 import { makeDirs } from '../io/dirs';
 
 /** The precision flags of sample / eval / bench: --int8 alone means int8. */
@@ -174,18 +175,6 @@ export function infoCommand(argv: string[], log = (s: string) => console.log(s))
   log(`data:     ${DATA_SOURCES.join(', ')}`);
 }
 
-function timeIt(fn: () => void, minMs = 300): number {
-  fn();
-  const times: number[] = [];
-  const end = Date.now() + minMs;
-  while (Date.now() < end || times.length < 5) {
-    const t = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
-}
 
 export const BENCH_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'a trained run: time its sampling step in float32, and int8 / mixed with --int8 (medians)' },
