@@ -3,7 +3,7 @@
 // side-by-side runs against PyTorch's engines and onnxruntime live in bench/ (int8_gemm.mjs, int8_torch.py,
 // onnx_ort.mjs): they need Python or a devDependency, which an installed CLI does not have.
 import * as tf from '../index';
-import { timeIt as median } from './timing';
+import { timeIt } from './timing';
 
 const Q = tf.quant;
 
@@ -39,13 +39,13 @@ export function benchInt8(log: (s: string) => void = (s) => console.log(s), minM
       const w = new Q.PackedInt8Weight(tf.randint(-127, 128, [N, K], { dtype: 'int8' }));
       const ws = tf.full([N], 0.01), xq = Q.dynamicQParams(x), codes = Q.quantize(x, xq.scale, xq.zeroPoint);
       const out = { scale: 0.05, zeroPoint: 128 };
-      add('u8 x s8 -> s32 (the integer product)', shape, ops, median(() => tf.tidy(() => { Q.int8Linear(codes, xq, w, { wScale: ws, out: 'int32' }); }), minMs));
-      add('int8 Linear, static: u8 in, u8 out', shape, ops, median(() => tf.tidy(() => {
+      add('u8 x s8 -> s32 (the integer product)', shape, ops, timeIt(() => tf.tidy(() => { Q.int8Linear(codes, xq, w, { wScale: ws, out: 'int32' }); }), minMs));
+      add('int8 Linear, static: u8 in, u8 out', shape, ops, timeIt(() => tf.tidy(() => {
         Q.int8Linear(codes, xq, w, { wScale: ws, out: 'uint8', outScale: out.scale, outZero: out.zeroPoint });
       }), minMs));
-      add('int8 Linear, dynamic: f32 in, f32 out', shape, ops, median(() => tf.tidy(() => { Q.int8Linear(x, 'dynamic', w, { wScale: ws }); }), minMs));
+      add('int8 Linear, dynamic: f32 in, f32 out', shape, ops, timeIt(() => tf.tidy(() => { Q.int8Linear(x, 'dynamic', w, { wScale: ws }); }), minMs));
       const wf = tf.randn([K, N]);
-      add('float32 matmul (for comparison)', shape, ops, median(() => tf.tidy(() => { x.matmul(wf); }), minMs), false);
+      add('float32 matmul (for comparison)', shape, ops, timeIt(() => tf.tidy(() => { x.matmul(wf); }), minMs), false);
       w.dispose();
     }
     // a U-Net convolution: 3x3, 64 -> 64 channels at 28x28, batch 32, float32 in (coded) and out
@@ -55,9 +55,9 @@ export function benchInt8(log: (s: string) => void = (s) => console.log(s), minM
     const wq = tf.randint(-127, 128, [O, 9 * C], { dtype: 'int8' });
     const w = new Q.PackedInt8Weight(wq);
     const xq = Q.dynamicQParams(x), ws = tf.full([O], 0.01);
-    add('int8 Conv2d, static: f32 in, f32 out', shape, ops, median(() => tf.tidy(() => { Q.int8Conv2d(x, xq, w, [3, 3], { wScale: ws }, { padding: 1 }); }), minMs));
+    add('int8 Conv2d, static: f32 in, f32 out', shape, ops, timeIt(() => tf.tidy(() => { Q.int8Conv2d(x, xq, w, [3, 3], { wScale: ws }, { padding: 1 }); }), minMs));
     const wf = tf.randn([O, C, 3, 3]);
-    add('float32 conv2d (for comparison; Winograd, rate in direct-convolution FLOP)', shape, ops, median(() => tf.tidy(() => { tf.conv2d(x, wf, { padding: 1 }); }), minMs), false);
+    add('float32 conv2d (for comparison; Winograd, rate in direct-convolution FLOP)', shape, ops, timeIt(() => tf.tidy(() => { tf.conv2d(x, wf, { padding: 1 }); }), minMs), false);
     w.dispose();
   });
   log('PyTorch (oneDNN, fbgemm) and onnxruntime on the same shapes: bench/int8_gemm.mjs, bench/int8_torch.py (bench/RESULTS.md)');

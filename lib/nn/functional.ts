@@ -61,12 +61,12 @@ export interface GroupNormOptions {
  * modulated while in cache, rounded as the ops round it: the same bits), the ops one by one otherwise.
  */
 export function groupNormModulated(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, scale: Tensor,
-                                   shift: Tensor, opts: { eps?: number; silu?: boolean; codes?: GroupNormOptions['codes']; inputCodes?: GroupNormOptions['inputCodes'] } = {}): Tensor {
+                                   shift: Tensor, opts: { eps?: number; silu?: boolean } & Pick<GroupNormOptions, 'codes' | 'inputCodes'> = {}): Tensor {
   return groupNorm(x, groups, weight, bias, opts.eps ?? 1e-5, { silu: opts.silu, scale, shift, codes: opts.codes, inputCodes: opts.inputCodes });
 }
 /** silu(groupNorm(x)): one pass over the data when nothing is differentiated (sampling), the two ops otherwise. */
 export function groupNormSilu(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
-                              opts: { codes?: GroupNormOptions['codes']; inputCodes?: GroupNormOptions['inputCodes'] } = {}): Tensor {
+                              opts: Pick<GroupNormOptions, 'codes' | 'inputCodes'> = {}): Tensor {
   return groupNorm(x, groups, weight, bias, eps, { silu: true, codes: opts.codes, inputCodes: opts.inputCodes });
 }
 

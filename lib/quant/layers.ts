@@ -141,21 +141,19 @@ export class QuantizedConv2d extends Int8Layer {
     this.kernel = [s[2], s[3]];
   }
   forward(x: Tensor): Tensor {
-    const o = this.opts;
-    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.epilogue(),
-      { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) });
+    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.epilogue(), this.geometry());
   }
-  /** forward(x) + r, the add done in the epilogue (nn/layers.ts forwardAdd) */
   /** forward(x) as the uint8 codes of outputCoding() (forward decodes these same codes) */
   forwardCoded(x: Tensor): Tensor {
-    const o = this.opts;
-    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.codedEpilogue(),
-      { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) });
+    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, this.codedEpilogue(), this.geometry());
   }
+  /** forward(x) + r, the add done in the epilogue (nn/layers.ts forwardAdd) */
   forwardAdd(x: Tensor, r: Tensor): Tensor {
+    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, { ...this.epilogue(), residual: r }, this.geometry());
+  }
+  private geometry() {
     const o = this.opts;
-    return int8Conv2d(x, this.activeInput(), this.packed, this.kernel, { ...this.epilogue(), residual: r },
-      { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) });
+    return { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) };
   }
 }
 

@@ -66,7 +66,7 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
   const UnaryParams no_params{0, 0};
   TF_DISPATCH_FLOAT(ft, T, {
     const T* xp = in_code ? nullptr : x.data_ptr<T>();
-    T* yp = y.data_ptr<T>();
+    T* yp = code ? nullptr : y.data_ptr<T>();  // coded: y holds bytes, written by code_u8 below
     T* st = stats.data_ptr<T>();
     const T* wp = ptr_or_null<T>(w);
     const T* bp = ptr_or_null<T>(b);
@@ -74,6 +74,7 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
     const T* mtp = ptr_or_null<T>(mod_shift);
     const int64_t C = G * Cg;
     const cpu::KernelTable& kt = backend_kernels();
+    const bool mod_row = std::is_same<T, float>::value && msp && kt.gn_mod_row;  // the modulation in the ISA's row
     parallel_for(0, L.N * G, L.grain(), [&](int64_t lo, int64_t hi) {
       // coded output: each channel row finished here, in L1, then coded into y's bytes (the float32 result,
       // four times the bytes, never goes to memory)
@@ -108,7 +109,7 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
           T a = T(rstd) * (wp ? wp[ch] : T(1)), sh = (bp ? bp[ch] : T(0)) - T(mu) * a;
           const T* xr = xs + c * S;
           T* yr = code ? rowbuf.as<T>() : yp + ng * M + c * S;
-          if (std::is_same<T, float>::value && msp && kt.gn_mod_row) {  // the modulated row in one pass
+          if (mod_row) {  // the modulated row in one pass
             const int64_t nc = (ng / G) * C + ch;
             kt.gn_mod_row(S, reinterpret_cast<const float*>(xr), float(a), float(sh), float(msp[nc]), float(mtp[nc]),
                           silu ? 1 : 0, reinterpret_cast<float*>(yr));
@@ -118,7 +119,7 @@ bool group_norm(const Tensor& y, const Tensor& stats, const Tensor& x, int64_t G
           } else {
             for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * a + sh;
           }
-          if (msp && !(std::is_same<T, float>::value && kt.gn_mod_row)) {
+          if (msp && !mod_row) {
             // the modulation on the row while it is in cache, rounded as the ops round it (a product, then a sum:
             // two loops, nothing to contract), then SiLU by the unary op's own kernel: the same bits as the ops
             const int64_t nc = (ng / G) * C + ch;

@@ -141,7 +141,6 @@ Napi::Value DynamicQParams(const Napi::CallbackInfo& info) {
     return o;
   })
 }
-// The packed layout of the int8 kernel a device runs now (optional device name; default 'cpu')
 // int8Peak(seconds): one core's dot-instruction rate of the CPU's int8 kernel, GOP/s (0: no probe)
 Napi::Value Int8Peak(const Napi::CallbackInfo& info) {
   GUARDED({
@@ -152,6 +151,7 @@ Napi::Value Int8Peak(const Napi::CallbackInfo& info) {
   })
 }
 
+// The packed layout of the int8 kernel a device runs now (optional device name; default 'cpu')
 Napi::Value Int8Layout(const Napi::CallbackInfo& info) {
   // the host entries read the kernel table of the call's device, so the query runs as a call on that device
   GUARDED({
