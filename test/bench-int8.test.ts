@@ -29,24 +29,35 @@ describe('bench --int8', () => {
     expectCode(() => Q.int8PeakGops(60), 'TF_INVALID_ARGUMENT');
   });
   // An independent probe: bench/int8_peak.cpp, hand-written asm with its own operation counts, compiled here.
-  // The two must agree within the VM's noise (each is a best of several runs; 30 %), or the op count is wrong.
+  // What it guards is the operation count: a dot counted at half or twice its operations is off by 2x. CI runs two
+  // jest workers on two (possibly SMT-sibling) cores, so either probe can be halved by the other worker for a
+  // moment (a single pair measured 1.33x apart there): three rounds alternating the two, the best of each, and a
+  // band of 0.6-1.6, which still fails a 2x error.
   const gxx = spawnSync('g++', ['--version']).status === 0;
   (gxx ? test : test.skip)('the probe agrees with bench/int8_peak.cpp (asm, its own counts) for the VNNI and AVX2 kernels', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-peak-'));
     try {
       const bin = path.join(dir, 'peak');
       execFileSync('g++', ['-O2', path.join(__dirname, '..', 'bench', 'int8_peak.cpp'), '-o', bin]);
-      const text = execFileSync(bin).toString();
-      const vnni = /vpdpbusd zmm x12: ([\d.]+) GOP\/s/.exec(text), avx2 = /vpmaddwd\+vpaddd: ([\d.]+) GMAC\/s/.exec(text);
       const isas = tf.backend.supportedIsas();
-      const check = (isa: 'avx2' | 'avx512', kernel: string, want: number) => withIsa(isa, () => {
-        if (Q.int8Kernel() !== kernel) return;
-        const got = Q.int8PeakGops(0.2);
-        expect(got / want).toBeGreaterThan(0.7);
-        expect(got / want).toBeLessThan(1.3);
-      });
-      if (avx2 && isas.includes('avx2')) check('avx2', 'avx2-s16', 2 * Number(avx2[1]));
-      if (vnni && isas.includes('avx512')) check('avx512', 'vnni', Number(vnni[1]));
+      const best = { vnni: 0, avx2: 0, oursVnni: 0, oursAvx2: 0 };
+      const probe = (isa: 'avx2' | 'avx512', kernel: string) => withIsa(isa, () => (Q.int8Kernel() === kernel ? Q.int8PeakGops(0.1) : 0));
+      for (let round = 0; round < 3; round++) {
+        const text = execFileSync(bin).toString();
+        const vnni = /vpdpbusd zmm x12: ([\d.]+) GOP\/s/.exec(text), avx2 = /vpmaddwd\+vpaddd: ([\d.]+) GMAC\/s/.exec(text);
+        if (vnni) best.vnni = Math.max(best.vnni, Number(vnni[1]));
+        if (avx2) best.avx2 = Math.max(best.avx2, 2 * Number(avx2[1]));
+        if (isas.includes('avx512')) best.oursVnni = Math.max(best.oursVnni, probe('avx512', 'vnni'));
+        if (isas.includes('avx2')) best.oursAvx2 = Math.max(best.oursAvx2, probe('avx2', 'avx2-s16'));
+      }
+      const check = (ours: number, want: number) => {
+        if (!(ours > 0 && want > 0)) return;  // this CPU lacks the instruction, or the kernel is another
+        expect(ours / want).toBeGreaterThan(0.6);
+        expect(ours / want).toBeLessThan(1.6);
+      };
+      check(best.oursVnni, best.vnni);
+      check(best.oursAvx2, best.avx2);
+      expect(best.oursVnni > 0 || best.oursAvx2 > 0 || !isas.includes('avx2')).toBe(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -61,9 +72,10 @@ describe('bench --int8', () => {
         'int8 Linear, static: u8 in, u8 out', 'int8 Linear, dynamic: f32 in, f32 out', 'int8 Conv2d, static: f32 in, f32 out']));
       for (const row of r.rows) expect(row.gops).toBeGreaterThan(0);
       if (r.peakGops > 0) {
-        // the fastest paths run at 70-80 % of the peak on a VNNI core: a peak counted at half its operations
-        // would put them far above 1
-        for (const row of r.rows.filter((x) => x.ofPeak !== null)) expect(row.ofPeak!).toBeLessThan(1.3);
+        // the fastest paths run at 70-80 % of the peak on a VNNI core; the bound allows the peak to have been
+        // probed while the other CI worker shared the core (halving it), and the operation count itself is
+        // guarded by the asm comparison above
+        for (const row of r.rows.filter((x) => x.ofPeak !== null)) expect(row.ofPeak!).toBeLessThan(2);
         expect(lines.some((l) => / % \|$/.test(l))).toBe(true);
       }
       expect(r.rows.filter((x) => x.path.startsWith('float32')).every((x) => x.ofPeak === null)).toBe(true);
