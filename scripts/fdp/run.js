@@ -21,10 +21,10 @@ const { runRecord } = require('../../dist/cli/record');
 const DEFAULTS = {
   model: 'fdp', data: 'bandlimited64', seed: 0, evalSeed: 1000,
   steps: 1500, batch: 32, timeBudget: 0,
-  hidden: 64, layers: 4, innerSteps: 3, innerLr: 1e-2, yInput: 0, order: 'second', energyNorm: 1, xNorm: 0, weighting: 'code', curriculum: 0,
-  lr: 1e-3, warmup: 100, optimizer: 'adabelief',
+  hidden: 64, layers: 4, innerSteps: 3, innerLr: 1e-2, yInput: 0, order: 'second', energyNorm: 1, xNorm: 0, weighting: 'code', curriculum: 300,
+  lr: 3e-4, warmup: 100, optimizer: 'adabelief',
   nGen: 1000, sampleSteps: 25, snr: 0.19, factor: 0, superRes: 4,
-  edmHidden: 256, edmLayers: 3,
+  edmHidden: 256, edmLayers: 3, edmLr: 1e-3,
 };
 const { positional: [out], o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/fdp/run.js <out.json> [--flag value ...]' });
 tf.setNumThreads(1);
@@ -84,7 +84,7 @@ if (o.model === 'fdp') {
   }
 } else if (o.model === 'edm') {
   const m = getMethod('edm');
-  const opts = resolveOptions(m, { hidden: o.edmHidden, layers: o.edmLayers, lr: o.lr });
+  const opts = resolveOptions(m, { hidden: o.edmHidden, layers: o.edmLayers, lr: o.edmLr });
   const run = m.create({ name: o.data, kind: 'points', itemShape: [P] }, opts);
   params = run.model.numParameters();
   while (!budgetDone(steps)) {
