@@ -25,6 +25,8 @@ const DEFAULTS = {
   lr: 3e-4, warmup: 100, optimizer: 'adabelief',
   nGen: 1000, sampleSteps: 25, snr: 0.19, factor: 0, superRes: 4,
   edmHidden: 256, edmLayers: 3, edmLr: 1e-3,
+  // FDP only: write the evaluation (EMA) weights after training, or load them and skip training (sampler studies)
+  saveModel: '', loadModel: '',
 };
 const { positional: [out], o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'node scripts/fdp/run.js <out.json> [--flag value ...]' });
 tf.setNumThreads(1);
@@ -55,14 +57,19 @@ if (o.model === 'fdp') {
   params = net.numParameters();
   const tr = new fdp.FdpTrainer(net, { lr: o.lr, warmup: o.warmup, decaySteps: o.steps, optimizer: o.optimizer, order: o.order, weighting: o.weighting, curriculum: o.curriculum });
   let acc = 0, cnt = 0;
-  while (!budgetDone(steps)) {
+  while (!o.loadModel && !budgetDone(steps)) {
     const l = tf.tidy(() => tr.step(src.batch(o.batch).reshape([o.batch, 1, P])));
     acc += l; cnt++; steps++;
     if (steps % 100 === 0) { lossCurve.push([steps, acc / cnt]); log(`step ${steps} loss ${(acc / cnt).toFixed(4)} ${(((Date.now() - t0) / steps)).toFixed(0)} ms/step`); acc = 0; cnt = 0; }
   }
   trainSeconds = (Date.now() - t0) / 1000;
   const evalNet = new fdp.FdpDenoiser({ grid: [P], channels: 1, hidden: o.hidden, layers: o.layers, innerSteps: o.innerSteps, innerLr: o.innerLr, yInput: o.yInput === 1 }, sde);
-  tr.ema.copyTo(evalNet);
+  if (o.loadModel) {
+    const ck = tf.io.loadCheckpoint(o.loadModel, { model: evalNet, restoreRng: false });
+    steps = ck.step; trainSeconds = ck.extra.trainSeconds; lossCurve.push(...ck.extra.lossCurve);
+    log(`loaded ${o.loadModel} (step ${steps}); no training`);
+  } else tr.ema.copyTo(evalNet);
+  if (o.saveModel) tf.io.saveCheckpoint(o.saveModel, { model: evalNet, step: steps, extra: { trainSeconds, lossCurve, options: o } });
   tf.manualSeed(o.evalSeed);
   const t1 = Date.now();
   const xs = [], ss = [];
