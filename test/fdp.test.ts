@@ -192,6 +192,31 @@ describe('Gabor INR and the inner loop', () => {
     const after = fdp.spectralSquaredError(net.predict(y, t, 'first'), y, net.sde, null).dataSync();
     for (let s = 0; s < 2; s++) expect(after[s]).toBeLessThan(before[s]);
   });
+
+  test("'inference' adapts to the same parameters as 'first', holds no graph to the shared weights, and peaks lower", () => {
+    // plain and meta-SGD: the same arithmetic, so the adapted parameters agree to the bit
+    for (const metaSgd of [false, true]) {
+      const net = small({ metaSgd });
+      const y = tf.randn([3, 1, 8], { dtype: f64 }), t = [0.1, 0.5, 0.9];
+      const a = net.adapt(y, t, 'first'), b = net.adapt(y, t, 'inference');
+      a.forEach((p, i) => expect(Array.from(b[i].dataSync())).toEqual(Array.from(p.dataSync())));
+      expect(b.every((p) => !p.requiresGrad)).toBe(true);
+    }
+    // the sampler's case at a size where the saved activations dominate: the peak of one adaptation
+    tf.manualSeed(3);
+    const sde = new fdp.HeatSDE({ grid: [16, 16] });
+    const big = new fdp.FdpDenoiser({ grid: [16, 16], channels: 1, hidden: 32, layers: 4 }, sde);
+    const y = tf.randn([16, 1, 16, 16]), t = new Array(16).fill(0.3);
+    const peakOf = (order: fdp.InnerOrder) => {
+      tf.resetPeakMemory();
+      const base = tf.memory().bytes;
+      tf.tidy(() => { big.predict(y, t, order).sum().item(); });
+      return tf.memory().peakBytes - base;
+    };
+    const first = peakOf('first'), inference = peakOf('inference');
+    // 'first' keeps all 3 steps' forward graphs until the read-out is done; 'inference' about one step's
+    expect(inference).toBeLessThan(0.6 * first);
+  });
 });
 
 describe('sampler, read-out grids and the CLI method', () => {

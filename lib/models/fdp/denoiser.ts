@@ -8,13 +8,19 @@ import { Tensor, TensorfieldError, tensor } from '../../tensor';
 import type { DType } from '../../tensor';
 import { cat } from '../../ops';
 import { grad } from '../../autograd';
+import { tidy, dispose } from '../../scope';
 import { rand } from '../../random';
 import { Module } from '../../nn/module';
 import { GaborINR } from '../../nn/inr';
 import { HeatSDE } from './sde';
 import { spectralSquaredError } from './loss';
 
-export type InnerOrder = 'second' | 'first';
+/**
+ * How the outer computation sees the inner steps: 'second' differentiates through them, 'first' treats their
+ * gradients as constants (the ablation; the outer loss still reaches the parameters through each step's forward),
+ * 'inference' keeps no outer graph at all (sampling: each step's graph is freed as soon as its gradient is taken).
+ */
+export type InnerOrder = 'second' | 'first' | 'inference';
 
 export interface FdpDenoiserOptions {
   grid: number[];
@@ -89,26 +95,38 @@ export class FdpDenoiser extends Module {
 
   /**
    * The per-sample parameters after the inner steps on y [B, C, ...grid] at times t. order 'second' keeps the
-   * inner gradients' graph (the outer loss differentiates through them), 'first' detaches them.
+   * inner gradients' graph (the outer loss differentiates through them), 'first' detaches them, 'inference' keeps
+   * no graph and frees each step's activations after its gradient.
    */
   adapt(y: Tensor, t: ArrayLike<number>, order: InnerOrder): Tensor[] {
     const B = y.shape[0], grid = this.sde.grid;
     const inp = this.inputs(gridCoords(grid, y.dtype), t, y);
+    const inference = order === 'inference';
     let phi = this.inr.flatParams().map((p) => (p.ndim === 1 ? p.reshape([1, 1, p.shape[0]]).expand([B, 1, p.shape[0]]) : p.unsqueeze(0).expand([B, ...p.shape])));
-    const rates = this.o.metaSgd ? this.innerRates() : [];
+    // inference: per-sample leaves with no path back to the shared parameters, so no step's graph outlives it
+    if (inference) phi = phi.map((p) => p.detach().requiresGrad_());
+    const rates = this.o.metaSgd ? this.innerRates().map((r) => (inference ? r.detach() : r)) : [];
     const modes = grid.reduce((a, b) => a * b, 1);
-    for (let s = 0; s < this.o.innerSteps; s++) {
+    const step = (phi: Tensor[], s: number): Tensor[] => {
       const fit = this.toFunctions(this.inr.forwardWith(phi, inp), grid);
       // the code's inner loss: per sample, the weighted squared error summed over channels and AVERAGED over the
       // full spectrum's modes; summed (not averaged) over the batch, so each sample's gradient is its own loss's
       const loss = spectralSquaredError(fit, y, this.sde, null).sum().mul(this.o.channels / modes);
       // retainGraph: the first-order ablation still backpropagates the outer loss through this forward graph
-      const gs = grad(loss, phi, { createGraph: order === 'second', retainGraph: true });
-      phi = phi.map((p, i) => {
+      const gs = grad(loss, phi, { createGraph: order === 'second', retainGraph: !inference });
+      return phi.map((p, i) => {
         let g = gs[i]!;
         if (this.o.innerClip > 0) g = g.clamp(-this.o.innerClip, this.o.innerClip);
-        return p.sub(this.o.metaSgd ? g.mul(rates[i].clamp(0, 1)) : g.mul(this.o.innerLr));
+        const next = p.sub(this.o.metaSgd ? g.mul(rates[i].clamp(0, 1)) : g.mul(this.o.innerLr));
+        return inference ? next.detach().requiresGrad_(s + 1 < this.o.innerSteps) : next;
       });
+    };
+    for (let s = 0; s < this.o.innerSteps; s++) {
+      if (!inference) { phi = step(phi, s); continue; }
+      // inference: each step in its own scope, so its activations go when its gradient is taken
+      const next = tidy(() => step(phi, s));
+      dispose(phi);
+      phi = next;
     }
     return phi;
   }

@@ -1,6 +1,7 @@
 // FDP's predictor-corrector sampler (the official code's pc_sampler with the Euler-Maruyama predictor, the
 // Langevin corrector and "factor" re-noising). Every drift evaluation adapts the INR to the current state by the
-// inner steps (first order: no outer graph), so one iteration costs 3 adapted-INR evaluations. The last state is
+// inner steps ('inference': no outer graph, each step's graph freed as soon as its gradient is taken), so one
+// iteration costs 3 adapted-INR evaluations. The last state is
 // denoised by the adapted INR at t = eps, read on the process grid and, optionally, on another grid of the domain.
 import { Tensor, TensorfieldError } from '../../tensor';
 import { tidy, keep } from '../../scope';
@@ -29,7 +30,7 @@ export function sampleFdp(net: FdpDenoiser, n: number, o: FdpSampleOptions = {})
   if (!(snr >= 0) || !(factor >= 0) || !(eps > 0 && eps < 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `sampleFdp: needs snr >= 0, factor >= 0 and eps in (0, 1), got ${snr}, ${factor}, ${eps}`);
   const sde = net.sde, shape = [n, net.o.channels, ...sde.grid];
   const same = (t: number) => new Float64Array(n).fill(t);
-  const score = (x: Tensor, t: number) => sde.score(x, net.predict(x, same(t), 'first').detach(), t);
+  const score = (x: Tensor, t: number) => sde.score(x, net.predict(x, same(t), 'inference').detach(), t);
   // one Euler-Maruyama step of the reverse SDE from t back to t - h
   const predictor = (x: Tensor, t: number, h: number) =>
     x.add(sde.reverseDrift(x, score(x, t), t).mul(h)).add(sde.noiseR(shape).mul(Math.sqrt(2 * sde.beta(t) * h)));
@@ -61,7 +62,7 @@ export function sampleFdp(net: FdpDenoiser, n: number, o: FdpSampleOptions = {})
     o.onStep?.(i + 1, N);
   }
   const out = tidy(() => {
-    const phi = net.adapt(x, same(eps), 'first').map((p) => p.detach());
+    const phi = net.adapt(x, same(eps), 'inference');
     const read = (grid: number[]) => keep(net.readWith(phi, same(eps), grid, x));
     return { x: read(sde.grid), readOut: o.readGrid ? read(o.readGrid) : undefined };
   });
