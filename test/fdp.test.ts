@@ -271,6 +271,7 @@ describe('sampler, read-out grids and the CLI method', () => {
     expectCode(() => new fdp.FdpDenoiser({ grid: [9], channels: 1, hidden: 4, layers: 1 }, sde), 'TF_INVALID_ARGUMENT');
     expectCode(() => new fdp.FdpDenoiser({ grid: [8], channels: 0, hidden: 4, layers: 1 }, sde), 'TF_INVALID_ARGUMENT');
     const net = new fdp.FdpDenoiser({ grid: [8], channels: 1, hidden: 4, layers: 1 }, sde);
+    expectCode(() => new fdp.FdpTrainer(net, { lr: 1e-3, warmup: 0, decaySteps: 10, order: 'inference' }), 'TF_INVALID_ARGUMENT');
     expectCode(() => fdp.sampleFdp(net, 0), 'TF_INVALID_ARGUMENT');
     expectCode(() => fdp.sampleFdp(net, 1, { steps: 0 }), 'TF_INVALID_ARGUMENT');
     expectCode(() => net.readWith(net.inr.flatParams(), [0.5], [4, 4]), 'TF_INVALID_ARGUMENT');

@@ -39,6 +39,7 @@ export class FdpTrainer {
   constructor(readonly net: FdpDenoiser, o: FdpTrainOptions) {
     this.o = { endFactor: 0.3, optimizer: 'adabelief', clip: 1, emaGamma: 7, order: 'second', weighting: 'code', curriculum: 0, eps: 1e-3, ...o };
     if (!(this.o.lr > 0)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `FdpTrainer: lr must be > 0, got ${this.o.lr}`);
+    if (this.o.order !== 'second' && this.o.order !== 'first') throw new TensorfieldError('TF_INVALID_ARGUMENT', `FdpTrainer: order must be 'second' or 'first' ('inference' keeps no graph to train through), got '${this.o.order}'`);
     this.opt = this.o.optimizer === 'adam' ? new Adam(net.parameters(), { lr: this.o.lr }) : new AdaBelief(net.parameters(), { lr: this.o.lr });
     this.ema = new EMA(net, { gamma: this.o.emaGamma });
   }
