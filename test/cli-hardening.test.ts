@@ -73,7 +73,8 @@ describe('a run folder is locked while a run writes to it', () => {
     } finally {
       first.kill('SIGINT');
     }
-    const code = await new Promise<number | null>((res) => first.on('exit', (c) => res(c)));
+    // 'close', not 'exit': 'exit' can come before the last output is read from the pipes
+    const code = await new Promise<number | null>((res) => first.on('close', (c) => res(c)));
     expect([code, out]).toEqual([130, expect.stringMatching(/interrupted at step/)]);
     expect(fs.existsSync(path.join(dir, LOCK_NAME))).toBe(false);
   }, 60000);

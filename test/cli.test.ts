@@ -167,7 +167,8 @@ if (!built && process.env.CI) throw new Error('dist/ is missing: run `npm run bu
     // wait until training runs (the first checkpoint at step 20 proves steps are being taken)
     for (let i = 0; i < 600 && !fs.existsSync(path.join(dir, 'checkpoint.safetensors')); i++) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // 'close', not 'exit': 'exit' can come before the last output is read from the pipes
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     expect([code, out]).toEqual([130, expect.stringMatching(/interrupted at step (\d+): checkpoint saved/)]);
     const stepAt = Number(/interrupted at step (\d+)/.exec(out)![1]);
     const r = spawnSync(process.execPath, [cli, 'train', '--steps', String(stepAt + 5), '--out', dir, '--resume', '--samples', '100'], { encoding: 'utf8', timeout: 120000 });

@@ -38,7 +38,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
-    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    // 'close', not 'exit': the stderr read below must hold everything the child wrote
+    const exited = new Promise<void>((r) => child.on('close', () => r()));
     // wait until this child has written a checkpoint of its own, then let it run into a random later point of one
     for (let i = 0; i < 2000; i++) {
       if (fs.existsSync(ckpt) && fs.statSync(ckpt).mtimeMs > before) break;
