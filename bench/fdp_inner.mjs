@@ -1,6 +1,7 @@
 // FDP inner-loop step cost (issue 22): the Gabor INR 4x64 (skip connections, input (x, t)) adapted per sample by
 // 3 SGD steps on the code's spectral inner loss, then the outer spectral loss and its backward -- second order
-// (through the inner steps), first order, and the adaptation alone (sampling's cost per drift evaluation).
+// (through the inner steps), first order, and the adaptation alone (first order, and 'inference': sampling's cost per
+// drift evaluation).
 // Shapes are the 1-D experiment's: batch 32, 64 grid points. Medians of REPS runs after a warm-up.
 // Run: npm run build:ts && TENSORFIELD_NUM_THREADS=1 node bench/fdp_inner.mjs
 // PyTorch side (the same computation, per-sample weights as bmm, double backward):
@@ -40,6 +41,8 @@ const outer = (order) => {
 const rows = {
   device: 'cpu', threads: tf.getNumThreads(), batch: B, points: P, params: net.numParameters(),
   adapt_first_order_ms: median(() => net.predict(y, t, 'first')),
+  // what the sampler runs since 2026-12-07: no outer graph, each inner step's activations freed after its gradient
+  adapt_inference_ms: median(() => net.predict(y, t, 'inference')),
   step_first_order_ms: median(() => outer('first')),
   step_second_order_ms: median(() => outer('second')),
 };
