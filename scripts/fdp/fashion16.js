@@ -73,14 +73,13 @@ const gen16 = tf.cat(xs, 0).clamp(-1, 1), gen32 = tf.cat(fines, 0).clamp(-1, 1);
 
 const feats = (x) => {
   const r = classifierOutputs(x);
-  const rows = [];
-  for (let i = 0; i < r.count; i++) rows.push(r.features.subarray(i * r.featureDim, (i + 1) * r.featureDim));
+  const stats = gaussianStats(tf.tensor(r.features, { shape: [r.count, r.featureDim], dtype: 'float64' }));
   let hit = 0;
   for (let i = 0; i < r.count; i++) {
     const p = r.probs.subarray(i * 10, (i + 1) * 10);
     if (p.indexOf(Math.max(...p)) === o.class) hit++;
   }
-  return { stats: gaussianStats(rows), classFraction: hit / r.count };
+  return { stats, classFraction: hit / r.count };
 };
 const ref = feats(test14);
 const score = (x) => { const f = feats(x); return { fd: frechetDistanceStats(f.stats, ref.stats), classFraction: f.classFraction }; };

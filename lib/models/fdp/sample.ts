@@ -30,7 +30,7 @@ export function sampleFdp(net: FdpDenoiser, n: number, o: FdpSampleOptions = {})
   if (!(snr >= 0) || !(factor >= 0) || !(eps > 0 && eps < 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `sampleFdp: needs snr >= 0, factor >= 0 and eps in (0, 1), got ${snr}, ${factor}, ${eps}`);
   const sde = net.sde, shape = [n, net.o.channels, ...sde.grid];
   const same = (t: number) => new Float64Array(n).fill(t);
-  const score = (x: Tensor, t: number) => sde.score(x, net.predict(x, same(t), 'inference').detach(), t);
+  const score = (x: Tensor, t: number) => sde.score(x, net.predict(x, same(t), 'inference'), t);  // no graph: nothing to detach
   // one Euler-Maruyama step of the reverse SDE from t back to t - h
   const predictor = (x: Tensor, t: number, h: number) =>
     x.add(sde.reverseDrift(x, score(x, t), t).mul(h)).add(sde.noiseR(shape).mul(Math.sqrt(2 * sde.beta(t) * h)));
