@@ -277,6 +277,48 @@ describe('blockwise model and training', () => {
     expect(changed).toBeGreaterThan(a.length / 2);  // training moved the weights (the identity is not the init's)
   });
 
+  test('--ema-sigma-rel: each block averages over its own updates (apart + assembled = sequential, bit for bit); samples come from the average', () => {
+    const o = { stem: 'own', blocks: 3, emaSigmaRel: 0.1 } as Record<string, OptionValue>;
+    const steps = 5;
+    const cliStep = (run: DB.DblocksRun, step: number) => tf.tidy(() => { run.trainStep(ring.sample(8), step); });
+    tf.manualSeed(9);
+    const seq = DB.createDblocks(spec, options(o));
+    for (let s = 0; s < 3 * steps; s++) cliStep(seq, s);
+    const apart = [1, 2, 0].map((block) => {
+      tf.manualSeed(9);
+      const run = DB.createDblocks(spec, options({ ...o, block }));
+      for (let s = 0; s < steps; s++) cliStep(run, s);
+      return { block, net: run.model, ema: run.ema };
+    });
+    tf.manualSeed(9);
+    const joined = DB.createDblocks(spec, options(o));
+    DB.assembleBlocks(joined.model, apart, joined.ema);
+    const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
+    const names = [...seq.ema!.shadow.keys()];
+    expect(names.length).toBe(seq.model.namedParameters().length);
+    expect(names.filter((k) => !bytes(seq.ema!.shadow.get(k)!).equals(bytes(joined.ema!.shadow.get(k)!)))).toEqual([]);
+    // the average is not the trained weights (5 updates of Adam moved them), nor the initial ones
+    const moved = names.filter((k) => !bytes(seq.ema!.shadow.get(k)!).equals(bytes(new Map(seq.model.namedParameters()).get(k)!)));
+    expect(moved.length).toBeGreaterThan(names.length / 2);
+    // sampling: exactly the samples of a network holding the average; the trained weights are back afterwards
+    const trained = seq.model.namedParameters().map(([, p]) => bytes(p));
+    tf.manualSeed(31);
+    const r = seq.sample(40, { steps: 6 });
+    expect(seq.model.namedParameters().map(([, p]) => bytes(p))).toEqual(trained);
+    const plain = DB.createDblocks(spec, options({ ...o, emaSigmaRel: 0 }));
+    expect(plain.ema).toBeUndefined();
+    seq.ema!.copyTo(plain.model);
+    tf.manualSeed(31);
+    const r2 = plain.sample(40, { steps: 6 });
+    expect(bytes(r.x).equals(bytes(r2.x))).toBe(true);
+    r.x.dispose(); r2.x.dispose();
+    // a target with an average needs one from every source
+    tf.manualSeed(9);
+    const noAvg = [0, 1, 2].map((block) => ({ block, net: DB.createDblocks(spec, options({ ...o, emaSigmaRel: 0, block })).model }));
+    expectCode(() => DB.assembleBlocks(joined.model, noAvg, joined.ema), 'TF_INVALID_ARGUMENT');
+    expectCode(() => DB.createDblocks(spec, options({ emaSigmaRel: 0.5 })), 'TF_INVALID_ARGUMENT');  // above sqrt(1/12)
+  });
+
   test('images are denoised as flat vectors: a block step and samples of the item shape', () => {
     tf.manualSeed(6);
     const img: DataSpec = { name: 'tiny', kind: 'images', itemShape: [1, 4, 4], draw: (n) => tf.rand([n, 1, 4, 4]).mul(2).sub(1) };
@@ -345,5 +387,27 @@ describe('the CLI method dblocks', () => {
     const res = (openRun(path.join(tmp, 'res'), quiet).run as DB.DblocksRun).model;
     const differRes = seq.model.namedParameters().filter(([, p], i) => !bytes(p).equals(bytes(res.namedParameters()[i][1])));
     expect(differRes.map(([k]) => k)).toEqual([]);
+  });
+
+  test('--ema-sigma-rel through the CLI: the average is checkpointed, assembled from runs of one block each and resumed exactly', async () => {
+    const base = ['--method', 'dblocks', '--data', 'eight-gaussians', '--stem', 'own', '--blocks', '2', '--layers', '2', '--width', '16',
+      '--emb-dim', '16', '--batch', '32', '--seed', '6', '--samples', '50', '--threads', '1', '--ema-sigma-rel', '0.1'];
+    const quiet = () => undefined, dir = (n: string) => path.join(tmp, `ema-${n}`);
+    await trainCommand([...base, '--steps', '10', '--out', dir('seq')], quiet);
+    for (const b of [0, 1]) await trainCommand([...base, '--steps', '5', '--block', String(b), '--out', dir(`b${b}`)], quiet);
+    assembleCommand(['--out', dir('joined'), '--runs', [dir('b1'), dir('b0')].join(',')], quiet);
+    await trainCommand([...base, '--steps', '4', '--out', dir('res')], quiet);
+    await trainCommand([...base, '--steps', '10', '--resume', '--out', dir('res')], quiet);
+    const ema = (n: string) => (openRun(dir(n), quiet).run as DB.DblocksRun).ema!;
+    const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
+    const seq = ema('seq');
+    expect(seq.steps).toBe(10);
+    for (const other of ['joined', 'res']) {
+      const e = ema(other);
+      expect([other, [...seq.shadow].filter(([k, t]) => !bytes(t).equals(bytes(e.shadow.get(k)!))).map(([k]) => k)]).toEqual([other, []]);
+    }
+    // a run without the average cannot resume into one that has it (the checkpoint lacks it): a TF_ error, not garbage
+    await trainCommand([...base.slice(0, -2), '--steps', '2', '--out', dir('plain')], quiet);
+    await expect(trainCommand([...base, '--steps', '4', '--resume', '--out', dir('plain')], quiet)).rejects.toMatchObject({ code: expect.stringMatching(/^TF_/) });
   });
 });

@@ -162,6 +162,47 @@ describe('training utilities', () => {
     m.dispose();
   });
 
+  test('GroupedEMA: each group is the closed-form power average over its own updates; other groups stay put; apply() swaps and restores', () => {
+    // Two float64 scalars in two groups; group 0 updates at every step, group 1 at every third (its count is
+    // ceil(steps / 3)); each must equal sum_i w_i theta_i over ITS updates with the EDM2 weights of its own count.
+    const gamma = 6.94, T = 90;
+    class Two extends nn.Module {
+      a = this.param('a', tf.tensor([5], { dtype: 'float64' }));
+      b = this.param('b', tf.tensor([-7], { dtype: 'float64' }));
+    }
+    const m = new Two(), a = m.a, b = m.b;
+    const ema = new optim.GroupedEMA(m, [['a'], ['b']], (g, steps) => (g === 0 ? steps : Math.ceil(steps / 3)), { gamma });
+    const theta = (i: number) => Math.cos(0.1 * i) + 0.02 * i;
+    const wts = (i: number, t: number) => Math.pow(i / t, gamma + 1) - Math.pow((i - 1) / t, gamma + 1);
+    const tb: number[] = [];
+    for (let s = 1; s <= T; s++) {
+      tf.noGrad(() => { a.fill_(theta(s)); b.fill_(-theta(s)); });
+      const both = s % 3 === 1;
+      if (both) tb.push(-theta(s));
+      ema.update(both ? [0, 1] : [0]);
+      if (s === 1) expect(ema.shadow.get('b')!.item()).toBe(-theta(1));  // the first update copies
+    }
+    let wantA = 0, wantB = 0;
+    for (let i = 1; i <= T; i++) wantA += wts(i, T) * theta(i);
+    tb.forEach((v, k) => { wantB += wts(k + 1, tb.length) * v; });
+    // float64 recursions of <= 90 steps (~1e-16 each); a count off by one moves these by > 1e-3
+    expect(Math.abs(ema.shadow.get('a')!.item() - wantA)).toBeLessThan(1e-12);
+    expect(Math.abs(ema.shadow.get('b')!.item() - wantB)).toBeLessThan(1e-12);
+    expect(Math.abs(ema.decayAt(1))).toBe(0);
+    // never-updated group: keeps the initial weights
+    const fresh = new optim.GroupedEMA(m, [['a'], ['b']], (_g, steps) => steps, { gamma });
+    fresh.update([0]);
+    expect(fresh.shadow.get('b')!.item()).toBe(-theta(T));
+    // apply(): the average inside, the trained weights back afterwards, also when the callback throws
+    const inside = ema.apply(() => [a.item(), b.item()]);
+    expect(inside).toEqual([ema.shadow.get('a')!.item(), ema.shadow.get('b')!.item()]);
+    expect([a.item(), b.item()]).toEqual([theta(T), -theta(T)]);
+    expect(() => ema.apply(() => { throw new Error('boom'); })).toThrow('boom');
+    expect([a.item(), b.item()]).toEqual([theta(T), -theta(T)]);
+    expectCode(() => ema.update([2]), 'TF_INVALID_ARGUMENT');
+    expectCode(() => new optim.GroupedEMA(m, [['c']], (_g, s) => s, { gamma }), 'TF_INVALID_ARGUMENT');
+  });
+
   test('gradient accumulation: k backward passes sum into .grad', () => {
     const p = tf.tensor([1, 2], { requiresGrad: true });
     for (let i = 0; i < 3; i++) p.mul(p).sum().div(3).backward();

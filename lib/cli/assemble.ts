@@ -1,7 +1,7 @@
 // tensorfield assemble: joins dblocks runs that each trained one block (`train --method dblocks --stem own
 // --block i`, on one machine after another or on several at once) into one run folder that sample / eval open
 // like any other. Its config is the runs' with block -1 and the list it came from; its checkpoint holds block i's
-// parameters from the run that trained block i (assembleBlocks) and no optimizer moments (an assembled run
+// parameters (and their weight average, with --ema-sigma-rel) from the run that trained block i (assembleBlocks) and no optimizer moments (an assembled run
 // samples; it does not resume training). Every run is checked before anything is written.
 import * as fs from 'fs';
 import { TensorfieldError } from '../tensor';
@@ -37,12 +37,12 @@ export function assembleCommand(argv: string[], log = (s: string) => console.log
       throw bad(`${dir}: options or data differ from ${opened[0].dir}'s; the blocks of one model share them`);
   }
   const target = opened[0].run as DblocksRun;  // its own block is in place already; assembleBlocks copies every block
-  const sources = opened.map(({ cfg, run }) => ({ block: cfg.options.block as number, net: (run as DblocksRun).model }));
-  assembleBlocks(target.model, sources);  // refuses a missing or repeated block, or a shared stem
+  const sources = opened.map(({ cfg, run }) => ({ block: cfg.options.block as number, net: (run as DblocksRun).model, ema: (run as DblocksRun).ema }));
+  assembleBlocks(target.model, sources, target.ema);  // refuses a missing or repeated block, or a shared stem
   target.optimizer.adams.fill(null);
   const cfg = { ...first, options: { ...first.options, block: -1 }, train: { ...first.train, assembledFrom: dirs.join(',') } };
   writeJson(files(out).config, cfg);
-  saveCheckpoint(files(out).checkpoint, { model: target.model, optimizer: target.optimizer, step: Math.max(...opened.map((r) => r.step)) });
+  saveCheckpoint(files(out).checkpoint, { model: target.model, ema: target.ema, optimizer: target.optimizer, step: Math.max(...opened.map((r) => r.step)) });
   const blocks = sources.map((s) => s.block).sort((x, y) => x - y);
   log(`assembled blocks ${blocks.join(', ')} from ${dirs.join(', ')} into ${out}`);
   return { out, blocks };

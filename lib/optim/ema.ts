@@ -41,7 +41,12 @@ export class EMA {
   }
   /** The decay used at the current step. */
   decay(): number {
-    if (this.opts.gamma !== undefined) return Math.pow(1 - 1 / Math.max(this.steps, 1), this.opts.gamma + 1);
+    return this.decayAt(this.steps);
+  }
+  /** The decay after t updates of the averaged parameters: (1 - 1/t)^(gamma + 1) for the power profile (0 at t = 1,
+   * so the average starts at the first trained weights), else the fixed decay. */
+  decayAt(t: number): number {
+    if (this.opts.gamma !== undefined) return Math.pow(1 - 1 / Math.max(t, 1), this.opts.gamma + 1);
     return this.opts.decay ?? 0.999;
   }
   update(): void {
@@ -54,8 +59,54 @@ export class EMA {
       }
     });
   }
+  /**
+   * Runs fn with the averaged weights in the model itself, then puts the trained weights back (also when fn throws):
+   * sampling from the average without a second copy of the network. The trained weights are held aside meanwhile.
+   */
+  apply<T>(fn: () => T): T {
+    const params = this.model.namedParameters().filter(([n]) => this.shadow.has(n));
+    const held = noGrad(() => params.map(([n, p]) => { const h = keep(p.detach().clone()); p.copy_(this.shadow.get(n)!); return h; }));
+    try {
+      return fn();
+    } finally {
+      noGrad(() => params.forEach(([, p], i) => { p.copy_(held[i]); held[i].dispose(); }));
+    }
+  }
   /** Copies the averaged weights into `target` (a module of the same architecture). */
   copyTo(target: Module): void {
     target.loadStateDict(new Map([...target.stateDict()].map(([k, t]) => [k, this.shadow.get(k) ?? t])));
+  }
+}
+
+/**
+ * An EMA over parameter groups that train on their own schedules (DiffusionBlocks: one block per training step, or
+ * one block alone in its own process). update(gs) averages only the groups gs, each with the decay of its own update
+ * count stepsOf(g, steps) (steps: the updates of this EMA, one per training step), so a group's average depends on
+ * its own updates alone: the same whether other groups trained in between, elsewhere or not at all, and untouched
+ * (still the initial weights) while its group has not trained. `steps` is checkpointed as for EMA; the per-group
+ * counts follow from it.
+ */
+export class GroupedEMA extends EMA {
+  constructor(model: Module, readonly groups: string[][], readonly stepsOf: (g: number, steps: number) => number,
+    opts: { decay?: number; gamma?: number }) {
+    super(model, opts);
+    const all = new Set(this.shadow.keys());
+    for (const g of groups) for (const n of g) {
+      if (!all.has(n)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `GroupedEMA: '${n}' is not a parameter of the model`);
+    }
+  }
+  override update(gs: number[] = this.groups.map((_, g) => g)): void {
+    for (const g of gs) {
+      if (!(Number.isInteger(g) && g >= 0 && g < this.groups.length))
+        throw new TensorfieldError('TF_INVALID_ARGUMENT', `GroupedEMA: group ${g} is outside 0..${this.groups.length - 1}`);
+    }
+    this.steps++;
+    const params = new Map(this.model.namedParameters());
+    noGrad(() => {
+      for (const g of gs) {
+        const d = this.decayAt(this.stepsOf(g, this.steps));
+        for (const n of this.groups[g]) this.shadow.get(n)!.mul_(d).add_(params.get(n)!, 1 - d);
+      }
+    });
   }
 }

@@ -4,4 +4,4 @@ export type { AdaBeliefOptions } from './adabelief';
 export type { ParamGroup, AdamOptions, StepPolicy } from './optimizer';
 export { LRScheduler, warmup, cosine, stepDecay, warmupCosine, inverseSqrt } from './schedule';
 export type { Schedule } from './schedule';
-export { EMA, gammaOfSigmaRel, sigmaRelOfGamma, MAX_SIGMA_REL } from './ema';
+export { EMA, GroupedEMA, gammaOfSigmaRel, sigmaRelOfGamma, MAX_SIGMA_REL } from './ema';

@@ -3,6 +3,7 @@
 // its stem and head with others cannot be trained apart); `assemble.ts` joins such runs for sampling.
 import { Tensor, TensorfieldError, tensor } from '../../tensor';
 import { getRngState } from '../../random';
+import { GroupedEMA, MAX_SIGMA_REL, gammaOfSigmaRel } from '../../optim/ema';
 import { SOLVER_NAMES, type SolverName } from '../../samplers/solvers';
 import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
 import { BlockwiseDenoiser, type BlockArch, type StemMode } from './model';
@@ -44,6 +45,8 @@ export const DBLOCKS_OPTIONS = {
   sigmaMax: { min: 0, minExclusive: true, default: 80, help: 'largest noise level' },
   solver: { resumable: true, default: 'euler', choices: SOLVER_NAMES, help: 'sampler (the paper: Euler)' },
   sampleSteps: { integer: true, min: 2, resumable: true, default: 32, help: 'noise levels of the sampler' },
+  emaSigmaRel: { min: 0, max: Number(MAX_SIGMA_REL.toFixed(4)), default: 0,
+    help: 'EDM2 power-function EMA of the sampling weights, relative width sigma_rel (0.05-0.1 usual), kept per block over that block\'s own updates; 0: off, sample the trained weights' },
 } as const;
 
 export function checkDblocksOptions(o: Record<string, OptionValue>): void {
@@ -65,6 +68,8 @@ export interface DblocksRun extends MethodRun {
   streams: BlockStreams | null;
   /** Every training step's memory report (peak bytes from the allocator). */
   reports: StepReport[];
+  /** The per-block weight average (--ema-sigma-rel > 0): group b < B is block b, group B the shared stem/head. */
+  ema?: GroupedEMA;
 }
 
 /** Builds the run; the thread's generator must be seeded (the CLI seeds it first): own-mode block streams derive from it. */
@@ -99,13 +104,18 @@ export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): D
   const trainer = new BlockTrainer(net, optimizer, { partition: o.partition as PartitionKind, overlap: o.overlap as number, noise,
     sigmaData: o.sigmaData as number, clip: o.clip as number, labelDropout: o.labelDropout as number }, streams);
   const reports: StepReport[] = [];
+  const sigmaRel = o.emaSigmaRel as number;
+  // per block: a block's average follows its own updates (stepsOfBlock), so blocks trained apart average alike
+  const ema = sigmaRel > 0 ? new GroupedEMA(net, [...Array.from({ length: B }, (_, b) => net.blockNamedParameters(b).map(([k]) => k)),
+    net.sharedNamedParameters().map(([k]) => k)], (g, total) => stepsOfBlock(g, total, B, fixed), { gamma: gammaOfSigmaRel(sigmaRel) }) : undefined;
   return {
-    model: net, optimizer, trainer, streams, reports,
+    model: net, optimizer, trainer, streams, reports, ema,
     trainStep(batch, step) {
       const b = blockOfStep(step, B, fixed);
       // With per-block streams the block draws its own data, so its batches do not depend on other blocks' steps.
       const r = (streams || classes > 0) && draw ? trainer.step(b, draw, batch.shape[0]) : trainer.step(b, flat(batch));
       reports.push(r);
+      ema?.update([b, B]);  // the block that stepped and the shared stem/head (empty with --stem own)
       return r.loss;
     },
     trainReport(): Record<string, number> {
@@ -115,20 +125,24 @@ export function createDblocks(spec: DataSpec, o: Record<string, OptionValue>): D
         optimizerStateBytes: optimizer.stateBytes() };
     },
     sample(n: number, so: SampleOptions = {}) {
-      net.eval();
-      try {
-        // a conditional model samples the classes in turn (sample i has class i mod classes), so any n covers them evenly
-        const labels = classes > 0 ? tensor(Int32Array.from({ length: n }, (_, i) => i % classes), { shape: [n], dtype: 'int32' }) : undefined;
-        const r = sampleRouted(net, trainer.edges, n, { steps: so.steps ?? (o.sampleSteps as number), solver: (so.solver ?? o.solver) as SolverName,
-          sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number, sigmaData: o.sigmaData as number, labels, guidance: o.guidance as number });
-        labels?.dispose();
-        if (spec.kind === 'points') return r;
-        const x = r.x.reshape([n, ...spec.itemShape]);
-        r.x.dispose();
-        return { x, nfe: r.nfe };
-      } finally { net.train(); }
+      return ema ? ema.apply(() => sampleNow(n, so)) : sampleNow(n, so);
     },
   };
+  /** n samples from the weights now in the network (the trained ones, or the average inside ema.apply). */
+  function sampleNow(n: number, so: SampleOptions): { x: Tensor; nfe: number } {
+    net.eval();
+    try {
+      // a conditional model samples the classes in turn (sample i has class i mod classes), so any n covers them evenly
+      const labels = classes > 0 ? tensor(Int32Array.from({ length: n }, (_, i) => i % classes), { shape: [n], dtype: 'int32' }) : undefined;
+      const r = sampleRouted(net, trainer.edges, n, { steps: so.steps ?? (o.sampleSteps as number), solver: (so.solver ?? o.solver) as SolverName,
+        sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number, sigmaData: o.sigmaData as number, labels, guidance: o.guidance as number });
+      labels?.dispose();
+      if (spec.kind === 'points') return r;
+      const x = r.x.reshape([n, ...spec.itemShape]);
+      r.x.dispose();
+      return { x, nfe: r.nfe };
+    } finally { net.train(); }
+  }
 }
 
 export const dblocksMethod: Method = {

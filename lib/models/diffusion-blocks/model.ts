@@ -252,6 +252,9 @@ export class BlockwiseDenoiser extends Module {
   }
   /** The shared stem and head (none in 'own' mode). */
   sharedParameters(): Tensor[] {
-    return this.cfg.stem === 'shared' ? [...this.stems[0].parameters(), ...this.heads[0].parameters()] : [];
+    return this.sharedNamedParameters().map(([, p]) => p);
+  }
+  sharedNamedParameters(): [string, Tensor][] {
+    return this.cfg.stem === 'shared' ? [...this.stems[0].namedParameters('stem0.'), ...this.heads[0].namedParameters('head0.')] : [];
   }
 }
