@@ -13,6 +13,7 @@
 // bounds 1-3 (criterion 4 compares Blackout's samplers and does not apply). Reported, not a verdict on Blackout.
 //
 //   npm run build:ts && TENSORFIELD_NUM_THREADS=1 node scripts/blackout/digits-edm-control.js [--steps 20000] [--n 2000]
+// --net resmlp --hidden 256: the same control with the FiLM residual MLP of scripts/blackout/digits-resmlp.sh.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -24,7 +25,7 @@ const { openDataSource } = require('../../dist/data/sources');
 const { evaluateSamples } = require('../../dist/cli/evaluate');
 const { runRecord } = require('../../dist/cli/record');
 
-const D = { steps: 20000, batch: 256, n: 2000, seed: 0, sampleSeed: 1234 };
+const D = { steps: 20000, batch: 256, n: 2000, seed: 0, sampleSeed: 1234, net: 'mlp', hidden: 512 };
 const { o } = parseFlags(process.argv.slice(2), D, { usage: 'node scripts/blackout/digits-edm-control.js [--steps 20000] [--n 2000]', min: 0 });
 const criteria = JSON.parse(fs.readFileSync(path.join(__dirname, 'criteria.json'), 'utf8'));
 
@@ -38,7 +39,7 @@ async function main() {
   const edm = getMethod('edm');
   tf.manualSeed(o.seed);
   const run = edm.create({ name: 'digits8-as-points', kind: 'points', itemShape: [64] },
-    resolveOptions(edm, { hidden: 512, layers: 2, sigmaData }));
+    resolveOptions(edm, { net: o.net, hidden: o.hidden, layers: 2, sigmaData }));
   const params = run.model.parameters().reduce((a, p) => a + p.numel(), 0);
   const t0 = Date.now();
   for (let s = 0; s < o.steps; s++) {
@@ -62,8 +63,8 @@ async function main() {
     console.log(`EDM heun ${levels} levels (${r.nfe} NFE): histTV ${m.histTV.toFixed(4)} (floor ${m.histTVRealFloor.toFixed(4)}), MMD² ${m.mmd2.toExponential(3)} ` +
       `(bound 2 ${bound2.toExponential(2)}, bound 3 ${bound3.toExponential(2)})`);
   }
-  const out = path.join(__dirname, '..', '..', 'lib', 'models', 'blackout', 'results', `digits-edm-control-s${o.seed}.json`);
-  fs.writeFileSync(out, JSON.stringify({ what: 'Gaussian EDM control, MLP 512 x 2, on digits8 counts (scripts/blackout/digits-edm-control.js)',
+  const out = path.join(__dirname, '..', '..', 'lib', 'models', 'blackout', 'results', `digits-edm-control${o.net === 'mlp' ? '' : `-${o.net}${o.hidden}`}-s${o.seed}.json`);
+  fs.writeFileSync(out, JSON.stringify({ what: `Gaussian EDM control, ${o.net} ${o.hidden} x 2, on digits8 counts (scripts/blackout/digits-edm-control.js)`,
     params, sigmaData, trainSeconds, rows, steps: o.steps, record: runRecord(src, { n: o.n, seeds: { train: o.seed, sample: o.sampleSeed } }) }, null, 1));
   console.log(`wrote ${out} (${params} parameters, train ${trainSeconds.toFixed(0)} s)`);
 }

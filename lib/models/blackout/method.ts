@@ -25,7 +25,7 @@ export const blackoutMethod: Method = {
     tEnd: { default: 10, help: 'last observation time; p = e^{-tEnd} there (the paper: 15 for CIFAR-10, 10 for binarised MNIST)' },
     weighting: { default: 'instantaneous', choices: LOSS_WEIGHTINGS, help: 'loss weight per index: instantaneous p_k dt_k T (the code), finite-time (p_{k-1} - p_k) T, or elbo p_k/(1-p_k) dt_k T' },
     rateParam: { default: 'paper', choices: RATE_PARAMS, help: "rate link: paper softplus(raw), or scaled (1 - p_t) softplus(raw) (learns the low-noise rates in short runs; see the folder's README)" },
-    net: { default: 'auto', choices: BLACKOUT_NETS, help: 'rate network: mlp, unet, or auto (MLP for vectors and items of <= 64 elements)' },
+    net: { default: 'auto', choices: BLACKOUT_NETS, help: 'rate network: mlp (time embedding at the input), resmlp (FiLM residual MLP: every layer reads it), unet, or auto (mlp for vectors and items of <= 64 elements)' },
     hidden: { default: 512, help: 'MLP width' },
     layers: { default: 2, help: 'MLP hidden layers' },
     embDim: { default: 128, help: 'MLP sinusoidal embedding width of the index k' },

@@ -9,6 +9,9 @@ import { Tensor, TensorfieldError, full, zeros } from '../../tensor';
 import { Module } from '../../nn/module';
 import { Embedding, LayerNorm, Linear, SinusoidalEmbedding } from '../../nn/layers';
 import { DiTBlock, DiTFinalLayer, PatchEmbed, unpatchify } from '../../nn/models/dit';
+import { FiLMResidualLayer } from '../../nn/models/film_mlp';
+
+export { FiLMResidualLayer };  // moved to lib/nn (Blackout's rate network uses it too); exported here as before
 import { noGrad } from '../../autograd';
 import { tidy } from '../../scope';
 import { blockLayers } from './partition';
@@ -36,31 +39,6 @@ export interface BlockwiseConfig {
   heads?: number;
   /** Classes for class conditioning (0: unconditional). Label `classes` is the null (dropped) label. */
   classes?: number;
-}
-
-/**
- * z <- z + W2 silu(W1 (LN(z) (1 + scale) + shift)), [scale, shift] = A emb (FiLM / AdaLN). W2 starts at zero, so
- * every layer starts as the identity and a block of any depth starts as stem -> head.
- */
-export class FiLMResidualLayer extends Module {
-  norm: LayerNorm;
-  film: Linear;
-  fc1: Linear;
-  fc2: Linear;
-  constructor(readonly width: number, embDim: number) {
-    super();
-    this.norm = this.module('norm', new LayerNorm(width, { affine: false }));
-    this.film = this.module('film', new Linear(embDim, 2 * width));
-    this.fc1 = this.module('fc1', new Linear(width, width));
-    this.fc2 = this.module('fc2', new Linear(width, width));
-    noGrad(() => { this.fc2.weight.mul_(0); this.fc2.bias!.mul_(0); });
-  }
-  forward(z: Tensor, emb: Tensor): Tensor {
-    const ss = this.film.forward(emb);
-    const scale = ss.narrow(1, 0, this.width), shift = ss.narrow(1, this.width, this.width);
-    const h = this.norm.forward(z).mul(scale.add(1)).add(shift);
-    return z.add(this.fc2.forward(this.fc1.forward(h).silu()));
-  }
 }
 
 /**

@@ -10,6 +10,7 @@ import { noGrad } from '../../autograd';
 import { Module } from '../../nn/module';
 import { MLPDenoiser } from '../../nn/models/mlp_denoiser';
 import { UNet } from '../../nn/models/unet';
+import { FiLMResidualMLP } from '../../nn/models/film_mlp';
 import { Adam } from '../../optim/optimizer';
 import { EMA } from '../../optim/ema';
 import { clipGradNorm } from '../../optim/optimizer';
@@ -18,14 +19,16 @@ import { edmSigmas } from '../../samplers/grids';
 import { sample, SOLVER_NAMES, type SolverName } from '../../samplers/solvers';
 import { levelPart, type DataSpec, type DenoiserLevels, type Method, type MethodRun, type OptionValue, type SampleOptions } from '../../registry';
 
-/** The network behind the denoiser: F(c_in x, c_noise) for points (MLP) or images (U-Net). */
+/** The network behind the denoiser: F(c_in x, c_noise) for points (MLP, or the FiLM residual MLP) or images (U-Net). */
 export class EDMNet extends Module {
-  readonly mlp: MLPDenoiser | null = null;
+  readonly mlp: MLPDenoiser | FiLMResidualMLP | null = null;
   readonly unet: UNet | null = null;
   constructor(readonly spec: DataSpec, o: Record<string, OptionValue>) {
     super();
     // c_noise = ln(sigma) / 4 spans about [-1.6, 1.1]; the embedding sees 100x that so its frequencies resolve it.
-    if (spec.kind === 'points') {
+    if (spec.kind === 'points' && (o.net ?? 'mlp') === 'resmlp') {
+      this.mlp = this.module('mlp', new FiLMResidualMLP({ dim: spec.itemShape[0], width: o.hidden as number, layers: o.layers as number, embDim: 128, timeScale: 100 }));
+    } else if (spec.kind === 'points') {
       this.mlp = this.module('mlp', new MLPDenoiser({ dim: spec.itemShape[0], hidden: o.hidden as number, layers: o.layers as number, timeEmbedDim: 64, timeScale: 100 }));
     } else {
       const [c, h] = spec.itemShape;
@@ -50,7 +53,8 @@ export const edmMethod: Method = {
     pStd: { min: 0, minExclusive: true, default: 1.2, help: 'std of ln(sigma) during training' },
     emaGamma: { min: 0, default: 7, help: 'power-function EMA of the evaluation weights: decay (1 - 1/step)^(gamma + 1), which forgets the initialisation at any run length (EDM2)' },
     hidden: { integer: true, min: 1, default: 256, help: 'MLP width (points)' },
-    layers: { integer: true, min: 1, default: 3, help: 'MLP hidden layers (points)' },
+    layers: { integer: true, min: 1, default: 3, help: 'MLP hidden layers (points; resmlp: FiLM residual layers)' },
+    net: { default: 'mlp', choices: ['mlp', 'resmlp'], help: 'network for points: mlp (noise embedding at the input) or resmlp (FiLM residual MLP, every layer reads it)' },
     channels: { integer: true, min: 1, default: 32, help: 'U-Net base channels (images; levels x1, x2)' },
     dropout: { min: 0, max: 1, maxExclusive: true, default: 0, help: 'U-Net dropout' },
     clip: { min: 0, resumable: true, default: 1, help: 'gradient-norm clip (0: off)' },
