@@ -7,6 +7,8 @@
 # The DiT's size comes from the environment (defaults: the first run, criteria-fashion-dit.json); TAG names the
 # results (fashion-$TAG-*). The second run, 2 DiT blocks per noise block (criteria-fashion-dit8.json):
 #   TAG=dit8 LAYERS=8 bash scripts/diffusion-blocks/fashion-dit.sh dist /work/runs
+# SEED sets the training seed (default 11); the second training seed of that run (criteria-fashion-dit8-s12.json):
+#   TAG=dit8 LAYERS=8 SEED=12 bash scripts/diffusion-blocks/fashion-dit.sh dist /work/runs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=${1:-dist}
@@ -15,23 +17,24 @@ export TENSORFIELD_NUM_THREADS=1
 R=lib/models/diffusion-blocks/results
 F=lib/models/diffusion-blocks/figures
 TAG=${TAG:-dit}
-COMMON="--method dblocks --data fashion14 --arch dit --patch 2 --heads ${HEADS:-2} --width ${WIDTH:-32} --emb-dim 32 --layers ${LAYERS:-4} --batch 128 --seed 11 --samples 256 --threads 1 --sample-steps 32"
+SEED=${SEED:-11}
+COMMON="--method dblocks --data fashion14 --arch dit --patch 2 --heads ${HEADS:-2} --width ${WIDTH:-32} --emb-dim 32 --layers ${LAYERS:-4} --batch 128 --seed $SEED --samples 256 --threads 1 --sample-steps 32"
 for cfg in "e2e 1 1500" "b4 4 6000"; do
   set -- $cfg
-  out=$RUNS/dblocks-fashion-$TAG-$1-s11
+  out=$RUNS/dblocks-fashion-$TAG-$1-s$SEED
   echo "train $1 start $(date -u +%FT%TZ)"
   node $D/cli/main.js train $COMMON --blocks $2 --steps $3 --out $out
   echo "train $1 end $(date -u +%FT%TZ)"
-  cp $out/metrics.json $R/fashion-$TAG-$1-s11-train.json
-  cp $out/samples.png $F/fashion-$TAG-$1-s11-samples.png
+  cp $out/metrics.json $R/fashion-$TAG-$1-s$SEED-train.json
+  cp $out/samples.png $F/fashion-$TAG-$1-s$SEED-samples.png
 done
 for s in 1011 1012 1013; do
   for c in e2e b4; do
-    out=$RUNS/dblocks-fashion-$TAG-$c-s11
+    out=$RUNS/dblocks-fashion-$TAG-$c-s$SEED
     echo "eval $c $s start $(date -u +%FT%TZ)"
     node $D/cli/main.js eval --run $out --n 5000 --seed $s --floor-draws 0
     echo "eval $c $s end $(date -u +%FT%TZ)"
-    cp $out/metrics.json $R/fashion-$TAG-$c-s11-draw$s.json
+    cp $out/metrics.json $R/fashion-$TAG-$c-s$SEED-draw$s.json
   done
 done
 echo "FASHION $TAG DONE"
