@@ -7,7 +7,7 @@
 //
 //   npm run build:ts
 //   TENSORFIELD_NUM_THREADS=1 node scripts/diffusion-blocks/experiment-2d.js <name> --blocks 4 [--partition equiprob]
-//     [--overlap 0.1] [--seed 11] [--e2eSteps 3000] [--n 5000]
+//     [--overlap 0.1] [--seed 11] [--e2eSteps 3000] [--n 5000] [--emaSigmaRel 0]   (> 0: sample the per-block weight average)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -21,7 +21,7 @@ const { preconditioningTensor } = require('../../dist/samplers/precond');
 const { runRecord } = require('../../dist/cli/record');
 
 const DEFAULTS = { blocks: 4, partition: 'equiprob', overlap: 0.1, stem: 'shared', seed: 11, e2eSteps: 3000, batch: 256,
-  n: 5000, layers: 12, width: 128, lr: 1e-3, solver: 'euler', sampleSteps: 64 };
+  n: 5000, layers: 12, width: 128, lr: 1e-3, solver: 'euler', sampleSteps: 64, emaSigmaRel: 0 };
 const { positional, o } = parseFlags(process.argv.slice(2), DEFAULTS, { usage: 'experiment-2d.js <name> [--flags]' });
 const name = positional[0];
 
@@ -32,7 +32,7 @@ const spec = { name: 'eight-gaussians', kind: 'points', itemShape: [2], draw: (n
 const options = {};
 for (const [k, v] of Object.entries(DB.DBLOCKS_OPTIONS)) options[k] = v.default;
 Object.assign(options, { blocks: o.blocks, partition: o.partition, overlap: o.overlap, stem: o.stem, layers: o.layers, width: o.width,
-  embDim: o.width, lr: o.lr, sigmaData, solver: o.solver, sampleSteps: o.sampleSteps });
+  embDim: o.width, lr: o.lr, sigmaData, solver: o.solver, sampleSteps: o.sampleSteps, emaSigmaRel: o.emaSigmaRel });
 DB.checkDblocksOptions(options);
 
 /** The step peak of the stem and head alone (the shared part): the trainer's step with no residual layer. */

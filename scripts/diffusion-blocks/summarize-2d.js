@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // Applies scripts/diffusion-blocks/criteria.json to the held-out 2-D runs in lib/models/diffusion-blocks/results
 // (<config>-s<seed>.json) and prints the README's tables (markdown) and verdicts; writes results/summary-2d.json.
-//   node scripts/diffusion-blocks/summarize-2d.js
+//   node scripts/diffusion-blocks/summarize-2d.js [criteria file, default criteria.json]
+// A criteria file may name a run-name suffix (criteria-ema.json: "suffix": "-ema", runs <config>-ema-s<seed>.json)
+// and its summary file ("summary": "summary-2d-ema.json").
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
 const dir = path.join(__dirname, '../../lib/models/diffusion-blocks/results');
-const C = JSON.parse(fs.readFileSync(path.join(__dirname, 'criteria.json'), 'utf8'));
+const C = JSON.parse(fs.readFileSync(process.argv[2] ?? path.join(__dirname, 'criteria.json'), 'utf8'));
+const SUFFIX = C.suffix ?? '';
 const CONFIGS = ['e2e', 'b3', 'b4', 'b4-g0', 'b4-uni-g0'];
 const runs = {};
 for (const c of CONFIGS) {
   runs[c] = C.heldOutSeeds.map((s) => {
-    const f = path.join(dir, `${c}-s${s}.json`);
+    const f = path.join(dir, `${c}${SUFFIX}-s${s}.json`);
     return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : null;
   }).filter(Boolean);
 }
@@ -57,4 +60,4 @@ if (have('b4', 'b4-g0')) {
 } else verdicts.push(['overlap 0.1 no worse than 0', 'not run']);
 console.log('\n| criterion | verdict |\n|---|---|');
 for (const [k, v] of verdicts) console.log(`| ${k} | ${v} |`);
-fs.writeFileSync(path.join(dir, 'summary-2d.json'), JSON.stringify({ criteria: C, verdicts }, null, 1) + '\n');
+fs.writeFileSync(path.join(dir, C.summary ?? 'summary-2d.json'), JSON.stringify({ criteria: C, verdicts }, null, 1) + '\n');
