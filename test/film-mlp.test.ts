@@ -28,22 +28,22 @@ describe('FiLMResidualMLP', () => {
   test('starts as in-projection -> head (every fc2 is zero); then equals the float64 plain-loop equations', () => {
     const net = make();
     const x = tf.randn([3, 5], { dtype: 'float64' }), t = tf.tensor([0, 7, 130], { dtype: 'float64' });
-    const head = (z: number[]) => linear(layerNorm(z).map((v, i) => silu(v * (net.norm.weight!.dataSync() as Float64Array)[i] + (net.norm.bias!.dataSync() as Float64Array)[i])),
-      matOf(net.out.weight), Float64Array.from(net.out.bias!.dataSync() as Float64Array));
+    const head = (z: number[]) => linear(layerNorm(z).map((v, i) => silu(v * (net.head.norm.weight!.dataSync() as Float64Array)[i] + (net.head.norm.bias!.dataSync() as Float64Array)[i])),
+      matOf(net.head.out.weight), Float64Array.from(net.head.out.bias!.dataSync() as Float64Array));
     const startRows = rowsOf(net.forward(x, t));
     rowsOf(x).forEach((xi, n) => {
-      const want = head(linear(xi, matOf(net.inProj.weight), Float64Array.from(net.inProj.bias!.dataSync() as Float64Array)));
+      const want = head(linear(xi, matOf(net.stem.inProj.weight), Float64Array.from(net.stem.inProj.bias!.dataSync() as Float64Array)));
       want.forEach((w, j) => expect(Math.abs(startRows[n][j] - w)).toBeLessThan(1e-12));
     });
     // give every fc2 and the head's affine weights values, then compare with the loops
     tf.noGrad(() => {
       for (const l of net.layers) { l.fc2.weight.copy_(tf.randn(l.fc2.weight.shape, { dtype: 'float64' }).mul(0.3)); l.fc2.bias!.copy_(tf.randn([8], { dtype: 'float64' }).mul(0.1)); }
-      net.norm.weight!.copy_(tf.rand([8], { dtype: 'float64' }).add(0.5));
+      net.head.norm.weight!.copy_(tf.rand([8], { dtype: 'float64' }).add(0.5));
     });
-    const emb = rowsOf(tf.tidy(() => net.embProj.forward(net.embed.forward(t)).silu()));
+    const emb = rowsOf(tf.tidy(() => net.stem.embProj.forward(net.stem.embed.forward(t)).silu()));
     const got = rowsOf(net.forward(x, t));
     rowsOf(x).forEach((xi, n) => {
-      let z = linear(xi, matOf(net.inProj.weight), Float64Array.from(net.inProj.bias!.dataSync() as Float64Array));
+      let z = linear(xi, matOf(net.stem.inProj.weight), Float64Array.from(net.stem.inProj.bias!.dataSync() as Float64Array));
       for (const l of net.layers) {
         const ss = linear(emb[n], matOf(l.film.weight), Float64Array.from(l.film.bias!.dataSync() as Float64Array));
         const h = layerNorm(z).map((v, i) => v * (1 + ss[i]) + ss[8 + i]);

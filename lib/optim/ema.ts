@@ -51,13 +51,12 @@ export class EMA {
   }
   update(): void {
     this.steps++;
-    const d = this.decay();
-    noGrad(() => {
-      for (const [n, p] of this.model.namedParameters()) {
-        const s = this.shadow.get(n)!;
-        s.mul_(d).add_(p, 1 - d);
-      }
-    });
+    this.blend(this.shadow.keys(), this.decay());
+  }
+  /** shadow <- d shadow + (1 - d) parameter, for the named parameters. */
+  protected blend(names: Iterable<string>, d: number): void {
+    const params = new Map(this.model.namedParameters());
+    noGrad(() => { for (const n of names) this.shadow.get(n)!.mul_(d).add_(params.get(n)!, 1 - d); });
   }
   /**
    * Runs fn with the averaged weights in the model itself, then puts the trained weights back (also when fn throws):
@@ -101,12 +100,6 @@ export class GroupedEMA extends EMA {
         throw new TensorfieldError('TF_INVALID_ARGUMENT', `GroupedEMA: group ${g} is outside 0..${this.groups.length - 1}`);
     }
     this.steps++;
-    const params = new Map(this.model.namedParameters());
-    noGrad(() => {
-      for (const g of gs) {
-        const d = this.decayAt(this.stepsOf(g, this.steps));
-        for (const n of this.groups[g]) this.shadow.get(n)!.mul_(d).add_(params.get(n)!, 1 - d);
-      }
-    });
+    for (const g of gs) this.blend(this.groups[g], this.decayAt(this.stepsOf(g, this.steps)));
   }
 }

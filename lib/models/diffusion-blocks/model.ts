@@ -5,16 +5,16 @@
 // through block b touches no other block's layers, so they neither run nor hold activations or gradients.
 // The stem and head are either shared by all blocks (the official code) or owned by each block ('own': every
 // block a self-contained denoiser, which is what training blocks apart needs: nothing is written by two blocks).
-import { Tensor, TensorfieldError, full, zeros } from '../../tensor';
+import { Tensor, TensorfieldError, zeros } from '../../tensor';
 import { Module } from '../../nn/module';
-import { Embedding, LayerNorm, Linear, SinusoidalEmbedding } from '../../nn/layers';
 import { DiTBlock, DiTFinalLayer, PatchEmbed, unpatchify } from '../../nn/models/dit';
-import { FiLMResidualLayer } from '../../nn/models/film_mlp';
-
-export { FiLMResidualLayer };  // moved to lib/nn (Blackout's rate network uses it too); exported here as before
-import { noGrad } from '../../autograd';
+import { CondEmbed, FiLMHead as BlockHead, FiLMResidualLayer, FiLMStem as BlockStem } from '../../nn/models/film_mlp';
 import { tidy } from '../../scope';
 import { blockLayers } from './partition';
+
+// The MLP's layer, stem, head and conditioning vector live in lib/nn (Blackout's and EDM's FiLM residual MLP is
+// built from them); exported here under the names this folder has always used.
+export { CondEmbed, FiLMResidualLayer, BlockStem, BlockHead };
 
 export type StemMode = 'shared' | 'own';
 export type BlockArch = 'mlp' | 'dit';
@@ -39,63 +39,6 @@ export interface BlockwiseConfig {
   heads?: number;
   /** Classes for class conditioning (0: unconditional). Label `classes` is the null (dropped) label. */
   classes?: number;
-}
-
-/**
- * The conditioning vector: silu(E_noise(c_noise) [+ E_class(y)]), c_noise = ln(sigma)/4 scaled by 100 so the
- * sinusoids resolve it. The class table has classes + 1 rows, the last the null label (classifier-free guidance);
- * it starts at N(0, 0.02^2) as DiT's.
- */
-export class CondEmbed extends Module {
-  embed: SinusoidalEmbedding;
-  embProj: Linear;
-  label: Embedding | null;
-  constructor(embDim: number, readonly classes: number) {
-    super();
-    this.embed = this.module('embed', new SinusoidalEmbedding(64, 10000, 100));
-    this.embProj = this.module('embProj', new Linear(64, embDim));
-    this.label = classes > 0 ? this.module('label', new Embedding(classes + 1, embDim)) : null;
-    if (this.label) noGrad(() => { this.label!.weight.mul_(0.02); });
-  }
-  forward(cNoise: Tensor, labels?: Tensor): Tensor {
-    const e = this.embProj.forward(this.embed.forward(cNoise));
-    if (!this.label) return e.silu();
-    const y = labels ?? full([cNoise.shape[0]], this.classes, { dtype: 'int32' });  // none given: the null label
-    return e.add(this.label.forward(y)).silu();
-  }
-}
-
-/** MLP stem: input projection and the conditioning vector. (Parameter names: inProj, embed, embProj, label.) */
-export class BlockStem extends Module {
-  inProj: Linear;
-  embed: SinusoidalEmbedding;
-  embProj: Linear;
-  label: Embedding | null;
-  private readonly cond: CondEmbed;
-  constructor(dim: number, width: number, embDim: number, classes = 0) {
-    super();
-    this.inProj = this.module('inProj', new Linear(dim, width));
-    // the embedding's parts are registered here under their historical names, so older checkpoints load
-    const cond = new CondEmbed(embDim, classes);
-    this.embed = this.module('embed', cond.embed);
-    this.embProj = this.module('embProj', cond.embProj);
-    this.label = cond.label ? this.module('label', cond.label) : null;
-    this.cond = cond;
-  }
-  forward(x: Tensor, cNoise: Tensor, labels?: Tensor): { z: Tensor; emb: Tensor } {
-    return { z: this.inProj.forward(x), emb: this.cond.forward(cNoise, labels) };
-  }
-}
-
-export class BlockHead extends Module {
-  norm: LayerNorm;
-  out: Linear;
-  constructor(width: number, dim: number) {
-    super();
-    this.norm = this.module('norm', new LayerNorm(width));
-    this.out = this.module('out', new Linear(width, dim));
-  }
-  forward(z: Tensor, _emb?: Tensor): Tensor { return this.out.forward(this.norm.forward(z).silu()); }
 }
 
 /** DiT stem: flat [n, C H W] -> image -> patch tokens [n, T, width] with positions, and the conditioning vector. */

@@ -7,5 +7,5 @@ export type { TransformerConfig } from './transformer';
 export { ConvDenoiser, ConvDenoiserBlock } from './conv_denoiser';
 export type { ConvDenoiserConfig } from './conv_denoiser';
 export { DiTBlock, DiTFinalLayer, PatchEmbed, patchify, unpatchify, sincos2d } from './dit';
-export { FiLMResidualLayer, FiLMResidualMLP } from './film_mlp';
+export { FiLMResidualLayer, FiLMResidualMLP, FiLMStem, FiLMHead, CondEmbed } from './film_mlp';
 export type { FiLMResidualMLPConfig } from './film_mlp';
