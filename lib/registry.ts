@@ -6,19 +6,23 @@ import type { Module } from './nn/module';
 import type { EMA } from './optim/ema';
 import type { Optimizer } from './optim/optimizer';
 import type { TimeSeries } from './data/timeseries';
+import type { TextData } from './data/sources';
 
 /**
  * What the method trains on: points [N, dim], images [N, C, H, W] (values in [-1, 1]), counts (integer-valued
  * float32 in [0, maxCount], items [dim] or [C, H, W]), or a dated series (kind 'dated') that a conditional method
  * cuts into its own forecasting windows: its training items are two uniforms each, [N, 2] float64 from the engine
  * generator (which window, and the seed of what the method draws at random for it), so that a resumed run draws
- * the same batches.
+ * the same batches. Text (kind 'text'): a character corpus that a language-model method cuts into windows; its
+ * items are one uniform each, [N, 1] float64 (where a window starts), for the same reason.
  */
 export interface DataSpec {
   name: string;
-  kind: 'points' | 'images' | 'counts' | 'dated';
+  kind: 'points' | 'images' | 'counts' | 'dated' | 'text';
   /** Dated series: the series itself (loaded on call; TF_BAD_FILE naming the install command when absent). */
   dated?: () => TimeSeries;
+  /** Text: the encoded corpus (loaded on the first call; TF_BAD_FILE naming the install command when absent). */
+  text?: () => TextData;
   /** Counts: the largest value an element can take. */
   maxCount?: number;
   /** Shape of one item: [dim] or [C, H, W]. */
@@ -61,6 +65,8 @@ export interface SampleOptions {
   solver?: string;
   /** Evaluate the network as it stands (after evalNetwork(), e.g. quantized) instead of refreshing it from the EMA. */
   asIs?: boolean;
+  /** Called as long sampling advances (done of total, in the method's own units: characters for text). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface MethodRun {
@@ -93,6 +99,11 @@ export interface MethodRun {
   denoiserBatch?(x0: Tensor, levels: DenoiserLevels, opts?: SampleOptions): { inputs: Tensor[]; target: Tensor };
   /** Numbers the method measured while training (e.g. the allocator's peak bytes per step), added to `train`'s metrics. */
   trainReport?(): Record<string, number>;
+  /**
+   * Numbers the method measures itself on held-out data with its evaluation weights (e.g. bits per character of
+   * held-out text), added to `train`'s and `eval`'s metrics. Draws from the engine generator (the caller seeds it).
+   */
+  heldOutMetrics?(): Record<string, number>;
   /**
    * Conditional methods (data kind 'dated'): forecasts of held-out windows and their scores, which train / sample /
    * eval use instead of sample() (lib/cli/conditional.ts).

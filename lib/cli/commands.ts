@@ -7,7 +7,7 @@ import * as steps from '../samplers/steps';
 import { parseFlags, usageError, positiveInt, highSteps, type FlagSpec } from './args';
 import { evaluateSamples } from './evaluate';
 import { files, writeJson, version, readRunConfig } from './run-dir';
-import { openRun, saveSamples, logDataset } from './train';
+import { openRun, saveSamples, logDataset, samplesPath, sampleProgress, defaultSampleCount } from './train';
 import { runRecord } from './record';
 import { sampleChecked, sampleBatched, DEFAULT_SAMPLE_BATCH } from './sampling';
 import { openPrecision, quantizeWithRecipe, type PrecisionMode, type PrecisionRun } from './int8';
@@ -110,9 +110,10 @@ export function sampleCommand(argv: string[], log = (s: string) => console.log(s
   const { pr, p } = openWith(dir, flags, log);
   const { src, step, ctx } = pr;
   tf.manualSeed(flags.seed as number);
-  const out = (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}${p.mode === 'float32' ? '' : `-${p.mode}`}.png`);
+  const out = samplesPath(src, (flags.out as string | undefined) ?? path.join(dir, `samples-${st ?? 'default'}${p.mode === 'float32' ? '' : `-${p.mode}`}.png`));
+  if (src.kind === 'text') logDataset(src, log);
   const t0 = Date.now();
-  const so = { steps: st, solver: flags.solver as string | undefined };
+  const so = { steps: st, solver: flags.solver as string | undefined, onProgress: sampleProgress(src) };
   const r = sampleBatched((m) => pr.sample(m, so), n, count('batch', flags.batch)!, ctx, so, log);
   const wrote = saveSamples(src, r.x, out);
   log(`${n} samples from ${dir} (step ${step}) in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${r.nfe} NFE ${wrote ? `-> ${out}` : `(no picture for ${src.name}: ${src.itemShape.join('x')} items)`}`);
@@ -136,20 +137,23 @@ export async function evalCommand(argv: string[], log = (s: string) => console.l
     log(`wrote ${file}`);
     return m;
   }
-  const n = count('n', flags.n)!, st = count('steps', flags.steps);
+  const st = count('steps', flags.steps);
   const floorDraws = flags['floor-draws'] as number;
   if (!Number.isInteger(floorDraws) || floorDraws < 0 || floorDraws === 1) throw usageError(`--floor-draws must be 0 (no floor) or an integer >= 2, got ${floorDraws}`);
   if (!Number.isInteger(flags.seed)) throw usageError(`--seed must be an integer, got ${String(flags.seed)}`);
   const { pr, p } = openWith(dir, flags, log);
   const { src, step, ctx } = pr;
+  // text: 50 samples unless --n says (each of the method's length: ~5,000 characters), not a count of items
+  const n = src.kind === 'text' && !given.has('n') ? defaultSampleCount(src) : count('n', flags.n)!;
   const cfg = readRunConfig(dir);
   logDataset(src, log);
   tf.manualSeed(flags.seed as number);
-  const so = { steps: st, solver: flags.solver as string | undefined };
+  const so = { steps: st, solver: flags.solver as string | undefined, onProgress: sampleProgress(src) };
   const batch = count('batch', flags.batch)!;
   const r = sampleBatched((m) => pr.sample(m, so), n, batch, ctx, so, log);
+  const own = pr.run.heldOutMetrics?.() ?? {};
   pr.dispose();
-  const m = { step, nfe: r.nfe, ...(r.calls ? { float32Calls: r.calls.float32, bf16Calls: r.calls.bf16 ?? 0, int8Calls: r.calls.int8 } : {}), ...(await evaluateSamples(src, r.x, log, { floorDraws })) };
+  const m = { step, nfe: r.nfe, ...(r.calls ? { float32Calls: r.calls.float32, bf16Calls: r.calls.bf16 ?? 0, int8Calls: r.calls.int8 } : {}), ...(await evaluateSamples(src, r.x, log, { floorDraws })), ...own };
   r.x.dispose();
   const tag = p.mode === 'float32' ? '' : `-${p.mode}${p.mode.startsWith('mixed') ? p.k : ''}-${path.basename(p.file!).replace(/\.safetensors$/, '')}`;
   const file = st || tag ? path.join(dir, `metrics${st ? `-${st}` : ''}${tag}.json`) : files(dir).metrics;

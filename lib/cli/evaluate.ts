@@ -6,7 +6,8 @@
 // so the floor is what to compare with): the mean and spread of FD_cls over `floorDraws` disjoint samples of real images that are NOT in the reference
 // statistics (train images; a sample from inside the reference scores ~35 % too low). Counts: the count metrics of
 // lib/metrics/counts.ts (histogram TV with a train-item floor, MMD² against test-vs-test and an independent-element
-// baseline); floorSeed seeds the baseline's draws.
+// baseline); floorSeed seeds the baseline's draws. Text: the perplexity of the samples under a character 5-gram
+// fitted on held-out text only, with the real-text floor and the unigram ceiling (lib/metrics/text.ts).
 import { Tensor, TensorfieldError } from '../tensor';
 import { tidy } from '../scope';
 import type { DataSource } from '../data/sources';
@@ -14,6 +15,7 @@ import { slicedWasserstein, mmd2, energyDistance, modeCoverage } from '../metric
 import { meanLogLikelihood } from '../metrics/likelihood';
 import { countMetrics } from '../metrics/counts';
 import { marginalScores } from '../metrics/marginal';
+import { textSampleMetrics } from '../metrics/text';
 import { fashionFrechetDistanceAsync, classifierScoreAsync, fashionRealFloorAsync } from '../metrics/fashion';
 
 export type Metrics = Record<string, number>;
@@ -29,6 +31,16 @@ export async function evaluateSamples(src: DataSource, samples: Tensor, onProgre
   const n = samples.shape[0];
   const m: Metrics = { samples: n };
   if (src.kind === 'dated') throw new TensorfieldError('TF_INVALID_ARGUMENT', `evaluateSamples: data '${src.name}' is a dated series for conditional methods, scored by their forecasts (lib/cli/conditional.ts)`);
+  if (src.kind === 'text') {
+    // ids [n, L], each continuing a newline: perplexity under a 5-gram fitted on the held-out split only, with the
+    // real-text floor and the unigram ceiling under the same judge (lib/metrics/text.ts)
+    if (samples.ndim !== 2 || samples.dtype !== 'int32') throw new TensorfieldError('TF_SHAPE_MISMATCH', `evaluateSamples: text samples must be int32 ids [n, length], got ${samples.dtype} [${samples.shape}]`);
+    const t = src.text!(), L = samples.shape[1], ids = samples.dataSync() as Int32Array;
+    onProgress?.(`text metrics: a 5-gram judge fitted on the ${t.validation.length} held-out characters; real-text floor and unigram draws from the training text`);
+    const rows = Array.from({ length: n }, (_, i) => ids.slice(i * L, (i + 1) * L));
+    Object.assign(m, textSampleMetrics(rows, t.vocab.encode('\n'), t.train, t.validation, t.vocab.size, { seed: opts.floorSeed ?? 0 }));
+    return m;
+  }
   if (src.kind === 'counts') {
     // the whole test split (real() caps at its size); countMetrics cuts it into two halves (lib/metrics/counts.ts)
     const test = src.real(Number.MAX_SAFE_INTEGER), train = src.trainItems?.(n);

@@ -13,7 +13,7 @@ import { exportCommand, EXPORT_FLAGS } from './export';
 import { listMethods } from '../registry';
 
 const COMMANDS: Record<string, { help: string; flags?: Record<string, import('./args').FlagSpec>; run: (argv: string[]) => unknown }> = {
-  train: { help: 'train a method on a dataset; writes checkpoint, samples.png, loss.svg, metrics.json', flags: TRAIN_FLAGS, run: trainCommand },
+  train: { help: 'train a method on a dataset; writes checkpoint, samples.png (text: samples.txt), loss.svg, metrics.json', flags: TRAIN_FLAGS, run: trainCommand },
   sample: { help: 'draw samples from a trained run into a PNG (forecasting / imputation methods: forecasts of the held-out windows as JSON and fan charts)', flags: SAMPLE_FLAGS, run: sampleCommand },
   eval: { help: 'sample a trained run and compute its metrics (forecasting / imputation methods: CRPS and pinball loss on a held-out split, baselines beside)', flags: EVAL_FLAGS, run: evalCommand },
   quantize: { help: 'int8 quantization of a trained run: --method ptq|qat-kd writes an int8 checkpoint (sample/eval/bench --int8 load it); without --method, in-memory PTQ compared with float32', flags: QUANTIZE_FLAGS, run: (a) => (a.includes('--method') || a.some((x) => x.startsWith('--method=')) ? quantizeRecipeCommand(a) : quantizeCommand(a)) },

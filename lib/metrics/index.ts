@@ -39,3 +39,5 @@ export type { FunctionMetrics } from './functions';
 export { CharNGram } from './ngram';
 export { marginalScores } from './marginal';
 export type { MarginalScores } from './marginal';
+export { textSampleMetrics } from './text';
+export type { TextJudgeOptions, TextSampleMetrics } from './text';

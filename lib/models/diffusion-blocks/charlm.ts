@@ -177,6 +177,8 @@ export interface CharGenerateOptions {
   steps: number;
   sigmaMin: number;
   sigmaMax: number;
+  /** Called after each generated character position with (characters done, total) over all prompts. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -226,6 +228,7 @@ export function generateChars(net: CharBlockLM, edges: number[], prompts: Int32A
         return Int32Array.from(a.dataSync() as ArrayLike<number>);
       }));
       next.forEach((c, i) => { seqs[i].push(c); out[i][k] = c; });
+      o.onProgress?.((k + 1) * n, length * n);
     }
   } finally { net.train(); }
   return { ids: out, forwards };
