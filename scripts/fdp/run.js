@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // FDP experiment on 1-D functions (digest B section 1.8): trains FDP (Gabor INR 4x64, 3 inner SGD steps,
-// second-order by default) or the vector baseline (EDM, MLP 3x256 on the grid vector) on a function data source,
+// second-order by default) or the vector baseline (EDM, MLP 3x256 on the grid vector) on a function data source, or
+// samples with the exact denoiser of the training functions (--model exact: the sampler's oracle, no training),
 // samples, and scores against held-out functions: out-of-band energy, amplitude W1 for k = 1..3, MMD^2 (kernel
 // scales fixed by the test set), and for FDP the super-resolution read-out (the final adapted INR read on a
 // 4x finer grid, band-limited back to the training grid). Criteria: scripts/fdp/criteria.json (fixed first).
@@ -105,7 +106,26 @@ if (o.model === 'fdp') {
   const r = run.sample(o.nGen);
   gen = r.x; nfe = r.nfe;
   sampleSeconds = (Date.now() - t1) / 1000;
-} else throw new Error(`--model must be fdp or edm, got ${o.model}`);
+} else if (o.model === 'exact') {
+  // the oracle: the exact posterior-mean denoiser of the training functions (a uniform mixture of point masses,
+  // lib/models/fdp/exact.ts) through the same sampler: what the sampler and the metrics give when the denoiser makes
+  // no error. It memorises (its samples are training functions), so it is a check of the sampler, not a model.
+  const sde = new fdp.HeatSDE({ grid: [P], energyNorm: o.energyNorm, xNorm: o.xNorm > 0 ? o.xNorm : undefined });
+  const train = src.trainItems(1e9);
+  const den = fdp.exactDenoiser(sde, train.reshape([train.shape[0], 1, P]));
+  tf.manualSeed(o.evalSeed);
+  const t1 = Date.now();
+  const xs = [];
+  for (let done = 0; done < o.nGen; done += 250) {
+    const m = Math.min(250, o.nGen - done);
+    const r = fdp.sampleFdp(den, m, { steps: o.sampleSteps, snr: o.snr, factor: o.factor });
+    xs.push(r.x.reshape([m, P])); nfe = r.nfe;
+    log(`sampled ${done + m}/${o.nGen}`);
+  }
+  sampleSeconds = (Date.now() - t1) / 1000;
+  gen = tf.cat(xs, 0);
+  den.dispose();
+} else throw new Error(`--model must be fdp, edm or exact, got ${o.model}`);
 
 const metrics = functionMetrics(gen, refB, K);
 log(`${o.model}: leak ${metrics.leakage.toFixed(4)} W1 ${metrics.ampW1.map((v) => v.toFixed(4)).join(' ')} mmd2 ${metrics.mmd2.toExponential(3)} (floor ${floor.mmd2.toExponential(3)})` +

@@ -5,6 +5,7 @@ export * from './loss';
 export * from './denoiser';
 export * from './train';
 export * from './sample';
+export * from './exact';
 export { fdpMethod } from './method';
 import { registerMethod } from '../../registry';
 import { fdpMethod } from './method';

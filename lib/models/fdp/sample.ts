@@ -6,6 +6,32 @@
 import { Tensor, TensorfieldError } from '../../tensor';
 import { tidy, keep } from '../../scope';
 import type { FdpDenoiser } from './denoiser';
+import type { HeatSDE } from './sde';
+
+/**
+ * What the sampler needs of a denoiser: x0 predicted from the state y at times t (no graph), and the final read-out
+ * of the state at t = eps on the process grid and optionally another grid. FdpDenoiser (the adapted INR) is one;
+ * exactDenoiser (exact.ts: the posterior mean under a finite set of functions) is the oracle.
+ */
+export interface FdpSamplerDenoiser {
+  sde: HeatSDE;
+  channels: number;
+  predict(y: Tensor, t: ArrayLike<number>): Tensor;
+  final(y: Tensor, eps: number, readGrid?: number[]): { x: Tensor; readOut?: Tensor };
+}
+
+/** The adapted INR as the sampler's denoiser: inner steps without an outer graph ('inference'). */
+export function inrSamplerDenoiser(net: FdpDenoiser): FdpSamplerDenoiser {
+  return {
+    sde: net.sde, channels: net.o.channels,
+    predict: (y, t) => net.predict(y, t, 'inference'),
+    final: (y, eps, readGrid) => {
+      const same = new Float64Array(y.shape[0]).fill(eps);
+      const phi = net.adapt(y, same, 'inference');
+      return { x: net.readWith(phi, same, net.sde.grid, y), readOut: readGrid ? net.readWith(phi, same, readGrid, y) : undefined };
+    },
+  };
+}
 
 export interface FdpSampleOptions {
   /** Predictor steps N (the code's MNIST sampling: 50). */
@@ -23,14 +49,15 @@ export interface FdpSampleOptions {
 
 export interface FdpSamples { x: Tensor; readOut?: Tensor; nfe: number }
 
-export function sampleFdp(net: FdpDenoiser, n: number, o: FdpSampleOptions = {}): FdpSamples {
+export function sampleFdp(model: FdpDenoiser | FdpSamplerDenoiser, n: number, o: FdpSampleOptions = {}): FdpSamples {
+  const net: FdpSamplerDenoiser = 'adapt' in model ? inrSamplerDenoiser(model) : model;
   const N = o.steps ?? 50, snr = o.snr ?? 0.19, factor = o.factor ?? 2, eps = o.eps ?? 1e-3;
   if (!(Number.isInteger(n) && n >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `sampleFdp: n must be an integer >= 1, got ${n}`);
   if (!(Number.isInteger(N) && N >= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `sampleFdp: steps must be an integer >= 1, got ${N}`);
   if (!(snr >= 0) || !(factor >= 0) || !(eps > 0 && eps < 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `sampleFdp: needs snr >= 0, factor >= 0 and eps in (0, 1), got ${snr}, ${factor}, ${eps}`);
-  const sde = net.sde, shape = [n, net.o.channels, ...sde.grid];
+  const sde = net.sde, shape = [n, net.channels, ...sde.grid];
   const same = (t: number) => new Float64Array(n).fill(t);
-  const score = (x: Tensor, t: number) => sde.score(x, net.predict(x, same(t), 'inference'), t);  // no graph: nothing to detach
+  const score = (x: Tensor, t: number) => sde.score(x, net.predict(x, same(t)), t);  // no graph: nothing to detach
   // one Euler-Maruyama step of the reverse SDE from t back to t - h
   const predictor = (x: Tensor, t: number, h: number) =>
     x.add(sde.reverseDrift(x, score(x, t), t).mul(h)).add(sde.noiseR(shape).mul(Math.sqrt(2 * sde.beta(t) * h)));
@@ -62,9 +89,8 @@ export function sampleFdp(net: FdpDenoiser, n: number, o: FdpSampleOptions = {})
     o.onStep?.(i + 1, N);
   }
   const out = tidy(() => {
-    const phi = net.adapt(x, same(eps), 'inference');
-    const read = (grid: number[]) => keep(net.readWith(phi, same(eps), grid, x));
-    return { x: read(sde.grid), readOut: o.readGrid ? read(o.readGrid) : undefined };
+    const f = net.final(x, eps, o.readGrid);
+    return { x: keep(f.x), readOut: f.readOut ? keep(f.readOut) : undefined };
   });
   x.dispose();
   return { ...out, nfe: nfe + 1 };
