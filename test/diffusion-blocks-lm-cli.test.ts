@@ -173,6 +173,7 @@ describe('dblocks-lm through the CLI', () => {
     await expect(trainCommand(['--method', 'dblocks', '--data', 'brown-chars', '--steps', '1', '--out', path.join(tmp, 'x')], quiet)).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
     await expect(trainCommand(['--method', 'dblocks-lm', '--data', 'eight-gaussians', '--steps', '1', '--out', path.join(tmp, 'y')], quiet)).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
     await expect(trainCommand(['--method', 'dblocks-lm', '--data', 'brown-chars', '--layers', '3', '--blocks', '2', '--steps', '1', '--out', path.join(tmp, 'z')], quiet)).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
+    await expect(trainCommand(['--method', 'dblocks-lm', '--data', 'brown-chars', '--ctx', '100000', '--steps', '1', '--out', path.join(tmp, 'w')], quiet)).rejects.toMatchObject({ code: 'TF_INVALID_ARGUMENT' });
   }, 60000);
 
   test('a folder without the corpus is TF_BAD_FILE naming the install command', () => {

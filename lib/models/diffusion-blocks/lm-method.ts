@@ -21,7 +21,7 @@ export const DBLOCKS_LM_OPTIONS = {
   heads: { integer: true, min: 1, default: 4, help: 'attention heads (divide width)' },
   embDim: { integer: true, min: 1, default: 64, help: 'noise-embedding width (AdaLN input)' },
   targetDim: { integer: true, min: 1, default: 16, help: 'dimension e of the fixed target embeddings the blocks denoise' },
-  ctx: { integer: true, min: 1, default: 64, help: 'context length: characters per training window and the most a generated character sees' },
+  ctx: { integer: true, min: 1, max: 4096, default: 64, help: 'context length: characters per training window and the most a generated character sees (attention holds batch x heads x ctx^2 floats per layer)' },
   partition: { default: 'equiprob', choices: ['equiprob', 'uniform'], help: 'noise partition: equal log-normal mass per block, or equal ln-sigma width (ablation)' },
   overlap: { min: 0, default: 0.1, help: 'overlap gamma: each block trains on its range widened by gamma of its ln-sigma width' },
   lr: { min: 0, minExclusive: true, resumable: true, default: 1e-3, help: 'Adam learning rate (every block)' },
