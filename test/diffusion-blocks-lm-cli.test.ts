@@ -129,7 +129,7 @@ describe('dblocks-lm through the CLI', () => {
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
     // one network evaluation per Euler step per character
     expect(m.nfe).toBe(8 * 3);
-    for (const key of ['textPerplexity', 'textPerplexityRealFloor', 'textPerplexityUnigram', 'heldOutBpcSigmaMax', 'stepPeakBytes']) expect([key, Number.isFinite(m[key]) && m[key] > 0]).toEqual([key, true]);
+    for (const key of ['textPerplexity', 'textPerplexityRealFloor', 'textPerplexityUnigram', 'heldOutBpcSigmaMax', 'heldOutBpcBound', 'heldOutBpcBoundSe', 'stepPeakBytes']) expect([key, Number.isFinite(m[key]) && m[key] > 0]).toEqual([key, true]);
     expect(m.textCharacters).toBe(24);
     expect(m.heldOutBpcCharacters).toBe(Math.floor(499 / 16) * 16);
     // real text after a newline is far more likely under the judge than frequency draws

@@ -2,8 +2,9 @@
 // Training: one block step per global step, round robin (B = 1: end to end), on windows of ctx + 1 characters
 // whose starts come from the CLI's batch (one uniform each, so a resumed run draws the same windows). Sampling:
 // sentences from a newline, generated character by character with Euler steps routed to the block that owns each
-// noise level. Held-out metric (heldOutMetrics): bits per character of the validation text under the
-// highest-noise block's classifier read as a next-character model (below).
+// noise level. Held-out metrics (heldOutMetrics): bits per character of the validation text under the model's own
+// likelihood bound (heldOutBound), and under the highest-noise block's classifier read as a next-character model
+// (heldOutBits).
 import { Tensor, TensorfieldError, tensor } from '../../tensor';
 import { randn } from '../../random';
 import { noGrad } from '../../autograd';
@@ -11,7 +12,9 @@ import { tidy } from '../../scope';
 import { bitsPerCharacter } from '../../metrics/likelihood';
 import type { DataSpec, Method, MethodRun, OptionValue, SampleOptions } from '../../registry';
 import type { TextData } from '../../data/sources';
+import { cat } from '../../ops';
 import { CharBlockLM, CharLMTrainer, generateChars, type CharStepReport } from './charlm';
+import { embeddingBound, type EmbeddingBoundOptions } from './lm-bound';
 import { blockOf, type NoiseDist, type PartitionKind } from './partition';
 
 export const DBLOCKS_LM_OPTIONS = {
@@ -33,7 +36,9 @@ export const DBLOCKS_LM_OPTIONS = {
   sigmaMax: { min: 0, minExclusive: true, default: 80, help: 'largest noise level' },
   sampleSteps: { integer: true, min: 2, resumable: true, default: 10, help: 'Euler steps per generated character' },
   sampleLength: { integer: true, min: 1, resumable: true, default: 100, help: 'characters per sample (each a continuation of a newline)' },
-  bpcChars: { integer: true, min: 0, resumable: true, default: 20000, help: 'validation characters scored by the held-out bits per character (0: skip it)' },
+  bpcChars: { integer: true, min: 0, resumable: true, default: 20000, help: 'validation characters scored by the held-out bits per character and the likelihood bound (0: skip both)' },
+  boundLevels: { integer: true, min: 1, resumable: true, default: 32, help: 'stratified noise levels of the held-out likelihood bound\'s integral' },
+  boundSigma0: { min: 0, resumable: true, default: 0, help: 'lower end of the likelihood bound\'s integral, where its decoder reads (0: exp(pMean - 3 pStd), the lower end of the levels training visits)' },
 } as const;
 
 export function checkDblocksLmOptions(o: Record<string, OptionValue>): void {
@@ -41,6 +46,7 @@ export function checkDblocksLmOptions(o: Record<string, OptionValue>): void {
   if ((o.layers as number) % (o.blocks as number) !== 0) throw bad(`option 'layers' (${o.layers}) must be divisible by option 'blocks' (${o.blocks})`);
   if ((o.width as number) % (o.heads as number) !== 0) throw bad(`option 'width' (${o.width}) must be divisible by option 'heads' (${o.heads})`);
   if (!((o.sigmaMin as number) < (o.sigmaMax as number))) throw bad(`option 'sigmaMin' (${o.sigmaMin}) must be below option 'sigmaMax' (${o.sigmaMax})`);
+  if (!((o.boundSigma0 as number) < (o.sigmaMax as number))) throw bad(`option 'boundSigma0' (${o.boundSigma0}) must be below option 'sigmaMax' (${o.sigmaMax})`);
 }
 
 export interface DblocksLmRun extends MethodRun {
@@ -111,7 +117,10 @@ export function createDblocksLm(spec: DataSpec, o: Record<string, OptionValue>):
     },
     heldOutMetrics(): Record<string, number> {
       const m = o.bpcChars as number;
-      return m > 0 ? heldOutBits(net, trainer.edges, text.validation, m, o.sigmaMax as number) : {};
+      if (m <= 0) return {};
+      const sigma0 = (o.boundSigma0 as number) > 0 ? (o.boundSigma0 as number) : Math.exp((o.pMean as number) - 3 * (o.pStd as number));
+      return { ...heldOutBits(net, trainer.edges, text.validation, m, o.sigmaMax as number),
+        ...heldOutBound(net, trainer.edges, text.validation, m, { sigma0, sigmaMax: o.sigmaMax as number, levels: o.boundLevels as number }) };
     },
   };
 }
@@ -149,6 +158,48 @@ export function heldOutBits(net: CharBlockLM, edges: number[], text: Int32Array,
     }
   } finally { net.train(); }
   return { heldOutBpcSigmaMax: bitsPerCharacter(logProbs), heldOutBpcCharacters: W * ctx };
+}
+
+/**
+ * Bits per character of held-out text under the model's own likelihood bound (lm-bound.ts: the continuous-time VDM
+ * bound of the denoiser x_hat = softmax(head(D)) @ Y that generation steps toward), from sigma0 up to sigma_max: the
+ * first `chars` characters in non-overlapping windows as heldOutBits, every position noised at each level as in
+ * training and generation. sigma0 is exp(pMean - 3 pStd), the lower end of the levels training visits (below it the
+ * denoiser is untrained and the integral is dominated by its errors there); the decoder term at sigma0 is reported
+ * apart.
+ */
+export function heldOutBound(net: CharBlockLM, edges: number[], text: Int32Array, chars: number, o: EmbeddingBoundOptions): Record<string, number> {
+  const { ctx, targetDim, vocab } = net.cfg;
+  const W = Math.floor((Math.min(chars, text.length) - 1) / ctx);
+  if (W < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `held-out bound: ${Math.min(chars, text.length)} characters do not fill one window of ${ctx + 1}`);
+  const ids = new Int32Array(W * ctx), next = new Int32Array(W * ctx);
+  for (let w = 0; w < W; w++) {
+    ids.set(text.subarray(w * ctx, w * ctx + ctx), w * ctx);
+    next.set(text.subarray(w * ctx + 1, w * ctx + ctx + 1), w * ctx);
+  }
+  net.eval();
+  try {
+    const idsT = tensor(ids, { shape: [W, ctx], dtype: 'int32' });
+    const denoise = (z: Tensor, sigma: number): Tensor => {
+      const b = blockOf(sigma, edges);
+      const parts: Tensor[] = [];
+      for (let w0 = 0; w0 < W; w0 += 32) {
+        const n = Math.min(32, W - w0);
+        parts.push(tidy(() => {
+          const { logits } = net.forwardBlock(b, idsT.narrow(0, w0, n).contiguous(), z.narrow(0, w0 * ctx, n * ctx).reshape([n, ctx, targetDim]),
+            tensor(new Float32Array(n).fill(sigma), { shape: [n] }));
+          return logits.reshape([n * ctx, vocab]).softmax(-1).matmul(net.targets);
+        }));
+      }
+      const x = parts.length === 1 ? parts[0] : cat(parts, 0);
+      if (parts.length > 1) parts.forEach((t) => t.dispose());
+      return x;
+    };
+    const r = embeddingBound(net.targets, next, denoise, o);
+    idsT.dispose();
+    return { heldOutBpcBound: r.nats / Math.LN2, heldOutBpcBoundSe: r.natsSe / Math.LN2, heldOutBoundDecoderBits: r.decoder / Math.LN2,
+      heldOutBoundPriorBits: r.prior / Math.LN2, heldOutBoundSigma0: o.sigma0, heldOutBoundLevels: o.levels ?? 32, heldOutBoundCharacters: r.items };
+  } finally { net.train(); }
 }
 
 export const dblocksLmMethod: Method = {
