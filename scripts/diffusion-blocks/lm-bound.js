@@ -13,7 +13,7 @@ const { runRecord } = require('../../dist/cli/record');
 const { parseFlags } = require('../flags');
 
 const { positional: [out, ...runs], o } = parseFlags(process.argv.slice(2), { sigma0: '', levels: 32, chars: 20000, seed: 2 },
-  { usage: 'node scripts/diffusion-blocks/lm-bound.js <out.json> <run> [<run> ...] [--sigma0 a,b] [--levels 32] [--chars 20000] [--seed 2]' });
+  { usage: 'node scripts/diffusion-blocks/lm-bound.js <out.json> <run> [<run> ...] [--sigma0 a,b] [--levels 32] [--chars 20000] [--seed 2]', min: 2, max: 20 });
 if (!out || runs.length === 0) { console.error('need <out.json> and at least one run'); process.exit(2); }
 const rows = [];
 for (const dir of runs) {
