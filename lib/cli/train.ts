@@ -289,7 +289,9 @@ async function trainLocked(argv: string[], log: (s: string) => void, p: Prepared
   writeJson(f.config, cfg);
   logDataset(src, log);
   const info = tf.info();
-  log(`tensorfield ${cfg.version} | ${method.name} on ${src.name} (${src.kind} ${src.itemShape.join('x')}, ${src.origin}) | ` +
+  // text items are window positions (one uniform each), not data: say the vocabulary instead
+  const what = src.text ? `text, ${src.text().vocab.size} characters` : `${src.kind} ${src.itemShape.join('x')}`;
+  log(`tensorfield ${cfg.version} | ${method.name} on ${src.name} (${what}, ${src.origin}) | ` +
     `${run.model.parameters().reduce((a, q) => a + q.numel(), 0)} parameters | ISA ${info.isa} | ${info.threads} threads | out ${dir}`);
 
   const save = (step: number) => {
