@@ -32,13 +32,13 @@ export async function evaluateSamples(src: DataSource, samples: Tensor, onProgre
   const m: Metrics = { samples: n };
   if (src.kind === 'dated') throw new TensorfieldError('TF_INVALID_ARGUMENT', `evaluateSamples: data '${src.name}' is a dated series for conditional methods, scored by their forecasts (lib/cli/conditional.ts)`);
   if (src.kind === 'text') {
-    // ids [n, L], each continuing a newline: perplexity under a 5-gram fitted on the held-out split only, with the
+    // ids [n, L], each continuing the text's prompt (a newline): perplexity under a 5-gram fitted on the held-out split only, with the
     // real-text floor and the unigram ceiling under the same judge (lib/metrics/text.ts)
     if (samples.ndim !== 2 || samples.dtype !== 'int32') throw new TensorfieldError('TF_SHAPE_MISMATCH', `evaluateSamples: text samples must be int32 ids [n, length], got ${samples.dtype} [${samples.shape}]`);
     const t = src.text!(), L = samples.shape[1], ids = samples.dataSync() as Int32Array;
     onProgress?.(`text metrics: a 5-gram judge fitted on the ${t.validation.length} held-out characters; real-text floor and unigram draws from the training text`);
     const rows = Array.from({ length: n }, (_, i) => ids.slice(i * L, (i + 1) * L));
-    Object.assign(m, textSampleMetrics(rows, t.vocab.encode('\n'), t.train, t.validation, t.vocab.size, { seed: opts.floorSeed ?? 0 }));
+    Object.assign(m, textSampleMetrics(rows, t.prompt, t.train, t.validation, t.vocab.size, { seed: opts.floorSeed ?? 0 }));
     return m;
   }
   if (src.kind === 'counts') {

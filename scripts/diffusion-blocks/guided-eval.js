@@ -27,7 +27,7 @@ const m = getMethod(cfg.method);
 const rows = [];
 for (const w of String(o.guidance).split(',').map(Number)) {
   const run = m.create(dataSpecOf(src), resolveOptions(m, { ...cfg.options, guidance: w }));
-  const ck = tf.io.loadCheckpoint(files(dir).checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer, restoreRng: false });
+  tf.io.loadCheckpoint(files(dir).checkpoint, { model: run.model, ema: run.ema, optimizer: run.optimizer, restoreRng: false });
   for (const seed of String(o.seeds).split(',').map(Number)) {
     tf.manualSeed(seed);
     const t0 = Date.now();
@@ -48,7 +48,6 @@ for (const w of String(o.guidance).split(',').map(Number)) {
     rows.push({ guidance: w, seed, n: o.n, intendedLabelAccuracy: hit / o.n, fdCls: fd, sampleSeconds: secs });
     console.log(`${dir} guidance ${w} seed ${seed}: intended-label accuracy ${(hit / o.n).toFixed(4)}, FD_cls ${fd.toFixed(2)} (${secs.toFixed(0)} s)`);
   }
-  if (ck.step === undefined) throw new Error('no step in the checkpoint');
 }
 fs.writeFileSync(out, JSON.stringify({ record: runRecord(src, { n: o.n, seeds: { train: Number(cfg.train.seed) } }), run: dir, options: cfg.options, rows }, null, 1));
 console.log(`wrote ${out}`);

@@ -6,5 +6,5 @@ export { BlockStreams, BlockTrainer, sampleRouted, type BlockTrainConfig, type S
 export { dblocksMethod, createDblocks, checkDblocksOptions, blockOfStep, stepsOfBlock, DBLOCKS_OPTIONS, type DblocksRun } from './method';
 export { assembleBlocks } from './assemble';
 export { CharBlockLM, CharLMTrainer, generateChars, edmWeight, type CharLMConfig, type CharLMTrainConfig, type CharGenerateOptions, type CharStepReport } from './charlm';
-export { dblocksLmMethod, createDblocksLm, checkDblocksLmOptions, heldOutBits, heldOutBound, newlinePrompt, DBLOCKS_LM_OPTIONS, type DblocksLmRun } from './lm-method';
+export { dblocksLmMethod, createDblocksLm, checkDblocksLmOptions, heldOutBits, heldOutBound, DBLOCKS_LM_OPTIONS, type DblocksLmRun } from './lm-method';
 export { embeddingBound, type EmbeddingBoundOptions, type EmbeddingBound } from './lm-bound';

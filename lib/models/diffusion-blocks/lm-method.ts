@@ -58,12 +58,6 @@ export interface DblocksLmRun extends MethodRun {
   text: TextData;
 }
 
-/** The sentence-start prompt every sample continues: one newline. */
-export function newlinePrompt(text: TextData): Int32Array {
-  if (!text.vocab.chars.includes('\n')) throw new TensorfieldError('TF_INVALID_ARGUMENT', "method 'dblocks-lm': the text has no newline to start samples from");
-  return text.vocab.encode('\n');
-}
-
 export function createDblocksLm(spec: DataSpec, o: Record<string, OptionValue>): DblocksLmRun {
   if (spec.kind !== 'text' || !spec.text) throw new TensorfieldError('TF_INVALID_ARGUMENT', `method 'dblocks-lm' trains on text, not ${spec.kind} (data '${spec.name}')`);
   const text = spec.text();
@@ -74,7 +68,7 @@ export function createDblocksLm(spec: DataSpec, o: Record<string, OptionValue>):
   const noise: NoiseDist = { pMean: o.pMean as number, pStd: o.pStd as number, sigmaMin: o.sigmaMin as number, sigmaMax: o.sigmaMax as number };
   const trainer = new CharLMTrainer(net, { partition: o.partition as PartitionKind, overlap: o.overlap as number, noise, lr: o.lr as number, clip: o.clip as number });
   const reports: CharStepReport[] = [];
-  const prompt = newlinePrompt(text);
+  const prompt = text.prompt;
 
   /** Windows [N, ctx + 1] of training text starting where the uniforms [N, 1] say. */
   function windows(u: Tensor): Tensor {
@@ -133,26 +127,35 @@ export function createDblocksLm(spec: DataSpec, o: Record<string, OptionValue>):
  * process that samples use (that would need the Euler chain's density). The first `chars` characters of the text
  * (at most), in non-overlapping windows of ctx + 1 (each window's context restarts), 32 windows at a time.
  */
+/**
+ * The first `chars` characters of `text` (at most) as W non-overlapping windows of ctx + 1: the context ids and the
+ * next characters, each [W * ctx] in window order.
+ */
+function heldOutWindows(text: Int32Array, chars: number, ctx: number, what: string): { W: number; ids: Int32Array; next: Int32Array } {
+  const W = Math.floor((Math.min(chars, text.length) - 1) / ctx);
+  if (W < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${what}: ${Math.min(chars, text.length)} characters do not fill one window of ${ctx + 1}`);
+  const ids = new Int32Array(W * ctx), next = new Int32Array(W * ctx);
+  for (let w = 0; w < W; w++) {
+    ids.set(text.subarray(w * ctx, w * ctx + ctx), w * ctx);
+    next.set(text.subarray(w * ctx + 1, w * ctx + ctx + 1), w * ctx);
+  }
+  return { W, ids, next };
+}
+
 export function heldOutBits(net: CharBlockLM, edges: number[], text: Int32Array, chars: number, sigmaMax: number): Record<string, number> {
   const { ctx, targetDim } = net.cfg;
-  const W = Math.floor((Math.min(chars, text.length) - 1) / ctx);
-  if (W < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `held-out bits per character: ${Math.min(chars, text.length)} characters do not fill one window of ${ctx + 1}`);
+  const { W, ids, next } = heldOutWindows(text, chars, ctx, 'held-out bits per character');
   const b = blockOf(sigmaMax, edges);
   const logProbs = new Float64Array(W * ctx);
   net.eval();
   try {
     for (let w0 = 0; w0 < W; w0 += 32) {
       const n = Math.min(32, W - w0);
-      const ids = new Int32Array(n * ctx), next = new Int32Array(n * ctx);
-      for (let i = 0; i < n; i++) {
-        const s = (w0 + i) * ctx;
-        ids.set(text.subarray(s, s + ctx), i * ctx);
-        next.set(text.subarray(s + 1, s + ctx + 1), i * ctx);
-      }
       const lp = noGrad(() => tidy(() => {
         const z = randn([n, ctx, targetDim]).mul(sigmaMax);
-        const { logits } = net.forwardBlock(b, tensor(ids, { shape: [n, ctx], dtype: 'int32' }), z, tensor(new Float32Array(n).fill(sigmaMax), { shape: [n] }));
-        return logits.to('float64').logSoftmax(-1).gather(2, tensor(next, { shape: [n, ctx, 1], dtype: 'int32' })).dataSync() as Float64Array;
+        const { logits } = net.forwardBlock(b, tensor(ids.slice(w0 * ctx, (w0 + n) * ctx), { shape: [n, ctx], dtype: 'int32' }), z,
+          tensor(new Float32Array(n).fill(sigmaMax), { shape: [n] }));
+        return logits.to('float64').logSoftmax(-1).gather(2, tensor(next.slice(w0 * ctx, (w0 + n) * ctx), { shape: [n, ctx, 1], dtype: 'int32' })).dataSync() as Float64Array;
       }));
       logProbs.set(lp, w0 * ctx);
     }
@@ -170,16 +173,10 @@ export function heldOutBits(net: CharBlockLM, edges: number[], text: Int32Array,
  */
 export function heldOutBound(net: CharBlockLM, edges: number[], text: Int32Array, chars: number, o: EmbeddingBoundOptions): Record<string, number> {
   const { ctx, targetDim, vocab } = net.cfg;
-  const W = Math.floor((Math.min(chars, text.length) - 1) / ctx);
-  if (W < 1) throw new TensorfieldError('TF_INVALID_ARGUMENT', `held-out bound: ${Math.min(chars, text.length)} characters do not fill one window of ${ctx + 1}`);
-  const ids = new Int32Array(W * ctx), next = new Int32Array(W * ctx);
-  for (let w = 0; w < W; w++) {
-    ids.set(text.subarray(w * ctx, w * ctx + ctx), w * ctx);
-    next.set(text.subarray(w * ctx + 1, w * ctx + ctx + 1), w * ctx);
-  }
+  const { W, ids, next } = heldOutWindows(text, chars, ctx, 'held-out bound');
+  const idsT = tensor(ids, { shape: [W, ctx], dtype: 'int32' });
   net.eval();
   try {
-    const idsT = tensor(ids, { shape: [W, ctx], dtype: 'int32' });
     const denoise = (z: Tensor, sigma: number): Tensor => {
       const b = blockOf(sigma, edges);
       const parts: Tensor[] = [];
@@ -196,10 +193,9 @@ export function heldOutBound(net: CharBlockLM, edges: number[], text: Int32Array
       return x;
     };
     const r = embeddingBound(net.targets, next, denoise, o);
-    idsT.dispose();
     return { heldOutBpcBound: r.nats / Math.LN2, heldOutBpcBoundSe: r.natsSe / Math.LN2, heldOutBoundDecoderBits: r.decoder / Math.LN2,
       heldOutBoundPriorBits: r.prior / Math.LN2, heldOutBoundSigma0: o.sigma0, heldOutBoundLevels: o.levels ?? 32, heldOutBoundCharacters: r.items };
-  } finally { net.train(); }
+  } finally { idsT.dispose(); net.train(); }
 }
 
 export const dblocksLmMethod: Method = {

@@ -14,6 +14,17 @@ import { cat } from '../../ops';
 import type { HeatSDE } from './sde';
 import type { FdpSamplerDenoiser } from './sample';
 
+/** The one time in (0, 1] every one of n states is at (the sampler's case), checked. */
+function commonTime(t: ArrayLike<number>, n: number, fn: string): number {
+  if (t.length !== n) throw new TensorfieldError('TF_SHAPE_MISMATCH', `${fn}: ${t.length} times for ${n} states`);
+  const t0 = t[0];
+  for (let i = 0; i < t.length; i++) {
+    if (!(t[i] > 0 && t[i] <= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: times must be in (0, 1], got ${t[i]}`);
+    if (t[i] !== t0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `${fn}: every state must be at the same time (the sampler's case)`);
+  }
+  return t0;
+}
+
 export interface ExactDenoiserOptions {
   /** States per chunk of the [chunk, M] weight matrix (default 256). */
   chunk?: number;
@@ -62,13 +73,7 @@ export function exactDenoiser(sde: HeatSDE, refs: Tensor, o: ExactDenoiserOption
       if (y.ndim !== g.length + 2 || y.shape[1] !== C || g.some((v, i) => y.shape[2 + i] !== v)) {
         throw new TensorfieldError('TF_SHAPE_MISMATCH', `exactDenoiser: states must be [B, ${C}, ${g.join(', ')}], got [${y.shape}]`);
       }
-      if (t.length !== y.shape[0]) throw new TensorfieldError('TF_SHAPE_MISMATCH', `exactDenoiser: ${t.length} times for ${y.shape[0]} states`);
-      const t0 = t[0];
-      for (let i = 0; i < t.length; i++) {
-        if (!(t[i] > 0 && t[i] <= 1)) throw new TensorfieldError('TF_INVALID_ARGUMENT', `exactDenoiser: times must be in (0, 1], got ${t[i]}`);
-        if (t[i] !== t0) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'exactDenoiser: every state must be at the same time (the sampler\'s case)');
-      }
-      return predictAt(y, t0);
+      return predictAt(y, commonTime(t, y.shape[0], 'exactDenoiser'));
     },
     final(y: Tensor, eps: number, readGrid?: number[]): { x: Tensor; readOut?: Tensor } {
       if (readGrid) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'exactDenoiser: the reference functions exist on the process grid only (no read-out grid)');
@@ -100,12 +105,7 @@ export function gaussianDenoiser(sde: HeatSDE, secondMoment: ArrayLike<number>, 
   return {
     sde, channels,
     predict(y: Tensor, t: ArrayLike<number>): Tensor {
-      const t0 = t[0];
-      for (let i = 0; i < t.length; i++) {
-        if (!(t[i] > 0 && t[i] <= 1) || t[i] !== t0) throw new TensorfieldError('TF_INVALID_ARGUMENT', `gaussianDenoiser: needs one time in (0, 1] for every state, got ${t[i]}`);
-      }
-      if (t.length !== y.shape[0]) throw new TensorfieldError('TF_SHAPE_MISMATCH', `gaussianDenoiser: ${t.length} times for ${y.shape[0]} states`);
-      return at(y, t0);
+      return at(y, commonTime(t, y.shape[0], 'gaussianDenoiser'));
     },
     final(y: Tensor, eps: number, readGrid?: number[]): { x: Tensor; readOut?: Tensor } {
       if (readGrid) throw new TensorfieldError('TF_INVALID_ARGUMENT', 'gaussianDenoiser: reads on the process grid only (no read-out grid)');
